@@ -1,0 +1,12 @@
+/** The per-request context the gateway builds, and the headers it forwards to subgraphs. */
+import type { Logger } from '../shared/logging';
+
+export interface GatewayContext {
+  correlationId: string;
+  logger: Logger;
+  /** Headers passed on to every subgraph fetch of this request (correlation, trace, identity). */
+  forwardHeaders: Record<string, string>;
+}
+
+/** Incoming headers that travel on to subgraphs unchanged. */
+export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'x-user-id', 'authorization'] as const;

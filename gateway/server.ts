@@ -1,0 +1,150 @@
+/**
+ * The gateway's HTTP server: Apollo Gateway inside Apollo Server on express, serving
+ * `/graphql` once a supergraph exists, plus health endpoints and the extensions' routes.
+ */
+import { createServer, type Server } from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { Config } from '../shared/config';
+import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
+import { closeServer, listen, mountHealth } from '../shared/http';
+import { FORWARDED_HEADERS, type GatewayContext } from './context';
+import type { GatewayExtension } from './extension';
+import type { SupergraphSource } from './supergraph/types';
+import { SubgraphDataSource } from './datasource/subgraphDataSource';
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  source: SupergraphSource;
+  extensions?: GatewayExtension[];
+  /** Builds the data source for one subgraph; defaults to round-robin over its instances. */
+  buildDataSource?: (name: string, source: SupergraphSource) => GraphQLDataSource;
+}
+
+export class GatewayServer {
+  readonly app: Express = express();
+  readonly httpServer: Server = createServer(this.app);
+  readonly gateway: ApolloGateway;
+  private readonly apollo: ApolloServer<GatewayContext>;
+  private serving = false;
+  private draining = false;
+  private readonly extensions: GatewayExtension[];
+
+  constructor(private readonly options: GatewayOptions) {
+    const { source, config } = options;
+    this.extensions = options.extensions ?? [];
+    const buildDataSource = options.buildDataSource ?? ((name: string) => new SubgraphDataSource(name, source.instances));
+    this.gateway = new ApolloGateway({
+      supergraphSdl: source,
+      buildService: ({ name }) => buildDataSource(name, source),
+      logger: quietApolloLogger(options.logger),
+    });
+    this.apollo = new ApolloServer<GatewayContext>({
+      gateway: this.gateway,
+      introspection: !config.isProduction,
+      includeStacktraceInErrorResponses: !config.isProduction,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
+      ],
+    });
+    this.routes();
+  }
+
+  isReady(): boolean {
+    return this.serving && !this.draining;
+  }
+
+  /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */
+  async start(port = this.options.config.http.port ?? 4000): Promise<string> {
+    for (const extension of this.extensions) await extension.attach?.(this.httpServer);
+    const bound = await listen(this.httpServer, port, this.options.config.http.host);
+    await this.apollo.start();
+    this.serving = true;
+    const url = `http://${this.options.config.http.advertiseHost}:${bound}/graphql`;
+    this.options.logger.info({ url }, 'gateway serving');
+    return url;
+  }
+
+  /** Stops taking requests, lets in-flight ones finish, then closes. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    for (const extension of [...this.extensions].reverse()) await extension.stop?.();
+    if (this.serving) await this.apollo.stop();
+    await closeServer(this.httpServer, this.options.config.shutdownGraceMs);
+    await this.options.source.stop();
+  }
+
+  private routes(): void {
+    const { app, options } = this;
+    app.disable('x-powered-by');
+    app.use((req, res, next) => {
+      const correlationId = correlationIdFrom(req.header(CORRELATION_ID_HEADER));
+      res.locals.correlationId = correlationId;
+      res.setHeader(CORRELATION_ID_HEADER, correlationId);
+      next();
+    });
+    mountHealth(app, () => this.isReady(), () => ({ supergraph: options.source.status().hash }));
+    for (const extension of this.extensions) extension.mount?.(app);
+    const createGraphqlHandler = () => expressMiddleware(this.apollo, {
+      context: async ({ req, res }) => {
+        const correlationId = res.locals.correlationId as string;
+        const forwardHeaders: Record<string, string> = {};
+        for (const name of FORWARDED_HEADERS) {
+          const value = req.header(name);
+          if (value) forwardHeaders[name] = value;
+        }
+        const context: GatewayContext = { correlationId, forwardHeaders, logger: options.logger.child({ correlationId }) };
+        for (const extension of this.extensions) await extension.extendContext?.(req, context);
+        return context;
+      },
+    });
+    let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
+    app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
+      if (!this.serving) {
+        res.status(503).json(graphqlError('no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE'));
+        return;
+      }
+      graphql ??= createGraphqlHandler();
+      void graphql(req, res, next);
+    });
+    app.use(jsonErrorHandler(options.logger));
+  }
+}
+
+function graphqlError(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** Body-parser and other express errors as GraphQL-shaped JSON, never an HTML page or a stack trace. */
+function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: { status?: number; type?: string; message?: string }, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) logger.error({ err: error }, 'unhandled gateway error');
+    const [message, code] =
+      error.type === 'entity.too.large'
+        ? ['request body too large', 'PAYLOAD_TOO_LARGE']
+        : error.type === 'entity.parse.failed'
+          ? ['request body is not valid JSON', 'BAD_REQUEST']
+          : status === 500
+            ? ['internal error', 'INTERNAL_SERVER_ERROR']
+            : [error.message ?? 'bad request', 'BAD_REQUEST'];
+    res.status(status).json(graphqlError(message, code));
+  };
+}
+
+/** Apollo's own logger, routed into ours at its levels. */
+function quietApolloLogger(logger: Logger) {
+  const child = logger.child({ component: 'apollo-gateway' });
+  return {
+    debug: (message: unknown) => child.debug(String(message)),
+    info: (message: unknown) => child.debug(String(message)),
+    warn: (message: unknown) => child.warn(String(message)),
+    error: (message: unknown) => child.error(String(message)),
+  };
+}

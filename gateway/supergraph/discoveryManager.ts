@@ -1,0 +1,164 @@
+/**
+ * Keeps the gateway's supergraph in step with discovery: on every change of the healthy
+ * instance set it fetches the SDLs it has not seen, composes, and swaps the supergraph.
+ * A failure (SDL fetch, composition, discovery outage) never empties the schema.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { SupergraphSdlHook } from '@apollo/gateway';
+import type { Discovery, ServiceInstance, Watch } from '../../shared/discovery';
+import type { Logger } from '../../shared/logging';
+import { errorMessage } from '../../shared/errors';
+import { composeIncrementally, type SubgraphSource } from './compose';
+import { fetchSubgraphSdl } from './fetchSdl';
+import { InstanceDirectory } from './instances';
+import type { SupergraphSource, SupergraphStatus } from './types';
+
+type SupergraphSdlHookOptions = Parameters<SupergraphSdlHook>[0];
+
+export interface DiscoverySupergraphManagerOptions {
+  discovery: Discovery;
+  logger: Logger;
+  sdlTimeoutMs?: number;
+  /** Changes arriving within this window are composed together. */
+  debounceMs?: number;
+  fetchSdl?: (url: string, timeoutMs: number) => Promise<string>;
+}
+
+export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
+  readonly instances = new InstanceDirectory();
+  private readonly sdlByInstance = new Map<string, string>();
+  private watch?: Watch;
+  private update?: SupergraphSdlHookOptions['update'];
+  private current?: { sdl: string; subgraphs: SubgraphSource[] };
+  private state: SupergraphStatus = {
+    hash: null,
+    version: 0,
+    composedAt: null,
+    source: 'discovery',
+    subgraphs: [],
+    refused: [],
+    lastError: null,
+    compositionFailures: 0,
+  };
+  private firstSdl: Promise<string>;
+  private resolveFirst!: (sdl: string) => void;
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: DiscoverySupergraphManagerOptions) {
+    super();
+    this.firstSdl = new Promise((resolve) => (this.resolveFirst = resolve));
+  }
+
+  /** Starts watching discovery; the gateway calls `initialize` later and waits for the first supergraph. */
+  async start(): Promise<void> {
+    this.watch = await this.options.discovery.watch((instances) => this.onInstances(instances));
+  }
+
+  async initialize({ update }: SupergraphSdlHookOptions) {
+    this.update = update;
+    const supergraphSdl = await this.firstSdl;
+    return { supergraphSdl, cleanup: () => this.stop() };
+  }
+
+  ready(): Promise<string> {
+    return this.firstSdl;
+  }
+
+  status(): SupergraphStatus {
+    return structuredClone(this.state);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.watch?.stop();
+    this.watch = undefined;
+  }
+
+  private onInstances(instances: ServiceInstance[]): void {
+    this.instances.replace(instances);
+    const live = new Set(instances.map((instance) => instance.id));
+    for (const id of this.sdlByInstance.keys()) if (!live.has(id)) this.sdlByInstance.delete(id);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
+    }, this.options.debounceMs ?? 25);
+  }
+
+  private async recompose(): Promise<void> {
+    if (this.stopped) return;
+    const sources = await this.collectSources();
+    const trusted = new Set((this.current?.subgraphs ?? []).map((subgraph) => subgraph.name));
+    const { composition, refused } = composeIncrementally(sources, trusted);
+    for (const { name, errors } of refused) {
+      this.options.logger.error({ subgraph: name, errors }, `subgraph ${name} refused: it does not compose with the rest`);
+    }
+    this.state.refused = refused;
+    if (refused.length > 0) this.fail(refused.map((r) => `${r.name}: ${r.errors.join('; ')}`).join(' | '));
+    if (!composition) {
+      if (sources.length > 0 || this.current) this.fail('no subgraph set composes; keeping the last good supergraph');
+      return;
+    }
+    if (composition.supergraphSdl === this.current?.sdl) return;
+    this.serve(composition.supergraphSdl, composition.subgraphs);
+  }
+
+  /** One SDL per subgraph name, from the first instance that answers. */
+  private async collectSources(): Promise<SubgraphSource[]> {
+    const fetchSdl = this.options.fetchSdl ?? fetchSubgraphSdl;
+    const sources = await Promise.all(
+      this.instances.names().map(async (name) => {
+        for (const instance of this.instances.instancesOf(name)) {
+          let sdl = this.sdlByInstance.get(instance.id);
+          try {
+            sdl ??= await fetchSdl(instance.url, this.options.sdlTimeoutMs ?? 3000);
+          } catch (error) {
+            this.options.logger.warn({ subgraph: name, instance: instance.id, err: errorMessage(error) }, 'SDL fetch failed');
+            continue;
+          }
+          this.sdlByInstance.set(instance.id, sdl);
+          return { name, url: instance.url, sdl };
+        }
+        return undefined;
+      }),
+    );
+    return sources.filter((source): source is SubgraphSource => source !== undefined);
+  }
+
+  private serve(sdl: string, subgraphs: SubgraphSource[]): void {
+    try {
+      this.update?.(sdl);
+    } catch (error) {
+      this.fail(`gateway refused the supergraph: ${errorMessage(error)}`);
+      return;
+    }
+    this.current = { sdl, subgraphs };
+    this.state = {
+      ...this.state,
+      hash: createHash('sha256').update(sdl).digest('hex'),
+      version: this.state.version + 1,
+      composedAt: new Date().toISOString(),
+      subgraphs: subgraphs.map(({ name, url }) => ({
+        name,
+        url,
+        instances: this.instances.instancesOf(name).map((instance) => instance.id),
+      })),
+    };
+    this.options.logger.info(
+      { version: this.state.version, hash: this.state.hash, subgraphs: subgraphs.map((s) => s.name) },
+      'supergraph served',
+    );
+    this.resolveFirst(sdl);
+    this.emit('served', this.status());
+  }
+
+  private fail(message: string): void {
+    this.state.lastError = { at: new Date().toISOString(), message };
+    this.state.compositionFailures += 1;
+    this.options.logger.error({ err: message }, 'supergraph composition failed');
+    this.emit('failed', this.status());
+  }
+}

@@ -1,0 +1,27 @@
+/** What the gateway needs from a supergraph source (discovery-fed or a static file). */
+import type { SupergraphManager as ApolloSupergraphManager } from '@apollo/gateway';
+import type { InstanceDirectory } from './instances';
+
+export interface SupergraphStatus {
+  /** sha256 of the served supergraph SDL, or null before the first one. */
+  hash: string | null;
+  /** Grows by one with each supergraph served. */
+  version: number;
+  composedAt: string | null;
+  /** Where it came from: discovery instances, or the static file's path. */
+  source: 'discovery' | 'file';
+  subgraphs: Array<{ name: string; url: string; instances: string[] }>;
+  refused: Array<{ name: string; errors: string[] }>;
+  lastError: { at: string; message: string } | null;
+  compositionFailures: number;
+}
+
+export interface SupergraphSource extends ApolloSupergraphManager {
+  readonly instances: InstanceDirectory;
+  status(): SupergraphStatus;
+  /** Resolves with the SDL once the first supergraph is composed. */
+  ready(): Promise<string>;
+  stop(): Promise<void>;
+  on(event: 'served', listener: (status: SupergraphStatus) => void): this;
+  on(event: 'failed', listener: (status: SupergraphStatus) => void): this;
+}

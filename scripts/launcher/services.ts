@@ -1,0 +1,31 @@
+/** The processes `npm start` runs, in start order, with their ports relative to TRELLIS_PORT_BASE. */
+export interface ServiceSpec {
+  name: string;
+  entry: string;
+  /** Offset from the base port (gateway = base). */
+  portOffset: number;
+  /** Path that answers 200 once the service can take traffic. */
+  readyPath: string;
+  /** What the launcher prints for it once ready. */
+  describe: (url: string) => string;
+  /** Extra environment for this process. */
+  env?: Record<string, string>;
+}
+
+export const SUBGRAPHS: ServiceSpec[] = [
+  { name: 'users', entry: 'subgraphs/users/main.ts', portOffset: 1 },
+  { name: 'catalog', entry: 'subgraphs/catalog/main.ts', portOffset: 2 },
+  { name: 'orders', entry: 'subgraphs/orders/main.ts', portOffset: 3 },
+  { name: 'payments', entry: 'subgraphs/payments/main.ts', portOffset: 4 },
+].map((spec) => ({ ...spec, readyPath: '/health/ready', describe: (url: string) => `${url}/graphql` }));
+
+export const GATEWAY: ServiceSpec = {
+  name: 'gateway',
+  entry: 'gateway/main.ts',
+  portOffset: 0,
+  readyPath: '/health/ready',
+  describe: (url) => `${url}/graphql`,
+};
+
+/** Started once the gateway serves (they call it). */
+export const EDGE: ServiceSpec[] = [];

@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole platform on one machine. Hosts the embedded backends (dev hub) unless
+ * real ones are configured, starts every subgraph and the gateway as separate processes,
+ * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
+ */
+import path from 'node:path';
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logging';
+import { DevHubServer } from '../shared/devhub';
+import { InMemoryDiscovery } from '../shared/discovery';
+import { InMemoryStateStore } from '../shared/state';
+import { InMemoryEventBus } from '../shared/events';
+import { EDGE, GATEWAY, SUBGRAPHS } from './launcher/services';
+import { Supervisor } from './launcher/supervisor';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ service: 'launcher', level: config.logLevel });
+  const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
+  if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);
+  const root = path.resolve(__dirname, '..');
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_URL: `http://127.0.0.1:${base}/graphql` };
+
+  const { backends } = config;
+  const needsHub = !backends.consulUrl || !backends.redisUrl || backends.kafkaBrokers.length === 0;
+  let hub: DevHubServer | undefined;
+  if (needsHub) {
+    hub = new DevHubServer({
+      targets: {
+        discovery: new InMemoryDiscovery({ healthIntervalMs: 1000, logger }),
+        state: new InMemoryStateStore(),
+        events: new InMemoryEventBus({ logger }),
+      },
+      port: base + 600,
+      logger,
+    });
+    env.TRELLIS_DEVHUB_URL = await hub.start();
+  }
+
+  const supervisor = new Supervisor(root, env, process.env.LOG_FORMAT === 'json');
+  let shuttingDown = false;
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    process.stdout.write('\nStopping Trellis...\n');
+    await supervisor.stopAll(config.shutdownGraceMs);
+    await hub?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  supervisor.onUnexpectedExit = (service, code) => logger.error({ service: service.spec.name, code }, `${service.spec.name} exited`);
+
+  try {
+    const subgraphs = SUBGRAPHS.map((spec) => supervisor.start(spec, base + spec.portOffset));
+    await Promise.all(subgraphs.map((service) => supervisor.waitReady(service, 60_000)));
+    const gateway = supervisor.start(GATEWAY, base + GATEWAY.portOffset);
+    await supervisor.waitReady(gateway, 60_000);
+    const edge = EDGE.map((spec) => supervisor.start(spec, base + spec.portOffset));
+    await Promise.all(edge.map((service) => supervisor.waitReady(service, 60_000)));
+
+    const lines = [...subgraphs, gateway, ...edge].map((s) => `  ${s.spec.name.padEnd(10)} ${s.spec.describe(s.url)}`);
+    process.stdout.write(
+      [
+        '',
+        'Trellis is up.',
+        ...lines,
+        hub ? `  backends   embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : '  backends   Consul, Redis, Kafka',
+        '',
+        `Try: curl -s http://127.0.0.1:${base}/graphql -H 'content-type: application/json' \\`,
+        `       -d '{"query":"{ user(id: \\"u1\\") { name orders { total status items { quantity product { name inStock } } payment { state } } } }"}'`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    logger.fatal({ err: error }, `start failed: ${(error as Error).message}`);
+    await shutdown(1);
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`trellis: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+/**
+ * Chooses, once at start-up, which implementation serves each port: the real backend when its
+ * variable is set (CONSUL_HTTP_ADDR, REDIS_URL, KAFKA_BROKERS), else the launcher's dev hub
+ * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests).
+ */
+import type { Config } from '../config';
+import type { Logger } from '../logging';
+import { InMemoryDiscovery, type Discovery } from '../discovery';
+import { InMemoryStateStore, type StateStore } from '../state';
+import { InMemoryEventBus, type EventBus } from '../events';
+import { DevHubClient } from '../devhub';
+
+export type Port = 'discovery' | 'state' | 'events';
+export type BackendKind = 'real' | 'devhub' | 'memory';
+
+export interface Backends {
+  discovery: Discovery;
+  state: StateStore;
+  events: EventBus;
+  /** Which implementation each port uses, for logs and `/admin`. */
+  kinds: Record<Port, BackendKind>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Ports this process uses; the others are never connected. Defaults to all. */
+  uses?: Port[];
+}
+
+export async function connectBackends(config: Config, logger: Logger, options: ConnectOptions = {}): Promise<Backends> {
+  const uses = new Set<Port>(options.uses ?? ['discovery', 'state', 'events']);
+  const closers: Array<() => Promise<void>> = [];
+  const ports: Array<{ close(): Promise<void> }> = [];
+  const kinds = {} as Record<Port, BackendKind>;
+  const { backends } = config;
+
+  let hub: DevHubClient | undefined;
+  const devHub = async () => {
+    if (!hub) {
+      hub = await DevHubClient.connect(backends.devHubUrl as string);
+      const connected = hub;
+      closers.push(() => connected.close());
+    }
+    return hub;
+  };
+  const unused = <T extends object>(port: Port): T =>
+    new Proxy({} as T, {
+      get: (_target, property) => {
+        if (property === 'close') return async () => undefined;
+        if (property === 'then') return undefined;
+        throw new Error(`the ${port} port was not connected in this process (add it to connectBackends' uses)`);
+      },
+    });
+
+  const pick = async <T extends object>(port: Port, real: (() => Promise<T>) | undefined, memory: () => T): Promise<T> => {
+    if (!uses.has(port)) return unused<T>(port);
+    if (real) {
+      kinds[port] = 'real';
+      const adapter = await real();
+      ports.push(adapter as unknown as { close(): Promise<void> });
+      return adapter;
+    }
+    if (backends.devHubUrl) {
+      kinds[port] = 'devhub';
+      return (await devHub()).remote<T>(port);
+    }
+    kinds[port] = 'memory';
+    const adapter = memory();
+    ports.push(adapter as unknown as { close(): Promise<void> });
+    return adapter;
+  };
+
+  const discovery = await pick<Discovery>('discovery', undefined, () => new InMemoryDiscovery({ logger }));
+  const state = await pick<StateStore>('state', undefined, () => new InMemoryStateStore());
+  const events = await pick<EventBus>('events', undefined, () => new InMemoryEventBus({ logger }));
+  logger.info({ backends: kinds }, 'backends connected');
+
+  return {
+    discovery,
+    state,
+    events,
+    kinds,
+    async close() {
+      // Adapters this process owns; dev hub proxies go away with the hub connection.
+      for (const port of ports) await port.close();
+      for (const close of closers) await close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Typed configuration, parsed once from the environment. Defaults run the embedded platform;
+ * a bad value stops start-up with a message that names the variable.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z
+  .string()
+  .trim()
+  .url()
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+/** Every environment variable Trellis reads, with its default. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_NAME: z.string().min(1).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.optional(),
+  /** Host other processes use to reach this one (what discovery advertises). */
+  ADVERTISE_HOST: z.string().min(1).optional(),
+
+  CONSUL_HTTP_ADDR: optionalUrl,
+  REDIS_URL: optionalUrl,
+  KAFKA_BROKERS: list,
+  TRELLIS_DEVHUB_URL: optionalUrl,
+
+  GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
+  SUPERGRAPH_PATH: z.string().optional(),
+  SUBGRAPH_SDL_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  SUBGRAPH_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  serviceName?: string;
+  http: { host: string; port?: number; advertiseHost: string };
+  backends: {
+    consulUrl?: string;
+    redisUrl?: string;
+    kafkaBrokers: string[];
+    devHubUrl?: string;
+  };
+  gateway: {
+    url: string;
+    supergraphPath?: string;
+    sdlTimeoutMs: number;
+  };
+  subgraph: { healthIntervalMs: number };
+  shutdownGraceMs: number;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = issue.path.join('.');
+      return `${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    isProduction: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL,
+    serviceName: e.SERVICE_NAME,
+    http: { host: e.HOST, port: e.PORT, advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST) },
+    backends: {
+      consulUrl: e.CONSUL_HTTP_ADDR,
+      redisUrl: e.REDIS_URL,
+      kafkaBrokers: e.KAFKA_BROKERS,
+      devHubUrl: e.TRELLIS_DEVHUB_URL,
+    },
+    gateway: {
+      url: e.GATEWAY_URL,
+      supergraphPath: e.SUPERGRAPH_PATH,
+      sdlTimeoutMs: e.SUBGRAPH_SDL_TIMEOUT_MS,
+    },
+    subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** An empty variable means "not set", so `REDIS_URL=` falls back to the default like an unset one. */
+function stripEmpty(env: Env): Env {
+  const out: Env = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') out[key] = value;
+  return out;
+}

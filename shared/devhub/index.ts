@@ -1,0 +1,2 @@
+export { DevHubServer, type DevHubServerOptions } from './server';
+export { DevHubClient, type DevHubClientOptions } from './client';

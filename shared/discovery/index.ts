@@ -1,0 +1,2 @@
+export * from './types';
+export { InMemoryDiscovery, httpHealthCheck, type InMemoryDiscoveryOptions, type HealthCheck } from './memory';

@@ -1,0 +1,49 @@
+/** The discovery port: where subgraph instances announce themselves and the gateway finds them. */
+
+/** Tag every Trellis subgraph carries, so the gateway can tell subgraphs from other services. */
+export const SUBGRAPH_TAG = 'trellis-subgraph';
+
+export interface ServiceRegistration {
+  /** Unique per instance, stable for its lifetime (e.g. `catalog-127.0.0.1-4002`). */
+  id: string;
+  /** Logical subgraph name; instances with one name serve the same schema. */
+  name: string;
+  /** Full URL of the instance's GraphQL endpoint. */
+  url: string;
+  /** URL that answers 2xx while the instance can take traffic. */
+  healthUrl: string;
+  /** Free-form settings, e.g. per-subgraph breaker overrides (`breaker.timeoutMs`). */
+  meta?: Record<string, string>;
+}
+
+export interface ServiceInstance {
+  id: string;
+  name: string;
+  url: string;
+  meta: Record<string, string>;
+}
+
+export interface Watch {
+  stop(): Promise<void>;
+}
+
+export interface Discovery {
+  register(registration: ServiceRegistration): Promise<void>;
+  deregister(id: string): Promise<void>;
+  /**
+   * Calls `onChange` with the full set of healthy subgraph instances, once as soon as it is
+   * known and again after every change. While the backend is unreachable the last known set
+   * stands (no call with an empty list caused by an outage).
+   */
+  watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch>;
+  close(): Promise<void>;
+}
+
+/** Sorted by name then id, so two reports of one set compare equal. */
+export function sortInstances(instances: ServiceInstance[]): ServiceInstance[] {
+  return [...instances].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+export function sameInstances(a: ServiceInstance[], b: ServiceInstance[]): boolean {
+  return JSON.stringify(sortInstances(a)) === JSON.stringify(sortInstances(b));
+}

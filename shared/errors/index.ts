@@ -1,0 +1,60 @@
+/**
+ * The closed set of Trellis error codes, and the base class every Trellis error extends.
+ * Each error says whether retrying the same call may succeed (`retriable`).
+ */
+export const ErrorCode = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
+  BACKEND_TIMEOUT: 'BACKEND_TIMEOUT',
+  COMPOSITION_FAILED: 'COMPOSITION_FAILED',
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class TrellisError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends TrellisError {
+  constructor(message: string) {
+    super(ErrorCode.CONFIG_INVALID, message);
+  }
+}
+
+/** An outside system (Consul, Redis, Kafka, the dev hub) did not answer; retrying later may work. */
+export class BackendUnavailableError extends TrellisError {
+  constructor(backend: string, message: string, cause?: unknown) {
+    super(ErrorCode.BACKEND_UNAVAILABLE, `${backend}: ${message}`, { retriable: true, cause });
+  }
+}
+
+/** The caller sent something we refuse; retrying the same input never helps. */
+export class BadUserInputError extends TrellisError {
+  constructor(message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message);
+  }
+}
+
+export class NotFoundError extends TrellisError {
+  constructor(message: string) {
+    super(ErrorCode.NOT_FOUND, message);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,2 @@
+export * from './types';
+export { InMemoryEventBus, type InMemoryEventBusOptions } from './memory';

@@ -1,0 +1,2 @@
+export { mountHealth } from './health';
+export { listen, closeServer } from './listen';

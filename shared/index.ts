@@ -1,0 +1,21 @@
+/**
+ * The Trellis kit: what subgraph and BFF authors import. Keep this surface small; everything
+ * not re-exported here is internal to `shared/`.
+ */
+export { gql } from 'graphql-tag';
+export { loadConfig, type Config } from './config';
+export { createLogger, correlationIdFrom, CORRELATION_ID_HEADER, TRACEPARENT_HEADER, type Logger } from './logging';
+export { TrellisError, BadUserInputError, NotFoundError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
+export { connectBackends, type Backends } from './backends';
+export type { Discovery, ServiceInstance, ServiceRegistration } from './discovery';
+export type { StateStore } from './state';
+export type { EventBus, EventMessage, OutgoingMessage } from './events';
+export {
+  createSubgraph,
+  serveSubgraph,
+  type Subgraph,
+  type SubgraphOptions,
+  type SubgraphContext,
+  type CallerIdentity,
+} from './subgraph';
+export { runMain } from './lifecycle';

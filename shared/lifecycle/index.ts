@@ -1,0 +1,60 @@
+/**
+ * Runs one Trellis process: loads config, makes the logger, starts the service, and stops it
+ * cleanly on SIGINT/SIGTERM. A bad config or a failed start exits non-zero with a clear line.
+ */
+import { loadConfig, type Config } from '../config';
+import { createLogger, type Logger } from '../logging';
+import { ConfigError, errorMessage } from '../errors';
+
+export type Stop = () => Promise<void>;
+
+export interface MainContext {
+  config: Config;
+  logger: Logger;
+}
+
+export function runMain(service: string, start: (context: MainContext) => Promise<Stop>): void {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${service}: ${errorMessage(error)}\n`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  const logger = createLogger({ service: config.serviceName ?? service, level: config.logLevel });
+  let stop: Stop | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const deadline = setTimeout(() => {
+      logger.error('stop took too long; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000);
+    deadline.unref();
+    try {
+      await stop?.();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'stop failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  start({ config, logger }).then(
+    (stopService) => {
+      stop = stopService;
+      if (stopping) void stopService();
+    },
+    (error) => {
+      logger.fatal({ err: error }, `${service} failed to start: ${errorMessage(error)}`);
+      process.exit(1);
+    },
+  );
+}

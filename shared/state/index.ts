@@ -1,0 +1,2 @@
+export * from './types';
+export { InMemoryStateStore, type InMemoryStateStoreOptions } from './memory';

@@ -1,0 +1,107 @@
+/** In-memory state store: the embedded default, with the same semantics as the Redis adapter. */
+import type { Counter, SetOptions, StateStore, Unsubscribe, VersionedValue, VersionedWrite } from './types';
+
+interface Slot {
+  value: string;
+  version: number;
+  expiresAt?: number;
+}
+
+export interface InMemoryStateStoreOptions {
+  now?: () => number;
+}
+
+export class InMemoryStateStore implements StateStore {
+  private readonly slots = new Map<string, Slot>();
+  private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private readonly now: () => number;
+
+  constructor(options: InMemoryStateStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.live(key)?.value ?? null;
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<void> {
+    const version = (this.live(key)?.version ?? 0) + 1;
+    this.slots.set(key, { value, version, expiresAt: this.expiry(options.ttlMs) });
+  }
+
+  async setIfAbsent(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    if (this.live(key)) return false;
+    this.slots.set(key, { value, version: 1, expiresAt: this.expiry(options.ttlMs) });
+    return true;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.slots.delete(key);
+  }
+
+  async increment(key: string, windowMs: number): Promise<Counter> {
+    const slot = this.live(key);
+    if (!slot) {
+      this.slots.set(key, { value: '1', version: 1, expiresAt: this.now() + windowMs });
+      return { count: 1, ttlMs: windowMs };
+    }
+    slot.value = String(Number(slot.value) + 1);
+    slot.version += 1;
+    return { count: Number(slot.value), ttlMs: Math.max(0, (slot.expiresAt ?? this.now()) - this.now()) };
+  }
+
+  async getVersioned(key: string): Promise<VersionedValue | null> {
+    const slot = this.live(key);
+    return slot ? { value: slot.value, version: slot.version } : null;
+  }
+
+  async compareAndSet(key: string, expectedVersion: number, value: string, options: SetOptions = {}): Promise<number | null> {
+    const versions = await this.compareAndSetMany([{ key, expectedVersion, value, ttlMs: options.ttlMs }]);
+    return versions ? versions[0] : null;
+  }
+
+  async compareAndSetMany(writes: VersionedWrite[]): Promise<number[] | null> {
+    // Single-threaded: check everything, then write everything, with no await in between.
+    for (const write of writes) if ((this.live(write.key)?.version ?? 0) !== write.expectedVersion) return null;
+    return writes.map((write) => {
+      const version = write.expectedVersion + 1;
+      this.slots.set(write.key, { value: write.value, version, expiresAt: this.expiry(write.ttlMs) });
+      return version;
+    });
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    return [...this.slots.keys()].filter((key) => key.startsWith(prefix) && this.live(key));
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    for (const listener of [...(this.channels.get(channel) ?? [])]) queueMicrotask(() => listener(message));
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe> {
+    const listeners = this.channels.get(channel) ?? new Set();
+    listeners.add(onMessage);
+    this.channels.set(channel, listeners);
+    return async () => {
+      listeners.delete(onMessage);
+      if (listeners.size === 0) this.channels.delete(channel);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.channels.clear();
+  }
+
+  private live(key: string): Slot | undefined {
+    const slot = this.slots.get(key);
+    if (slot?.expiresAt !== undefined && slot.expiresAt <= this.now()) {
+      this.slots.delete(key);
+      return undefined;
+    }
+    return slot;
+  }
+
+  private expiry(ttlMs: number | undefined): number | undefined {
+    return ttlMs === undefined ? undefined : this.now() + ttlMs;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * `createSubgraph` turns a name, type definitions and resolvers into a running Apollo subgraph:
+ * `/graphql`, `/health/live`, `/health/ready`, registration in discovery on start, and on stop
+ * deregistration first, then a drain of in-flight requests.
+ *
+ * ```ts
+ * const subgraph = createSubgraph({ name: 'reviews', typeDefs, resolvers });
+ * await subgraph.start(); // registers; the gateway composes it in
+ * ```
+ */
+import { createServer, type Server } from 'node:http';
+import express, { type Express } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { TrellisError } from '../errors';
+import { loadConfig, type Config } from '../config';
+import { createLogger, type Logger } from '../logging';
+import { SUBGRAPH_TAG, type Discovery } from '../discovery';
+import { connectBackends, type Backends } from '../backends';
+import { closeServer, listen, mountHealth } from '../http';
+import { buildBaseContext, userIdHeaderIdentity, type IdentityResolver, type SubgraphContext } from './context';
+
+export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
+  name: string;
+  typeDefs: string | DocumentNode;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
+  config?: Config;
+  logger?: Logger;
+  /** The platform's backends; connected from config on start when absent. */
+  backends?: Backends;
+  /** Port to listen on; defaults to config `PORT`, else a free one. */
+  port?: number;
+  /** Extra discovery meta (e.g. `breaker.timeoutMs`). */
+  meta?: Record<string, string>;
+  /** Adds fields to each request's context. */
+  context?: (base: SubgraphContext) => Promise<TContext> | TContext;
+  identify?: IdentityResolver;
+  plugins?: ApolloServerPlugin<TContext>[];
+  /** Runs after the server listens and before registration (e.g. start saga participants). */
+  onStart?: (runtime: SubgraphRuntime) => Promise<void>;
+  /** Runs after deregistration and drain (e.g. stop consumers). */
+  onStop?: () => Promise<void>;
+}
+
+export interface SubgraphRuntime {
+  name: string;
+  url: string;
+  config: Config;
+  logger: Logger;
+  backends: Backends;
+}
+
+export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
+  readonly app: Express = express();
+  readonly httpServer: Server = createServer(this.app);
+  private apollo?: ApolloServer<TContext>;
+  private runtime?: SubgraphRuntime;
+  private ownsBackends = false;
+  private registrationId?: string;
+  private ready = false;
+
+  constructor(private readonly options: SubgraphOptions<TContext>) {
+    mountHealth(this.app, () => this.ready);
+  }
+
+  get url(): string {
+    if (!this.runtime) throw new Error(`subgraph ${this.options.name} is not started`);
+    return this.runtime.url;
+  }
+
+  get discovery(): Discovery {
+    if (!this.runtime) throw new Error(`subgraph ${this.options.name} is not started`);
+    return this.runtime.backends.discovery;
+  }
+
+  async start(): Promise<SubgraphRuntime> {
+    const { name } = this.options;
+    const config = this.options.config ?? loadConfig();
+    const logger = this.options.logger ?? createLogger({ service: name, level: config.logLevel });
+    const backends = this.options.backends ?? (await connectBackends(config, logger));
+    this.ownsBackends = !this.options.backends;
+
+    const typeDefs = typeof this.options.typeDefs === 'string' ? parse(this.options.typeDefs) : this.options.typeDefs;
+    this.apollo = new ApolloServer<TContext>({
+      schema: buildSubgraphSchema({ typeDefs, resolvers: this.options.resolvers }),
+      introspection: !config.isProduction,
+      includeStacktraceInErrorResponses: !config.isProduction,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginInlineTraceDisabled(),
+        ...(this.options.plugins ?? []),
+      ],
+      formatError: formatTrellisError,
+    });
+    await this.apollo.start();
+    const identify = this.options.identify ?? userIdHeaderIdentity;
+    const extend = this.options.context ?? ((base: SubgraphContext) => base as TContext);
+    this.app.use(
+      '/graphql',
+      express.json({ limit: '2mb' }),
+      expressMiddleware(this.apollo, {
+        context: async ({ req }) => extend(await buildBaseContext(req, logger, identify)),
+      }),
+    );
+
+    const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host);
+    const host = config.http.advertiseHost;
+    const url = `http://${host}:${port}/graphql`;
+    this.runtime = { name, url, config, logger, backends };
+    await this.options.onStart?.(this.runtime);
+
+    this.ready = true;
+    this.registrationId = `${name}-${host}-${port}`;
+    await backends.discovery.register({
+      id: this.registrationId,
+      name,
+      url,
+      healthUrl: `http://${host}:${port}/health/ready`,
+      meta: { subgraph: name, graphqlPath: '/graphql', tags: SUBGRAPH_TAG, ...(this.options.meta ?? {}) },
+    });
+    logger.info({ url }, `subgraph ${name} serving`);
+    return this.runtime;
+  }
+
+  /** Deregisters first (the gateway stops routing here), then drains in-flight requests. */
+  async stop(): Promise<void> {
+    if (!this.runtime) return;
+    const { backends, logger, config } = this.runtime;
+    this.ready = false;
+    if (this.registrationId) {
+      await backends.discovery.deregister(this.registrationId).catch((error) => {
+        logger.warn({ err: error }, 'deregistration failed; the health check will drop this instance');
+      });
+    }
+    await this.apollo?.stop();
+    await closeServer(this.httpServer, config.shutdownGraceMs);
+    await this.options.onStop?.();
+    if (this.ownsBackends) await backends.close();
+    this.runtime = undefined;
+  }
+}
+
+/** A TrellisError thrown by a resolver keeps its stable code (e.g. BAD_USER_INPUT) on the way out. */
+function formatTrellisError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof TrellisError) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: original.code } };
+  }
+  return formatted;
+}
+
+export function createSubgraph<TContext extends SubgraphContext = SubgraphContext>(
+  options: SubgraphOptions<TContext>,
+): Subgraph<TContext> {
+  return new Subgraph(options);
+}

@@ -1,0 +1,4 @@
+import { serveSubgraph } from '../../shared';
+import { catalogSubgraph } from '.';
+
+serveSubgraph(() => catalogSubgraph());

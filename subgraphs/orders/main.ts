@@ -1,0 +1,4 @@
+import { serveSubgraph } from '../../shared';
+import { ordersSubgraph } from '.';
+
+serveSubgraph(() => ordersSubgraph());

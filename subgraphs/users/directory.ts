@@ -1,0 +1,24 @@
+/** The users of the example platform, kept in memory. */
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+}
+
+const SEED: User[] = [
+  { id: 'u1', name: 'Ada Lovelace', email: 'ada@example.com' },
+  { id: 'u2', name: 'Grace Hopper', email: 'grace@example.com' },
+  { id: 'u3', name: 'Alan Turing', email: 'alan@example.com' },
+];
+
+export class UserDirectory {
+  private readonly users = new Map(SEED.map((user) => [user.id, { ...user }]));
+
+  find(id: string): User | undefined {
+    return this.users.get(id);
+  }
+
+  list(): User[] {
+    return [...this.users.values()];
+  }
+}

@@ -1,0 +1,38 @@
+/** The users subgraph: who people are. Owns `User`. */
+import type { SubgraphOptions } from '../../shared';
+import { FEDERATION_LINK } from '../federation';
+import { UserDirectory } from './directory';
+
+export const typeDefs = /* GraphQL */ `
+  ${FEDERATION_LINK}
+
+  type Query {
+    "The caller, from their verified identity; null when anonymous."
+    me: User
+    user(id: ID!): User
+    users: [User!]!
+  }
+
+  type User @key(fields: "id") {
+    id: ID!
+    name: String!
+    email: String!
+  }
+`;
+
+export function usersSubgraph(directory = new UserDirectory()): SubgraphOptions {
+  return {
+    name: 'users',
+    typeDefs,
+    resolvers: {
+      Query: {
+        me: (_: unknown, __: unknown, { user }: { user: { id: string } | null }) => (user ? directory.find(user.id) ?? null : null),
+        user: (_: unknown, { id }: { id: string }) => directory.find(id) ?? null,
+        users: () => directory.list(),
+      },
+      User: {
+        __resolveReference: ({ id }: { id: string }) => directory.find(id) ?? null,
+      },
+    },
+  };
+}

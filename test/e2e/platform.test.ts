@@ -1,0 +1,124 @@
+/**
+ * The platform started the way `npm start` starts it: the four-subgraph query, a fifth subgraph
+ * joining and leaving while the gateway runs, and a subgraph that cannot compose.
+ */
+import { startPlatform, type RunningPlatform } from '../support/platform';
+import { eventually, postGraphQL } from '../support/graphql';
+import { createSubgraph, type Subgraph } from '../../shared/subgraph';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logging';
+
+const FOUR_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }`;
+
+describe('platform (npm start)', () => {
+  let platform: RunningPlatform;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+  });
+
+  afterAll(async () => {
+    expect(await platform.stop()).toBe(0);
+  });
+
+  const extraSubgraph = (name: string, typeDefs: string, resolvers: Record<string, unknown>): Subgraph =>
+    createSubgraph({
+      name,
+      typeDefs,
+      resolvers: resolvers as never,
+      config: loadConfig({ TRELLIS_DEVHUB_URL: platform.devHubUrl, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000' }),
+      logger: createLogger({ service: name, level: 'silent' }),
+    });
+
+  it('answers a query that crosses users, orders, catalog and payments', async () => {
+    const { status, body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS);
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      user: {
+        name: 'Ada Lovelace',
+        orders: [
+          { total: 54, status: 'SHIPPED', items: [{ quantity: 1, product: { name: 'Federation Hoodie', inStock: 12 } }], payment: { state: 'CAPTURED' } },
+          {
+            total: 29.99,
+            status: 'DELIVERED',
+            items: [
+              { quantity: 2, product: { name: 'Trellis Mug', inStock: 40 } },
+              { quantity: 1, product: { name: 'Circuit Breaker Sticker Pack', inStock: 250 } },
+            ],
+            payment: { state: 'CAPTURED' },
+          },
+        ],
+      },
+    });
+  });
+
+  it('resolves `me` from the caller identity and null when anonymous', async () => {
+    expect((await postGraphQL(platform.gatewayUrl, '{ me { id name } }', { headers: { 'x-user-id': 'u2' } })).body.data).toEqual({
+      me: { id: 'u2', name: 'Grace Hopper' },
+    });
+    expect((await postGraphQL(platform.gatewayUrl, '{ me { id } }')).body.data).toEqual({ me: null });
+  });
+
+  it('answers a malformed query and an unknown field with 400 and a code, and keeps serving', async () => {
+    const malformed = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    const unknown = await postGraphQL(platform.gatewayUrl, '{ nope }');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await postGraphQL(platform.gatewayUrl, '{ users { id } }')).body.data).toEqual({
+      users: [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }],
+    });
+  });
+
+  it('serves a fifth subgraph within 2 s of its start, and drops it within 2 s of its stop', async () => {
+    const reviews = extraSubgraph(
+      'reviews',
+      `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+       type Query { topReviews: [Review!]! }
+       type Review { id: ID! body: String! stars: Int! }`,
+      { Query: { topReviews: () => [{ id: 'r1', body: 'Sturdy mug', stars: 5 }] } },
+    );
+    await reviews.start();
+    const started = Date.now();
+    await eventually(async () => {
+      const { body } = await postGraphQL(platform.gatewayUrl, '{ topReviews { body stars } }');
+      expect(body.data).toEqual({ topReviews: [{ body: 'Sturdy mug', stars: 5 }] });
+    }, 2000);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    await reviews.stop();
+    const stopped = Date.now();
+    await eventually(async () => {
+      const { status, body } = await postGraphQL(platform.gatewayUrl, '{ topReviews { body } }');
+      expect(status).toBe(400);
+      expect(body.errors?.[0].message).toMatch(/Cannot query field "topReviews"/);
+    }, 2000);
+    expect(Date.now() - stopped).toBeLessThan(2000);
+    expect((await postGraphQL(platform.gatewayUrl, '{ product(id: "p1") { name } }')).body.data).toEqual({ product: { name: 'Trellis Mug' } });
+  });
+
+  it('refuses a subgraph that cannot compose and leaves the schema as it was', async () => {
+    const introspect = async () =>
+      JSON.stringify((await postGraphQL(platform.gatewayUrl, '{ __schema { types { name fields { name type { name kind } } } } }')).body.data);
+    const before = await introspect();
+    const clashing = extraSubgraph(
+      'pricing',
+      `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+       type Query { discount: Float }
+       type Product @key(fields: "id") { id: ID! price: String! }`,
+      { Query: { discount: () => 0.1 } },
+    );
+    await clashing.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await introspect()).toBe(before);
+      const { body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS);
+      expect(body.errors).toBeUndefined();
+      expect(platform.output()).toMatch(/subgraph pricing refused/);
+    } finally {
+      await clashing.stop();
+    }
+  });
+});

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: typecheck, bring up the real servers the integration suites need (a no-op when
+# they already run, or when REDIS_URL / KAFKA_BROKERS / CONSUL_HTTP_ADDR point at your own),
+# then run every jest project: unit, integration, e2e and chaos.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> typecheck"
+npx tsc -p tsconfig.json --noEmit
+
+if [ -x test/stack/up ]; then
+  echo "==> test stack"
+  test/stack/up
+fi
+
+echo "==> jest"
+npx jest --ci --maxWorkers=2 "$@"

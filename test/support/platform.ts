@@ -1,0 +1,71 @@
+/** Starts the whole platform the way `npm start` does, on a free block of ports, for e2e tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import net from 'node:net';
+
+export interface RunningPlatform {
+  base: number;
+  gatewayUrl: string;
+  devHubUrl: string;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port whose fixed offsets (0-9, 100, 200, 400, 600) are all free. */
+export async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 400) * 100;
+    const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600];
+    if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
+  }
+  throw new Error('no free port block found');
+}
+
+export async function startPlatform(env: Record<string, string> = {}, timeoutMs = 90_000): Promise<RunningPlatform> {
+  const base = await freePortBase();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, TRELLIS_PORT_BASE: String(base), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`platform not up within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const poll = setInterval(() => {
+      if (output.includes('Trellis is up')) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        reject(new Error(`platform exited with ${child.exitCode}:\n${output}`));
+      }
+    }, 100);
+  });
+
+  return {
+    base,
+    gatewayUrl: `http://127.0.0.1:${base}/graphql`,
+    devHubUrl: `ws://127.0.0.1:${base + 600}`,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
