@@ -1,18 +1,11 @@
-/** Entry point of the gateway process (`node gateway/main.ts` through tsx, or the launcher). */
+/** Entry point of the gateway process (`node --import tsx gateway/main.ts`, or the launcher). */
 import { runMain } from '../shared/lifecycle';
 import { connectBackends } from '../shared/backends';
-import { DiscoverySupergraphManager } from './supergraph/discoveryManager';
-import { GatewayServer } from './server';
+import { assembleGateway } from './assemble';
 
 runMain('gateway', async ({ config, logger }) => {
-  const backends = await connectBackends(config, logger, { uses: ['discovery'] });
-  const source = new DiscoverySupergraphManager({
-    discovery: backends.discovery,
-    logger,
-    sdlTimeoutMs: config.gateway.sdlTimeoutMs,
-  });
-  await source.start();
-  const server = new GatewayServer({ config, logger, source });
+  const backends = await connectBackends(config, logger, { uses: ['discovery', 'state', 'events'] });
+  const server = await assembleGateway({ config, logger, backends });
   await server.start();
   return async () => {
     await server.stop();
