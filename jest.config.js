@@ -8,6 +8,7 @@ const project = (name, extra = {}) => ({
   ...extra,
 });
 module.exports = {
+  reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
   projects: [
     project('unit'),
     project('integration', { testTimeout: 60000 }),
