@@ -1,0 +1,66 @@
+# Shared functions of the test stack scripts: cache folder, pid files, port checks, waiting.
+# Sourced, not run.
+
+STACK_HOME="${TRELLIS_STACK_HOME:-$HOME/.cache/trellis-stack}"
+STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mkdir -p "$STACK_HOME"/{run,logs,bin}
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_file() { echo "$STACK_HOME/run/$1.pid"; }
+log_file() { echo "$STACK_HOME/logs/$1.log"; }
+
+# our_pid NAME: the pid we started for NAME, if that process still lives.
+our_pid() {
+  local file; file="$(pid_file "$1")"
+  [ -f "$file" ] || return 1
+  local pid; pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; return 1; fi
+}
+
+# wait_until TIMEOUT_S NAME CHECK...: polls CHECK until it succeeds, or fails with NAME's log tail.
+wait_until() {
+  local timeout="$1" name="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "$name did not answer within ${timeout}s; last log lines:"
+      tail -n 30 "$(log_file "$name")" >&2 || true
+      return 1
+    fi
+    if ! our_pid "$name" >/dev/null; then
+      log "$name exited during start; last log lines:"
+      tail -n 30 "$(log_file "$name")" >&2 || true
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# stop_ours NAME: stops the process we started for NAME (TERM, then KILL after 20 s).
+stop_ours() {
+  local name="$1" pid
+  pid="$(our_pid "$name")" || { log "$name: not started by the stack"; return 0; }
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$(pid_file "$name")"
+  log "$name stopped (pid $pid)"
+}
+
+# host_port URL_OR_HOSTPORT: prints "host port" of redis://h:p, http://h:p or h:p.
+host_port() {
+  local rest="${1#*://}"; rest="${rest%%/*}"; rest="${rest##*@}"
+  echo "${rest%:*} ${rest##*:}"
+}
+
+# is_default NAME VALUE DEFAULT_PORT: true unless VALUE points away from 127.0.0.1:DEFAULT_PORT.
+is_default() {
+  [ -z "$2" ] && return 0
+  read -r host port < <(host_port "${2%%,*}")
+  [[ "$host" == "127.0.0.1" || "$host" == "localhost" ]] && [ "$port" = "$3" ]
+}
