@@ -5,9 +5,9 @@
  */
 import type { Config } from '../config';
 import type { Logger } from '../logging';
-import { InMemoryDiscovery, type Discovery } from '../discovery';
-import { InMemoryStateStore, type StateStore } from '../state';
-import { InMemoryEventBus, type EventBus } from '../events';
+import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
+import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
+import { InMemoryEventBus, KafkaEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 
 export type Port = 'discovery' | 'state' | 'events';
@@ -70,9 +70,24 @@ export async function connectBackends(config: Config, logger: Logger, options: C
     return adapter;
   };
 
-  const discovery = await pick<Discovery>('discovery', undefined, () => new InMemoryDiscovery({ logger }));
-  const state = await pick<StateStore>('state', undefined, () => new InMemoryStateStore());
-  const events = await pick<EventBus>('events', undefined, () => new InMemoryEventBus({ logger }));
+  const { consulUrl, redisUrl, kafkaBrokers } = backends;
+  const discovery = await pick<Discovery>(
+    'discovery',
+    consulUrl ? async () => new ConsulDiscovery({ url: consulUrl, logger, checkInterval: config.consul.checkInterval }) : undefined,
+    () => new InMemoryDiscovery({ logger }),
+  );
+  const state = await pick<StateStore>(
+    'state',
+    redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined,
+    () => new InMemoryStateStore(),
+  );
+  const events = await pick<EventBus>(
+    'events',
+    kafkaBrokers.length > 0
+      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis' })
+      : undefined,
+    () => new InMemoryEventBus({ logger }),
+  );
   logger.info({ backends: kinds }, 'backends connected');
 
   return {

@@ -35,6 +35,8 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   KAFKA_BROKERS: list,
   TRELLIS_DEVHUB_URL: optionalUrl,
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
 
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
   SUPERGRAPH_PATH: z.string().optional(),
@@ -63,6 +65,8 @@ export interface Config {
     sdlTimeoutMs: number;
   };
   subgraph: { healthIntervalMs: number };
+  redis: { commandTimeoutMs: number };
+  consul: { checkInterval: string };
   shutdownGraceMs: number;
 }
 
@@ -94,6 +98,8 @@ export function loadConfig(env: Env = process.env): Config {
       sdlTimeoutMs: e.SUBGRAPH_SDL_TIMEOUT_MS,
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
+    redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

@@ -1,2 +1,3 @@
 export * from './types';
 export { InMemoryDiscovery, httpHealthCheck, type InMemoryDiscoveryOptions, type HealthCheck } from './memory';
+export { ConsulDiscovery, type ConsulDiscoveryOptions } from './consul';

@@ -1,2 +1,3 @@
 export * from './types';
 export { InMemoryEventBus, type InMemoryEventBusOptions } from './memory';
+export { KafkaEventBus, type KafkaEventBusOptions } from './kafka';

@@ -1,0 +1,202 @@
+/**
+ * Consul discovery over its HTTP API. Registration carries an HTTP check on the instance's
+ * readiness URL; the watch follows Consul with blocking queries (`index` + `wait`), one on the
+ * service catalog and one per subgraph service, so changes arrive as they happen with no polling
+ * delay. While the agent is unreachable it retries with backoff and keeps the last known set.
+ *
+ * Plain fetch instead of the `consul` package: four endpoints, and blocking queries need exact
+ * control of `index`, `wait` and cancellation (AbortSignal), which the package's watch hides.
+ */
+import { BackendUnavailableError, errorMessage } from '../errors';
+import type { Logger } from '../logging';
+import { sameInstances, sortInstances, SUBGRAPH_TAG, type Discovery, type ServiceInstance, type ServiceRegistration, type Watch } from './types';
+
+export interface ConsulDiscoveryOptions {
+  url: string;
+  logger?: Logger;
+  /** How often Consul checks each instance's readiness URL. */
+  checkInterval?: string;
+  /** Consul removes an instance whose check stays critical this long (a crashed process). */
+  deregisterCriticalAfter?: string;
+  /** Longest a blocking query waits before Consul answers unchanged. */
+  blockingWait?: string;
+  requestTimeoutMs?: number;
+}
+
+interface HealthEntry {
+  Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+}
+
+/** Consul meta keys allow only letters, digits, `_` and `-`. */
+const META_KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
+export class ConsulDiscovery implements Discovery {
+  private readonly base: string;
+  private readonly watches = new Set<AbortController>();
+
+  constructor(private readonly options: ConsulDiscoveryOptions) {
+    this.base = options.url.replace(/\/$/, '');
+  }
+
+  async register(registration: ServiceRegistration): Promise<void> {
+    const url = new URL(registration.url);
+    const meta: Record<string, string> = { graphql_url: registration.url };
+    for (const [key, value] of Object.entries(registration.meta ?? {})) {
+      const safeKey = key.replace(/[^A-Za-z0-9_-]/g, '_');
+      if (META_KEY.test(safeKey)) meta[safeKey] = value;
+    }
+    await this.request('PUT', '/v1/agent/service/register', {
+      ID: registration.id,
+      Name: registration.name,
+      Address: url.hostname,
+      Port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      Tags: [SUBGRAPH_TAG],
+      Meta: meta,
+      Check: {
+        CheckID: `${registration.id}:ready`,
+        Name: `${registration.name} ready`,
+        HTTP: registration.healthUrl,
+        Interval: this.options.checkInterval ?? '1s',
+        Timeout: '1s',
+        DeregisterCriticalServiceAfter: this.options.deregisterCriticalAfter ?? '30s',
+        // The kit registers only once the instance serves, so it starts passing.
+        Status: 'passing',
+      },
+    });
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
+  }
+
+  async watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch> {
+    const controller = new AbortController();
+    this.watches.add(controller);
+    const byService = new Map<string, ServiceInstance[]>();
+    const serviceLoops = new Map<string, AbortController>();
+    let reported: ServiceInstance[] | undefined;
+    let catalogKnown = false;
+
+    const report = () => {
+      if (!catalogKnown || [...serviceLoops.keys()].some((name) => !byService.has(name))) return;
+      const current = sortInstances([...byService.values()].flat());
+      if (reported && sameInstances(current, reported)) return;
+      reported = current;
+      onChange(current);
+    };
+
+    const followService = (name: string, signal: AbortSignal) =>
+      this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?passing=true&tag=${SUBGRAPH_TAG}`, signal, (entries) => {
+        byService.set(name, entries.map(toInstance));
+        report();
+      });
+
+    void this.follow<Record<string, string[]>>('/v1/catalog/services', controller.signal, (services) => {
+      const names = Object.entries(services)
+        .filter(([, tags]) => tags?.includes(SUBGRAPH_TAG))
+        .map(([name]) => name);
+      for (const [name, loop] of serviceLoops) {
+        if (!names.includes(name)) {
+          loop.abort();
+          serviceLoops.delete(name);
+          byService.delete(name);
+        }
+      }
+      for (const name of names) {
+        if (serviceLoops.has(name)) continue;
+        const loop = new AbortController();
+        controller.signal.addEventListener('abort', () => loop.abort());
+        serviceLoops.set(name, loop);
+        void followService(name, loop.signal);
+      }
+      catalogKnown = true;
+      report();
+    });
+
+    return {
+      stop: async () => {
+        controller.abort();
+        this.watches.delete(controller);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.watches) controller.abort();
+    this.watches.clear();
+  }
+
+  /**
+   * Runs a blocking query until aborted: calls `onResult` whenever Consul's index moves, and
+   * backs off (up to 5 s) while the agent is unreachable, keeping whatever was reported before.
+   */
+  private async follow<T>(path: string, signal: AbortSignal, onResult: (body: T) => void): Promise<void> {
+    let index = '0';
+    let failures = 0;
+    const wait = this.options.blockingWait ?? '30s';
+    while (!signal.aborted) {
+      try {
+        const separator = path.includes('?') ? '&' : '?';
+        const response = await fetch(`${this.base}${path}${separator}index=${index}&wait=${wait}`, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(parseWait(wait) + 10_000)]),
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+        const next = response.headers.get('x-consul-index') ?? '0';
+        const body = (await response.json()) as T;
+        // An index that goes backwards (agent restarted) means start over.
+        if (Number(next) < Number(index)) index = '0';
+        else if (next !== index) {
+          index = next;
+          onResult(body);
+        }
+        if (failures > 0) this.options.logger?.info({ path }, 'consul reachable again');
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) return;
+        failures += 1;
+        if (failures === 1 || failures % 10 === 0) {
+          this.options.logger?.warn({ path, err: errorMessage(error), failures }, 'consul watch failed; keeping the last known set');
+        }
+        index = '0';
+        await sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5000), signal);
+      }
+    }
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<void> {
+    try {
+      const response = await fetch(this.base + path, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : undefined,
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 3000),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+      await response.arrayBuffer();
+    } catch (error) {
+      throw new BackendUnavailableError('consul', `${method} ${path} failed: ${errorMessage(error)}`, error);
+    }
+  }
+}
+
+function toInstance({ Service: service }: HealthEntry): ServiceInstance {
+  const meta = { ...(service.Meta ?? {}) };
+  const url = meta.graphql_url ?? `http://${service.Address}:${service.Port}${meta.graphqlPath ?? '/graphql'}`;
+  return { id: service.ID, name: service.Service, url, meta };
+}
+
+function parseWait(wait: string): number {
+  const match = /^(\d+)(ms|s|m)$/.exec(wait);
+  if (!match) return 30_000;
+  return Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 's' ? 1000 : 60_000);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

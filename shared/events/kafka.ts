@@ -1,0 +1,186 @@
+/**
+ * Kafka event bus (kafkajs): topics made through the admin client, an idempotent producer
+ * acknowledged by all in-sync replicas, and consumer groups whose handler failures end in
+ * `<topic>.dlq` instead of blocking the partition. Consumers restart themselves after a crash.
+ */
+import { Kafka, logLevel, type Consumer, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import { BackendUnavailableError, errorMessage } from '../errors';
+import type { Logger } from '../logging';
+import {
+  DEAD_LETTER_SUFFIX,
+  DLQ_ERROR_HEADER,
+  DLQ_SOURCE_TOPIC_HEADER,
+  type EventBus,
+  type EventMessage,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from './types';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId?: string;
+  logger?: Logger;
+  /** Partitions of topics this bus creates. */
+  partitions?: number;
+  /** Delay before the second handler attempt; doubles each attempt. */
+  retryDelayMs?: number;
+}
+
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private producer?: Promise<Producer>;
+  private readonly consumers = new Set<Consumer>();
+  private readonly known = new Set<string>();
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    const logger = options.logger?.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'trellis',
+      brokers: options.brokers,
+      connectionTimeout: 3000,
+      requestTimeout: 10_000,
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }: LogEntry) => {
+          const { message, ...extra } = log;
+          if (level <= logLevel.ERROR) logger?.error(extra, message);
+          else logger?.debug(extra, message);
+        },
+    });
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const wanted = [...new Set(topics.flatMap((topic) => [topic, topic + DEAD_LETTER_SUFFIX]))].filter((t) => !this.known.has(t));
+    if (wanted.length === 0) return;
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? 3, replicationFactor: -1 })),
+        });
+      }
+      for (const topic of wanted) this.known.add(topic);
+    } catch (error) {
+      throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
+    const batch = Array.isArray(messages) ? messages : [messages];
+    try {
+      const producer = await this.connectedProducer();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
+      });
+    } catch (error) {
+      throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
+    });
+    this.consumers.add(consumer);
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      this.options.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed'),
+    );
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+      await consumer.run({
+        eachMessage: async ({ topic, partition, message }) =>
+          this.deliver(options, {
+            topic,
+            partition,
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? '',
+            headers: decodeHeaders(message.headers),
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+          }),
+      });
+    } catch (error) {
+      this.consumers.delete(consumer);
+      await consumer.disconnect().catch(() => undefined);
+      throw new BackendUnavailableError('kafka', `cannot subscribe to ${options.topics.join(', ')}: ${errorMessage(error)}`, error);
+    }
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
+    this.consumers.clear();
+    const producer = await this.producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
+      this.producer = producer.connect().then(
+        () => producer,
+        (error) => {
+          this.producer = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.producer;
+  }
+
+  /** Tries the handler `maxAttempts` times with backoff, then dead-letters the message. */
+  private async deliver(options: SubscribeOptions, message: EventMessage): Promise<void> {
+    const maxAttempts = options.maxAttempts ?? 3;
+    const baseDelay = this.options.retryDelayMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.handler(message);
+        return;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          this.options.logger?.warn(
+            { topic: message.topic, partition: message.partition, offset: message.offset, err: errorMessage(error) },
+            'message dead-lettered',
+          );
+          // If this publish fails, kafkajs retries the whole message: nothing is skipped unrecorded.
+          await this.publish(message.topic + DEAD_LETTER_SUFFIX, {
+            key: message.key ?? undefined,
+            value: message.value,
+            headers: { ...message.headers, [DLQ_ERROR_HEADER]: errorMessage(error), [DLQ_SOURCE_TOPIC_HEADER]: message.topic },
+          });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
+      }
+    }
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    decoded[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return decoded;
+}

@@ -1,0 +1,195 @@
+/**
+ * Redis state store (ioredis). Plain keys are strings; versioned keys are hashes {v, d} changed
+ * only by Lua scripts, so compare-and-set is atomic. A dead Redis fails fast: once connected,
+ * commands are refused at once while it reconnects, and a hung connection times out per command.
+ */
+import Redis, { type RedisOptions } from 'ioredis';
+import { BackendUnavailableError, errorMessage } from '../errors';
+import type { Logger } from '../logging';
+import type { Counter, SetOptions, StateStore, Unsubscribe, VersionedValue, VersionedWrite } from './types';
+
+export interface RedisStateStoreOptions {
+  url: string;
+  logger?: Logger;
+  /** A command with no answer after this long fails. */
+  commandTimeoutMs?: number;
+  /** Commands allowed to wait for the first connection or in flight at once; more fail at once. */
+  maxPending?: number;
+  /** Prefix for every key and channel (tests isolate themselves with it). */
+  keyPrefix?: string;
+}
+
+const INCREMENT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+/** KEYS: the keys; ARGV: for each key expectedVersion, value, ttlMs (0 = none). */
+const COMPARE_AND_SET_MANY = `
+for i, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('HGET', key, 'v') or '0')
+  if current ~= tonumber(ARGV[(i - 1) * 3 + 1]) then return false end
+end
+local versions = {}
+for i, key in ipairs(KEYS) do
+  local version = tonumber(ARGV[(i - 1) * 3 + 1]) + 1
+  redis.call('HSET', key, 'v', version, 'd', ARGV[(i - 1) * 3 + 2])
+  local ttl = tonumber(ARGV[(i - 1) * 3 + 3])
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
+  versions[i] = version
+end
+return versions`;
+
+export class RedisStateStore implements StateStore {
+  private readonly client: Redis;
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<(message: string) => void>>();
+  private pending = 0;
+  private everReady = false;
+  private lastErrorLog = 0;
+  private readonly maxPending: number;
+  private readonly prefix: string;
+
+  constructor(private readonly options: RedisStateStoreOptions) {
+    this.maxPending = options.maxPending ?? 10_000;
+    this.prefix = options.keyPrefix ?? '';
+    this.client = this.connect('command');
+    this.client.on('ready', () => (this.everReady = true));
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.run(() => this.client.get(this.k(key)));
+  }
+
+  async set(key: string, value: string, options: SetOptions = {}): Promise<void> {
+    await this.run(() =>
+      options.ttlMs ? this.client.set(this.k(key), value, 'PX', options.ttlMs) : this.client.set(this.k(key), value),
+    );
+  }
+
+  async setIfAbsent(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
+    const result = await this.run(() =>
+      options.ttlMs
+        ? this.client.set(this.k(key), value, 'PX', options.ttlMs, 'NX')
+        : this.client.set(this.k(key), value, 'NX'),
+    );
+    return result === 'OK';
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(() => this.client.del(this.k(key)));
+  }
+
+  async increment(key: string, windowMs: number): Promise<Counter> {
+    const [count, ttl] = (await this.run(() => this.client.eval(INCREMENT, 1, this.k(key), windowMs))) as [number, number];
+    return { count, ttlMs: Math.max(0, ttl) };
+  }
+
+  async getVersioned(key: string): Promise<VersionedValue | null> {
+    const [version, value] = await this.run(() => this.client.hmget(this.k(key), 'v', 'd'));
+    return version === null || value === null ? null : { value, version: Number(version) };
+  }
+
+  async compareAndSet(key: string, expectedVersion: number, value: string, options: SetOptions = {}): Promise<number | null> {
+    const versions = await this.compareAndSetMany([{ key, expectedVersion, value, ttlMs: options.ttlMs }]);
+    return versions ? versions[0] : null;
+  }
+
+  async compareAndSetMany(writes: VersionedWrite[]): Promise<number[] | null> {
+    if (writes.length === 0) return [];
+    const keys = writes.map((write) => this.k(write.key));
+    const args = writes.flatMap((write) => [write.expectedVersion, write.value, write.ttlMs ?? 0]);
+    const result = await this.run(() => this.client.eval(COMPARE_AND_SET_MANY, keys.length, ...keys, ...args));
+    return Array.isArray(result) ? result.map(Number) : null;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    const pattern = this.k(prefix).replace(/[*?[\]\\]/g, '\\$&') + '*';
+    do {
+      const [next, batch] = await this.run(() => this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      found.push(...batch.map((key) => key.slice(this.prefix.length)));
+    } while (cursor !== '0');
+    return [...new Set(found)];
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run(() => this.client.publish(this.k(channel), message));
+  }
+
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe> {
+    const subscriber = this.subscriberConnection();
+    const name = this.k(channel);
+    let listeners = this.listeners.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.listeners.set(name, listeners);
+      await this.run(() => subscriber.subscribe(name));
+    }
+    listeners.add(onMessage);
+    return async () => {
+      listeners.delete(onMessage);
+      if (listeners.size === 0 && this.listeners.get(name) === listeners) {
+        this.listeners.delete(name);
+        await this.run(() => subscriber.unsubscribe(name)).catch(() => undefined);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client, this.subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
+  }
+
+  private k(key: string): string {
+    return this.prefix + key;
+  }
+
+  private subscriberConnection(): Redis {
+    if (!this.subscriber) {
+      this.subscriber = this.connect('subscriber');
+      // ioredis re-subscribes its channels by itself after a reconnect.
+      this.subscriber.on('message', (channel: string, message: string) => {
+        for (const listener of this.listeners.get(channel) ?? []) listener(message);
+      });
+    }
+    return this.subscriber;
+  }
+
+  private connect(role: string): Redis {
+    const options: RedisOptions = {
+      commandTimeout: this.options.commandTimeoutMs ?? 2000,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      enableOfflineQueue: true,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      connectionName: `trellis-${role}`,
+    };
+    const client = new Redis(this.options.url, options);
+    client.on('error', (error) => {
+      // One line every few seconds is enough while Redis is down.
+      if (Date.now() - this.lastErrorLog > 5000) {
+        this.lastErrorLog = Date.now();
+        this.options.logger?.warn({ err: errorMessage(error), role }, 'redis connection error');
+      }
+    });
+    return client;
+  }
+
+  /** Runs one command, failing at once when a once-ready connection is down or too much waits. */
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.everReady && this.client.status !== 'ready') {
+      throw new BackendUnavailableError('redis', `not connected (${this.client.status})`);
+    }
+    if (this.pending >= this.maxPending) throw new BackendUnavailableError('redis', 'too many pending commands');
+    this.pending += 1;
+    try {
+      return await command();
+    } catch (error) {
+      throw new BackendUnavailableError('redis', errorMessage(error), error);
+    } finally {
+      this.pending -= 1;
+    }
+  }
+}
