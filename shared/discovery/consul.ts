@@ -21,6 +21,13 @@ export interface ConsulDiscoveryOptions {
   /** Longest a blocking query waits before Consul answers unchanged. */
   blockingWait?: string;
   requestTimeoutMs?: number;
+  /** How often registrations are checked and restored if the agent lost them (it restarted). */
+  antiEntropyMs?: number;
+  /**
+   * After the agent comes back from an outage, instances that vanish are kept this long: a
+   * restarted agent answers empty until instances re-register, and that is not a real change.
+   */
+  recoveryGraceMs?: number;
 }
 
 interface HealthEntry {
@@ -33,12 +40,45 @@ const META_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 export class ConsulDiscovery implements Discovery {
   private readonly base: string;
   private readonly watches = new Set<AbortController>();
+  private readonly registrations = new Map<string, ServiceRegistration>();
+  private antiEntropy?: NodeJS.Timeout;
+  private recoveredAt = 0;
 
   constructor(private readonly options: ConsulDiscoveryOptions) {
     this.base = options.url.replace(/\/$/, '');
   }
 
   async register(registration: ServiceRegistration): Promise<void> {
+    await this.put(registration);
+    this.registrations.set(registration.id, registration);
+    this.antiEntropy ??= setInterval(() => void this.restoreRegistrations(), this.options.antiEntropyMs ?? 2000);
+    this.antiEntropy.unref();
+  }
+
+  async deregister(id: string): Promise<void> {
+    this.registrations.delete(id);
+    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
+  }
+
+  /** Re-registers whatever the agent no longer knows (an agent restart loses dev-mode state). */
+  private async restoreRegistrations(): Promise<void> {
+    for (const registration of this.registrations.values()) {
+      try {
+        const response = await fetch(`${this.base}/v1/agent/service/${encodeURIComponent(registration.id)}`, {
+          signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 3000),
+        });
+        await response.arrayBuffer();
+        if (response.status === 404 && this.registrations.has(registration.id)) {
+          await this.put(registration);
+          this.options.logger?.info({ instance: registration.id }, 'consul lost this registration; registered again');
+        }
+      } catch {
+        // Agent unreachable: the next round tries again.
+      }
+    }
+  }
+
+  private async put(registration: ServiceRegistration): Promise<void> {
     const url = new URL(registration.url);
     const meta: Record<string, string> = { graphql_url: registration.url };
     for (const [key, value] of Object.entries(registration.meta ?? {})) {
@@ -65,10 +105,6 @@ export class ConsulDiscovery implements Discovery {
     });
   }
 
-  async deregister(id: string): Promise<void> {
-    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
-  }
-
   async watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch> {
     const controller = new AbortController();
     this.watches.add(controller);
@@ -77,10 +113,20 @@ export class ConsulDiscovery implements Discovery {
     let reported: ServiceInstance[] | undefined;
     let catalogKnown = false;
 
+    let graceTimer: NodeJS.Timeout | undefined;
     const report = () => {
       if (!catalogKnown || [...serviceLoops.keys()].some((name) => !byService.has(name))) return;
       const current = sortInstances([...byService.values()].flat());
       if (reported && sameInstances(current, reported)) return;
+      const graceLeft = this.recoveredAt + (this.options.recoveryGraceMs ?? 10_000) - Date.now();
+      const losesInstances = reported?.some((instance) => !current.some((c) => c.id === instance.id));
+      if (graceLeft > 0 && losesInstances) {
+        // Just back from an outage: give instances time to re-register before dropping them.
+        clearTimeout(graceTimer);
+        graceTimer = setTimeout(report, graceLeft + 10);
+        graceTimer.unref();
+        return;
+      }
       reported = current;
       onChange(current);
     };
@@ -115,6 +161,7 @@ export class ConsulDiscovery implements Discovery {
 
     return {
       stop: async () => {
+        clearTimeout(graceTimer);
         controller.abort();
         this.watches.delete(controller);
       },
@@ -122,6 +169,7 @@ export class ConsulDiscovery implements Discovery {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.antiEntropy);
     for (const controller of this.watches) controller.abort();
     this.watches.clear();
   }
@@ -141,6 +189,11 @@ export class ConsulDiscovery implements Discovery {
           signal: AbortSignal.any([signal, AbortSignal.timeout(parseWait(wait) + 10_000)]),
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+        if (failures > 0) {
+          this.recoveredAt = Date.now();
+          this.options.logger?.info({ path }, 'consul reachable again');
+        }
+        failures = 0;
         const next = response.headers.get('x-consul-index') ?? '0';
         const body = (await response.json()) as T;
         // An index that goes backwards (agent restarted) means start over.
@@ -149,8 +202,6 @@ export class ConsulDiscovery implements Discovery {
           index = next;
           onResult(body);
         }
-        if (failures > 0) this.options.logger?.info({ path }, 'consul reachable again');
-        failures = 0;
       } catch (error) {
         if (signal.aborted) return;
         failures += 1;

@@ -3,9 +3,10 @@
 # on 127.0.0.1:9092 (controller 9093), Java 17, small heap.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-NAME=kafka PORT=9092 CONTROLLER_PORT=9093
-HOME_DIR="$STACK_HOME/kafka"
-LIBS="$HOME_DIR/libs"
+# KAFKA_INSTANCE/KAFKA_PORT/KAFKA_CONTROLLER_PORT start a second, private broker (failure tests).
+NAME="${KAFKA_INSTANCE:-kafka}" PORT="${KAFKA_PORT:-9092}" CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+HOME_DIR="$STACK_HOME/$NAME"
+LIBS="$STACK_HOME/kafka/libs"
 
 java_bin() {
   local candidate
@@ -49,7 +50,7 @@ log4j.rootLogger=WARN, file
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 log4j.appender.file=org.apache.log4j.FileAppender
-log4j.appender.file.File=$(log_file $NAME)
+log4j.appender.file.File=$(log_file "$NAME")
 log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 PROPS
@@ -76,7 +77,7 @@ start() {
   : >"$(log_file $NAME)"
   ("$java" -Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$HOME_DIR/log4j.properties" \
-    -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$STACK_HOME/logs/kafka.stdout" 2>&1) &
+    -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$STACK_HOME/logs/$NAME.stdout" 2>&1) &
   echo $! >"$(pid_file $NAME)"
   wait_until 90 "$NAME" ready
 }

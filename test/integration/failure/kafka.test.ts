@@ -1,0 +1,46 @@
+/** A Kafka broker stopped for a few seconds: nothing acknowledged is lost, consumers resume by themselves. */
+import { KafkaEventBus } from '../../../shared/events';
+import { eventually } from '../../support/graphql';
+import { privateKafka } from '../../support/privateServers';
+import { uniquePrefix } from '../../support/backends';
+
+describe('Kafka event bus across a broker restart', () => {
+  it('never loses an acknowledged publish and the consumer resumes without a restart', async () => {
+    const kafka = await privateKafka();
+    await kafka.start();
+    const bus = new KafkaEventBus({ brokers: [kafka.url], clientId: 'failure-test' });
+    const topic = uniquePrefix('restart');
+    try {
+      await bus.ensureTopics([topic]);
+      const received = new Set<string>();
+      await bus.subscribe({ groupId: uniquePrefix('group'), topics: [topic], fromBeginning: true, handler: async (m) => void received.add(m.value) });
+
+      const acknowledged: string[] = [];
+      const publish = async (value: string) => {
+        try {
+          await bus.publish(topic, { key: value, value });
+          acknowledged.push(value);
+        } catch {
+          // Not acknowledged: the caller knows it failed, so it is not "lost".
+        }
+      };
+      for (let i = 0; i < 20; i++) await publish(`before-${i}`);
+      await eventually(async () => expect(received.size).toBe(20), 30_000);
+
+      await kafka.stop();
+      const during = Promise.all(Array.from({ length: 10 }, (_, i) => publish(`during-${i}`)));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await kafka.start();
+      await during;
+      for (let i = 0; i < 20; i++) await publish(`after-${i}`);
+
+      expect(acknowledged.filter((v) => v.startsWith('after-'))).toHaveLength(20);
+      await eventually(async () => {
+        for (const value of acknowledged) expect(received).toContain(value);
+      }, 60_000, 200);
+    } finally {
+      await bus.close();
+      await kafka.stop();
+    }
+  });
+});

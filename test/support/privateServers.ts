@@ -1,0 +1,105 @@
+/**
+ * Private Redis, Kafka and Consul instances on free ports, for failure tests that kill and
+ * restart a server: the shared test servers are never touched.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { eventually } from './graphql';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+const STACK_HOME = process.env.TRELLIS_STACK_HOME || path.join(os.homedir(), '.cache', 'trellis-stack');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export interface PrivateServer {
+  url: string;
+  start(): Promise<void>;
+  /** SIGKILL: the server dies as in a crash. */
+  kill(): Promise<void>;
+}
+
+function processServer(url: string, port: number, launch: () => ChildProcess, readyTimeoutMs = 30_000): PrivateServer {
+  let child: ChildProcess | undefined;
+  return {
+    url,
+    async start() {
+      child = launch();
+      await eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100);
+    },
+    async kill() {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function privateRedis(): Promise<PrivateServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
+  return processServer(`redis://127.0.0.1:${port}`, port, () =>
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+      stdio: 'ignore',
+    }),
+  );
+}
+
+/** A Consul dev agent with its own ports (no DNS, no gRPC). */
+export async function privateConsul(): Promise<PrivateServer> {
+  const [http, serfLan, serfWan, server] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const binary = path.join(STACK_HOME, 'bin', 'consul');
+  const args = ['agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-log-level', 'error', '-http-port', String(http)];
+  args.push('-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(serfLan), '-serf-wan-port', String(serfWan));
+  args.push('-server-port', String(server));
+  const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: 'ignore' }));
+  return {
+    ...consul,
+    async start() {
+      await consul.start();
+      // Listening is not serving: wait for a leader.
+      await eventually(async () => {
+        const leader = await (await fetch(`http://127.0.0.1:${http}/v1/status/leader`)).text();
+        expect(leader).toMatch(/"\d/);
+      }, 30_000, 100);
+    },
+  };
+}
+
+/** A second KRaft broker through test/stack/kafka.sh with its own ports and data directory. */
+export async function privateKafka(): Promise<PrivateServer & { stop(): Promise<void> }> {
+  const [port, controller] = await Promise.all([freePort(), freePort()]);
+  const env = { ...process.env, KAFKA_INSTANCE: `kafka-private-${port}`, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controller) };
+  const script = path.join(ROOT, 'test/stack/kafka.sh');
+  const stack = async (verb: string) => {
+    await run('bash', [script, verb], { env, timeout: 120_000 });
+  };
+  return {
+    url: `127.0.0.1:${port}`,
+    start: () => stack('start'),
+    kill: () => stack('stop'),
+    stop: () => stack('stop'),
+  };
+}
