@@ -12,7 +12,7 @@ install() {
   if [ -x "$BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   command -v go >/dev/null || die "Go is needed to build consul (apt-get install golang, or https://go.dev)"
   log "building consul from its Go module (first run only; a few minutes on 2 cores)"
-  (cd "$STACK_DIR/consul" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN.tmp" . ) || die "consul build failed"
+  (cd "$STACK_DIR/consul" && GOFLAGS=-mod=mod go build -o "$BIN.tmp" . ) || die "consul build failed"
   mv "$BIN.tmp" "$BIN"
   echo "$want" >"$stamp"
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import net from 'node:net';
+import { realBackends } from './backends';
 
 export interface RunningPlatform {
   base: number;
@@ -31,11 +32,27 @@ export async function freePortBase(): Promise<number> {
   throw new Error('no free port block found');
 }
 
-export async function startPlatform(env: Record<string, string> = {}, timeoutMs = 90_000): Promise<RunningPlatform> {
+export interface PlatformOptions {
+  /** `embedded` (default) ignores any CONSUL_HTTP_ADDR / REDIS_URL / KAFKA_BROKERS in the environment. */
+  backends?: 'embedded' | 'real';
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const { backends = 'embedded', env = {}, timeoutMs = 90_000 } = options;
   const base = await freePortBase();
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  delete inherited.CONSUL_HTTP_ADDR;
+  delete inherited.REDIS_URL;
+  delete inherited.KAFKA_BROKERS;
+  const backendEnv =
+    backends === 'real'
+      ? { CONSUL_HTTP_ADDR: realBackends.consulUrl, REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(',') }
+      : {};
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TRELLIS_PORT_BASE: String(base), LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited, TRELLIS_PORT_BASE: String(base), LOG_LEVEL: 'warn', ...backendEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

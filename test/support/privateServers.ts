@@ -72,7 +72,7 @@ export async function privateConsul(): Promise<PrivateServer> {
   const [http, serfLan, serfWan, server] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const binary = path.join(STACK_HOME, 'bin', 'consul');
   const args = ['agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-log-level', 'error', '-http-port', String(http)];
-  args.push('-dns-port', '-1', '-grpc-port', '-1', '-serf-lan-port', String(serfLan), '-serf-wan-port', String(serfWan));
+  args.push('-dns-port', '-1', '-grpc-port', '-1', '-grpc-tls-port', '-1', '-serf-lan-port', String(serfLan), '-serf-wan-port', String(serfWan));
   args.push('-server-port', String(server));
   const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: 'ignore' }));
   return {

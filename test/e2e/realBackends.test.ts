@@ -1,0 +1,38 @@
+/** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
+import { startPlatform, type RunningPlatform } from '../support/platform';
+import { postGraphQL } from '../support/graphql';
+import { realBackends } from '../support/backends';
+
+describe('platform on Consul, Redis and Kafka', () => {
+  let platform: RunningPlatform;
+
+  beforeAll(async () => {
+    platform = await startPlatform({ backends: 'real' });
+  });
+
+  afterAll(async () => {
+    expect(await platform.stop()).toBe(0);
+  });
+
+  it('answers the four-subgraph query', async () => {
+    const { body } = await postGraphQL(
+      platform.gatewayUrl,
+      '{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }',
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toMatchObject({ user: { name: 'Ada Lovelace', orders: [{ total: 54, payment: { state: 'CAPTURED' } }, { total: 29.99 }] } });
+  });
+
+  it('lists every subgraph in Consul with a passing check', async () => {
+    for (const name of ['users', 'catalog', 'orders', 'payments']) {
+      const entries = (await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()) as Array<{
+        Service: { ID: string; Tags: string[]; Port: number };
+        Checks: Array<{ Status: string; ServiceID: string }>;
+      }>;
+      const ours = entries.filter((entry) => entry.Service.Port > platform.base && entry.Service.Port < platform.base + 10);
+      expect(ours).toHaveLength(1);
+      expect(ours[0].Service.Tags).toContain('trellis-subgraph');
+      expect(ours[0].Checks.filter((check) => check.ServiceID === ours[0].Service.ID).map((check) => check.Status)).toEqual(['passing']);
+    }
+  });
+});

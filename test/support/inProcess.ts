@@ -1,0 +1,40 @@
+/** In-process gateway and subgraphs on given backends, for integration and chaos tests. */
+import { loadConfig, type Env } from '../../shared/config';
+import { createLogger } from '../../shared/logging';
+import { connectBackends, type Backends } from '../../shared/backends';
+import { createSubgraph, type Subgraph, type SubgraphOptions } from '../../shared/subgraph';
+import { assembleGateway } from '../../gateway/assemble';
+import type { GatewayServer } from '../../gateway/server';
+
+export interface InProcessGateway {
+  url: string;
+  server: GatewayServer;
+  backends: Backends;
+  stop(): Promise<void>;
+}
+
+const quiet = { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SHUTDOWN_GRACE_MS: '2000' };
+
+export async function startGateway(env: Env): Promise<InProcessGateway> {
+  const config = loadConfig({ ...quiet, ...env });
+  const logger = createLogger({ service: 'gateway', level: config.logLevel });
+  const backends = await connectBackends(config, logger);
+  const server = await assembleGateway({ config, logger, backends });
+  const url = await server.start(0);
+  return {
+    url,
+    server,
+    backends,
+    stop: async () => {
+      await server.stop();
+      await backends.close();
+    },
+  };
+}
+
+export async function startSubgraph(options: SubgraphOptions, env: Env): Promise<Subgraph> {
+  const config = loadConfig({ ...quiet, ...env });
+  const subgraph = createSubgraph({ ...options, config, logger: createLogger({ service: options.name, level: config.logLevel }) });
+  await subgraph.start();
+  return subgraph;
+}
