@@ -5,24 +5,46 @@
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logging';
 import type { Backends } from '../shared/backends';
+import { createMetricsRegistry } from '../shared/metrics';
 import { DiscoverySupergraphManager } from './supergraph/discoveryManager';
+import { FileSupergraphSource } from './supergraph/fileSource';
 import type { SupergraphSource } from './supergraph/types';
 import type { GatewayExtension } from './extension';
 import { GatewayServer } from './server';
+import { DataSourceFactory } from './datasource';
+import { GatewayMetrics, observability } from './observability';
+import { admin } from './admin';
 
 export interface AssembleOptions {
   config: Config;
   logger: Logger;
   backends: Backends;
+  /** A supergraph file to serve instead of discovery (static mode); defaults to SUPERGRAPH_PATH. */
+  supergraphPath?: string;
 }
 
-export async function assembleGateway({ config, logger, backends }: AssembleOptions): Promise<GatewayServer> {
-  const source: SupergraphSource = new DiscoverySupergraphManager({
-    discovery: backends.discovery,
+export interface AssembledGateway extends GatewayServer {
+  readonly metrics: GatewayMetrics;
+  readonly dataSources: DataSourceFactory;
+}
+
+export async function assembleGateway({ config, logger, backends, supergraphPath }: AssembleOptions): Promise<AssembledGateway> {
+  const path = supergraphPath ?? config.gateway.supergraphPath;
+  const source: SupergraphSource = path
+    ? new FileSupergraphSource({ path, logger })
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs });
+  const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
+  await source.start();
+
+  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source)];
+  const server = new GatewayServer({
+    config,
     logger,
-    sdlTimeoutMs: config.gateway.sdlTimeoutMs,
+    source,
+    extensions,
+    buildDataSource: (name) => dataSources.create(name),
+    onStop: () => dataSources.close(),
   });
-  await (source as DiscoverySupergraphManager).start();
-  const extensions: GatewayExtension[] = [];
-  return new GatewayServer({ config, logger, source, extensions });
+  return Object.assign(server, { metrics, dataSources });
 }

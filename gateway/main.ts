@@ -1,11 +1,23 @@
-/** Entry point of the gateway process (`node --import tsx gateway/main.ts`, or the launcher). */
+/**
+ * Entry point of the gateway process (`node --import tsx gateway/main.ts`, or the launcher).
+ * `--supergraph <file>` (or SUPERGRAPH_PATH) serves a fixed supergraph file instead of discovery.
+ */
 import { runMain } from '../shared/lifecycle';
 import { connectBackends } from '../shared/backends';
 import { assembleGateway } from './assemble';
 
+function supergraphFlag(argv: string[]): string | undefined {
+  const index = argv.findIndex((arg) => arg === '--supergraph' || arg.startsWith('--supergraph='));
+  if (index < 0) return undefined;
+  const value = argv[index].includes('=') ? argv[index].split('=').slice(1).join('=') : argv[index + 1];
+  if (!value) throw new Error('--supergraph needs a file path');
+  return value;
+}
+
 runMain('gateway', async ({ config, logger }) => {
-  const backends = await connectBackends(config, logger, { uses: ['discovery', 'state', 'events'] });
-  const server = await assembleGateway({ config, logger, backends });
+  const supergraphPath = supergraphFlag(process.argv.slice(2));
+  const backends = await connectBackends(config, logger, { uses: supergraphPath ? ['state', 'events'] : ['discovery', 'state', 'events'] });
+  const server = await assembleGateway({ config, logger, backends, supergraphPath });
   await server.start();
   return async () => {
     await server.stop();

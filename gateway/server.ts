@@ -14,15 +14,16 @@ import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext } from './context';
 import type { GatewayExtension } from './extension';
 import type { SupergraphSource } from './supergraph/types';
-import { SubgraphDataSource } from './datasource/subgraphDataSource';
 
 export interface GatewayOptions {
   config: Config;
   logger: Logger;
   source: SupergraphSource;
   extensions?: GatewayExtension[];
-  /** Builds the data source for one subgraph; defaults to round-robin over its instances. */
-  buildDataSource?: (name: string, source: SupergraphSource) => GraphQLDataSource;
+  /** Builds the data source for one subgraph. */
+  buildDataSource: (name: string) => GraphQLDataSource;
+  /** Runs last on stop (e.g. close connection pools). */
+  onStop?: () => Promise<void>;
 }
 
 export class GatewayServer {
@@ -37,10 +38,9 @@ export class GatewayServer {
   constructor(private readonly options: GatewayOptions) {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
-    const buildDataSource = options.buildDataSource ?? ((name: string) => new SubgraphDataSource(name, source.instances));
     this.gateway = new ApolloGateway({
       supergraphSdl: source,
-      buildService: ({ name }) => buildDataSource(name, source),
+      buildService: ({ name }) => options.buildDataSource(name),
       logger: quietApolloLogger(options.logger),
     });
     this.apollo = new ApolloServer<GatewayContext>({
@@ -77,6 +77,7 @@ export class GatewayServer {
     if (this.serving) await this.apollo.stop();
     await closeServer(this.httpServer, this.options.config.shutdownGraceMs);
     await this.options.source.stop();
+    await this.options.onStop?.();
   }
 
   private routes(): void {

@@ -1,48 +1,46 @@
-/** Sends the gateway's fetches for one subgraph to its healthy instances, in turn. */
-import { GraphQLError } from 'graphql';
+/** Apollo Gateway's data source for one subgraph: builds the request, dedupes queries, sends through the SubgraphClient. */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
-import { ErrorCode } from '../../shared/errors';
-import type { InstanceDirectory } from '../supergraph/instances';
 import type { GatewayContext } from '../context';
+import type { GatewayMetrics } from '../observability/metrics';
+import { SubgraphUnavailableError } from './errors';
+import type { InflightDedup } from './inflightDedup';
+import type { SubgraphClient } from './subgraphClient';
+
+const MUTATION = /^\s*mutation\b/;
 
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
-  private next = 0;
-
   constructor(
     readonly name: string,
-    private readonly instances: InstanceDirectory,
+    private readonly client: SubgraphClient,
+    private readonly dedup?: InflightDedup,
+    private readonly metrics?: GatewayMetrics,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
-    const candidates = this.instances.instancesOf(this.name);
-    if (candidates.length === 0) {
-      throw new GraphQLError(`subgraph ${this.name} has no healthy instance`, {
-        extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph: this.name, reason: 'no_instance' },
-      });
-    }
-    const instance = candidates[this.next++ % candidates.length];
+    const { request } = options;
     const context = options.context as Partial<GatewayContext>;
-    const response = await fetch(instance.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(context.forwardHeaders ?? {}),
-        ...(context.correlationId ? { [CORRELATION_ID_HEADER]: context.correlationId } : {}),
-      },
-      body: JSON.stringify({
-        query: options.request.query,
-        variables: options.request.variables,
-        operationName: options.request.operationName,
-      }),
-    });
-    const body = (await response.json().catch(() => null)) as GatewayGraphQLResponse | null;
-    if (!body || (body.data === undefined && body.errors === undefined)) {
-      throw new GraphQLError(`subgraph ${this.name} answered ${response.status} without a GraphQL body`, {
-        extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, subgraph: this.name, reason: 'bad_response' },
-      });
+    const headers: Record<string, string> = { ...(context.forwardHeaders ?? {}) };
+    if (context.correlationId) headers[CORRELATION_ID_HEADER] = context.correlationId;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+    const isMutation = MUTATION.test(request.query ?? '');
+
+    const send = () => this.client.send({ body, headers, retryable: !isMutation });
+    let text: string;
+    if (isMutation || !this.dedup) {
+      text = await send();
+    } else {
+      // Same subgraph, same document and variables, same caller identity: one call answers all.
+      const key = `${this.name}\n${headers.authorization ?? ''}\n${headers['x-user-id'] ?? ''}\n${body}`;
+      let shared = true;
+      text = await this.dedup.run(key, () => ((shared = false), send()));
+      if (shared) this.metrics?.dedupedFetches.inc({ subgraph: this.name });
     }
-    return body;
+    try {
+      return JSON.parse(text) as GatewayGraphQLResponse;
+    } catch {
+      throw new SubgraphUnavailableError(this.name, 'bad_response', 'the answer is not JSON');
+    }
   }
 }

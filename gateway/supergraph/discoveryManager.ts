@@ -71,6 +71,10 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     return structuredClone(this.state);
   }
 
+  sdl(): string | null {
+    return this.current?.sdl ?? null;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -19,6 +19,10 @@ export interface SupergraphStatus {
 export interface SupergraphSource extends ApolloSupergraphManager {
   readonly instances: InstanceDirectory;
   status(): SupergraphStatus;
+  /** The served supergraph SDL, or null before the first one. */
+  sdl(): string | null;
+  /** Begins following its origin (discovery or the file). */
+  start(): Promise<void>;
   /** Resolves with the SDL once the first supergraph is composed. */
   ready(): Promise<string>;
   stop(): Promise<void>;

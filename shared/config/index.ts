@@ -21,6 +21,18 @@ const list = z
       .map((item) => item.trim())
       .filter(Boolean),
   );
+const breakerOverrides = z.record(
+  z
+    .object({
+      timeoutMs: z.number().int().positive(),
+      errorThresholdPercentage: z.number().min(1).max(100),
+      volumeThreshold: z.number().int().min(1),
+      resetTimeoutMs: z.number().int().positive(),
+    })
+    .partial()
+    .strict(),
+);
+
 /** Every environment variable Trellis reads, with its default. */
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -42,6 +54,28 @@ const envSchema = z.object({
   SUPERGRAPH_PATH: z.string().optional(),
   SUBGRAPH_SDL_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   SUBGRAPH_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  BREAKER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  BREAKER_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().min(1).max(100).default(50),
+  BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  BREAKER_RESET_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** JSON: per-subgraph breaker settings, e.g. {"catalog":{"timeoutMs":500}}. */
+  BREAKER_OVERRIDES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return {};
+      try {
+        return breakerOverrides.parse(JSON.parse(value));
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be JSON like {"catalog":{"timeoutMs":500}}: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  OUTLIER_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(3),
+  OUTLIER_BASE_EJECTION_MS: z.coerce.number().int().positive().default(5000),
+  OUTLIER_MAX_EJECTED_PERCENT: z.coerce.number().min(0).max(100).default(50),
+  RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
 });
 
@@ -65,6 +99,13 @@ export interface Config {
     sdlTimeoutMs: number;
   };
   subgraph: { healthIntervalMs: number };
+  resilience: {
+    breaker: { timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; rollingWindowMs: number };
+    breakerOverrides: Record<string, Partial<{ timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number }>>;
+    outliers: { consecutiveFailures: number; baseEjectionMs: number; maxEjectionMs: number; maxEjectedFraction: number };
+    retryBudget: { ratio: number; minRetriesPerWindow: number; windowMs: number };
+    dedupQueries: boolean;
+  };
   redis: { commandTimeoutMs: number };
   consul: { checkInterval: string };
   shutdownGraceMs: number;
@@ -98,6 +139,24 @@ export function loadConfig(env: Env = process.env): Config {
       sdlTimeoutMs: e.SUBGRAPH_SDL_TIMEOUT_MS,
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
+    resilience: {
+      breaker: {
+        timeoutMs: e.BREAKER_TIMEOUT_MS,
+        errorThresholdPercentage: e.BREAKER_ERROR_THRESHOLD_PERCENTAGE,
+        volumeThreshold: e.BREAKER_VOLUME_THRESHOLD,
+        resetTimeoutMs: e.BREAKER_RESET_TIMEOUT_MS,
+        rollingWindowMs: 10_000,
+      },
+      breakerOverrides: e.BREAKER_OVERRIDES,
+      outliers: {
+        consecutiveFailures: e.OUTLIER_CONSECUTIVE_FAILURES,
+        baseEjectionMs: e.OUTLIER_BASE_EJECTION_MS,
+        maxEjectionMs: Math.max(60_000, e.OUTLIER_BASE_EJECTION_MS),
+        maxEjectedFraction: e.OUTLIER_MAX_EJECTED_PERCENT / 100,
+      },
+      retryBudget: { ratio: e.RETRY_BUDGET_RATIO, minRetriesPerWindow: 3, windowMs: 10_000 },
+      dedupQueries: e.DEDUP_QUERIES,
+    },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

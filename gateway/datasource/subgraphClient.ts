@@ -1,0 +1,129 @@
+/**
+ * Everything between the gateway and one subgraph: balancing over its healthy instances, outlier
+ * ejection, a breaker, one deadline per call that aborts the HTTP request, at most one retry of a
+ * query on another instance within the retry budget, and no retry of mutations.
+ */
+import type CircuitBreaker from 'opossum';
+import type { Logger } from '../../shared/logging';
+import { createBreaker, type BreakerSettings } from '../../shared/resilience';
+import type { InstanceDirectory } from '../supergraph/instances';
+import type { ServiceInstance } from '../../shared/discovery';
+import type { GatewayMetrics } from '../observability/metrics';
+import { isRetriable, SubgraphUnavailableError } from './errors';
+import type { HttpClient } from './httpClient';
+import { LoadBalancer } from './loadBalancer';
+import { OutlierDetector, type OutlierSettings } from './outlierDetector';
+import { RetryBudget, type RetryBudgetSettings } from './retryBudget';
+
+export interface SubgraphClientOptions {
+  name: string;
+  instances: InstanceDirectory;
+  http: HttpClient;
+  breaker: BreakerSettings;
+  outliers: OutlierSettings;
+  retryBudget: RetryBudgetSettings;
+  metrics?: GatewayMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface SubgraphCall {
+  body: string;
+  headers: Record<string, string>;
+  /** Queries may be retried once on another instance; mutations never. */
+  retryable: boolean;
+}
+
+export class SubgraphClient {
+  readonly breaker: CircuitBreaker<[SubgraphCall], string>;
+  private readonly outliers: OutlierDetector;
+  private readonly balancer: LoadBalancer;
+  private readonly budget: RetryBudget;
+
+  constructor(private readonly options: SubgraphClientOptions) {
+    this.outliers = new OutlierDetector(options.outliers, options.now);
+    this.balancer = new LoadBalancer(this.outliers);
+    this.budget = new RetryBudget(options.retryBudget, options.now);
+    this.breaker = createBreaker((call: SubgraphCall) => this.attempt(call), {
+      name: options.name,
+      kind: 'subgraph',
+      settings: options.breaker,
+      registry: options.metrics?.registry,
+      logger: options.logger,
+      callerEnforcesTimeout: true,
+    });
+    options.instances.on('change', () => this.outliers.retain(this.instanceIds()));
+  }
+
+  /** Resolves with the subgraph's response text, or rejects with a SubgraphUnavailableError. */
+  async send(call: SubgraphCall): Promise<string> {
+    try {
+      return await this.breaker.fire(call);
+    } catch (error) {
+      if (error instanceof SubgraphUnavailableError) throw error;
+      if ((error as { code?: string }).code === 'EOPENBREAKER') {
+        this.options.metrics?.subgraphFetchErrors.inc({ subgraph: this.options.name, reason: 'breaker_open' });
+        throw new SubgraphUnavailableError(this.options.name, 'breaker_open');
+      }
+      throw new SubgraphUnavailableError(this.options.name, 'connection_failed', (error as Error).message);
+    }
+  }
+
+  private instanceIds(): string[] {
+    return this.options.instances.instancesOf(this.options.name).map((instance) => instance.id);
+  }
+
+  private async attempt(call: SubgraphCall): Promise<string> {
+    const { name } = this.options;
+    const instances = this.options.instances.instancesOf(name);
+    const signal = AbortSignal.timeout(this.options.breaker.timeoutMs);
+    this.budget.recordRequest();
+    const first = this.balancer.pick(instances);
+    if (!first) throw new SubgraphUnavailableError(name, 'no_instance');
+    try {
+      return await this.sendTo(first, call, signal, instances);
+    } catch (error) {
+      if (!call.retryable || !isRetriable(error) || signal.aborted) throw error;
+      const second = this.balancer.pick(instances, new Set([first.id]));
+      if (!second) throw error;
+      if (!this.budget.tryRetry()) {
+        this.options.metrics?.subgraphRetries.inc({ subgraph: name, outcome: 'budget_spent' });
+        throw error;
+      }
+      this.options.metrics?.subgraphRetries.inc({ subgraph: name, outcome: 'retried' });
+      return this.sendTo(second, call, signal, instances);
+    }
+  }
+
+  private async sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[]): Promise<string> {
+    const { name, metrics } = this.options;
+    const started = performance.now();
+    this.balancer.acquire(instance.id);
+    let outcome = 'success';
+    try {
+      const response = await this.options.http.postJson(instance.url, call.body, call.headers, signal).catch((error: Error) => {
+        throw signal.aborted
+          ? new SubgraphUnavailableError(name, 'timeout', `no answer within ${this.options.breaker.timeoutMs} ms`)
+          : new SubgraphUnavailableError(name, 'connection_failed', error.message);
+      });
+      // A GraphQL error answer is the subgraph working; a 5xx without a GraphQL body is not.
+      if (response.status >= 500 && !response.text.startsWith('{')) {
+        throw new SubgraphUnavailableError(name, 'bad_response', `HTTP ${response.status}`);
+      }
+      this.outliers.recordSuccess(instance.id);
+      return response.text;
+    } catch (error) {
+      outcome = 'failure';
+      const reason = error instanceof SubgraphUnavailableError ? error.reason : 'connection_failed';
+      metrics?.subgraphFetchErrors.inc({ subgraph: name, reason });
+      if (reason !== 'timeout' && this.outliers.recordFailure(instance.id, peers.map((peer) => peer.id))) {
+        this.options.logger.warn({ subgraph: name, instance: instance.id }, 'instance ejected after consecutive failures');
+      }
+      throw error;
+    } finally {
+      this.balancer.release(instance.id);
+      metrics?.subgraphFetchDuration.observe({ subgraph: name, outcome }, (performance.now() - started) / 1000);
+      metrics?.ejectedInstances.set({ subgraph: name }, this.outliers.ejected(peers.map((peer) => peer.id)).length);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Metrics and trace context for the gateway: `/metrics`, per-request counters and latency by
+ * operation name and outcome, supergraph version and composition failures, and a W3C
+ * `traceparent` on every subgraph call (the caller's trace, or a new one).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { mountMetrics } from '../../shared/metrics';
+import type { GatewayContext } from '../context';
+import type { GatewayExtension } from '../extension';
+import type { SupergraphSource } from '../supergraph/types';
+import type { GatewayMetrics } from './metrics';
+
+export { GatewayMetrics } from './metrics';
+
+/** Distinct operation names kept as labels; the rest count as `other` so clients cannot explode cardinality. */
+const MAX_OPERATION_LABELS = 500;
+const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+
+export function observability(metrics: GatewayMetrics, source: SupergraphSource): GatewayExtension {
+  const seen = new Set<string>();
+  const label = (name: string | undefined | null) => {
+    const operation = name || 'anonymous';
+    if (seen.has(operation) || seen.size < MAX_OPERATION_LABELS) {
+      seen.add(operation);
+      return operation;
+    }
+    return 'other';
+  };
+  source.on('served', (status) => metrics.supergraphVersion.set(status.version));
+  source.on('failed', () => metrics.compositionFailures.inc());
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ request, response, errors, operationName }) {
+          const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          const hasErrors = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
+          const hasData = body?.data !== undefined && body?.data !== null;
+          const outcome = !hasErrors ? 'success' : hasData ? 'partial' : 'error';
+          const operation = label(operationName ?? request.operationName);
+          metrics.requests.inc({ operation, outcome });
+          metrics.requestDuration.observe({ operation, outcome }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+
+  return {
+    name: 'observability',
+    mount: (app) => mountMetrics(app, metrics.registry),
+    apolloPlugins: [plugin],
+    extendContext: (_req, context) => {
+      context.forwardHeaders.traceparent = childTraceparent(context.forwardHeaders.traceparent);
+    },
+  };
+}
+
+/** The caller's trace continued with a new span id for the gateway's hop, or a fresh sampled trace. */
+export function childTraceparent(incoming: string | undefined): string {
+  const match = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
+  const spanId = randomBytes(8).toString('hex');
+  if (match && match[1] !== 'ff' && !/^0+$/.test(match[2])) return `00-${match[2]}-${spanId}-${match[4]}`;
+  return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
+}
