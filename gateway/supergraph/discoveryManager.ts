@@ -115,7 +115,9 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     const fetchSdl = this.options.fetchSdl ?? fetchSubgraphSdl;
     const sources = await Promise.all(
       this.instances.names().map(async (name) => {
-        for (const instance of this.instances.instancesOf(name)) {
+        // Healthy instances first; a registered but failing one may still have its SDL cached.
+        const candidates = [...this.instances.instancesOf(name), ...this.instances.registeredOf(name).filter((i) => !i.healthy)];
+        for (const instance of candidates) {
           let sdl = this.sdlByInstance.get(instance.id);
           try {
             sdl ??= await fetchSdl(instance.url, this.options.sdlTimeoutMs ?? 3000);
@@ -148,7 +150,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       subgraphs: subgraphs.map(({ name, url }) => ({
         name,
         url,
-        instances: this.instances.instancesOf(name).map((instance) => instance.id),
+        instances: this.instances.registeredOf(name).map((instance) => instance.id),
       })),
     };
     this.options.logger.info(

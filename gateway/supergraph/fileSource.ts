@@ -102,7 +102,7 @@ export class FileSupergraphSource extends EventEmitter implements SupergraphSour
       return false;
     }
     this.current = sdl;
-    this.instances.replace(subgraphs.map(({ name, url }) => ({ id: `${name}@${url}`, name, url, meta: {} })));
+    this.instances.replace(subgraphs.map(({ name, url }) => ({ id: `${name}@${url}`, name, url, meta: {}, healthy: true })));
     this.state = {
       ...this.state,
       hash: createHash('sha256').update(sdl).digest('hex'),

@@ -12,10 +12,17 @@ export class InstanceDirectory extends EventEmitter {
     this.emit('change', instances);
   }
 
+  /** The healthy instances of a subgraph: where traffic may go. */
   instancesOf(name: string): ServiceInstance[] {
+    return (this.byName.get(name) ?? []).filter((instance) => instance.healthy);
+  }
+
+  /** Every registered instance of a subgraph, healthy or not. */
+  registeredOf(name: string): ServiceInstance[] {
     return this.byName.get(name) ?? [];
   }
 
+  /** Names of every registered subgraph: a subgraph with no healthy instance stays in the schema. */
   names(): string[] {
     return [...this.byName.keys()].sort();
   }

@@ -32,6 +32,7 @@ export interface ConsulDiscoveryOptions {
 
 interface HealthEntry {
   Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+  Checks: Array<{ Status: string }>;
 }
 
 /** Consul meta keys allow only letters, digits, `_` and `-`. */
@@ -132,7 +133,7 @@ export class ConsulDiscovery implements Discovery {
     };
 
     const followService = (name: string, signal: AbortSignal) =>
-      this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?passing=true&tag=${SUBGRAPH_TAG}`, signal, (entries) => {
+      this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?tag=${SUBGRAPH_TAG}`, signal, (entries) => {
         byService.set(name, entries.map(toInstance));
         report();
       });
@@ -230,10 +231,10 @@ export class ConsulDiscovery implements Discovery {
   }
 }
 
-function toInstance({ Service: service }: HealthEntry): ServiceInstance {
+function toInstance({ Service: service, Checks: checks }: HealthEntry): ServiceInstance {
   const meta = { ...(service.Meta ?? {}) };
   const url = meta.graphql_url ?? `http://${service.Address}:${service.Port}${meta.graphqlPath ?? '/graphql'}`;
-  return { id: service.ID, name: service.Service, url, meta };
+  return { id: service.ID, name: service.Service, url, meta, healthy: (checks ?? []).every((check) => check.Status === 'passing') };
 }
 
 function parseWait(wait: string): number {

@@ -12,6 +12,8 @@ export interface InMemoryDiscoveryOptions {
   healthIntervalMs?: number;
   /** Consecutive failed checks before an instance counts as unhealthy. */
   failuresBeforeUnhealthy?: number;
+  /** An instance unhealthy this long is deregistered, as Consul's DeregisterCriticalServiceAfter does. */
+  deregisterCriticalAfterMs?: number;
   checkHealth?: HealthCheck;
   logger?: Logger;
 }
@@ -20,6 +22,7 @@ interface Entry {
   registration: ServiceRegistration;
   healthy: boolean;
   failures: number;
+  unhealthySince?: number;
 }
 
 export async function httpHealthCheck(url: string, timeoutMs = 1000): Promise<boolean> {
@@ -53,9 +56,9 @@ export class InMemoryDiscovery implements Discovery {
   }
 
   async register(registration: ServiceRegistration): Promise<void> {
-    // With health checking on, an instance counts once its first check passes, as in Consul.
+    // With health checking on, an instance is healthy once its first check passes, as in Consul.
     const healthy = this.intervalMs === 0 || (await this.checkHealth(registration.healthUrl));
-    this.entries.set(registration.id, { registration, healthy, failures: 0 });
+    this.entries.set(registration.id, { registration, healthy, failures: 0, unhealthySince: healthy ? undefined : Date.now() });
     this.options.logger?.debug({ instance: registration.id }, 'instance registered');
     this.notify();
   }
@@ -66,7 +69,7 @@ export class InMemoryDiscovery implements Discovery {
 
   async watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch> {
     this.watchers.add(onChange);
-    onChange(this.healthyInstances());
+    onChange(this.instances());
     return {
       stop: async () => {
         this.watchers.delete(onChange);
@@ -89,23 +92,33 @@ export class InMemoryDiscovery implements Discovery {
           const passed = await this.checkHealth(entry.registration.healthUrl);
           entry.failures = passed ? 0 : entry.failures + 1;
           entry.healthy = passed || (entry.healthy && entry.failures < this.failuresBeforeUnhealthy);
+          entry.unhealthySince = entry.healthy ? undefined : (entry.unhealthySince ?? Date.now());
         }),
       );
+      const limit = this.options.deregisterCriticalAfterMs ?? 30_000;
+      for (const [id, entry] of this.entries) {
+        if (entry.unhealthySince !== undefined && Date.now() - entry.unhealthySince >= limit) this.entries.delete(id);
+      }
       this.notify();
     } finally {
       this.checking = false;
     }
   }
 
-  private healthyInstances(): ServiceInstance[] {
-    const healthy = [...this.entries.values()].filter((entry) => entry.healthy);
+  private instances(): ServiceInstance[] {
     return sortInstances(
-      healthy.map(({ registration: r }) => ({ id: r.id, name: r.name, url: r.url, meta: { ...(r.meta ?? {}) } })),
+      [...this.entries.values()].map(({ registration: r, healthy }) => ({
+        id: r.id,
+        name: r.name,
+        url: r.url,
+        meta: { ...(r.meta ?? {}) },
+        healthy,
+      })),
     );
   }
 
   private notify(): void {
-    const current = this.healthyInstances();
+    const current = this.instances();
     if (sameInstances(current, this.lastReported)) return;
     this.lastReported = current;
     for (const watcher of this.watchers) watcher(current);

@@ -21,6 +21,8 @@ export interface ServiceInstance {
   name: string;
   url: string;
   meta: Record<string, string>;
+  /** Passing its readiness check now. Traffic goes only to healthy instances. */
+  healthy: boolean;
 }
 
 export interface Watch {
@@ -31,9 +33,10 @@ export interface Discovery {
   register(registration: ServiceRegistration): Promise<void>;
   deregister(id: string): Promise<void>;
   /**
-   * Calls `onChange` with the full set of healthy subgraph instances, once as soon as it is
-   * known and again after every change. While the backend is unreachable the last known set
-   * stands (no call with an empty list caused by an outage).
+   * Calls `onChange` with every registered subgraph instance and its health, once as soon as it
+   * is known and again after every change. An instance that deregisters leaves the set; one that
+   * fails its check stays, unhealthy, until it passes again or has been critical long enough to
+   * be deregistered (a crash). While the backend is unreachable the last known set stands.
    */
   watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch>;
   close(): Promise<void>;

@@ -87,16 +87,16 @@ describe.each(implementations)('Discovery contract: %s', (_name, make) => {
     }
   });
 
-  it('drops an instance whose readiness check fails, and brings it back when it passes', async () => {
+  it('marks an instance unhealthy while its readiness check fails, and healthy when it passes', async () => {
     const a = await fakeInstance();
     const watch = await subject.discovery.watch((instances) => seen.push(instances));
     try {
       await register(`${name}-a`, a.port);
-      await eventually(async () => expect(mine()).toHaveLength(1), 10_000);
+      await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([true]), 10_000);
       a.setReady(false);
-      await eventually(async () => expect(mine()).toHaveLength(0), 10_000);
+      await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([false]), 10_000);
       a.setReady(true);
-      await eventually(async () => expect(mine()).toHaveLength(1), 10_000);
+      await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([true]), 10_000);
     } finally {
       await subject.discovery.deregister(`${name}-a`);
       await watch.stop();

@@ -21,23 +21,24 @@ describe('InMemoryDiscovery', () => {
     await discovery.close();
   });
 
-  it('drops an instance whose health check fails and brings it back when it passes', async () => {
+  it('marks an instance unhealthy while its check fails, and healthy again when it passes', async () => {
     const healthy = new Map([['http://a/health/ready', true]]);
     const discovery = new InMemoryDiscovery({ healthIntervalMs: 60_000, checkHealth: async (url) => healthy.get(url) ?? false });
     const seen: string[][] = [];
-    await discovery.watch((instances) => seen.push(instances.map((i) => i.id)));
+    await discovery.watch((instances) => seen.push(instances.map((i) => `${i.id}:${i.healthy ? 'up' : 'down'}`)));
     await discovery.register(registration('a'));
     healthy.set('http://a/health/ready', false);
     await discovery.checkAll();
     healthy.set('http://a/health/ready', true);
     await discovery.checkAll();
-    expect(seen).toEqual([[], ['a'], [], ['a']]);
+    expect(seen).toEqual([[], ['a:up'], ['a:down'], ['a:up']]);
     await discovery.close();
   });
 
-  it('does not count an instance that fails its first check', async () => {
-    const discovery = new InMemoryDiscovery({ healthIntervalMs: 60_000, checkHealth: async () => false });
+  it('deregisters an instance that stays unhealthy too long, as a crashed process', async () => {
+    const discovery = new InMemoryDiscovery({ healthIntervalMs: 60_000, deregisterCriticalAfterMs: 0, checkHealth: async () => false });
     await discovery.register(registration('a'));
+    await discovery.checkAll();
     const seen: string[][] = [];
     await discovery.watch((instances) => seen.push(instances.map((i) => i.id)));
     expect(seen).toEqual([[]]);
