@@ -35,7 +35,7 @@ export class GatewayServer {
   private draining = false;
   private readonly extensions: GatewayExtension[];
 
-  constructor(private readonly options: GatewayOptions) {
+  constructor(readonly options: GatewayOptions) {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
     this.gateway = new ApolloGateway({

@@ -83,10 +83,22 @@ function instrument(breaker: CircuitBreaker, { name, kind, registry, logger }: B
         registers: [reg],
       }),
   );
+  const transitions = singleMetric(
+    reg,
+    'trellis_breaker_transitions_total',
+    () =>
+      new Counter({
+        name: 'trellis_breaker_transitions_total',
+        help: 'Breaker state changes, by the state entered',
+        labelNames: ['breaker', 'kind', 'to'],
+        registers: [reg],
+      }),
+  );
   const labels = { breaker: name, kind };
   state.set(labels, 0);
   const setState = (next: BreakerState) => {
     state.set(labels, STATE_VALUE[next]);
+    transitions.inc({ ...labels, to: next });
     logger?.warn({ breaker: name, kind, state: next }, `breaker ${name} ${next.replace('_', '-')}`);
   };
   breaker.on('open', () => setState('open'));

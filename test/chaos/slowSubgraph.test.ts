@@ -1,0 +1,59 @@
+/** A subgraph that answers slowly: its requests are cut at the timeout; the rest of the graph is unaffected. */
+import { ChaosCluster, runLoad } from '../support/chaos';
+import { eventually, postGraphQL, type GraphQLResult } from '../support/graphql';
+import { startGateway, startSubgraph, type InProcessGateway } from '../support/inProcess';
+import { catalogSubgraph } from '../../subgraphs/catalog';
+import type { Subgraph } from '../../shared/subgraph';
+
+const TIMEOUT_MS = 400;
+
+describe('chaos: a slow subgraph', () => {
+  let cluster: ChaosCluster;
+  let gateway: InProcessGateway;
+  let slowCatalog: Subgraph;
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await slowCatalog?.stop();
+    await cluster?.stop();
+  });
+
+  it('cuts slow fetches at the timeout and leaves the other subgraphs fast', async () => {
+    cluster = await new ChaosCluster().start();
+    await cluster.startSubgraph('users');
+    // The real catalog, with 2 s injected in front of every products query.
+    const options = catalogSubgraph();
+    const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
+    const products = query.products;
+    query.products = async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      return products(...args);
+    };
+    slowCatalog = await startSubgraph(options, { TRELLIS_DEVHUB_URL: cluster.hubUrl, SHUTDOWN_GRACE_MS: '100' });
+    gateway = await startGateway({
+      TRELLIS_DEVHUB_URL: cluster.hubUrl,
+      BREAKER_OVERRIDES: JSON.stringify({ catalog: { timeoutMs: TIMEOUT_MS } }),
+      BREAKER_VOLUME_THRESHOLD: '1000',
+    });
+    await eventually(async () => expect((await postGraphQL(gateway.url, '{ users { id } product(id: "p1") { id } }')).body.errors).toBeUndefined(), 15_000);
+
+    const [slow, fast] = await Promise.all([
+      runLoad(() => postGraphQL(gateway.url, '{ products { id } }', { timeoutMs: 5000 }), { durationMs: 2500, concurrency: 2 }),
+      runLoad(() => postGraphQL(gateway.url, '{ users { id name } }', { timeoutMs: 5000 }), { durationMs: 2500, concurrency: 2 }),
+    ]);
+
+    for (const sample of slow) {
+      const result = sample.result as GraphQLResult;
+      expect(result.status).toBe(200);
+      expect(result.body.errors?.[0].extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'catalog', reason: 'timeout' });
+      expect(sample.latencyMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+      expect(sample.latencyMs).toBeLessThan(TIMEOUT_MS + 600);
+    }
+    expect(fast.length).toBeGreaterThan(20);
+    for (const sample of fast) {
+      const result = sample.result as GraphQLResult;
+      expect(result.body.errors).toBeUndefined();
+      expect(sample.latencyMs).toBeLessThan(TIMEOUT_MS);
+    }
+  });
+});
