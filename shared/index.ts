@@ -17,5 +17,8 @@ export {
   type SubgraphOptions,
   type SubgraphContext,
   type CallerIdentity,
+  type ServeContext,
 } from './subgraph';
 export { runMain } from './lifecycle';
+export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';
+export { createMetricsRegistry, type Registry } from './metrics';

@@ -15,7 +15,7 @@ const BUCKETS = 10;
 export class RetryBudget {
   private readonly requests = new Array<number>(BUCKETS).fill(0);
   private readonly retries = new Array<number>(BUCKETS).fill(0);
-  private bucketStart = 0;
+  private bucketStart: number | undefined;
   private bucket = 0;
 
   constructor(
@@ -42,7 +42,7 @@ export class RetryBudget {
   private rotate(): void {
     const width = this.settings.windowMs / BUCKETS;
     const now = this.now();
-    if (this.bucketStart === 0) this.bucketStart = now;
+    this.bucketStart ??= now;
     const steps = Math.min(BUCKETS, Math.floor((now - this.bucketStart) / width));
     for (let i = 0; i < steps; i++) {
       this.bucket = (this.bucket + 1) % BUCKETS;

@@ -24,6 +24,7 @@ import { createLogger, type Logger } from '../logging';
 import { SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
 import { closeServer, listen, mountHealth } from '../http';
+import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { buildBaseContext, userIdHeaderIdentity, type IdentityResolver, type SubgraphContext } from './context';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
@@ -37,7 +38,9 @@ export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphCont
   backends?: Backends;
   /** Port to listen on; defaults to config `PORT`, else a free one. */
   port?: number;
-  /** Extra discovery meta (e.g. `breaker.timeoutMs`). */
+  /** Metrics registry served at `/metrics`; one is made when absent. Pass the one your `guard` uses. */
+  registry?: Registry;
+  /** Extra discovery meta (e.g. `breaker_timeout_ms` to tune the gateway's breaker for this subgraph). */
   meta?: Record<string, string>;
   /** Adds fields to each request's context. */
   context?: (base: SubgraphContext) => Promise<TContext> | TContext;
@@ -66,8 +69,12 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
   private registrationId?: string;
   private ready = false;
 
+  readonly registry: Registry;
+
   constructor(private readonly options: SubgraphOptions<TContext>) {
+    this.registry = options.registry ?? createMetricsRegistry(options.name);
     mountHealth(this.app, () => this.ready);
+    mountMetrics(this.app, this.registry);
   }
 
   get url(): string {

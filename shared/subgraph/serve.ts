@@ -6,11 +6,15 @@ import type { SubgraphContext } from './context';
 import type { Config } from '../config';
 import type { Logger } from '../logging';
 import type { Backends } from '../backends';
+import { createMetricsRegistry } from '../metrics';
+import { createGuard, type Guard } from '../resilience';
 
 export interface ServeContext {
   config: Config;
   logger: Logger;
   backends: Backends;
+  /** Wraps an outbound call in a breaker whose state shows on this subgraph's `/metrics`. */
+  guard: Guard;
 }
 
 /**
@@ -24,9 +28,11 @@ export function serveSubgraph<TContext extends SubgraphContext = SubgraphContext
 ): void {
   runMain('subgraph', async ({ config, logger: baseLogger }) => {
     const backends = await connectBackends(config, baseLogger);
-    const options = await build({ config, logger: baseLogger, backends });
+    const registry = createMetricsRegistry(config.serviceName ?? 'subgraph');
+    const guard = createGuard({ registry, logger: baseLogger });
+    const options = await build({ config, logger: baseLogger, backends, guard });
     const logger = baseLogger.child({ service: options.name });
-    const subgraph = createSubgraph({ ...options, config, logger, backends });
+    const subgraph = createSubgraph({ ...options, config, logger, backends, registry });
     await subgraph.start();
     return async () => {
       await subgraph.stop();

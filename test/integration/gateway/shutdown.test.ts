@@ -1,0 +1,36 @@
+/** On stop, the gateway refuses new work, lets in-flight requests finish, then closes. */
+import { InMemoryDiscovery } from '../../../shared/discovery';
+import { catalogSubgraph } from '../../../subgraphs/catalog';
+import { postGraphQL, eventually } from '../../support/graphql';
+import { DevHubServer } from '../../../shared/devhub';
+import { startGateway, startSubgraph } from '../../support/inProcess';
+
+describe('gateway graceful shutdown', () => {
+  it('finishes an in-flight request during stop', async () => {
+    const hub = new DevHubServer({ targets: { discovery: new InMemoryDiscovery() } });
+    const hubUrl = await hub.start();
+    const options = catalogSubgraph();
+    const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
+    const product = query.product;
+    query.product = async (...args: unknown[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      return product(...args);
+    };
+    const catalog = await startSubgraph(options, { TRELLIS_DEVHUB_URL: hubUrl });
+    const gateway = await startGateway({ TRELLIS_DEVHUB_URL: hubUrl, SHUTDOWN_GRACE_MS: '5000' });
+    try {
+      await eventually(async () => expect((await postGraphQL(gateway.url, '{ products(first: 1) { id } }')).body.errors).toBeUndefined(), 10_000);
+      const inFlight = postGraphQL(gateway.url, '{ product(id: "p2") { name } }');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stopped = gateway.stop();
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.body.data).toEqual({ product: { name: 'Federation Hoodie' } });
+      await stopped;
+      await expect(postGraphQL(gateway.url, '{ products { id } }', { timeoutMs: 1000 })).rejects.toThrow();
+    } finally {
+      await catalog.stop();
+      await hub.stop();
+    }
+  });
+});

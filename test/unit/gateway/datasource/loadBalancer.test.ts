@@ -1,0 +1,42 @@
+import { LoadBalancer } from '../../../../gateway/datasource/loadBalancer';
+import { OutlierDetector } from '../../../../gateway/datasource/outlierDetector';
+import type { ServiceInstance } from '../../../../shared/discovery';
+
+const instance = (id: string): ServiceInstance => ({ id, name: 'catalog', url: `http://${id}/graphql`, meta: {}, healthy: true });
+
+describe('LoadBalancer (power of two choices)', () => {
+  it('prefers the less loaded of the two it samples', () => {
+    const randoms = [0.0, 0.6]; // samples instance 0, then instance 2 (index 1 shifted past 0)
+    const balancer = new LoadBalancer(new OutlierDetector(), () => randoms.shift() ?? 0);
+    const pool = [instance('a'), instance('b'), instance('c')];
+    balancer.acquire('a');
+    balancer.acquire('a');
+    expect(balancer.pick(pool)?.id).toBe('c');
+  });
+
+  it('never picks an excluded instance, and nothing when all are excluded', () => {
+    const balancer = new LoadBalancer(new OutlierDetector());
+    const pool = [instance('a'), instance('b')];
+    for (let i = 0; i < 20; i++) expect(balancer.pick(pool, new Set(['a']))?.id).toBe('b');
+    expect(balancer.pick(pool, new Set(['a', 'b']))).toBeUndefined();
+  });
+
+  it('skips ejected instances while a healthy one is left', () => {
+    const outliers = new OutlierDetector({ consecutiveFailures: 1, baseEjectionMs: 60_000, maxEjectionMs: 60_000, maxEjectedFraction: 0.5 });
+    outliers.recordFailure('a', ['a', 'b']);
+    const balancer = new LoadBalancer(outliers);
+    for (let i = 0; i < 20; i++) expect(balancer.pick([instance('a'), instance('b')])?.id).toBe('b');
+  });
+
+  it('spreads load across instances', () => {
+    const balancer = new LoadBalancer(new OutlierDetector());
+    const pool = [instance('a'), instance('b'), instance('c')];
+    const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
+    for (let i = 0; i < 300; i++) {
+      const picked = balancer.pick(pool)!;
+      counts[picked.id] += 1;
+      balancer.acquire(picked.id);
+    }
+    expect(Math.max(...Object.values(counts)) - Math.min(...Object.values(counts))).toBeLessThanOrEqual(1);
+  });
+});

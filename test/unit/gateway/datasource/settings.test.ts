@@ -1,0 +1,42 @@
+import { breakerSettingsFor, type ResilienceSettings } from '../../../../gateway/datasource';
+import { childTraceparent } from '../../../../gateway/observability';
+import { loadConfig } from '../../../../shared/config';
+
+describe('breaker settings per subgraph', () => {
+  const settings: ResilienceSettings = loadConfig({
+    BREAKER_TIMEOUT_MS: '2000',
+    BREAKER_OVERRIDES: JSON.stringify({ catalog: { timeoutMs: 500 } }),
+  }).resilience;
+
+  it('takes config defaults, then discovery meta, then config overrides', () => {
+    expect(breakerSettingsFor('users', {}, settings).timeoutMs).toBe(2000);
+    expect(breakerSettingsFor('users', { breaker_timeout_ms: '750', breaker_volume_threshold: '9' }, settings)).toMatchObject({
+      timeoutMs: 750,
+      volumeThreshold: 9,
+    });
+    expect(breakerSettingsFor('catalog', { breaker_timeout_ms: '750' }, settings).timeoutMs).toBe(500);
+  });
+
+  it('ignores meta that is not a positive number', () => {
+    expect(breakerSettingsFor('users', { breaker_timeout_ms: 'soon' }, settings).timeoutMs).toBe(2000);
+  });
+
+  it('refuses overrides that are not valid JSON of known fields', () => {
+    expect(() => loadConfig({ BREAKER_OVERRIDES: '{catalog' })).toThrow(/BREAKER_OVERRIDES/);
+    expect(() => loadConfig({ BREAKER_OVERRIDES: '{"catalog":{"timeout":5}}' })).toThrow(/BREAKER_OVERRIDES/);
+  });
+});
+
+describe('traceparent', () => {
+  it('continues the caller trace with a new span id', () => {
+    const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const next = childTraceparent(incoming);
+    expect(next).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/);
+    expect(next).not.toBe(incoming);
+  });
+
+  it('starts a new trace when the caller sent none or garbage', () => {
+    expect(childTraceparent(undefined)).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
+    expect(childTraceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01')).toMatch(/^00-(?!0{32})[\da-f]{32}-/);
+  });
+});
