@@ -2,7 +2,7 @@ import { RetryBudget } from '../../../../gateway/datasource/retryBudget';
 
 describe('RetryBudget', () => {
   it('allows retries up to the ratio of recent requests, with a floor', () => {
-    let now = 0;
+    const now = 0;
     const budget = new RetryBudget({ ratio: 0.1, minRetriesPerWindow: 2, windowMs: 10_000 }, () => now);
     for (let i = 0; i < 100; i++) budget.recordRequest();
     const granted = Array.from({ length: 50 }, () => budget.tryRetry()).filter(Boolean).length;
