@@ -18,6 +18,7 @@ export {
   type SubgraphContext,
   type CallerIdentity,
   type ServeContext,
+  type SubgraphFactory,
 } from './subgraph';
 export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';

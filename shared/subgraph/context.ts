@@ -1,5 +1,4 @@
-/** The context every resolver of a Trellis subgraph receives. */
-import type { Request } from 'express';
+/** The context every resolver of a Trellis subgraph receives, over HTTP and over WebSocket alike. */
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../logging';
 
 export interface CallerIdentity {
@@ -16,20 +15,30 @@ export interface SubgraphContext {
   user: CallerIdentity | null;
 }
 
-export type IdentityResolver = (req: Request) => Promise<CallerIdentity | null> | CallerIdentity | null;
+/** Reads one request header (lower-case name) from HTTP headers or WebSocket connection params. */
+export type HeaderReader = (name: string) => string | undefined;
+
+export type IdentityResolver = (header: HeaderReader) => Promise<CallerIdentity | null> | CallerIdentity | null;
 
 /** Until tokens arrive, the gateway passes the caller's id in `x-user-id`. */
-export const userIdHeaderIdentity: IdentityResolver = (req) => {
-  const id = req.header('x-user-id');
+export const userIdHeaderIdentity: IdentityResolver = (header) => {
+  const id = header('x-user-id');
   return id ? { id, scopes: [] } : null;
 };
 
-export async function buildBaseContext(req: Request, logger: Logger, identify: IdentityResolver): Promise<SubgraphContext> {
-  const correlationId = correlationIdFrom(req.header(CORRELATION_ID_HEADER));
+export async function buildBaseContext(header: HeaderReader, logger: Logger, identify: IdentityResolver): Promise<SubgraphContext> {
+  const correlationId = correlationIdFrom(header(CORRELATION_ID_HEADER));
   return {
     correlationId,
-    traceparent: req.header('traceparent') ?? undefined,
+    traceparent: header('traceparent'),
     logger: logger.child({ correlationId }),
-    user: await identify(req),
+    user: await identify(header),
   };
+}
+
+/** A header reader over WebSocket `connectionParams.headers` (names matched case-insensitively). */
+export function connectionParamsHeaders(params: Readonly<Record<string, unknown>> | undefined): HeaderReader {
+  const raw = (params?.headers ?? {}) as Record<string, unknown>;
+  const headers = new Map(Object.entries(raw).map(([key, value]) => [key.toLowerCase(), typeof value === 'string' ? value : undefined]));
+  return (name) => headers.get(name.toLowerCase());
 }

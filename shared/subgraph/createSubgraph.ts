@@ -25,7 +25,9 @@ import { SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
 import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
-import { buildBaseContext, userIdHeaderIdentity, type IdentityResolver, type SubgraphContext } from './context';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { buildBaseContext, connectionParamsHeaders, userIdHeaderIdentity, type IdentityResolver, type SubgraphContext } from './context';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -68,6 +70,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
   private ownsBackends = false;
   private registrationId?: string;
   private ready = false;
+  private wsServer?: WebSocketServer;
+  private wsCleanup?: { dispose(): void | Promise<void> };
 
   readonly registry: Registry;
 
@@ -95,8 +99,9 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.ownsBackends = !this.options.backends;
 
     const typeDefs = typeof this.options.typeDefs === 'string' ? parse(this.options.typeDefs) : this.options.typeDefs;
+    const schema = buildSubgraphSchema({ typeDefs, resolvers: this.options.resolvers });
     this.apollo = new ApolloServer<TContext>({
-      schema: buildSubgraphSchema({ typeDefs, resolvers: this.options.resolvers }),
+      schema,
       introspection: !config.isProduction,
       includeStacktraceInErrorResponses: !config.isProduction,
       plugins: [
@@ -113,8 +118,17 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       '/graphql',
       express.json({ limit: '2mb' }),
       expressMiddleware(this.apollo, {
-        context: async ({ req }) => extend(await buildBaseContext(req, logger, identify)),
+        context: async ({ req }) => extend(await buildBaseContext((name) => req.header(name), logger, identify)),
       }),
+    );
+    // Subscriptions (and any operation) over graphql-ws on the same path.
+    this.wsServer = new WebSocketServer({ server: this.httpServer, path: '/graphql' });
+    this.wsCleanup = useServer(
+      {
+        schema,
+        context: async (ctx) => extend(await buildBaseContext(connectionParamsHeaders(ctx.connectionParams), logger, identify)),
+      },
+      this.wsServer,
     );
 
     const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host);
@@ -146,6 +160,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
         logger.warn({ err: error }, 'deregistration failed; the health check will drop this instance');
       });
     }
+    await this.wsCleanup?.dispose();
+    this.wsServer?.close();
     await this.apollo?.stop();
     await closeServer(this.httpServer, config.shutdownGraceMs);
     await this.options.onStop?.();

@@ -1,13 +1,12 @@
-/** Runs a subgraph as its own process: config, logging, backends, signals. What a subgraph's `main.ts` calls. */
+/** Runs a subgraph as its own process: config, logging, backends, metrics, guard, signals. What a subgraph's `main.ts` calls. */
 import { runMain } from '../lifecycle';
-import { connectBackends } from '../backends';
-import { createSubgraph, type SubgraphOptions } from './createSubgraph';
-import type { SubgraphContext } from './context';
-import type { Config } from '../config';
-import type { Logger } from '../logging';
-import type { Backends } from '../backends';
+import { connectBackends, type Backends } from '../backends';
 import { createMetricsRegistry } from '../metrics';
 import { createGuard, type Guard } from '../resilience';
+import type { Config } from '../config';
+import type { Logger } from '../logging';
+import { createSubgraph, type Subgraph, type SubgraphOptions } from './createSubgraph';
+import type { SubgraphContext } from './context';
 
 export interface ServeContext {
   config: Config;
@@ -17,26 +16,39 @@ export interface ServeContext {
   guard: Guard;
 }
 
+export type SubgraphFactory<TContext extends SubgraphContext = SubgraphContext> = (
+  context: ServeContext,
+) => SubgraphOptions<TContext> | Promise<SubgraphOptions<TContext>>;
+
+/** Connects backends, builds the subgraph from the factory and starts it; `stop` undoes all of it. */
+export async function launchSubgraph<TContext extends SubgraphContext = SubgraphContext>(
+  build: SubgraphFactory<TContext>,
+  config: Config,
+  baseLogger: Logger,
+): Promise<{ subgraph: Subgraph<TContext>; stop: () => Promise<void> }> {
+  const backends = await connectBackends(config, baseLogger);
+  const registry = createMetricsRegistry(config.serviceName ?? 'subgraph');
+  const guard = createGuard({ registry, logger: baseLogger });
+  const options = await build({ config, logger: baseLogger, backends, guard });
+  const logger = baseLogger.child({ service: options.name });
+  const subgraph = createSubgraph({ ...options, config, logger, backends, registry });
+  await subgraph.start();
+  const stopSubgraph = subgraph.stop.bind(subgraph);
+  return {
+    subgraph,
+    stop: async () => {
+      await stopSubgraph();
+      await backends.close();
+    },
+  };
+}
+
 /**
  * ```ts
- * serveSubgraph(() => ({ name: 'reviews', typeDefs, resolvers }));
+ * serveSubgraph(({ backends, guard }) => ({ name: 'reviews', typeDefs, resolvers }));
  * ```
- * The factory receives the process's config, logger and backends, to build stores and resolvers on them.
+ * The factory receives the process's config, logger, backends and guard, to build stores and resolvers on them.
  */
-export function serveSubgraph<TContext extends SubgraphContext = SubgraphContext>(
-  build: (context: ServeContext) => SubgraphOptions<TContext> | Promise<SubgraphOptions<TContext>>,
-): void {
-  runMain('subgraph', async ({ config, logger: baseLogger }) => {
-    const backends = await connectBackends(config, baseLogger);
-    const registry = createMetricsRegistry(config.serviceName ?? 'subgraph');
-    const guard = createGuard({ registry, logger: baseLogger });
-    const options = await build({ config, logger: baseLogger, backends, guard });
-    const logger = baseLogger.child({ service: options.name });
-    const subgraph = createSubgraph({ ...options, config, logger, backends, registry });
-    await subgraph.start();
-    return async () => {
-      await subgraph.stop();
-      await backends.close();
-    };
-  });
+export function serveSubgraph<TContext extends SubgraphContext = SubgraphContext>(build: SubgraphFactory<TContext>): void {
+  runMain('subgraph', async ({ config, logger }) => (await launchSubgraph(build, config, logger)).stop);
 }

@@ -1,5 +1,7 @@
-/** The catalog subgraph: products, prices and stock. Owns `Product`. */
-import { BadUserInputError, type SubgraphOptions } from '../../shared';
+/** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
+import { BadUserInputError, type SubgraphFactory } from '../../shared';
+import { handleSagaCommands } from '../../shared/saga';
+import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { Inventory } from './inventory';
 
@@ -22,7 +24,9 @@ export const typeDefs = /* GraphQL */ `
 
 export const MAX_PAGE = 100;
 
-export function catalogSubgraph(inventory = new Inventory()): SubgraphOptions {
+export const catalogSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
+  const inventory = new Inventory(backends.state, guard);
+  let commands: Subscription | undefined;
   return {
     name: 'catalog',
     typeDefs,
@@ -32,11 +36,18 @@ export function catalogSubgraph(inventory = new Inventory()): SubgraphOptions {
           if (first < 0 || first > MAX_PAGE) throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE}`);
           return inventory.list(first);
         },
-        product: (_: unknown, { id }: { id: string }) => inventory.find(id) ?? null,
+        product: async (_: unknown, { id }: { id: string }) => (await inventory.find(id)) ?? null,
       },
       Product: {
-        __resolveReference: ({ id }: { id: string }) => inventory.find(id) ?? null,
+        __resolveReference: async ({ id }: { id: string }) => (await inventory.find(id)) ?? null,
       },
     },
+    onStart: async () => {
+      await inventory.seed();
+      commands = await handleSagaCommands('catalog', inventory.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+    },
+    onStop: async () => {
+      await commands?.stop();
+    },
   };
-}
+};

@@ -1,9 +1,26 @@
-/** Products and their stock, kept in memory. */
+/**
+ * Products and their stock. Names and prices are reference data kept in memory; stock lives in
+ * the state store as versioned records `{ available, reserved }`, changed by sagas.
+ */
+import type { Guard, StateStore } from '../../shared';
+import type { VersionedValue, VersionedWrite } from '../../shared/state';
+import { SagaRefusal, type SagaHandler } from '../../shared/saga';
+
 export interface Product {
   id: string;
   name: string;
   price: number;
   inStock: number;
+}
+
+export interface Stock {
+  available: number;
+  reserved: number;
+}
+
+export interface StockLine {
+  productId: string;
+  quantity: number;
 }
 
 const SEED: Product[] = [
@@ -14,14 +31,79 @@ const SEED: Product[] = [
   { id: 'p5', name: 'Gateway Desk Lamp', price: 39.9, inStock: 5 },
 ];
 
+export const stockKey = (productId: string) => `catalog:stock:${productId}`;
+
 export class Inventory {
-  private readonly products = new Map(SEED.map((product) => [product.id, { ...product }]));
+  private readonly catalog = new Map(SEED.map((product) => [product.id, product]));
+  private readonly readStock: (key: string) => Promise<VersionedValue | null>;
 
-  find(id: string): Product | undefined {
-    return this.products.get(id);
+  constructor(
+    private readonly state: StateStore,
+    guard?: Guard,
+  ) {
+    const read = (key: string) => state.getVersioned(key);
+    this.readStock = guard ? guard('state-store', read) : read;
   }
 
-  list(first: number): Product[] {
-    return [...this.products.values()].slice(0, Math.max(0, first));
+  /** Writes the seed stock of every product that has none yet (a restart keeps what sagas changed). */
+  async seed(): Promise<void> {
+    await Promise.all(
+      SEED.map((product) => this.state.compareAndSet(stockKey(product.id), 0, JSON.stringify({ available: product.inStock, reserved: 0 }))),
+    );
   }
+
+  async find(id: string): Promise<Product | undefined> {
+    const product = this.catalog.get(id);
+    if (!product) return undefined;
+    return { ...product, inStock: (await this.stock(id)).available };
+  }
+
+  async list(first: number): Promise<Product[]> {
+    const products = [...this.catalog.values()].slice(0, Math.max(0, first));
+    return Promise.all(products.map(async (product) => ({ ...product, inStock: (await this.stock(product.id)).available })));
+  }
+
+  async stock(id: string): Promise<Stock> {
+    const stored = await this.readStock(stockKey(id));
+    return stored ? (JSON.parse(stored.value) as Stock) : { available: 0, reserved: 0 };
+  }
+
+  /** Saga commands: reserve stock for an order, and release it when the saga is undone. */
+  sagaHandlers(): Record<string, SagaHandler> {
+    const reserveStock: SagaHandler = async (payload: { items: StockLine[] }, { read }) => {
+      const writes: VersionedWrite[] = [];
+      for (const { productId, quantity } of merge(payload.items)) {
+        const stored = await read(stockKey(productId));
+        if (!stored || !this.catalog.has(productId)) throw new SagaRefusal(`unknown product ${productId}`);
+        const stock = JSON.parse(stored.value) as Stock;
+        if (stock.available < quantity) throw new SagaRefusal(`not enough stock for ${productId}: ${stock.available} left, ${quantity} asked`);
+        writes.push(versioned(productId, stored.version, { available: stock.available - quantity, reserved: stock.reserved + quantity }));
+      }
+      return { writes, result: { reserved: payload.items } };
+    };
+    const releaseStock: SagaHandler = async (payload: { items: StockLine[] }, { read, outcomeOf }) => {
+      // Release only what this saga's reservation took; a refused or never-applied one took nothing.
+      if ((await outcomeOf('command'))?.outcome !== 'success') return { result: { released: false } };
+      const writes: VersionedWrite[] = [];
+      for (const { productId, quantity } of merge(payload.items)) {
+        const stored = await read(stockKey(productId));
+        if (!stored) continue;
+        const stock = JSON.parse(stored.value) as Stock;
+        writes.push(versioned(productId, stored.version, { available: stock.available + quantity, reserved: stock.reserved - quantity }));
+      }
+      return { writes, result: { released: true } };
+    };
+    return { reserveStock: reserveStock as SagaHandler, releaseStock: releaseStock as SagaHandler };
+  }
+}
+
+function versioned(productId: string, version: number, stock: Stock): VersionedWrite {
+  return { key: stockKey(productId), expectedVersion: version, value: JSON.stringify(stock) };
+}
+
+/** One line per product, so two lines of one product cannot both pass the stock check. */
+function merge(items: StockLine[]): StockLine[] {
+  const totals = new Map<string, number>();
+  for (const { productId, quantity } of items) totals.set(productId, (totals.get(productId) ?? 0) + quantity);
+  return [...totals].map(([productId, quantity]) => ({ productId, quantity }));
 }

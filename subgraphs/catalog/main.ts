@@ -1,4 +1,4 @@
 import { serveSubgraph } from '../../shared';
 import { catalogSubgraph } from '.';
 
-serveSubgraph(() => catalogSubgraph());
+serveSubgraph(catalogSubgraph);

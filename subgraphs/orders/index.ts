@@ -1,5 +1,7 @@
-/** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`. */
-import type { SubgraphOptions } from '../../shared';
+/** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
+import type { SubgraphFactory } from '../../shared';
+import { handleSagaCommands } from '../../shared/saga';
+import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { OrderBook, type Order, type OrderItem } from './orderBook';
 
@@ -38,7 +40,9 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export function ordersSubgraph(book = new OrderBook()): SubgraphOptions {
+export const ordersSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
+  const book = new OrderBook(backends.state, guard);
+  let commands: Subscription | undefined;
   return {
     name: 'orders',
     typeDefs,
@@ -47,12 +51,19 @@ export function ordersSubgraph(book = new OrderBook()): SubgraphOptions {
         orders: ({ id }: { id: string }) => book.byUser(id),
       },
       Order: {
-        __resolveReference: ({ id }: { id: string }) => book.find(id) ?? null,
+        __resolveReference: async ({ id }: { id: string }) => (await book.find(id)) ?? null,
         user: (order: Order) => ({ __typename: 'User', id: order.userId }),
       },
       OrderItem: {
         product: (item: OrderItem) => ({ __typename: 'Product', id: item.productId }),
       },
     },
+    onStart: async () => {
+      await book.seed();
+      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+    },
+    onStop: async () => {
+      await commands?.stop();
+    },
   };
-}
+};

@@ -1,4 +1,4 @@
 import { serveSubgraph } from '../../shared';
 import { ordersSubgraph } from '.';
 
-serveSubgraph(() => ordersSubgraph());
+serveSubgraph(ordersSubgraph);

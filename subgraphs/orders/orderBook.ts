@@ -1,4 +1,11 @@
-/** Orders, kept in memory. Totals are captured when an order is placed, as a shop's ledger would. */
+/**
+ * Orders, in the state store: one versioned record per order and a per-user index, both written
+ * in one compare-and-set. Totals are captured when an order is placed, as a shop's ledger would.
+ */
+import type { Guard, StateStore } from '../../shared';
+import type { VersionedValue, VersionedWrite } from '../../shared/state';
+import type { SagaHandler } from '../../shared/saga';
+
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 
 export interface OrderItem {
@@ -46,17 +53,65 @@ const SEED: Order[] = [
   },
 ];
 
-export class OrderBook {
-  private readonly orders = new Map(SEED.map((order) => [order.id, structuredClone(order)]));
+export const orderKey = (id: string) => `orders:order:${id}`;
+export const userOrdersKey = (userId: string) => `orders:by-user:${userId}`;
 
-  find(id: string): Order | undefined {
-    return this.orders.get(id);
+export class OrderBook {
+  private readonly read: (key: string) => Promise<VersionedValue | null>;
+
+  constructor(
+    private readonly state: StateStore,
+    guard?: Guard,
+  ) {
+    const read = (key: string) => state.getVersioned(key);
+    this.read = guard ? guard('state-store', read) : read;
+  }
+
+  /** Writes the seed orders that are missing (a restart keeps what sagas added). */
+  async seed(): Promise<void> {
+    for (const order of SEED) {
+      const exists = await this.state.getVersioned(orderKey(order.id));
+      if (!exists) await this.state.compareAndSetMany(await this.creation(order, (key) => this.state.getVersioned(key)));
+    }
+  }
+
+  async find(id: string): Promise<Order | undefined> {
+    const stored = await this.read(orderKey(id));
+    return stored ? (JSON.parse(stored.value) as Order) : undefined;
   }
 
   /** Newest first. */
-  byUser(userId: string): Order[] {
-    return [...this.orders.values()]
-      .filter((order) => order.userId === userId)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  async byUser(userId: string): Promise<Order[]> {
+    const index = await this.read(userOrdersKey(userId));
+    const ids = index ? (JSON.parse(index.value) as string[]) : [];
+    const orders = await Promise.all(ids.map((id) => this.find(id)));
+    return orders.filter((order): order is Order => order !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Saga commands: create the order, and cancel it when the saga is undone. */
+  sagaHandlers(now: () => Date = () => new Date()): Record<string, SagaHandler> {
+    const createOrder = async (payload: Omit<Order, 'status' | 'createdAt'>, { read }: Parameters<SagaHandler>[1]) => {
+      const existing = await read(orderKey(payload.id));
+      if (existing) return { result: { orderId: payload.id } };
+      const order: Order = { ...payload, status: 'CONFIRMED', createdAt: now().toISOString() };
+      return { writes: await this.creation(order, read), result: { orderId: order.id } };
+    };
+    const cancelOrder = async (payload: { id: string }, { read }: Parameters<SagaHandler>[1]) => {
+      const stored = await read(orderKey(payload.id));
+      if (!stored) return { result: { cancelled: false } };
+      const order = JSON.parse(stored.value) as Order;
+      const writes: VersionedWrite[] = [{ key: orderKey(order.id), expectedVersion: stored.version, value: JSON.stringify({ ...order, status: 'CANCELLED' }) }];
+      return { writes, result: { cancelled: true } };
+    };
+    return { createOrder: createOrder as SagaHandler, cancelOrder: cancelOrder as SagaHandler };
+  }
+
+  private async creation(order: Order, read: (key: string) => Promise<VersionedValue | null>): Promise<VersionedWrite[]> {
+    const index = await read(userOrdersKey(order.userId));
+    const ids = index ? (JSON.parse(index.value) as string[]) : [];
+    return [
+      { key: orderKey(order.id), expectedVersion: 0, value: JSON.stringify(order) },
+      { key: userOrdersKey(order.userId), expectedVersion: index?.version ?? 0, value: JSON.stringify([...ids, order.id]) },
+    ];
   }
 }

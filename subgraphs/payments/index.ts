@@ -1,5 +1,7 @@
-/** The payments subgraph: what was charged for an order. Adds `Order.payment`. */
-import type { SubgraphOptions } from '../../shared';
+/** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
+import type { SubgraphFactory } from '../../shared';
+import { handleSagaCommands } from '../../shared/saga';
+import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { PaymentLedger } from './ledger';
 
@@ -27,15 +29,24 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export function paymentsSubgraph(ledger = new PaymentLedger()): SubgraphOptions {
+export const paymentsSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
+  const ledger = new PaymentLedger(backends.state, guard);
+  let commands: Subscription | undefined;
   return {
     name: 'payments',
     typeDefs,
     resolvers: {
       Order: {
         __resolveReference: ({ id }: { id: string }) => ({ id }),
-        payment: ({ id }: { id: string }) => ledger.forOrder(id) ?? null,
+        payment: async ({ id }: { id: string }) => (await ledger.forOrder(id)) ?? null,
       },
     },
+    onStart: async () => {
+      await ledger.seed();
+      commands = await handleSagaCommands('payments', ledger.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+    },
+    onStop: async () => {
+      await commands?.stop();
+    },
   };
-}
+};

@@ -1,4 +1,11 @@
-/** Payments per order, kept in memory. */
+/**
+ * Payments per order, in the state store. A charge is written once per order (never two for one
+ * saga); a refund flips it to REFUNDED. Declined cards and amounts over the limit are refused.
+ */
+import type { Guard, StateStore } from '../../shared';
+import type { VersionedValue } from '../../shared/state';
+import { SagaRefusal, type SagaHandler } from '../../shared/saga';
+
 export type PaymentState = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'REFUNDED';
 
 export interface Payment {
@@ -6,7 +13,12 @@ export interface Payment {
   orderId: string;
   amount: number;
   state: PaymentState;
+  sagaId?: string;
 }
+
+/** Charges above this are refused (a stand-in for a card limit). */
+export const CHARGE_LIMIT = 5000;
+export const DECLINED_METHOD = 'card-declined';
 
 const SEED: Payment[] = [
   { id: 'pay1', orderId: 'o1', amount: 29.99, state: 'CAPTURED' },
@@ -14,10 +26,47 @@ const SEED: Payment[] = [
   { id: 'pay3', orderId: 'o3', amount: 29.25, state: 'AUTHORIZED' },
 ];
 
-export class PaymentLedger {
-  private readonly byOrder = new Map(SEED.map((payment) => [payment.orderId, { ...payment }]));
+export const paymentKey = (orderId: string) => `payments:order:${orderId}`;
 
-  forOrder(orderId: string): Payment | undefined {
-    return this.byOrder.get(orderId);
+export class PaymentLedger {
+  private readonly read: (key: string) => Promise<VersionedValue | null>;
+
+  constructor(
+    private readonly state: StateStore,
+    guard?: Guard,
+  ) {
+    const read = (key: string) => state.getVersioned(key);
+    this.read = guard ? guard('state-store', read) : read;
+  }
+
+  async seed(): Promise<void> {
+    await Promise.all(SEED.map((payment) => this.state.compareAndSet(paymentKey(payment.orderId), 0, JSON.stringify(payment))));
+  }
+
+  async forOrder(orderId: string): Promise<Payment | undefined> {
+    const stored = await this.read(paymentKey(orderId));
+    return stored ? (JSON.parse(stored.value) as Payment) : undefined;
+  }
+
+  sagaHandlers(): Record<string, SagaHandler> {
+    const charge = async (payload: { orderId: string; amount: number; method: string }, { read, command }: Parameters<SagaHandler>[1]) => {
+      if (payload.method === DECLINED_METHOD) throw new SagaRefusal('card declined');
+      if (payload.amount > CHARGE_LIMIT) throw new SagaRefusal(`amount ${payload.amount} is over the limit of ${CHARGE_LIMIT}`);
+      const existing = await read(paymentKey(payload.orderId));
+      if (existing) return { result: { paymentId: (JSON.parse(existing.value) as Payment).id } };
+      const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId };
+      return { writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }], result: { paymentId: payment.id } };
+    };
+    const refund = async (payload: { orderId: string }, { read }: Parameters<SagaHandler>[1]) => {
+      const stored = await read(paymentKey(payload.orderId));
+      if (!stored) return { result: { refunded: false } };
+      const payment = JSON.parse(stored.value) as Payment;
+      if (payment.state !== 'CAPTURED') return { result: { refunded: false } };
+      return {
+        writes: [{ key: paymentKey(payload.orderId), expectedVersion: stored.version, value: JSON.stringify({ ...payment, state: 'REFUNDED' }) }],
+        result: { refunded: true },
+      };
+    };
+    return { charge: charge as SagaHandler, refund: refund as SagaHandler };
   }
 }

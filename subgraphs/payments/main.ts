@@ -1,4 +1,4 @@
 import { serveSubgraph } from '../../shared';
 import { paymentsSubgraph } from '.';
 
-serveSubgraph(() => paymentsSubgraph());
+serveSubgraph(paymentsSubgraph);

@@ -1,5 +1,5 @@
 /** The users subgraph: who people are. Owns `User`. */
-import type { SubgraphOptions } from '../../shared';
+import type { SubgraphFactory } from '../../shared';
 import { FEDERATION_LINK } from '../federation';
 import { UserDirectory } from './directory';
 
@@ -20,13 +20,14 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export function usersSubgraph(directory = new UserDirectory()): SubgraphOptions {
+export const usersSubgraph: SubgraphFactory = () => {
+  const directory = new UserDirectory();
   return {
     name: 'users',
     typeDefs,
     resolvers: {
       Query: {
-        me: (_: unknown, __: unknown, { user }: { user: { id: string } | null }) => (user ? directory.find(user.id) ?? null : null),
+        me: (_: unknown, __: unknown, { user }: { user: { id: string } | null }) => (user ? (directory.find(user.id) ?? null) : null),
         user: (_: unknown, { id }: { id: string }) => directory.find(id) ?? null,
         users: () => directory.list(),
       },
@@ -35,4 +36,4 @@ export function usersSubgraph(directory = new UserDirectory()): SubgraphOptions 
       },
     },
   };
-}
+};

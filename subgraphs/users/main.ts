@@ -1,4 +1,4 @@
 import { serveSubgraph } from '../../shared';
 import { usersSubgraph } from '.';
 
-serveSubgraph(() => usersSubgraph());
+serveSubgraph(usersSubgraph);

@@ -24,7 +24,7 @@ describe('chaos: Consul restarted under load', () => {
     consul = await privateConsul();
     await consul.start();
     const env = { CONSUL_HTTP_ADDR: consul.url };
-    subgraphs.push(await startSubgraph(usersSubgraph(), env), await startSubgraph(catalogSubgraph(), env));
+    subgraphs.push(await startSubgraph(usersSubgraph, env), await startSubgraph(catalogSubgraph, env));
     gateway = await startGateway(env);
     await eventually(async () => expect((await postGraphQL(gateway.url, QUERY)).body.errors).toBeUndefined(), 15_000);
     const hashBefore = gateway.server.options.source.status().hash;

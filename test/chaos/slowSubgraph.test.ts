@@ -22,14 +22,19 @@ describe('chaos: a slow subgraph', () => {
     cluster = await new ChaosCluster().start();
     await cluster.startSubgraph('users');
     // The real catalog, with 2 s injected in front of every products query.
-    const options = catalogSubgraph();
-    const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
-    const products = query.products;
-    query.products = async (...args: unknown[]) => {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      return products(...args);
-    };
-    slowCatalog = await startSubgraph(options, { TRELLIS_DEVHUB_URL: cluster.hubUrl, SHUTDOWN_GRACE_MS: '100' });
+    slowCatalog = await startSubgraph(
+      async (context) => {
+        const options = await catalogSubgraph(context);
+        const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
+        const products = query.products;
+        query.products = async (...args: unknown[]) => {
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          return products(...args);
+        };
+        return options;
+      },
+      { TRELLIS_DEVHUB_URL: cluster.hubUrl, SHUTDOWN_GRACE_MS: '100' },
+    );
     gateway = await startGateway({
       TRELLIS_DEVHUB_URL: cluster.hubUrl,
       BREAKER_OVERRIDES: JSON.stringify({ catalog: { timeoutMs: TIMEOUT_MS } }),

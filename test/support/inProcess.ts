@@ -2,7 +2,7 @@
 import { loadConfig, type Env } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
 import { connectBackends, type Backends } from '../../shared/backends';
-import { createSubgraph, type Subgraph, type SubgraphOptions } from '../../shared/subgraph';
+import { launchSubgraph, type Subgraph, type SubgraphFactory } from '../../shared/subgraph';
 import { assembleGateway } from '../../gateway/assemble';
 import type { GatewayServer } from '../../gateway/server';
 
@@ -32,9 +32,10 @@ export async function startGateway(env: Env): Promise<InProcessGateway> {
   };
 }
 
-export async function startSubgraph(options: SubgraphOptions, env: Env): Promise<Subgraph> {
+/** A subgraph built by its factory on the backends `env` names, as its own `main.ts` would. */
+export async function startSubgraph(build: SubgraphFactory, env: Env): Promise<Subgraph> {
   const config = loadConfig({ ...quiet, ...env });
-  const subgraph = createSubgraph({ ...options, config, logger: createLogger({ service: options.name, level: config.logLevel }) });
-  await subgraph.start();
-  return subgraph;
+  const { subgraph, stop } = await launchSubgraph(build, config, createLogger({ service: 'subgraph', level: config.logLevel }));
+  // Stopping the subgraph also closes the backends it connected.
+  return Object.assign(subgraph, { stop });
 }

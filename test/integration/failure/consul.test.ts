@@ -24,7 +24,7 @@ describe('gateway on Consul when Consul stops and returns', () => {
 
   it('keeps serving while Consul is down and picks up changes again when it returns', async () => {
     const env = { CONSUL_HTTP_ADDR: consul.url };
-    subgraphs.push(await startSubgraph(catalogSubgraph(), env));
+    subgraphs.push(await startSubgraph(catalogSubgraph, env));
     gateway = await startGateway(env);
     const products = '{ product(id: "p2") { name price } }';
     await eventually(async () => expect((await postGraphQL(gateway.url, products)).body.data).toEqual({ product: { name: 'Federation Hoodie', price: 54 } }), 10_000);
@@ -39,7 +39,7 @@ describe('gateway on Consul when Consul stops and returns', () => {
 
     // A fresh dev agent knows nothing: the subgraph registers itself again, and a new subgraph shows up.
     await consul.start();
-    subgraphs.push(await startSubgraph(usersSubgraph(), env));
+    subgraphs.push(await startSubgraph(usersSubgraph, env));
     await eventually(async () => {
       const { body } = await postGraphQL(gateway.url, '{ user(id: "u3") { name } product(id: "p1") { name } }');
       expect(body.data).toEqual({ user: { name: 'Alan Turing' }, product: { name: 'Trellis Mug' } });

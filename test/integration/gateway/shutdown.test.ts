@@ -1,5 +1,7 @@
 /** On stop, the gateway refuses new work, lets in-flight requests finish, then closes. */
 import { InMemoryDiscovery } from '../../../shared/discovery';
+import { InMemoryStateStore } from '../../../shared/state';
+import { InMemoryEventBus } from '../../../shared/events';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { postGraphQL, eventually } from '../../support/graphql';
 import { DevHubServer } from '../../../shared/devhub';
@@ -7,16 +9,18 @@ import { startGateway, startSubgraph } from '../../support/inProcess';
 
 describe('gateway graceful shutdown', () => {
   it('finishes an in-flight request during stop', async () => {
-    const hub = new DevHubServer({ targets: { discovery: new InMemoryDiscovery() } });
+    const hub = new DevHubServer({ targets: { discovery: new InMemoryDiscovery(), state: new InMemoryStateStore(), events: new InMemoryEventBus() } });
     const hubUrl = await hub.start();
-    const options = catalogSubgraph();
-    const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
-    const product = query.product;
-    query.product = async (...args: unknown[]) => {
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      return product(...args);
-    };
-    const catalog = await startSubgraph(options, { TRELLIS_DEVHUB_URL: hubUrl });
+    const catalog = await startSubgraph(async (context) => {
+      const options = await catalogSubgraph(context);
+      const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
+      const product = query.product;
+      query.product = async (...args: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        return product(...args);
+      };
+      return options;
+    }, { TRELLIS_DEVHUB_URL: hubUrl });
     const gateway = await startGateway({ TRELLIS_DEVHUB_URL: hubUrl, SHUTDOWN_GRACE_MS: '5000' });
     try {
       await eventually(async () => expect((await postGraphQL(gateway.url, '{ products(first: 1) { id } }')).body.errors).toBeUndefined(), 10_000);

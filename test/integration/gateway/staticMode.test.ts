@@ -26,8 +26,8 @@ describe('static supergraph mode', () => {
   });
 
   it('serves the file, reloads a valid change, and keeps the last good on a broken one', async () => {
-    const users = await startSubgraph(usersSubgraph(), {});
-    const catalog = await startSubgraph(catalogSubgraph(), {});
+    const users = await startSubgraph(usersSubgraph, {});
+    const catalog = await startSubgraph(catalogSubgraph, {});
     subgraphs.push(users, catalog);
     writeFileSync(file, compose([{ name: 'users', sdl: usersSdl, subgraph: users }]));
     gateway = await startGateway({ SUPERGRAPH_PATH: file });

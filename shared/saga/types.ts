@@ -1,0 +1,99 @@
+/** The saga model: definitions (what to do), records (what happened), and the messages between orchestrator and participants. */
+
+export type SagaState = 'PENDING' | 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED' | 'FAILED';
+export type StepState =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'COMPENSATING'
+  | 'COMPENSATED'
+  | 'COMPENSATION_FAILED';
+
+export const TERMINAL_STATES: ReadonlySet<SagaState> = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Wait before the second attempt; doubles each attempt, up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface StepDefinition<Input> {
+  name: string;
+  /** The service that performs the step; its commands go to `saga.commands.<participant>`. */
+  participant: string;
+  command: string;
+  /** Undoes the command; absent when there is nothing to undo. */
+  compensation?: string;
+  /** Builds the command payload from the saga input and earlier steps' results. */
+  payload: (input: Input, results: Record<string, unknown>) => unknown;
+  /** A command with no reply after this long is retried (or fails the step). */
+  timeoutMs: number;
+  retry: RetryPolicy;
+}
+
+export interface SagaDefinition<Input = unknown> {
+  name: string;
+  steps: Array<StepDefinition<Input>>;
+}
+
+export interface StepRecord {
+  name: string;
+  state: StepState;
+  /** Attempts of the current phase (command, then compensation). */
+  attempts: number;
+  error?: string;
+  /** When the current attempt's command is due to be sent (after a backoff). */
+  dispatchAt?: number;
+  /** Whether the current attempt was sent. */
+  dispatched?: boolean;
+  /** When the current attempt times out. */
+  deadline?: number;
+}
+
+export interface SagaRecord<Input = unknown> {
+  id: string;
+  definition: string;
+  state: SagaState;
+  input: Input;
+  /** Results of succeeded steps, by step name. */
+  results: Record<string, unknown>;
+  steps: StepRecord[];
+  /** Index of the step being run or compensated. */
+  cursor: number;
+  createdAt: string;
+  updatedAt: string;
+  correlationId?: string;
+}
+
+export type SagaAction = 'command' | 'compensation';
+
+export interface SagaCommand {
+  sagaId: string;
+  saga: string;
+  step: string;
+  stepIndex: number;
+  action: SagaAction;
+  /** The command or compensation name, e.g. `reserveStock`. */
+  name: string;
+  attempt: number;
+  payload: unknown;
+}
+
+export interface SagaReply {
+  sagaId: string;
+  stepIndex: number;
+  action: SagaAction;
+  outcome: 'success' | 'failure';
+  result?: unknown;
+  error?: string;
+}
+
+export const SAGA_TOPICS = {
+  commands: (participant: string) => `saga.commands.${participant}`,
+  replies: 'saga.replies',
+  events: 'saga.events',
+} as const;
