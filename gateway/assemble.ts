@@ -14,6 +14,7 @@ import { GatewayServer } from './server';
 import { DataSourceFactory } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
+import { subscriptions } from './subscriptions';
 
 export interface AssembleOptions {
   config: Config;
@@ -37,7 +38,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
   await source.start();
 
-  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source)];
+  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source), subscriptions()];
   const server = new GatewayServer({
     config,
     logger,

@@ -11,8 +11,8 @@ import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
 import { closeServer, listen, mountHealth } from '../shared/http';
-import { FORWARDED_HEADERS, type GatewayContext } from './context';
-import type { GatewayExtension } from './extension';
+import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
+import type { GatewayExtension, GatewayHost } from './extension';
 import type { SupergraphSource } from './supergraph/types';
 
 export interface GatewayOptions {
@@ -26,7 +26,7 @@ export interface GatewayOptions {
   onStop?: () => Promise<void>;
 }
 
-export class GatewayServer {
+export class GatewayServer implements GatewayHost {
   readonly app: Express = express();
   readonly httpServer: Server = createServer(this.app);
   readonly gateway: ApolloGateway;
@@ -55,13 +55,17 @@ export class GatewayServer {
     this.routes();
   }
 
+  get instances() {
+    return this.options.source.instances;
+  }
+
   isReady(): boolean {
     return this.serving && !this.draining;
   }
 
   /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */
   async start(port = this.options.config.http.port ?? 4000): Promise<string> {
-    for (const extension of this.extensions) await extension.attach?.(this.httpServer);
+    for (const extension of this.extensions) await extension.attach?.(this.httpServer, this);
     const bound = await listen(this.httpServer, port, this.options.config.http.host);
     await this.apollo.start();
     this.serving = true;
@@ -80,6 +84,18 @@ export class GatewayServer {
     await this.options.onStop?.();
   }
 
+  /** The context of one GraphQL request, from its headers, after every extension had its say. */
+  async buildContext(header: HeaderReader, correlationId = correlationIdFrom(header(CORRELATION_ID_HEADER))): Promise<GatewayContext> {
+    const forwardHeaders: Record<string, string> = {};
+    for (const name of FORWARDED_HEADERS) {
+      const value = header(name);
+      if (value) forwardHeaders[name] = value;
+    }
+    const context: GatewayContext = { correlationId, forwardHeaders, logger: this.options.logger.child({ correlationId }) };
+    for (const extension of this.extensions) await extension.extendContext?.(header, context);
+    return context;
+  }
+
   private routes(): void {
     const { app, options } = this;
     app.disable('x-powered-by');
@@ -90,19 +106,9 @@ export class GatewayServer {
       next();
     });
     mountHealth(app, () => this.isReady(), () => ({ supergraph: options.source.status().hash }));
-    for (const extension of this.extensions) extension.mount?.(app);
+    for (const extension of this.extensions) extension.mount?.(app, this);
     const createGraphqlHandler = () => expressMiddleware(this.apollo, {
-      context: async ({ req, res }) => {
-        const correlationId = res.locals.correlationId as string;
-        const forwardHeaders: Record<string, string> = {};
-        for (const name of FORWARDED_HEADERS) {
-          const value = req.header(name);
-          if (value) forwardHeaders[name] = value;
-        }
-        const context: GatewayContext = { correlationId, forwardHeaders, logger: options.logger.child({ correlationId }) };
-        for (const extension of this.extensions) await extension.extendContext?.(req, context);
-        return context;
-      },
+      context: async ({ req, res }) => this.buildContext((name) => req.header(name), res.locals.correlationId as string),
     });
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {

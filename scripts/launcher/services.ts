@@ -17,6 +17,7 @@ export const SUBGRAPHS: ServiceSpec[] = [
   { name: 'catalog', entry: 'subgraphs/catalog/main.ts', portOffset: 2 },
   { name: 'orders', entry: 'subgraphs/orders/main.ts', portOffset: 3 },
   { name: 'payments', entry: 'subgraphs/payments/main.ts', portOffset: 4 },
+  { name: 'sagas', entry: 'subgraphs/sagas/main.ts', portOffset: 5 },
 ].map((spec) => ({ ...spec, readyPath: '/health/ready', describe: (url: string) => `${url}/graphql` }));
 
 export const GATEWAY: ServiceSpec = {

@@ -28,6 +28,7 @@ export function createRecord<Input>(definition: SagaDefinition<Input>, id: strin
     cursor: 0,
     createdAt: at,
     updatedAt: at,
+    revision: 0,
     correlationId,
   };
 }
@@ -145,5 +146,6 @@ function settled(state: StepRecord['state']): Partial<StepRecord> {
 function touch<Input>(record: SagaRecord<Input>, now: number): SagaRecord<Input> {
   const next = structuredClone(record);
   next.updatedAt = new Date(now).toISOString();
+  next.revision += 1;
   return next;
 }

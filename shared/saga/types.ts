@@ -66,6 +66,8 @@ export interface SagaRecord<Input = unknown> {
   cursor: number;
   createdAt: string;
   updatedAt: string;
+  /** Grows by one with every transition, so watchers can order and dedupe what they see. */
+  revision: number;
   correlationId?: string;
 }
 

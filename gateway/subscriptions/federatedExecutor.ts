@@ -1,0 +1,137 @@
+/**
+ * Executes operations against the supergraph outside Apollo Server's HTTP pipeline, for
+ * WebSocket and SSE clients, including subscriptions, which Apollo Gateway's executor refuses.
+ *
+ * A subscription plans as a SubscriptionNode: a `primary` fetch to the subgraph that owns the
+ * root field, and the `rest` of the plan for fields other subgraphs own. The primary runs over
+ * graphql-ws against a healthy instance of that subgraph; each event then runs through Apollo
+ * Gateway's own `executeQueryPlan` as the plan `Sequence[primary, rest]`, where the primary's
+ * data source answers with the event. So every event is resolved exactly as a query would be.
+ *
+ * It reaches into ApolloGateway's private fields (planner, schemas, data sources): the gateway
+ * exposes no public API for this; the fields are read at each call, so supergraph swaps apply.
+ */
+import { parse, validate, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
+import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan';
+import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
+import { operationFromDocument, type Schema } from '@apollo/federation-internals';
+import type { QueryPlan, QueryPlanner, FetchNode, PlanNode } from '@apollo/query-planner';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import type { GatewayContext } from '../context';
+import type { InstanceDirectory } from '../supergraph/instances';
+import { openUpstream } from './upstream';
+
+interface GatewayInternals {
+  schema?: GraphQLSchema;
+  apiSchema?: Schema;
+  queryPlanner?: QueryPlanner;
+  supergraphSchema?: GraphQLSchema;
+  serviceMap: Record<string, { dataSource: GraphQLDataSource }>;
+}
+
+export interface OperationRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+export class FederatedExecutor {
+  constructor(
+    private readonly gateway: ApolloGateway,
+    private readonly instances: InstanceDirectory,
+  ) {}
+
+  get schema(): GraphQLSchema | undefined {
+    return this.gateway.schema;
+  }
+
+  /** Parses and validates; the operation's type, or GraphQL errors to send back. */
+  prepare(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+    const schema = this.gateway.schema;
+    if (!schema) return { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
+    let document: DocumentNode;
+    try {
+      document = parse(request.query, { maxTokens: 20_000 });
+    } catch (error) {
+      return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    }
+    const errors = validate(schema, document);
+    if (errors.length > 0) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+    const operation = request.operationName ? operations.find((o) => o.name?.value === request.operationName) : operations.length === 1 ? operations[0] : undefined;
+    if (!operation) return { errors: [new GraphQLError('name the operation to run (operationName)', { extensions: { code: 'BAD_REQUEST' } })] };
+    return { document, operation };
+  }
+
+  /** Runs any operation; a subscription yields one result per event, the others one result. */
+  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
+    const prepared = this.prepare(request);
+    if ('errors' in prepared) {
+      yield { errors: prepared.errors };
+      return;
+    }
+    const internals = this.gateway as unknown as GatewayInternals;
+    const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
+    if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
+      yield { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
+      return;
+    }
+    const operationContext = buildOperationContext({ schema, operationDocument: prepared.document, operationName: request.operationName });
+    const plan = queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, prepared.document, { operationName: request.operationName }));
+    const requestContext = this.requestContext(request, prepared.document, context);
+    const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
+    const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
+      executeQueryPlan(queryPlan, services, requestContext, operationContext, supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;
+
+    if (plan.node?.kind !== 'Subscription') {
+      yield await run(plan, serviceMap());
+      return;
+    }
+    const { primary, rest } = plan.node;
+    for await (const event of this.primaryEvents(primary, request.variables ?? {}, context, signal)) {
+      if (event.errors && !event.data) {
+        yield { errors: event.errors };
+        continue;
+      }
+      const node: PlanNode = rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary;
+      const services = serviceMap();
+      services[primary.serviceName] = eventSource(primary, event, services[primary.serviceName]);
+      yield await run({ kind: 'QueryPlan', node }, services);
+    }
+  }
+
+  private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal) {
+    const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+    return openUpstream({
+      subgraph: primary.serviceName,
+      instances: () => this.instances.instancesOf(primary.serviceName),
+      query: primary.operation,
+      variables: used,
+      headers: { ...context.forwardHeaders, 'x-correlation-id': context.correlationId },
+      signal,
+    });
+  }
+
+  private requestContext(request: OperationRequest, document: DocumentNode, context: GatewayContext): GatewayGraphQLRequestContext<GatewayContext> {
+    return {
+      request: { query: request.query, variables: request.variables ?? {}, operationName: request.operationName },
+      document,
+      context,
+      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => context.logger.warn(String(m)), error: (m: unknown) => context.logger.error(String(m)) },
+      metrics: {},
+      cache: undefined,
+    } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
+  }
+}
+
+/** The primary fetch's data source for one event: answers the primary operation with the event, passes anything else on. */
+function eventSource(primary: FetchNode, event: ExecutionResult, real: GraphQLDataSource | undefined): GraphQLDataSource {
+  return {
+    process: async (options) => {
+      if (options.request.query === primary.operation) return { data: event.data ?? null, errors: event.errors as never };
+      if (!real) throw new GraphQLError(`subgraph ${primary.serviceName} is not served`);
+      return real.process(options);
+    },
+  };
+}

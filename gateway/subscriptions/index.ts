@@ -1,0 +1,24 @@
+/**
+ * Subscriptions (federated) for the gateway, over graphql-ws and SSE on `/graphql`. Apollo Gateway
+ * has none; see FederatedExecutor for how a subscription's events are resolved across subgraphs.
+ */
+import type { GatewayExtension, GatewayHost } from '../extension';
+import { FederatedExecutor } from './federatedExecutor';
+import { mountSse } from './sse';
+import { serveWebSocket } from './websocket';
+
+export function subscriptions(): GatewayExtension {
+  let websocket: { close(): Promise<void> } | undefined;
+  let executor: FederatedExecutor | undefined;
+  const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances));
+  return {
+    name: 'subscriptions',
+    mount: (app, host) => mountSse(app, host, executorFor(host)),
+    attach: (server, host) => {
+      websocket = serveWebSocket(server, host, executorFor(host));
+    },
+    stop: async () => {
+      await websocket?.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * GraphQL over Server-Sent Events on `/graphql` ("distinct connections" mode): a request with
+ * `Accept: text/event-stream` gets one `next` event per result and a `complete` event at the end.
+ * GET takes `query`, `variables` and `operationName` as URL parameters; POST takes the JSON body.
+ */
+import type { Express, Request, Response } from 'express';
+import express from 'express';
+import type { GatewayHost } from '../extension';
+import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
+
+const HEARTBEAT_MS = 15_000;
+
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor): void {
+  const handle = async (req: Request, res: Response, next: () => void) => {
+    if (!(req.headers.accept ?? '').includes('text/event-stream')) return next();
+    const request = readRequest(req);
+    if (!request) {
+      res.status(400).json({ errors: [{ message: 'send a query (URL parameter or JSON body)', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    let context;
+    try {
+      context = await host.buildContext((name) => req.header(name));
+    } catch (error) {
+      const status = (error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status ?? 401;
+      res.status(status).json({ errors: [{ message: (error as Error).message, extensions: (error as { extensions?: unknown }).extensions }] });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const heartbeat = setInterval(() => res.write(':\n\n'), HEARTBEAT_MS);
+    try {
+      for await (const result of executor.execute(request, context, abort.signal)) {
+        if (abort.signal.aborted) break;
+        res.write(`event: next\ndata: ${JSON.stringify(result)}\n\n`);
+      }
+      if (!abort.signal.aborted) res.write('event: complete\ndata:\n\n');
+    } finally {
+      clearInterval(heartbeat);
+      res.end();
+    }
+  };
+  app.get('/graphql', (req, res, next) => void handle(req, res, next));
+  app.post('/graphql', express.json({ limit: '1mb' }), (req, res, next) => void handle(req, res, next));
+}
+
+function readRequest(req: Request): OperationRequest | undefined {
+  const source = req.method === 'GET' ? req.query : (req.body as Record<string, unknown> | undefined);
+  const query = source?.query;
+  if (typeof query !== 'string' || query.length === 0) return undefined;
+  let variables = source?.variables;
+  if (typeof variables === 'string') {
+    try {
+      variables = JSON.parse(variables);
+    } catch {
+      return undefined;
+    }
+  }
+  const operationName = typeof source?.operationName === 'string' ? source.operationName : undefined;
+  return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName };
+}

@@ -1,0 +1,76 @@
+/** graphql-ws on the gateway's `/graphql`: every operation, subscriptions included, through the FederatedExecutor. */
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { GatewayHost } from '../extension';
+import type { GatewayContext } from '../context';
+import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
+
+interface OperationValue {
+  context: GatewayContext;
+  request: OperationRequest;
+  abort: AbortController;
+}
+
+interface Connection {
+  context: GatewayContext;
+  operations: Map<string, AbortController>;
+}
+
+export function serveWebSocket(server: Server, host: GatewayHost, executor: FederatedExecutor): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  const connections = new WeakMap<object, Connection>();
+  const toRequest = (payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): OperationRequest => ({
+    query: payload.query,
+    variables: payload.variables ?? undefined,
+    operationName: payload.operationName ?? undefined,
+  });
+  const cleanup = useServer(
+    {
+      onConnect: async (ctx) => {
+        if (!host.isReady()) return false;
+        const raw = (ctx.connectionParams?.headers ?? {}) as Record<string, unknown>;
+        const headers = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? v : undefined]));
+        try {
+          connections.set(ctx, { context: await host.buildContext((name) => headers.get(name)), operations: new Map() });
+          return true;
+        } catch {
+          return false; // refused (e.g. a bad token): graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onSubscribe: (ctx, id, payload) => {
+        const connection = connections.get(ctx);
+        const request = toRequest(payload);
+        const prepared = executor.prepare(request);
+        if ('errors' in prepared) return prepared.errors;
+        if (!connection) return [new GraphQLError('connection not initialised')];
+        const abort = new AbortController();
+        connection.operations.set(id, abort);
+        const value: OperationValue = { context: connection.context, request, abort };
+        return { schema: executor.schema!, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: value } as ExecutionArgs;
+      },
+      onComplete: (ctx, id) => {
+        const operations = connections.get(ctx)?.operations;
+        operations?.get(id)?.abort();
+        operations?.delete(id);
+      },
+      execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
+        const { context, request, abort } = args.contextValue as OperationValue;
+        for await (const result of executor.execute(request, context, abort.signal)) return result;
+        return { data: null };
+      },
+      subscribe: (args: ExecutionArgs) => {
+        const { context, request, abort } = args.contextValue as OperationValue;
+        return executor.execute(request, context, abort.signal);
+      },
+    },
+    wss,
+  );
+  return {
+    close: async () => {
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

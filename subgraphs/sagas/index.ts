@@ -1,0 +1,143 @@
+/**
+ * The sagas subgraph: owns `Mutation.placeOrder`, `Query.saga` and `Subscription.sagaStatus`, and
+ * is the orchestrator's home. Any instance serves any saga: records and changes live in the state store.
+ */
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import type { SubgraphContext, SubgraphFactory } from '../../shared';
+import { CORRELATION_ID_HEADER } from '../../shared/logging';
+import { SagaOrchestrator, type SagaRecord } from '../../shared/saga';
+import { FEDERATION_LINK } from '../federation';
+import { gatewayCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
+import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
+import { watchSaga } from './sagaWatch';
+
+export const typeDefs = /* GraphQL */ `
+  ${FEDERATION_LINK}
+
+  type Mutation {
+    "Starts the placeOrder saga and answers at once; watch it with sagaStatus."
+    placeOrder(input: PlaceOrderInput!): PlaceOrderResult!
+  }
+
+  type Query {
+    saga(id: ID!): Saga
+  }
+
+  type Subscription {
+    "The saga now, then every change; completes when it ends."
+    sagaStatus(id: ID!): Saga!
+  }
+
+  input PlaceOrderInput {
+    items: [OrderItemInput!]!
+    paymentMethod: String!
+  }
+
+  input OrderItemInput {
+    productId: ID!
+    quantity: Int!
+  }
+
+  type PlaceOrderResult {
+    sagaId: ID!
+    state: SagaState!
+  }
+
+  type Saga {
+    id: ID!
+    state: SagaState!
+    steps: [SagaStep!]!
+    "The order this saga places; null until the orders subgraph has it."
+    order: Order
+    createdAt: String!
+    updatedAt: String!
+  }
+
+  type SagaStep {
+    name: String!
+    state: SagaStepState!
+    attempts: Int!
+    error: String
+  }
+
+  enum SagaState {
+    PENDING
+    RUNNING
+    COMPENSATING
+    COMPLETED
+    COMPENSATED
+    FAILED
+  }
+
+  enum SagaStepState {
+    PENDING
+    RUNNING
+    SUCCEEDED
+    FAILED
+    TIMED_OUT
+    COMPENSATING
+    COMPENSATED
+    COMPENSATION_FAILED
+  }
+
+  type Order @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
+`;
+
+export interface SagasSubgraphOptions {
+  timings?: PlaceOrderTimings;
+  /** Defaults to looking products up through the gateway. */
+  catalog?: CatalogLookup;
+}
+
+export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFactory {
+  return ({ backends, guard, logger, config }) => {
+    const definition = placeOrderSaga(options.timings);
+    const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition] });
+    const catalog = options.catalog ?? gatewayCatalogLookup(config.gateway.url, guard);
+    const load = (id: string) => orchestrator.get(id);
+
+    return {
+      name: 'sagas',
+      typeDefs,
+      resolvers: {
+        Mutation: {
+          placeOrder: async (_: unknown, { input }: { input: { items: OrderLine[]; paymentMethod: string } }, context: SubgraphContext) => {
+            if (!context.user) {
+              throw new GraphQLError('placeOrder needs a signed-in caller', { extensions: { code: 'UNAUTHENTICATED' } });
+            }
+            const headers = { [CORRELATION_ID_HEADER]: context.correlationId };
+            const { lines, total } = await validateOrder(input.items, input.paymentMethod, catalog, headers);
+            const sagaId = randomUUID();
+            const sagaInput: PlaceOrderInput = { orderId: `o-${sagaId}`, userId: context.user.id, items: lines, total, paymentMethod: input.paymentMethod };
+            const record = await orchestrator.startSaga(definition.name, sagaInput, { id: sagaId, correlationId: context.correlationId });
+            return { sagaId, state: record.state };
+          },
+        },
+        Query: {
+          saga: (_: unknown, { id }: { id: string }) => load(id),
+        },
+        Subscription: {
+          sagaStatus: {
+            subscribe: (_: unknown, { id }: { id: string }) => mapIterator(watchSaga(backends.state, id, load), (sagaStatus) => ({ sagaStatus })),
+          },
+        },
+        Saga: {
+          // Only once the orders subgraph was asked to create it; before that there is no order to show.
+          order: (record: SagaRecord<PlaceOrderInput>) => {
+            const step = record.steps.find((s) => s.name === 'createOrder');
+            return step && step.state !== 'PENDING' && step.state !== 'FAILED' ? { __typename: 'Order', id: record.input.orderId } : null;
+          },
+        },
+      },
+      onStart: () => orchestrator.start(),
+      onStop: () => orchestrator.stop(),
+    };
+  };
+}
+
+async function* mapIterator<T, R>(source: AsyncGenerator<T>, map: (value: T) => R): AsyncGenerator<R> {
+  for await (const value of source) yield map(value);
+}

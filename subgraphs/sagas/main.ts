@@ -1,0 +1,4 @@
+import { serveSubgraph } from '../../shared';
+import { sagasSubgraph } from '.';
+
+serveSubgraph(sagasSubgraph());

@@ -1,0 +1,45 @@
+/**
+ * `sagaStatus` as an async iterator: the current record first, then every change, in revision
+ * order and without gaps or repeats, ending after a terminal state. It listens before it reads,
+ * so a change that lands between the two is not lost.
+ */
+import type { StateStore } from '../../shared';
+import { NotFoundError } from '../../shared/errors';
+import { sagaChannel, TERMINAL_STATES, type SagaRecord } from '../../shared/saga';
+
+export async function* watchSaga(state: StateStore, id: string, load: (id: string) => Promise<SagaRecord | null>): AsyncGenerator<SagaRecord> {
+  const queue: SagaRecord[] = [];
+  let wake: (() => void) | undefined;
+  const unsubscribe = await state.subscribe(sagaChannel(id), (message) => {
+    queue.push(JSON.parse(message) as SagaRecord);
+    wake?.();
+  });
+  try {
+    const snapshot = await load(id);
+    if (!snapshot) throw new NotFoundError(`no saga with id ${id}`);
+    let last = snapshot.revision;
+    yield snapshot;
+    if (TERMINAL_STATES.has(snapshot.state)) return;
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      queue.sort((a, b) => a.revision - b.revision);
+      const next = queue.shift() as SagaRecord;
+      if (next.revision <= last) continue;
+      if (next.revision > last + 1) {
+        // A message went missing (pub/sub is at-most-once): the stored record is the truth.
+        const current = await load(id);
+        if (current && current.revision > last) {
+          last = current.revision;
+          yield current;
+          if (TERMINAL_STATES.has(current.state)) return;
+        }
+        continue;
+      }
+      last = next.revision;
+      yield next;
+      if (TERMINAL_STATES.has(next.state)) return;
+    }
+  } finally {
+    await unsubscribe();
+  }
+}
