@@ -78,13 +78,13 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   );
   const state = await pick<StateStore>(
     'state',
-    redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined,
+    redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix }) : undefined,
     () => new InMemoryStateStore(),
   );
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
-      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis' })
+      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix })
       : undefined,
     () => new InMemoryEventBus({ logger }),
   );

@@ -47,6 +47,10 @@ const envSchema = z.object({
   REDIS_URL: optionalUrl,
   KAFKA_BROKERS: list,
   TRELLIS_DEVHUB_URL: optionalUrl,
+  /** Prefix of every Redis key, so several platforms can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().default(''),
+  /** Prefix of every Kafka topic and consumer group, so several platforms can share one cluster. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
 
@@ -106,7 +110,8 @@ export interface Config {
     retryBudget: { ratio: number; minRetriesPerWindow: number; windowMs: number };
     dedupQueries: boolean;
   };
-  redis: { commandTimeoutMs: number };
+  redis: { commandTimeoutMs: number; keyPrefix: string };
+  kafka: { topicPrefix: string };
   consul: { checkInterval: string };
   shutdownGraceMs: number;
 }
@@ -157,7 +162,8 @@ export function loadConfig(env: Env = process.env): Config {
       retryBudget: { ratio: e.RETRY_BUDGET_RATIO, minRetriesPerWindow: 3, windowMs: 10_000 },
       dedupQueries: e.DEDUP_QUERIES,
     },
-    redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
+    kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX },
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

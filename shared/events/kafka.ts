@@ -25,6 +25,11 @@ export interface KafkaEventBusOptions {
   partitions?: number;
   /** Delay before the second handler attempt; doubles each attempt. */
   retryDelayMs?: number;
+  /**
+   * Prefix of every topic and consumer group on the broker, so several platforms (or test runs)
+   * can share one cluster; callers keep using the plain names.
+   */
+  namespace?: string;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -53,7 +58,9 @@ export class KafkaEventBus implements EventBus {
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
-    const wanted = [...new Set(topics.flatMap((topic) => [topic, topic + DEAD_LETTER_SUFFIX]))].filter((t) => !this.known.has(t));
+    const wanted = [...new Set(topics.flatMap((topic) => [topic, topic + DEAD_LETTER_SUFFIX]))]
+      .map((topic) => this.onBroker(topic))
+      .filter((t) => !this.known.has(t));
     if (wanted.length === 0) return;
     const admin = this.kafka.admin();
     try {
@@ -79,7 +86,7 @@ export class KafkaEventBus implements EventBus {
     try {
       const producer = await this.connectedProducer();
       await producer.send({
-        topic,
+        topic: this.onBroker(topic),
         acks: -1,
         messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
       });
@@ -90,7 +97,7 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
-      groupId: options.groupId,
+      groupId: this.onBroker(options.groupId),
       sessionTimeout: 10_000,
       heartbeatInterval: 1000,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
@@ -101,11 +108,11 @@ export class KafkaEventBus implements EventBus {
     );
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? false });
+      await consumer.subscribe({ topics: options.topics.map((topic) => this.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
       await consumer.run({
         eachMessage: async ({ topic, partition, message }) =>
           this.deliver(options, {
-            topic,
+            topic: this.offBroker(topic),
             partition,
             key: message.key?.toString() ?? null,
             value: message.value?.toString() ?? '',
@@ -132,6 +139,15 @@ export class KafkaEventBus implements EventBus {
     this.consumers.clear();
     const producer = await this.producer?.catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
+  }
+
+  private onBroker(name: string): string {
+    return (this.options.namespace ?? '') + name;
+  }
+
+  private offBroker(name: string): string {
+    const namespace = this.options.namespace ?? '';
+    return name.startsWith(namespace) ? name.slice(namespace.length) : name;
   }
 
   private connectedProducer(): Promise<Producer> {

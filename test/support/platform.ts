@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import net from 'node:net';
-import { realBackends } from './backends';
+import { realBackends, uniquePrefix } from './backends';
 
 export interface RunningPlatform {
   base: number;
@@ -46,9 +46,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   delete inherited.CONSUL_HTTP_ADDR;
   delete inherited.REDIS_URL;
   delete inherited.KAFKA_BROKERS;
+  // Each real-backend platform gets its own keys and topics, so runs sharing the servers never mix.
+  const namespace = uniquePrefix('platform');
   const backendEnv =
     backends === 'real'
-      ? { CONSUL_HTTP_ADDR: realBackends.consulUrl, REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(',') }
+      ? {
+          CONSUL_HTTP_ADDR: realBackends.consulUrl,
+          REDIS_URL: realBackends.redisUrl,
+          KAFKA_BROKERS: realBackends.kafkaBrokers.join(','),
+          REDIS_KEY_PREFIX: `${namespace}:`,
+          KAFKA_TOPIC_PREFIX: `${namespace}.`,
+        }
       : {};
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], {
     cwd: ROOT,

@@ -122,3 +122,30 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
     expect(dead[0].headers['x-dlq-source-topic']).toBe(topic);
   });
 });
+
+describe('KafkaEventBus namespace', () => {
+  it('keeps two namespaces on one cluster apart while callers use the same topic names', async () => {
+    const make = (namespace: string) => new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'namespace', namespace });
+    const [left, right] = [make(`${uniquePrefix('ns')}.`), make(`${uniquePrefix('ns')}.`)];
+    const received: Record<'left' | 'right', EventMessage[]> = { left: [], right: [] };
+    const subscriptions: Subscription[] = [];
+    try {
+      for (const [name, bus] of [['left', left], ['right', right]] as const) {
+        await bus.ensureTopics(['saga.events']);
+        subscriptions.push(
+          await bus.subscribe({ groupId: 'watchers', topics: ['saga.events'], fromBeginning: true, handler: async (m) => void received[name].push(m) }),
+        );
+      }
+      await left.publish('saga.events', { key: 'a', value: 'from-left' });
+      await right.publish('saga.events', { key: 'a', value: 'from-right' });
+      await eventually(async () => {
+        expect(received.left.map((m) => m.value)).toEqual(['from-left']);
+        expect(received.right.map((m) => m.value)).toEqual(['from-right']);
+      }, 30_000);
+      expect(received.left[0].topic).toBe('saga.events');
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await Promise.all([left.close(), right.close()]);
+    }
+  });
+});
