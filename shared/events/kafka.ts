@@ -17,6 +17,8 @@ import {
   type Subscription,
 } from './types';
 
+const JOIN_TIMEOUT_MS = 30_000;
+
 export interface KafkaEventBusOptions {
   brokers: string[];
   clientId?: string;
@@ -106,6 +108,11 @@ export class KafkaEventBus implements EventBus {
     consumer.on(consumer.events.CRASH, ({ payload }) =>
       this.options.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed'),
     );
+    // Resolve only once the group has handed this consumer its partitions: a message published
+    // after subscribe() returns is then never skipped by a consumer that starts at the log's end.
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => (remove(), resolve()));
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics.map((topic) => this.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
@@ -121,6 +128,7 @@ export class KafkaEventBus implements EventBus {
             timestamp: Number(message.timestamp),
           }),
       });
+      await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
     } catch (error) {
       this.consumers.delete(consumer);
       await consumer.disconnect().catch(() => undefined);
@@ -199,4 +207,14 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
     decoded[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   return decoded;
+}
+
+async function withTimeout(promise: Promise<void>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

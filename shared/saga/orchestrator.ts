@@ -51,6 +51,8 @@ export class SagaOrchestrator {
     this.subscription = await this.options.events.subscribe({
       groupId: 'saga-orchestrator',
       topics: [SAGA_TOPICS.replies],
+      // Replies sent before this group first existed still count; replies to finished sagas are ignored.
+      fromBeginning: true,
       handler: async (message) => this.onReply(parseReply(message.value)),
       maxAttempts: 5,
     });
