@@ -1,0 +1,196 @@
+/**
+ * The placeOrder saga end to end on real Redis and Kafka: the happy path, business refusals,
+ * participants that go quiet, duplicate and late deliveries, compensations in reverse order, a
+ * compensation that fails, and orchestrators that restart or run side by side.
+ */
+import { dedupeKey, SagaRefusal, type SagaCommand, type SagaHandler } from '../../../shared/saga';
+import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
+import { startSagaWorld, type Participant, type SagaWorld } from '../../support/sagaWorld';
+
+const p1 = { productId: 'p1', quantity: 2, unitPrice: 12.5 };
+const p5 = { productId: 'p5', quantity: 1, unitPrice: 39.9 };
+
+/** A handler that records its calls in `log` and then runs the real one. */
+const recorded = (log: string[], name: string, real: SagaHandler): SagaHandler =>
+  (async (payload: never, context) => {
+    log.push(name);
+    return real(payload, context);
+  }) as SagaHandler;
+
+/** A handler that fails like a crashed dependency (not a refusal): the command goes unanswered. */
+const broken: SagaHandler = async () => {
+  throw new Error('dependency down');
+};
+
+describe('placeOrder saga on Redis and Kafka', () => {
+  let world: SagaWorld;
+  const all: Participant[] = ['catalog', 'payments', 'orders'];
+
+  beforeEach(async () => {
+    world = await startSagaWorld();
+    await world.startOrchestrator();
+  });
+  afterEach(async () => world.close());
+
+  it('completes: stock reserved, payment captured, order created, every step succeeded', async () => {
+    for (const name of all) await world.startParticipant(name);
+    const before = await world.stock('p1');
+    const started = await world.placeOrder({ items: [p1] });
+    expect(started.state).toBe('RUNNING');
+
+    const saga = await world.settled(started.id);
+    expect(saga.state).toBe('COMPLETED');
+    expect(saga.steps.map((s) => [s.name, s.state])).toEqual([
+      ['reserveStock', 'SUCCEEDED'],
+      ['chargePayment', 'SUCCEEDED'],
+      ['createOrder', 'SUCCEEDED'],
+    ]);
+    expect(await world.stock('p1')).toEqual({ available: before.available - 2, reserved: before.reserved + 2 });
+    expect(await world.payment(saga.input.orderId)).toMatchObject({ amount: 25, state: 'CAPTURED' });
+    expect(await world.order(saga.input.orderId)).toMatchObject({ userId: 'u1', total: 25 });
+  });
+
+  it('compensates a declined card: stock back, no payment, no order', async () => {
+    for (const name of all) await world.startParticipant(name);
+    const before = await world.stock('p1');
+    const saga = await world.settled((await world.placeOrder({ items: [p1], paymentMethod: 'card-declined' })).id);
+
+    expect(saga.state).toBe('COMPENSATED');
+    expect(saga.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'FAILED', 'PENDING']);
+    expect(saga.steps[1].error).toBe('card declined');
+    expect(await world.stock('p1')).toEqual(before);
+    expect(await world.payment(saga.input.orderId)).toBeUndefined();
+    expect(await world.order(saga.input.orderId)).toBeUndefined();
+  });
+
+  it('compensates an amount over the payment limit', async () => {
+    for (const name of all) await world.startParticipant(name);
+    const before = await world.stock('p5');
+    const saga = await world.settled((await world.placeOrder({ items: [p5], total: CHARGE_LIMIT + 1 })).id);
+
+    expect(saga.state).toBe('COMPENSATED');
+    expect(saga.steps[1].error).toBe(`amount ${CHARGE_LIMIT + 1} is over the limit of ${CHARGE_LIMIT}`);
+    expect(await world.stock('p5')).toEqual(before);
+  });
+
+  it('refuses more than is in stock at the participant, touching nothing', async () => {
+    for (const name of all) await world.startParticipant(name);
+    const before = await world.stock('p5');
+    const saga = await world.settled((await world.placeOrder({ items: [{ ...p5, quantity: before.available + 1 }] })).id);
+
+    expect(saga.state).toBe('COMPENSATED');
+    expect(saga.steps[0]).toMatchObject({ state: 'FAILED', error: expect.stringMatching(/not enough stock for p5/) });
+    expect(await world.stock('p5')).toEqual(before);
+  });
+
+  it('retries a step whose participant was down, and completes once it is back', async () => {
+    await world.startParticipant('catalog');
+    await world.startParticipant('orders');
+    const saga = await world.placeOrder({ items: [p1] });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await world.startParticipant('payments');
+
+    const done = await world.settled(saga.id);
+    expect(done.state).toBe('COMPLETED');
+    expect(await world.payment(done.input.orderId)).toMatchObject({ state: 'CAPTURED' });
+  });
+
+  it('times out a participant that never answers, then compensates everything in strict reverse order', async () => {
+    const calls: string[] = [];
+    await world.startParticipant('catalog', { releaseStock: recorded(calls, 'releaseStock', world.inventory.sagaHandlers().releaseStock) });
+    await world.startParticipant('payments', { refund: recorded(calls, 'refund', world.ledger.sagaHandlers().refund) });
+    await world.startParticipant('orders', { createOrder: broken, cancelOrder: recorded(calls, 'cancelOrder', world.orders.sagaHandlers().cancelOrder) });
+    const before = await world.stock('p1');
+
+    const saga = await world.settled((await world.placeOrder({ items: [p1] })).id);
+    expect(saga.state).toBe('COMPENSATED');
+    expect(saga.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED']);
+    expect(calls).toEqual(['cancelOrder', 'refund', 'releaseStock']);
+    expect(await world.stock('p1')).toEqual(before);
+    expect(await world.payment(saga.input.orderId)).toMatchObject({ state: 'REFUNDED' });
+    expect(await world.order(saga.input.orderId)).toBeUndefined();
+  });
+
+  it('ends FAILED, never COMPENSATED, when a compensation keeps failing', async () => {
+    const refuse: SagaHandler = async () => {
+      throw new SagaRefusal('warehouse system rejects the release');
+    };
+    await world.startParticipant('catalog', { releaseStock: refuse });
+    await world.startParticipant('payments');
+    await world.startParticipant('orders');
+
+    const saga = await world.settled((await world.placeOrder({ items: [p1], paymentMethod: 'card-declined' })).id);
+    expect(saga.state).toBe('FAILED');
+    expect(saga.steps[0]).toMatchObject({ state: 'COMPENSATION_FAILED', attempts: 2, error: 'warehouse system rejects the release' });
+  });
+
+  it('resumes a saga after its orchestrator stops, from another orchestrator', async () => {
+    await world.startParticipant('catalog');
+    await world.startParticipant('orders');
+    const saga = await world.placeOrder({ items: [p1] });
+    await waitFor(async () => (await world.saga(saga.id))?.steps[1].state === 'RUNNING');
+    // The only orchestrator goes away while the saga waits on payments; payments answers into
+    // the void, and a fresh orchestrator picks the reply up and finishes the saga.
+    await world.stopOrchestrator(world.orchestrators()[0]);
+    await world.startParticipant('payments');
+    await world.startOrchestrator();
+
+    const done = await world.settled(saga.id);
+    expect(done.state).toBe('COMPLETED');
+    expect(await world.order(done.input.orderId)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('runs many sagas on two orchestrators side by side, each applied exactly once', async () => {
+    for (const name of all) await world.startParticipant(name);
+    await world.startOrchestrator();
+    const before = await world.stock('p3');
+    const sagas = await Promise.all(Array.from({ length: 20 }, () => world.placeOrder({ items: [{ productId: 'p3', quantity: 1, unitPrice: 4 }] })));
+
+    const done = await Promise.all(sagas.map((saga) => world.settled(saga.id)));
+    expect(done.map((saga) => saga.state)).toEqual(Array(20).fill('COMPLETED'));
+    expect(await world.stock('p3')).toEqual({ available: before.available - 20, reserved: before.reserved + 20 });
+    const payments = await Promise.all(done.map((saga) => world.payment(saga.input.orderId)));
+    expect(payments.every((payment) => payment?.state === 'CAPTURED')).toBe(true);
+  });
+});
+
+describe('participant kit on Kafka', () => {
+  let world: SagaWorld;
+  beforeEach(async () => (world = await startSagaWorld()));
+  afterEach(async () => world.close());
+
+  const command = (sagaId: string, action: 'command' | 'compensation'): SagaCommand => ({
+    sagaId,
+    saga: 'placeOrder',
+    step: 'reserveStock',
+    stepIndex: 0,
+    action,
+    name: action === 'command' ? 'reserveStock' : 'releaseStock',
+    attempt: 1,
+    payload: { items: [{ productId: 'p2', quantity: 3 }] },
+  });
+
+  it('applies a command delivered three times once, and a command arriving after its compensation not at all', async () => {
+    await world.startParticipant('catalog');
+    const before = await world.stock('p2');
+    const send = (message: SagaCommand) => world.events.publish('saga.commands.catalog', { key: message.sagaId, value: JSON.stringify(message) });
+
+    for (let i = 0; i < 3; i++) await send(command('dup', 'command'));
+    await send(command('late', 'compensation'));
+    await send(command('late', 'command'));
+
+    await waitFor(async () => (await world.state.getVersioned(dedupeKey('late', 0, 'command'))) !== null);
+    await waitFor(async () => (await world.state.getVersioned(dedupeKey('dup', 0, 'command'))) !== null);
+    expect(await world.stock('p2')).toEqual({ available: before.available - 3, reserved: before.reserved + 3 });
+    const late = JSON.parse((await world.state.getVersioned(dedupeKey('late', 0, 'command')))!.value) as { outcome: string; error: string };
+    expect(late).toMatchObject({ outcome: 'failure', error: 'reserveStock arrived after its compensation; not applied' });
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
