@@ -9,7 +9,7 @@ export interface GatewayContext {
 }
 
 /** Incoming headers that travel on to subgraphs unchanged. */
-export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'x-user-id', 'authorization'] as const;
+export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'authorization'] as const;
 
 /** Reads one header (lower-case name) of an HTTP request, or of a WebSocket's connection params. */
 export type HeaderReader = (name: string) => string | undefined;

@@ -10,7 +10,8 @@ import { DevHubServer } from '../shared/devhub';
 import { InMemoryDiscovery } from '../shared/discovery';
 import { InMemoryStateStore } from '../shared/state';
 import { InMemoryEventBus } from '../shared/events';
-import { EDGE, GATEWAY, SUBGRAPHS } from './launcher/services';
+import { DevIdentityProvider } from '../shared/auth';
+import { EDGE, GATEWAY, IDENTITY_PORT_OFFSET, SUBGRAPHS } from './launcher/services';
 import { Supervisor } from './launcher/supervisor';
 
 async function main(): Promise<void> {
@@ -37,6 +38,15 @@ async function main(): Promise<void> {
     env.TRELLIS_DEVHUB_URL = await hub.start();
   }
 
+  // Tokens for the embedded platform; a configured AUTH_ISSUER means a real provider signs them.
+  let idp: DevIdentityProvider | undefined;
+  if (!config.auth) {
+    const issuer = `http://127.0.0.1:${base + IDENTITY_PORT_OFFSET}`;
+    idp = new DevIdentityProvider({ issuer, audience: process.env.AUTH_AUDIENCE ?? 'trellis', logger });
+    await idp.start(base + IDENTITY_PORT_OFFSET);
+    env.AUTH_ISSUER = issuer;
+  }
+
   const supervisor = new Supervisor(root, env, process.env.LOG_FORMAT === 'json');
   let shuttingDown = false;
   const shutdown = async (code: number) => {
@@ -45,6 +55,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nStopping Trellis...\n');
     await supervisor.stopAll(config.shutdownGraceMs);
     await hub?.stop();
+    await idp?.stop();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
@@ -66,9 +77,18 @@ async function main(): Promise<void> {
         'Trellis is up.',
         ...lines,
         hub ? `  backends   embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : '  backends   Consul, Redis, Kafka',
+        idp ? `  identity   ${env.AUTH_ISSUER} (dev tokens)` : `  identity   ${env.AUTH_ISSUER}`,
         '',
         `Try: curl -s http://127.0.0.1:${base}/graphql -H 'content-type: application/json' \\`,
         `       -d '{"query":"{ user(id: \\"u1\\") { name orders { total status items { quantity product { name inStock } } payment { state } } } }"}'`,
+        ...(idp
+          ? [
+              'A token for u1 (for me, placeOrder, and the scoped fields):',
+              `  TOKEN=$(curl -s ${env.AUTH_ISSUER}/token -H 'content-type: application/json' \\`,
+              `          -d '{"sub":"u1","scopes":["users:email","payments:read"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+              `  curl -s http://127.0.0.1:${base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ me { name email } }"}'`,
+            ]
+          : []),
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),

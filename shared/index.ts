@@ -23,3 +23,4 @@ export {
 export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';
 export { createMetricsRegistry, type Registry } from './metrics';
+export { createTokenVerifier, bearerToken, AuthenticationError, type TokenVerifier, type AuthSettings } from './auth';

@@ -32,7 +32,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       text = await send();
     } else {
       // Same subgraph, same document and variables, same caller identity: one call answers all.
-      const key = `${this.name}\n${headers.authorization ?? ''}\n${headers['x-user-id'] ?? ''}\n${body}`;
+      const key = `${this.name}\n${headers.authorization ?? ''}\n${body}`;
       let shared = true;
       text = await this.dedup.run(key, () => ((shared = false), send()));
       if (shared) this.metrics?.dedupedFetches.inc({ subgraph: this.name });

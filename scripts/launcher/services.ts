@@ -28,5 +28,8 @@ export const GATEWAY: ServiceSpec = {
   describe: (url) => `${url}/graphql`,
 };
 
+/** The dev identity provider's port, relative to the base (only on the embedded platform). */
+export const IDENTITY_PORT_OFFSET = 400;
+
 /** Started once the gateway serves (they call it). */
 export const EDGE: ServiceSpec[] = [];

@@ -54,6 +54,18 @@ const envSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
 
+  /** The token issuer (`iss`); unset on the embedded platform, where `npm start` runs a dev one. */
+  AUTH_ISSUER: optionalUrl,
+  AUTH_AUDIENCE: z.string().min(1).default('trellis'),
+  /** Defaults to `<AUTH_ISSUER>/.well-known/jwks.json`. */
+  AUTH_JWKS_URL: optionalUrl,
+  AUTH_ALGORITHMS: z
+    .string()
+    .default('ES256,RS256,PS256,EdDSA')
+    .transform((value) => value.split(',').map((alg) => alg.trim()).filter(Boolean))
+    .refine((algs) => algs.length > 0 && algs.every((alg) => /^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)), 'asymmetric algorithms only, e.g. ES256,RS256'),
+  AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
   SUPERGRAPH_PATH: z.string().optional(),
   SUBGRAPH_SDL_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
@@ -114,6 +126,8 @@ export interface Config {
   kafka: { topicPrefix: string };
   consul: { checkInterval: string };
   shutdownGraceMs: number;
+  /** Token verification; undefined when no issuer is configured (every caller is anonymous). */
+  auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -164,6 +178,15 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
     kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    auth: e.AUTH_ISSUER
+      ? {
+          issuer: e.AUTH_ISSUER,
+          audience: e.AUTH_AUDIENCE,
+          jwksUrl: e.AUTH_JWKS_URL ?? `${e.AUTH_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
+          algorithms: e.AUTH_ALGORITHMS,
+          clockToleranceSec: e.AUTH_CLOCK_TOLERANCE_S,
+        }
+      : undefined,
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

@@ -1,5 +1,9 @@
 /** The context every resolver of a Trellis subgraph receives, over HTTP and over WebSocket alike. */
+import { GraphQLError } from 'graphql';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../logging';
+import { bearerToken } from '../auth/verifier';
+import { describeTokenFailure } from '../auth/errors';
+import type { TokenVerifier } from '../auth/verifier';
 
 export interface CallerIdentity {
   id: string;
@@ -20,11 +24,24 @@ export type HeaderReader = (name: string) => string | undefined;
 
 export type IdentityResolver = (header: HeaderReader) => Promise<CallerIdentity | null> | CallerIdentity | null;
 
-/** Until tokens arrive, the gateway passes the caller's id in `x-user-id`. */
-export const userIdHeaderIdentity: IdentityResolver = (header) => {
-  const id = header('x-user-id');
-  return id ? { id, scopes: [] } : null;
-};
+/** No issuer configured: every caller is anonymous (headers claiming an identity are not trusted). */
+export const anonymousIdentity: IdentityResolver = () => null;
+
+/**
+ * The caller named by the `Authorization: Bearer <JWT>` the gateway forwards, verified again here
+ * (a subgraph never trusts the network); a bad token is refused with 401 UNAUTHENTICATED.
+ */
+export function bearerIdentity(verifier: TokenVerifier): IdentityResolver {
+  return async (header) => {
+    try {
+      const token = bearerToken(header('authorization'));
+      return token ? await verifier.verify(token) : null;
+    } catch (error) {
+      const refusal = describeTokenFailure(error);
+      throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: 401 } } });
+    }
+  };
+}
 
 export async function buildBaseContext(header: HeaderReader, logger: Logger, identify: IdentityResolver): Promise<SubgraphContext> {
   const correlationId = correlationIdFrom(header(CORRELATION_ID_HEADER));

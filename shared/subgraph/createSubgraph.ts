@@ -27,7 +27,8 @@ import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { buildBaseContext, connectionParamsHeaders, userIdHeaderIdentity, type IdentityResolver, type SubgraphContext } from './context';
+import { anonymousIdentity, bearerIdentity, buildBaseContext, connectionParamsHeaders, type IdentityResolver, type SubgraphContext } from './context';
+import { createTokenVerifier } from '../auth/verifier';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -112,7 +113,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       formatError: formatTrellisError,
     });
     await this.apollo.start();
-    const identify = this.options.identify ?? userIdHeaderIdentity;
+    const identify = this.options.identify ?? (config.auth ? bearerIdentity(createTokenVerifier(config.auth)) : anonymousIdentity);
     const extend = this.options.context ?? ((base: SubgraphContext) => base as TContext);
     this.app.use(
       '/graphql',

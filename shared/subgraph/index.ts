@@ -1,3 +1,3 @@
 export { createSubgraph, Subgraph, type SubgraphOptions, type SubgraphRuntime } from './createSubgraph';
 export { serveSubgraph, launchSubgraph, type ServeContext, type SubgraphFactory } from './serve';
-export { userIdHeaderIdentity, connectionParamsHeaders, type CallerIdentity, type IdentityResolver, type HeaderReader, type SubgraphContext } from './context';
+export { anonymousIdentity, bearerIdentity, connectionParamsHeaders, type CallerIdentity, type IdentityResolver, type HeaderReader, type SubgraphContext } from './context';

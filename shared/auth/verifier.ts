@@ -1,0 +1,65 @@
+/**
+ * Verifies access tokens (JWTs) against the issuer's JWKS with jose: signature by an allow-listed
+ * asymmetric algorithm, issuer, audience, expiry and not-before with a small clock tolerance.
+ * The gateway and every subgraph verify with the same settings.
+ */
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { CallerIdentity } from '../subgraph/context';
+import { AuthenticationError, describeTokenFailure } from './errors';
+
+export interface AuthSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** Only asymmetric algorithms: a symmetric one would let a holder of the public key sign tokens. */
+  algorithms: string[];
+  clockToleranceSec: number;
+}
+
+export interface TokenVerifier {
+  /** The caller the token names; throws AuthenticationError saying which check failed. */
+  verify(token: string): Promise<CallerIdentity>;
+}
+
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export function createTokenVerifier(settings: AuthSettings, keys?: JWTVerifyGetKey): TokenVerifier {
+  const unsafe = settings.algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
+  if (unsafe.length > 0) throw new Error(`only asymmetric token algorithms may be allowed, not ${unsafe.join(', ')}`);
+  // Cached; refetched when a token names an unknown kid, at most once per cooldown.
+  const jwks = keys ?? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+  return {
+    async verify(token) {
+      let alg: string | undefined;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+      } catch (error) {
+        throw describeTokenFailure(error);
+      }
+      if (!alg || !settings.algorithms.includes(alg)) {
+        throw new AuthenticationError(`token algorithm "${alg ?? 'missing'}" is not allowed (allowed: ${settings.algorithms.join(', ')})`);
+      }
+      try {
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: settings.issuer,
+          audience: settings.audience,
+          algorithms: settings.algorithms,
+          clockTolerance: settings.clockToleranceSec,
+          requiredClaims: ['sub', 'exp'],
+        });
+        const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scopes) ? payload.scopes.map(String) : [];
+        return { id: payload.sub as string, scopes };
+      } catch (error) {
+        throw describeTokenFailure(error);
+      }
+    },
+  };
+}
+
+/** The token of an `Authorization: Bearer <token>` header; null when there is none. */
+export function bearerToken(authorization: string | undefined): string | null {
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) throw new AuthenticationError('Authorization header must be "Bearer <token>"');
+  return match[1];
+}
