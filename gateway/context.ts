@@ -6,6 +6,8 @@ export interface GatewayContext {
   logger: Logger;
   /** Headers passed on to every subgraph fetch of this request (correlation, trace, identity). */
   forwardHeaders: Record<string, string>;
+  /** The verified caller, or null when anonymous (set by the auth extension). */
+  user?: { id: string; scopes: string[] } | null;
 }
 
 /** Incoming headers that travel on to subgraphs unchanged. */

@@ -14,6 +14,7 @@ import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
 import type { GatewayExtension, GatewayHost } from './extension';
 import type { SupergraphSource } from './supergraph/types';
+import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 
 export interface GatewayOptions {
   config: Config;
@@ -39,7 +40,7 @@ export class GatewayServer implements GatewayHost {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
     this.gateway = new ApolloGateway({
-      supergraphSdl: source,
+      supergraphSdl: withEnforcedSecurityFeatures(source),
       buildService: ({ name }) => options.buildDataSource(name),
       logger: quietApolloLogger(options.logger),
     });

@@ -55,13 +55,18 @@ export class DevIdentityProvider {
     this.server = createServer(app);
   }
 
-  /** Signs a token for `sub` with `scopes` (space-separated `scope` claim, as OAuth 2 does). */
-  async mint(sub: string, scopes: string[] = [], ttlSec = 3600): Promise<string> {
+  /**
+   * Signs a token for `sub` with `scopes` (space-separated `scope` claim, as OAuth 2 does).
+   * `overrides` exist for tests of the verifier's claim checks.
+   */
+  async mint(sub: string, scopes: string[] = [], ttlSec = 3600, overrides: { issuer?: string; audience?: string; notBefore?: number } = {}): Promise<string> {
     if (!this.keys) throw new Error('identity provider not started');
-    return new SignJWT({ scope: scopes.join(' ') })
+    const jwt = new SignJWT({ scope: scopes.join(' ') });
+    if (overrides.notBefore !== undefined) jwt.setNotBefore(overrides.notBefore);
+    return jwt
       .setProtectedHeader({ alg: ALGORITHM, kid: this.keys.jwk.kid as string, typ: 'JWT' })
-      .setIssuer(this.options.issuer)
-      .setAudience(this.options.audience)
+      .setIssuer(overrides.issuer ?? this.options.issuer)
+      .setAudience(overrides.audience ?? this.options.audience)
       .setSubject(sub)
       .setIssuedAt()
       .setJti(randomUUID())

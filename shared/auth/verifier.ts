@@ -34,7 +34,7 @@ export function createTokenVerifier(settings: AuthSettings, keys?: JWTVerifyGetK
       try {
         alg = decodeProtectedHeader(token).alg;
       } catch (error) {
-        throw describeTokenFailure(error);
+        throw new AuthenticationError(`malformed token: ${error instanceof Error ? error.message : String(error)}`, error);
       }
       if (!alg || !settings.algorithms.includes(alg)) {
         throw new AuthenticationError(`token algorithm "${alg ?? 'missing'}" is not allowed (allowed: ${settings.algorithms.join(', ')})`);

@@ -11,7 +11,7 @@ export const typeDefs = /* GraphQL */ `
   type Order @key(fields: "id") {
     id: ID!
     "Null when the order has no payment yet."
-    payment: Payment
+    payment: Payment @requiresScopes(scopes: [["payments:read"]])
   }
 
   type Payment {

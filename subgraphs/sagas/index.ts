@@ -17,7 +17,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Mutation {
     "Starts the placeOrder saga and answers at once; watch it with sagaStatus."
-    placeOrder(input: PlaceOrderInput!): PlaceOrderResult!
+    placeOrder(input: PlaceOrderInput!): PlaceOrderResult! @authenticated
   }
 
   type Query {

@@ -8,7 +8,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     "The caller, from their verified identity; null when anonymous."
-    me: User
+    me: User @authenticated
     user(id: ID!): User
     users: [User!]!
   }
@@ -16,7 +16,7 @@ export const typeDefs = /* GraphQL */ `
   type User @key(fields: "id") {
     id: ID!
     name: String!
-    email: String!
+    email: String! @requiresScopes(scopes: [["users:email"]])
   }
 `;
 

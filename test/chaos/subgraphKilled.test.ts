@@ -15,18 +15,22 @@ describe('chaos: a subgraph killed under load', () => {
   let cluster: ChaosCluster;
   let gateway: InProcessGateway;
   let payments: SubgraphProcess;
+  // Order.payment needs the payments:read scope.
+  let reader: { authorization: string };
 
   beforeAll(async () => {
     cluster = await new ChaosCluster().start();
     await Promise.all(['users', 'catalog', 'orders'].map((name) => cluster.startSubgraph(name)));
     payments = await cluster.startSubgraph('payments');
+    reader = await cluster.identity.bearer('u1', ['payments:read']);
     gateway = await startGateway({
+      ...cluster.identity.env,
       TRELLIS_DEVHUB_URL: cluster.hubUrl,
       BREAKER_TIMEOUT_MS: String(BREAKER_TIMEOUT_MS),
       BREAKER_RESET_TIMEOUT_MS: '1000',
       BREAKER_VOLUME_THRESHOLD: '3',
     });
-    await eventually(async () => expect((await postGraphQL(gateway.url, TOUCHING)).body.errors).toBeUndefined(), 15_000);
+    await eventually(async () => expect((await postGraphQL(gateway.url, TOUCHING, { headers: reader })).body.errors).toBeUndefined(), 15_000);
   });
 
   afterAll(async () => {
@@ -34,7 +38,7 @@ describe('chaos: a subgraph killed under load', () => {
     await cluster?.stop();
   });
 
-  const query = (q: string) => () => postGraphQL(gateway.url, q, { timeoutMs: 5000 });
+  const query = (q: string) => () => postGraphQL(gateway.url, q, { timeoutMs: 5000, headers: reader });
   const metricsUrl = () => gateway.url.replace('/graphql', '/metrics');
 
   it('keeps the rest of the graph whole, degrades what touches it, opens its breaker, and recovers', async () => {
@@ -71,7 +75,7 @@ describe('chaos: a subgraph killed under load', () => {
     // Back: the breaker closes and full answers return.
     payments = await cluster.startSubgraph('payments');
     await eventually(async () => {
-      const { body } = await postGraphQL(gateway.url, TOUCHING);
+      const { body } = await postGraphQL(gateway.url, TOUCHING, { headers: reader });
       expect(body.errors).toBeUndefined();
       expect(body.data).toEqual({ user: { name: 'Ada Lovelace', orders: [{ total: 54, payment: { state: 'CAPTURED' } }, { total: 29.99, payment: { state: 'CAPTURED' } }] } });
     }, 15_000, 200);

@@ -4,6 +4,7 @@
  */
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
+import { platformToken } from '../support/identity';
 import { createSubgraph, type Subgraph } from '../../shared/subgraph';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
@@ -13,8 +14,11 @@ const FOUR_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { qu
 describe('platform (npm start)', () => {
   let platform: RunningPlatform;
 
+  let reader: { authorization: string };
+
   beforeAll(async () => {
     platform = await startPlatform();
+    reader = { authorization: `Bearer ${await platformToken(platform.base, 'u1', ['payments:read'])}` };
   });
 
   afterAll(async () => {
@@ -31,7 +35,7 @@ describe('platform (npm start)', () => {
     });
 
   it('answers a query that crosses users, orders, catalog and payments', async () => {
-    const { status, body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS);
+    const { status, body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS, { headers: reader });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data).toEqual({
@@ -53,11 +57,13 @@ describe('platform (npm start)', () => {
     });
   });
 
-  it('resolves `me` from the caller identity and null when anonymous', async () => {
-    expect((await postGraphQL(platform.gatewayUrl, '{ me { id name } }', { headers: { 'x-user-id': 'u2' } })).body.data).toEqual({
+  it('resolves `me` from the verified token, and refuses it to an anonymous caller', async () => {
+    expect((await postGraphQL(platform.gatewayUrl, '{ me { id name } }', { headers: { authorization: `Bearer ${await platformToken(platform.base, 'u2')}` } })).body.data).toEqual({
       me: { id: 'u2', name: 'Grace Hopper' },
     });
-    expect((await postGraphQL(platform.gatewayUrl, '{ me { id } }')).body.data).toEqual({ me: null });
+    const anonymous = await postGraphQL(platform.gatewayUrl, '{ me { id } }');
+    expect(anonymous.body.data).toEqual({ me: null });
+    expect(anonymous.body.errors?.[0]).toMatchObject({ path: ['me'], extensions: { code: 'FORBIDDEN' } });
   });
 
   it('answers a malformed query and an unknown field with 400 and a code, and keeps serving', async () => {
@@ -114,7 +120,7 @@ describe('platform (npm start)', () => {
     try {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(await introspect()).toBe(before);
-      const { body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS);
+      const { body } = await postGraphQL(platform.gatewayUrl, FOUR_SUBGRAPHS, { headers: reader });
       expect(body.errors).toBeUndefined();
       expect(platform.output()).toMatch(/subgraph pricing refused/);
     } finally {

@@ -1,6 +1,7 @@
 /** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { postGraphQL } from '../support/graphql';
+import { platformToken } from '../support/identity';
 import { realBackends } from '../support/backends';
 
 describe('platform on Consul, Redis and Kafka', () => {
@@ -18,6 +19,7 @@ describe('platform on Consul, Redis and Kafka', () => {
     const { body } = await postGraphQL(
       platform.gatewayUrl,
       '{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }',
+      { headers: { authorization: `Bearer ${await platformToken(platform.base, 'u1', ['payments:read'])}` } },
     );
     expect(body.errors).toBeUndefined();
     expect(body.data).toMatchObject({ user: { name: 'Ada Lovelace', orders: [{ total: 54, payment: { state: 'CAPTURED' } }, { total: 29.99 }] } });

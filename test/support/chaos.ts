@@ -7,6 +7,7 @@ import { InMemoryStateStore } from '../../shared/state';
 import { InMemoryEventBus } from '../../shared/events';
 import { freePort } from './privateServers';
 import { eventually } from './graphql';
+import { startTestIdentity, type TestIdentity } from './identity';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -20,6 +21,8 @@ export interface SubgraphProcess {
 export class ChaosCluster {
   readonly hub: DevHubServer;
   hubUrl = '';
+  /** Signs tokens that every subgraph of the cluster (and a gateway given `identity.env`) accepts. */
+  identity!: TestIdentity;
   private readonly processes: SubgraphProcess[] = [];
 
   constructor(healthIntervalMs = 250) {
@@ -34,6 +37,7 @@ export class ChaosCluster {
 
   async start(): Promise<this> {
     this.hubUrl = await this.hub.start();
+    this.identity = await startTestIdentity();
     return this;
   }
 
@@ -42,7 +46,7 @@ export class ChaosCluster {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `subgraphs/${name}/main.ts`)], {
       cwd: ROOT,
-      env: { ...process.env, TRELLIS_DEVHUB_URL: this.hubUrl, PORT: String(port), LOG_LEVEL: 'error', SERVICE_NAME: name },
+      env: { ...process.env, ...this.identity.env, TRELLIS_DEVHUB_URL: this.hubUrl, PORT: String(port), LOG_LEVEL: 'error', SERVICE_NAME: name },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await eventually(async () => {
@@ -68,6 +72,7 @@ export class ChaosCluster {
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((proc) => proc.kill()));
     await this.hub.stop();
+    await this.identity.stop();
   }
 }
 

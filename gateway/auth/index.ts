@@ -1,0 +1,84 @@
+/**
+ * Authentication and field authorization at the gateway: verifies `Authorization: Bearer <JWT>`
+ * with jose (401 UNAUTHENTICATED naming the failed check), and enforces federation's
+ * `@authenticated` / `@requiresScopes` from the supergraph by removing unauthorized fields
+ * before planning; each comes back null with a FORBIDDEN error at its path.
+ */
+import { createHash } from 'node:crypto';
+import { GraphQLError, print } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { bearerToken, createTokenVerifier, describeTokenFailure, type AuthSettings, type TokenVerifier } from '../../shared/auth';
+import type { Logger } from '../../shared/logging';
+import type { GatewayContext } from '../context';
+import type { GatewayExtension } from '../extension';
+import { readAccessPolicy, type AccessPolicy } from './policy';
+import { restrictDocument } from './restrict';
+import { applyRemovals } from './response';
+
+export interface AuthOptions {
+  /** Undefined: no issuer configured, so every caller is anonymous and a token is refused. */
+  settings?: AuthSettings;
+  logger: Logger;
+  /** Tests pass a key set; otherwise the issuer's JWKS is fetched. */
+  verifier?: TokenVerifier;
+}
+
+export function auth({ settings, logger, verifier: given }: AuthOptions): GatewayExtension {
+  const verifier = given ?? (settings ? createTokenVerifier(settings) : undefined);
+  let policy: AccessPolicy = new Map();
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart() {
+      let removals: ReturnType<typeof restrictDocument>['removals'] = [];
+      return {
+        async didResolveOperation(requestContext) {
+          const restricted = restrictDocument(requestContext.schema, requestContext.document, policy, requestContext.contextValue.user ?? null);
+          if (restricted.removals.length === 0) return;
+          removals = restricted.removals;
+          // The gateway plans from the document and caches plans by this hash: both must change.
+          const mutable = requestContext as { document: typeof restricted.document; queryHash: string };
+          mutable.document = restricted.document;
+          mutable.queryHash = createHash('sha256').update(print(restricted.document)).digest('hex');
+        },
+        async willSendResponse({ response }) {
+          if (removals.length === 0 || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const applied = applyRemovals(result.data as Record<string, unknown> | null | undefined, removals);
+          result.data = applied.data;
+          (result as { errors?: unknown[] }).errors = [...(result.errors ?? []), ...applied.errors];
+        },
+      };
+    },
+  };
+
+  return {
+    name: 'auth',
+    apolloPlugins: [plugin],
+    async extendContext(header, context) {
+      let token: string | null;
+      try {
+        token = bearerToken(header('authorization'));
+        context.user = token ? await verifyWith(verifier, token) : null;
+      } catch (error) {
+        const refusal = describeTokenFailure(error);
+        context.logger.info({ reason: refusal.message }, 'token refused');
+        throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: 401 } } });
+      }
+    },
+    attach(_server, host) {
+      host.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+        try {
+          policy = readAccessPolicy(coreSupergraphSdl);
+          logger.debug({ protectedCoordinates: policy.size }, 'access policy loaded');
+        } catch (error) {
+          logger.error({ err: error }, 'cannot read the access policy of the new supergraph; keeping the previous one');
+        }
+      });
+    },
+  };
+}
+
+async function verifyWith(verifier: TokenVerifier | undefined, token: string) {
+  if (!verifier) throw describeTokenFailure(new Error('no token issuer is configured (AUTH_ISSUER), so tokens cannot be verified'));
+  return verifier.verify(token);
+}

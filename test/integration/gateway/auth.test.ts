@@ -1,0 +1,152 @@
+/**
+ * Authentication and field authorization at the gateway: every kind of bad token is refused with
+ * 401 UNAUTHENTICATED naming the failed check, and `@authenticated` / `@requiresScopes` fields
+ * come back null with a FORBIDDEN error at their path, without the subgraph being asked.
+ */
+import { generateKeyPair, SignJWT, base64url } from 'jose';
+import { createHmac } from 'node:crypto';
+import { DevHubServer } from '../../../shared/devhub';
+import { InMemoryDiscovery } from '../../../shared/discovery';
+import { InMemoryStateStore } from '../../../shared/state';
+import { InMemoryEventBus } from '../../../shared/events';
+import type { Subgraph } from '../../../shared/subgraph';
+import { usersSubgraph } from '../../../subgraphs/users';
+import { ordersSubgraph } from '../../../subgraphs/orders';
+import { paymentsSubgraph } from '../../../subgraphs/payments';
+import { catalogSubgraph } from '../../../subgraphs/catalog';
+import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
+import { startTestIdentity, type TestIdentity } from '../../support/identity';
+import { eventually, postGraphQL } from '../../support/graphql';
+
+describe('gateway auth', () => {
+  let hub: DevHubServer;
+  let identity: TestIdentity;
+  let gateway: InProcessGateway;
+  const subgraphs: Subgraph[] = [];
+
+  beforeAll(async () => {
+    hub = new DevHubServer({
+      targets: { discovery: new InMemoryDiscovery({ healthIntervalMs: 500 }), state: new InMemoryStateStore(), events: new InMemoryEventBus() },
+    });
+    identity = await startTestIdentity();
+    const env = { TRELLIS_DEVHUB_URL: await hub.start(), ...identity.env };
+    for (const factory of [usersSubgraph, ordersSubgraph, paymentsSubgraph, catalogSubgraph]) subgraphs.push(await startSubgraph(factory, env));
+    gateway = await startGateway(env);
+    await eventually(async () => expect((await postGraphQL(gateway.url, '{ users { id } product(id: "p1") { id } }')).body.errors).toBeUndefined(), 20_000);
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    for (const subgraph of subgraphs) await subgraph.stop();
+    await identity?.stop();
+    await hub?.stop();
+  });
+
+  const asBearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const query = (q: string, headers: Record<string, string> = {}) => postGraphQL(gateway.url, q, { headers });
+
+  describe('bad tokens: 401 UNAUTHENTICATED saying which check failed', () => {
+    const claims = { scope: '' };
+    const signed = async (build: (jwt: SignJWT) => SignJWT) => {
+      const { privateKey } = await generateKeyPair('ES256');
+      return build(new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'x' }).setSubject('u1').setIssuedAt().setExpirationTime('1h')).sign(privateKey);
+    };
+
+    const cases: Array<[string, () => Promise<string>, RegExp]> = [
+      ['alg none', async () => `${base64url.encode(JSON.stringify({ alg: 'none' }))}.${base64url.encode(JSON.stringify({ sub: 'u1', iss: identity.issuer, aud: 'trellis', exp: 9e9 }))}.`, /algorithm "none" is not allowed/],
+      [
+        'HS256 signed with the public key',
+        async () => {
+          const jwks = (await (await fetch(`${identity.issuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ x: string }> };
+          const header = base64url.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+          const payload = base64url.encode(JSON.stringify({ sub: 'u1', iss: identity.issuer, aud: 'trellis', exp: Math.floor(Date.now() / 1000) + 600 }));
+          const signature = createHmac('sha256', JSON.stringify(jwks.keys[0])).update(`${header}.${payload}`).digest('base64url');
+          return `${header}.${payload}.${signature}`;
+        },
+        /algorithm "HS256" is not allowed/,
+      ],
+      [
+        'tampered payload',
+        async () => {
+          const [header, , signature] = (await identity.token('u2')).split('.');
+          const payload = base64url.encode(JSON.stringify({ sub: 'u1', iss: identity.issuer, aud: 'trellis', exp: Math.floor(Date.now() / 1000) + 600, scope: 'payments:read' }));
+          return `${header}.${payload}.${signature}`;
+        },
+        /signature verification failed/,
+      ],
+      ['signed by another key', () => signed((jwt) => jwt.setIssuer(identity.issuer).setAudience('trellis')), /no signing key matches|signature verification failed/],
+      ['wrong issuer', () => identity.token('u1', [], 600, { issuer: 'https://evil.example' }), /issuer \(iss\)/],
+      ['expired', () => identity.token('u1', [], -120), /expired/],
+      ['malformed', async () => 'not.a.jwt', /malformed token/],
+    ];
+
+    it.each(cases)('%s', async (_name, make, message) => {
+      const { status, body } = await query('{ users { id } }', asBearer(await make()));
+      expect(status).toBe(401);
+      expect(body.data).toBeUndefined();
+      expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(body.errors?.[0].message).toMatch(message);
+    });
+
+    it('names the audience and not-before checks', async () => {
+      const other = await identity.token('u1', [], 600, { audience: 'someone-else' });
+      expect((await query('{ users { id } }', asBearer(other))).body.errors?.[0].message).toMatch(/audience \(aud\)/);
+      const early = await identity.token('u1', [], 7200, { notBefore: Math.floor(Date.now() / 1000) + 3600 });
+      expect((await query('{ users { id } }', asBearer(early))).body.errors?.[0].message).toMatch(/not yet valid/);
+    });
+
+    it('refuses a header that is not "Bearer <token>"', async () => {
+      const { status, body } = await query('{ users { id } }', { authorization: 'Basic dTE6cGFzcw==' });
+      expect(status).toBe(401);
+      expect(body.errors?.[0].message).toMatch(/Bearer/);
+    });
+  });
+
+  describe('@authenticated and @requiresScopes', () => {
+    it('serves me to a signed-in caller and nulls it, with FORBIDDEN at its path, for an anonymous one', async () => {
+      expect((await query('{ me { id name } }', await identity.bearer('u3'))).body).toEqual({ data: { me: { id: 'u3', name: expect.any(String) } } });
+      const anonymous = await query('{ me { id } users { id } }');
+      expect(anonymous.status).toBe(200);
+      expect(anonymous.body.data).toEqual({ me: null, users: [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }] });
+      expect(anonymous.body.errors).toEqual([expect.objectContaining({ path: ['me'], extensions: { code: 'FORBIDDEN' } })]);
+    });
+
+    it('User.email needs users:email: with it the value, without it null up to the nearest nullable parent', async () => {
+      const withScope = await query('{ user(id: "u1") { name email } }', await identity.bearer('u1', ['users:email']));
+      expect(withScope.body.data).toEqual({ user: { name: 'Ada Lovelace', email: expect.stringContaining('@') } });
+      const without = await query('{ user(id: "u1") { name email } }', await identity.bearer('u1', ['payments:read']));
+      // email is String!, so its null takes the whole (nullable) user, as GraphQL's null propagation does.
+      expect(without.body.data).toEqual({ user: null });
+      expect(without.body.errors?.[0]).toMatchObject({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/users:email/) });
+    });
+
+    it('Order.payment needs payments:read, on every order of a list, and the payments subgraph is never asked', async () => {
+      const q = '{ user(id: "u1") { orders { total payment { state } } } }';
+      const reader = await query(q, await identity.bearer('u1', ['payments:read']));
+      expect(reader.body.data).toEqual({ user: { orders: [{ total: 54, payment: { state: 'CAPTURED' } }, { total: 29.99, payment: { state: 'CAPTURED' } }] } });
+
+      const fetchesBefore = await paymentsFetches();
+      const other = await query(q, await identity.bearer('u1'));
+      expect(other.body.data).toEqual({ user: { orders: [{ total: 54, payment: null }, { total: 29.99, payment: null }] } });
+      expect(other.body.errors).toEqual([expect.objectContaining({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } })]);
+      expect(await paymentsFetches()).toBe(fetchesBefore);
+    });
+
+    it('accepts any one of the alternatives and keeps plans apart per caller', async () => {
+      const q = '{ user(id: "u2") { email } }';
+      for (let i = 0; i < 2; i++) {
+        expect((await query(q, await identity.bearer('u2', ['users:email']))).body.data).toEqual({ user: { email: expect.any(String) } });
+        expect((await query(q)).body.data).toEqual({ user: null });
+      }
+    });
+  });
+
+  async function paymentsFetches(): Promise<number> {
+    const text = await (await fetch(gateway.url.replace('/graphql', '/metrics'))).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('trellis_subgraph_fetch') && line.includes('_count') && line.includes('subgraph="payments"'))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  }
+});
+
