@@ -15,6 +15,7 @@ import { DataSourceFactory } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
+import { limits } from './limits';
 
 export interface AssembleOptions {
   config: Config;
@@ -38,7 +39,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
   await source.start();
 
-  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source), subscriptions()];
+  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source), limits(config.limits), subscriptions()];
   const server = new GatewayServer({
     config,
     logger,
