@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Env } from '../../shared/config';
 import type { Subgraph } from '../../shared/subgraph';
+import type { Backends } from '../../shared/backends';
 import type { AssembledGateway } from '../../gateway/assemble';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../subgraphs/users';
@@ -19,7 +20,7 @@ export interface StaticPlatform {
   stop(): Promise<void>;
 }
 
-export async function startStaticPlatform(env: Env = {}): Promise<StaticPlatform> {
+export async function startStaticPlatform(env: Env = {}, overrides: Partial<Pick<Backends, 'state'>> = {}): Promise<StaticPlatform> {
   const parts: Array<{ name: string; sdl: string; subgraph: Subgraph }> = [
     { name: 'users', sdl: usersSdl, subgraph: await startSubgraph(usersSubgraph, {}) },
     { name: 'orders', sdl: ordersSdl, subgraph: await startSubgraph(ordersSubgraph, {}) },
@@ -29,7 +30,13 @@ export async function startStaticPlatform(env: Env = {}): Promise<StaticPlatform
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-static-')), 'supergraph.graphql');
   writeFileSync(file, composed.supergraphSdl);
-  const gateway = await startGateway({ SUPERGRAPH_PATH: file, ...env });
+  let gateway: InProcessGateway;
+  try {
+    gateway = await startGateway({ SUPERGRAPH_PATH: file, ...env }, overrides);
+  } catch (error) {
+    for (const { subgraph } of parts) await subgraph.stop();
+    throw error;
+  }
   const metrics = (gateway.server as AssembledGateway).metrics;
   return {
     gateway,
