@@ -17,6 +17,7 @@ import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { limits } from './limits';
 import { persistedQueries } from './persisted';
+import { httpSecurity } from './http-security';
 
 export interface AssembleOptions {
   config: Config;
@@ -40,6 +41,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
 
   const extensions: GatewayExtension[] = [
+    // First, so CORS headers and preflights apply to every route.
+    httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source),
     admin(source),
     limits(config.limits),
