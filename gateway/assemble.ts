@@ -16,6 +16,9 @@ import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
+import { limits } from './limits';
+import { persistedQueries } from './persisted';
+import { httpSecurity } from './http-security';
 
 export interface AssembleOptions {
   config: Config;
@@ -37,9 +40,19 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
-  await source.start();
 
-  const extensions: GatewayExtension[] = [observability(metrics, source), admin(source), auth({ settings: config.auth, logger }), subscriptions()];
+  const extensions: GatewayExtension[] = [
+    // First, so CORS headers and preflights apply to every route.
+    httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
+    observability(metrics, source),
+    admin(source),
+    limits(config.limits),
+    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger }),
+    auth({ settings: config.auth, logger }),
+    subscriptions(),
+  ];
+  // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
+  await source.start();
   const server = new GatewayServer({
     config,
     logger,

@@ -3,8 +3,9 @@
  * instead of flags threaded through one big function.
  */
 import type { Server } from 'node:http';
-import type { Express } from 'express';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { Express, RequestHandler } from 'express';
+import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { InstanceDirectory } from './supergraph/instances';
 import type { GatewayContext, HeaderReader } from './context';
@@ -17,12 +18,26 @@ export interface GatewayHost {
   isReady(): boolean;
 }
 
+/**
+ * The few Apollo Server options an extension may set. Each may be set by one extension only; a
+ * second one stops start-up, so two extensions never silently fight over the same option.
+ */
+export type ApolloOptionsContribution = Partial<Pick<ApolloServerOptions<GatewayContext>, 'parseOptions' | 'allowBatchedHttpRequests' | 'persistedQueries'>>;
+
 export interface GatewayExtension {
   name: string;
   /** Routes and middleware, mounted in order before `/graphql`. */
   mount?(app: Express, host: GatewayHost): void;
   /** Apollo Server plugins (request lifecycle hooks). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
+  apolloOptions?: ApolloOptionsContribution;
+  /** Express middleware on `/graphql`, after the JSON body is parsed and before Apollo Server. */
+  graphqlMiddleware?: RequestHandler[];
+  /**
+   * Rewrites each error before it is sent (after Apollo Server formatted it); extensions run in
+   * order, each given the previous one's result. `error` is the original error.
+   */
+  formatError?(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /**
    * Adds to the context of each GraphQL request (HTTP, WebSocket or SSE alike; `header` reads the
    * request's headers or the WebSocket's connection params); may throw a GraphQLError to refuse it.

@@ -12,7 +12,7 @@ import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
 import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
-import type { GatewayExtension, GatewayHost } from './extension';
+import type { ApolloOptionsContribution, GatewayExtension, GatewayHost } from './extension';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 
@@ -48,6 +48,13 @@ export class GatewayServer implements GatewayHost {
       gateway: this.gateway,
       introspection: !config.isProduction,
       includeStacktraceInErrorResponses: !config.isProduction,
+      // Apollo Server's default since v4, spelled out because the endpoint depends on it: a GET or a
+      // form/text POST without a preflight-forcing header is refused with 400.
+      csrfPrevention: true,
+      // Off unless an extension brings its own cache (gateway/persisted), never Apollo's in-memory default.
+      persistedQueries: false,
+      ...apolloOptionsOf(this.extensions),
+      formatError: (formatted, error) => this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
@@ -112,7 +119,8 @@ export class GatewayServer implements GatewayHost {
       context: async ({ req, res }) => this.buildContext((name) => req.header(name), res.locals.correlationId as string),
     });
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
-    app.use('/graphql', express.json({ limit: '1mb' }), (req, res, next) => {
+    const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
+    app.use('/graphql', express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
       if (!this.serving) {
         res.status(503).json(graphqlError('no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE'));
         return;
@@ -124,19 +132,34 @@ export class GatewayServer implements GatewayHost {
   }
 }
 
+/** The Apollo Server options the extensions set; an option set by two of them is a start-up error. */
+function apolloOptionsOf(extensions: GatewayExtension[]): ApolloOptionsContribution {
+  const merged: Record<string, unknown> = {};
+  const owners = new Map<string, string>();
+  for (const extension of extensions) {
+    for (const [option, value] of Object.entries(extension.apolloOptions ?? {})) {
+      const owner = owners.get(option);
+      if (owner) throw new Error(`extensions ${owner} and ${extension.name} both set the Apollo Server option ${option}`);
+      owners.set(option, extension.name);
+      merged[option] = value;
+    }
+  }
+  return merged as ApolloOptionsContribution;
+}
+
 function graphqlError(message: string, code: string) {
   return { errors: [{ message, extensions: { code } }] };
 }
 
 /** Body-parser and other express errors as GraphQL-shaped JSON, never an HTML page or a stack trace. */
 function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: { status?: number; type?: string; message?: string }, _req, res, next) => {
+  return (error: { status?: number; type?: string; message?: string; length?: number; limit?: number }, _req, res, next) => {
     if (res.headersSent) return next(error);
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     if (status === 500) logger.error({ err: error }, 'unhandled gateway error');
     const [message, code] =
       error.type === 'entity.too.large'
-        ? ['request body too large', 'PAYLOAD_TOO_LARGE']
+        ? [`request body of ${error.length ?? 'more than ' + error.limit} bytes exceeds the limit of ${error.limit} bytes`, 'PAYLOAD_TOO_LARGE']
         : error.type === 'entity.parse.failed'
           ? ['request body is not valid JSON', 'BAD_REQUEST']
           : status === 500

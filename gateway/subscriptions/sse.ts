@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000;
 
 export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor): void {
   const handle = async (req: Request, res: Response, next: () => void) => {
-    if (!(req.headers.accept ?? '').includes('text/event-stream')) return next();
+    if (!wantsEventStream(req)) return next();
     const request = readRequest(req);
     if (!request) {
       res.status(400).json({ errors: [{ message: 'send a query (URL parameter or JSON body)', extensions: { code: 'BAD_REQUEST' } }] });
@@ -43,7 +43,13 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
     }
   };
   app.get('/graphql', (req, res, next) => void handle(req, res, next));
-  app.post('/graphql', express.json({ limit: '1mb' }), (req, res, next) => void handle(req, res, next));
+  // Parses only SSE bodies: any other POST goes on unread to the server's own parser and its limit.
+  const json = express.json({ limit: '1mb' });
+  app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next()), (req, res, next) => void handle(req, res, next));
+}
+
+function wantsEventStream(req: Request): boolean {
+  return (req.headers.accept ?? '').includes('text/event-stream');
 }
 
 function readRequest(req: Request): OperationRequest | undefined {

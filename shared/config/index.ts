@@ -93,6 +93,24 @@ const envSchema = z.object({
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
+
+  /** Limits of the public GraphQL endpoint; each refusal has its own error code (see gateway/limits). */
+  MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
+  MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(20),
+  MAX_TOKENS: z.coerce.number().int().positive().default(2000),
+  MAX_COST: z.coerce.number().int().positive().default(5000),
+  /** Assumed size of a list field with no `first`/`last`/`limit` argument, for the cost estimate. */
+  DEFAULT_LIST_SIZE: z.coerce.number().int().min(0).default(10),
+  /** Operations in one batched (JSON array) request. */
+  MAX_BATCH: z.coerce.number().int().positive().default(10),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** How long an automatic persisted query stays registered. */
+  APQ_TTL_SECONDS: z.coerce.number().int().positive().default(86400),
+  /** A persisted query manifest: when set, only its documents run (trusted documents). */
+  TRUSTED_DOCUMENTS: z.string().optional(),
+  /** Origins allowed by CORS; unset means localhost origins in development and none in production. */
+  CORS_ORIGINS: list,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -128,6 +146,18 @@ export interface Config {
   shutdownGraceMs: number;
   /** Token verification; undefined when no issuer is configured (every caller is anonymous). */
   auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
+  limits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxRootFields: number;
+    maxTokens: number;
+    maxCost: number;
+    defaultListSize: number;
+    maxBatch: number;
+    maxBodyBytes: number;
+  };
+  persistedQueries: { ttlSeconds: number; trustedDocumentsPath?: string };
+  cors: { allowedOrigins: string[]; allowLocalhost: boolean };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -189,6 +219,21 @@ export function loadConfig(env: Env = process.env): Config {
       : undefined,
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    limits: {
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxRootFields: e.MAX_ROOT_FIELDS,
+      maxTokens: e.MAX_TOKENS,
+      maxCost: e.MAX_COST,
+      defaultListSize: e.DEFAULT_LIST_SIZE,
+      maxBatch: e.MAX_BATCH,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+    },
+    persistedQueries: { ttlSeconds: e.APQ_TTL_SECONDS, trustedDocumentsPath: e.TRUSTED_DOCUMENTS },
+    cors: {
+      allowedOrigins: e.CORS_ORIGINS,
+      allowLocalhost: e.CORS_ORIGINS.length === 0 && e.NODE_ENV !== 'production',
+    },
   };
 }
 

@@ -15,10 +15,11 @@ export interface InProcessGateway {
 
 const quiet = { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SHUTDOWN_GRACE_MS: '2000' };
 
-export async function startGateway(env: Env): Promise<InProcessGateway> {
+/** `overrides` replaces connected ports (e.g. a Redis state store with a test's own key prefix; the test closes it). */
+export async function startGateway(env: Env, overrides: Partial<Pick<Backends, 'state'>> = {}): Promise<InProcessGateway> {
   const config = loadConfig({ ...quiet, ...env });
   const logger = createLogger({ service: 'gateway', level: config.logLevel });
-  const backends = await connectBackends(config, logger);
+  const backends = { ...(await connectBackends(config, logger)), ...overrides };
   const server = await assembleGateway({ config, logger, backends });
   const url = await server.start(0);
   return {

@@ -35,4 +35,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}="${value}"`));
   });
+
+  it('reads the limits, persisted queries and CORS settings, with defaults', () => {
+    const defaults = loadConfig({});
+    expect(defaults.limits).toEqual({ maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 2000, maxCost: 5000, defaultListSize: 10, maxBatch: 10, maxBodyBytes: 1048576 });
+    expect(defaults.persistedQueries).toEqual({ ttlSeconds: 86400, trustedDocumentsPath: undefined });
+    expect(defaults.cors).toEqual({ allowedOrigins: [], allowLocalhost: true });
+    expect(loadConfig({ NODE_ENV: 'production' }).cors).toEqual({ allowedOrigins: [], allowLocalhost: false });
+    const set = loadConfig({ MAX_QUERY_DEPTH: '5', MAX_BODY_BYTES: '2048', CORS_ORIGINS: 'https://a.example, https://b.example', TRUSTED_DOCUMENTS: 'pq.json' });
+    expect(set.limits).toMatchObject({ maxDepth: 5, maxBodyBytes: 2048 });
+    expect(set.cors).toEqual({ allowedOrigins: ['https://a.example', 'https://b.example'], allowLocalhost: false });
+    expect(set.persistedQueries.trustedDocumentsPath).toBe('pq.json');
+    expect(() => loadConfig({ MAX_COST: 'lots' })).toThrow(/MAX_COST="lots"/);
+  });
 });

@@ -1,0 +1,75 @@
+/**
+ * Persisted queries, on Apollo Server's own APQ protocol (`extensions.persistedQuery.sha256Hash`;
+ * PERSISTED_QUERY_NOT_FOUND, then the client registers query + hash, and Apollo verifies the hash):
+ *
+ * - default: automatic persisted queries, cached in the StateStore (Redis when configured, so every
+ *   gateway instance shares them) with a TTL;
+ * - trusted documents (TRUSTED_DOCUMENTS=manifest.json): the manifest is the only cache and
+ *   nothing registers; a request runs only when its hash, or its query's sha256, is in the
+ *   manifest. Anything else is refused with PERSISTED_QUERY_NOT_ALLOWED and HTTP 403, as Apollo
+ *   Router answers a freeform operation that is not in its safelist (PERSISTED_QUERY_NOT_IN_LIST, 403).
+ *   An unknown hash stays PERSISTED_QUERY_NOT_FOUND, as in the Router (which answers it with 404).
+ */
+import type { RequestHandler } from 'express';
+import type { PersistedQueryOptions } from '@apollo/server';
+import type { Config } from '../../shared/config';
+import type { StateStore } from '../../shared/state';
+import type { Logger } from '../../shared/logging';
+import type { GatewayExtension } from '../extension';
+import { loadTrustedDocuments, sha256, type TrustedDocuments } from './manifest';
+import { StateStoreQueryCache } from './stateStoreCache';
+
+export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
+export { StateStoreQueryCache } from './stateStoreCache';
+
+export const PERSISTED_QUERY_NOT_ALLOWED = 'PERSISTED_QUERY_NOT_ALLOWED';
+
+export interface PersistedQueriesOptions {
+  settings: Config['persistedQueries'];
+  state: StateStore;
+  logger: Logger;
+}
+
+export function persistedQueries({ settings, state, logger }: PersistedQueriesOptions): GatewayExtension {
+  if (!settings.trustedDocumentsPath) {
+    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache: new StateStoreQueryCache(state), ttl: settings.ttlSeconds } } };
+  }
+  const trusted = loadTrustedDocuments(settings.trustedDocumentsPath);
+  logger.info({ documents: trusted.size, path: settings.trustedDocumentsPath }, 'trusted documents loaded; other documents are refused');
+  return {
+    name: 'persisted-queries',
+    apolloOptions: { persistedQueries: { cache: manifestCache(trusted), ttl: null } },
+    graphqlMiddleware: [refuseUntrusted(trusted)],
+  };
+}
+
+/** The manifest as a read-only APQ cache: registrations are dropped, so it never grows. */
+function manifestCache(trusted: TrustedDocuments): NonNullable<PersistedQueryOptions['cache']> {
+  // Apollo Server prefixes APQ keys with `apq:`; the rest is the hash.
+  const hashOf = (key: string) => key.replace(/^apq:/, '');
+  return {
+    get: async (key) => trusted.body(hashOf(key)),
+    set: async () => undefined,
+    delete: async () => false,
+  };
+}
+
+/**
+ * Refuses, before Apollo Server, a request carrying a query that is not in the manifest (a body
+ * sent with or without a hash). A hash alone goes on: Apollo answers it from the manifest, or
+ * with PERSISTED_QUERY_NOT_FOUND. (Express middleware rather than a plugin hook: Apollo Server
+ * turns an error thrown before parsing into a masked 500.)
+ */
+function refuseUntrusted(trusted: TrustedDocuments): RequestHandler {
+  return (req, res, next) => {
+    const operations: unknown[] = req.method === 'GET' ? [req.query] : Array.isArray(req.body) ? req.body : [req.body];
+    const untrusted = operations.some((operation) => {
+      const query = (operation as { query?: unknown } | undefined)?.query;
+      return typeof query === 'string' && !trusted.allows(sha256(query));
+    });
+    if (!untrusted) return next();
+    res.status(403).json({
+      errors: [{ message: 'only trusted documents may run here: send the hash of a document in the manifest', extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } }],
+    });
+  };
+}
