@@ -96,7 +96,7 @@ function markdown(settings: BenchSettings, rows: BenchRow[]): string {
     '',
     'RSS: peak resident memory of the gateway process during the measured run. CPU µs/req: its user+system CPU time divided by the requests served;',
     '"subgraphs CPU µs/req": the same for the one process that runs all four subgraphs (it drops when a gateway deduplicates subgraph calls).',
-    '×apollo: this target divided by apollo on the same query (req/s above 1 is better, latency and RSS below 1 are better).',
+    '×apollo: this target divided by apollo on the same query (req/s above 1 is better; latency, RSS and CPU below 1 are better).',
   ].join('\n');
 }
 

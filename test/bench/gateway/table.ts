@@ -14,15 +14,20 @@ export interface BenchRow {
   note?: string;
 }
 
-const HEADER = ['target', 'query', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'CPU µs/req', 'subgraphs CPU µs/req', 'req/s ×apollo', 'p50 ×apollo', 'p99 ×apollo', 'RSS ×apollo', 'req/s ×direct', 'note'];
+const HEADER = ['target', 'query', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'CPU µs/req', 'subgraphs CPU µs/req', 'req/s ×apollo', 'p50 ×apollo', 'p99 ×apollo', 'RSS ×apollo', 'CPU ×apollo', 'req/s ×direct', 'note'];
 
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const ratio = (value: number | undefined, base: number | undefined) => (value === undefined || !base ? '–' : `${(value / base).toFixed(2)}×`);
 
+/** Gateway CPU time per request served, µs. */
+function cpuPerRequest({ load, usage }: BenchRow): number | undefined {
+  return load && usage && load.responses > 0 ? (usage.cpuMs * 1000) / load.responses : undefined;
+}
+
 function cells(row: BenchRow, apollo: BenchRow | undefined, direct: BenchRow | undefined): string[] {
   const { load, usage } = row;
-  const perRequest = (spent?: ProcessUsage) => (load && spent && load.responses > 0 ? (spent.cpuMs * 1000) / load.responses : undefined);
-  const isBaseline = row.target === 'apollo';
+  const perRequest = (spent?: ProcessUsage) => cpuPerRequest({ ...row, usage: spent });
+  const vsApollo = (value: number | undefined, base: number | undefined) => (row.target === 'apollo' ? ratio(value, value) : ratio(value, base));
   return [
     row.target,
     row.query,
@@ -32,10 +37,11 @@ function cells(row: BenchRow, apollo: BenchRow | undefined, direct: BenchRow | u
     fixed(usage?.peakRssMb, 0),
     fixed(perRequest(usage), 0),
     fixed(perRequest(row.subgraphUsage), 0),
-    isBaseline ? '1.00×' : ratio(load?.requestsPerSecond, apollo?.load?.requestsPerSecond),
-    isBaseline ? '1.00×' : ratio(load?.p50Ms, apollo?.load?.p50Ms),
-    isBaseline ? '1.00×' : ratio(load?.p99Ms, apollo?.load?.p99Ms),
-    isBaseline ? '1.00×' : ratio(usage?.peakRssMb, apollo?.usage?.peakRssMb),
+    vsApollo(load?.requestsPerSecond, apollo?.load?.requestsPerSecond),
+    vsApollo(load?.p50Ms, apollo?.load?.p50Ms),
+    vsApollo(load?.p99Ms, apollo?.load?.p99Ms),
+    vsApollo(usage?.peakRssMb, apollo?.usage?.peakRssMb),
+    vsApollo(perRequest(usage), apollo && cpuPerRequest(apollo)),
     ratio(load?.requestsPerSecond, direct?.load?.requestsPerSecond),
     row.note ?? (load && load.failures > 0 ? `${load.failures} failed responses` : ''),
   ];
