@@ -1,0 +1,45 @@
+/**
+ * Child process of the bench: the four example subgraphs on in-memory backends, plus the
+ * supergraph composed from them, written to the file named by argv[2]. Prints one ready line.
+ */
+import { writeFileSync } from 'node:fs';
+import { loadConfig } from '../../../shared/config';
+import { createLogger } from '../../../shared/logging';
+import { launchSubgraph, type SubgraphFactory } from '../../../shared/subgraph';
+import { composeSupergraph } from '../../../gateway/supergraph/compose';
+import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
+import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
+import { ordersSubgraph, typeDefs as ordersSdl } from '../../../subgraphs/orders';
+import { paymentsSubgraph, typeDefs as paymentsSdl } from '../../../subgraphs/payments';
+import { READY_PREFIX, type SubgraphHostReady } from './protocol';
+
+const parts: Array<{ name: string; sdl: string; build: SubgraphFactory }> = [
+  { name: 'users', sdl: usersSdl, build: usersSubgraph },
+  { name: 'catalog', sdl: catalogSdl, build: catalogSubgraph },
+  { name: 'orders', sdl: ordersSdl, build: ordersSubgraph },
+  { name: 'payments', sdl: paymentsSdl, build: paymentsSubgraph },
+];
+
+async function main(supergraphPath: string): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'warn', NODE_ENV: 'production', SERVICE_NAME: 'bench-subgraphs' });
+  const logger = createLogger({ service: 'bench-subgraphs', level: config.logLevel });
+  const running = await Promise.all(parts.map(async (part) => ({ ...part, ...(await launchSubgraph(part.build, config, logger)) })));
+  const composition = composeSupergraph(running.map(({ name, sdl, subgraph }) => ({ name, sdl, url: subgraph.url })));
+  if (!composition.ok) throw new Error(`supergraph does not compose: ${composition.errors.join('; ')}`);
+  writeFileSync(supergraphPath, composition.supergraphSdl);
+  const ready: SubgraphHostReady = { supergraphPath, urls: Object.fromEntries(running.map(({ name, subgraph }) => [name, subgraph.url])) };
+  process.stdout.write(`${READY_PREFIX}${JSON.stringify(ready)}\n`);
+  const stop = async () => {
+    await Promise.all(running.map((part) => part.stop()));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+const [supergraphPath] = process.argv.slice(2);
+if (!supergraphPath) throw new Error('usage: subgraphHost.ts <supergraph file to write>');
+main(supergraphPath).catch((error: unknown) => {
+  process.stderr.write(`bench subgraphs failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

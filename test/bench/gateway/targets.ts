@@ -1,0 +1,90 @@
+/** What is measured: the subgraph itself, plain Apollo Gateway, Trellis's gateway and Hive Gateway. */
+import path from 'node:path';
+import type { BenchQuery } from './queries';
+import type { SpawnSpec } from './processes';
+import { ensureHiveGateway, HIVE_DIR } from './hive';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface TargetContext {
+  supergraphPath: string;
+  /** Subgraph name to its `/graphql` URL. */
+  subgraphUrls: Record<string, string>;
+  /** A free port for the gateway under test. */
+  port: number;
+  log(line: string): void;
+}
+
+export interface PreparedTarget {
+  /** The gateway process to start; none for `direct`. */
+  spawn?: SpawnSpec;
+  /** Where to send `query`, or undefined when this target cannot answer it. */
+  urlFor(query: BenchQuery): string | undefined;
+}
+
+export interface Target {
+  name: string;
+  /** One line on what runs, for the results. */
+  description: string;
+  prepare(context: TargetContext): Promise<PreparedTarget>;
+}
+
+// Same mode for every gateway: no introspection, no stack traces, as deployed.
+const PRODUCTION = { NODE_ENV: 'production' };
+const tsxNode = (script: string, args: string[], env: Record<string, string>): SpawnSpec => ({
+  command: process.execPath,
+  args: ['--import', 'tsx', path.join(ROOT, script), ...args],
+  cwd: ROOT,
+  env: { ...PRODUCTION, ...env },
+});
+const gatewayUrl = (port: number) => () => `http://127.0.0.1:${port}/graphql`;
+
+export const TARGETS: Target[] = [
+  {
+    name: 'direct',
+    description: 'the query sent straight to its subgraph (single-subgraph queries only): the floor',
+    prepare: async ({ subgraphUrls }) => ({
+      urlFor: (query) => (query.subgraphs.length === 1 ? subgraphUrls[query.subgraphs[0]] : undefined),
+    }),
+  },
+  {
+    name: 'apollo',
+    description: 'plain @apollo/gateway + @apollo/server on express 5, static supergraph, default RemoteGraphQLDataSource: the baseline',
+    prepare: async ({ supergraphPath, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [supergraphPath, String(port)], {}),
+      urlFor: gatewayUrl(port),
+    }),
+  },
+  {
+    name: 'trellis',
+    description: 'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics)',
+    prepare: async ({ supergraphPath, port }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1' }),
+      urlFor: gatewayUrl(port),
+    }),
+  },
+  {
+    name: 'trellis-nodedup',
+    description: 'the same with DEDUP_QUERIES=false: every request makes its own subgraph calls, as plain Apollo does',
+    prepare: async ({ supergraphPath, port }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', DEDUP_QUERIES: 'false' }),
+      urlFor: gatewayUrl(port),
+    }),
+  },
+  {
+    name: 'hive',
+    description: 'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/',
+    prepare: async ({ supergraphPath, port, log }) => {
+      const bin = await ensureHiveGateway(log);
+      return {
+        spawn: {
+          command: process.execPath,
+          args: [bin, 'supergraph', supergraphPath, '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
+          cwd: HIVE_DIR,
+          env: PRODUCTION,
+        },
+        urlFor: gatewayUrl(port),
+      };
+    },
+  },
+];
