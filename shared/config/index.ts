@@ -93,6 +93,16 @@ const envSchema = z.object({
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
+
+  /** BFFs (bff/web, bff/mobile): where they listen when PORT is unset, and how they treat the gateway. */
+  WEB_BFF_PORT: port.default(4100),
+  MOBILE_BFF_PORT: port.default(4200),
+  BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
+  BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
+  BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  BFF_SESSION_TTL_MS: z.coerce.number().int().positive().default(8 * 3600_000),
+  /** The mobile BFF's persisted operations (operation id -> document). */
+  MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -126,6 +136,15 @@ export interface Config {
   kafka: { topicPrefix: string };
   consul: { checkInterval: string };
   shutdownGraceMs: number;
+  bff: {
+    webPort: number;
+    mobilePort: number;
+    rateLimitPerMinute: number;
+    cacheTtlMs: number;
+    gatewayTimeoutMs: number;
+    sessionTtlMs: number;
+    persistedOperationsPath?: string;
+  };
   /** Token verification; undefined when no issuer is configured (every caller is anonymous). */
   auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
 }
@@ -189,6 +208,15 @@ export function loadConfig(env: Env = process.env): Config {
       : undefined,
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    bff: {
+      webPort: e.WEB_BFF_PORT,
+      mobilePort: e.MOBILE_BFF_PORT,
+      rateLimitPerMinute: e.BFF_RATE_LIMIT_PER_MINUTE,
+      cacheTtlMs: e.BFF_CACHE_TTL_MS,
+      gatewayTimeoutMs: e.BFF_GATEWAY_TIMEOUT_MS,
+      sessionTtlMs: e.BFF_SESSION_TTL_MS,
+      persistedOperationsPath: e.MOBILE_PERSISTED_OPERATIONS,
+    },
   };
 }
 
