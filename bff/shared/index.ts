@@ -8,4 +8,5 @@ export { rateLimit, type RateLimitOptions } from './rateLimit';
 export { createResponseCache, type ResponseCache, type CacheEntry } from './responseCache';
 export { HttpError, badRequest, notFound, unauthenticated, validate, errorHandler, unknownRoute, type ErrorBody } from './errors';
 export { requireData, httpErrorOf, describePartial } from './graphqlErrors';
+export { placeOrder, orderRequestSchema, type OrderRequest } from './placeOrder';
 export { sagaProgress, TERMINAL_SAGA_STATES, type SagaStatus } from './sagaProgress';
