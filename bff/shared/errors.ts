@@ -3,7 +3,7 @@
  * act on. The error handler turns anything thrown into a JSON body; never a stack trace.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { ZodError, ZodType } from 'zod';
+import type { z, ZodError, ZodTypeAny } from 'zod';
 import { TrellisError } from '../../shared';
 import type { Logger } from '../../shared';
 
@@ -33,10 +33,10 @@ export const unauthenticated = (message: string) => new HttpError(401, 'UNAUTHEN
 export const notFound = (message: string) => new HttpError(404, 'NOT_FOUND', message);
 
 /** Parses `value` with `schema`, or throws a 400 that lists every wrong field. */
-export function validate<T>(schema: ZodType<T>, value: unknown, what: string): T {
+export function validate<S extends ZodTypeAny>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw badRequest(`invalid ${what}`, describeZod(parsed.error));
-  return parsed.data;
+  return parsed.data as z.output<S>;
 }
 
 function describeZod(error: ZodError): Array<{ path: string; message: string }> {
