@@ -17,8 +17,7 @@ export interface MobileBffOptions {
 export function createMobileBff({ config, logger, state }: MobileBffOptions): BffServer {
   const operations = loadPersistedOperations(config.bff.persistedOperationsPath);
   const services = createBffServices({ app: 'mobile', config, logger, state });
-  let server: BffServer | undefined;
-  const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server?.isReady() ?? false });
+  const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server.isReady() });
   app.use(bearerCaller(services.verifier));
   app.use(services.rateLimit);
   app.use(readRoutes(services));
@@ -27,7 +26,7 @@ export function createMobileBff({ config, logger, state }: MobileBffOptions): Bf
   app.use(persistedGraphql(services, operations));
   finishBffApp(app, logger);
 
-  server = new BffServer(app, { name: 'mobile BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  const server = new BffServer(app, { name: 'mobile BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
   server.onStop(orders.close);
   server.onStop(() => services.gateway.close());
   return server;

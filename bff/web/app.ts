@@ -16,8 +16,7 @@ export interface WebBffOptions {
 export function createWebBff({ config, logger, state }: WebBffOptions): BffServer {
   const services = createBffServices({ app: 'web', config, logger, state });
   const sessions = new SessionStore({ state, verifier: services.verifier, ttlMs: config.bff.sessionTtlMs, secureCookie: config.isProduction });
-  let server: BffServer | undefined;
-  const app = createBffApp({ app: 'web', logger, registry: services.registry, isReady: () => server?.isReady() ?? false });
+  const app = createBffApp({ app: 'web', logger, registry: services.registry, isReady: () => server.isReady() });
   app.use('/api', (_req, res, next) => {
     res.setHeader('cache-control', 'no-store'); // answers may be personal: no shared cache keeps them
     next();
@@ -30,7 +29,7 @@ export function createWebBff({ config, logger, state }: WebBffOptions): BffServe
   app.use(graphqlPassthrough(services));
   finishBffApp(app, logger);
 
-  server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  const server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
   server.onStop(serveOrderProgress(server.httpServer, services, sessions));
   server.onStop(() => services.gateway.close());
   return server;

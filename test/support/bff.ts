@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of many shapes, asserted on by the tests */
 /** Helpers for BFF tests: dev tokens from the platform's identity provider, web sessions, SSE and WebSocket readers. */
 import WebSocket from 'ws';
 import type { RunningPlatform } from './platform';
