@@ -32,4 +32,7 @@ export const GATEWAY: ServiceSpec = {
 export const IDENTITY_PORT_OFFSET = 400;
 
 /** Started once the gateway serves (they call it). */
-export const EDGE: ServiceSpec[] = [];
+export const EDGE: ServiceSpec[] = [
+  { name: 'web-bff', entry: 'bff/web/main.ts', portOffset: 100, readyPath: '/health/ready', describe: (url) => `${url}/api/pages/home (web BFF)` },
+  { name: 'mobile-bff', entry: 'bff/mobile/main.ts', portOffset: 200, readyPath: '/health/ready', describe: (url) => `${url}/v1/products (mobile BFF)` },
+];

@@ -111,6 +111,15 @@ const envSchema = z.object({
   TRUSTED_DOCUMENTS: z.string().optional(),
   /** Origins allowed by CORS; unset means localhost origins in development and none in production. */
   CORS_ORIGINS: list,
+  /** BFFs (bff/web, bff/mobile): where they listen when PORT is unset, and how they treat the gateway. */
+  WEB_BFF_PORT: port.default(4100),
+  MOBILE_BFF_PORT: port.default(4200),
+  BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
+  BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
+  BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  BFF_SESSION_TTL_MS: z.coerce.number().int().positive().default(8 * 3600_000),
+  /** The mobile BFF's persisted operations (operation id -> document). */
+  MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -144,6 +153,15 @@ export interface Config {
   kafka: { topicPrefix: string };
   consul: { checkInterval: string };
   shutdownGraceMs: number;
+  bff: {
+    webPort: number;
+    mobilePort: number;
+    rateLimitPerMinute: number;
+    cacheTtlMs: number;
+    gatewayTimeoutMs: number;
+    sessionTtlMs: number;
+    persistedOperationsPath?: string;
+  };
   /** Token verification; undefined when no issuer is configured (every caller is anonymous). */
   auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
   limits: {
@@ -233,6 +251,15 @@ export function loadConfig(env: Env = process.env): Config {
     cors: {
       allowedOrigins: e.CORS_ORIGINS,
       allowLocalhost: e.CORS_ORIGINS.length === 0 && e.NODE_ENV !== 'production',
+    },
+    bff: {
+      webPort: e.WEB_BFF_PORT,
+      mobilePort: e.MOBILE_BFF_PORT,
+      rateLimitPerMinute: e.BFF_RATE_LIMIT_PER_MINUTE,
+      cacheTtlMs: e.BFF_CACHE_TTL_MS,
+      gatewayTimeoutMs: e.BFF_GATEWAY_TIMEOUT_MS,
+      sessionTtlMs: e.BFF_SESSION_TTL_MS,
+      persistedOperationsPath: e.MOBILE_PERSISTED_OPERATIONS,
     },
   };
 }

@@ -1,0 +1,33 @@
+/** The mobile BFF: compact reads with cursors and ETags, persisted operations only, orders with SSE progress. */
+import type { Config, Logger, StateStore } from '../../shared';
+import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
+import { bearerCaller } from './caller';
+import { persistedGraphql } from './graphql';
+import { orderRoutes } from './orders';
+import { loadPersistedOperations } from './persistedOperations';
+import { readRoutes } from './reads';
+
+export interface MobileBffOptions {
+  config: Config;
+  logger: Logger;
+  state: StateStore;
+}
+
+/** Throws ConfigError when the persisted operations manifest is missing or broken. */
+export function createMobileBff({ config, logger, state }: MobileBffOptions): BffServer {
+  const operations = loadPersistedOperations(config.bff.persistedOperationsPath);
+  const services = createBffServices({ app: 'mobile', config, logger, state });
+  const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server.isReady() });
+  app.use(bearerCaller(services.verifier));
+  app.use(services.rateLimit);
+  app.use(readRoutes(services));
+  const orders = orderRoutes(services);
+  app.use(orders.router);
+  app.use(persistedGraphql(services, operations));
+  finishBffApp(app, logger);
+
+  const server = new BffServer(app, { name: 'mobile BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  server.onStop(orders.close);
+  server.onStop(() => services.gateway.close());
+  return server;
+}

@@ -1,0 +1,111 @@
+/**
+ * The BFF's one way to the gateway: a GraphQL POST over undici, through a breaker (the kit's
+ * `createGuard`) with a deadline. A gateway that is down, slow or open-circuited fails fast with
+ * `GatewayUnavailableError`, which the apps answer with 503 and `Retry-After`.
+ */
+import { Agent, request } from 'undici';
+import { CORRELATION_ID_HEADER, createGuard, TrellisError, type Logger, type Registry } from '../../shared';
+import type { BreakerSettings } from '../../shared';
+import { HttpError } from './errors';
+
+export interface GraphQLErrorBody {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GraphQLBody<T> {
+  data?: T | null;
+  errors?: GraphQLErrorBody[];
+}
+
+export interface GatewayRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  /** The caller's access token, forwarded as `Authorization: Bearer`. */
+  token?: string;
+  correlationId: string;
+}
+
+export interface GatewayResponse<T> {
+  status: number;
+  body: GraphQLBody<T>;
+}
+
+export interface GatewayClient {
+  /** Any answer the gateway gives in GraphQL form (200 or 4xx); throws GatewayUnavailableError otherwise. */
+  execute<T = Record<string, unknown>>(request: GatewayRequest): Promise<GatewayResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** The gateway could not be reached, answered 5xx, timed out, or its breaker is open. */
+export class GatewayUnavailableError extends HttpError {
+  constructor(reason: string, retryAfterSec: number, cause?: unknown) {
+    super(503, 'GATEWAY_UNAVAILABLE', `the gateway is unavailable (${reason}); retry later`, { retriable: true, retryAfterSec, cause });
+  }
+}
+
+export interface GatewayClientOptions {
+  url: string;
+  timeoutMs: number;
+  breaker: Omit<BreakerSettings, 'timeoutMs'>;
+  logger: Logger;
+  registry?: Registry;
+}
+
+/** A gateway failure the breaker counts (the guard turns it into its own error; we keep the reason). */
+class GatewayFailure extends TrellisError {
+  constructor(message: string, cause?: unknown) {
+    super('GATEWAY_FAILURE', message, { retriable: true, cause });
+  }
+}
+
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  const { url, timeoutMs, logger } = options;
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connectTimeout: Math.min(timeoutMs, 2000) });
+  const guard = createGuard({ registry: options.registry, logger });
+  const retryAfterSec = Math.max(1, Math.ceil(options.breaker.resetTimeoutMs / 1000));
+
+  const post = guard(
+    'gateway',
+    async (input: GatewayRequest): Promise<GatewayResponse<unknown>> => {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', [CORRELATION_ID_HEADER]: input.correlationId };
+      if (input.token) headers.authorization = `Bearer ${input.token}`;
+      let response;
+      try {
+        response = await request(url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query: input.query, variables: input.variables, operationName: input.operationName }),
+          dispatcher,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw new GatewayFailure((error as { code?: string }).code ?? (error as Error).name, error);
+      }
+      const text = await response.body.text();
+      if (response.statusCode >= 500) throw new GatewayFailure(`HTTP ${response.statusCode}`);
+      try {
+        return { status: response.statusCode, body: JSON.parse(text) as GraphQLBody<unknown> };
+      } catch (error) {
+        throw new GatewayFailure(`HTTP ${response.statusCode} without a GraphQL body`, error);
+      }
+    },
+    { ...options.breaker, timeoutMs },
+  );
+
+  return {
+    async execute<T>(input: GatewayRequest) {
+      try {
+        return (await post(input)) as GatewayResponse<T>;
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        const reason = cause instanceof GatewayFailure ? cause.message : error instanceof Error ? error.message.replace(/^gateway is unavailable \((.*)\)$/, '$1') : String(error);
+        logger.warn({ reason, correlationId: input.correlationId }, 'gateway call failed');
+        throw new GatewayUnavailableError(reason, retryAfterSec, error);
+      }
+    },
+    close: () => dispatcher.close(),
+  };
+}

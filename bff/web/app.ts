@@ -1,0 +1,36 @@
+/** The web BFF: session cookie to token, page endpoints, orders with progress over WebSocket, `/graphql` passthrough. */
+import type { Config, Logger, StateStore } from '../../shared';
+import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
+import { graphqlPassthrough } from './graphql';
+import { orderRoutes, serveOrderProgress } from './orders';
+import { pageRoutes } from './pages';
+import { SessionStore } from './session';
+import { sessionRoutes } from './sessionRoutes';
+
+export interface WebBffOptions {
+  config: Config;
+  logger: Logger;
+  state: StateStore;
+}
+
+export function createWebBff({ config, logger, state }: WebBffOptions): BffServer {
+  const services = createBffServices({ app: 'web', config, logger, state });
+  const sessions = new SessionStore({ state, verifier: services.verifier, ttlMs: config.bff.sessionTtlMs, secureCookie: config.isProduction });
+  const app = createBffApp({ app: 'web', logger, registry: services.registry, isReady: () => server.isReady() });
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('cache-control', 'no-store'); // answers may be personal: no shared cache keeps them
+    next();
+  });
+  app.use(sessions.middleware());
+  app.use(services.rateLimit);
+  app.use(sessionRoutes(sessions));
+  app.use(pageRoutes(services));
+  app.use(orderRoutes(services));
+  app.use(graphqlPassthrough(services));
+  finishBffApp(app, logger);
+
+  const server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  server.onStop(serveOrderProgress(server.httpServer, services, sessions));
+  server.onStop(() => services.gateway.close());
+  return server;
+}
