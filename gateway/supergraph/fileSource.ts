@@ -14,6 +14,7 @@ import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
 import { InstanceDirectory } from './instances';
 import type { SupergraphSource, SupergraphStatus } from './types';
+import { liftEnforcedSecurityFeatures } from '../auth/securityFeatures';
 
 type SupergraphSdlHookOptions = Parameters<SupergraphSdlHook>[0];
 
@@ -92,7 +93,8 @@ export class FileSupergraphSource extends EventEmitter implements SupergraphSour
     try {
       sdl = await readFile(this.path, 'utf8');
       if (sdl === this.current) return true;
-      subgraphs = Supergraph.build(sdl).subgraphsMetadata();
+      // Checked as the gateway will see it: with the security features Trellis enforces accepted.
+      subgraphs = Supergraph.build(liftEnforcedSecurityFeatures(sdl)).subgraphsMetadata();
       this.update?.(sdl);
     } catch (error) {
       this.state.lastError = { at: new Date().toISOString(), message: errorMessage(error) };

@@ -32,6 +32,8 @@ export interface KafkaEventBusOptions {
    * can share one cluster; callers keep using the plain names.
    */
   namespace?: string;
+  /** How long the group waits for a silent consumer before handing its partitions to others. */
+  sessionTimeoutMs?: number;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -100,7 +102,7 @@ export class KafkaEventBus implements EventBus {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId: this.onBroker(options.groupId),
-      sessionTimeout: 10_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
     });

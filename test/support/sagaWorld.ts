@@ -20,6 +20,8 @@ export type Participant = 'catalog' | 'payments' | 'orders';
 export const FAST_TIMINGS: PlaceOrderTimings = { stepTimeoutMs: 1500, retry: { maxAttempts: 2, backoffMs: 100, maxBackoffMs: 400 } };
 
 export interface SagaWorld {
+  /** Prefix of this world's Redis keys (`<namespace>:`) and Kafka topics (`<namespace>.`). */
+  namespace: string;
   state: StateStore;
   events: EventBus;
   inventory: Inventory;
@@ -68,6 +70,7 @@ export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS):
   };
 
   const world: SagaWorld = {
+    namespace,
     state,
     events,
     inventory,
