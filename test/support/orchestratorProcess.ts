@@ -38,11 +38,12 @@ async function main(): Promise<void> {
   const definition = placeOrderSaga(CRASH_TIMINGS);
   const orchestrator = new SagaOrchestrator({ state, events, logger, definitions: [definition] });
   await orchestrator.start();
+  process.stdout.write('orchestrator ready\n');
   for (let i = 0; i < count; i++) {
     const id = `crash-${i}`;
     if (await state.getVersioned(sagaKey(id))) continue;
     await orchestrator.startSaga(definition.name, crashSagaInput(i), { id });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await new Promise((resolve) => setTimeout(resolve, 150));
   }
   process.stdout.write('all sagas started\n');
 }

@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { sagaKey, TERMINAL_STATES, type SagaRecord } from '../../../shared/saga';
+import { sagaKey, TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
 import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
 import { realBackends } from '../../support/backends';
 import { CRASH_TIMINGS } from '../../support/orchestratorProcess';
 
-const SAGAS = 30;
+const SAGAS = 60;
 const KILLS = 20;
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -20,7 +20,20 @@ describe('orchestrator killed at random points', () => {
 
   beforeAll(async () => {
     world = await startSagaWorld(CRASH_TIMINGS);
-    for (const name of ['catalog', 'payments', 'orders'] as const) await world.startParticipant(name);
+    // Participants take a moment per command, so kills land while sagas are in flight.
+    const slow = (handlers: Record<string, SagaHandler>) =>
+      Object.fromEntries(
+        Object.entries(handlers).map(([name, handler]) => [
+          name,
+          (async (payload: never, context) => {
+            await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 300));
+            return handler(payload, context);
+          }) as SagaHandler,
+        ]),
+      );
+    await world.startParticipant('catalog', slow(world.inventory.sagaHandlers()));
+    await world.startParticipant('payments', slow(world.ledger.sagaHandlers()));
+    await world.startParticipant('orders', slow(world.orders.sagaHandlers()));
   });
   afterAll(async () => {
     child?.kill('SIGKILL');
@@ -31,7 +44,17 @@ describe('orchestrator killed at random points', () => {
     spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/orchestratorProcess.ts')], {
       cwd: ROOT,
       env: { ...process.env, REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(','), SAGA_NAMESPACE: world.namespace, SAGA_COUNT: String(SAGAS) },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  /** Resolves when the child says its orchestrator is running (or after `capMs`). */
+  const ready = (proc: ChildProcess, capMs: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, capMs);
+      proc.stdout!.on('data', (chunk: Buffer) => {
+        if (!chunk.toString().includes('orchestrator ready')) return;
+        clearTimeout(timer);
+        resolve();
+      });
     });
   const kill = async (proc: ChildProcess) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -52,9 +75,11 @@ describe('orchestrator killed at random points', () => {
     try {
       for (let kills = 0; kills < KILLS; kills++) {
         child = spawnOrchestrator();
-        await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 2700));
-        const started = (await sagas()).filter(Boolean).length;
-        killedAt.push(`${started} started`);
+        // Every fourth kill lands while it boots (resuming, joining the group); the others while it runs sagas.
+        if (kills % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 2000));
+        else await ready(child, 20_000).then(() => new Promise((resolve) => setTimeout(resolve, Math.random() * 1500)));
+        const records = await sagas();
+        killedAt.push(`${records.filter(Boolean).length}/${records.filter((r) => r && TERMINAL_STATES.has(r.state)).length}`);
         await kill(child);
       }
       child = spawnOrchestrator();
@@ -87,6 +112,6 @@ describe('orchestrator killed at random points', () => {
     expect(records.filter((_, i) => i % 5 === 0).every((record) => record.state === 'COMPENSATED')).toBe(true);
     expect(completed.length).toBeGreaterThan(0);
     expect(completed.length).toBeLessThanOrEqual(seed.available);
-    process.stdout.write(`crash test: ${KILLS} kills (${killedAt.join(', ')}); ${completed.length} completed, ${SAGAS - completed.length} compensated\n`);
+    process.stdout.write(`crash test: ${KILLS} kills (started/terminal at each: ${killedAt.join(', ')}); ${completed.length} completed, ${SAGAS - completed.length} compensated\n`);
   });
 });
