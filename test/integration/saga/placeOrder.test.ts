@@ -5,6 +5,7 @@
  */
 import { dedupeKey, SagaRefusal, type SagaCommand, type SagaHandler } from '../../../shared/saga';
 import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
+import { watchSaga } from '../../../subgraphs/sagas/sagaWatch';
 import { startSagaWorld, type Participant, type SagaWorld } from '../../support/sagaWorld';
 
 const p1 = { productId: 'p1', quantity: 2, unitPrice: 12.5 };
@@ -140,15 +141,34 @@ describe('placeOrder saga on Redis and Kafka', () => {
     expect(await world.order(done.input.orderId)).toMatchObject({ status: 'CONFIRMED' });
   });
 
-  it('runs many sagas on two orchestrators side by side, each applied exactly once', async () => {
+  it('gives a subscriber that joins late the snapshot first, then every change without gaps, to the end', async () => {
+    await world.startParticipant('catalog');
+    await world.startParticipant('orders');
+    const saga = await world.placeOrder({ items: [p1] });
+    await waitFor(async () => (await world.saga(saga.id))?.steps[1].state === 'RUNNING');
+
+    const seen: Array<{ revision: number; state: string }> = [];
+    const watching = (async () => {
+      for await (const record of watchSaga(world.state, saga.id, world.saga)) seen.push({ revision: record.revision, state: record.state });
+    })();
+    await waitFor(async () => seen.length > 0);
+    await world.startParticipant('payments');
+    await watching;
+
+    expect(seen[0].revision).toBeGreaterThan(1);
+    expect(seen.map((s) => s.revision)).toEqual(Array.from({ length: seen.length }, (_, i) => seen[0].revision + i));
+    expect(seen[seen.length - 1].state).toBe('COMPLETED');
+  });
+
+  it('runs 100 concurrent sagas on two orchestrators side by side, each applied exactly once', async () => {
     for (const name of all) await world.startParticipant(name);
     await world.startOrchestrator();
     const before = await world.stock('p3');
-    const sagas = await Promise.all(Array.from({ length: 20 }, () => world.placeOrder({ items: [{ productId: 'p3', quantity: 1, unitPrice: 4 }] })));
+    const sagas = await Promise.all(Array.from({ length: 100 }, () => world.placeOrder({ items: [{ productId: 'p3', quantity: 1, unitPrice: 4 }] })));
 
     const done = await Promise.all(sagas.map((saga) => world.settled(saga.id)));
-    expect(done.map((saga) => saga.state)).toEqual(Array(20).fill('COMPLETED'));
-    expect(await world.stock('p3')).toEqual({ available: before.available - 20, reserved: before.reserved + 20 });
+    expect(done.map((saga) => saga.state)).toEqual(Array(100).fill('COMPLETED'));
+    expect(await world.stock('p3')).toEqual({ available: before.available - 100, reserved: before.reserved + 100 });
     const payments = await Promise.all(done.map((saga) => world.payment(saga.input.orderId)));
     expect(payments.every((payment) => payment?.state === 'CAPTURED')).toBe(true);
   });
