@@ -47,7 +47,8 @@ export class GatewayServer implements GatewayHost {
     this.apollo = new ApolloServer<GatewayContext>({
       gateway: this.gateway,
       introspection: !config.isProduction,
-      includeStacktraceInErrorResponses: !config.isProduction,
+      // Never a stack trace to a client, in any mode: they are in the logs.
+      includeStacktraceInErrorResponses: false,
       // Apollo Server's default since v4, spelled out because the endpoint depends on it: a GET or a
       // form/text POST without a preflight-forcing header is refused with 400.
       csrfPrevention: true,

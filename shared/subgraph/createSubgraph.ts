@@ -104,7 +104,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.apollo = new ApolloServer<TContext>({
       schema,
       introspection: !config.isProduction,
-      includeStacktraceInErrorResponses: !config.isProduction,
+      // Never a stack trace to a client, in any mode: they are in the logs.
+      includeStacktraceInErrorResponses: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ApolloServerPluginInlineTraceDisabled(),

@@ -86,6 +86,7 @@ describe('gateway auth', () => {
       expect(body.data).toBeUndefined();
       expect(body.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
       expect(body.errors?.[0].message).toMatch(message);
+      expect(JSON.stringify(body)).not.toContain('stacktrace');
     });
 
     it('names the audience and not-before checks', async () => {
