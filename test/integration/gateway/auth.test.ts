@@ -96,6 +96,15 @@ describe('gateway auth', () => {
       expect((await query('{ users { id } }', asBearer(early))).body.errors?.[0].message).toMatch(/not yet valid/);
     });
 
+    it('is checked again by every subgraph: a forged token sent straight to one is refused there too', async () => {
+      const forged = `${(await identity.token('u1')).slice(0, -4)}AAAA`;
+      const { status, body } = await postGraphQL(subgraphs[0].url, '{ me { id } }', { headers: asBearer(forged) });
+      expect(status).toBe(401);
+      expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+      const honest = await postGraphQL(subgraphs[0].url, '{ me { id } }', { headers: await identity.bearer('u2') });
+      expect(honest.body.data).toEqual({ me: { id: 'u2' } });
+    });
+
     it('refuses a header that is not "Bearer <token>"', async () => {
       const { status, body } = await query('{ users { id } }', { authorization: 'Basic dTE6cGFzcw==' });
       expect(status).toBe(401);
