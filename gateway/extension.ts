@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { InstanceDirectory } from './supergraph/instances';
 import type { GatewayContext, HeaderReader } from './context';
@@ -15,6 +15,8 @@ export interface GatewayHost {
   readonly gateway: ApolloGateway;
   readonly instances: InstanceDirectory;
   buildContext(header: HeaderReader): Promise<GatewayContext>;
+  /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
+  checkOperation(check: OperationCheck): Required<OperationVerdict>;
   isReady(): boolean;
 }
 
@@ -23,6 +25,21 @@ export interface GatewayHost {
  * second one stops start-up, so two extensions never silently fight over the same option.
  */
 export type ApolloOptionsContribution = Partial<Pick<ApolloServerOptions<GatewayContext>, 'parseOptions' | 'allowBatchedHttpRequests' | 'persistedQueries'>>;
+
+/** A parsed, validated operation about to be planned, on any transport (HTTP, WebSocket, SSE). */
+export interface OperationCheck {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  variables?: Record<string, unknown>;
+  context: GatewayContext;
+}
+
+/** What a check decided: run this document instead, and/or amend each result before it is sent. */
+export interface OperationVerdict {
+  document?: DocumentNode;
+  finish?: (result: ExecutionResult) => ExecutionResult;
+}
 
 export interface GatewayExtension {
   name: string;
@@ -43,6 +60,11 @@ export interface GatewayExtension {
    * request's headers or the WebSocket's connection params); may throw a GraphQLError to refuse it.
    */
   extendContext?(header: HeaderReader, context: GatewayContext): void | Promise<void>;
+  /**
+   * Refuses (throws a GraphQLError) or rewrites an operation before planning. The WebSocket and SSE
+   * transports run it; on HTTP an extension runs the same logic from its Apollo plugin.
+   */
+  checkOperation?(check: OperationCheck): OperationVerdict | void;
   /** Called before the HTTP server listens (e.g. to accept WebSocket upgrades). */
   attach?(server: Server, host: GatewayHost): void | Promise<void>;
   /** Runs before the HTTP server closes; in-flight work should finish here. */

@@ -12,7 +12,8 @@ import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
 import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
-import type { ApolloOptionsContribution, GatewayExtension, GatewayHost } from './extension';
+import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
+import type { ExecutionResult, OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 
@@ -103,6 +104,20 @@ export class GatewayServer implements GatewayHost {
     const context: GatewayContext = { correlationId, forwardHeaders, logger: this.options.logger.child({ correlationId }) };
     for (const extension of this.extensions) await extension.extendContext?.(header, context);
     return context;
+  }
+
+  checkOperation(check: OperationCheck): Required<OperationVerdict> {
+    let { document, operation } = check;
+    const finishers: Array<(result: ExecutionResult) => ExecutionResult> = [];
+    for (const extension of this.extensions) {
+      const verdict = extension.checkOperation?.({ ...check, document, operation });
+      if (verdict?.document) {
+        document = verdict.document;
+        operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === operation.name?.value) ?? operation;
+      }
+      if (verdict?.finish) finishers.push(verdict.finish);
+    }
+    return { document, finish: (result) => finishers.reduceRight((amended, finish) => finish(amended), result) };
   }
 
   private routes(): void {

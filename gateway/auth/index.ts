@@ -5,7 +5,7 @@
  * before planning; each comes back null with a FORBIDDEN error at its path.
  */
 import { createHash } from 'node:crypto';
-import { GraphQLError, print } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { bearerToken, createTokenVerifier, describeTokenFailure, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
@@ -29,31 +29,43 @@ export function auth({ settings, logger, verifier: given }: AuthOptions): Gatewa
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
-      let removals: ReturnType<typeof restrictDocument>['removals'] = [];
+      let finish: ((result: ExecutionResult) => ExecutionResult) | undefined;
       return {
         async didResolveOperation(requestContext) {
-          const restricted = restrictDocument(requestContext.schema, requestContext.document, policy, requestContext.contextValue.user ?? null);
-          if (restricted.removals.length === 0) return;
-          removals = restricted.removals;
+          const verdict = restrict(requestContext.schema, requestContext.document, requestContext.contextValue);
+          if (!verdict) return;
+          finish = verdict.finish;
           // The gateway plans from the document and caches plans by this hash: both must change.
-          const mutable = requestContext as { document: typeof restricted.document; queryHash: string };
-          mutable.document = restricted.document;
-          mutable.queryHash = createHash('sha256').update(print(restricted.document)).digest('hex');
+          const mutable = requestContext as { document: DocumentNode; queryHash: string };
+          mutable.document = verdict.document;
+          mutable.queryHash = createHash('sha256').update(print(verdict.document)).digest('hex');
         },
         async willSendResponse({ response }) {
-          if (removals.length === 0 || response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          const applied = applyRemovals(result.data as Record<string, unknown> | null | undefined, removals);
-          result.data = applied.data;
-          (result as { errors?: unknown[] }).errors = [...(result.errors ?? []), ...applied.errors];
+          if (!finish || response.body.kind !== 'single') return;
+          const finished = finish(response.body.singleResult as ExecutionResult);
+          response.body.singleResult.data = finished.data;
+          (response.body.singleResult as { errors?: unknown }).errors = finished.errors;
         },
       };
     },
   };
 
+  /** The document without the fields the caller may not see, and how to put their nulls back; none when all are allowed. */
+  const restrict = (schema: GraphQLSchema, document: DocumentNode, context: GatewayContext) => {
+    const restricted = restrictDocument(schema, document, policy, context.user ?? null);
+    if (restricted.removals.length === 0) return undefined;
+    const finish = (result: ExecutionResult): ExecutionResult => {
+      const applied = applyRemovals(result.data as Record<string, unknown> | null | undefined, restricted.removals);
+      const forbidden = applied.errors.map((error) => new GraphQLError(error.message, { path: error.path, extensions: error.extensions }));
+      return { ...result, data: applied.data, errors: [...(result.errors ?? []), ...forbidden] };
+    };
+    return { document: restricted.document, finish };
+  };
+
   return {
     name: 'auth',
     apolloPlugins: [plugin],
+    checkOperation: ({ schema, document, context }) => restrict(schema, document, context),
     async extendContext(header, context) {
       let token: string | null;
       try {

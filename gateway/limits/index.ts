@@ -10,7 +10,7 @@
 import type { Config } from '../../shared/config';
 import type { GatewayExtension } from '../extension';
 import { batchLimit } from './batch';
-import { operationLimitsPlugin } from './operationLimits';
+import { enforceOperationLimits, operationLimitsPlugin } from './operationLimits';
 import { tokenLimitError } from './tokenLimit';
 
 export { LimitCode, LimitExceededError } from './errors';
@@ -22,6 +22,7 @@ export function limits(settings: Config['limits']): GatewayExtension {
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings.maxBatch)],
     apolloPlugins: [operationLimitsPlugin(settings)],
+    checkOperation: ({ schema, document, operation, variables }) => enforceOperationLimits(settings, schema, document, operation, variables),
     formatError: tokenLimitError(settings.maxTokens),
   };
 }

@@ -19,6 +19,7 @@ import { operationFromDocument, type Schema } from '@apollo/federation-internals
 import type { QueryPlan, QueryPlanner, FetchNode, PlanNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { GatewayContext } from '../context';
+import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
 import { openUpstream } from './upstream';
 
@@ -40,6 +41,8 @@ export class FederatedExecutor {
   constructor(
     private readonly gateway: ApolloGateway,
     private readonly instances: InstanceDirectory,
+    /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
+    private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
   ) {}
 
   get schema(): GraphQLSchema | undefined {
@@ -71,15 +74,27 @@ export class FederatedExecutor {
       yield { errors: prepared.errors };
       return;
     }
+    let checked: ReturnType<GatewayHost['checkOperation']>;
+    try {
+      checked = this.check({ schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      yield { errors: [error] };
+      return;
+    }
+    for await (const result of this.plan(request, checked.document, context, signal)) yield checked.finish(result);
+  }
+
+  private async *plan(request: OperationRequest, document: DocumentNode, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
     if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
       yield { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
       return;
     }
-    const operationContext = buildOperationContext({ schema, operationDocument: prepared.document, operationName: request.operationName });
-    const plan = queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, prepared.document, { operationName: request.operationName }));
-    const requestContext = this.requestContext(request, prepared.document, context);
+    const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
+    const plan = queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName: request.operationName }));
+    const requestContext = this.requestContext(request, document, context);
     const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
       executeQueryPlan(queryPlan, services, requestContext, operationContext, supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;

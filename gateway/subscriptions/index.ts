@@ -10,7 +10,7 @@ import { serveWebSocket } from './websocket';
 export function subscriptions(): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let executor: FederatedExecutor | undefined;
-  const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances));
+  const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check)));
   return {
     name: 'subscriptions',
     mount: (app, host) => mountSse(app, host, executorFor(host)),

@@ -5,6 +5,8 @@
  */
 import { generateKeyPair, SignJWT, base64url } from 'jose';
 import { createHmac } from 'node:crypto';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import { DevHubServer } from '../../../shared/devhub';
 import { InMemoryDiscovery } from '../../../shared/discovery';
 import { InMemoryStateStore } from '../../../shared/state';
@@ -140,6 +142,34 @@ describe('gateway auth', () => {
       expect(other.body.data).toEqual({ user: { orders: [{ total: 54, payment: null }, { total: 29.99, payment: null }] } });
       expect(other.body.errors).toEqual([expect.objectContaining({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } })]);
       expect(await paymentsFetches()).toBe(fetchesBefore);
+    });
+
+    it('applies on WebSocket and SSE too: the same nulls and errors, and the same limits', async () => {
+      const sse = async (q: string, headers: Record<string, string> = {}) => {
+        const response = await fetch(gateway.url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
+          body: JSON.stringify({ query: q }),
+        });
+        const next = (await response.text()).split('\n\n').find((block) => block.startsWith('event: next'))!;
+        return JSON.parse(next.slice(next.indexOf('data: ') + 6)) as { data?: unknown; errors?: Array<{ path?: unknown; extensions?: { code?: string } }> };
+      };
+      const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }');
+      expect(anonymous.data).toEqual({ user: { orders: [{ payment: null }, { payment: null }] } });
+      expect(anonymous.errors?.[0]).toMatchObject({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } });
+      const reader = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1', ['payments:read']));
+      expect(reader).toEqual({ data: { user: { orders: [{ payment: { state: 'CAPTURED' } }, { payment: { state: 'CAPTURED' } }] } } });
+      const deep = await sse(`{ user(id: "u1") { ${'orders { user { '.repeat(7)}id${' } }'.repeat(7)} } }`);
+      expect(deep.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
+
+      const client = createClient({ url: gateway.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      try {
+        const results = [];
+        for await (const result of client.iterate({ query: '{ me { id } users { id } }' })) results.push(result);
+        expect(results).toEqual([{ data: { me: null, users: [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }] }, errors: [expect.objectContaining({ path: ['me'], extensions: { code: 'FORBIDDEN' } })] }]);
+      } finally {
+        await client.dispose();
+      }
     });
 
     it('accepts any one of the alternatives and keeps plans apart per caller', async () => {
