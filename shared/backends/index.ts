@@ -73,7 +73,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const { consulUrl, redisUrl, kafkaBrokers } = backends;
   const discovery = await pick<Discovery>(
     'discovery',
-    consulUrl ? async () => new ConsulDiscovery({ url: consulUrl, logger, checkInterval: config.consul.checkInterval }) : undefined,
+    consulUrl ? async () => new ConsulDiscovery({ url: consulUrl, logger, checkInterval: config.consul.checkInterval, namespace: config.consul.namespace }) : undefined,
     () => new InMemoryDiscovery({ logger }),
   );
   const state = await pick<StateStore>(

@@ -52,6 +52,8 @@ const envSchema = z.object({
   /** Prefix of every Kafka topic and consumer group, so several platforms can share one cluster. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
+  /** Keeps this platform's subgraphs apart from others in the same Consul (a tag on each instance). */
+  CONSUL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
   CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
 
   /** The token issuer (`iss`); unset on the embedded platform, where `npm start` runs a dev one. */
@@ -151,7 +153,7 @@ export interface Config {
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
   kafka: { topicPrefix: string };
-  consul: { checkInterval: string };
+  consul: { checkInterval: string; namespace?: string };
   shutdownGraceMs: number;
   bff: {
     webPort: number;
@@ -235,7 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
           clockToleranceSec: e.AUTH_CLOCK_TOLERANCE_S,
         }
       : undefined,
-    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL },
+    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, namespace: e.CONSUL_NAMESPACE || undefined },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,

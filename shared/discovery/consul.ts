@@ -18,6 +18,11 @@ export interface ConsulDiscoveryOptions {
   checkInterval?: string;
   /** Consul removes an instance whose check stays critical this long (a crashed process). */
   deregisterCriticalAfter?: string;
+  /**
+   * Keeps this platform's subgraphs apart from others registered in the same Consul: instances are
+   * tagged `trellis-subgraph@<namespace>` and only those are watched.
+   */
+  namespace?: string;
   /** Longest a blocking query waits before Consul answers unchanged. */
   blockingWait?: string;
   requestTimeoutMs?: number;
@@ -45,7 +50,10 @@ export class ConsulDiscovery implements Discovery {
   private antiEntropy?: NodeJS.Timeout;
   private recoveredAt = 0;
 
+  private readonly tag: string;
+
   constructor(private readonly options: ConsulDiscoveryOptions) {
+    this.tag = options.namespace ? `${SUBGRAPH_TAG}@${options.namespace}` : SUBGRAPH_TAG;
     this.base = options.url.replace(/\/$/, '');
   }
 
@@ -91,7 +99,7 @@ export class ConsulDiscovery implements Discovery {
       Name: registration.name,
       Address: url.hostname,
       Port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      Tags: [SUBGRAPH_TAG],
+      Tags: [this.tag],
       Meta: meta,
       Check: {
         CheckID: `${registration.id}:ready`,
@@ -133,14 +141,14 @@ export class ConsulDiscovery implements Discovery {
     };
 
     const followService = (name: string, signal: AbortSignal) =>
-      this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?tag=${SUBGRAPH_TAG}`, signal, (entries) => {
+      this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?tag=${encodeURIComponent(this.tag)}`, signal, (entries) => {
         byService.set(name, entries.map(toInstance));
         report();
       });
 
     void this.follow<Record<string, string[]>>('/v1/catalog/services', controller.signal, (services) => {
       const names = Object.entries(services)
-        .filter(([, tags]) => tags?.includes(SUBGRAPH_TAG))
+        .filter(([, tags]) => tags?.includes(this.tag))
         .map(([name]) => name);
       for (const [name, loop] of serviceLoops) {
         if (!names.includes(name)) {

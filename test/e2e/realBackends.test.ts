@@ -1,6 +1,7 @@
 /** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
 import { startPlatform, type RunningPlatform } from '../support/platform';
-import { postGraphQL } from '../support/graphql';
+import { eventually, postGraphQL } from '../support/graphql';
+import { startGateway } from '../support/inProcess';
 import { platformToken } from '../support/identity';
 import { realBackends } from '../support/backends';
 
@@ -33,8 +34,35 @@ describe('platform on Consul, Redis and Kafka', () => {
       }>;
       const ours = entries.filter((entry) => entry.Service.Port > platform.base && entry.Service.Port < platform.base + 10);
       expect(ours).toHaveLength(1);
-      expect(ours[0].Service.Tags).toContain('trellis-subgraph');
+      expect(ours[0].Service.Tags).toContain(`trellis-subgraph@${platform.backendEnv.CONSUL_NAMESPACE}`);
       expect(ours[0].Checks.filter((check) => check.ServiceID === ours[0].Service.ID).map((check) => check.Status)).toEqual(['passing']);
+    }
+  });
+
+  it('runs placeOrder on Kafka and Redis, watched through a second gateway instance', async () => {
+    const headers = { authorization: `Bearer ${await platformToken(platform.base, 'u1')}` };
+    const second = await startGateway({ ...platform.backendEnv, AUTH_ISSUER: `http://127.0.0.1:${platform.base + 400}` });
+    try {
+      await eventually(async () => expect((await postGraphQL(second.url, '{ products(first: 1) { id } }')).body.errors).toBeUndefined(), 20_000);
+      const { body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(
+        platform.gatewayUrl,
+        'mutation { placeOrder(input: { items: [{ productId: "p2", quantity: 1 }], paymentMethod: "card-ok" }) { sagaId } }',
+        { headers },
+      );
+      expect(body.errors).toBeUndefined();
+      const id = body.data!.placeOrder.sagaId;
+      const response = await fetch(second.url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: `subscription { sagaStatus(id: "${id}") { state order { status } } }` }),
+      });
+      const events = (await response.text())
+        .split('\n\n')
+        .filter((block) => block.startsWith('event: next'))
+        .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { data: { sagaStatus: { state: string; order: { status: string } | null } } });
+      expect(events[events.length - 1].data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
+    } finally {
+      await second.stop();
     }
   });
 });

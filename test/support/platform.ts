@@ -8,6 +8,8 @@ export interface RunningPlatform {
   base: number;
   gatewayUrl: string;
   devHubUrl: string;
+  /** The backend variables the platform runs on (real servers and its private prefixes), for extra processes to join it. */
+  backendEnv: Record<string, string>;
   output: () => string;
   stop: () => Promise<number | null>;
 }
@@ -48,7 +50,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   delete inherited.KAFKA_BROKERS;
   // Each real-backend platform gets its own keys and topics, so runs sharing the servers never mix.
   const namespace = uniquePrefix('platform');
-  const backendEnv =
+  const backendEnv: Record<string, string> =
     backends === 'real'
       ? {
           CONSUL_HTTP_ADDR: realBackends.consulUrl,
@@ -56,6 +58,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           KAFKA_BROKERS: realBackends.kafkaBrokers.join(','),
           REDIS_KEY_PREFIX: `${namespace}:`,
           KAFKA_TOPIC_PREFIX: `${namespace}.`,
+          CONSUL_NAMESPACE: namespace,
         }
       : {};
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], {
@@ -87,6 +90,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     base,
     gatewayUrl: `http://127.0.0.1:${base}/graphql`,
     devHubUrl: `ws://127.0.0.1:${base + 600}`,
+    backendEnv: backends === 'real' ? backendEnv : { TRELLIS_DEVHUB_URL: `ws://127.0.0.1:${base + 600}` },
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
