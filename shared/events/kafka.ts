@@ -18,6 +18,7 @@ import {
 } from './types';
 
 const JOIN_TIMEOUT_MS = 30_000;
+const TOPIC_ATTEMPTS = 5;
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -66,20 +67,33 @@ export class KafkaEventBus implements EventBus {
       .map((topic) => this.onBroker(topic))
       .filter((t) => !this.known.has(t));
     if (wanted.length === 0) return;
+    // Several processes create the same topics at start-up; the broker's metadata can lag a
+    // creation for a moment ("does not host this topic-partition"), so a few quick retries.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.createMissing(wanted);
+        for (const topic of wanted) this.known.add(topic);
+        return;
+      } catch (error) {
+        if (attempt >= TOPIC_ATTEMPTS) throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
+        this.options.logger?.debug({ attempt, err: errorMessage(error) }, 'topic creation failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private async createMissing(topics: string[]): Promise<void> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
       const existing = new Set(await admin.listTopics());
-      const missing = wanted.filter((topic) => !existing.has(topic));
+      const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? 3, replicationFactor: -1 })),
         });
       }
-      for (const topic of wanted) this.known.add(topic);
-    } catch (error) {
-      throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -159,6 +159,17 @@ describe('placeOrder saga on Redis and Kafka', () => {
     expect(seen.map((s) => s.revision)).toEqual(Array.from({ length: seen.length }, (_, i) => seen[0].revision + i));
     expect(seen[seen.length - 1].state).toBe('COMPLETED');
   });
+});
+
+describe('placeOrder saga under concurrency', () => {
+  let world: SagaWorld;
+  // Generous deadlines: this is about exactly-once under load, not about timeouts.
+  beforeEach(async () => {
+    world = await startSagaWorld({ stepTimeoutMs: 20_000, retry: { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 2000 } });
+    await world.startOrchestrator();
+  });
+  afterEach(async () => world.close());
+  const all: Participant[] = ['catalog', 'payments', 'orders'];
 
   it('runs 100 concurrent sagas on two orchestrators side by side, each applied exactly once', async () => {
     for (const name of all) await world.startParticipant(name);
