@@ -25,7 +25,7 @@ async function readStock(gatewayUrl: string): Promise<ProductStock[]> {
 const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
 
 async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow> {
-  const row: SagaRow = { backend: backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)', sagas: settings.sagas, concurrency: settings.concurrency };
+  const row: SagaRow = { backends, label: backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)', sagas: settings.sagas, concurrency: settings.concurrency };
   let platform: RunningPlatform | undefined;
   try {
     log(`${backends}: starting the platform`);

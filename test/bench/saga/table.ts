@@ -3,7 +3,9 @@ import { fixed, markdownTable, ratio } from '../gateway/table';
 import type { LoadResult } from './load';
 
 export interface SagaRow {
-  backend: string;
+  backends: 'embedded' | 'real';
+  /** What the row is called in the tables. */
+  label: string;
   sagas: number;
   concurrency: number;
   load?: LoadResult;
@@ -43,14 +45,14 @@ function errorNote(load: LoadResult): string {
 }
 
 export function renderSagaTable(rows: SagaRow[]): string {
-  const baseline = rows.find((row) => row.backend === 'embedded')?.load;
+  const baseline = rows.find((row) => row.backends === 'embedded')?.load;
   const base = baseline && summarize(baseline);
   return markdownTable(
     HEADER,
     rows.map((row) => {
       const summary = row.load && summarize(row.load);
       return [
-        row.backend,
+        row.label,
         String(row.sagas),
         String(row.concurrency),
         fixed(row.load && row.load.wallMs / 1000, 1),
@@ -79,7 +81,7 @@ export function renderStateTable(rows: SagaRow[]): string {
       const seen = row.load.outcomes.filter((outcome) => outcome.state === state).length;
       if (seen === 0) continue;
       const summary = summarize(row.load, state);
-      body.push([row.backend, state, String(seen), fixed(summary.p50, 0), fixed(summary.p90, 0), fixed(summary.p99, 0), fixed(summary.max, 0)]);
+      body.push([row.label, state, String(seen), fixed(summary.p50, 0), fixed(summary.p90, 0), fixed(summary.p99, 0), fixed(summary.max, 0)]);
     }
   }
   return markdownTable(['backends', 'terminal state', 'sagas', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], body);
