@@ -3,6 +3,7 @@
  * subscription, on the platform `npm start` runs: embedded backends (the baseline), then real
  * Kafka + Redis + Consul. The platform runs as a child process; this process is the load generator.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 import { platformToken } from '../../support/identity';
@@ -11,6 +12,7 @@ import { machineFacts, writeResultsSection } from '../gateway/results';
 import { loadSagaBenchSettings, type Backends, type SagaBenchSettings } from './settings';
 import { planOrders, warmupOrders, type ProductStock } from './orders';
 import { connectWorkers, runSagas } from './load';
+import { watchForeignInstances } from './foreignInstances';
 import { renderSagaTable, renderStateTable, type SagaRow } from './table';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
@@ -22,11 +24,20 @@ async function readStock(gatewayUrl: string): Promise<ProductStock[]> {
   return body.data.products;
 }
 
+/** The platform's own log of the run (LOG_LEVEL=warn), for when a row has errors. */
+function keepOutput(backends: Backends, output: string): void {
+  const file = path.join(BENCH_DIR, 'out', `saga-${backends}.log`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, output);
+  log(`${backends}: platform log in ${path.relative(process.cwd(), file)}`);
+}
+
 const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
 
 async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow> {
   const row: SagaRow = { backends, label: backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)', sagas: settings.sagas, concurrency: settings.concurrency };
   let platform: RunningPlatform | undefined;
+  const notes: string[] = [];
   try {
     log(`${backends}: starting the platform`);
     platform = await startPlatform({ backends, timeoutMs: 120_000 });
@@ -41,13 +52,17 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
         const warm = await runSagas(clients, { ...common, orders: warmupOrders(stock, settings.warmupSagas) });
         log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms, ${warm.errors.length} errors`);
       }
+      const stopWatching = backends === 'real' ? watchForeignInstances(platform.base) : undefined;
       row.load = await runSagas(clients, { ...common, orders });
+      const foreign = stopWatching?.();
+      if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
     } finally {
       await Promise.all(clients.map((client) => client.dispose()));
     }
     const completed = row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
     const left = units(await readStock(platform.gatewayUrl));
-    if (left !== units(stock) - completed) row.note = `stock after the run: ${left} units, expected ${units(stock) - completed}`;
+    if (left !== units(stock) - completed) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completed}`);
+    if (notes.length) row.note = notes.join('; ');
     log(`${backends}: ${row.load.outcomes.length} terminal, ${row.load.errors.length} errors in ${(row.load.wallMs / 1000).toFixed(1)} s`);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
@@ -56,6 +71,7 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
   } finally {
     const code = await platform?.stop();
     if (platform && code !== 0 && code !== null) log(`${backends}: platform exited with ${code}`);
+    if (platform) keepOutput(backends, platform.output());
   }
   return row;
 }
