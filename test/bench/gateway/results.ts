@@ -3,8 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-const START = '<!-- bench:gateway:start -->';
-const END = '<!-- bench:gateway:end -->';
 
 function quietly(command: string, args: string[]): string {
   try {
@@ -25,8 +23,10 @@ export function machineFacts(): string[] {
   ];
 }
 
-/** Replaces the gateway section of the results file (or appends it), leaving the rest as it is. */
-export function writeResultsSection(file: string, markdown: string): void {
+/** Replaces one bench's marked section of the results file (or appends it), leaving the rest as it is. */
+export function writeResultsSection(file: string, markdown: string, bench = 'gateway'): void {
+  const START = `<!-- bench:${bench}:start -->`;
+  const END = `<!-- bench:${bench}:end -->`;
   const section = `${START}\n${markdown.trim()}\n${END}`;
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n\nWritten by the benches in test/bench (see test/bench/README.md).\n';
   const start = current.indexOf(START);

@@ -16,8 +16,8 @@ export interface BenchRow {
 
 const HEADER = ['target', 'query', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'CPU µs/req', 'subgraphs CPU µs/req', 'req/s ×apollo', 'p50 ×apollo', 'p99 ×apollo', 'RSS ×apollo', 'CPU ×apollo', 'req/s ×direct', 'note'];
 
-const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-const ratio = (value: number | undefined, base: number | undefined) => (value === undefined || !base ? '–' : `${(value / base).toFixed(2)}×`);
+export const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+export const ratio = (value: number | undefined, base: number | undefined) => (value === undefined || !base ? '–' : `${(value / base).toFixed(2)}×`);
 
 /** Gateway CPU time per request served, µs. */
 function cpuPerRequest({ load, usage }: BenchRow): number | undefined {
@@ -47,11 +47,15 @@ function cells(row: BenchRow, apollo: BenchRow | undefined, direct: BenchRow | u
   ];
 }
 
-/** A Markdown table, readable as plain text too. */
+/** A Markdown table with padded columns, readable as plain text too. */
+export function markdownTable(header: string[], body: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((line) => line[column].length)));
+  const line = (values: string[]) => `| ${values.map((value, column) => value.padEnd(widths[column])).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+}
+
+/** The gateway results table. */
 export function renderTable(rows: BenchRow[]): string {
   const find = (target: string, query: string) => rows.find((row) => row.target === target && row.query === query);
-  const body = rows.map((row) => cells(row, find('apollo', row.query), find('direct', row.query)));
-  const widths = HEADER.map((title, column) => Math.max(title.length, ...body.map((line) => line[column].length)));
-  const line = (values: string[]) => `| ${values.map((value, column) => value.padEnd(widths[column])).join(' | ')} |`;
-  return [line(HEADER), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
+  return markdownTable(HEADER, rows.map((row) => cells(row, find('apollo', row.query), find('direct', row.query))));
 }

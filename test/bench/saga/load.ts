@@ -1,0 +1,125 @@
+/**
+ * The load generator: `concurrency` workers, each with its own graphql-ws client, take the next
+ * planned order, send placeOrder through the gateway, subscribe to its sagaStatus and time the
+ * mutation-to-terminal-state interval as the subscriber sees it.
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { createClient, type Client } from 'graphql-ws';
+import { postGraphQL } from '../../support/graphql';
+import type { PlannedOrder } from './orders';
+
+const PLACE_ORDER = `mutation($items: [OrderItemInput!]!, $method: String!) {
+  placeOrder(input: { items: $items, paymentMethod: $method }) { sagaId state }
+}`;
+const SAGA_STATUS = `subscription($id: ID!) { sagaStatus(id: $id) { id state } }`;
+const TERMINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED']);
+
+export interface SagaOutcome {
+  /** COMPLETED, COMPENSATED or FAILED. */
+  state: string;
+  /** From sending the mutation to receiving the terminal state on the subscription. */
+  latencyMs: number;
+}
+
+export interface LoadResult {
+  outcomes: SagaOutcome[];
+  /** One message per saga that did not reach a terminal state (mutation refused, stream error, timeout). */
+  errors: string[];
+  /** From the first mutation sent to the last terminal state received. */
+  wallMs: number;
+}
+
+export interface LoadOptions {
+  gatewayUrl: string;
+  token: string;
+  orders: PlannedOrder[];
+  sagaTimeoutMs: number;
+}
+
+class SagaError extends Error {}
+
+async function placeOrder(options: LoadOptions, order: PlannedOrder): Promise<string> {
+  const { status, body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(options.gatewayUrl, PLACE_ORDER, {
+    variables: { items: order.items, method: order.paymentMethod },
+    headers: { authorization: `Bearer ${options.token}` },
+    timeoutMs: options.sagaTimeoutMs,
+  });
+  const sagaId = body.data?.placeOrder?.sagaId;
+  if (body.errors?.length || !sagaId) throw new SagaError(`placeOrder ${status}: ${body.errors?.[0]?.extensions?.code ?? ''} ${body.errors?.[0]?.message ?? 'no sagaId'}`);
+  return sagaId;
+}
+
+/** The first terminal state the subscription delivers. */
+async function terminalState(client: Client, sagaId: string, timeoutMs: number): Promise<string> {
+  const events = client.iterate<{ sagaStatus: { state: string } }>({ query: SAGA_STATUS, variables: { id: sagaId } });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SagaError(`no terminal state within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const watch = async () => {
+    for await (const result of events) {
+      if (result.errors?.length) throw new SagaError(`sagaStatus: ${result.errors[0].message}`);
+      const state = result.data?.sagaStatus?.state;
+      if (state && TERMINAL.has(state)) return state;
+    }
+    throw new SagaError('sagaStatus completed before a terminal state');
+  };
+  try {
+    return await Promise.race([watch(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    await events.return?.();
+  }
+}
+
+async function runOne(client: Client, options: LoadOptions, order: PlannedOrder): Promise<SagaOutcome> {
+  const sent = performance.now();
+  const sagaId = await placeOrder(options, order);
+  const state = await terminalState(client, sagaId, options.sagaTimeoutMs);
+  return { state, latencyMs: performance.now() - sent };
+}
+
+/** One graphql-ws client per worker, kept open across the warm-up and the measured run. */
+export function connectWorkers(gatewayUrl: string, token: string, count: number): Client[] {
+  return Array.from({ length: count }, () =>
+    createClient({
+      url: gatewayUrl.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { headers: { authorization: `Bearer ${token}` } },
+      lazy: false,
+      keepAlive: 10_000,
+      retryAttempts: 0,
+      onNonLazyError: () => undefined, // a lost connection shows up as a stream error of the saga that used it
+    }),
+  );
+}
+
+function describe(error: unknown): string {
+  if (error instanceof SagaError) return error.message;
+  if (error instanceof Error) return `stream: ${error.message}`;
+  if (Array.isArray(error)) return `stream: ${error.map((item: { message?: string }) => item.message).join('; ')}`;
+  const closed = error as { code?: number; reason?: string };
+  return `stream closed: ${closed.code ?? '?'} ${closed.reason ?? ''}`.trim();
+}
+
+/** Runs every planned order, one worker per client. */
+export async function runSagas(clients: Client[], options: LoadOptions): Promise<LoadResult> {
+  const outcomes: SagaOutcome[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next < options.orders.length) {
+        const order = options.orders[next++];
+        try {
+          outcomes.push(await runOne(client, options, order));
+        } catch (error) {
+          errors.push(describe(error));
+        }
+      }
+    }),
+  );
+  return { outcomes, errors, wallMs: performance.now() - started };
+}
