@@ -4,6 +4,8 @@ import autocannon from 'autocannon';
 export interface LoadOptions {
   url: string;
   query: string;
+  /** Sent with every request besides content-type (the caller's `authorization`). */
+  headers: Record<string, string>;
   /** A substring every good response contains. */
   marker: string;
   connections: number;
@@ -25,7 +27,7 @@ function run(options: LoadOptions, durationSeconds: number): Promise<autocannon.
   return autocannon({
     url: options.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...options.headers, 'content-type': 'application/json' },
     body: JSON.stringify({ query: options.query }),
     connections: options.connections,
     duration: durationSeconds,

@@ -5,10 +5,11 @@ export interface ProbeAnswer {
   errors?: unknown[];
 }
 
-export async function probe(url: string, query: string): Promise<ProbeAnswer> {
+/** `headers` go with the request (the bench's `authorization`, the same on every request to every target). */
+export async function probe(url: string, query: string, headers: Record<string, string> = {}): Promise<ProbeAnswer> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify({ query }),
     signal: AbortSignal.timeout(5000),
   });

@@ -2,7 +2,7 @@
  * `npm run bench:gateway`: what the Trellis gateway costs on top of plain Apollo Gateway (and
  * Hive Gateway, and the bare subgraph), same subgraphs, same queries, loopback, one target at a time.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBenchSettings, type BenchSettings } from './settings';
 import { QUERIES, type BenchQuery } from './queries';
@@ -15,10 +15,16 @@ import { sampleUsage } from './usage';
 import { renderTable, type BenchRow } from './table';
 import { machineFacts, writeResultsSection } from './results';
 import { hiveVersion } from './hive';
+import { DevIdentityProvider } from '../../../shared/auth';
+import { createLogger } from '../../../shared/logging';
+import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
 const ROOT = path.resolve(BENCH_DIR, '..', '..');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** Every request to every target is this caller's: the scopes the queries' protected fields need. */
+const CALLER = { sub: 'u1', scopes: ['payments:read', 'users:email'] };
 
 /** The data each query must return, taken from the first target that answers it. */
 const expected = new Map<string, string>();
@@ -32,6 +38,9 @@ function checkAnswer(query: BenchQuery, answer: string | Error): string | undefi
   return undefined;
 }
 
+/** The request headers of the bench's caller, on every probe and every load request. */
+let callerHeaders: Record<string, string> = {};
+
 interface Measured {
   /** The gateway under test; none for direct. */
   gateway?: BenchProcess;
@@ -39,9 +48,9 @@ interface Measured {
 }
 
 async function benchQuery(target: Target, url: string, query: BenchQuery, { gateway, subgraphs }: Measured, settings: BenchSettings): Promise<BenchRow> {
-  const problem = checkAnswer(query, await probe(url, query.query).then(cleanData, (error: Error) => error));
+  const problem = checkAnswer(query, await probe(url, query.query, callerHeaders).then(cleanData, (error: Error) => error));
   if (problem) return { target: target.name, query: query.name, note: `n/a: ${problem}` };
-  const options = { url, query: query.query, marker: query.marker, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds };
+  const options = { url, query: query.query, headers: callerHeaders, marker: query.marker, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds };
   await warmUp(options);
   const stopSampling = gateway ? sampleUsage(gateway.pid) : undefined;
   const stopSamplingSubgraphs = sampleUsage(subgraphs.pid);
@@ -60,11 +69,12 @@ async function benchTarget(target: Target, context: Omit<TargetContext, 'port'>,
       gateway = spawnProcess(target.name, prepared.spawn);
       const first = QUERIES[0];
       const started = gateway;
-      await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.query)).status === 200 ? true : undefined));
+      await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.query, callerHeaders)).status === 200 ? true : undefined));
     }
     const rows: BenchRow[] = [];
     for (const query of QUERIES) {
       const url = prepared.urlFor(query);
+      if (url) await checkTokenReachesVerifier(url, query);
       if (!url) rows.push({ target: target.name, query: query.name, note: `n/a: spans ${query.subgraphs.length} subgraphs` });
       else rows.push(await benchQuery(target, url, query, { gateway, subgraphs }, settings));
     }
@@ -91,6 +101,7 @@ function markdown(settings: BenchSettings, rows: BenchRow[]): string {
     ...targets,
     '',
     ...QUERIES.map((query) => `- \`${query.name}\` (${query.subgraphs.join(', ')}): \`${query.query}\``),
+    `- every request to every target carries \`Authorization: Bearer <JWT>\` (ES256, sub ${CALLER.sub}, scopes ${CALLER.scopes.join(' ')}) from a dev identity provider in the runner process; the subgraphs verify it (AUTH_ISSUER) whichever gateway forwards it`,
     '',
     renderTable(rows),
     '',
@@ -106,16 +117,26 @@ async function main(): Promise<void> {
   if (unknown.length) throw new Error(`BENCH_TARGETS: unknown ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
   const outDir = path.join(BENCH_DIR, 'out');
   mkdirSync(outDir, { recursive: true });
+  const idpPort = await freePort();
+  const authIssuer = `http://127.0.0.1:${idpPort}`;
+  const identityProvider = new DevIdentityProvider({ issuer: authIssuer, audience: 'trellis', logger: createLogger({ service: 'bench-idp', level: 'warn' }) });
+  await identityProvider.start(idpPort);
+  // Longer than any run: a token expiring mid-bench would turn into failed responses.
+  callerHeaders = { authorization: `Bearer ${await identityProvider.mint(CALLER.sub, CALLER.scopes, 6 * 3600)}` };
+  log(`identity provider at ${authIssuer}`);
   const subgraphs = spawnProcess('subgraphs', {
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql')],
+    args: ['--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql'), authIssuer],
     cwd: ROOT,
     env: {},
   });
   try {
     const ready = await readyLine<SubgraphHostReady>(subgraphs, READY_PREFIX);
     log(`subgraphs up: ${Object.keys(ready.urls).join(', ')}`);
-    const context = { supergraphPath: ready.supergraphPath, subgraphUrls: ready.urls, log };
+    await checkSubgraphsVerifyTokens(ready.urls);
+    const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
+    writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
+    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, log };
     const rows: BenchRow[] = [];
     for (const target of TARGETS.filter((candidate) => settings.targets.includes(candidate.name))) {
       log(`target ${target.name}`);
@@ -129,7 +150,32 @@ async function main(): Promise<void> {
     }
   } finally {
     await subgraphs.stop();
+    await identityProvider.stop();
   }
+}
+
+/** The caller's token with a broken signature. */
+const forgedHeaders = () => ({ authorization: `${callerHeaders.authorization.slice(0, -4)}${callerHeaders.authorization.endsWith('AAAA') ? 'BBBB' : 'AAAA'}` });
+
+/**
+ * Every target must hand the token to something that verifies it (Trellis itself, else the
+ * subgraphs): a forged one may not get a clean answer, or this target would skip the cost.
+ */
+async function checkTokenReachesVerifier(url: string, query: BenchQuery): Promise<void> {
+  const answer = await probe(url, query.query, forgedHeaders());
+  if (!(cleanData(answer) instanceof Error)) throw new Error(`a forged token gets a clean answer to ${query.name}: the token reaches no verifier`);
+}
+
+/**
+ * The subgraphs must verify the forwarded token, or the targets that forward it would not pay the
+ * same subgraph cost: a forged token must be refused and the bench's accepted.
+ */
+async function checkSubgraphsVerifyTokens(urls: Record<string, string>): Promise<void> {
+  const url = Object.values(urls)[0];
+  const forged = await probe(url, '{ __typename }', forgedHeaders());
+  if (forged.status !== 401) throw new Error(`subgraphs accept a forged token (HTTP ${forged.status}): is AUTH_ISSUER reaching them?`);
+  const genuine = await probe(url, '{ __typename }', callerHeaders);
+  if (genuine.status !== 200 || genuine.errors?.length) throw new Error(`subgraphs refuse the bench's token: HTTP ${genuine.status} ${JSON.stringify(genuine.errors ?? [])}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 /**
  * Child process of the bench: the four example subgraphs on in-memory backends, plus the
  * supergraph composed from them, written to the file named by argv[2]. Prints one ready line.
+ * With an issuer in argv[3] (AUTH_ISSUER), every subgraph verifies the forwarded bearer token.
  */
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../../shared/config';
@@ -20,8 +21,8 @@ const parts: Array<{ name: string; sdl: string; build: SubgraphFactory }> = [
   { name: 'payments', sdl: paymentsSdl, build: paymentsSubgraph },
 ];
 
-async function main(supergraphPath: string): Promise<void> {
-  const config = loadConfig({ LOG_LEVEL: 'warn', NODE_ENV: 'production', SERVICE_NAME: 'bench-subgraphs' });
+async function main(supergraphPath: string, authIssuer: string): Promise<void> {
+  const config = loadConfig({ LOG_LEVEL: 'warn', NODE_ENV: 'production', SERVICE_NAME: 'bench-subgraphs', AUTH_ISSUER: authIssuer });
   const logger = createLogger({ service: 'bench-subgraphs', level: config.logLevel });
   const running = await Promise.all(parts.map(async (part) => ({ ...part, ...(await launchSubgraph(part.build, config, logger)) })));
   const composition = composeSupergraph(running.map(({ name, sdl, subgraph }) => ({ name, sdl, url: subgraph.url })));
@@ -37,9 +38,9 @@ async function main(supergraphPath: string): Promise<void> {
   process.once('SIGINT', () => void stop());
 }
 
-const [supergraphPath] = process.argv.slice(2);
-if (!supergraphPath) throw new Error('usage: subgraphHost.ts <supergraph file to write>');
-main(supergraphPath).catch((error: unknown) => {
+const [supergraphPath, authIssuer = ''] = process.argv.slice(2);
+if (!supergraphPath) throw new Error('usage: subgraphHost.ts <supergraph file to write> [auth issuer]');
+main(supergraphPath, authIssuer).catch((error: unknown) => {
   process.stderr.write(`bench subgraphs failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

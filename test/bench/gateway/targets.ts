@@ -7,7 +7,12 @@ import { ensureHiveGateway, HIVE_DIR } from './hive';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export interface TargetContext {
+  /** The composed supergraph, `@authenticated`/`@requiresScopes` linked `for: SECURITY`. */
   supergraphPath: string;
+  /** The same through liftEnforcedSecurityFeatures, for gateways that do not enforce them and refuse them otherwise. */
+  liftedSupergraphPath: string;
+  /** AUTH_ISSUER for gateways that verify tokens themselves (Trellis). */
+  authIssuer: string;
   /** Subgraph name to its `/graphql` URL. */
   subgraphUrls: Record<string, string>;
   /** A free port for the gateway under test. */
@@ -49,37 +54,40 @@ export const TARGETS: Target[] = [
   },
   {
     name: 'apollo',
-    description: 'plain @apollo/gateway + @apollo/server on express 5, static supergraph, default RemoteGraphQLDataSource: the baseline',
-    prepare: async ({ supergraphPath, port }) => ({
-      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [supergraphPath, String(port)], {}),
+    description:
+      'plain @apollo/gateway + @apollo/server on express 5, static supergraph (security features lifted), RemoteGraphQLDataSource forwarding `authorization`; verifies no token and enforces no @authenticated/@requiresScopes (Apollo Gateway does neither): the baseline',
+    prepare: async ({ liftedSupergraphPath, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port)], {}),
       urlFor: gatewayUrl(port),
     }),
   },
   {
     name: 'trellis',
-    description: 'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics)',
-    prepare: async ({ supergraphPath, port }) => ({
-      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1' }),
+    description:
+      'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics), AUTH_ISSUER set: verifies every JWT against the JWKS and enforces @authenticated/@requiresScopes',
+    prepare: async ({ supergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer }),
       urlFor: gatewayUrl(port),
     }),
   },
   {
     name: 'trellis-nodedup',
     description: 'the same with DEDUP_QUERIES=false: every request makes its own subgraph calls, as plain Apollo does',
-    prepare: async ({ supergraphPath, port }) => ({
-      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', DEDUP_QUERIES: 'false' }),
+    prepare: async ({ supergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, DEDUP_QUERIES: 'false' }),
       urlFor: gatewayUrl(port),
     }),
   },
   {
     name: 'hive',
-    description: 'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/',
+    description:
+      'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs forwarding `authorization`; verifies no token and enforces no @authenticated/@requiresScopes (no JWT plugin configured)',
     prepare: async ({ supergraphPath, port, log }) => {
       const bin = await ensureHiveGateway(log);
       return {
         spawn: {
           command: process.execPath,
-          args: [bin, 'supergraph', supergraphPath, '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
+          args: [bin, 'supergraph', supergraphPath, '--config-path', path.join(HIVE_DIR, 'gateway.config.mjs'), '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
           cwd: HIVE_DIR,
           env: PRODUCTION,
         },
