@@ -6,13 +6,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBenchSettings, type BenchSettings } from './settings';
 import { QUERIES, type BenchQuery } from './queries';
-import { TARGETS, type Target, type TargetContext } from './targets';
+import { TARGETS, type PreparedTarget, type Target, type TargetContext } from './targets';
 import { freePort, readyLine, spawnProcess, waitFor, type BenchProcess } from './processes';
 import { READY_PREFIX, type SubgraphHostReady } from './protocol';
 import { cleanData, probe } from './probe';
 import { measureLoad, warmUp } from './load';
 import { sampleUsage } from './usage';
-import { renderTable, type BenchRow } from './table';
+import { markdownTable, renderTable, type BenchRow } from './table';
+import { summarizeProfile } from './profile';
 import { machineFacts, writeResultsSection } from './results';
 import { hiveVersion } from './hive';
 import { DevIdentityProvider } from '../../../shared/auth';
@@ -48,8 +49,6 @@ interface Measured {
 }
 
 async function benchQuery(target: Target, url: string, query: BenchQuery, { gateway, subgraphs }: Measured, settings: BenchSettings): Promise<BenchRow> {
-  const problem = checkAnswer(query, await probe(url, query.query, callerHeaders).then(cleanData, (error: Error) => error));
-  if (problem) return { target: target.name, query: query.name, note: `n/a: ${problem}` };
   const options = { url, query: query.query, headers: callerHeaders, marker: query.marker, connections: settings.connections, durationSeconds: settings.durationSeconds, warmupSeconds: settings.warmupSeconds };
   await warmUp(options);
   const stopSampling = gateway ? sampleUsage(gateway.pid) : undefined;
@@ -60,42 +59,95 @@ async function benchQuery(target: Target, url: string, query: BenchQuery, { gate
   return row;
 }
 
-async function benchTarget(target: Target, context: Omit<TargetContext, 'port'>, subgraphs: BenchProcess, settings: BenchSettings): Promise<BenchRow[]> {
-  const unavailable = (reason: string) => QUERIES.map((query) => ({ target: target.name, query: query.name, note: `n/a: ${reason}` }));
-  let gateway: BenchProcess | undefined;
+interface RunningTarget {
+  target: Target;
+  prepared?: PreparedTarget;
+  gateway?: BenchProcess;
+  /** Why a query cannot be measured on this target, by query name (or for all, under '*'). */
+  unavailable: Map<string, string>;
+}
+
+/** Starts the target's gateway and checks its answers (same data as the others, token verified). */
+async function startTarget(target: Target, context: Omit<TargetContext, 'port'>): Promise<RunningTarget> {
+  const running: RunningTarget = { target, unavailable: new Map() };
   try {
+    const profiled = settingsProfile() === target.name;
     const prepared = await target.prepare({ ...context, port: await freePort() });
+    running.prepared = prepared;
     if (prepared.spawn) {
-      gateway = spawnProcess(target.name, prepared.spawn);
+      const spec = profiled ? { ...prepared.spawn, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, ...prepared.spawn.args] } : prepared.spawn;
+      running.gateway = spawnProcess(target.name, spec);
       const first = QUERIES[0];
-      const started = gateway;
+      const started = running.gateway;
       await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.query, callerHeaders)).status === 200 ? true : undefined));
     }
-    const rows: BenchRow[] = [];
     for (const query of QUERIES) {
       const url = prepared.urlFor(query);
-      if (url) await checkTokenReachesVerifier(url, query);
-      if (!url) rows.push({ target: target.name, query: query.name, note: `n/a: spans ${query.subgraphs.length} subgraphs` });
-      else rows.push(await benchQuery(target, url, query, { gateway, subgraphs }, settings));
+      if (!url) {
+        running.unavailable.set(query.name, `n/a: spans ${query.subgraphs.length} subgraphs`);
+        continue;
+      }
+      await checkTokenReachesVerifier(url, query);
+      const problem = checkAnswer(query, await probe(url, query.query, callerHeaders).then(cleanData, (error: Error) => error));
+      if (problem) running.unavailable.set(query.name, `n/a: ${problem}`);
     }
-    return rows;
   } catch (error) {
     const reason = ((error as Error).message ?? String(error)).split('\n')[0];
     log(`${target.name} unavailable: ${(error as Error).message}`);
-    return unavailable(reason);
-  } finally {
-    await gateway?.stop();
+    running.unavailable.set('*', `n/a: ${reason}`);
+    await running.gateway?.stop();
+    running.gateway = undefined;
   }
+  return running;
 }
 
-function markdown(settings: BenchSettings, rows: BenchRow[]): string {
+/** Rounds of every (query, target) pair, the target order rotated each round, so noise hits all alike. */
+async function measureRounds(running: RunningTarget[], subgraphs: BenchProcess, settings: BenchSettings): Promise<BenchRow[]> {
+  const samples = new Map<string, BenchRow[]>();
+  const live = running.filter((run) => !run.unavailable.has('*'));
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = live.map((_, i) => live[(i + round) % live.length]);
+    for (const query of QUERIES) {
+      for (const run of order) {
+        if (run.unavailable.has(query.name)) continue;
+        const url = run.prepared!.urlFor(query)!;
+        const row = await benchQuery(run.target, url, query, { gateway: run.gateway, subgraphs }, settings);
+        samples.set(`${run.target.name}/${query.name}`, [...(samples.get(`${run.target.name}/${query.name}`) ?? []), row]);
+      }
+    }
+    log(`round ${round + 1}/${settings.rounds} done`);
+  }
+  const rows: BenchRow[] = [];
+  for (const run of running) {
+    for (const query of QUERIES) {
+      const reason = run.unavailable.get('*') ?? run.unavailable.get(query.name);
+      if (reason) rows.push({ target: run.target.name, query: query.name, note: reason });
+      else rows.push(medianRound(samples.get(`${run.target.name}/${query.name}`) ?? []));
+    }
+  }
+  return rows;
+}
+
+/** The round with the median throughput stands for the pair; the note gives the spread. */
+function medianRound(rounds: BenchRow[]): BenchRow {
+  const sorted = [...rounds].sort((a, b) => (a.load?.requestsPerSecond ?? 0) - (b.load?.requestsPerSecond ?? 0));
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const rates = sorted.map((row) => (row.load?.requestsPerSecond ?? 0).toFixed(0));
+  return { ...median, note: [median.note, rounds.length > 1 ? `req/s by round ${rates.join(' / ')}` : undefined].filter(Boolean).join('; ') };
+}
+
+const profileDir = () => path.join(BENCH_DIR, 'out', 'profile');
+const settingsProfile = () => process.env.BENCH_PROFILE ?? '';
+
+function markdown(settings: BenchSettings, rows: BenchRow[], profile?: ReturnType<typeof summarizeProfile>): string {
   const apolloVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@apollo/gateway/package.json'), 'utf8')) as { version: string }).version;
   const targets = TARGETS.filter((target) => settings.targets.includes(target.name)).map((target) => `- **${target.name}**: ${target.description}`);
   return [
     '## Gateway (`npm run bench:gateway`)',
     '',
     ...machineFacts().map((fact) => `- ${fact}`),
-    `- load: autocannon, ${settings.connections} connections, ${settings.durationSeconds} s measured after ${settings.warmupSeconds} s warm-up, per target and query, loopback`,
+    `- load: autocannon, ${settings.connections} connections, ${settings.durationSeconds} s measured after ${settings.warmupSeconds} s warm-up, per target and query, loopback;`,
+    `  ${settings.rounds} interleaved rounds (every gateway runs throughout; each round measures every query on every target, the target order rotated), the median round shown`,
     `- versions: @apollo/gateway ${apolloVersion}, @graphql-hive/gateway ${hiveVersion()}`,
     '',
     ...targets,
@@ -108,6 +160,7 @@ function markdown(settings: BenchSettings, rows: BenchRow[]): string {
     'RSS: peak resident memory of the gateway process during the measured run. CPU µs/req: its user+system CPU time divided by the requests served;',
     '"subgraphs CPU µs/req": the same for the one process that runs all four subgraphs (it drops when a gateway deduplicates subgraph calls).',
     '×apollo: this target divided by apollo on the same query (req/s above 1 is better; latency, RSS and CPU below 1 are better).',
+    ...(profile ? ['', `### Where ${settingsProfile()}'s CPU time goes (V8 CPU profile over the whole run, self time, idle excluded)`, '', markdownTable(['area', '% of busy time'], profile.areas.map((a) => [a.name, a.percent.toFixed(1)])), '', markdownTable(['function', '% of busy time'], profile.functions.map((f) => [f.name, f.percent.toFixed(1)]))] : []),
   ].join('\n');
 }
 
@@ -130,6 +183,7 @@ async function main(): Promise<void> {
     cwd: ROOT,
     env: {},
   });
+  let rows: BenchRow[] = [];
   try {
     const ready = await readyLine<SubgraphHostReady>(subgraphs, READY_PREFIX);
     log(`subgraphs up: ${Object.keys(ready.urls).join(', ')}`);
@@ -137,12 +191,18 @@ async function main(): Promise<void> {
     const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
     writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
     const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, log };
-    const rows: BenchRow[] = [];
-    for (const target of TARGETS.filter((candidate) => settings.targets.includes(candidate.name))) {
-      log(`target ${target.name}`);
-      rows.push(...(await benchTarget(target, context, subgraphs, settings)));
+    const running: RunningTarget[] = [];
+    try {
+      for (const target of TARGETS.filter((candidate) => settings.targets.includes(candidate.name))) {
+        log(`starting ${target.name}`);
+        running.push(await startTarget(target, context));
+      }
+      rows = await measureRounds(running, subgraphs, settings);
+    } finally {
+      await Promise.all(running.map((run) => run.gateway?.stop()));
     }
-    const report = markdown(settings, rows);
+    const profile = settingsProfile() ? summarizeProfile(profileDir()) : undefined;
+    const report = markdown(settings, rows, profile);
     process.stdout.write(`${report}\n`);
     if (settings.resultsPath) {
       writeResultsSection(settings.resultsPath, report);

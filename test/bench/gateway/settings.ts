@@ -8,6 +8,8 @@ export interface BenchSettings {
   connections: number;
   /** Targets to run, in order (BENCH_TARGETS, comma-separated; apollo is the baseline of every ratio). */
   targets: string[];
+  /** Interleaved rounds; the median one is reported (BENCH_ROUNDS). */
+  rounds: number;
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
 }
@@ -23,8 +25,9 @@ function positive(name: string, fallback: number): number {
 export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   const targets = (process.env.BENCH_TARGETS || 'direct,apollo,trellis,trellis-nodedup,hive').split(',').map((name) => name.trim()).filter(Boolean);
   return {
-    durationSeconds: positive('BENCH_DURATION', 8),
-    warmupSeconds: positive('BENCH_WARMUP', 2),
+    durationSeconds: positive('BENCH_DURATION', 4),
+    warmupSeconds: positive('BENCH_WARMUP', 1),
+    rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
     targets,
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
