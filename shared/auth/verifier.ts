@@ -23,13 +23,37 @@ export interface TokenVerifier {
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
-export function createTokenVerifier(settings: AuthSettings, keys?: JWTVerifyGetKey): TokenVerifier {
+export interface VerifierOptions {
+  /** Tests pass a key set; otherwise the issuer's JWKS is fetched. */
+  keys?: JWTVerifyGetKey;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  /** Verified tokens remembered (by their exact text) until they expire; 0 turns it off. */
+  cacheSize?: number;
+}
+
+/** How long a verified token is trusted without checking it again, at most (it also ends at `exp`). */
+const CACHE_TTL_MS = 60_000;
+
+export function createTokenVerifier(settings: AuthSettings, options: VerifierOptions = {}): TokenVerifier {
+  const { keys, now = Date.now, cacheSize = 10_000 } = options;
   const unsafe = settings.algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
   if (unsafe.length > 0) throw new Error(`only asymmetric token algorithms may be allowed, not ${unsafe.join(', ')}`);
   // Cached; refetched when a token names an unknown kid, at most once per cooldown.
   const jwks = keys ?? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+  // Signature checks are most of the cost of a request with a token (an ECDSA verify each), and a
+  // client sends the same token on every request: a verified token is remembered until it expires.
+  const verified = new Map<string, { identity: CallerIdentity; until: number }>();
+  const remember = (token: string, identity: CallerIdentity, exp: number) => {
+    if (cacheSize <= 0) return;
+    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { identity, until: Math.min(exp * 1000 + settings.clockToleranceSec * 1000, now() + CACHE_TTL_MS) });
+  };
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known && known.until > now()) return known.identity;
+      if (known) verified.delete(token);
       let alg: string | undefined;
       try {
         alg = decodeProtectedHeader(token).alg;
@@ -48,7 +72,9 @@ export function createTokenVerifier(settings: AuthSettings, keys?: JWTVerifyGetK
           requiredClaims: ['sub', 'exp'],
         });
         const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scopes) ? payload.scopes.map(String) : [];
-        return { id: payload.sub as string, scopes };
+        const identity = { id: payload.sub as string, scopes };
+        remember(token, identity, payload.exp as number);
+        return identity;
       } catch (error) {
         throw describeTokenFailure(error);
       }

@@ -3,7 +3,7 @@
  * (BENCH_PROFILE=<target> runs it with `--cpu-prof`) and sums self time by area (a package, a
  * Trellis folder, Node's internals, the garbage collector) and by function.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 interface ProfileNode {
@@ -36,9 +36,10 @@ function areaOf(url: string, functionName: string): string {
 }
 
 export function summarizeProfile(dir: string, top = 12): { areas: TimeShare[]; functions: TimeShare[] } | undefined {
+  // One profile per thread (tsx's loader runs on its own): the main thread's is the largest.
   const file = readdirSync(dir)
     .filter((name) => name.endsWith('.cpuprofile'))
-    .sort()
+    .sort((a, b) => statSync(path.join(dir, a)).size - statSync(path.join(dir, b)).size)
     .pop();
   if (!file) return undefined;
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
