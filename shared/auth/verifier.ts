@@ -30,17 +30,19 @@ export interface VerifierOptions {
   now?: () => number;
   /** Verified tokens remembered (by their exact text) until they expire; 0 turns it off. */
   cacheSize?: number;
+  /** After fetching the key set, no new fetch (even for an unknown kid) for this long. */
+  cooldownMs?: number;
 }
 
 /** How long a verified token is trusted without checking it again, at most (it also ends at `exp`). */
 const CACHE_TTL_MS = 60_000;
 
 export function createTokenVerifier(settings: AuthSettings, options: VerifierOptions = {}): TokenVerifier {
-  const { keys, now = Date.now, cacheSize = 10_000 } = options;
+  const { keys, now = Date.now, cacheSize = 10_000, cooldownMs = 30_000 } = options;
   const unsafe = settings.algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
   if (unsafe.length > 0) throw new Error(`only asymmetric token algorithms may be allowed, not ${unsafe.join(', ')}`);
   // Cached; refetched when a token names an unknown kid, at most once per cooldown.
-  const jwks = keys ?? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+  const jwks = keys ?? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: cooldownMs, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
   // Signature checks are most of the cost of a request with a token (an ECDSA verify each), and a
   // client sends the same token on every request: a verified token is remembered until it expires.
   const verified = new Map<string, { identity: CallerIdentity; until: number }>();
