@@ -28,6 +28,8 @@ export type ApolloOptionsContribution = Partial<Pick<ApolloServerOptions<Gateway
 
 /** A parsed, validated operation about to be planned, on any transport (HTTP, WebSocket, SSE). */
 export interface OperationCheck {
+  /** The document's text as the client sent it. */
+  source: string;
   schema: GraphQLSchema;
   document: DocumentNode;
   operation: OperationDefinitionNode;

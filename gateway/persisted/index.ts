@@ -10,6 +10,7 @@
  *   Router answers a freeform operation that is not in its safelist (PERSISTED_QUERY_NOT_IN_LIST, 403).
  *   An unknown hash stays PERSISTED_QUERY_NOT_FOUND, as in the Router (which answers it with 404).
  */
+import { GraphQLError } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { PersistedQueryOptions } from '@apollo/server';
 import type { Config } from '../../shared/config';
@@ -23,6 +24,7 @@ export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
 export { StateStoreQueryCache } from './stateStoreCache';
 
 export const PERSISTED_QUERY_NOT_ALLOWED = 'PERSISTED_QUERY_NOT_ALLOWED';
+const UNTRUSTED_MESSAGE = 'only trusted documents may run here: send the hash of a document in the manifest';
 
 export interface PersistedQueriesOptions {
   settings: Config['persistedQueries'];
@@ -40,6 +42,10 @@ export function persistedQueries({ settings, state, logger }: PersistedQueriesOp
     name: 'persisted-queries',
     apolloOptions: { persistedQueries: { cache: manifestCache(trusted), ttl: null } },
     graphqlMiddleware: [refuseUntrusted(trusted)],
+    // WebSocket and SSE carry the document's text: the same manifest decides.
+    checkOperation: ({ source }) => {
+      if (!trusted.allows(sha256(source))) throw new GraphQLError(UNTRUSTED_MESSAGE, { extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } });
+    },
   };
 }
 
@@ -69,7 +75,7 @@ function refuseUntrusted(trusted: TrustedDocuments): RequestHandler {
     });
     if (!untrusted) return next();
     res.status(403).json({
-      errors: [{ message: 'only trusted documents may run here: send the hash of a document in the manifest', extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } }],
+      errors: [{ message: UNTRUSTED_MESSAGE, extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } }],
     });
   };
 }

@@ -76,7 +76,7 @@ export class FederatedExecutor {
     }
     let checked: ReturnType<GatewayHost['checkOperation']>;
     try {
-      checked = this.check({ schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
+      checked = this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       yield { errors: [error] };

@@ -1,4 +1,6 @@
 /** Automatic persisted queries (memory and real Redis state stores) and trusted documents. */
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -113,6 +115,28 @@ describe('trusted documents', () => {
     const afterRegister = await post(platform.url, { extensions: persisted(sha256(other)) });
     expect(afterRegister.body.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     expect(await platform.subgraphFetches()).toBe(before);
+  });
+
+  it('applies the same manifest to WebSocket and SSE operations', async () => {
+    const client = createClient({ url: platform.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const over = async (query: string) => {
+      const results = [];
+      for await (const result of client.iterate({ query })) results.push(result);
+      return results;
+    };
+    try {
+      expect(await over(trustedQuery)).toEqual([{ data: { product: { name: 'Gateway Desk Lamp' } } }]);
+      const refused = await over('{ users { id } }');
+      expect(refused[0].errors?.[0]).toMatchObject({ extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } });
+    } finally {
+      await client.dispose();
+    }
+    const sse = await fetch(platform.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: '{ users { id } }' }),
+    });
+    expect(await sse.text()).toContain('PERSISTED_QUERY_NOT_ALLOWED');
   });
 
   it('stops start-up on a bad manifest, naming the variable', async () => {
