@@ -133,6 +133,8 @@ export class KafkaEventBus implements EventBus {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics.map((topic) => this.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
       await consumer.run({
+        // Partitions are independent (order is kept per key, within a partition): work on them at once.
+        partitionsConsumedConcurrently: this.options.partitions ?? 3,
         eachMessage: async ({ topic, partition, message }) =>
           this.deliver(options, {
             topic: this.offBroker(topic),
