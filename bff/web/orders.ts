@@ -32,6 +32,10 @@ export function serveOrderProgress(server: Server, services: BffServices, sessio
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const match = PROGRESS_PATH.exec(new URL(req.url ?? '/', 'http://bff').pathname);
     if (!match) return refuse(socket, 404, 'NOT_FOUND', 'no WebSocket at this path');
+    // Browsers send cookies on cross-site WebSocket upgrades too (no CORS there): check the page's origin.
+    if (!originAllowed(req.headers.origin, req.headers.host, services.config.cors)) {
+      return refuse(socket, 403, 'ORIGIN_NOT_ALLOWED', `origin ${req.headers.origin} may not open this WebSocket`);
+    }
     sessions.find(sessionIdOf(req)).then(
       (caller) => {
         if (!caller) return refuse(socket, 401, 'UNAUTHENTICATED', 'sign in first: POST /api/session');
@@ -78,4 +82,18 @@ export function serveOrderProgress(server: Server, services: BffServices, sessio
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.end(`HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** No Origin (not a browser), the BFF's own origin, a configured CORS origin, or localhost in development. */
+function originAllowed(origin: string | undefined, host: string | undefined, cors: { allowedOrigins: string[]; allowLocalhost: boolean }): boolean {
+  if (!origin) return true;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (host && parsed.host === host) return true;
+  if (cors.allowedOrigins.includes(origin)) return true;
+  return cors.allowLocalhost && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
 }

@@ -111,6 +111,14 @@ describe('web BFF', () => {
     expect(messages.filter((m) => m.type === 'progress').at(-1).saga.state).toBe('COMPENSATED');
   });
 
+  it('refuses the progress WebSocket to a page from another site, even with the session cookie', async () => {
+    const started = await sendJson('POST', `${web}/api/orders`, { items: [{ productId: 'p3', quantity: 1 }] }, { cookie });
+    const foreign = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie, origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    const own = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie, origin: web });
+    expect(own.code).toBe(1000);
+  });
+
   it('refuses the progress WebSocket without a session, and an order without one', async () => {
     const { status } = await readWebSocket(`${web.replace('http', 'ws')}/api/orders/x/progress`, {});
     expect(status).toBe(401);
