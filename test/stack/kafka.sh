@@ -13,7 +13,8 @@ java_bin() {
   for candidate in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/temurin-17*/bin/java "$(command -v java)"; do
     [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return 0; }
   done
-  command -v java || die "no Java found (Java 17 wanted)"
+  log "installing Java 17 (apt)" && apt-get update -qq >/dev/null && apt-get install -y -qq openjdk-17-jre-headless >/dev/null || die "no Java 17 found and apt could not install it"
+  ls /usr/lib/jvm/java-17-openjdk-*/bin/java | head -1
 }
 
 install() {
