@@ -79,16 +79,16 @@ async function main(): Promise<void> {
         hub ? `  backends   embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : '  backends   Consul, Redis, Kafka',
         idp ? `  identity   ${env.AUTH_ISSUER} (dev tokens)` : `  identity   ${env.AUTH_ISSUER}`,
         '',
-        `Try: curl -s http://127.0.0.1:${base}/graphql -H 'content-type: application/json' \\`,
-        `       -d '{"query":"{ user(id: \\"u1\\") { name orders { total status items { quantity product { name inStock } } payment { state } } } }"}'`,
         ...(idp
           ? [
-              'A token for u1 (for me, placeOrder, and the scoped fields):',
+              'Get a token (the dev identity provider signs any subject and scopes):',
               `  TOKEN=$(curl -s ${env.AUTH_ISSUER}/token -H 'content-type: application/json' \\`,
               `          -d '{"sub":"u1","scopes":["users:email","payments:read"]}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
-              `  curl -s http://127.0.0.1:${base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{ me { name email } }"}'`,
             ]
-          : []),
+          : ['Send a token from your issuer as "authorization: Bearer <JWT>" (TOKEN below).']),
+        'Then query across four subgraphs:',
+        `  curl -s http://127.0.0.1:${base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+        `       -d '{"query":"{ me { name email } user(id: \\"u1\\") { orders { total status items { quantity product { name inStock } } payment { state } } } }"}'`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
