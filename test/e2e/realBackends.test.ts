@@ -1,6 +1,6 @@
 /** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
 import { startPlatform, type RunningPlatform } from '../support/platform';
-import { eventually, postGraphQL } from '../support/graphql';
+import { eventually, postGraphQL, postGraphQLSse } from '../support/graphql';
 import { startGateway } from '../support/inProcess';
 import { platformToken } from '../support/identity';
 import { realBackends } from '../support/backends';
@@ -51,16 +51,9 @@ describe('platform on Consul, Redis and Kafka', () => {
       );
       expect(body.errors).toBeUndefined();
       const id = body.data!.placeOrder.sagaId;
-      const response = await fetch(second.url, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({ query: `subscription { sagaStatus(id: "${id}") { state order { status } } }` }),
-      });
-      const events = (await response.text())
-        .split('\n\n')
-        .filter((block) => block.startsWith('event: next'))
-        .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { data: { sagaStatus: { state: string; order: { status: string } | null } } });
-      expect(events[events.length - 1].data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
+      const { events } = await postGraphQLSse(second.url, `subscription { sagaStatus(id: "${id}") { state order { status } } }`, { headers });
+      const next = events.filter((e) => e.event === 'next');
+      expect(next[next.length - 1].data.data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
     } finally {
       await second.stop();
     }

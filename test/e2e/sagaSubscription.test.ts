@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { startPlatform, type RunningPlatform } from '../support/platform';
-import { postGraphQL } from '../support/graphql';
+import { postGraphQL, postGraphQLSse } from '../support/graphql';
 import { platformToken } from '../support/identity';
 
 const PLACE_ORDER = `mutation($items: [OrderItemInput!]!, $method: String!) {
@@ -59,18 +59,12 @@ describe('placeOrder watched through the gateway', () => {
   };
 
   const overSse = async (id: string): Promise<{ events: SagaEvent[]; completed: boolean }> => {
-    const response = await fetch(platform.gatewayUrl, {
-      method: 'POST',
-      headers: { ...buyer, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: SAGA_STATUS, variables: { id } }),
-    });
-    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const text = await response.text();
-    const blocks = text.split('\n\n').filter((block) => block.startsWith('event:'));
-    const events = blocks
-      .filter((block) => block.startsWith('event: next'))
-      .map((block) => (JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { data: { sagaStatus: SagaEvent } }).data.sagaStatus);
-    return { events, completed: blocks[blocks.length - 1]?.startsWith('event: complete') ?? false };
+    const { headers, events } = await postGraphQLSse(platform.gatewayUrl, SAGA_STATUS, { variables: { id }, headers: buyer });
+    expect(headers.get('content-type')).toMatch(/text\/event-stream/);
+    return {
+      events: events.filter((e) => e.event === 'next').map((e) => (e.data as { data: { sagaStatus: SagaEvent } }).data.sagaStatus),
+      completed: events.at(-1)?.event === 'complete',
+    };
   };
 
   it('answers at once, then streams every state over graphql-ws with the order resolved by the orders subgraph', async () => {

@@ -2,6 +2,7 @@
 /** Helpers for BFF tests: dev tokens from the platform's identity provider, web sessions, SSE and WebSocket readers. */
 import WebSocket from 'ws';
 import type { RunningPlatform } from './platform';
+import { parseSseEvents } from './graphql';
 
 export const webUrl = (platform: RunningPlatform) => `http://127.0.0.1:${platform.base + 100}`;
 export const mobileUrl = (platform: RunningPlatform) => `http://127.0.0.1:${platform.base + 200}`;
@@ -38,16 +39,7 @@ export async function sendJson(method: string, url: string, body: unknown, heade
 /** Every SSE event of a stream until it ends. */
 export async function readSse(url: string, headers: Record<string, string>, timeoutMs = 20_000): Promise<{ status: number; events: Array<{ event: string; data: any }> }> {
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
-  const text = await response.text();
-  const events = text
-    .split('\n\n')
-    .filter((block) => block.includes('event:'))
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? '';
-      const data = /^data: ?(.*)$/m.exec(block)?.[1] ?? '';
-      return { event, data: data ? JSON.parse(data) : undefined };
-    });
-  return { status: response.status, events };
+  return { status: response.status, events: parseSseEvents(await response.text()) };
 }
 
 /** Every WebSocket message until the server closes, and the close code. */

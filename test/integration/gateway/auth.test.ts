@@ -18,7 +18,7 @@ import { paymentsSubgraph } from '../../../subgraphs/payments';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
-import { eventually, postGraphQL } from '../../support/graphql';
+import { eventually, postGraphQL, postGraphQLSse } from '../../support/graphql';
 
 describe('gateway auth', () => {
   let hub: DevHubServer;
@@ -146,13 +146,8 @@ describe('gateway auth', () => {
 
     it('applies on WebSocket and SSE too: the same nulls and errors, and the same limits', async () => {
       const sse = async (q: string, headers: Record<string, string> = {}) => {
-        const response = await fetch(gateway.url, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
-          body: JSON.stringify({ query: q }),
-        });
-        const next = (await response.text()).split('\n\n').find((block) => block.startsWith('event: next'))!;
-        return JSON.parse(next.slice(next.indexOf('data: ') + 6)) as { data?: unknown; errors?: Array<{ path?: unknown; extensions?: { code?: string } }> };
+        const { events } = await postGraphQLSse(gateway.url, q, { headers });
+        return events.find((e) => e.event === 'next')!.data as { data?: unknown; errors?: Array<{ path?: unknown; extensions?: { code?: string } }> };
       };
       const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }');
       expect(anonymous.data).toEqual({ user: { orders: [{ payment: null }, { payment: null }] } });

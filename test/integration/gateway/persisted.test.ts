@@ -8,7 +8,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { RedisStateStore } from '../../../shared/state';
 import { sha256 } from '../../../gateway/persisted';
-import type { GraphQLResult } from '../../support/graphql';
+import { postGraphQLSse, type GraphQLResult } from '../../support/graphql';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -131,12 +131,8 @@ describe('trusted documents', () => {
     } finally {
       await client.dispose();
     }
-    const sse = await fetch(platform.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: '{ users { id } }' }),
-    });
-    expect(await sse.text()).toContain('PERSISTED_QUERY_NOT_ALLOWED');
+    const sse = await postGraphQLSse(platform.url, '{ users { id } }');
+    expect(JSON.stringify(sse.events)).toContain('PERSISTED_QUERY_NOT_ALLOWED');
   });
 
   it('stops start-up on a bad manifest, naming the variable', async () => {
