@@ -5,7 +5,7 @@ import { DevHubServer } from '../../shared/devhub';
 import { InMemoryDiscovery } from '../../shared/discovery';
 import { InMemoryStateStore } from '../../shared/state';
 import { InMemoryEventBus } from '../../shared/events';
-import { freePort } from './privateServers';
+import { freePort } from './ports';
 import { eventually } from './graphql';
 import { startTestIdentity, type TestIdentity } from './identity';
 

@@ -1,7 +1,7 @@
 /** A dev identity provider for tests: its issuer env for gateways and subgraphs, and tokens for any caller. */
 import { DevIdentityProvider } from '../../shared/auth';
 import { createLogger } from '../../shared/logging';
-import { freePort } from './privateServers';
+import { freePort } from './ports';
 
 export interface TestIdentity {
   issuer: string;

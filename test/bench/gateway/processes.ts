@@ -1,6 +1,5 @@
 /** Child processes of the bench: spawned with stdout/stderr kept for errors, stopped by pid. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 
 export interface BenchProcess {
   name: string;
@@ -64,15 +63,4 @@ export async function readyLine<T>(proc: BenchProcess, prefix: string, timeoutMs
     const line = proc.output().split('\n').find((candidate) => candidate.startsWith(prefix));
     return line ? (JSON.parse(line.slice(prefix.length)) as T) : undefined;
   }, timeoutMs);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
