@@ -1,6 +1,7 @@
 /** Building blocks shared by the web and mobile BFFs. */
 export { createBffApp, finishBffApp, type BffAppOptions } from './app';
 export { BffServer } from './server';
+export { serveBff, type BffFactory } from './serve';
 export { createBffServices, type BffServices } from './services';
 export { callerFromToken, type Caller } from './caller';
 export { createGatewayClient, GatewayUnavailableError, type GatewayClient, type GatewayRequest, type GatewayResponse, type GraphQLBody } from './gatewayClient';
