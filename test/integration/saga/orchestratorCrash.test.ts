@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { sagaKey, TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
+import { TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
 import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
 import { realBackends } from '../../support/backends';
 import { CRASH_TIMINGS } from '../../support/orchestratorProcess';
@@ -62,10 +62,7 @@ describe('orchestrator killed at random points', () => {
     proc.kill('SIGKILL');
     await exited;
   };
-  const sagas = async () =>
-    (await Promise.all(Array.from({ length: SAGAS }, (_, i) => world.state.getVersioned(sagaKey(`crash-${i}`))))).map((stored) =>
-      stored ? (JSON.parse(stored.value) as SagaRecord) : null,
-    );
+  const sagas = () => Promise.all(Array.from({ length: SAGAS }, (_, i) => world.saga(`crash-${i}`)));
 
   it(`keeps every invariant through ${KILLS} kills`, async () => {
     const seed = await world.stock('p2');

@@ -6,6 +6,7 @@
 import { dedupeKey, SagaRefusal, type SagaCommand, type SagaHandler } from '../../../shared/saga';
 import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
 import { watchSaga } from '../../../subgraphs/sagas/sagaWatch';
+import { eventually } from '../../support/graphql';
 import { startSagaWorld, type Participant, type SagaWorld } from '../../support/sagaWorld';
 
 const p1 = { productId: 'p1', quantity: 2, unitPrice: 12.5 };
@@ -129,7 +130,7 @@ describe('placeOrder saga on Redis and Kafka', () => {
     await world.startParticipant('catalog');
     await world.startParticipant('orders');
     const saga = await world.placeOrder({ items: [p1] });
-    await waitFor(async () => (await world.saga(saga.id))?.steps[1].state === 'RUNNING');
+    await eventually(async () => expect((await world.saga(saga.id))?.steps[1].state).toBe('RUNNING'), 30_000, 100);
     // The only orchestrator goes away while the saga waits on payments; payments answers into
     // the void, and a fresh orchestrator picks the reply up and finishes the saga.
     await world.stopOrchestrator(world.orchestrators()[0]);
@@ -145,13 +146,13 @@ describe('placeOrder saga on Redis and Kafka', () => {
     await world.startParticipant('catalog');
     await world.startParticipant('orders');
     const saga = await world.placeOrder({ items: [p1] });
-    await waitFor(async () => (await world.saga(saga.id))?.steps[1].state === 'RUNNING');
+    await eventually(async () => expect((await world.saga(saga.id))?.steps[1].state).toBe('RUNNING'), 30_000, 100);
 
     const seen: Array<{ revision: number; state: string }> = [];
     const watching = (async () => {
       for await (const record of watchSaga(world.state, saga.id, world.saga)) seen.push({ revision: record.revision, state: record.state });
     })();
-    await waitFor(async () => seen.length > 0);
+    await eventually(async () => expect(seen.length).toBeGreaterThan(0), 30_000, 100);
     await world.startParticipant('payments');
     await watching;
 
@@ -210,18 +211,10 @@ describe('participant kit on Kafka', () => {
     await send(command('late', 'compensation'));
     await send(command('late', 'command'));
 
-    await waitFor(async () => (await world.state.getVersioned(dedupeKey('late', 0, 'command'))) !== null);
-    await waitFor(async () => (await world.state.getVersioned(dedupeKey('dup', 0, 'command'))) !== null);
+    await eventually(async () => expect(await world.state.getVersioned(dedupeKey('late', 0, 'command'))).not.toBeNull(), 30_000, 100);
+    await eventually(async () => expect(await world.state.getVersioned(dedupeKey('dup', 0, 'command'))).not.toBeNull(), 30_000, 100);
     expect(await world.stock('p2')).toEqual({ available: before.available - 3, reserved: before.reserved + 3 });
     const late = JSON.parse((await world.state.getVersioned(dedupeKey('late', 0, 'command')))!.value) as { outcome: string; error: string };
     expect(late).toMatchObject({ outcome: 'failure', error: 'reserveStock arrived after its compensation; not applied' });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
