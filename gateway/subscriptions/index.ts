@@ -7,15 +7,16 @@ import { FederatedExecutor } from './federatedExecutor';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
 
-export function subscriptions(): GatewayExtension {
+/** `maxBodyBytes`: the largest SSE request body and WebSocket message, the same bound as `/graphql`'s. */
+export function subscriptions({ maxBodyBytes }: { maxBodyBytes: number }): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let executor: FederatedExecutor | undefined;
   const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check)));
   return {
     name: 'subscriptions',
-    mount: (app, host) => mountSse(app, host, executorFor(host)),
+    mount: (app, host) => mountSse(app, host, executorFor(host), maxBodyBytes),
     attach: (server, host) => {
-      websocket = serveWebSocket(server, host, executorFor(host));
+      websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);
     },
     stop: async () => {
       await websocket?.close();

@@ -10,7 +10,7 @@ import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
 const HEARTBEAT_MS = 15_000;
 
-export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor): void {
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): void {
   const handle = async (req: Request, res: Response, next: () => void) => {
     if (!wantsEventStream(req)) return next();
     const request = readRequest(req);
@@ -44,7 +44,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   };
   app.get('/graphql', (req, res, next) => void handle(req, res, next));
   // Parses only SSE bodies: any other POST goes on unread to the server's own parser and its limit.
-  const json = express.json({ limit: '1mb' });
+  const json = express.json({ limit: maxBodyBytes });
   app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next()), (req, res, next) => void handle(req, res, next));
 }
 

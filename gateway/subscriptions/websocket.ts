@@ -18,8 +18,8 @@ interface Connection {
   operations: Map<string, AbortController>;
 }
 
-export function serveWebSocket(server: Server, host: GatewayHost, executor: FederatedExecutor): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+export function serveWebSocket(server: Server, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBodyBytes });
   const connections = new WeakMap<object, Connection>();
   const toRequest = (payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): OperationRequest => ({
     query: payload.query,
