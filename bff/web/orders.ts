@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import express from 'express';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../../shared';
 import { HttpError, placeOrder, sagaProgress, type BffServices, type Caller } from '../shared';
 import { requireCaller, sessionIdOf, type SessionStore } from './session';
@@ -84,16 +85,16 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
   socket.end(`HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-/** No Origin (not a browser), the BFF's own origin, a configured CORS origin, or localhost in development. */
-function originAllowed(origin: string | undefined, host: string | undefined, cors: { allowedOrigins: string[]; allowLocalhost: boolean }): boolean {
+/** No Origin (not a browser), the BFF's own origin, or one the CORS policy allows. */
+function originAllowed(origin: string | undefined, host: string | undefined, cors: CorsPolicy): boolean {
   if (!origin) return true;
-  let parsed: URL;
+  return (host !== undefined && hostOf(origin) === host) || isOriginAllowed(origin, cors);
+}
+
+function hostOf(origin: string): string | undefined {
   try {
-    parsed = new URL(origin);
+    return new URL(origin).host;
   } catch {
-    return false;
+    return undefined;
   }
-  if (host && parsed.host === host) return true;
-  if (cors.allowedOrigins.includes(origin)) return true;
-  return cors.allowLocalhost && ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
 }

@@ -5,19 +5,10 @@
  * the answer to the page) and its preflight is answered 403.
  */
 import type { RequestHandler } from 'express';
+import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
 
-export interface CorsPolicy {
-  allowedOrigins: string[];
-  /** Any http(s)://localhost, 127.0.0.1 or [::1] origin, on any port (development). */
-  allowLocalhost: boolean;
-}
-
-const LOCALHOST = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+export { isOriginAllowed, type CorsPolicy };
 const ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-correlation-id, traceparent, tracestate';
-
-export function isOriginAllowed(origin: string, policy: CorsPolicy): boolean {
-  return policy.allowedOrigins.includes(origin) || (policy.allowLocalhost && LOCALHOST.test(origin));
-}
 
 export function corsMiddleware(policy: CorsPolicy): RequestHandler {
   return (req, res, next) => {

@@ -1,2 +1,3 @@
 export { mountHealth } from './health';
 export { listen, closeServer } from './listen';
+export { isOriginAllowed, type CorsPolicy } from './origin';
