@@ -3,17 +3,13 @@
 import WebSocket from 'ws';
 import type { RunningPlatform } from './platform';
 import { parseSseEvents } from './graphql';
+import { platformToken } from './identity';
 
 export const webUrl = (platform: RunningPlatform) => `http://127.0.0.1:${platform.base + 100}`;
 export const mobileUrl = (platform: RunningPlatform) => `http://127.0.0.1:${platform.base + 200}`;
 
-export async function tokenFor(platform: RunningPlatform, sub: string, scopes: string[] = ['users:email', 'payments:read']): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${platform.base + 400}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ sub, scopes, ttl: 3600 }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+export function tokenFor(platform: RunningPlatform, sub: string, scopes: string[] = ['users:email', 'payments:read']): Promise<string> {
+  return platformToken(platform.base, sub, scopes);
 }
 
 /** Opens a web session; the `cookie` header value to send back. */
