@@ -180,7 +180,19 @@ export interface Config {
   cors: { allowedOrigins: string[]; allowLocalhost: boolean };
 }
 
+/** The oldest Node major Trellis runs on (Node 24 LTS); `scripts/runtime/node24` brings it where it is missing. */
+export const MIN_NODE_MAJOR = 24;
+
+/** Refuses an older Node with a message that says how to get the right one. */
+export function assertSupportedNode(version: string = process.versions.node): void {
+  const major = Number(version.split('.')[0]);
+  if (!(major >= MIN_NODE_MAJOR)) {
+    throw new ConfigError(`Trellis needs Node ${MIN_NODE_MAJOR} or newer, this is ${version}: run it through npm scripts or scripts/runtime/node24`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
+  assertSupportedNode();
   const parsed = envSchema.safeParse(stripEmpty(env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

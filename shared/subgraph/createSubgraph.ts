@@ -15,7 +15,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { TrellisError } from '../errors';
@@ -100,7 +100,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.ownsBackends = !this.options.backends;
 
     const typeDefs = typeof this.options.typeDefs === 'string' ? parse(this.options.typeDefs) : this.options.typeDefs;
-    const schema = buildSubgraphSchema({ typeDefs, resolvers: this.options.resolvers });
+    const schema = buildSubgraphSchema([{ typeDefs, resolvers: this.options.resolvers }]);
     this.apollo = new ApolloServer<TContext>({
       schema,
       introspection: !config.isProduction,

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../../shared/config';
+import { assertSupportedNode, loadConfig } from '../../../shared/config';
 import { ConfigError } from '../../../shared/errors';
 
 describe('loadConfig', () => {
@@ -47,5 +47,17 @@ describe('loadConfig', () => {
     expect(set.cors).toEqual({ allowedOrigins: ['https://a.example', 'https://b.example'], allowLocalhost: false });
     expect(set.persistedQueries.trustedDocumentsPath).toBe('pq.json');
     expect(() => loadConfig({ MAX_COST: 'lots' })).toThrow(/MAX_COST="lots"/);
+  });
+});
+
+describe('assertSupportedNode', () => {
+  it('accepts Node 24 and newer', () => {
+    expect(() => assertSupportedNode('24.0.0')).not.toThrow();
+    expect(() => assertSupportedNode('26.1.0')).not.toThrow();
+  });
+
+  it('refuses an older Node and says how to get Node 24', () => {
+    expect(() => assertSupportedNode('22.22.0')).toThrow(/needs Node 24 or newer, this is 22.22.0: run it through npm scripts or scripts\/runtime\/node24/);
+    expect(() => assertSupportedNode('20.20.2')).toThrow(/needs Node 24/);
   });
 });
