@@ -13,6 +13,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
+  MESSAGE_INVALID: 'MESSAGE_INVALID',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -46,6 +48,13 @@ export class BackendUnavailableError extends TrellisError {
 export class BadUserInputError extends TrellisError {
   constructor(message: string) {
     super(ErrorCode.BAD_USER_INPUT, message);
+  }
+}
+
+/** A message off the bus that can never be handled (unparseable, fails its schema): dead-lettered at once, never retried. */
+export class PoisonMessageError extends TrellisError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.MESSAGE_INVALID, message, { cause });
   }
 }
 

@@ -1,15 +1,16 @@
 /**
  * Kafka event bus (kafkajs): topics made through the admin client, an idempotent producer
- * acknowledged by all in-sync replicas, and consumer groups whose handler failures end in
- * `<topic>.dlq` instead of blocking the partition. Consumers restart themselves after a crash.
+ * acknowledged by all in-sync replicas, and consumer groups. A handler that fails retriably pauses
+ * only its own partition and is tried again from the same offset after a backoff (the group keeps
+ * heartbeating meanwhile); poison messages go to `<topic>.dlq` at once. Consumers restart
+ * themselves after a crash.
  */
-import { Kafka, logLevel, type Consumer, type IHeaders, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Producer, type LogEntry } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
+import { deadLetterOf, onHandlerFailure } from './delivery';
 import {
   DEAD_LETTER_SUFFIX,
-  DLQ_ERROR_HEADER,
-  DLQ_SOURCE_TOPIC_HEADER,
   type EventBus,
   type EventMessage,
   type OutgoingMessage,
@@ -26,8 +27,6 @@ export interface KafkaEventBusOptions {
   logger?: Logger;
   /** Partitions of topics this bus creates. */
   partitions?: number;
-  /** Delay before the second handler attempt; doubles each attempt. */
-  retryDelayMs?: number;
   /**
    * Prefix of every topic and consumer group on the broker, so several platforms (or test runs)
    * can share one cluster; callers keep using the plain names.
@@ -129,22 +128,49 @@ export class KafkaEventBus implements EventBus {
     const joined = new Promise<void>((resolve) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => (remove(), resolve()));
     });
+    const resumeTimers = new Set<NodeJS.Timeout>();
+    const failures = new Map<string, { offset: string; attempts: number }>();
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics.map((topic) => this.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
       await consumer.run({
         // Partitions are independent (order is kept per key, within a partition): work on them at once.
         partitionsConsumedConcurrently: this.options.partitions ?? 3,
-        eachMessage: async ({ topic, partition, message }) =>
-          this.deliver(options, {
-            topic: this.offBroker(topic),
-            partition,
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? '',
-            headers: decodeHeaders(message.headers),
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-          }),
+        // Offsets are resolved one message at a time, so a paused partition resumes at the message that failed.
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }) => {
+          const slot = `${batch.topic}:${batch.partition}`;
+          for (const raw of batch.messages) {
+            if (!isRunning() || isStale()) return;
+            const message = this.toEventMessage(batch.topic, batch.partition, raw);
+            try {
+              await options.handler(message);
+            } catch (error) {
+              const previous = failures.get(slot);
+              const attempts = previous?.offset === raw.offset ? previous.attempts + 1 : 1;
+              const verdict = onHandlerFailure(error, attempts, options);
+              if ('retryInMs' in verdict) {
+                failures.set(slot, { offset: raw.offset, attempts });
+                if (attempts === 1 || attempts % 10 === 0) {
+                  this.options.logger?.warn(
+                    { topic: message.topic, partition: batch.partition, offset: raw.offset, attempts, retryInMs: verdict.retryInMs, err: errorMessage(error) },
+                    'handler failed; partition paused until the retry',
+                  );
+                }
+                const resume = pause();
+                const timer = setTimeout(() => (resumeTimers.delete(timer), resume()), verdict.retryInMs);
+                resumeTimers.add(timer);
+                return;
+              }
+              this.options.logger?.warn({ topic: message.topic, partition: batch.partition, offset: raw.offset, reason: verdict.deadLetter }, 'message dead-lettered');
+              // If this publish fails, kafkajs hands the batch over again from this message: nothing skipped unrecorded.
+              await this.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, verdict.deadLetter));
+            }
+            failures.delete(slot);
+            resolveOffset(raw.offset);
+            await heartbeat();
+          }
+        },
       });
       await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
     } catch (error) {
@@ -154,6 +180,8 @@ export class KafkaEventBus implements EventBus {
     }
     return {
       stop: async () => {
+        for (const timer of resumeTimers) clearTimeout(timer);
+        resumeTimers.clear();
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },
@@ -190,31 +218,16 @@ export class KafkaEventBus implements EventBus {
     return this.producer;
   }
 
-  /** Tries the handler `maxAttempts` times with backoff, then dead-letters the message. */
-  private async deliver(options: SubscribeOptions, message: EventMessage): Promise<void> {
-    const maxAttempts = options.maxAttempts ?? 3;
-    const baseDelay = this.options.retryDelayMs ?? 100;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await options.handler(message);
-        return;
-      } catch (error) {
-        if (attempt >= maxAttempts) {
-          this.options.logger?.warn(
-            { topic: message.topic, partition: message.partition, offset: message.offset, err: errorMessage(error) },
-            'message dead-lettered',
-          );
-          // If this publish fails, kafkajs retries the whole message: nothing is skipped unrecorded.
-          await this.publish(message.topic + DEAD_LETTER_SUFFIX, {
-            key: message.key ?? undefined,
-            value: message.value,
-            headers: { ...message.headers, [DLQ_ERROR_HEADER]: errorMessage(error), [DLQ_SOURCE_TOPIC_HEADER]: message.topic },
-          });
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
-      }
-    }
+  private toEventMessage(topic: string, partition: number, message: KafkaMessage): EventMessage {
+    return {
+      topic: this.offBroker(topic),
+      partition,
+      key: message.key?.toString() ?? null,
+      value: message.value?.toString() ?? '',
+      headers: decodeHeaders(message.headers),
+      offset: message.offset,
+      timestamp: Number(message.timestamp),
+    };
   }
 }
 

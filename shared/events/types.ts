@@ -1,9 +1,12 @@
 /** The events port: durable topics with keys and headers, read by consumer groups. */
+import type { BackoffPolicy } from '../retry';
 
 export const DEAD_LETTER_SUFFIX = '.dlq';
 /** Headers a dead-lettered message gains: why it failed and where it came from. */
 export const DLQ_ERROR_HEADER = 'x-dlq-error';
 export const DLQ_SOURCE_TOPIC_HEADER = 'x-dlq-source-topic';
+/** Set on a message put back on its topic from the dead-letter topic, with how many times it was. */
+export const DLQ_REPLAYED_HEADER = 'x-dlq-replayed';
 
 export interface OutgoingMessage {
   /** Messages with one key keep their order (one partition). */
@@ -29,11 +32,18 @@ export interface SubscribeOptions {
   /** A new group starts at the oldest message instead of the next one. */
   fromBeginning?: boolean;
   /**
-   * Handles one message. A throw retries it (with backoff) up to `maxAttempts`, then the message
-   * goes to `<topic>.dlq` with the error and the consumer moves on.
+   * Handles one message; what a throw does depends on the error:
+   * - retriable (`retriable: true`, e.g. Redis briefly down): the message is tried again with
+   *   backoff for as long as the error stays retriable, holding back only its own partition;
+   * - a `PoisonMessageError` (unparseable, fails its schema): to `<topic>.dlq` at once, with the reason;
+   * - anything else: tried `maxAttempts` times in all, then to `<topic>.dlq` with the reason.
+   * The consumer then moves on; nothing is lost and nothing blocks other partitions.
    */
   handler: (message: EventMessage) => Promise<void>;
+  /** Attempts for errors that are neither retriable nor poison; 3 by default. */
   maxAttempts?: number;
+  /** Backoff between attempts; `DEFAULT_BACKOFF` of shared/retry by default. */
+  backoff?: BackoffPolicy;
 }
 
 export interface Subscription {

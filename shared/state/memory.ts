@@ -1,5 +1,5 @@
 /** In-memory state store: the embedded default, with the same semantics as the Redis adapter. */
-import type { Counter, SetOptions, StateStore, Unsubscribe, VersionedValue, VersionedWrite } from './types';
+import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 interface Slot {
   value: string;
@@ -14,6 +14,7 @@ export interface InMemoryStateStoreOptions {
 export class InMemoryStateStore implements StateStore {
   private readonly slots = new Map<string, Slot>();
   private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private readonly dueIndexes = new Map<string, Map<string, number>>();
   private readonly now: () => number;
 
   constructor(options: InMemoryStateStoreOptions = {}) {
@@ -60,14 +61,34 @@ export class InMemoryStateStore implements StateStore {
     return versions ? versions[0] : null;
   }
 
-  async compareAndSetMany(writes: VersionedWrite[]): Promise<number[] | null> {
+  async compareAndSetMany(writes: VersionedWrite[], checks: VersionCheck[] = []): Promise<number[] | null> {
     // Single-threaded: check everything, then write everything, with no await in between.
-    for (const write of writes) if ((this.live(write.key)?.version ?? 0) !== write.expectedVersion) return null;
+    for (const write of [...writes, ...checks]) if ((this.live(write.key)?.version ?? 0) !== write.expectedVersion) return null;
     return writes.map((write) => {
       const version = write.expectedVersion + 1;
       this.slots.set(write.key, { value: write.value, version, expiresAt: this.expiry(write.ttlMs) });
+      if (write.due) this.file(write.due.index, write.key, write.due.at);
       return version;
     });
+  }
+
+  async claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]> {
+    const entries = [...(this.dueIndexes.get(index) ?? new Map<string, number>())]
+      .filter(([, at]) => at <= now)
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, options.limit);
+    for (const [member] of entries) this.file(index, member, now + options.leaseMs);
+    return entries.map(([member]) => member);
+  }
+
+  private file(index: string, member: string, at: number | null): void {
+    let entries = this.dueIndexes.get(index);
+    if (!entries) {
+      entries = new Map();
+      this.dueIndexes.set(index, entries);
+    }
+    if (at === null) entries.delete(member);
+    else entries.set(member, at);
   }
 
   async keys(prefix: string): Promise<string[]> {

@@ -6,7 +6,7 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
-import type { Counter, SetOptions, StateStore, Unsubscribe, VersionedValue, VersionedWrite } from './types';
+import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 export interface RedisStateStoreOptions {
   url: string;
@@ -24,24 +24,54 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('PTTL', KEYS[1])}`;
 
-/** KEYS: the keys; ARGV: for each key expectedVersion, value, ttlMs (0 = none). */
+/**
+ * KEYS: the written keys, then the checked keys, then one due index per written key ('' for none).
+ * ARGV: writes, checks, then per write expectedVersion, value, ttlMs (0 = none), due (0 keep,
+ * 1 file at, 2 take out), at, member; then per check expectedVersion.
+ */
 const COMPARE_AND_SET_MANY = `
-for i, key in ipairs(KEYS) do
-  local current = tonumber(redis.call('HGET', key, 'v') or '0')
-  if current ~= tonumber(ARGV[(i - 1) * 3 + 1]) then return false end
+local writes = tonumber(ARGV[1])
+local checks = tonumber(ARGV[2])
+local base = 2
+local checkBase = base + writes * 6
+for i = 1, writes do
+  local current = tonumber(redis.call('HGET', KEYS[i], 'v') or '0')
+  if current ~= tonumber(ARGV[base + (i - 1) * 6 + 1]) then return false end
+end
+for j = 1, checks do
+  local current = tonumber(redis.call('HGET', KEYS[writes + j], 'v') or '0')
+  if current ~= tonumber(ARGV[checkBase + j]) then return false end
 end
 local versions = {}
-for i, key in ipairs(KEYS) do
-  local version = tonumber(ARGV[(i - 1) * 3 + 1]) + 1
-  redis.call('HSET', key, 'v', version, 'd', ARGV[(i - 1) * 3 + 2])
-  local ttl = tonumber(ARGV[(i - 1) * 3 + 3])
-  if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('PERSIST', key) end
+for i = 1, writes do
+  local at = base + (i - 1) * 6
+  local version = tonumber(ARGV[at + 1]) + 1
+  redis.call('HSET', KEYS[i], 'v', version, 'd', ARGV[at + 2])
+  local ttl = tonumber(ARGV[at + 3])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) else redis.call('PERSIST', KEYS[i]) end
+  local due = tonumber(ARGV[at + 4])
+  local index = KEYS[writes + checks + i]
+  if due == 1 then redis.call('ZADD', index, ARGV[at + 5], ARGV[at + 6]) end
+  if due == 2 then redis.call('ZREM', index, ARGV[at + 6]) end
   versions[i] = version
 end
 return versions`;
 
+/** KEYS[1]: the index. ARGV: now, limit, lease end. */
+const CLAIM_DUE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
+return due`;
+
+/** The scripts, loaded once per connection and called by hash (EVALSHA), not sent as text each time. */
+type ScriptedRedis = Redis & {
+  trellisIncrement(key: string, windowMs: number): Promise<[number, number]>;
+  trellisCompareAndSetMany(keyCount: number, ...keysAndArgs: Array<string | number>): Promise<number[] | null>;
+  trellisClaimDue(index: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
+};
+
 export class RedisStateStore implements StateStore {
-  private readonly client: Redis;
+  private readonly client: ScriptedRedis;
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private pending = 0;
@@ -53,7 +83,10 @@ export class RedisStateStore implements StateStore {
   constructor(private readonly options: RedisStateStoreOptions) {
     this.maxPending = options.maxPending ?? 10_000;
     this.prefix = options.keyPrefix ?? '';
-    this.client = this.connect('command');
+    this.client = this.connect('command') as ScriptedRedis;
+    this.client.defineCommand('trellisIncrement', { numberOfKeys: 1, lua: INCREMENT });
+    this.client.defineCommand('trellisCompareAndSetMany', { lua: COMPARE_AND_SET_MANY });
+    this.client.defineCommand('trellisClaimDue', { numberOfKeys: 1, lua: CLAIM_DUE });
     this.client.on('ready', () => (this.everReady = true));
   }
 
@@ -81,7 +114,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async increment(key: string, windowMs: number): Promise<Counter> {
-    const [count, ttl] = (await this.run(() => this.client.eval(INCREMENT, 1, this.k(key), windowMs))) as [number, number];
+    const [count, ttl] = await this.run(() => this.client.trellisIncrement(this.k(key), windowMs));
     return { count, ttlMs: Math.max(0, ttl) };
   }
 
@@ -95,12 +128,26 @@ export class RedisStateStore implements StateStore {
     return versions ? versions[0] : null;
   }
 
-  async compareAndSetMany(writes: VersionedWrite[]): Promise<number[] | null> {
-    if (writes.length === 0) return [];
-    const keys = writes.map((write) => this.k(write.key));
-    const args = writes.flatMap((write) => [write.expectedVersion, write.value, write.ttlMs ?? 0]);
-    const result = await this.run(() => this.client.eval(COMPARE_AND_SET_MANY, keys.length, ...keys, ...args));
+  async compareAndSetMany(writes: VersionedWrite[], checks: VersionCheck[] = []): Promise<number[] | null> {
+    if (writes.length === 0 && checks.length === 0) return [];
+    const keys = [
+      ...writes.map((write) => this.k(write.key)),
+      ...checks.map((check) => this.k(check.key)),
+      // A write without a due index names its own key in its slot; the script never touches it.
+      ...writes.map((write) => (write.due ? this.k(write.due.index) : this.k(write.key))),
+    ];
+    const args: Array<string | number> = [writes.length, checks.length];
+    for (const write of writes) {
+      const due = write.due === undefined ? 0 : write.due.at === null ? 2 : 1;
+      args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key);
+    }
+    for (const check of checks) args.push(check.expectedVersion);
+    const result = await this.run(() => this.client.trellisCompareAndSetMany(keys.length, ...keys, ...args));
     return Array.isArray(result) ? result.map(Number) : null;
+  }
+
+  async claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]> {
+    return this.run(() => this.client.trellisClaimDue(this.k(index), now, options.limit, now + options.leaseMs));
   }
 
   async keys(prefix: string): Promise<string[]> {

@@ -17,6 +17,24 @@ export interface VersionedWrite {
   expectedVersion: number;
   value: string;
   ttlMs?: number;
+  /**
+   * Files the key in a due-time index in the same atomic write: `at` is when it is next due
+   * (found by `claimDue`), null takes it out. A record and its deadline never disagree.
+   */
+  due?: { index: string; at: number | null };
+}
+
+/** A key that must be at this version (0: absent) for a `compareAndSetMany` to write anything; not written itself. */
+export interface VersionCheck {
+  key: string;
+  expectedVersion: number;
+}
+
+export interface ClaimOptions {
+  /** At most this many keys per claim. */
+  limit: number;
+  /** Claimed keys are pushed this far past `now`, so other claimers skip them while this one works. */
+  leaseMs: number;
 }
 
 export interface Counter {
@@ -39,8 +57,16 @@ export interface StateStore {
   getVersioned(key: string): Promise<VersionedValue | null>;
   /** Writes when the stored version equals `expectedVersion`; the new version, or null on a conflict. */
   compareAndSet(key: string, expectedVersion: number, value: string, options?: SetOptions): Promise<number | null>;
-  /** All-or-nothing compare-and-set over several versioned keys; the new versions, or null if any conflicts. */
-  compareAndSetMany(writes: VersionedWrite[]): Promise<number[] | null>;
+  /**
+   * All-or-nothing compare-and-set over several versioned keys (and the due-index entries they
+   * carry), guarded also by `checks`; the new versions, or null if any write or check conflicts.
+   */
+  compareAndSetMany(writes: VersionedWrite[], checks?: VersionCheck[]): Promise<number[] | null>;
+  /**
+   * Atomically takes the keys of a due-time index whose time is at or before `now` and moves each
+   * `leaseMs` into the future; two claimers never get the same key within one lease.
+   */
+  claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]>;
   /** Keys (plain or versioned) that start with `prefix`. */
   keys(prefix: string): Promise<string[]>;
 

@@ -1,6 +1,7 @@
 /** One contract, three implementations: in-memory, through the dev hub, and real Kafka. */
-import { InMemoryEventBus, KafkaEventBus, type EventBus, type EventMessage, type Subscription } from '../../../shared/events';
+import { InMemoryEventBus, KafkaEventBus, replayDeadLetters, type EventBus, type EventMessage, type Subscription } from '../../../shared/events';
 import { DevHubClient, DevHubServer } from '../../../shared/devhub';
+import { BackendUnavailableError, PoisonMessageError } from '../../../shared/errors';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
 
@@ -10,11 +11,11 @@ interface Subject {
 }
 
 const implementations: Array<[string, () => Promise<Subject>]> = [
-  ['in-memory', async () => ({ bus: new InMemoryEventBus({ retryDelayMs: 1 }), close: async () => undefined })],
+  ['in-memory', async () => ({ bus: new InMemoryEventBus(), close: async () => undefined })],
   [
     'dev hub',
     async () => {
-      const server = new DevHubServer({ targets: { events: new InMemoryEventBus({ retryDelayMs: 1 }) } });
+      const server = new DevHubServer({ targets: { events: new InMemoryEventBus() } });
       const client = await DevHubClient.connect(await server.start());
       return { bus: client.remote<EventBus>('events'), close: async () => (await client.close(), await server.stop()) };
     },
@@ -22,7 +23,7 @@ const implementations: Array<[string, () => Promise<Subject>]> = [
   [
     'kafka',
     async () => {
-      const bus = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, retryDelayMs: 10, clientId: 'contract' });
+      const bus = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'contract' });
       return { bus, close: () => bus.close() };
     },
   ],
@@ -118,8 +119,100 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
     await eventually(async () => expect(dead).toHaveLength(2), 30_000);
     expect(dead.map((m) => m.value)).toEqual(['not json at all', '{"n":"two"}']);
     expect(dead[0].headers['x-dlq-error']).toMatch(/JSON/);
-    expect(dead[1].headers['x-dlq-error']).toBe('wrong shape: n must be a number');
+    expect(dead[1].headers['x-dlq-error']).toBe('failed 2 times: wrong shape: n must be a number');
     expect(dead[0].headers['x-dlq-source-topic']).toBe(topic);
+  });
+  it('dead-letters a poison message at once, with the reason, and never retries it', async () => {
+    const attempts: string[] = [];
+    const dead: EventMessage[] = [];
+    subscriptions.push(
+      await bus.subscribe({
+        groupId: uniquePrefix('poison'),
+        topics: [topic],
+        fromBeginning: true,
+        maxAttempts: 5,
+        handler: async (message) => {
+          attempts.push(message.value);
+          if (message.value === 'garbage') throw new PoisonMessageError('not a saga message: unexpected token');
+        },
+      }),
+    );
+    await collect(uniquePrefix('poison-reader'), dead, { topics: [`${topic}.dlq`] });
+    await bus.publish(topic, [{ key: 'k', value: 'garbage' }, { key: 'k', value: 'fine' }]);
+    await eventually(async () => expect(attempts).toEqual(['garbage', 'fine']), 30_000);
+    await eventually(async () => expect(dead).toHaveLength(1), 30_000);
+    expect(dead[0].headers['x-dlq-error']).toBe('poison: not a saga message: unexpected token');
+  });
+
+  it('retries a retriable failure for as long as it lasts, holding back only its own partition', async () => {
+    let outage = true;
+    const handled: EventMessage[] = [];
+    const dead: EventMessage[] = [];
+    let blocked: EventMessage | undefined;
+    let failures = 0;
+    subscriptions.push(
+      await bus.subscribe({
+        groupId: uniquePrefix('outage'),
+        topics: [topic],
+        fromBeginning: true,
+        maxAttempts: 1, // a retriable error is not bounded by it
+        backoff: { initialDelayMs: 20, maxDelayMs: 100, jitter: 0 },
+        handler: async (message) => {
+          if (message.key === 'blocked' && outage) {
+            blocked = message;
+            failures += 1;
+            throw new BackendUnavailableError('redis', 'connection refused');
+          }
+          handled.push(message);
+        },
+      }),
+    );
+    await collect(uniquePrefix('outage-dlq'), dead, { topics: [`${topic}.dlq`] });
+    await bus.publish(topic, [{ key: 'blocked', value: 'first' }, ...Array.from({ length: 24 }, (_, i) => ({ key: `k${i}`, value: `m${i}` })), { key: 'blocked', value: 'second' }]);
+    await eventually(async () => expect(blocked).toBeDefined(), 20_000);
+    // Other partitions go on while the blocked one is retried again and again; nothing behind it passes it.
+    await eventually(async () => {
+      expect(failures).toBeGreaterThanOrEqual(5);
+      expect(handled.filter((m) => m.partition !== blocked!.partition).length).toBeGreaterThan(0);
+    }, 20_000);
+    expect(handled.filter((m) => m.partition === blocked!.partition)).toEqual([]);
+    outage = false;
+    await eventually(async () => expect(handled.filter((m) => m.key === 'blocked').map((m) => m.value)).toEqual(['first', 'second']), 20_000);
+    // Order kept within the partition: the blocked message first, then what queued behind it.
+    const onBlocked = handled.filter((m) => m.partition === blocked!.partition).map((m) => m.value);
+    expect(onBlocked[0]).toBe('first');
+    expect(onBlocked[onBlocked.length - 1]).toBe('second');
+    expect(handled).toHaveLength(26);
+    expect(dead).toEqual([]);
+  });
+
+  it('replays dead letters to their source topic once their cause is fixed', async () => {
+    let fixed = false;
+    const handled: EventMessage[] = [];
+    subscriptions.push(
+      await bus.subscribe({
+        groupId: uniquePrefix('replay'),
+        topics: [topic],
+        fromBeginning: true,
+        maxAttempts: 1,
+        handler: async (message) => {
+          if (!fixed) throw new Error('handler bug');
+          handled.push(message);
+        },
+      }),
+    );
+    const dead: EventMessage[] = [];
+    await collect(uniquePrefix('replay-dlq'), dead, { topics: [`${topic}.dlq`] });
+    await bus.publish(topic, { key: 'k', value: 'lost?', headers: { 'x-correlation-id': 'c-1' } });
+    await eventually(async () => expect(dead).toHaveLength(1), 30_000);
+    fixed = true;
+    const group = uniquePrefix('replayer');
+    expect(await replayDeadLetters(bus, [topic], { idleMs: 1500, groupId: group })).toEqual({ [topic]: 1 });
+    await eventually(async () => expect(handled.map((m) => m.value)).toEqual(['lost?']), 30_000);
+    expect(handled[0].headers).toMatchObject({ 'x-correlation-id': 'c-1', 'x-dlq-replayed': '1' });
+    expect(handled[0].headers['x-dlq-error']).toBeUndefined();
+    // The same group never replays a dead letter twice.
+    expect(await replayDeadLetters(bus, [topic], { idleMs: 1500, groupId: group })).toEqual({ [topic]: 0 });
   });
 });
 

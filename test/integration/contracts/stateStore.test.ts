@@ -91,6 +91,46 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     ).toEqual([2, 1]);
   });
 
+  it('compare-and-set many: a check guards the write without being written', async () => {
+    await store.compareAndSet('guard', 0, 'g1');
+    expect(await store.compareAndSetMany([{ key: 'guarded', expectedVersion: 0, value: 'x' }], [{ key: 'guard', expectedVersion: 0 }])).toBeNull();
+    expect(await store.getVersioned('guarded')).toBeNull();
+    expect(await store.compareAndSetMany([{ key: 'guarded', expectedVersion: 0, value: 'x' }], [{ key: 'guard', expectedVersion: 1 }])).toEqual([1]);
+    expect(await store.getVersioned('guard')).toEqual({ value: 'g1', version: 1 });
+    // A check that a key is still absent.
+    expect(await store.compareAndSetMany([{ key: 'other', expectedVersion: 0, value: 'y' }], [{ key: 'never-written', expectedVersion: 0 }])).toEqual([1]);
+  });
+
+  it('files keys in a due index with their write, and claims each due key once per lease', async () => {
+    await store.compareAndSetMany([
+      { key: 'job:a', expectedVersion: 0, value: 'a', due: { index: 'jobs', at: 1000 } },
+      { key: 'job:b', expectedVersion: 0, value: 'b', due: { index: 'jobs', at: 2000 } },
+    ]);
+    // A refused write files nothing.
+    expect(await store.compareAndSetMany([{ key: 'job:c', expectedVersion: 5, value: 'c', due: { index: 'jobs', at: 10 } }])).toBeNull();
+    expect(await store.claimDue('jobs', 999, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect(await store.claimDue('jobs', 1000, { limit: 10, leaseMs: 500 })).toEqual(['job:a']);
+    // Leased: not due again until the lease ends (1000 + 500).
+    expect(await store.claimDue('jobs', 1499, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect((await store.claimDue('jobs', 2000, { limit: 10, leaseMs: 500 })).sort()).toEqual(['job:a', 'job:b']);
+    expect(await store.claimDue('jobs', 9000, { limit: 1, leaseMs: 500 })).toHaveLength(1);
+    // Taken out with a write: never claimed again; a re-filed key is due at its new time.
+    await store.compareAndSetMany([
+      { key: 'job:a', expectedVersion: 1, value: 'a2', due: { index: 'jobs', at: null } },
+      { key: 'job:b', expectedVersion: 1, value: 'b2', due: { index: 'jobs', at: 50_000 } },
+    ]);
+    expect(await store.claimDue('jobs', 49_999, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect(await store.claimDue('jobs', 50_000, { limit: 10, leaseMs: 500 })).toEqual(['job:b']);
+  });
+
+  it('gives each due key to exactly one of many concurrent claimers', async () => {
+    await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, expectedVersion: 0, value: 'v', due: { index: 'idx', at: 1 } })));
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('idx', 100, { limit: 8, leaseMs: 10_000 })));
+    const all = claims.flat();
+    expect(all).toHaveLength(20);
+    expect(new Set(all).size).toBe(20);
+  });
+
   it('lets exactly one of many concurrent writers win a version', async () => {
     await store.compareAndSet('race', 0, 'start');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet('race', 1, `writer-${i}`)));

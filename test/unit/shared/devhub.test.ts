@@ -13,7 +13,7 @@ describe('dev hub', () => {
 
   beforeEach(async () => {
     server = new DevHubServer({
-      targets: { discovery: new InMemoryDiscovery(), state: new InMemoryStateStore(), events: new InMemoryEventBus({ retryDelayMs: 0 }) },
+      targets: { discovery: new InMemoryDiscovery(), state: new InMemoryStateStore(), events: new InMemoryEventBus() },
     });
     client = await DevHubClient.connect(await server.start());
     discovery = client.remote<Discovery>('discovery');
