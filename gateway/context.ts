@@ -11,7 +11,7 @@ export interface GatewayContext {
 }
 
 /** Incoming headers that travel on to subgraphs unchanged. */
-export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'authorization'] as const;
+export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'authorization', 'idempotency-key'] as const;
 
 /** Reads one header (lower-case name) of an HTTP request, or of a WebSocket's connection params. */
 export type HeaderReader = (name: string) => string | undefined;

@@ -17,7 +17,7 @@ export function orderRoutes(services: BffServices): { router: Router; close: () 
 
   router.post('/v1/orders', async (req, res) => {
     const caller = requireCaller(res.locals.caller as Caller | undefined);
-    const started = await placeOrder(services.gateway, req.body, caller, res.locals.correlationId as string);
+    const started = await placeOrder(services.gateway, req.body, caller, res.locals.correlationId as string, req.get('idempotency-key'));
     res.status(202).json({ ...started, progress: `/v1/orders/${started.sagaId}/progress` });
   });
 

@@ -1,7 +1,8 @@
 /** Starting the placeOrder saga through the gateway: the body both BFFs accept and the mutation they send. */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Caller } from './caller';
-import { validate } from './errors';
+import { HttpError, validate } from './errors';
 import type { GatewayClient } from './gatewayClient';
 import { requireData } from './graphqlErrors';
 
@@ -19,8 +20,24 @@ export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
 const PLACE_ORDER = 'mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { sagaId state } }';
 
-export async function placeOrder(gateway: GatewayClient, body: unknown, caller: Caller, correlationId: string): Promise<{ sagaId: string; state: string }> {
-  const input = validate(orderRequestSchema, body, 'order');
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/**
+ * Starts the saga for one user action. The app's `Idempotency-Key` header (one per tap of "Buy",
+ * kept across its retries) goes to the gateway as the mutation's idempotency key, so a retried
+ * POST returns the first saga; without one, the BFF makes one for this request.
+ */
+export async function placeOrder(
+  gateway: GatewayClient,
+  body: unknown,
+  caller: Caller,
+  correlationId: string,
+  idempotencyKey: string | undefined,
+): Promise<{ sagaId: string; state: string }> {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be 1-200 characters of letters, digits and -_.:');
+  }
+  const input = { ...validate(orderRequestSchema, body, 'order'), idempotencyKey: idempotencyKey ?? randomUUID() };
   const response = await gateway.execute<{ placeOrder: { sagaId: string; state: string } }>({ query: PLACE_ORDER, variables: { input }, token: caller.token, correlationId });
   return requireData(response).data.placeOrder;
 }

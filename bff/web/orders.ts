@@ -19,7 +19,7 @@ export function orderRoutes(services: BffServices): Router {
   const router = express.Router();
   router.post('/api/orders', async (req, res) => {
     const caller = requireCaller(res.locals.caller as Caller | undefined);
-    const started = await placeOrder(services.gateway, req.body, caller, res.locals.correlationId as string);
+    const started = await placeOrder(services.gateway, req.body, caller, res.locals.correlationId as string, req.get('idempotency-key'));
     res.status(202).json({ ...started, progress: `/api/orders/${started.sagaId}/progress` });
   });
   return router;

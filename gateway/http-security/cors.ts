@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
 import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
 
 export { isOriginAllowed, type CorsPolicy };
-const ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-correlation-id, traceparent, tracestate';
+const ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-correlation-id, traceparent, tracestate, idempotency-key';
 
 export function corsMiddleware(policy: CorsPolicy): RequestHandler {
   return (req, res, next) => {

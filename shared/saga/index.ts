@@ -1,5 +1,15 @@
 export * from './types';
-export { SagaOrchestrator, sagaChannel, sagaKey, type SagaOrchestratorOptions } from './orchestrator';
-export { handleSagaCommands, SagaRefusal, dedupeKey, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome } from './participant';
+export {
+  SagaOrchestrator,
+  IdempotencyKeyReusedError,
+  sagaChannel,
+  sagaKey,
+  sagaHeaders,
+  idempotencyKey,
+  SAGA_DUE_INDEX,
+  type SagaOrchestratorOptions,
+  type StartSagaOptions,
+} from './orchestrator';
+export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';

@@ -2,13 +2,9 @@
  * The saga state machine as pure functions: given a record, an event and the time, the next record
  * and the commands to send. The orchestrator persists and sends; this decides.
  */
-import type { SagaAction, SagaDefinition, SagaRecord, SagaReply, StepDefinition, StepRecord } from './types';
+import type { OutboxEntry, SagaAction, SagaDefinition, SagaRecord, SagaReply, StepDefinition, StepRecord } from './types';
 
-export interface Dispatch {
-  stepIndex: number;
-  action: SagaAction;
-  attempt: number;
-}
+export type Dispatch = OutboxEntry;
 
 export interface Transition<Input> {
   record: SagaRecord<Input>;
@@ -54,6 +50,11 @@ export function applyReply<Input>(definition: SagaDefinition<Input>, record: Sag
       Object.assign(current, settled('SUCCEEDED'));
       next.results[current.name] = reply.result ?? null;
       return reply.stepIndex + 1 < definition.steps.length ? runStep(definition, next, reply.stepIndex + 1, now) : finish(next, 'COMPLETED');
+    }
+    if (reply.uncertain) {
+      // It may have applied (an outside call's outcome is unknown): undo it too, as after a timeout.
+      Object.assign(current, settled('TIMED_OUT'), { error: reply.error ?? 'outcome unknown' });
+      return compensateFrom(definition, next, reply.stepIndex, now);
     }
     // A business refusal: the command did not apply, so only earlier steps need undoing.
     Object.assign(current, settled('FAILED'), { error: reply.error ?? 'refused' });

@@ -1,16 +1,18 @@
 /**
- * Runs sagas: keeps each one as a versioned record in the state store (compare-and-set on every
- * transition, so two orchestrators never both advance one saga), sends step commands to
- * `saga.commands.<participant>`, reads replies from `saga.replies`, and publishes every
- * transition to `saga.events` (and the state store channel `saga:<id>`). On start it resumes
- * every saga that is not finished and re-arms its timers from the deadlines in the record.
+ * Runs sagas. Each saga is a versioned record in the state store, changed only by
+ * compare-and-set, and filed in a due-time index in the same atomic write. The record carries its
+ * outbox (the commands it must send): a relay publishes them after the write and marks them sent,
+ * so a crash or a Kafka outage between the two only delays them. A sweeper in every orchestrator
+ * claims what is due (an unsent outbox, a backoff that ended, a deadline that passed) and moves it
+ * on, so no saga waits for a restart or a stray reply after any outage.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EventBus, Subscription } from '../events';
-import type { StateStore } from '../state';
+import type { StateStore, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
-import { CORRELATION_ID_HEADER } from '../logging';
-import { errorMessage, NotFoundError } from '../errors';
+import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
+import { ErrorCode, errorMessage, NotFoundError, TrellisError } from '../errors';
+import { Backoff, isRetriable } from '../retry';
 import { systemClock, type Clock } from './clock';
 import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type Transition } from './machine';
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
@@ -18,7 +20,29 @@ import { parseReply } from './wire';
 
 export const sagaKey = (id: string) => `saga:record:${id}`;
 export const sagaChannel = (id: string) => `saga:${id}`;
-const SAGA_PREFIX = 'saga:record:';
+export const idempotencyKey = (scope: string, key: string) => `saga:idempotency:${scope}:${key}`;
+/** The due-time index of unfinished sagas: member = record key, score = when it next needs attention. */
+export const SAGA_DUE_INDEX = 'saga:due';
+const RECORD_PREFIX = 'saga:record:';
+
+/** The same idempotency key used again for a different request. */
+export class IdempotencyKeyReusedError extends TrellisError {
+  constructor(key: string) {
+    super(ErrorCode.IDEMPOTENCY_KEY_REUSED, `idempotency key ${key} was already used for a different request`);
+  }
+}
+
+export interface StartSagaOptions {
+  id?: string;
+  correlationId?: string;
+  /** W3C trace context: kept in the record and sent with every command, so one saga is one trace. */
+  traceparent?: string;
+  /**
+   * Makes the start idempotent: the same `key` in the same `scope` (the caller) gives the saga the
+   * first call made, for `idempotencyTtlMs`; the same key with a different `request` is refused.
+   */
+  idempotency?: { scope: string; key: string; request: unknown };
+}
 
 export interface SagaOrchestratorOptions {
   state: StateStore;
@@ -30,14 +54,26 @@ export interface SagaOrchestratorOptions {
   newId?: () => string;
   /** How long a finished saga's record is kept. */
   retentionMs?: number;
+  /** How long an idempotency key maps to its saga; 24 h by default. */
+  idempotencyTtlMs?: number;
+  /** How often the sweeper looks for due sagas. */
+  sweepIntervalMs?: number;
+  /** A claimed saga is left to its claimer this long before another sweeper may take it. */
+  claimLeaseMs?: number;
+  /** An outbox not marked sent this long after its write is sent again by a sweeper. */
+  relayGraceMs?: number;
 }
 
 export class SagaOrchestrator {
   private readonly clock: Clock;
-  private readonly timers = new Map<string, { clear(): void }>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly definitions = new Map<string, SagaDefinition<any>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Sagas this process is relaying now, so its own sweeper does not send them a second time. */
+  private readonly relaying = new Set<string>();
+  private readonly sweepBackoff = new Backoff({ initialDelayMs: 200, maxDelayMs: 5000, jitter: 0.2 });
   private subscription?: Subscription;
+  private sweepTimer?: { clear(): void };
   private stopped = false;
 
   constructor(private readonly options: SagaOrchestratorOptions) {
@@ -46,41 +82,82 @@ export class SagaOrchestrator {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     const participants = new Set(this.options.definitions.flatMap((d) => d.steps.map((s) => s.participant)));
-    await this.options.events.ensureTopics([SAGA_TOPICS.replies, SAGA_TOPICS.events, ...[...participants].map(SAGA_TOPICS.commands)]);
+    await this.options.events.ensureTopics([SAGA_TOPICS.replies, ...[...participants].map(SAGA_TOPICS.commands)]);
     this.subscription = await this.options.events.subscribe({
       groupId: 'saga-orchestrator',
       topics: [SAGA_TOPICS.replies],
       // Replies sent before this group first existed still count; replies to finished sagas are ignored.
       fromBeginning: true,
       handler: async (message) => this.onReply(parseReply(message.value)),
-      maxAttempts: 5,
     });
-    await this.resume();
+    this.scheduleSweep(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers.values()) timer.clear();
-    this.timers.clear();
+    this.sweepTimer?.clear();
     await this.subscription?.stop();
+    await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Creates a saga and sends its first command; resolves with the record as stored. */
-  async startSaga<Input>(definitionName: string, input: Input, options: { id?: string; correlationId?: string } = {}): Promise<SagaRecord<Input>> {
+  /**
+   * Creates a saga with its first command in its outbox, in one atomic write, and resolves once
+   * that write is durable: the command goes out after (now, or when the bus is back).
+   */
+  async startSaga<Input>(definitionName: string, input: Input, options: StartSagaOptions = {}): Promise<SagaRecord<Input>> {
     const definition = this.definition(definitionName);
     const id = options.id ?? (this.options.newId ?? randomUUID)();
-    const created = createRecord(definition, id, input, this.clock.now(), options.correlationId);
-    const version = await this.options.state.compareAndSet(sagaKey(id), 0, JSON.stringify(created));
-    if (version === null) throw new Error(`saga ${id} already exists`);
-    await this.announce(created);
-    const started = await this.advance(id, (record) => (record.state === 'PENDING' ? begin(definition, record, this.clock.now()) : null));
-    return (started ?? created) as SagaRecord<Input>;
+    const now = this.clock.now();
+    const created = createRecord(definition, id, input, now, options.correlationId);
+    if (options.traceparent) created.traceparent = options.traceparent;
+    const started = withOutbox(begin(definition, created, now));
+    const writes: VersionedWrite[] = [this.recordWrite(started, 0, now)];
+    const { idempotency } = options;
+    const fingerprint = idempotency ? fingerprintOf(definitionName, idempotency.request) : '';
+    if (idempotency) {
+      writes.push({
+        key: idempotencyKey(idempotency.scope, idempotency.key),
+        expectedVersion: 0,
+        value: JSON.stringify({ sagaId: id, fingerprint }),
+        ttlMs: this.options.idempotencyTtlMs ?? 24 * 3600_000,
+      });
+    }
+    const versions = await this.options.state.compareAndSetMany(writes);
+    if (!versions) {
+      if (idempotency) return (await this.existingFor(idempotency.scope, idempotency.key, fingerprint)) as SagaRecord<Input>;
+      throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
+    }
+    this.announce(started);
+    this.track(this.relay(started, versions[0]));
+    return started as SagaRecord<Input>;
   }
 
   async get(id: string): Promise<SagaRecord | null> {
     const stored = await this.options.state.getVersioned(sagaKey(id));
     return stored ? (JSON.parse(stored.value) as SagaRecord) : null;
+  }
+
+  /** Claims the sagas that are due and moves each on; returns how many it claimed. Run by the sweeper, callable by tests. */
+  async sweep(): Promise<number> {
+    const keys = await this.options.state.claimDue(SAGA_DUE_INDEX, this.clock.now(), {
+      limit: 200,
+      leaseMs: this.options.claimLeaseMs ?? 10_000,
+    });
+    // One saga that cannot move (logged by track) never holds back the others.
+    await Promise.allSettled(keys.map((key) => this.track(this.moveOn(key.slice(RECORD_PREFIX.length)))));
+    return keys.length;
+  }
+
+  private async existingFor(scope: string, key: string, fingerprint: string): Promise<SagaRecord> {
+    const stored = await this.options.state.getVersioned(idempotencyKey(scope, key));
+    if (!stored) throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `idempotency key ${key}: conflicting write, try again`, { retriable: true });
+    const mapping = JSON.parse(stored.value) as { sagaId: string; fingerprint: string };
+    if (mapping.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+    const record = await this.get(mapping.sagaId);
+    if (!record) throw new NotFoundError(`saga ${mapping.sagaId} of idempotency key ${key} is no longer kept`);
+    return record;
   }
 
   private definition(name: string): SagaDefinition {
@@ -90,108 +167,179 @@ export class SagaOrchestrator {
   }
 
   private async onReply(reply: SagaReply): Promise<void> {
-    const record = await this.get(reply.sagaId);
-    if (!record) {
+    const stored = await this.options.state.getVersioned(sagaKey(reply.sagaId));
+    if (!stored) {
       this.options.logger.warn({ sagaId: reply.sagaId }, 'reply for an unknown saga ignored');
       return;
     }
-    const definition = this.definition(record.definition);
-    await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()));
+    const definition = this.definition((JSON.parse(stored.value) as SagaRecord).definition);
+    await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()), stored);
   }
 
-  /** Resumes every unfinished saga: re-arms its timer, which sends what is due and times out what is overdue. */
-  private async resume(): Promise<void> {
-    const keys = await this.options.state.keys(SAGA_PREFIX);
-    let resumed = 0;
-    for (const key of keys) {
-      const record = await this.get(key.slice(SAGA_PREFIX.length));
-      if (!record || TERMINAL_STATES.has(record.state)) continue;
-      resumed += 1;
-      if (record.state === 'PENDING') {
-        const definition = this.definition(record.definition);
-        await this.advance(record.id, (current) => (current.state === 'PENDING' ? begin(definition, current, this.clock.now()) : null));
-      } else {
-        this.arm(record);
-      }
+  /** A due saga: send an outbox left unsent, or tick (a delayed send, a deadline). */
+  private async moveOn(id: string): Promise<void> {
+    if (this.relaying.has(id)) return;
+    const stored = await this.options.state.getVersioned(sagaKey(id));
+    if (!stored) return;
+    const record = JSON.parse(stored.value) as SagaRecord;
+    if (TERMINAL_STATES.has(record.state)) return;
+    if (record.outbox && record.outbox.length > 0) {
+      await this.relay(record, stored.version);
+      return;
     }
-    if (resumed > 0) this.options.logger.info({ resumed }, 'resumed unfinished sagas');
+    const definition = this.definition(record.definition);
+    await this.advance(id, (current) => tick(definition, current, this.clock.now()), stored);
   }
 
   /**
-   * Reads, decides, writes with compare-and-set, then sends and announces. On a conflict
-   * (another orchestrator moved first) it reads again and decides again.
+   * Reads, decides, writes with compare-and-set (record, outbox and due time at once), then relays.
+   * On a conflict (another orchestrator or a relay moved first) it reads again and decides again.
    */
-  private async advance(id: string, decide: (record: SagaRecord) => Transition<unknown> | null): Promise<SagaRecord | null> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const stored = await this.options.state.getVersioned(sagaKey(id));
+  private async advance(
+    id: string,
+    decide: (record: SagaRecord) => Transition<unknown> | null,
+    first?: { value: string; version: number },
+  ): Promise<SagaRecord | null> {
+    let stored = first;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      stored ??= (await this.options.state.getVersioned(sagaKey(id))) ?? undefined;
       if (!stored) return null;
       const record = JSON.parse(stored.value) as SagaRecord;
       const transition = decide(record);
-      if (!transition) {
-        this.arm(record);
-        return record;
+      if (!transition) return record;
+      const next = withOutbox(transition);
+      const versions = await this.options.state.compareAndSetMany([this.recordWrite(next, stored.version, this.clock.now())]);
+      if (!versions) {
+        stored = undefined;
+        continue;
       }
-      const terminal = TERMINAL_STATES.has(transition.record.state);
-      const version = await this.options.state.compareAndSet(sagaKey(id), stored.version, JSON.stringify(transition.record), {
-        ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
-      });
-      if (version === null) continue;
-      await this.send(transition.record, transition.dispatch);
-      await this.announce(transition.record);
-      this.arm(transition.record);
-      return transition.record;
+      this.announce(next);
+      await this.relay(next, versions[0]);
+      return next;
     }
-    throw new Error(`saga ${id}: too many concurrent updates`);
+    throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `saga ${id}: too many concurrent updates`, { retriable: true });
   }
 
-  private arm(record: SagaRecord): void {
-    this.timers.get(record.id)?.clear();
-    this.timers.delete(record.id);
-    const wakeAt = nextWakeUp(record);
-    if (wakeAt === undefined || this.stopped) return;
-    const definition = this.definition(record.definition);
-    this.timers.set(
-      record.id,
-      this.clock.setTimeout(() => {
-        this.timers.delete(record.id);
-        this.advance(record.id, (current) => tick(definition, current, this.clock.now())).catch((error) =>
-          this.options.logger.error({ sagaId: record.id, err: errorMessage(error) }, 'saga timer failed; retrying'),
-        );
-      }, wakeAt - this.clock.now()),
+  /** Publishes the record's outbox, then marks it sent; a failure leaves it for a sweeper. */
+  private async relay(record: SagaRecord, version: number): Promise<void> {
+    const outbox = record.outbox ?? [];
+    if (outbox.length === 0) return;
+    this.relaying.add(record.id);
+    try {
+      await Promise.all(outbox.map((dispatch) => this.publishCommand(record, dispatch)));
+      const sent = markSent(this.definition(record.definition), record, this.clock.now());
+      // A conflict means the saga moved on already (a reply can beat this write): nothing to mark.
+      await this.options.state.compareAndSetMany([this.recordWrite(sent, version, this.clock.now())]);
+    } catch (error) {
+      if (!isRetriable(error)) throw error;
+      this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'saga commands not sent yet; a sweeper sends them when the bus answers');
+    } finally {
+      this.relaying.delete(record.id);
+    }
+  }
+
+  private async publishCommand(record: SagaRecord, { stepIndex, action, attempt }: Dispatch): Promise<void> {
+    const step = this.definition(record.definition).steps[stepIndex];
+    const command: SagaCommand = {
+      sagaId: record.id,
+      saga: record.definition,
+      step: step.name,
+      stepIndex,
+      action,
+      name: action === 'command' ? step.command : (step.compensation as string),
+      attempt,
+      payload: step.payload(record.input, record.results),
+    };
+    await this.options.events.publish(SAGA_TOPICS.commands(step.participant), { key: record.id, value: JSON.stringify(command), headers: sagaHeaders(record) });
+  }
+
+  /** The record's write: kept for `retentionMs` once terminal, and filed in the due index until then. */
+  private recordWrite(record: SagaRecord, expectedVersion: number, now: number): VersionedWrite {
+    const terminal = TERMINAL_STATES.has(record.state);
+    const unsent = (record.outbox?.length ?? 0) > 0;
+    const at = terminal ? null : unsent ? now + (this.options.relayGraceMs ?? 2000) : (nextWakeUp(record) ?? null);
+    return {
+      key: sagaKey(record.id),
+      expectedVersion,
+      value: JSON.stringify(record),
+      ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
+      due: { index: SAGA_DUE_INDEX, at },
+    };
+  }
+
+  /** Tells watchers (the state store channel); a watcher that misses it reads the record itself. */
+  private announce(record: SagaRecord): void {
+    const { outbox: _unsent, ...visible } = record;
+    this.track(
+      this.options.state
+        .publish(sagaChannel(record.id), JSON.stringify(visible))
+        .catch((error) => this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'saga change not announced')),
     );
-  }
-
-  private async send(record: SagaRecord, dispatches: Dispatch[]): Promise<void> {
-    const definition = this.definition(record.definition);
-    for (const { stepIndex, action, attempt } of dispatches) {
-      const step = definition.steps[stepIndex];
-      const command: SagaCommand = {
-        sagaId: record.id,
-        saga: record.definition,
-        step: step.name,
-        stepIndex,
-        action,
-        name: action === 'command' ? step.command : (step.compensation as string),
-        attempt,
-        payload: step.payload(record.input, record.results),
-      };
-      // If this send fails, the step's deadline passes and the timer sends it again.
-      await this.options.events
-        .publish(SAGA_TOPICS.commands(step.participant), { key: record.id, value: JSON.stringify(command), headers: this.headers(record) })
-        .catch((error) => this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'command not sent; will retry at its deadline'));
-    }
-  }
-
-  private async announce(record: SagaRecord): Promise<void> {
-    const value = JSON.stringify(record);
-    await Promise.all([
-      this.options.events.publish(SAGA_TOPICS.events, { key: record.id, value, headers: this.headers(record) }),
-      this.options.state.publish(sagaChannel(record.id), value),
-    ]).catch((error) => this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'saga event not published'));
     this.options.logger.info({ sagaId: record.id, state: record.state, step: record.steps[record.cursor]?.name }, 'saga transition');
   }
 
-  private headers(record: SagaRecord): Record<string, string> {
-    return record.correlationId ? { [CORRELATION_ID_HEADER]: record.correlationId } : {};
+  private scheduleSweep(delayMs: number): void {
+    if (this.stopped) return;
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweep().then(
+        () => {
+          this.sweepBackoff.reset();
+          this.scheduleSweep(this.options.sweepIntervalMs ?? 250);
+        },
+        (error) => {
+          const wait = this.sweepBackoff.next();
+          if (this.sweepBackoff.consecutiveFailures === 1 || this.sweepBackoff.consecutiveFailures % 20 === 0) {
+            this.options.logger.warn({ err: errorMessage(error), failures: this.sweepBackoff.consecutiveFailures, retryInMs: wait }, 'saga sweep failed; retrying');
+          }
+          this.scheduleSweep(wait);
+        },
+      );
+    }, delayMs);
   }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.catch((error) => {
+      this.options.logger.error({ err: errorMessage(error) }, 'saga work failed; the sweeper tries again');
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    return work;
+  }
+}
+
+/** Headers of every command of a saga: its correlation id and trace context. */
+export function sagaHeaders(record: SagaRecord): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (record.correlationId) headers[CORRELATION_ID_HEADER] = record.correlationId;
+  if (record.traceparent) headers[TRACEPARENT_HEADER] = record.traceparent;
+  return headers;
+}
+
+/** The record once its outbox went out: empty outbox, and the step's deadline counted from the send, not the write. */
+function markSent(definition: SagaDefinition, record: SagaRecord, now: number): SagaRecord {
+  const sent = structuredClone(record);
+  sent.outbox = [];
+  const step = sent.steps[sent.cursor];
+  if (step?.dispatched && step.deadline !== undefined) step.deadline = now + definition.steps[sent.cursor].timeoutMs;
+  return sent;
+}
+
+function withOutbox(transition: Transition<unknown>): SagaRecord {
+  return { ...transition.record, outbox: transition.dispatch };
+}
+
+function fingerprintOf(definition: string, request: unknown): string {
+  return createHash('sha256').update(definition).update('\0').update(canonicalJson(request)).digest('base64url');
+}
+
+/** JSON with object keys sorted, so the same request always has the same fingerprint. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
 }

@@ -1,23 +1,28 @@
 /**
  * The participant side of sagas: `handleSagaCommands('catalog', { reserveStock, releaseStock })`.
- * Each command is applied once per (saga, step, action) however often it is delivered: the
- * handler's state changes and the dedupe record commit together in one compare-and-set, and a
- * duplicate gets the first outcome replayed. A handler refuses with `SagaRefusal` (a business
- * failure, replied as such); any other error leaves the command unanswered, so the bus retries it
- * and the orchestrator's deadline decides.
+ * Each (saga, step, action) takes effect at most once however often Kafka delivers it and however
+ * the writes race: the handler's writes, its dedupe record and the "compensated already" check
+ * commit in one compare-and-set, and outside calls made through `context.once` run at most once.
+ * A duplicate gets the first outcome replayed. A handler refuses with `SagaRefusal` (a business
+ * failure, replied as such); a retriable error (a backend down) is retried by the bus, holding
+ * only its partition; a command that cannot be parsed is dead-lettered at once.
  */
 import type { EventBus, Subscription } from '../events';
-import type { StateStore, VersionedValue, VersionedWrite } from '../state';
+import type { StateStore, VersionCheck, VersionedValue, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
-import { CORRELATION_ID_HEADER } from '../logging';
-import { TrellisError } from '../errors';
-import { SAGA_TOPICS, type SagaCommand, type SagaReply } from './types';
+import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
+import { ErrorCode, PoisonMessageError, TrellisError } from '../errors';
+import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from './types';
 import { parseCommand } from './wire';
 
 /** A business refusal: the command will never succeed as asked (declined card, no stock). */
 export class SagaRefusal extends TrellisError {
-  constructor(message: string) {
+  /** The command may have taken effect anyway (an outside call's outcome is unknown): the saga undoes this step too. */
+  readonly uncertain: boolean;
+
+  constructor(message: string, options: { uncertain?: boolean } = {}) {
     super('SAGA_REFUSED', message);
+    this.uncertain = options.uncertain ?? false;
   }
 }
 
@@ -26,7 +31,16 @@ export interface SagaHandlerContext {
   /** Reads a versioned record; writes to it must name the version read. */
   read(key: string): Promise<VersionedValue | null>;
   /** The recorded outcome of another action of this saga step, e.g. a compensation asking what the command did. */
-  outcomeOf(action: 'command' | 'compensation'): Promise<StoredOutcome | null>;
+  outcomeOf(action: SagaAction): Promise<StoredOutcome | null>;
+  /**
+   * Runs an outside call (a payment provider, an e-mail) at most once for this (saga, step,
+   * action), however often the command is delivered or the handler re-runs after a write
+   * conflict: later runs get the first result. `call` must throw only when the outside effect did
+   * not happen (then a later run may try again). If an earlier run started the call and never
+   * recorded how it ended, the outcome is unknown and the command is refused, so the saga
+   * compensates instead of calling twice.
+   */
+  once<T>(name: string, call: () => Promise<T>): Promise<T>;
 }
 
 export interface HandlerResult {
@@ -42,6 +56,8 @@ export interface StoredOutcome {
   outcome: 'success' | 'failure';
   result?: unknown;
   error?: string;
+  /** A failure that may have applied all the same: compensate it. */
+  uncertain?: boolean;
 }
 
 export interface ParticipantOptions {
@@ -50,16 +66,16 @@ export interface ParticipantOptions {
   logger: Logger;
   /** How long dedupe records are kept. */
   dedupeTtlMs?: number;
+  /** How long a run waits for another run's outside call to finish before calling its outcome unknown. */
+  onceWaitMs?: number;
 }
 
-export const dedupeKey = (sagaId: string, stepIndex: number, action: string) =>
-  `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
+export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
+export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaId}:${stepIndex}:${action}:${name}`;
 
-export async function handleSagaCommands(
-  participant: string,
-  handlers: Record<string, SagaHandler>,
-  options: ParticipantOptions,
-): Promise<Subscription> {
+const WRITE_CONFLICT_ATTEMPTS = 20;
+
+export async function handleSagaCommands(participant: string, handlers: Record<string, SagaHandler>, options: ParticipantOptions): Promise<Subscription> {
   const topic = SAGA_TOPICS.commands(participant);
   await options.events.ensureTopics([topic, SAGA_TOPICS.replies]);
   return options.events.subscribe({
@@ -68,85 +84,103 @@ export async function handleSagaCommands(
     // A participant deployed after the orchestrator first sent it work still gets that work;
     // an existing group resumes from its committed offsets, and dedupe makes replays harmless.
     fromBeginning: true,
-    maxAttempts: 5,
     handler: async (message) => {
       const command = parseCommand(message.value);
       const handler = handlers[command.name];
-      if (!handler) throw new Error(`${participant} has no handler for ${command.name}`);
+      if (!handler) throw new PoisonMessageError(`${participant} has no handler for ${command.name}`);
       const outcome = await applyOnce(command, handler, options);
-      const reply: SagaReply = {
-        sagaId: command.sagaId,
-        stepIndex: command.stepIndex,
-        action: command.action,
-        ...outcome,
-      };
-      const correlationId = message.headers[CORRELATION_ID_HEADER];
-      await options.events.publish(SAGA_TOPICS.replies, {
-        key: command.sagaId,
-        value: JSON.stringify(reply),
-        headers: {
-          ...(correlationId ? { [CORRELATION_ID_HEADER]: correlationId } : {}),
-          ...(message.headers.traceparent ? { traceparent: message.headers.traceparent } : {}),
-        },
-      });
+      const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
+      const headers: Record<string, string> = {};
+      for (const name of [CORRELATION_ID_HEADER, TRACEPARENT_HEADER]) if (message.headers[name]) headers[name] = message.headers[name];
+      await options.events.publish(SAGA_TOPICS.replies, { key: command.sagaId, value: JSON.stringify(reply), headers });
     },
   });
 }
 
 /** Runs the handler and commits its writes with the dedupe record; replays the stored outcome for a duplicate. */
-async function applyOnce(
-  command: SagaCommand,
-  handler: SagaHandler,
-  options: ParticipantOptions,
-): Promise<StoredOutcome> {
+async function applyOnce(command: SagaCommand, handler: SagaHandler, options: ParticipantOptions): Promise<StoredOutcome> {
+  const { state } = options;
   const key = dedupeKey(command.sagaId, command.stepIndex, command.action);
+  const other: SagaAction = command.action === 'command' ? 'compensation' : 'command';
+  const otherKey = dedupeKey(command.sagaId, command.stepIndex, other);
   const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  const onceResults = new Map<string, unknown>();
   const context: SagaHandlerContext = {
     command,
-    read: (k) => options.state.getVersioned(k),
+    read: (k) => state.getVersioned(k),
     outcomeOf: async (action) => {
-      const stored = await options.state.getVersioned(dedupeKey(command.sagaId, command.stepIndex, action));
+      const stored = await state.getVersioned(dedupeKey(command.sagaId, command.stepIndex, action));
       return stored ? (JSON.parse(stored.value) as StoredOutcome) : null;
     },
+    once: (name, call) => runOnce(command, name, call, onceResults, options),
   };
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const previous = await options.state.getVersioned(key);
+  for (let attempt = 0; attempt < WRITE_CONFLICT_ATTEMPTS; attempt++) {
+    const [previous, otherSide] = await Promise.all([state.getVersioned(key), state.getVersioned(otherKey)]);
     if (previous) return JSON.parse(previous.value) as StoredOutcome;
-    const { outcome, writes } = await decide(command, handler, context);
-    const committed = await options.state.compareAndSetMany([
-      ...writes,
-      { key, expectedVersion: 0, value: JSON.stringify(outcome), ttlMs },
-    ]);
+    // The other action of this step, as read now, must be unchanged when this one commits:
+    // a command never takes effect after its compensation, and a compensation that found nothing
+    // to undo cannot be overtaken by its command landing a moment later.
+    const check: VersionCheck = { key: otherKey, expectedVersion: otherSide?.version ?? 0 };
+    const { outcome, writes } = command.action === 'command' && otherSide ? lateCommand(command) : await decide(handler, context);
+    const committed = await state.compareAndSetMany([...writes, { key, expectedVersion: 0, value: JSON.stringify(outcome), ttlMs }], [check]);
     if (committed) return outcome;
-    // Someone changed what we read (or the same command ran concurrently): read again and decide again.
-    options.logger.debug(
-      { sagaId: command.sagaId, step: command.step, attempt },
-      'saga command write conflict; retrying',
-    );
+    options.logger.debug({ sagaId: command.sagaId, step: command.step, attempt }, 'saga command write conflict; deciding again');
   }
-  throw new Error(`saga ${command.sagaId} ${command.name}: too many write conflicts`);
+  throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `saga ${command.sagaId} ${command.name}: too many write conflicts`, { retriable: true });
+}
+
+/** A command delivered after the orchestrator gave up on it and compensated: it must not take effect, nothing would undo it. */
+function lateCommand(command: SagaCommand): { outcome: StoredOutcome; writes: VersionedWrite[] } {
+  return { outcome: { outcome: 'failure', error: `${command.name} arrived after its compensation; not applied` }, writes: [] };
 }
 
 /** What applying the command would do: a success with its writes, or a refusal. */
-async function decide(
-  command: SagaCommand,
-  handler: SagaHandler,
-  context: SagaHandlerContext,
-): Promise<{ outcome: StoredOutcome; writes: VersionedWrite[] }> {
-  // A command delivered late, after the orchestrator gave up on it and compensated, must not take
-  // effect: nothing would ever undo it. Commands and compensations of a saga share a Kafka key, so
-  // one consumer sees them in order and this check cannot race its compensation.
-  if (command.action === 'command' && (await context.outcomeOf('compensation'))) {
-    return {
-      outcome: { outcome: 'failure', error: `${command.name} arrived after its compensation; not applied` },
-      writes: [],
-    };
-  }
+async function decide(handler: SagaHandler, context: SagaHandlerContext): Promise<{ outcome: StoredOutcome; writes: VersionedWrite[] }> {
   try {
-    const handled = await handler(command.payload as never, context);
+    const handled = await handler(context.command.payload as never, context);
     return { outcome: { outcome: 'success', result: handled.result ?? null }, writes: handled.writes ?? [] };
   } catch (error) {
     if (!(error instanceof SagaRefusal)) throw error;
-    return { outcome: { outcome: 'failure', error: error.message }, writes: [] };
+    return { outcome: { outcome: 'failure', error: error.message, ...(error.uncertain ? { uncertain: true } : {}) }, writes: [] };
+  }
+}
+
+interface OnceRecord {
+  state: 'started' | 'done';
+  result?: unknown;
+}
+
+async function runOnce<T>(command: SagaCommand, name: string, call: () => Promise<T>, memo: Map<string, unknown>, options: ParticipantOptions): Promise<T> {
+  if (memo.has(name)) return memo.get(name) as T;
+  const { state } = options;
+  const key = onceKey(command.sagaId, command.stepIndex, command.action, name);
+  const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  if (await state.setIfAbsent(key, JSON.stringify({ state: 'started' } satisfies OnceRecord), { ttlMs })) {
+    let result: T;
+    try {
+      result = await call();
+    } catch (error) {
+      // The call says it did not happen: a later run may try it again.
+      await state.delete(key);
+      throw error;
+    }
+    await state.set(key, JSON.stringify({ state: 'done', result: result ?? null } satisfies OnceRecord), { ttlMs });
+    memo.set(name, result);
+    return result;
+  }
+  const deadline = Date.now() + (options.onceWaitMs ?? 5000);
+  for (;;) {
+    const raw = await state.get(key);
+    const stored = raw ? (JSON.parse(raw) as OnceRecord) : null;
+    if (stored?.state === 'done') {
+      memo.set(name, stored.result);
+      return stored.result as T;
+    }
+    // Gone: the run that claimed it failed before the call took effect, so this run may call.
+    if (!stored) return runOnce(command, name, call, memo, options);
+    if (Date.now() >= deadline) {
+      throw new SagaRefusal(`${command.name}: the outcome of ${name} is unknown (an earlier delivery started it and never finished); not calling twice`, { uncertain: true });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

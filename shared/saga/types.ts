@@ -69,6 +69,17 @@ export interface SagaRecord<Input = unknown> {
   /** Grows by one with every transition, so watchers can order and dedupe what they see. */
   revision: number;
   correlationId?: string;
+  /** W3C trace context of the request that started the saga; every command and reply carries it. */
+  traceparent?: string;
+  /** Commands written with this revision and not yet marked sent (the transactional outbox). */
+  outbox?: OutboxEntry[];
+}
+
+/** A command the record must send: which step, which phase, which attempt. */
+export interface OutboxEntry {
+  stepIndex: number;
+  action: SagaAction;
+  attempt: number;
 }
 
 export type SagaAction = 'command' | 'compensation';
@@ -92,10 +103,11 @@ export interface SagaReply {
   outcome: 'success' | 'failure';
   result?: unknown;
   error?: string;
+  /** A failure whose effect is unknown (it may have applied): its compensation runs too. */
+  uncertain?: boolean;
 }
 
 export const SAGA_TOPICS = {
   commands: (participant: string) => `saga.commands.${participant}`,
   replies: 'saga.replies',
-  events: 'saga.events',
 } as const;

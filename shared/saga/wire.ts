@@ -1,5 +1,6 @@
-/** Parsing of saga messages off the bus: a malformed one throws, so the bus dead-letters it. */
+/** Parsing of saga messages off the bus: a malformed one throws PoisonMessageError, so the bus dead-letters it at once. */
 import { z } from 'zod';
+import { errorMessage, PoisonMessageError } from '../errors';
 import type { SagaCommand, SagaReply } from './types';
 
 const action = z.enum(['command', 'compensation']);
@@ -22,12 +23,28 @@ const reply = z.object({
   outcome: z.enum(['success', 'failure']),
   result: z.unknown().optional(),
   error: z.string().optional(),
+  uncertain: z.boolean().optional(),
 });
 
 export function parseCommand(value: string): SagaCommand {
-  return command.parse(JSON.parse(value)) as SagaCommand;
+  return parse(command, value, 'saga command') as SagaCommand;
 }
 
 export function parseReply(value: string): SagaReply {
-  return reply.parse(JSON.parse(value)) as SagaReply;
+  return parse(reply, value, 'saga reply') as SagaReply;
+}
+
+function parse(schema: z.ZodTypeAny, value: string, what: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (error) {
+    throw new PoisonMessageError(`not a ${what}: ${errorMessage(error)}`, error);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new PoisonMessageError(`not a ${what}: ${problems}`);
+  }
+  return parsed.data;
 }

@@ -14,6 +14,8 @@ export interface SubgraphContext {
   correlationId: string;
   /** W3C trace context of the incoming request, to pass on to outbound calls and events. */
   traceparent?: string;
+  /** The `Idempotency-Key` header: the same key from the same caller means the same request. */
+  idempotencyKey?: string;
   logger: Logger;
   /** The caller, or null when anonymous. */
   user: CallerIdentity | null;
@@ -48,6 +50,7 @@ export async function buildBaseContext(header: HeaderReader, logger: Logger, ide
   return {
     correlationId,
     traceparent: header('traceparent'),
+    idempotencyKey: header('idempotency-key'),
     logger: logger.child({ correlationId }),
     user: await identify(header),
   };

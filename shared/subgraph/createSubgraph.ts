@@ -176,7 +176,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
 function formatTrellisError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   if (original instanceof TrellisError) {
-    return { ...formatted, extensions: { ...formatted.extensions, code: original.code } };
+    // `retriable` tells a client whether sending the same request again may work (a backend was down).
+    return { ...formatted, extensions: { ...formatted.extensions, code: original.code, ...(original.retriable ? { retriable: true } : {}) } };
   }
   return formatted;
 }

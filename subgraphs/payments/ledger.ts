@@ -5,6 +5,7 @@
 import type { Guard, StateStore } from '../../shared';
 import type { VersionedValue } from '../../shared/state';
 import { SagaRefusal, type SagaHandler } from '../../shared/saga';
+import { EmbeddedPaymentProvider, type PaymentProvider } from './provider';
 
 export type PaymentState = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'REFUNDED';
 
@@ -14,6 +15,8 @@ export interface Payment {
   amount: number;
   state: PaymentState;
   sagaId?: string;
+  /** The provider's id of the capture. */
+  captureId?: string;
 }
 
 /** Charges above this are refused (a stand-in for a card limit). */
@@ -30,13 +33,16 @@ export const paymentKey = (orderId: string) => `payments:order:${orderId}`;
 
 export class PaymentLedger {
   private readonly read: (key: string) => Promise<VersionedValue | null>;
+  readonly provider: PaymentProvider;
 
   constructor(
     private readonly state: StateStore,
     guard?: Guard,
+    provider?: PaymentProvider,
   ) {
     const read = (key: string) => state.getVersioned(key);
     this.read = guard ? guard('state-store', read) : read;
+    this.provider = provider ?? new EmbeddedPaymentProvider(state);
   }
 
   async seed(): Promise<void> {
@@ -49,22 +55,26 @@ export class PaymentLedger {
   }
 
   sagaHandlers(): Record<string, SagaHandler> {
-    const charge = async (payload: { orderId: string; amount: number; method: string }, { read, command }: Parameters<SagaHandler>[1]) => {
+    const charge = async (payload: { orderId: string; amount: number; method: string }, { read, command, once }: Parameters<SagaHandler>[1]) => {
       if (payload.method === DECLINED_METHOD) throw new SagaRefusal('card declined');
       if (payload.amount > CHARGE_LIMIT) throw new SagaRefusal(`amount ${payload.amount} is over the limit of ${CHARGE_LIMIT}`);
       const existing = await read(paymentKey(payload.orderId));
       if (existing) return { result: { paymentId: (JSON.parse(existing.value) as Payment).id } };
-      const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId };
+      // The provider is outside the state store: charged at most once, however often this re-runs.
+      const { captureId } = await once('capture', () => this.provider.capture(payload.orderId, payload.amount));
+      const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId, captureId };
       return { writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }], result: { paymentId: payment.id } };
     };
-    const refund = async (payload: { orderId: string }, { read }: Parameters<SagaHandler>[1]) => {
+    const refund = async (payload: { orderId: string }, { read, once }: Parameters<SagaHandler>[1]) => {
+      // Asks the provider even with no payment recorded: a charge whose outcome was unknown may have captured.
+      const { refunded } = await once('refund', () => this.provider.refund(payload.orderId));
       const stored = await read(paymentKey(payload.orderId));
-      if (!stored) return { result: { refunded: false } };
+      if (!stored) return { result: { refunded } };
       const payment = JSON.parse(stored.value) as Payment;
-      if (payment.state !== 'CAPTURED') return { result: { refunded: false } };
+      if (payment.state !== 'CAPTURED') return { result: { refunded } };
       return {
         writes: [{ key: paymentKey(payload.orderId), expectedVersion: stored.version, value: JSON.stringify({ ...payment, state: 'REFUNDED' }) }],
-        result: { refunded: true },
+        result: { refunded },
       };
     };
     return { charge: charge as SagaHandler, refund: refund as SagaHandler };

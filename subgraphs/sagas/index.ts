@@ -32,6 +32,12 @@ export const typeDefs = /* GraphQL */ `
   input PlaceOrderInput {
     items: [OrderItemInput!]!
     paymentMethod: String!
+    """
+    Makes a retry safe: the same key from the same caller gives the first call's saga for 24 h,
+    never a second order. The Idempotency-Key header does the same; a key reused for a different
+    order is refused with IDEMPOTENCY_KEY_REUSED.
+    """
+    idempotencyKey: String
   }
 
   input OrderItemInput {
@@ -86,6 +92,14 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
+interface PlaceOrderRequest {
+  items: OrderLine[];
+  paymentMethod: string;
+  idempotencyKey?: string;
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+
 export interface SagasSubgraphOptions {
   timings?: PlaceOrderTimings;
   /** Defaults to looking products up through the gateway. */
@@ -104,16 +118,25 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
       typeDefs,
       resolvers: {
         Mutation: {
-          placeOrder: async (_: unknown, { input }: { input: { items: OrderLine[]; paymentMethod: string } }, context: SubgraphContext) => {
+          placeOrder: async (_: unknown, { input }: { input: PlaceOrderRequest }, context: SubgraphContext) => {
             if (!context.user) {
               throw new GraphQLError('placeOrder needs a signed-in caller', { extensions: { code: 'UNAUTHENTICATED' } });
+            }
+            const key = input.idempotencyKey ?? context.idempotencyKey;
+            if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+              throw new GraphQLError('idempotencyKey must be 1-200 characters of letters, digits and -_.:', { extensions: { code: 'BAD_USER_INPUT' } });
             }
             const headers = { [CORRELATION_ID_HEADER]: context.correlationId };
             const { lines, total } = await validateOrder(input.items, input.paymentMethod, catalog, headers);
             const sagaId = randomUUID();
             const sagaInput: PlaceOrderInput = { orderId: `o-${sagaId}`, userId: context.user.id, items: lines, total, paymentMethod: input.paymentMethod };
-            const record = await orchestrator.startSaga(definition.name, sagaInput, { id: sagaId, correlationId: context.correlationId });
-            return { sagaId, state: record.state };
+            const record = await orchestrator.startSaga(definition.name, sagaInput, {
+              id: sagaId,
+              correlationId: context.correlationId,
+              traceparent: context.traceparent,
+              idempotency: key === undefined ? undefined : { scope: context.user.id, key, request: { items: input.items, paymentMethod: input.paymentMethod } },
+            });
+            return { sagaId: record.id, state: record.state };
           },
         },
         Query: {

@@ -7,6 +7,9 @@ import type { StateStore } from '../../shared';
 import { NotFoundError } from '../../shared/errors';
 import { sagaChannel, TERMINAL_STATES, type SagaRecord } from '../../shared/saga';
 
+/** With no change heard for this long, the watcher reads the record itself (pub/sub can drop a message). */
+const RECHECK_MS = 2000;
+
 export async function* watchSaga(state: StateStore, id: string, load: (id: string) => Promise<SagaRecord | null>): AsyncGenerator<SagaRecord> {
   const queue: SagaRecord[] = [];
   let wake: (() => void) | undefined;
@@ -21,7 +24,15 @@ export async function* watchSaga(state: StateStore, id: string, load: (id: strin
     yield snapshot;
     if (TERMINAL_STATES.has(snapshot.state)) return;
     for (;;) {
-      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      while (queue.length === 0) {
+        const heard = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), RECHECK_MS);
+          wake = () => (clearTimeout(timer), resolve(true));
+        });
+        if (heard) continue;
+        const current = await load(id).catch(() => null);
+        if (current && current.revision > last) queue.push(current);
+      }
       queue.sort((a, b) => a.revision - b.revision);
       const next = queue.shift() as SagaRecord;
       if (next.revision <= last) continue;
