@@ -32,6 +32,8 @@ export interface KafkaEventBusOptions {
    * can share one cluster; callers keep using the plain names.
    */
   namespace?: string;
+  /** Longest a fetch waits for new messages before it returns empty (and a resumed partition is fetched again). */
+  maxWaitTimeMs?: number;
   /** How long the group waits for a silent consumer before handing its partitions to others. */
   sessionTimeoutMs?: number;
 }
@@ -117,6 +119,9 @@ export class KafkaEventBus implements EventBus {
       groupId: this.onBroker(options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
+      // A fetch long-polls partitions that are not paused; a partition resumed after a retry joins
+      // the next fetch, so this bounds how late a retry runs on an otherwise idle consumer.
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 250,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
     });
     this.consumers.add(consumer);
