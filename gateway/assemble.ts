@@ -37,7 +37,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs });
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
 
