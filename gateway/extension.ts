@@ -18,6 +18,8 @@ export interface GatewayHost {
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
   checkOperation(check: OperationCheck): Required<OperationVerdict>;
   isReady(): boolean;
+  /** Every extension's `formatError` in order: how an error reaches a client, on any transport. */
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
 }
 
 /**

@@ -13,7 +13,7 @@ import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared
 import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
-import type { ExecutionResult, OperationDefinitionNode } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 
@@ -56,7 +56,7 @@ export class GatewayServer implements GatewayHost {
       // Off unless an extension brings its own cache (gateway/persisted), never Apollo's in-memory default.
       persistedQueries: false,
       ...apolloOptionsOf(this.extensions),
-      formatError: (formatted, error) => this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted),
+      formatError: (formatted, error) => this.formatError(formatted, error),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
@@ -104,6 +104,10 @@ export class GatewayServer implements GatewayHost {
     const context: GatewayContext = { correlationId, forwardHeaders, logger: this.options.logger.child({ correlationId }) };
     for (const extension of this.extensions) await extension.extendContext?.(header, context);
     return context;
+  }
+
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    return this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted);
   }
 
   checkOperation(check: OperationCheck): Required<OperationVerdict> {
