@@ -49,6 +49,8 @@ export interface GatewayExtension {
   name: string;
   /** Routes and middleware, mounted in order before `/graphql`. */
   mount?(app: Express, host: GatewayHost): void;
+  /** Routes on the admin listener (ADMIN_PORT, loopback by default), never on the public port. */
+  mountAdmin?(app: Express, host: GatewayHost): void;
   /** Apollo Server plugins (request lifecycle hooks). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   apolloOptions?: ApolloOptionsContribution;

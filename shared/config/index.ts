@@ -43,6 +43,11 @@ const envSchema = z.object({
   PORT: port.optional(),
   /** Host other processes use to reach this one (what discovery advertises). */
   ADVERTISE_HOST: z.string().min(1).optional(),
+  /** The gateway's admin listener (`/metrics`, `/admin/*`, health details): port (unset: a free one) and host (loopback). */
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, every admin request needs `Authorization: Bearer <ADMIN_TOKEN>`. */
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
   CONSUL_HTTP_ADDR: optionalUrl,
   REDIS_URL: optionalUrl,
@@ -149,6 +154,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string };
+  admin: { host: string; port?: number; token?: string };
   backends: {
     consulUrl?: string;
     redisUrl?: string;
@@ -227,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: { host: e.HOST, port: e.PORT, advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST) },
+    admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
     backends: {
       consulUrl: e.CONSUL_HTTP_ADDR,
       redisUrl: e.REDIS_URL,

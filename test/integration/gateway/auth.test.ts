@@ -185,7 +185,7 @@ describe('gateway auth', () => {
   });
 
   async function paymentsFetches(): Promise<number> {
-    const text = await (await fetch(gateway.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(`${gateway.server.admin.url}/metrics`)).text();
     return text
       .split('\n')
       .filter((line) => line.startsWith('trellis_subgraph_fetch') && line.includes('_count') && line.includes('subgraph="payments"'))
