@@ -47,7 +47,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     observability(metrics, source),
     admin(source),
     limits(config.limits),
-    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger }),
+    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger }),
     subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction }),
   ];

@@ -40,7 +40,7 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
       await eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100);
     },
     async kill() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
