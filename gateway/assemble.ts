@@ -37,7 +37,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs });
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
 
@@ -47,9 +47,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     observability(metrics, source),
     admin(source),
     limits(config.limits),
-    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger }),
+    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger }),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes }),
+    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

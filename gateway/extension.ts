@@ -18,6 +18,8 @@ export interface GatewayHost {
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
   checkOperation(check: OperationCheck): Required<OperationVerdict>;
   isReady(): boolean;
+  /** Every extension's `formatError` in order: how an error reaches a client, on any transport. */
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface GatewayExtension {
   name: string;
   /** Routes and middleware, mounted in order before `/graphql`. */
   mount?(app: Express, host: GatewayHost): void;
+  /** Routes on the admin listener (ADMIN_PORT, loopback by default), never on the public port. */
+  mountAdmin?(app: Express, host: GatewayHost): void;
   /** Apollo Server plugins (request lifecycle hooks). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   apolloOptions?: ApolloOptionsContribution;

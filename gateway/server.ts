@@ -13,9 +13,10 @@ import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared
 import { closeServer, listen, mountHealth } from '../shared/http';
 import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
-import type { ExecutionResult, OperationDefinitionNode } from 'graphql';
+import type { ExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
+import { AdminListener } from './adminListener';
 
 export interface GatewayOptions {
   config: Config;
@@ -36,10 +37,13 @@ export class GatewayServer implements GatewayHost {
   private serving = false;
   private draining = false;
   private readonly extensions: GatewayExtension[];
+  /** `/metrics`, `/admin/*` and health details, apart from the public port. */
+  readonly admin: AdminListener;
 
   constructor(readonly options: GatewayOptions) {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
+    this.admin = new AdminListener({ ...config.admin, isReady: () => this.isReady(), details: () => ({ supergraph: source.status().hash }) });
     this.gateway = new ApolloGateway({
       supergraphSdl: withEnforcedSecurityFeatures(source),
       buildService: ({ name }) => options.buildDataSource(name),
@@ -56,7 +60,7 @@ export class GatewayServer implements GatewayHost {
       // Off unless an extension brings its own cache (gateway/persisted), never Apollo's in-memory default.
       persistedQueries: false,
       ...apolloOptionsOf(this.extensions),
-      formatError: (formatted, error) => this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted),
+      formatError: (formatted, error) => this.formatError(formatted, error),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
@@ -77,10 +81,11 @@ export class GatewayServer implements GatewayHost {
   async start(port = this.options.config.http.port ?? 4000): Promise<string> {
     for (const extension of this.extensions) await extension.attach?.(this.httpServer, this);
     const bound = await listen(this.httpServer, port, this.options.config.http.host);
+    const admin = await this.admin.start();
     await this.apollo.start();
     this.serving = true;
     const url = `http://${this.options.config.http.advertiseHost}:${bound}/graphql`;
-    this.options.logger.info({ url }, 'gateway serving');
+    this.options.logger.info({ url, admin }, 'gateway serving');
     return url;
   }
 
@@ -90,6 +95,7 @@ export class GatewayServer implements GatewayHost {
     for (const extension of [...this.extensions].reverse()) await extension.stop?.();
     if (this.serving) await this.apollo.stop();
     await closeServer(this.httpServer, this.options.config.shutdownGraceMs);
+    await this.admin.stop(this.options.config.shutdownGraceMs);
     await this.options.source.stop();
     await this.options.onStop?.();
   }
@@ -104,6 +110,10 @@ export class GatewayServer implements GatewayHost {
     const context: GatewayContext = { correlationId, forwardHeaders, logger: this.options.logger.child({ correlationId }) };
     for (const extension of this.extensions) await extension.extendContext?.(header, context);
     return context;
+  }
+
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    return this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted);
   }
 
   checkOperation(check: OperationCheck): Required<OperationVerdict> {
@@ -129,8 +139,10 @@ export class GatewayServer implements GatewayHost {
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
       next();
     });
-    mountHealth(app, () => this.isReady(), () => ({ supergraph: options.source.status().hash }));
+    // Public health says only live/ready; details are on the admin listener.
+    mountHealth(app, () => this.isReady());
     for (const extension of this.extensions) extension.mount?.(app, this);
+    for (const extension of this.extensions) extension.mountAdmin?.(this.admin.app, this);
     const createGraphqlHandler = () => expressMiddleware(this.apollo, {
       context: async ({ req, res }) => this.buildContext((name) => req.header(name), res.locals.correlationId as string),
     });

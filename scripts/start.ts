@@ -20,7 +20,8 @@ async function main(): Promise<void> {
   const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
   if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);
   const root = path.resolve(__dirname, '..');
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_URL: `http://127.0.0.1:${base}/graphql` };
+  // The gateway's admin listener (/metrics, /admin/*) on base+700, loopback.
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_URL: `http://127.0.0.1:${base}/graphql`, ADMIN_PORT: process.env.ADMIN_PORT ?? String(base + 700) };
 
   const { backends } = config;
   const needsHub = !backends.consulUrl || !backends.redisUrl || backends.kafkaBrokers.length === 0;

@@ -1,11 +1,11 @@
-/** `/admin/supergraph`: what the gateway serves, where it came from, and the last composition error. */
+/** `/admin/supergraph` (on the admin listener): what the gateway serves, where it came from, and the last composition error. */
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
 
 export function admin(source: SupergraphSource): GatewayExtension {
   return {
     name: 'admin',
-    mount: (app) => {
+    mountAdmin: (app) => {
       app.get('/admin/supergraph', (_req, res) => {
         res.json(source.status());
       });

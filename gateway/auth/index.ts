@@ -7,11 +7,10 @@
 import { createHash } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { bearerToken, createTokenVerifier, describeTokenFailure, type AuthSettings, type TokenVerifier } from '../../shared/auth';
+import { bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
-import { readAccessPolicy, type AccessPolicy } from './policy';
 import { restrictDocument } from './restrict';
 import { applyRemovals } from './response';
 

@@ -1,5 +1,5 @@
 /** Puts a null where each removed field would have been, and one FORBIDDEN error per removal. */
-import { PLACEHOLDER, type Removal } from './restrict';
+import { PLACEHOLDER, TYPE_KEY, type Removal } from './restrict';
 
 type Json = Record<string, unknown>;
 
@@ -16,35 +16,39 @@ export function applyRemovals(data: Json | null | undefined, removals: Removal[]
     extensions: { code: 'FORBIDDEN' as const },
   }));
   if (!data) return { data, errors };
-  dropPlaceholders(data);
-  let result: Json | null = data;
+  let rootNulled = false;
   for (const removal of removals) {
     // A non-null field cannot hold null: the null moves up to the nearest nullable ancestor.
-    let depth = removal.path.length - 1;
-    while (depth >= 0 && !removal.nullable[depth]) depth--;
-    if (depth < 0) result = null;
-    else if (result) nullAt(result, removal.path.slice(0, depth + 1));
+    let target = removal.path.length - 1;
+    while (target >= 0 && !removal.nullable[target]) target--;
+    placeNull(data, removal, 0, target, () => (rootNulled = true));
   }
-  return { data: result, errors };
+  dropPlaceholders(data);
+  return { data: rootNulled ? null : data, errors };
 }
 
-function nullAt(value: unknown, path: string[]): void {
-  if (value === null || value === undefined || path.length === 0) return;
-  const [head, ...rest] = path;
-  if (head === '@') {
-    if (Array.isArray(value)) for (const item of value) nullAt(item, rest);
+/**
+ * Walks `removal.path` from `holder` (the value holding segment `i`); at the object that would
+ * have had the removed field, if it is of a type the removal applies to, nulls the position at
+ * depth `target` (`nullTarget` nulls it when it is above).
+ */
+function placeNull(holder: unknown, removal: Removal, i: number, target: number, nullTarget: () => void): void {
+  if (holder === null || typeof holder !== 'object') return;
+  const segment = removal.path[i];
+  const last = i === removal.path.length - 1;
+  if (segment === '@') {
+    if (!Array.isArray(holder)) return;
+    holder.forEach((item, index) => placeNull(item, removal, i + 1, target, target === i ? () => (holder[index] = null) : nullTarget));
     return;
   }
-  const object = value as Json;
-  if (rest.length === 0) {
-    object[head] = null;
+  const object = holder as Json;
+  if (last) {
+    if (removal.onTypes && !removal.onTypes.includes(object[TYPE_KEY] as string)) return;
+    if (target === i) object[segment] = null;
+    else nullTarget();
     return;
   }
-  if (rest[0] === '@' && rest.length === 1) {
-    object[head] = null;
-    return;
-  }
-  nullAt(object[head], rest);
+  placeNull(object[segment], removal, i + 1, target, target === i ? () => (object[segment] = null) : nullTarget);
 }
 
 function dropPlaceholders(value: unknown): void {
@@ -52,6 +56,7 @@ function dropPlaceholders(value: unknown): void {
   else if (value && typeof value === 'object') {
     const object = value as Json;
     delete object[PLACEHOLDER];
+    delete object[TYPE_KEY];
     Object.values(object).forEach(dropPlaceholders);
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Removes from an operation every field the caller may not see, before the query is planned, so
  * no subgraph is ever asked for it (as Apollo Router does for `@authenticated`/`@requiresScopes`).
- * Each removal remembers where its null goes in the response and why.
+ * Each removal remembers where its null goes in the response, on which concrete types, and why.
  */
 import {
   getNamedType,
   getNullableType,
+  isAbstractType,
   isListType,
   isNonNullType,
   Kind,
@@ -14,16 +15,22 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type FieldNode,
+  type GraphQLCompositeType,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { deny, type AccessPolicy } from './policy';
+import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '../../shared/auth';
+import { inlineFragments } from './inlineFragments';
 
 export interface Removal {
   /** Response path of the removed field; `@` stands for every element of a list. */
   path: Array<string>;
   /** For each path segment, whether null may stand there (the nearest such ancestor takes the null). */
   nullable: boolean[];
+  /** Set when the field was removed under a type condition: only objects of these types lose it. */
+  onTypes?: string[];
   reason: string;
 }
 
@@ -32,46 +39,52 @@ export interface Restricted {
   removals: Removal[];
 }
 
-export function restrictDocument(schema: GraphQLSchema, document: DocumentNode, policy: AccessPolicy, user: { scopes: string[] } | null): Restricted {
+/** Response key of the `__typename` that keeps an emptied selection set valid; removed from the response. */
+export const PLACEHOLDER = '__trellisRemoved';
+/** Response key of the `__typename` asked for where a removal depends on the object's type; removed from the response. */
+export const TYPE_KEY = '__trellisType';
+
+interface Frame {
+  segments: number;
+  /** The field's named type: a removal under a narrower type condition needs the object's typename. */
+  type?: GraphQLNamedType;
+  needsTypename: boolean;
+}
+
+export function restrictDocument(schema: GraphQLSchema, document: DocumentNode, policy: AccessPolicy, user: AccessSubject): Restricted {
   if (policy.size === 0) return { document, removals: [] };
   const removals: Removal[] = [];
   const typeInfo = new TypeInfo(schema);
   const path: string[] = [];
   const nullable: boolean[] = [];
-  const pushed: number[] = [];
-  const descend = (segment: string, canBeNull: boolean) => {
-    path.push(segment);
-    nullable.push(canBeNull);
-  };
-  // Named fragments are walked where they are defined, so a removal inside one is reported from
-  // the fragment's type down; the field is removed all the same.
+  const frames: Frame[] = [];
+  // Named fragments are inlined first, so every field is judged (and its path reported) where it lands in the response.
   const restricted = visit(
-    document,
+    inlineFragments(document),
     visitWithTypeInfo(typeInfo, {
       Field: {
         enter(node: FieldNode) {
           const parent = typeInfo.getParentType();
           const fieldDef = typeInfo.getFieldDef();
-          if (!parent || !fieldDef) return void pushed.push(0);
-          const requirement = policy.get(`${parent.name}.${node.name.value}`) ?? policy.get(getNamedType(fieldDef.type).name);
-          const reason = requirement ? deny(requirement, user) : null;
+          if (!parent || !fieldDef) return void frames.push({ segments: 0, needsTypename: false });
+          const reason = deny(requirementsOf(schema, policy, parent, fieldDef), user);
           const key = node.alias?.value ?? node.name.value;
           if (reason) {
-            removals.push({ path: [...path, key], nullable: [...nullable, !isNonNullType(fieldDef.type)], reason });
+            const onTypes = narrowedTo(schema, parent, frames[frames.length - 1]);
+            removals.push({ path: [...path, key], nullable: [...nullable, !isNonNullType(fieldDef.type)], reason, ...(onTypes ? { onTypes } : {}) });
             return null;
           }
-          descend(key, !isNonNullType(fieldDef.type));
-          const list = getNullableType(fieldDef.type);
-          const isList = isListType(list);
-          if (isList) descend('@', !isNonNullType(list.ofType));
-          pushed.push(isList ? 2 : 1);
+          frames.push({ segments: descend(path, nullable, key, fieldDef.type), type: getNamedType(fieldDef.type), needsTypename: false });
           return undefined;
         },
-        leave() {
-          for (let n = pushed.pop() ?? 0; n > 0; n--) {
+        leave(node: FieldNode) {
+          const frame = frames.pop();
+          for (let n = frame?.segments ?? 0; n > 0; n--) {
             path.pop();
             nullable.pop();
           }
+          if (!frame?.needsTypename || !node.selectionSet) return undefined;
+          return { ...node, selectionSet: { ...node.selectionSet, selections: [...node.selectionSet.selections, typenameAs(TYPE_KEY)] } };
         },
       },
     }),
@@ -80,8 +93,29 @@ export function restrictDocument(schema: GraphQLSchema, document: DocumentNode, 
   return { document: keepSelectionSetsValid(restricted), removals };
 }
 
-/** Response key of the `__typename` that keeps an emptied selection set valid; removed from the response. */
-export const PLACEHOLDER = '__trellisRemoved';
+/** Pushes the field's key, then one `@` per list level, each with whether it may be null; how many were pushed. */
+function descend(path: string[], nullable: boolean[], key: string, type: GraphQLOutputType): number {
+  path.push(key);
+  nullable.push(!isNonNullType(type));
+  let pushed = 1;
+  for (let inner = getNullableType(type); isListType(inner); inner = getNullableType(inner.ofType)) {
+    path.push('@');
+    nullable.push(!isNonNullType(inner.ofType));
+    pushed++;
+  }
+  return pushed;
+}
+
+/** The concrete types a removal applies to when a type condition narrowed the enclosing field's type; undefined when it applies to all. */
+function narrowedTo(schema: GraphQLSchema, parent: GraphQLCompositeType, enclosing: Frame | undefined): string[] | undefined {
+  if (!enclosing?.type || enclosing.type === parent) return undefined;
+  enclosing.needsTypename = true;
+  return isAbstractType(parent) ? schema.getPossibleTypes(parent).map((type) => type.name) : [parent.name];
+}
+
+function typenameAs(alias: string) {
+  return { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: alias }, name: { kind: Kind.NAME, value: '__typename' } } as const;
+}
 
 /** A selection set left empty by removals keeps an aliased `__typename`, so the document stays valid. */
 function keepSelectionSetsValid(document: DocumentNode): DocumentNode {
@@ -89,8 +123,7 @@ function keepSelectionSetsValid(document: DocumentNode): DocumentNode {
     SelectionSet: {
       leave(node: SelectionSetNode) {
         if (node.selections.length > 0) return undefined;
-        const placeholder = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: PLACEHOLDER }, name: { kind: Kind.NAME, value: '__typename' } } as const;
-        return { ...node, selections: [placeholder] };
+        return { ...node, selections: [typenameAs(PLACEHOLDER)] };
       },
     },
   });

@@ -1,5 +1,5 @@
 /**
- * Metrics and trace context for the gateway: `/metrics`, per-request counters and latency by
+ * Metrics and trace context for the gateway: `/metrics` (on the admin listener), per-request counters and latency by
  * operation name and outcome, supergraph version and composition failures, and a W3C
  * `traceparent` on every subgraph call (the caller's trace, or a new one).
  */
@@ -49,7 +49,7 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource)
 
   return {
     name: 'observability',
-    mount: (app) => mountMetrics(app, metrics.registry),
+    mountAdmin: (app) => mountMetrics(app, metrics.registry),
     apolloPlugins: [plugin],
     extendContext: (_req, context) => {
       context.forwardHeaders.traceparent = childTraceparent(context.forwardHeaders.traceparent);

@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly ejectedInstances: Gauge<'subgraph'>;
   readonly supergraphVersion: Gauge;
   readonly compositionFailures: Counter;
+  readonly persistedQueryStoreErrors: Counter;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -37,5 +38,6 @@ export class GatewayMetrics {
     this.ejectedInstances = new Gauge({ name: 'trellis_subgraph_ejected_instances', help: 'Instances ejected as outliers', labelNames: ['subgraph'], registers });
     this.supergraphVersion = new Gauge({ name: 'trellis_supergraph_version', help: 'Version of the served supergraph (grows with each swap)', registers });
     this.compositionFailures = new Counter({ name: 'trellis_composition_failures_total', help: 'Supergraph compositions that failed', registers });
+    this.persistedQueryStoreErrors = new Counter({ name: 'trellis_persisted_query_store_errors_total', help: 'APQ lookups that failed in the state store and were treated as misses', registers });
   }
 }

@@ -18,7 +18,7 @@ import type { StateStore } from '../../shared/state';
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
 import { loadTrustedDocuments, sha256, type TrustedDocuments } from './manifest';
-import { StateStoreQueryCache } from './stateStoreCache';
+import { StateStoreQueryCache, storeErrorsAsMisses } from './stateStoreCache';
 
 export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
 export { StateStoreQueryCache } from './stateStoreCache';
@@ -30,11 +30,14 @@ export interface PersistedQueriesOptions {
   settings: Config['persistedQueries'];
   state: StateStore;
   logger: Logger;
+  /** Counts a lookup that failed in the store (served as a miss). */
+  onStoreError?: () => void;
 }
 
-export function persistedQueries({ settings, state, logger }: PersistedQueriesOptions): GatewayExtension {
+export function persistedQueries({ settings, state, logger, onStoreError = () => undefined }: PersistedQueriesOptions): GatewayExtension {
   if (!settings.trustedDocumentsPath) {
-    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache: new StateStoreQueryCache(state), ttl: settings.ttlSeconds } } };
+    const cache = new StateStoreQueryCache(state, undefined, storeErrorsAsMisses(logger, onStoreError));
+    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache, ttl: settings.ttlSeconds } } };
   }
   const trusted = loadTrustedDocuments(settings.trustedDocumentsPath);
   logger.info({ documents: trusted.size, path: settings.trustedDocumentsPath }, 'trusted documents loaded; other documents are refused');

@@ -1,6 +1,12 @@
-/** Apollo Server's APQ cache interface over the StateStore port (memory or Redis), with TTLs. */
+/**
+ * Apollo Server's APQ cache interface over the StateStore port (memory or Redis), with TTLs. A
+ * lookup that fails (the store is down) is a miss, as Apollo's ErrorsAreMissesCache makes it: the
+ * client sends the query again and it runs; a failed registration Apollo Server already only logs.
+ */
 import type { PersistedQueryOptions } from '@apollo/server';
 import type { StateStore } from '../../shared/state';
+import type { Logger } from '../../shared/logging';
+import { errorMessage } from '../../shared/errors';
 
 type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 
@@ -9,10 +15,17 @@ export class StateStoreQueryCache implements KeyValueCache {
     private readonly state: StateStore,
     /** Before Apollo Server's own `apq:` prefix, so the gateway's keys stand apart in a shared store. */
     private readonly prefix = 'gateway:',
+    private readonly onStoreError?: (error: unknown) => void,
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.state.get(this.prefix + key)) ?? undefined;
+    try {
+      return (await this.state.get(this.prefix + key)) ?? undefined;
+    } catch (error) {
+      if (!this.onStoreError) throw error;
+      this.onStoreError(error);
+      return undefined;
+    }
   }
 
   /** `ttl` is in seconds (Apollo's unit); null or absent means no expiry. */
@@ -23,4 +36,12 @@ export class StateStoreQueryCache implements KeyValueCache {
   async delete(key: string): Promise<void> {
     await this.state.delete(this.prefix + key);
   }
+}
+
+/** Counts and logs a failed lookup (a miss to the client). */
+export function storeErrorsAsMisses(logger: Logger, count: () => void): (error: unknown) => void {
+  return (error) => {
+    count();
+    logger.warn({ err: errorMessage(error) }, 'persisted query lookup failed; treated as a miss');
+  };
 }

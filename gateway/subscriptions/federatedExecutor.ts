@@ -11,7 +11,7 @@
  * It reaches into ApolloGateway's private fields (planner, schemas, data sources): the gateway
  * exposes no public API for this; the fields are read at each call, so supergraph swaps apply.
  */
-import { parse, validate, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { parse, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan';
 import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
@@ -37,13 +37,36 @@ export interface OperationRequest {
   operationName?: string;
 }
 
+/** The rules HTTP applies through Apollo Server, applied here too, so no transport is softer. */
+export interface TransportRules {
+  /** Tokens per document, enforced while parsing (MAX_TOKENS). */
+  maxTokens: number;
+  /** False in production: `__schema` / `__type` are refused by validation, as Apollo Server does. */
+  introspection: boolean;
+  /** The gateway's error formatting (masking, limit codes), applied to every error sent. */
+  formatError?: GatewayHost['formatError'];
+}
+
 export class FederatedExecutor {
   constructor(
     private readonly gateway: ApolloGateway,
     private readonly instances: InstanceDirectory,
     /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
     private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
+    private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
   ) {}
+
+  /** An error as the client receives it on any transport. */
+  private formatted(error: GraphQLError): GraphQLError {
+    if (!this.rules.formatError) return error;
+    const formatted = this.rules.formatError(error.toJSON(), error);
+    return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
+  }
+
+  private formattedResult(result: ExecutionResult): ExecutionResult {
+    if (!result.errors || !this.rules.formatError) return result;
+    return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : new GraphQLError(String((error as Error).message ?? error)))) };
+  }
 
   get schema(): GraphQLSchema | undefined {
     return this.gateway.schema;
@@ -51,15 +74,20 @@ export class FederatedExecutor {
 
   /** Parses and validates; the operation's type, or GraphQL errors to send back. */
   prepare(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+    const prepared = this.parseAndValidate(request);
+    return 'errors' in prepared ? { errors: prepared.errors.map((error) => this.formatted(error)) } : prepared;
+  }
+
+  private parseAndValidate(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
     const schema = this.gateway.schema;
     if (!schema) return { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
     let document: DocumentNode;
     try {
-      document = parse(request.query, { maxTokens: 20_000 });
+      document = parse(request.query, { maxTokens: this.rules.maxTokens });
     } catch (error) {
       return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
-    const errors = validate(schema, document);
+    const errors = validate(schema, document, this.rules.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule]);
     if (errors.length > 0) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
     const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
     const operation = request.operationName ? operations.find((o) => o.name?.value === request.operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -79,10 +107,10 @@ export class FederatedExecutor {
       checked = this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
-      yield { errors: [error] };
+      yield { errors: [this.formatted(error)] };
       return;
     }
-    for await (const result of this.plan(request, checked.document, context, signal)) yield checked.finish(result);
+    for await (const result of this.plan(request, checked.document, context, signal)) yield this.formattedResult(checked.finish(result));
   }
 
   private async *plan(request: OperationRequest, document: DocumentNode, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {

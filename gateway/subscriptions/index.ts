@@ -7,11 +7,23 @@ import { FederatedExecutor } from './federatedExecutor';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
 
-/** `maxBodyBytes`: the largest SSE request body and WebSocket message, the same bound as `/graphql`'s. */
-export function subscriptions({ maxBodyBytes }: { maxBodyBytes: number }): GatewayExtension {
+export interface SubscriptionSettings {
+  /** The largest SSE request body and WebSocket message, the same bound as `/graphql`'s. */
+  maxBodyBytes: number;
+  /** MAX_TOKENS, as on `/graphql`. */
+  maxTokens: number;
+  /** Off in production, as on `/graphql`. */
+  introspection: boolean;
+}
+
+export function subscriptions({ maxBodyBytes, maxTokens, introspection }: SubscriptionSettings): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let executor: FederatedExecutor | undefined;
-  const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check)));
+  const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check), {
+      maxTokens,
+      introspection,
+      formatError: (formatted, error) => host.formatError(formatted, error),
+    }));
   return {
     name: 'subscriptions',
     mount: (app, host) => mountSse(app, host, executorFor(host), maxBodyBytes),

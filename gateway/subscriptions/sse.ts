@@ -1,7 +1,7 @@
 /**
  * GraphQL over Server-Sent Events on `/graphql` ("distinct connections" mode): a request with
  * `Accept: text/event-stream` gets one `next` event per result and a `complete` event at the end.
- * GET takes `query`, `variables` and `operationName` as URL parameters; POST takes the JSON body.
+ * GET takes `query`, `variables` and `operationName` as URL parameters (never a mutation); POST takes the JSON body.
  */
 import type { Express, Request, Response } from 'express';
 import express from 'express';
@@ -16,6 +16,12 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
     const request = readRequest(req);
     if (!request) {
       res.status(400).json({ errors: [{ message: 'send a query (URL parameter or JSON body)', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
+    if (req.method === 'GET' && isMutation(executor, request)) {
+      res.status(405).setHeader('allow', 'POST');
+      res.json({ errors: [{ message: 'a mutation can only be sent with POST', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
       return;
     }
     let context;
@@ -46,6 +52,11 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   // Parses only SSE bodies: any other POST goes on unread to the server's own parser and its limit.
   const json = express.json({ limit: maxBodyBytes });
   app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next()), (req, res, next) => void handle(req, res, next));
+}
+
+function isMutation(executor: FederatedExecutor, request: OperationRequest): boolean {
+  const prepared = executor.prepare(request);
+  return !('errors' in prepared) && prepared.operation.operation === 'mutation';
 }
 
 function wantsEventStream(req: Request): boolean {

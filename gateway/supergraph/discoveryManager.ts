@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import type { Discovery, ServiceInstance, Watch } from '../../shared/discovery';
+import type { Discovery, ServiceInstance, SubgraphAllowList, Watch } from '../../shared/discovery';
 import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
 import { composeIncrementally, type SubgraphSource } from './compose';
@@ -23,6 +23,8 @@ export interface DiscoverySupergraphManagerOptions {
   /** Changes arriving within this window are composed together. */
   debounceMs?: number;
   fetchSdl?: (url: string, timeoutMs: number) => Promise<string>;
+  /** Only these subgraph names and hosts are composed and called; undefined: any instance discovery reports. */
+  allow?: SubgraphAllowList;
 }
 
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
@@ -38,6 +40,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     source: 'discovery',
     subgraphs: [],
     refused: [],
+    untrusted: [],
     lastError: null,
     compositionFailures: 0,
   };
@@ -82,7 +85,8 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     this.watch = undefined;
   }
 
-  private onInstances(instances: ServiceInstance[]): void {
+  private onInstances(discovered: ServiceInstance[]): void {
+    const instances = this.trusted(discovered);
     this.instances.replace(instances);
     const live = new Set(instances.map((instance) => instance.id));
     for (const id of this.sdlByInstance.keys()) if (!live.has(id)) this.sdlByInstance.delete(id);
@@ -90,6 +94,25 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
     }, this.options.debounceMs ?? 25);
+  }
+
+  /** The instances the allow-list admits; each refused one is logged once, by name, and listed in the status. */
+  private trusted(discovered: ServiceInstance[]): ServiceInstance[] {
+    const { allow } = this.options;
+    if (!allow) return discovered;
+    const untrusted: SupergraphStatus['untrusted'] = [];
+    const trusted = discovered.filter((instance) => {
+      const reason = allow.refusal(instance);
+      if (!reason) return true;
+      untrusted.push({ name: instance.name, instance: instance.id, url: instance.url, reason });
+      if (!this.state.untrusted.some((known) => known.instance === instance.id && known.url === instance.url)) {
+        this.options.logger.warn({ subgraph: instance.name, instance: instance.id, url: instance.url, reason }, `subgraph ${instance.name} refused: ${reason}`);
+      }
+      return false;
+    });
+    this.state.untrusted = untrusted;
+    if (untrusted.length > 0) this.emit('untrusted', this.status());
+    return trusted;
   }
 
   private async recompose(): Promise<void> {

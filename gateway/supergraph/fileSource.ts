@@ -45,6 +45,7 @@ export class FileSupergraphSource extends EventEmitter implements SupergraphSour
       source: 'file',
       subgraphs: [],
       refused: [],
+      untrusted: [],
       lastError: null,
       compositionFailures: 0,
     };

@@ -12,6 +12,8 @@ export interface SupergraphStatus {
   source: 'discovery' | 'file';
   subgraphs: Array<{ name: string; url: string; instances: string[] }>;
   refused: Array<{ name: string; errors: string[] }>;
+  /** Discovered instances refused by the allow-list (SUBGRAPH_ALLOW): never composed, never called. */
+  untrusted: Array<{ name: string; instance: string; url: string; reason: string }>;
   lastError: { at: string; message: string } | null;
   compositionFailures: number;
 }

@@ -1,3 +1,4 @@
 export { AuthenticationError, describeTokenFailure } from './errors';
 export { createTokenVerifier, bearerToken, ASYMMETRIC_ALGORITHMS, type AuthSettings, type TokenVerifier } from './verifier';
 export { DevIdentityProvider, type IdentityProviderOptions } from './identityProvider';
+export { readAccessPolicy, requirementsOf, deny, type AccessPolicy, type AccessRequirement, type AccessSubject } from './access';

@@ -3,7 +3,9 @@
  * variable is set (CONSUL_HTTP_ADDR, REDIS_URL, KAFKA_BROKERS), else the launcher's dev hub
  * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests).
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config';
+import { ConfigError } from '../errors';
 import type { Logger } from '../logging';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
 import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
@@ -73,7 +75,14 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const { consulUrl, redisUrl, kafkaBrokers } = backends;
   const discovery = await pick<Discovery>(
     'discovery',
-    consulUrl ? async () => new ConsulDiscovery({ url: consulUrl, logger, checkInterval: config.consul.checkInterval, namespace: config.consul.namespace }) : undefined,
+    consulUrl ? async () => new ConsulDiscovery({
+          url: consulUrl,
+          logger,
+          checkInterval: config.consul.checkInterval,
+          namespace: config.consul.namespace,
+          token: config.consul.token,
+          caCert: config.consul.caCertPath ? readCaCert(config.consul.caCertPath) : undefined,
+        }) : undefined,
     () => new InMemoryDiscovery({ logger }),
   );
   const state = await pick<StateStore>(
@@ -101,4 +110,12 @@ export async function connectBackends(config: Config, logger: Logger, options: C
       for (const close of closers) await close();
     },
   };
+}
+
+function readCaCert(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`CONSUL_CACERT=${JSON.stringify(path)}: cannot read the CA certificate (${(error as Error).message})`);
+  }
 }

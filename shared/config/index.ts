@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -42,6 +43,11 @@ const envSchema = z.object({
   PORT: port.optional(),
   /** Host other processes use to reach this one (what discovery advertises). */
   ADVERTISE_HOST: z.string().min(1).optional(),
+  /** The gateway's admin listener (`/metrics`, `/admin/*`, health details): port (unset: a free one) and host (loopback). */
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, every admin request needs `Authorization: Bearer <ADMIN_TOKEN>`. */
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
   CONSUL_HTTP_ADDR: optionalUrl,
   REDIS_URL: optionalUrl,
@@ -55,6 +61,22 @@ const envSchema = z.object({
   /** Keeps this platform's subgraphs apart from others in the same Consul (a tag on each instance). */
   CONSUL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
   CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
+  /** Consul ACL token, sent on every call (X-Consul-Token). */
+  CONSUL_HTTP_TOKEN: z.string().min(1).optional(),
+  /** PEM file of the CA that signed Consul's certificate (for an https CONSUL_HTTP_ADDR). */
+  CONSUL_CACERT: z.string().min(1).optional(),
+  /** The subgraphs the gateway may compose: `name@host|cidr,...` (see shared/discovery/allowList.ts); unset: any. */
+  SUBGRAPH_ALLOW: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      try {
+        parseAllowList(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      }
+    }),
 
   /** The token issuer (`iss`); unset on the embedded platform, where `npm start` runs a dev one. */
   AUTH_ISSUER: optionalUrl,
@@ -132,6 +154,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string };
+  admin: { host: string; port?: number; token?: string };
   backends: {
     consulUrl?: string;
     redisUrl?: string;
@@ -142,6 +165,8 @@ export interface Config {
     url: string;
     supergraphPath?: string;
     sdlTimeoutMs: number;
+    /** Which discovered subgraphs may be composed; undefined: any. */
+    subgraphAllow?: SubgraphAllowList;
   };
   subgraph: { healthIntervalMs: number };
   resilience: {
@@ -153,7 +178,7 @@ export interface Config {
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
   kafka: { topicPrefix: string };
-  consul: { checkInterval: string; namespace?: string };
+  consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
   shutdownGraceMs: number;
   bff: {
     webPort: number;
@@ -208,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: { host: e.HOST, port: e.PORT, advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST) },
+    admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
     backends: {
       consulUrl: e.CONSUL_HTTP_ADDR,
       redisUrl: e.REDIS_URL,
@@ -218,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: e.GATEWAY_URL,
       supergraphPath: e.SUPERGRAPH_PATH,
       sdlTimeoutMs: e.SUBGRAPH_SDL_TIMEOUT_MS,
+      subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
     resilience: {
@@ -249,7 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
           clockToleranceSec: e.AUTH_CLOCK_TOLERANCE_S,
         }
       : undefined,
-    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, namespace: e.CONSUL_NAMESPACE || undefined },
+    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, namespace: e.CONSUL_NAMESPACE || undefined, token: e.CONSUL_HTTP_TOKEN, caCertPath: e.CONSUL_CACERT },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,

@@ -7,6 +7,7 @@
  * Plain fetch instead of the `consul` package: four endpoints, and blocking queries need exact
  * control of `index`, `wait` and cancellation (AbortSignal), which the package's watch hides.
  */
+import { Agent, fetch as undiciFetch } from 'undici';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import { sameInstances, sortInstances, SUBGRAPH_TAG, type Discovery, type ServiceInstance, type ServiceRegistration, type Watch } from './types';
@@ -33,6 +34,10 @@ export interface ConsulDiscoveryOptions {
    * restarted agent answers empty until instances re-register, and that is not a real change.
    */
   recoveryGraceMs?: number;
+  /** ACL token sent on every call (`X-Consul-Token`); see the README for the policy each process needs. */
+  token?: string;
+  /** PEM of the CA that signed the agent's certificate, for an https `url`. */
+  caCert?: string;
 }
 
 interface HealthEntry {
@@ -52,9 +57,22 @@ export class ConsulDiscovery implements Discovery {
 
   private readonly tag: string;
 
+  private readonly dispatcher?: Agent;
+
   constructor(private readonly options: ConsulDiscoveryOptions) {
     this.tag = options.namespace ? `${SUBGRAPH_TAG}@${options.namespace}` : SUBGRAPH_TAG;
     this.base = options.url.replace(/\/$/, '');
+    if (options.caCert) this.dispatcher = new Agent({ connect: { ca: options.caCert } });
+  }
+
+  /** Every call to the agent: with the ACL token, and over TLS verified against the given CA. */
+  private call(path: string, init: { method?: string; body?: string; signal: AbortSignal }): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (init.body) headers['content-type'] = 'application/json';
+    if (this.options.token) headers['x-consul-token'] = this.options.token;
+    const request = { ...init, headers };
+    if (!this.dispatcher) return fetch(this.base + path, request);
+    return undiciFetch(this.base + path, { ...request, dispatcher: this.dispatcher }) as unknown as Promise<Response>;
   }
 
   async register(registration: ServiceRegistration): Promise<void> {
@@ -73,7 +91,7 @@ export class ConsulDiscovery implements Discovery {
   private async restoreRegistrations(): Promise<void> {
     for (const registration of this.registrations.values()) {
       try {
-        const response = await fetch(`${this.base}/v1/agent/service/${encodeURIComponent(registration.id)}`, {
+        const response = await this.call(`/v1/agent/service/${encodeURIComponent(registration.id)}`, {
           signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 3000),
         });
         await response.arrayBuffer();
@@ -142,7 +160,7 @@ export class ConsulDiscovery implements Discovery {
 
     const followService = (name: string, signal: AbortSignal) =>
       this.follow<HealthEntry[]>(`/v1/health/service/${encodeURIComponent(name)}?tag=${encodeURIComponent(this.tag)}`, signal, (entries) => {
-        byService.set(name, entries.map(toInstance));
+        byService.set(name, entries.map((entry) => toInstance(entry, this.options.logger)));
         report();
       });
 
@@ -181,6 +199,7 @@ export class ConsulDiscovery implements Discovery {
     clearInterval(this.antiEntropy);
     for (const controller of this.watches) controller.abort();
     this.watches.clear();
+    await this.dispatcher?.close();
   }
 
   /**
@@ -194,7 +213,7 @@ export class ConsulDiscovery implements Discovery {
     while (!signal.aborted) {
       try {
         const separator = path.includes('?') ? '&' : '?';
-        const response = await fetch(`${this.base}${path}${separator}index=${index}&wait=${wait}`, {
+        const response = await this.call(`${path}${separator}index=${index}&wait=${wait}`, {
           signal: AbortSignal.any([signal, AbortSignal.timeout(parseWait(wait) + 10_000)]),
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
@@ -225,9 +244,8 @@ export class ConsulDiscovery implements Discovery {
 
   private async request(method: string, path: string, body?: unknown): Promise<void> {
     try {
-      const response = await fetch(this.base + path, {
+      const response = await this.call(path, {
         method,
-        headers: body ? { 'content-type': 'application/json' } : undefined,
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 3000),
       });
@@ -239,10 +257,26 @@ export class ConsulDiscovery implements Discovery {
   }
 }
 
-function toInstance({ Service: service, Checks: checks }: HealthEntry): ServiceInstance {
+function toInstance({ Service: service, Checks: checks }: HealthEntry, logger?: Logger): ServiceInstance {
   const meta = { ...(service.Meta ?? {}) };
-  const url = meta.graphql_url ?? `http://${service.Address}:${service.Port}${meta.graphqlPath ?? '/graphql'}`;
+  const fromAddress = `http://${service.Address}:${service.Port}${meta.graphqlPath ?? '/graphql'}`;
+  let url = fromAddress;
+  if (meta.graphql_url) {
+    // Meta is free text: its URL is taken only when it points at the address and port Consul checks.
+    if (pointsAt(meta.graphql_url, service.Address, service.Port)) url = meta.graphql_url;
+    else logger?.warn({ instance: service.ID, graphqlUrl: meta.graphql_url, address: `${service.Address}:${service.Port}` }, 'graphql_url does not match the service address; using the address');
+  }
   return { id: service.ID, name: service.Service, url, meta, healthy: (checks ?? []).every((check) => check.Status === 'passing') };
+}
+
+function pointsAt(url: string, address: string, port: number): boolean {
+  try {
+    const parsed = new URL(url);
+    const parsedPort = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname.replace(/^\[|\]$/g, '') === address && parsedPort === port;
+  } catch {
+    return false;
+  }
 }
 
 function parseWait(wait: string): number {

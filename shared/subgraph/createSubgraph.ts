@@ -29,6 +29,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { anonymousIdentity, bearerIdentity, buildBaseContext, connectionParamsHeaders, type IdentityResolver, type SubgraphContext } from './context';
 import { createTokenVerifier } from '../auth/verifier';
+import { enforceAccess } from './enforceAccess';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -101,6 +102,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
 
     const typeDefs = typeof this.options.typeDefs === 'string' ? parse(this.options.typeDefs) : this.options.typeDefs;
     const schema = buildSubgraphSchema([{ typeDefs, resolvers: this.options.resolvers }]);
+    // Guarded fields are checked here too, not only at the gateway: this subgraph may be reached directly.
+    const guarded = enforceAccess(schema, typeDefs);
     this.apollo = new ApolloServer<TContext>({
       schema,
       introspection: !config.isProduction,
@@ -148,7 +151,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       healthUrl: `http://${host}:${port}/health/ready`,
       meta: { subgraph: name, graphqlPath: '/graphql', tags: SUBGRAPH_TAG, ...(this.options.meta ?? {}) },
     });
-    logger.info({ url }, `subgraph ${name} serving`);
+    logger.info({ url, guardedFields: guarded }, `subgraph ${name} serving`);
     return this.runtime;
   }
 

@@ -31,7 +31,7 @@ describe('chaos: one of two instances killed under load', () => {
       const result = sample.result as GraphQLResult | undefined;
       return !result || result.status !== 200 || result.body.errors !== undefined;
     };
-    const ejected = (await metricValue(gateway.url.replace('/graphql', '/metrics'), 'trellis_subgraph_ejected_instances', { subgraph: 'catalog' })) ?? 0;
+    const ejected = (await metricValue(`${gateway.server.admin.url}/metrics`, 'trellis_subgraph_ejected_instances', { subgraph: 'catalog' })) ?? 0;
     const failures = samples.filter(failed);
     // A retry on the other instance covers the requests caught in the kill itself.
     const afterEjection = samples.filter((sample) => sample.at > killedAt + 500);

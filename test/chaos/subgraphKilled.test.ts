@@ -39,7 +39,7 @@ describe('chaos: a subgraph killed under load', () => {
   });
 
   const query = (q: string) => () => postGraphQL(gateway.url, q, { timeoutMs: 5000, headers: reader });
-  const metricsUrl = () => gateway.url.replace('/graphql', '/metrics');
+  const metricsUrl = () => `${gateway.server.admin.url}/metrics`;
 
   it('keeps the rest of the graph whole, degrades what touches it, opens its breaker, and recovers', async () => {
     await payments.kill();

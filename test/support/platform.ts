@@ -24,11 +24,11 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose fixed offsets (0-9, 100, 200, 400, 600) are all free. */
+/** A base port whose fixed offsets (0-9, 100, 200, 400, 600, 700) are all free. */
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 400) * 100;
-    const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600];
+    const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600, 700];
     if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
   }
   throw new Error('no free port block found');

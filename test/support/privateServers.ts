@@ -40,7 +40,7 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
       await eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100);
     },
     async kill() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
@@ -58,13 +58,17 @@ export async function privateRedis(): Promise<PrivateServer> {
   );
 }
 
-/** A Consul dev agent with its own ports (no DNS, no gRPC). */
-export async function privateConsul(): Promise<PrivateServer> {
+/** A Consul dev agent with its own ports (no DNS, no gRPC); with `aclToken`, ACLs on, default deny, that token the management one. */
+export async function privateConsul(options: { aclToken?: string } = {}): Promise<PrivateServer> {
   const [http, serfLan, serfWan, server] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const binary = path.join(STACK_HOME, 'bin', 'consul');
   const args = ['agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-log-level', 'error', '-http-port', String(http)];
   args.push('-dns-port', '-1', '-grpc-port', '-1', '-grpc-tls-port', '-1', '-serf-lan-port', String(serfLan), '-serf-wan-port', String(serfWan));
   args.push('-server-port', String(server));
+  if (options.aclToken) {
+    const token = JSON.stringify(options.aclToken);
+    args.push('-hcl', `acl { enabled = true default_policy = "deny" enable_token_persistence = false tokens { initial_management = ${token} agent = ${token} } }`);
+  }
   const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: 'ignore' }));
   return {
     ...consul,

@@ -132,6 +132,14 @@ describe('gateway auth', () => {
       expect(without.body.errors?.[0]).toMatchObject({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' }, message: expect.stringMatching(/users:email/) });
     });
 
+    it('a field inside a named fragment is refused at its response path, exactly as the same field inline', async () => {
+      const headers = await identity.bearer('u1', ['payments:read']);
+      const inline = await query('{ me { id name email } }', headers);
+      const viaFragment = await query('{ me { ...U } } fragment U on User { id name email }', headers);
+      expect(inline.body).toEqual({ data: { me: null }, errors: [expect.objectContaining({ path: ['me', 'email'], extensions: { code: 'FORBIDDEN' } })] });
+      expect(viaFragment.body).toEqual(inline.body);
+    });
+
     it('Order.payment needs payments:read, on every order of a list, and the payments subgraph is never asked', async () => {
       const q = '{ user(id: "u1") { orders { total payment { state } } } }';
       const reader = await query(q, await identity.bearer('u1', ['payments:read']));
@@ -177,7 +185,7 @@ describe('gateway auth', () => {
   });
 
   async function paymentsFetches(): Promise<number> {
-    const text = await (await fetch(gateway.url.replace('/graphql', '/metrics'))).text();
+    const text = await (await fetch(`${gateway.server.admin.url}/metrics`)).text();
     return text
       .split('\n')
       .filter((line) => line.startsWith('trellis_subgraph_fetch') && line.includes('_count') && line.includes('subgraph="payments"'))

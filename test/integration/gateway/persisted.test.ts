@@ -10,6 +10,8 @@ import { RedisStateStore } from '../../../shared/state';
 import { sha256 } from '../../../gateway/persisted';
 import { postGraphQLSse, type GraphQLResult } from '../../support/graphql';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
+import { privateRedis } from '../../support/privateServers';
+import type { AssembledGateway } from '../../../gateway/assemble';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -75,6 +77,33 @@ describe('automatic persisted queries', () => {
       if (keys.length > 0) await redis.del(...keys);
       await state.close();
       redis.disconnect();
+    }
+  });
+});
+
+describe('automatic persisted queries with the store down', () => {
+  it('a lookup that fails is a miss (never a 500): the client sends the query and it runs; the failure is counted', async () => {
+    const redis = await privateRedis();
+    await redis.start();
+    const state = new RedisStateStore({ url: redis.url, commandTimeoutMs: 500 });
+    const platform = await startStaticPlatform({}, { state });
+    try {
+      await apqRoundTrip(platform);
+      await redis.kill();
+      const query = `query Down_${randomUUID().replace(/-/g, '')} { product(id: "p5") { name } }`;
+      const miss = await post(platform.url, { extensions: persisted(sha256(query)) });
+      expect(miss.status).toBe(200);
+      expect(miss.body.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      const sent = await post(platform.url, { query, extensions: persisted(sha256(query)) });
+      expect(sent).toMatchObject({ status: 200, body: { data: { product: { name: 'Gateway Desk Lamp' } } } });
+      const { values } = await (platform.gateway.server as AssembledGateway).metrics.persistedQueryStoreErrors.get();
+      expect(values[0].value).toBe(1);
+    } finally {
+      await platform.stop();
+      // Back up, so the client closes cleanly instead of reconnecting forever.
+      await redis.start();
+      await state.close();
+      await redis.kill();
     }
   });
 });

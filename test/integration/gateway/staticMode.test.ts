@@ -32,7 +32,7 @@ describe('static supergraph mode', () => {
     writeFileSync(file, compose([{ name: 'users', sdl: usersSdl, subgraph: users }]));
     gateway = await startGateway({ SUPERGRAPH_PATH: file });
     expect((await postGraphQL(gateway.url, '{ user(id: "u1") { name } }')).body.data).toEqual({ user: { name: 'Ada Lovelace' } });
-    const admin = () => fetch(gateway.url.replace('/graphql', '/admin/supergraph')).then((r) => r.json() as Promise<{ lastError?: { message: string } }>);
+    const admin = () => fetch(`${gateway.server.admin.url}/admin/supergraph`).then((r) => r.json() as Promise<{ lastError?: { message: string } }>);
     expect(await admin()).toMatchObject({ source: 'file', version: 1, subgraphs: [{ name: 'users', url: users.url }] });
 
     writeFileSync(
@@ -51,7 +51,7 @@ describe('static supergraph mode', () => {
       user: { name: 'Grace Hopper' },
     });
     expect(await admin()).toMatchObject({ version: 2, compositionFailures: 1 });
-    const sdl = await (await fetch(gateway.url.replace('/graphql', '/admin/supergraph.graphql'))).text();
+    const sdl = await (await fetch(`${gateway.server.admin.url}/admin/supergraph.graphql`)).text();
     expect(sdl).toContain('CATALOG @join__graph');
   });
 });

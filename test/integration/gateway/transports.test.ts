@@ -1,0 +1,103 @@
+/**
+ * One set of rules on every transport: a production gateway refuses introspection and documents
+ * over MAX_TOKENS alike on HTTP, SSE and graphql-ws, with the same codes; and SSE over GET (which
+ * any page can make cross-site) never runs a mutation.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import { composeSupergraph } from '../../../gateway/supergraph/compose';
+import { FEDERATION_LINK } from '../../../subgraphs/federation';
+import { parseSseEvents, postGraphQL, postGraphQLSse } from '../../support/graphql';
+import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
+
+const sdl = `
+  ${FEDERATION_LINK}
+  type Query { count: Int! hello: String }
+  type Mutation { bump: Int! }
+`;
+
+let count = 0;
+const counterSubgraph: SubgraphFactory = () => ({
+  name: 'counter',
+  typeDefs: sdl,
+  resolvers: { Query: { count: () => count, hello: () => 'hi' }, Mutation: { bump: () => ++count } },
+});
+
+const MAX_TOKENS = 40;
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+const MANY_TOKENS = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: hello`).join(' ')} }`;
+
+describe('the same rules on HTTP, SSE and graphql-ws', () => {
+  let counter: Subgraph;
+  let gateway: InProcessGateway;
+
+  beforeAll(async () => {
+    counter = await startSubgraph(counterSubgraph, {});
+    const composed = composeSupergraph([{ name: 'counter', sdl, url: counter.url }]);
+    if (!composed.ok) throw new Error(composed.errors.join('\n'));
+    const supergraphPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-transports-')), 'supergraph.graphql');
+    writeFileSync(supergraphPath, composed.supergraphSdl);
+    gateway = await startGateway({ SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'production', MAX_TOKENS: String(MAX_TOKENS), MAX_ALIASES: '100' });
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await counter?.stop();
+  });
+
+  const overHttp = async (query: string) => (await postGraphQL(gateway.url, query)).body;
+  const overSse = async (query: string) => (await postGraphQLSse(gateway.url, query)).events.find((event) => event.event === 'next')?.data;
+  const overWebSocket = async (query: string) => {
+    const client = createClient({ url: gateway.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const results: unknown[] = [];
+      try {
+        for await (const result of client.iterate({ query })) results.push(result);
+      } catch (errors) {
+        return { errors };
+      }
+      return results[0];
+    } finally {
+      await client.dispose();
+    }
+  };
+  const codes = (body: unknown) => ((body as { errors?: Array<{ extensions?: { code?: string } }> }).errors ?? []).map((error) => error.extensions?.code);
+
+  it.each([
+    ['HTTP', overHttp],
+    ['SSE', overSse],
+    ['graphql-ws', overWebSocket],
+  ])('%s: introspection is off in production', async (_name, send) => {
+    const body = await send(INTROSPECTION);
+    expect([...new Set(codes(body))]).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(JSON.stringify(body)).not.toContain('"Query"');
+  });
+
+  it.each([
+    ['HTTP', overHttp],
+    ['SSE', overSse],
+    ['graphql-ws', overWebSocket],
+  ])('%s: a document over MAX_TOKENS is TOO_MANY_TOKENS with the limit', async (_name, send) => {
+    const body = (await send(MANY_TOKENS)) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+    expect(body.errors?.[0].extensions).toMatchObject({ code: 'TOO_MANY_TOKENS', limit: MAX_TOKENS });
+    expect(await overHttp('{ a: hello b: hello }')).toEqual({ data: { a: 'hi', b: 'hi' } });
+  });
+
+  it('SSE over GET refuses a mutation with 405 and never runs it; queries over GET and mutations over POST still work', async () => {
+    const before = count;
+    const response = await fetch(`${gateway.url}?query=${encodeURIComponent('mutation { bump }')}`, { headers: { accept: 'text/event-stream' } });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('METHOD_NOT_ALLOWED');
+    expect(count).toBe(before);
+
+    const read = await fetch(`${gateway.url}?query=${encodeURIComponent('{ count }')}`, { headers: { accept: 'text/event-stream' } });
+    expect(parseSseEvents(await read.text())[0].data).toEqual({ data: { count: before } });
+    const posted = await postGraphQLSse(gateway.url, 'mutation { bump }');
+    expect(posted.events[0].data).toEqual({ data: { bump: before + 1 } });
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * Field authorization with Apollo Router's semantics, against a hand-written supergraph: each
+ * operation is restricted, the restricted document is executed (as the subgraphs would answer
+ * it), and the nulls and FORBIDDEN errors are put back, so the tests see what a client sees.
+ */
+import { buildSchema, execute, parse, validate, type ExecutionResult } from 'graphql';
+import { readAccessPolicy } from '../../../../shared/auth';
+import { restrictDocument } from '../../../../gateway/auth/restrict';
+import { applyRemovals } from '../../../../gateway/auth/response';
+
+const sdl = /* GraphQL */ `
+  directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+  directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
+
+  scalar TaxId @authenticated
+
+  enum Tier @requiresScopes(scopes: [["billing:read"]]) {
+    FREE
+    PRO
+  }
+
+  interface Node {
+    id: ID!
+  }
+
+  type Query {
+    me: User @authenticated
+    user(id: ID!): User
+    users: [User!]!
+    friends: [User!]
+    search: [SearchResult!]!
+    node(id: ID!): Node
+    grid: [[User]]
+  }
+
+  type User implements Node {
+    id: ID!
+    name: String!
+    email: String! @requiresScopes(scopes: [["users:email"]])
+    nickname: String @requiresScopes(scopes: [["users:email", "users:nick"], ["admin"]])
+    taxId: TaxId
+    tier: Tier
+  }
+
+  type Invoice implements Node @requiresScopes(scopes: [["billing:read"]]) {
+    id: ID!
+    amount: Float
+  }
+
+  union SearchResult = User | Invoice
+`;
+
+const schema = buildSchema(sdl);
+const policy = readAccessPolicy(sdl);
+const ada = { __typename: 'User', id: 'u1', name: 'Ada', email: 'ada@example.com', nickname: 'ada', taxId: 'T-1', tier: 'PRO' };
+const bob = { __typename: 'User', id: 'u2', name: 'Bob', email: 'bob@example.com', nickname: 'bob', taxId: 'T-2', tier: 'FREE' };
+const invoice = { __typename: 'Invoice', id: 'i1', amount: 12 };
+const root = {
+  me: ada,
+  user: () => ada,
+  users: [ada, bob],
+  friends: [bob],
+  search: [ada, invoice],
+  node: ({ id }: { id: string }) => (id === 'i1' ? invoice : ada),
+  grid: [[ada], [bob]],
+};
+
+/** What a caller gets: the restricted operation executed, then the removals applied. */
+function run(query: string, user: { scopes: string[] } | null): ExecutionResult {
+  const document = parse(query);
+  expect(validate(schema, document)).toEqual([]);
+  const restricted = restrictDocument(schema, document, policy, user);
+  expect(validate(schema, restricted.document)).toEqual([]);
+  const result = execute({ schema, document: restricted.document, rootValue: root }) as ExecutionResult;
+  expect(result.errors).toBeUndefined();
+  const applied = applyRemovals(JSON.parse(JSON.stringify(result.data)), restricted.removals);
+  return { data: applied.data, ...(applied.errors.length > 0 ? { errors: applied.errors as never } : {}) };
+}
+
+const paths = (result: ExecutionResult) => (result.errors ?? []).map((error) => error.path);
+const anonymous = null;
+const signedIn = { scopes: [] };
+
+describe('field authorization', () => {
+  it('a field removed inside a named fragment is reported at its response path, and its null stops at the nearest nullable parent', () => {
+    const direct = run('{ me { id name email } }', signedIn);
+    const viaFragment = run('{ me { ...U } } fragment U on User { id name email }', signedIn);
+    expect(direct).toEqual({ data: { me: null }, errors: [expect.objectContaining({ path: ['me', 'email'], extensions: { code: 'FORBIDDEN' } })] });
+    expect(viaFragment).toEqual(direct);
+  });
+
+  it('follows nested fragments, inline fragments and aliases', () => {
+    const result = run('{ user(id: "u1") { ...Outer } } fragment Outer on User { name ...Inner } fragment Inner on User { ... on User { mail: email } }', signedIn);
+    expect(paths(result)).toEqual([['user', 'mail']]);
+    expect(result.data).toEqual({ user: null });
+  });
+
+  it('the same fragment spread in two places gives one error at each place', () => {
+    const result = run('{ user(id: "u1") { ...N } friends { ...N } } fragment N on User { name nickname }', signedIn);
+    expect(paths(result)).toEqual([['user', 'nickname'], ['friends', '@', 'nickname']]);
+    expect(result.data).toEqual({ user: { name: 'Ada', nickname: null }, friends: [{ name: 'Bob', nickname: null }] });
+  });
+
+  it('lets a caller with the scopes through, and nothing is removed', () => {
+    expect(run('{ me { ...U } } fragment U on User { email }', { scopes: ['users:email'] })).toEqual({ data: { me: { email: 'ada@example.com' } } });
+  });
+
+  it('requiresScopes is an OR of AND-groups', () => {
+    const q = '{ user(id: "u1") { nickname } }';
+    expect(run(q, { scopes: ['users:email'] }).data).toEqual({ user: { nickname: null } });
+    expect(run(q, { scopes: ['users:email', 'users:nick'] }).data).toEqual({ user: { nickname: 'ada' } });
+    expect(run(q, { scopes: ['admin'] }).data).toEqual({ user: { nickname: 'ada' } });
+  });
+
+  it('reads the directives on a scalar and on an enum returned by a field', () => {
+    const result = run('{ user(id: "u1") { name taxId tier } }', anonymous);
+    expect(result.data).toEqual({ user: { name: 'Ada', taxId: null, tier: null } });
+    expect(paths(result)).toEqual([['user', 'taxId'], ['user', 'tier']]);
+    expect(run('{ user(id: "u1") { taxId tier } }', { scopes: ['billing:read'] }).data).toEqual({ user: { taxId: 'T-1', tier: 'PRO' } });
+  });
+
+  it('a protected union member loses its fields only on objects of that type', () => {
+    const result = run('{ search { ... on User { name } ... on Invoice { amount } } }', signedIn);
+    expect(result.data).toEqual({ search: [{ name: 'Ada' }, { amount: null }] });
+    expect(paths(result)).toEqual([['search', '@', 'amount']]);
+    expect(run('{ search { ... on Invoice { amount } } }', { scopes: ['billing:read'] }).data).toEqual({ search: [{}, { amount: 12 }] });
+  });
+
+  it('a field read through an interface carries the requirements of every implementation', () => {
+    const throughInterface = run('{ node(id: "u1") { id } }', signedIn);
+    expect(throughInterface.data).toEqual({ node: null });
+    expect(paths(throughInterface)).toEqual([['node', 'id']]);
+    expect(run('{ node(id: "u1") { ... on User { id } } }', signedIn).data).toEqual({ node: { id: 'u1' } });
+    expect(run('{ node(id: "i1") { id } }', { scopes: ['billing:read'] }).data).toEqual({ node: { id: 'i1' } });
+  });
+
+  it('a non-null field in a list of non-null items nulls the nearest nullable ancestor; nested lists are walked', () => {
+    expect(run('{ users { name email } }', signedIn).data).toBeNull();
+    expect(run('{ friends { name email } }', signedIn).data).toEqual({ friends: null });
+    const grid = run('{ grid { email } }', signedIn);
+    expect(grid.data).toEqual({ grid: [[null], [null]] });
+    expect(paths(grid)).toEqual([['grid', '@', '@', 'email']]);
+  });
+
+  it('keeps the document as sent when nothing is removed (plans stay cached)', () => {
+    const document = parse('{ me { ...U } } fragment U on User { name }');
+    expect(restrictDocument(schema, document, policy, signedIn).document).toBe(document);
+  });
+});
