@@ -8,6 +8,7 @@
 import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Producer, type LogEntry } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
+import { retry } from '../retry';
 import { deadLetterOf, onHandlerFailure } from './delivery';
 import {
   DEAD_LETTER_SUFFIX,
@@ -70,17 +71,15 @@ export class KafkaEventBus implements EventBus {
     if (wanted.length === 0) return;
     // Several processes create the same topics at start-up; the broker's metadata can lag a
     // creation for a moment ("does not host this topic-partition"), so a few quick retries.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.createMissing(wanted);
-        for (const topic of wanted) this.known.add(topic);
-        return;
-      } catch (error) {
-        if (attempt >= TOPIC_ATTEMPTS) throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
-        this.options.logger?.debug({ attempt, err: errorMessage(error) }, 'topic creation failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt - 1)));
-      }
-    }
+    await retry(() => this.createMissing(wanted), {
+      maxAttempts: TOPIC_ATTEMPTS,
+      policy: { initialDelayMs: 250, maxDelayMs: 4000 },
+      shouldRetry: () => true,
+      onRetry: (error, attempt) => this.options.logger?.debug({ attempt, err: errorMessage(error) }, 'topic creation failed; retrying'),
+    }).catch((error) => {
+      throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
+    });
+    for (const topic of wanted) this.known.add(topic);
   }
 
   private async createMissing(topics: string[]): Promise<void> {
@@ -115,6 +114,16 @@ export class KafkaEventBus implements EventBus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    // Right after several processes create the same topics the broker's metadata can lag ("does
+    // not host this topic-partition"): a few attempts with backoff instead of a failed start.
+    return retry(() => this.subscribeOnce(options), {
+      maxAttempts: TOPIC_ATTEMPTS,
+      policy: { initialDelayMs: 250, maxDelayMs: 2000 },
+      onRetry: (error, attempt) => this.options.logger?.warn({ groupId: options.groupId, attempt, err: errorMessage(error) }, 'subscribe failed; retrying'),
+    });
+  }
+
+  private async subscribeOnce(options: SubscribeOptions): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId: this.onBroker(options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
