@@ -48,11 +48,13 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
   };
 }
 
-export async function privateRedis(): Promise<PrivateServer> {
+/** A private Redis; `persistent` keeps its data across a kill and restart (AOF, fsync on every write). */
+export async function privateRedis(options: { persistent?: boolean } = {}): Promise<PrivateServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
+  const persistence = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return processServer(`redis://127.0.0.1:${port}`, port, () =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
       stdio: 'ignore',
     }),
   );

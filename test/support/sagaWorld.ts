@@ -44,11 +44,17 @@ export interface SagaWorld {
   close(): Promise<void>;
 }
 
-export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS): Promise<SagaWorld> {
+/** Where the world's state and events live: the shared test servers unless a test brings private ones. */
+export interface WorldBackends {
+  redisUrl: string;
+  kafkaBrokers: string[];
+}
+
+export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, backends: WorldBackends = realBackends): Promise<SagaWorld> {
   const namespace = uniquePrefix('saga');
   const logger = createLogger({ service: 'saga-world', level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' });
-  const state = new RedisStateStore({ url: realBackends.redisUrl, logger, keyPrefix: `${namespace}:` });
-  const events = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, logger, clientId: 'saga-world', namespace: `${namespace}.` });
+  const state = new RedisStateStore({ url: backends.redisUrl, logger, keyPrefix: `${namespace}:` });
+  const events = new KafkaEventBus({ brokers: backends.kafkaBrokers, logger, clientId: 'saga-world', namespace: `${namespace}.` });
   const inventory = new Inventory(state);
   const ledger = new PaymentLedger(state);
   const orders = new OrderBook(state);
