@@ -108,4 +108,29 @@ describe('placeOrder watched through the gateway', () => {
     const anonymous = await postGraphQL(platform.gatewayUrl, PLACE_ORDER, { variables: { items: [{ productId: 'p1', quantity: 1 }], method: 'card-ok' } });
     expect(anonymous.body.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
   });
+
+  it('gives a retried placeOrder with the same Idempotency-Key the first saga, and refuses the key for another order', async () => {
+    const send = async (items: Array<{ productId: string; quantity: number }>, key: { header?: string; input?: string }) => {
+      const { body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(
+        platform.gatewayUrl,
+        'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { sagaId state } }',
+        {
+          variables: { input: { items, paymentMethod: 'card-ok', ...(key.input ? { idempotencyKey: key.input } : {}) } },
+          headers: { ...buyer, ...(key.header ? { 'idempotency-key': key.header } : {}) },
+        },
+      );
+      return body;
+    };
+    const key = `tap-${Date.now()}`;
+    const first = await send([{ productId: 'p1', quantity: 1 }], { header: key });
+    const retried = await send([{ productId: 'p1', quantity: 1 }], { header: key });
+    const viaInput = await send([{ productId: 'p1', quantity: 1 }], { input: key });
+    expect(first.errors).toBeUndefined();
+    expect(retried.data!.placeOrder.sagaId).toBe(first.data!.placeOrder.sagaId);
+    expect(viaInput.data!.placeOrder.sagaId).toBe(first.data!.placeOrder.sagaId);
+    const reused = await send([{ productId: 'p1', quantity: 2 }], { header: key });
+    expect(reused.errors?.[0]).toMatchObject({ extensions: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+    const unkeyed = [await send([{ productId: 'p1', quantity: 1 }], {}), await send([{ productId: 'p1', quantity: 1 }], {})];
+    expect(unkeyed[0].data!.placeOrder.sagaId).not.toBe(unkeyed[1].data!.placeOrder.sagaId);
+  });
 });
