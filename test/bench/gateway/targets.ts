@@ -36,13 +36,18 @@ export interface Target {
 
 // Same mode for every gateway: no introspection, no stack traces, as deployed.
 const PRODUCTION = { NODE_ENV: 'production' };
-const tsxNode = (script: string, args: string[], env: Record<string, string>): SpawnSpec => ({
-  command: process.execPath,
+const tsxNode = (script: string, args: string[], env: Record<string, string>, node = process.execPath): SpawnSpec => ({
+  command: node,
   args: ['--import', 'tsx', path.join(ROOT, script), ...args],
   cwd: ROOT,
   env: { ...PRODUCTION, ...env },
 });
 const gatewayUrl = (port: number) => () => `http://127.0.0.1:${port}/graphql`;
+
+/** An older Node to compare runtimes with (BENCH_NODE20, default /usr/bin/node), for the `-node20` targets. */
+const NODE20 = process.env.BENCH_NODE20 ?? '/usr/bin/node';
+// Trellis refuses Node < 24 at start; the runtime comparison alone lifts that.
+const OLD_NODE = { TRELLIS_ALLOW_UNSUPPORTED_NODE: '1' };
 
 export const TARGETS: Target[] = [
   {
@@ -94,5 +99,21 @@ export const TARGETS: Target[] = [
         urlFor: gatewayUrl(port),
       };
     },
+  },
+  {
+    name: 'apollo-node20',
+    description: 'plain Apollo Gateway as `apollo`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
+    prepare: async ({ liftedSupergraphPath, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port)], {}, NODE20),
+      urlFor: gatewayUrl(port),
+    }),
+  },
+  {
+    name: 'trellis-node20',
+    description: 'Trellis as `trellis`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
+    prepare: async ({ supergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, ...OLD_NODE }, NODE20),
+      urlFor: gatewayUrl(port),
+    }),
   },
 ];

@@ -1,0 +1,57 @@
+/**
+ * Writes test/MUTATION.md from Stryker's JSON report: the mutation score of each core module
+ * (killed + timed out over all valid mutants, the way Stryker counts it), with the date and commit.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const MODULES = [
+  'shared/saga',
+  'shared/retry',
+  'shared/events/delivery.ts',
+  'shared/resilience',
+  'shared/auth',
+  'gateway/limits',
+  'gateway/auth',
+  'gateway/datasource',
+  'gateway/supergraph',
+  'bff/shared',
+];
+const DETECTED = new Set(['Killed', 'Timeout']);
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+interface Report {
+  files: Record<string, { mutants: Array<{ status: string }> }>;
+}
+
+const report = JSON.parse(readFileSync(path.join(ROOT, 'reports/mutation/mutation.json'), 'utf8')) as Report;
+const rows = MODULES.map((module) => {
+  let detected = 0;
+  let undetected = 0;
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    const relative = path.relative(ROOT, path.resolve(ROOT, file));
+    if (relative !== module && !relative.startsWith(`${module}/`)) continue;
+    for (const { status } of mutants) {
+      if (DETECTED.has(status)) detected += 1;
+      else if (UNDETECTED.has(status)) undetected += 1;
+    }
+  }
+  const total = detected + undetected;
+  return { module, detected, undetected, score: total === 0 ? null : (100 * detected) / total };
+});
+
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+const lines = [
+  '# Mutation scores of the core modules',
+  '',
+  `\`npm run test:mutation\` (Stryker, against the unit tests), ${new Date().toISOString().slice(0, 10)}, commit ${commit}. The floor is 80%.`,
+  '',
+  '| module | killed | survived or uncovered | score |',
+  '| --- | ---: | ---: | ---: |',
+  ...rows.map((row) => `| \`${row.module}\` | ${row.detected} | ${row.undetected} | ${row.score === null ? 'not run' : `${row.score.toFixed(1)}%`} |`),
+  '',
+];
+writeFileSync(path.join(ROOT, 'test/MUTATION.md'), lines.join('\n'));
+process.stdout.write(lines.join('\n'));

@@ -1,0 +1,34 @@
+// Mutation testing of the core modules (`npm run test:mutation`, on demand, not in `npm test`).
+// Mutants are run against the unit tests only (jest.mutation.config.js); results by module go to
+// test/MUTATION.md (scripts/mutationSummary.ts), the HTML report to reports/mutation/ (ignored).
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'jest',
+  jest: { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: true },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'shared/saga/**/*.ts',
+    'shared/retry/**/*.ts',
+    'shared/events/delivery.ts',
+    'shared/resilience/**/*.ts',
+    'shared/auth/**/*.ts',
+    'gateway/limits/**/*.ts',
+    'gateway/auth/**/*.ts',
+    'gateway/datasource/**/*.ts',
+    'gateway/supergraph/**/*.ts',
+    'bff/shared/**/*.ts',
+    '!**/index.ts',
+  ],
+  incremental: true,
+  incrementalFile: 'test/mutation/stryker-incremental.json',
+  reporters: ['progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 80, break: null },
+  concurrency: 2,
+  timeoutMS: 10_000,
+  tempDirName: '.stryker-tmp',
+};
