@@ -413,6 +413,22 @@ describe('stale and late replies are ignored', () => {
     const next = succeed(compensating, T0 + 1).record;
     stale(next, { stepIndex: CHARGE, action: 'compensation', outcome: 'success' });
   });
+
+  it('a duplicate of a compensation refusal while its retry waits out the backoff: it must not use up the retry', () => {
+    // createOrder times out twice (maxAttempts 2), so cancelOrder runs; its first attempt is refused.
+    const { record } = timeOutAndRetry(runningAt(CREATE, T0), T0, 1);
+    const compensating = moved(tickAt(record, record.steps[CREATE].deadline as number)).record;
+    expect(compensating.steps[CREATE].state).toBe('COMPENSATING');
+    const refused = refuse(compensating, T0 + 20_000, 'orders db busy').record;
+    expect(refused.steps[CREATE]).toMatchObject({ attempts: 2, dispatched: false });
+
+    // Kafka delivers the same refusal again before the retry is sent.
+    stale(refused, { stepIndex: CREATE, action: 'compensation', outcome: 'failure', error: 'orders db busy' }, T0 + 20_001);
+
+    const resent = moved(tickAt(refused, refused.steps[CREATE].dispatchAt as number));
+    expect(resent.dispatch).toEqual([{ stepIndex: CREATE, action: 'compensation', attempt: 2 }]);
+    expect(succeed(resent.record, T0 + 21_000).record.steps[CREATE].state).toBe('COMPENSATED');
+  });
 });
 
 describe('tick and nextWakeUp', () => {
