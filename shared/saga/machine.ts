@@ -42,6 +42,9 @@ export function applyReply<Input>(definition: SagaDefinition<Input>, record: Sag
   const expected = record.state === 'RUNNING' ? 'command' : record.state === 'COMPENSATING' ? 'compensation' : null;
   if (!step || reply.stepIndex !== record.cursor || reply.action !== expected) return null;
   if (step.state !== (expected === 'command' ? 'RUNNING' : 'COMPENSATING')) return null;
+  // A refused compensation counts against the attempt in flight; with none in flight (the retry waits
+  // out its backoff) it is a redelivery of the refusal that started the wait and must not use up a retry.
+  if (expected === 'compensation' && reply.outcome === 'failure' && !step.dispatched) return null;
 
   const next = touch(record, now);
   const current = next.steps[reply.stepIndex];

@@ -1,161 +1,496 @@
-/** The saga state machine as a user of sagas sees it: which commands go out, when, and how a saga ends. */
-import { applyReply, begin, createRecord, nextWakeUp, tick, type SagaDefinition, type SagaRecord, type SagaReply } from '../../../../shared/saga';
+/** The pure saga state machine: every transition, retries, timeouts, reverse compensation and stale replies, with time as plain numbers. */
+import { applyReply, begin, createRecord, nextWakeUp, tick, type Transition } from '../../../../shared/saga/machine';
+import type { SagaAction, SagaDefinition, SagaRecord, SagaReply } from '../../../../shared/saga/types';
 
-const T0 = 1_000_000;
-const retry = { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 250 };
-const definition: SagaDefinition<{ amount: number }> = {
-  name: 'order',
+interface OrderInput {
+  orderId: string;
+}
+type Saga = SagaRecord<OrderInput>;
+
+const RESERVE = 0;
+const AUDIT = 1;
+const CHARGE = 2;
+const CREATE = 3;
+
+// Each step has its own timeout and retry policy, so a machine that reads the wrong step's settings fails.
+const placeOrder: SagaDefinition<OrderInput> = {
+  name: 'placeOrder',
   steps: [
-    { name: 'reserve', participant: 'catalog', command: 'reserve', compensation: 'release', payload: () => ({}), timeoutMs: 1000, retry },
-    { name: 'notify', participant: 'mail', command: 'notify', payload: () => ({}), timeoutMs: 1000, retry }, // nothing to undo
-    { name: 'charge', participant: 'payments', command: 'charge', compensation: 'refund', payload: (i) => ({ amount: i.amount }), timeoutMs: 1000, retry },
-    { name: 'ship', participant: 'orders', command: 'ship', compensation: 'unship', payload: () => ({}), timeoutMs: 1000, retry },
+    { name: 'reserveStock', participant: 'catalog', command: 'reserveStock', compensation: 'releaseStock', payload: (input) => input, timeoutMs: 1000, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 150 } },
+    // Nothing to undo: settled COMPENSATED without a command.
+    { name: 'recordAudit', participant: 'orders', command: 'recordAudit', payload: (input) => input, timeoutMs: 500, retry: { maxAttempts: 1, backoffMs: 10, maxBackoffMs: 10 } },
+    { name: 'chargePayment', participant: 'payments', command: 'chargePayment', compensation: 'refundPayment', payload: (input) => input, timeoutMs: 2000, retry: { maxAttempts: 4, backoffMs: 50, maxBackoffMs: 1000 } },
+    { name: 'createOrder', participant: 'orders', command: 'createOrder', compensation: 'cancelOrder', payload: (input) => input, timeoutMs: 3000, retry: { maxAttempts: 2, backoffMs: 200, maxBackoffMs: 400 } },
   ],
 };
 
-const reply = (stepIndex: number, action: 'command' | 'compensation', outcome: 'success' | 'failure', extra: Partial<SagaReply> = {}): SagaReply => ({
-  sagaId: 's',
-  stepIndex,
-  action,
-  outcome,
-  ...extra,
+const T0 = 1_700_000_000_000;
+
+/** The record as text, a field set to undefined included, to tell whether a call changed it. */
+function serialized(record: Saga): string {
+  return JSON.stringify(record, (_key, value: unknown) => (value === undefined ? '<undefined>' : value));
+}
+
+/** Runs one machine call and checks what holds for every call: the input is untouched, a transition adds exactly one revision. */
+function checked(record: Saga, move: () => Transition<OrderInput> | null): Transition<OrderInput> | null {
+  const before = serialized(record);
+  const transition = move();
+  expect(serialized(record)).toBe(before);
+  if (transition) {
+    expect(transition.record).not.toBe(record);
+    expect(transition.record.revision).toBe(record.revision + 1);
+  }
+  return transition;
+}
+
+function moved(transition: Transition<OrderInput> | null): Transition<OrderInput> {
+  expect(transition).not.toBeNull();
+  return transition as Transition<OrderInput>;
+}
+
+function phase(record: Saga): SagaAction {
+  return record.state === 'COMPENSATING' ? 'compensation' : 'command';
+}
+
+function answer(record: Saga, now: number, reply: Partial<SagaReply> = {}): Transition<OrderInput> | null {
+  const full: SagaReply = { sagaId: record.id, stepIndex: record.cursor, action: phase(record), outcome: 'success', ...reply };
+  return checked(record, () => applyReply(placeOrder, record, full, now));
+}
+
+const succeed = (record: Saga, now: number, result?: unknown) => moved(answer(record, now, { outcome: 'success', result }));
+const refuse = (record: Saga, now: number, error?: string) => moved(answer(record, now, { outcome: 'failure', error }));
+const tickAt = (record: Saga, now: number) => checked(record, () => tick(placeOrder, record, now));
+
+function started(now = T0): Transition<OrderInput> {
+  const record = createRecord(placeOrder, 'saga-1', { orderId: 'o-1' }, now - 5, 'corr-1');
+  return moved(checked(record, () => begin(placeOrder, record, now)));
+}
+
+/** A saga whose steps before `index` succeeded, the last success at `now`: step `index` is in flight. */
+function runningAt(index: number, now = T0): Saga {
+  let record = started(now).record;
+  for (let i = 0; i < index; i++) record = succeed(record, now, { from: placeOrder.steps[i].name }).record;
+  return record;
+}
+
+/** Lets the current attempt of the cursor's step time out and sends the retry, `times` times; returns the record and the time reached. */
+function timeOutAndRetry(record: Saga, from: number, times: number): { record: Saga; now: number } {
+  let now = from;
+  for (let i = 0; i < times; i++) {
+    const step = record.steps[record.cursor];
+    now = step.deadline as number;
+    record = moved(tickAt(record, now)).record;
+    now = record.steps[record.cursor].dispatchAt as number;
+    record = moved(tickAt(record, now)).record;
+  }
+  return { record, now };
+}
+
+describe('createRecord', () => {
+  it('makes a PENDING saga with every step PENDING and nothing to wake up for', () => {
+    const record = createRecord(placeOrder, 'saga-1', { orderId: 'o-1' }, T0, 'corr-1');
+    expect(record).toMatchObject({ id: 'saga-1', definition: 'placeOrder', state: 'PENDING', input: { orderId: 'o-1' }, results: {}, cursor: 0, revision: 0, correlationId: 'corr-1' });
+    expect(record.steps.map((step) => [step.name, step.state, step.attempts])).toEqual([
+      ['reserveStock', 'PENDING', 0],
+      ['recordAudit', 'PENDING', 0],
+      ['chargePayment', 'PENDING', 0],
+      ['createOrder', 'PENDING', 0],
+    ]);
+    expect(record.createdAt).toBe(new Date(T0).toISOString());
+    expect(record.updatedAt).toBe(record.createdAt);
+    expect(nextWakeUp(record)).toBeUndefined();
+    expect(tickAt(record, T0 + 1_000_000)).toBeNull();
+  });
 });
 
-function started(): SagaRecord<{ amount: number }> {
-  return begin(definition, createRecord(definition, 's', { amount: 10 }, T0, 'corr'), T0).record;
-}
-
-/** Runs replies in turn, each required to apply; returns the last transition. */
-function play(record: SagaRecord<{ amount: number }>, replies: SagaReply[], now = T0) {
-  let current = { record, dispatch: [] as Array<{ stepIndex: number; action: string; attempt: number }> };
-  for (const r of replies) {
-    const next = applyReply(definition, current.record, r, now);
-    if (!next) throw new Error(`reply ${JSON.stringify(r)} was ignored`);
-    current = next;
-  }
-  return current;
-}
-
-describe('saga state machine', () => {
-  it('creates a PENDING record, then begins RUNNING with the first command sent and its deadline set', () => {
-    const created = createRecord(definition, 's', { amount: 10 }, T0, 'corr');
-    expect(created).toMatchObject({ state: 'PENDING', cursor: 0, revision: 0, correlationId: 'corr', results: {} });
-    expect(created.steps.map((s) => s.state)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
-    const { record, dispatch } = begin(definition, created, T0);
+describe('begin', () => {
+  it('moves PENDING to RUNNING and dispatches the first command, attempt 1, due at its timeout', () => {
+    const { record, dispatch } = started(T0);
     expect(record.state).toBe('RUNNING');
-    expect(dispatch).toEqual([{ stepIndex: 0, action: 'command', attempt: 1 }]);
-    expect(record.steps[0]).toMatchObject({ state: 'RUNNING', attempts: 1, dispatched: true, deadline: T0 + 1000 });
+    expect(dispatch).toEqual([{ stepIndex: RESERVE, action: 'command', attempt: 1 }]);
+    expect(record.cursor).toBe(RESERVE);
+    expect(record.steps[RESERVE]).toMatchObject({ state: 'RUNNING', attempts: 1, dispatched: true, deadline: T0 + 1000 });
+    expect(record.steps.slice(1).map((step) => step.state)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(record.revision).toBe(1);
-    expect(created.state).toBe('PENDING'); // the input is never changed
-  });
-
-  it('moves step by step on success and completes with every result kept by step name', () => {
-    let record = started();
-    const names: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const next = applyReply(definition, record, reply(i, 'command', 'success', { result: { step: i } }), T0 + i)!;
-      names.push(...next.dispatch.map((d) => `${d.stepIndex}:${d.action}`));
-      expect(next.record.revision).toBe(record.revision + 1);
-      record = next.record;
-    }
-    expect(names).toEqual(['1:command', '2:command', '3:command']);
-    expect(record.state).toBe('COMPLETED');
-    expect(record.results).toEqual({ reserve: { step: 0 }, notify: { step: 1 }, charge: { step: 2 }, ship: { step: 3 } });
-    expect(record.steps.map((s) => s.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
-    expect(nextWakeUp(record)).toBeUndefined();
-    expect(tick(definition, record, T0 + 10_000)).toBeNull();
-  });
-
-  it('on a refusal undoes only the earlier steps, strictly in reverse, skipping steps with nothing to undo', () => {
-    const refused = play(started(), [reply(0, 'command', 'success'), reply(1, 'command', 'success'), reply(2, 'command', 'success'), reply(3, 'command', 'failure', { error: 'no courier' })]);
-    expect(refused.record.state).toBe('COMPENSATING');
-    expect(refused.record.steps[3]).toMatchObject({ state: 'FAILED', error: 'no courier' });
-    expect(refused.dispatch).toEqual([{ stepIndex: 2, action: 'compensation', attempt: 1 }]);
-    const refundDone = play(refused.record, [reply(2, 'compensation', 'success')]);
-    // notify has no compensation: settled at once, and the next undo is reserve's.
-    expect(refundDone.record.steps[1].state).toBe('COMPENSATED');
-    expect(refundDone.dispatch).toEqual([{ stepIndex: 0, action: 'compensation', attempt: 1 }]);
-    const done = play(refundDone.record, [reply(0, 'compensation', 'success')]);
-    expect(done.record.state).toBe('COMPENSATED');
-    expect(done.record.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'FAILED']);
-  });
-
-  it('a refusal of the first step ends COMPENSATED with nothing sent', () => {
-    const done = play(started(), [reply(0, 'command', 'failure')]);
-    expect(done.record.state).toBe('COMPENSATED');
-    expect(done.dispatch).toEqual([]);
-    expect(done.record.steps[0]).toMatchObject({ state: 'FAILED', error: 'refused' });
-  });
-
-  it('an uncertain failure is undone too, as after a timeout', () => {
-    const uncertain = play(started(), [reply(0, 'command', 'success'), reply(1, 'command', 'success'), reply(2, 'command', 'failure', { uncertain: true, error: 'capture outcome unknown' })]);
-    // Its own compensation goes out first, then the earlier steps'.
-    expect(uncertain.record.steps[2]).toMatchObject({ state: 'COMPENSATING', error: 'capture outcome unknown' });
-    expect(uncertain.dispatch).toEqual([{ stepIndex: 2, action: 'compensation', attempt: 1 }]);
-  });
-
-  it('times out exactly at the deadline, waits out an exponential backoff capped at the maximum, then resends', () => {
-    let record = started();
+    expect(record.updatedAt).toBe(new Date(T0).toISOString());
+    expect(record.createdAt).toBe(new Date(T0 - 5).toISOString());
     expect(nextWakeUp(record)).toBe(T0 + 1000);
-    expect(tick(definition, record, T0 + 999)).toBeNull();
-    const timedOut = tick(definition, record, T0 + 1000)!;
-    expect(timedOut.dispatch).toEqual([]);
-    expect(timedOut.record.steps[0]).toMatchObject({ state: 'RUNNING', attempts: 2, dispatched: false, dispatchAt: T0 + 1100, error: 'no reply within 1000 ms (attempt 1)' });
-    record = timedOut.record;
-    expect(nextWakeUp(record)).toBe(T0 + 1100);
-    expect(tick(definition, record, T0 + 1099)).toBeNull();
-    const resent = tick(definition, record, T0 + 1100)!;
-    expect(resent.dispatch).toEqual([{ stepIndex: 0, action: 'command', attempt: 2 }]);
-    expect(resent.record.steps[0]).toMatchObject({ dispatched: true, deadline: T0 + 2100 });
-    // Second timeout: backoff doubles to 200.
-    const again = tick(definition, resent.record, T0 + 2100)!;
-    expect(again.record.steps[0]).toMatchObject({ attempts: 3, dispatchAt: T0 + 2300 });
-    const capped = { ...definition, steps: definition.steps.map((s) => ({ ...s, retry: { maxAttempts: 5, backoffMs: 100, maxBackoffMs: 150 } })) };
-    const third = tick(capped, again.record, T0 + 5000)!; // not yet dispatched: sends attempt 3
-    const late = tick(capped, third.record, third.record.steps[0].deadline!)!;
-    expect(late.record.steps[0].dispatchAt! - third.record.steps[0].deadline!).toBe(150);
+  });
+});
+
+describe('the happy path', () => {
+  it('moves the cursor on each success, dispatches the next command with a fresh deadline, and completes with every result by step name', () => {
+    let record = started(T0).record;
+    const sent: Array<[number, number]> = [];
+    for (let index = 0; index < placeOrder.steps.length - 1; index++) {
+      const now = T0 + 10 * (index + 1);
+      const next = succeed(record, now, index === AUDIT ? undefined : { step: index });
+      record = next.record;
+      expect(record.state).toBe('RUNNING');
+      expect(record.cursor).toBe(index + 1);
+      expect(record.steps[index].state).toBe('SUCCEEDED');
+      expect(next.dispatch).toEqual([{ stepIndex: index + 1, action: 'command', attempt: 1 }]);
+      expect(record.steps[index + 1]).toMatchObject({ state: 'RUNNING', attempts: 1, dispatched: true, deadline: now + placeOrder.steps[index + 1].timeoutMs });
+      expect(nextWakeUp(record)).toBe(now + placeOrder.steps[index + 1].timeoutMs);
+      sent.push([next.dispatch[0].stepIndex, record.revision]);
+    }
+    expect(sent).toEqual([
+      [AUDIT, 2],
+      [CHARGE, 3],
+      [CREATE, 4],
+    ]);
+
+    const done = succeed(record, T0 + 100, { orderId: 'o-1', status: 'CONFIRMED' });
+    expect(done.record.state).toBe('COMPLETED');
+    expect(done.dispatch).toEqual([]);
+    expect(done.record.revision).toBe(5);
+    expect(done.record.steps.map((step) => step.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(done.record.results).toEqual({
+      reserveStock: { step: RESERVE },
+      recordAudit: null,
+      chargePayment: { step: CHARGE },
+      createOrder: { orderId: 'o-1', status: 'CONFIRMED' },
+    });
+    expect(nextWakeUp(done.record)).toBeUndefined();
+    expect(tickAt(done.record, T0 + 1_000_000)).toBeNull();
+  });
+});
+
+describe('a business refusal', () => {
+  it('of the first step fails it and compensates nothing', () => {
+    const { record, dispatch } = refuse(started(T0).record, T0 + 1, 'out of stock');
+    expect(record.state).toBe('COMPENSATED');
+    expect(dispatch).toEqual([]);
+    expect(record.steps[RESERVE]).toMatchObject({ state: 'FAILED', error: 'out of stock' });
+    expect(record.steps.slice(1).map((step) => step.state)).toEqual(['PENDING', 'PENDING', 'PENDING']);
   });
 
-  it('after the last attempt times out, undoes that step too (it may have applied)', () => {
-    let record = play(started(), [reply(0, 'command', 'success')]).record;
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const due = nextWakeUp(record)!;
-      record = tick(definition, record, due)!.record;
-      if (attempt < 3) record = tick(definition, record, nextWakeUp(record)!)!.record;
-    }
-    // notify timed out on its last attempt: it has no compensation, so reserve is undone next.
-    expect(record.steps[1]).toMatchObject({ state: 'COMPENSATED' });
+  it('of step k fails it and compensates steps k-1..0 only, strictly in reverse, skipping a step with nothing to undo', () => {
+    let record = runningAt(CREATE, T0);
+    let next = refuse(record, T0 + 10, 'address rejected');
+    record = next.record;
+    expect(record.steps[CREATE]).toMatchObject({ state: 'FAILED', error: 'address rejected' });
     expect(record.state).toBe('COMPENSATING');
-    expect(record.cursor).toBe(0);
+    expect(record.cursor).toBe(CHARGE);
+    expect(next.dispatch).toEqual([{ stepIndex: CHARGE, action: 'compensation', attempt: 1 }]);
+    expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATING', attempts: 1, dispatched: true, deadline: T0 + 10 + 2000 });
+    expect(record.steps[RESERVE].state).toBe('SUCCEEDED');
+
+    next = succeed(record, T0 + 20);
+    record = next.record;
+    expect(record.steps[CHARGE].state).toBe('COMPENSATED');
+    // recordAudit has no compensation: settled at once, no command sent for it.
+    expect(record.steps[AUDIT].state).toBe('COMPENSATED');
+    expect(next.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+    expect(record.state).toBe('COMPENSATING');
+    expect(record.cursor).toBe(RESERVE);
+    expect(record.steps[RESERVE]).toMatchObject({ state: 'COMPENSATING', attempts: 1, deadline: T0 + 20 + 1000 });
+
+    next = succeed(record, T0 + 30);
+    expect(next.record.state).toBe('COMPENSATED');
+    expect(next.dispatch).toEqual([]);
+    expect(next.record.steps.map((step) => step.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'FAILED']);
+    expect(nextWakeUp(next.record)).toBeUndefined();
   });
 
-  it('retries a refused compensation and ends FAILED, never COMPENSATED, when it keeps failing', () => {
-    const current = play(started(), [reply(0, 'command', 'success'), reply(1, 'command', 'failure')]);
-    expect(current.dispatch).toEqual([{ stepIndex: 0, action: 'compensation', attempt: 1 }]);
-    let record = current.record;
-    for (let attempt = 1; attempt < 3; attempt++) {
-      const refused = applyReply(definition, record, reply(0, 'compensation', 'failure', { error: 'locked' }), T0)!;
-      expect(refused.record.state).toBe('COMPENSATING');
-      expect(refused.record.steps[0]).toMatchObject({ attempts: attempt + 1, dispatched: false, error: 'locked' });
-      record = tick(definition, refused.record, refused.record.steps[0].dispatchAt!)!.record;
-      expect(record.steps[0]).toMatchObject({ dispatched: true });
+  it('of a middle step leaves the later steps PENDING and names the refusal even without a message', () => {
+    const next = refuse(runningAt(CHARGE, T0), T0 + 1);
+    expect(next.record.steps[CHARGE]).toMatchObject({ state: 'FAILED', error: 'refused' });
+    expect(next.record.steps[AUDIT].state).toBe('COMPENSATED');
+    expect(next.record.steps[CREATE].state).toBe('PENDING');
+    expect(next.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+  });
+});
+
+describe('timeouts and retries of a command', () => {
+  it('fires exactly at the deadline, not a millisecond before', () => {
+    const record = started(T0).record;
+    expect(tickAt(record, T0 + 999)).toBeNull();
+    const next = moved(tickAt(record, T0 + 1000));
+    expect(next.record.steps[RESERVE]).toMatchObject({ state: 'RUNNING', attempts: 2, dispatched: false });
+    expect(next.record.steps[RESERVE].error).toBe('no reply within 1000 ms (attempt 1)');
+  });
+
+  it('waits backoffMs before the second attempt, then sends it with the new attempt number and a fresh deadline', () => {
+    const record = started(T0).record;
+    const timedOut = moved(tickAt(record, T0 + 1000));
+    expect(timedOut.dispatch).toEqual([]);
+    expect(timedOut.record.state).toBe('RUNNING');
+    expect(timedOut.record.steps[RESERVE].dispatchAt).toBe(T0 + 1000 + 100);
+    expect(nextWakeUp(timedOut.record)).toBe(T0 + 1100);
+
+    expect(tickAt(timedOut.record, T0 + 1099)).toBeNull();
+    const resent = moved(tickAt(timedOut.record, T0 + 1100));
+    expect(resent.dispatch).toEqual([{ stepIndex: RESERVE, action: 'command', attempt: 2 }]);
+    expect(resent.record.steps[RESERVE]).toMatchObject({ state: 'RUNNING', attempts: 2, dispatched: true, deadline: T0 + 1100 + 1000 });
+    expect(nextWakeUp(resent.record)).toBe(T0 + 2100);
+    expect(tickAt(resent.record, T0 + 2099)).toBeNull();
+  });
+
+  it('takes the fresh deadline from when the retry is actually sent, however late the tick', () => {
+    const timedOut = moved(tickAt(started(T0).record, T0 + 1000)).record;
+    const resent = moved(tickAt(timedOut, T0 + 50_000));
+    expect(resent.dispatch).toEqual([{ stepIndex: RESERVE, action: 'command', attempt: 2 }]);
+    expect(resent.record.steps[RESERVE].deadline).toBe(T0 + 50_000 + 1000);
+  });
+
+  it('doubles the backoff each attempt (backoffMs * 2^(attempt-1)) with the step own policy', () => {
+    let record = runningAt(CHARGE, T0);
+    let now = T0;
+    const waits: number[] = [];
+    for (let attempt = 1; attempt < 4; attempt++) {
+      now = record.steps[CHARGE].deadline as number;
+      record = moved(tickAt(record, now)).record;
+      expect(record.steps[CHARGE].attempts).toBe(attempt + 1);
+      waits.push((record.steps[CHARGE].dispatchAt as number) - now);
+      now = record.steps[CHARGE].dispatchAt as number;
+      const resent = moved(tickAt(record, now));
+      expect(resent.dispatch).toEqual([{ stepIndex: CHARGE, action: 'command', attempt: attempt + 1 }]);
+      expect(resent.record.steps[CHARGE].deadline).toBe(now + 2000);
+      record = resent.record;
     }
-    const failed = applyReply(definition, record, reply(0, 'compensation', 'failure', { error: 'locked' }), T0)!;
-    expect(failed.record.state).toBe('FAILED');
-    expect(failed.record.steps[0]).toMatchObject({ state: 'COMPENSATION_FAILED', error: 'locked' });
-    expect(applyReply(definition, failed.record, reply(0, 'compensation', 'success'), T0)).toBeNull();
+    expect(waits).toEqual([50, 100, 200]);
   });
 
-  it('ignores late, duplicate and misdirected replies', () => {
-    const record = started();
-    expect(applyReply(definition, record, reply(1, 'command', 'success'), T0)).toBeNull(); // not the current step
-    expect(applyReply(definition, record, reply(0, 'compensation', 'success'), T0)).toBeNull(); // wrong phase
-    const moved = play(record, [reply(0, 'command', 'success')]).record;
-    expect(applyReply(definition, moved, reply(0, 'command', 'success'), T0)).toBeNull(); // duplicate
-    const done = play(started(), [reply(0, 'command', 'failure')]).record;
-    expect(applyReply(definition, done, reply(0, 'command', 'success'), T0)).toBeNull(); // after the end
-    // A reply for a step waiting out its backoff (not dispatched) is still the current step's: it applies.
-    const waiting = tick(definition, record, T0 + 1000)!.record;
-    expect(applyReply(definition, waiting, reply(0, 'command', 'success'), T0 + 1001)?.record.cursor).toBe(1);
+  it('caps the backoff at maxBackoffMs', () => {
+    const first = timeOutAndRetry(started(T0).record, T0, 1);
+    const deadline = first.record.steps[RESERVE].deadline as number;
+    const second = moved(tickAt(first.record, deadline)).record;
+    // 100 * 2^1 = 200, capped at 150.
+    expect(second.steps[RESERVE].attempts).toBe(3);
+    expect(second.steps[RESERVE].dispatchAt).toBe(deadline + 150);
+    expect(second.steps[RESERVE].error).toBe('no reply within 1000 ms (attempt 2)');
+  });
+
+  it('sends exactly maxAttempts commands, then marks the step TIMED_OUT and compensates it too, since it may have applied', () => {
+    const { record, now } = timeOutAndRetry(started(T0).record, T0, 2);
+    expect(record.steps[RESERVE]).toMatchObject({ state: 'RUNNING', attempts: 3, dispatched: true });
+    const deadline = record.steps[RESERVE].deadline as number;
+    expect(deadline).toBe(now + 1000);
+    expect(tickAt(record, deadline - 1)).toBeNull();
+
+    const gaveUp = moved(tickAt(record, deadline));
+    expect(gaveUp.record.steps[RESERVE]).toMatchObject({ state: 'COMPENSATING', attempts: 1, dispatched: true, deadline: deadline + 1000 });
+    expect(gaveUp.record.steps[RESERVE].error).toBe('no reply within 1000 ms (attempt 3)');
+    expect(gaveUp.record.state).toBe('COMPENSATING');
+    expect(gaveUp.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+
+    const undone = succeed(gaveUp.record, deadline + 5);
+    expect(undone.record.state).toBe('COMPENSATED');
+    expect(undone.record.steps[RESERVE].state).toBe('COMPENSATED');
+  });
+
+  it('with maxAttempts 1 gives up at the first timeout, and a timed-out step with nothing to undo is settled without a command', () => {
+    const record = runningAt(AUDIT, T0);
+    const gaveUp = moved(tickAt(record, T0 + 500));
+    expect(gaveUp.record.steps[AUDIT]).toMatchObject({ state: 'COMPENSATED', error: 'no reply within 500 ms (attempt 1)' });
+    expect(gaveUp.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+    expect(gaveUp.record.cursor).toBe(RESERVE);
+  });
+
+  it('compensates a timed-out later step before the earlier ones', () => {
+    const { record } = timeOutAndRetry(runningAt(CHARGE, T0), T0, 3);
+    const deadline = record.steps[CHARGE].deadline as number;
+    const gaveUp = moved(tickAt(record, deadline));
+    expect(gaveUp.dispatch).toEqual([{ stepIndex: CHARGE, action: 'compensation', attempt: 1 }]);
+    expect(gaveUp.record.steps[RESERVE].state).toBe('SUCCEEDED');
+    const next = succeed(gaveUp.record, deadline + 1);
+    expect(next.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+    expect(next.record.steps.map((step) => step.state)).toEqual(['COMPENSATING', 'COMPENSATED', 'COMPENSATED', 'PENDING']);
+  });
+
+  it('takes a late success of an earlier attempt that arrives during the backoff: the command did apply', () => {
+    const timedOut = moved(tickAt(started(T0).record, T0 + 1000)).record;
+    const next = succeed(timedOut, T0 + 1050, { reserved: 2 });
+    expect(next.record.steps[RESERVE].state).toBe('SUCCEEDED');
+    expect(next.record.results.reserveStock).toEqual({ reserved: 2 });
+    expect(next.dispatch).toEqual([{ stepIndex: AUDIT, action: 'command', attempt: 1 }]);
+  });
+});
+
+describe('a compensation that fails', () => {
+  /** reserveStock, recordAudit and chargePayment done, createOrder refused: refundPayment is in flight at `now`. */
+  function refunding(now = T0): Saga {
+    return refuse(runningAt(CREATE, now), now, 'address rejected').record;
+  }
+
+  it('is retried after its backoff with the next attempt number, and the saga goes on when it succeeds', () => {
+    const record = refunding(T0);
+    const refused = refuse(record, T0 + 7, 'provider down');
+    expect(refused.dispatch).toEqual([]);
+    expect(refused.record.state).toBe('COMPENSATING');
+    expect(refused.record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATING', attempts: 2, dispatched: false, dispatchAt: T0 + 7 + 50, error: 'provider down' });
+    expect(nextWakeUp(refused.record)).toBe(T0 + 57);
+    expect(tickAt(refused.record, T0 + 56)).toBeNull();
+
+    const resent = moved(tickAt(refused.record, T0 + 57));
+    expect(resent.dispatch).toEqual([{ stepIndex: CHARGE, action: 'compensation', attempt: 2 }]);
+    expect(resent.record.steps[CHARGE].deadline).toBe(T0 + 57 + 2000);
+
+    const next = succeed(resent.record, T0 + 60);
+    expect(next.record.steps[CHARGE].state).toBe('COMPENSATED');
+    expect(next.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+  });
+
+  it('names a refusal without a message', () => {
+    expect(refuse(refunding(T0), T0 + 1).record.steps[CHARGE].error).toBe('compensation refused');
+  });
+
+  it('that keeps being refused until maxAttempts ends COMPENSATION_FAILED and the saga FAILED, never COMPENSATED', () => {
+    let record = refunding(T0);
+    let now = T0;
+    for (let attempt = 1; attempt < 4; attempt++) {
+      record = refuse(record, now + 1, `refund failed ${attempt}`).record;
+      now = record.steps[CHARGE].dispatchAt as number;
+      record = moved(tickAt(record, now)).record;
+      expect(record.steps[CHARGE].attempts).toBe(attempt + 1);
+    }
+    const failed = refuse(record, now + 1, 'refund failed 4');
+    expect(failed.record.state).toBe('FAILED');
+    expect(failed.record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', error: 'refund failed 4' });
+    expect(failed.dispatch).toEqual([]);
+    expect(nextWakeUp(failed.record)).toBeUndefined();
+    expect(tickAt(failed.record, now + 1_000_000)).toBeNull();
+  });
+
+  it('that keeps timing out until maxAttempts ends the saga FAILED too', () => {
+    let record = refunding(T0);
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const deadline = record.steps[CHARGE].deadline as number;
+      expect(tickAt(record, deadline - 1)).toBeNull();
+      const timedOut = moved(tickAt(record, deadline));
+      record = timedOut.record;
+      if (attempt === 4) break;
+      expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATING', attempts: attempt + 1, error: `no reply within 2000 ms (attempt ${attempt})` });
+      record = moved(tickAt(record, record.steps[CHARGE].dispatchAt as number)).record;
+    }
+    expect(record.state).toBe('FAILED');
+    expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', error: 'no reply within 2000 ms (attempt 4)' });
+  });
+});
+
+describe('stale and late replies are ignored', () => {
+  const stale = (record: Saga, reply: Partial<SagaReply>, now = T0 + 1) => expect(answer(record, now, reply)).toBeNull();
+
+  it('a reply for another step than the one in flight', () => {
+    const record = runningAt(CHARGE, T0);
+    stale(record, { stepIndex: RESERVE });
+    stale(record, { stepIndex: CREATE });
+    stale(record, { stepIndex: 99 });
+    stale(record, { stepIndex: -1 });
+  });
+
+  it('a reply for the wrong phase: a compensation reply while running, a late command reply while compensating the same step', () => {
+    stale(runningAt(CHARGE, T0), { action: 'compensation' });
+    const { record } = timeOutAndRetry(runningAt(CHARGE, T0), T0, 3);
+    const compensating = moved(tickAt(record, record.steps[CHARGE].deadline as number)).record;
+    expect(compensating.state).toBe('COMPENSATING');
+    expect(compensating.cursor).toBe(CHARGE);
+    stale(compensating, { stepIndex: CHARGE, action: 'command', outcome: 'success', result: { charged: true } });
+  });
+
+  it('a reply after the saga ended, whatever the ending', () => {
+    const completed = succeed(runningAt(CREATE, T0), T0 + 1).record;
+    const compensated = refuse(started(T0).record, T0 + 1).record;
+    for (const ended of [completed, compensated]) {
+      for (const action of ['command', 'compensation'] as const) {
+        for (const outcome of ['success', 'failure'] as const) stale(ended, { stepIndex: ended.cursor, action, outcome });
+      }
+    }
+  });
+
+  it('a duplicate of a reply already applied', () => {
+    const first = started(T0).record;
+    const after = succeed(first, T0 + 1).record;
+    stale(after, { stepIndex: RESERVE, action: 'command', outcome: 'success' });
+    stale(after, { stepIndex: RESERVE, action: 'command', outcome: 'failure' });
+
+    const last = runningAt(CREATE, T0);
+    const done = succeed(last, T0 + 1).record;
+    stale(done, { stepIndex: CREATE, action: 'command', outcome: 'success' });
+
+    const compensating = refuse(runningAt(CREATE, T0), T0).record;
+    const next = succeed(compensating, T0 + 1).record;
+    stale(next, { stepIndex: CHARGE, action: 'compensation', outcome: 'success' });
+  });
+
+  it('a duplicate of a compensation refusal while its retry waits out the backoff: it must not use up the retry', () => {
+    // createOrder times out twice (maxAttempts 2), so cancelOrder runs; its first attempt is refused.
+    const { record } = timeOutAndRetry(runningAt(CREATE, T0), T0, 1);
+    const compensating = moved(tickAt(record, record.steps[CREATE].deadline as number)).record;
+    expect(compensating.steps[CREATE].state).toBe('COMPENSATING');
+    const refused = refuse(compensating, T0 + 20_000, 'orders db busy').record;
+    expect(refused.steps[CREATE]).toMatchObject({ attempts: 2, dispatched: false });
+
+    // Kafka delivers the same refusal again before the retry is sent.
+    stale(refused, { stepIndex: CREATE, action: 'compensation', outcome: 'failure', error: 'orders db busy' }, T0 + 20_001);
+
+    const resent = moved(tickAt(refused, refused.steps[CREATE].dispatchAt as number));
+    expect(resent.dispatch).toEqual([{ stepIndex: CREATE, action: 'compensation', attempt: 2 }]);
+    expect(succeed(resent.record, T0 + 21_000).record.steps[CREATE].state).toBe('COMPENSATED');
+  });
+});
+
+describe('tick and nextWakeUp', () => {
+  it('tick returns null when nothing is due, and nextWakeUp names the deadline of a sent attempt and the send time of a waiting one', () => {
+    const running = started(T0).record;
+    expect(tickAt(running, T0)).toBeNull();
+    expect(tickAt(running, T0 + 999)).toBeNull();
+    expect(nextWakeUp(running)).toBe(T0 + 1000);
+
+    const waiting = moved(tickAt(running, T0 + 1000)).record;
+    expect(waiting.steps[RESERVE].dispatched).toBe(false);
+    expect(nextWakeUp(waiting)).toBe(T0 + 1100);
+    // Waiting for a send, it is not timed out again however long the tick is late before the send.
+    const resent = moved(tickAt(waiting, T0 + 10_000));
+    expect(resent.dispatch).toHaveLength(1);
+    expect(resent.record.steps[RESERVE].attempts).toBe(2);
+  });
+
+  it('nextWakeUp is undefined for every terminal state', () => {
+    const completed = succeed(runningAt(CREATE, T0), T0 + 1).record;
+    const compensated = refuse(started(T0).record, T0 + 1).record;
+    let failing = refuse(runningAt(CREATE, T0), T0).record;
+    failing = moved(answer(failing, T0, { outcome: 'failure' })).record;
+    for (let i = 0; i < 3; i++) failing = refuse(moved(tickAt(failing, failing.steps[CHARGE].dispatchAt as number)).record, T0 + 10_000 * (i + 1)).record;
+    expect([completed.state, compensated.state, failing.state]).toEqual(['COMPLETED', 'COMPENSATED', 'FAILED']);
+    for (const ended of [completed, compensated, failing]) {
+      expect(nextWakeUp(ended)).toBeUndefined();
+      expect(tickAt(ended, T0 + 10_000_000)).toBeNull();
+    }
+  });
+});
+
+describe('revisions and immutability', () => {
+  it('adds exactly one revision per transition, none for an ignored event, and stamps updatedAt with the transition time', () => {
+    const transitions: number[] = [];
+    let record = started(T0).record;
+    transitions.push(record.revision);
+    record = moved(tickAt(record, T0 + 1000)).record; // timeout
+    transitions.push(record.revision);
+    expect(tickAt(record, T0 + 1001)).toBeNull();
+    record = moved(tickAt(record, T0 + 1100)).record; // resend
+    transitions.push(record.revision);
+    expect(answer(record, T0 + 1101, { stepIndex: CHARGE })).toBeNull();
+    record = refuse(record, T0 + 1200).record; // refused: COMPENSATED
+    transitions.push(record.revision);
+    expect(transitions).toEqual([1, 2, 3, 4]);
+    expect(record.updatedAt).toBe(new Date(T0 + 1200).toISOString());
+  });
+
+  it('never mutates the record it is given, nested steps and results included', () => {
+    const record = runningAt(CHARGE, T0);
+    const frozen = serialized(record);
+    const deepFreeze = (value: unknown): void => {
+      if (value && typeof value === 'object') {
+        Object.freeze(value);
+        for (const child of Object.values(value)) deepFreeze(child);
+      }
+    };
+    deepFreeze(record);
+    expect(() => applyReply(placeOrder, record, { sagaId: 'saga-1', stepIndex: CHARGE, action: 'command', outcome: 'success', result: 1 }, T0 + 1)).not.toThrow();
+    expect(() => applyReply(placeOrder, record, { sagaId: 'saga-1', stepIndex: CHARGE, action: 'command', outcome: 'failure' }, T0 + 1)).not.toThrow();
+    expect(() => tick(placeOrder, record, T0 + 2000)).not.toThrow();
+    expect(serialized(record)).toBe(frozen);
   });
 });
