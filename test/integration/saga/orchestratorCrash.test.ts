@@ -47,8 +47,12 @@ describe('orchestrator killed at random points', () => {
       extra: { SAGA_COUNT: String(SAGAS) },
     });
   /** Resolves when the child says its orchestrator is running (or after `capMs`). */
-  const ready = (proc: ChildProcess, capMs: number) =>
-    Promise.race([readyLine(proc, 'orchestrator').catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, capMs))]);
+  const ready = async (proc: ChildProcess, capMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, capMs)));
+    await Promise.race([readyLine(proc, 'orchestrator').catch(() => undefined), cap]);
+    clearTimeout(timer);
+  };
   const kill = (proc: ChildProcess) => killChild(proc);
   const sagas = () => Promise.all(Array.from({ length: SAGAS }, (_, i) => world.saga(`crash-${i}`)));
 
