@@ -48,11 +48,15 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
   };
 }
 
-/** A private Redis; `persistent` keeps its data across a kill and restart (AOF, fsync on every write). */
-export async function privateRedis(options: { persistent?: boolean } = {}): Promise<PrivateServer> {
+/**
+ * A Redis of its own. By default it keeps nothing across a kill (a restart is an empty Redis);
+ * `durable` turns on the append-only file with an fsync per write, so a SIGKILLed and restarted
+ * Redis comes back with every write it acknowledged, as a production Redis with AOF would.
+ */
+export async function privateRedis(options: { durable?: boolean } = {}): Promise<PrivateServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
-  const persistence = options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return processServer(`redis://127.0.0.1:${port}`, port, () =>
     spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
       stdio: 'ignore',

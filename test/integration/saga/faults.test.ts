@@ -102,7 +102,7 @@ describe('sagas with Redis down', () => {
   let redis: PrivateServer;
   let world: SagaWorld;
   beforeAll(async () => {
-    redis = await privateRedis({ persistent: true });
+    redis = await privateRedis({ durable: true });
     await redis.start();
     world = await startSagaWorld(undefined, { redisUrl: redis.url, kafkaBrokers: realBackends.kafkaBrokers });
   }, 60_000);

@@ -3,16 +3,15 @@
  * Kafka and Redis: every saga still ends terminal, stock never goes negative, available +
  * reserved stays constant, and no saga is charged twice or left charged when undone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
 import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
 import { realBackends } from '../../support/backends';
-import { CRASH_TIMINGS } from '../../support/orchestratorProcess';
+import { CRASH_TIMINGS } from '../../support/sagaProcess';
+import { killChild, readyLine, spawnSagaProcess } from '../../support/processRunner';
 
 const SAGAS = 60;
 const KILLS = 20;
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 describe('orchestrator killed at random points', () => {
   let world: SagaWorld;
@@ -41,27 +40,20 @@ describe('orchestrator killed at random points', () => {
   });
 
   const spawnOrchestrator = () =>
-    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/orchestratorProcess.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(','), SAGA_NAMESPACE: world.namespace, SAGA_COUNT: String(SAGAS) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    spawnSagaProcess('orchestrator', {
+      redisUrl: realBackends.redisUrl,
+      kafkaBrokers: realBackends.kafkaBrokers,
+      namespace: world.namespace,
+      extra: { SAGA_COUNT: String(SAGAS) },
     });
   /** Resolves when the child says its orchestrator is running (or after `capMs`). */
-  const ready = (proc: ChildProcess, capMs: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, capMs);
-      proc.stdout!.on('data', (chunk: Buffer) => {
-        if (!chunk.toString().includes('orchestrator ready')) return;
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  const kill = async (proc: ChildProcess) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
+  const ready = async (proc: ChildProcess, capMs: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => (timer = setTimeout(resolve, capMs)));
+    await Promise.race([readyLine(proc, 'orchestrator').catch(() => undefined), cap]);
+    clearTimeout(timer);
   };
+  const kill = (proc: ChildProcess) => killChild(proc);
   const sagas = () => Promise.all(Array.from({ length: SAGAS }, (_, i) => world.saga(`crash-${i}`)));
 
   it(`keeps every invariant through ${KILLS} kills`, async () => {

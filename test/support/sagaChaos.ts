@@ -1,0 +1,131 @@
+/**
+ * Tools of the saga chaos test: a seeded random source (a failing run can be replayed), a
+ * duplicator that delivers every saga command twice, a stock sampler, and a dead-letter check
+ * that cannot pass on silence.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka } from 'kafkajs';
+import type { EventBus, Subscription } from '../../shared/events';
+import { DEAD_LETTER_SUFFIX } from '../../shared/events';
+import type { Stock } from '../../subgraphs/catalog/inventory';
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const DUPLICATE_HEADER = 'x-chaos-duplicate';
+
+export interface CommandDuplicator {
+  /** Commands seen once and published a second time. */
+  duplicated: number;
+  stop(): Promise<void>;
+}
+
+/** Reads the command topics in its own group and publishes each command once more, marked so it is not copied again. */
+export async function duplicateCommands(bus: EventBus, topics: string[]): Promise<CommandDuplicator> {
+  const duplicator = { duplicated: 0, subscription: undefined as Subscription | undefined };
+  duplicator.subscription = await bus.subscribe({
+    groupId: 'chaos-duplicator',
+    topics,
+    fromBeginning: true,
+    handler: async (message) => {
+      if (message.headers[DUPLICATE_HEADER]) return;
+      await bus.publish(message.topic, { key: message.key ?? undefined, value: message.value, headers: { ...message.headers, [DUPLICATE_HEADER]: '1' } });
+      duplicator.duplicated += 1;
+    },
+  });
+  return {
+    get duplicated() {
+      return duplicator.duplicated;
+    },
+    stop: () => duplicator.subscription!.stop(),
+  };
+}
+
+export interface StockSamples {
+  samples: number;
+  /** Reads that failed (the state store was down). */
+  failedReads: number;
+  /** Lowest `available` seen, by product. */
+  lowest: Record<string, number>;
+  /** Samples where available + reserved differed from the seed's. */
+  unbalanced: string[];
+  stop(): void;
+}
+
+/** Reads every product's stock every `intervalMs` until stopped. */
+export function sampleStock(read: (productId: string) => Promise<Stock>, seed: Record<string, Stock>, intervalMs = 200): StockSamples {
+  const result: StockSamples = { samples: 0, failedReads: 0, lowest: {}, unbalanced: [], stop: () => clearInterval(timer) };
+  const timer = setInterval(() => {
+    for (const [productId, initial] of Object.entries(seed)) {
+      read(productId).then(
+        (stock) => {
+          result.samples += 1;
+          result.lowest[productId] = Math.min(result.lowest[productId] ?? Infinity, stock.available);
+          if (stock.available + stock.reserved !== initial.available + initial.reserved) result.unbalanced.push(`${productId}: ${JSON.stringify(stock)}`);
+        },
+        () => (result.failedReads += 1),
+      );
+    }
+  }, intervalMs);
+  return result;
+}
+
+/**
+ * Everything in `<topic>.dlq` of each topic, read from the beginning by a fresh group. A sentinel
+ * goes first into every DLQ, and the reader must have read each partition up to its end offset
+ * (which includes the sentinels) before the answer counts, so a reader that saw nothing is a failure, not a pass.
+ */
+export async function deadLetters(bus: EventBus, options: { brokers: string[]; namespace: string; topics: string[]; timeoutMs?: number }): Promise<Record<string, string[]>> {
+  const dlqs = options.topics.map((topic) => topic + DEAD_LETTER_SUFFIX);
+  const sentinel = `chaos-sentinel-${randomUUID()}`;
+  await bus.ensureTopics(options.topics);
+  // Several keys, so most partitions hold a sentinel; the end offsets below cover every partition anyway.
+  for (const dlq of dlqs) await bus.publish(dlq, Array.from({ length: 6 }, (_, i) => ({ key: `${sentinel}-${i}`, value: sentinel })));
+
+  const admin = new Kafka({ brokers: options.brokers, clientId: 'chaos-dlq-check', logLevel: 0 }).admin();
+  await admin.connect();
+  const ends = new Map<string, Map<number, number>>();
+  try {
+    for (const dlq of dlqs) {
+      const offsets = await admin.fetchTopicOffsets(options.namespace + dlq);
+      ends.set(dlq, new Map(offsets.map(({ partition, high }) => [partition, Number(high)])));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+
+  const found: Record<string, string[]> = Object.fromEntries(dlqs.map((dlq) => [dlq, []]));
+  const readUpTo = new Map<string, number>();
+  let sentinelsSeen = 0;
+  const subscription = await bus.subscribe({
+    groupId: `chaos-dlq-check-${randomUUID().slice(0, 8)}`,
+    topics: dlqs,
+    fromBeginning: true,
+    handler: async (message) => {
+      readUpTo.set(`${message.topic}/${message.partition}`, Number(message.offset) + 1);
+      if (message.value === sentinel) sentinelsSeen += 1;
+      else found[message.topic].push(`${message.headers['x-dlq-error'] ?? '?'}: ${message.value}`);
+    },
+  });
+  try {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const caughtUp = () => [...ends].every(([dlq, partitions]) => [...partitions].every(([partition, end]) => (readUpTo.get(`${dlq}/${partition}`) ?? 0) >= end));
+    while (!caughtUp()) {
+      if (Date.now() > deadline) throw new Error(`dead-letter reader did not reach the end offsets ${JSON.stringify([...ends].map(([t, p]) => [t, [...p]]))}; read ${JSON.stringify([...readUpTo])}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await subscription.stop();
+  }
+  if (sentinelsSeen !== dlqs.length * 6) throw new Error(`expected ${dlqs.length * 6} sentinels, read ${sentinelsSeen}`);
+  return found;
+}
