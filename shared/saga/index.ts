@@ -10,6 +10,6 @@ export {
   type SagaOrchestratorOptions,
   type StartSagaOptions,
 } from './orchestrator';
-export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
+export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type OnceOptions, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';

@@ -40,7 +40,16 @@ export interface SagaHandlerContext {
    * recorded how it ended, the outcome is unknown and the command is refused, so the saga
    * compensates instead of calling twice.
    */
-  once<T>(name: string, call: () => Promise<T>): Promise<T>;
+  once<T>(name: string, call: () => Promise<T>, options?: OnceOptions): Promise<T>;
+}
+
+export interface OnceOptions {
+  /**
+   * The call is safe to repeat (the outside system dedupes it, e.g. a refund of what is captured
+   * under a reference): when an earlier run started it and never finished, call it again instead
+   * of reporting the outcome unknown.
+   */
+  repeatable?: boolean;
 }
 
 export interface HandlerResult {
@@ -112,7 +121,7 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
       const stored = await state.getVersioned(dedupeKey(command.sagaId, command.stepIndex, action));
       return stored ? (JSON.parse(stored.value) as StoredOutcome) : null;
     },
-    once: (name, call) => runOnce(command, name, call, onceResults, options),
+    once: (name, call, onceOptions) => runOnce(command, name, call, onceResults, options, onceOptions),
   };
   for (let attempt = 0; attempt < WRITE_CONFLICT_ATTEMPTS; attempt++) {
     const [previous, otherSide] = await Promise.all([state.getVersioned(key), state.getVersioned(otherKey)]);
@@ -122,6 +131,8 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
     // to undo cannot be overtaken by its command landing a moment later.
     const check: VersionCheck = { key: otherKey, expectedVersion: otherSide?.version ?? 0 };
     const { outcome, writes } = command.action === 'command' && otherSide ? lateCommand(command) : await decide(handler, context);
+    // A refused compensation is not recorded: the orchestrator's next attempt must run it again, not replay the refusal.
+    if (command.action === 'compensation' && outcome.outcome === 'failure' && writes.length === 0) return outcome;
     const committed = await state.compareAndSetMany([...writes, { key, expectedVersion: 0, value: JSON.stringify(outcome), ttlMs }], [check]);
     if (committed) return outcome;
     options.logger.debug({ sagaId: command.sagaId, step: command.step, attempt }, 'saga command write conflict; deciding again');
@@ -150,7 +161,14 @@ interface OnceRecord {
   result?: unknown;
 }
 
-async function runOnce<T>(command: SagaCommand, name: string, call: () => Promise<T>, memo: Map<string, unknown>, options: ParticipantOptions): Promise<T> {
+async function runOnce<T>(
+  command: SagaCommand,
+  name: string,
+  call: () => Promise<T>,
+  memo: Map<string, unknown>,
+  options: ParticipantOptions,
+  onceOptions: OnceOptions = {},
+): Promise<T> {
   if (memo.has(name)) return memo.get(name) as T;
   const { state } = options;
   const key = onceKey(command.sagaId, command.stepIndex, command.action, name);
@@ -168,7 +186,7 @@ async function runOnce<T>(command: SagaCommand, name: string, call: () => Promis
     memo.set(name, result);
     return result;
   }
-  const deadline = Date.now() + (options.onceWaitMs ?? 5000);
+  const deadline = Date.now() + (options.onceWaitMs ?? 2000);
   for (;;) {
     const raw = await state.get(key);
     const stored = raw ? (JSON.parse(raw) as OnceRecord) : null;
@@ -177,7 +195,12 @@ async function runOnce<T>(command: SagaCommand, name: string, call: () => Promis
       return stored.result as T;
     }
     // Gone: the run that claimed it failed before the call took effect, so this run may call.
-    if (!stored) return runOnce(command, name, call, memo, options);
+    if (!stored) return runOnce(command, name, call, memo, options, onceOptions);
+    if (Date.now() >= deadline && onceOptions.repeatable) {
+      // Safe to repeat: take the abandoned call over (one taker wins the fresh claim).
+      await state.delete(key);
+      return runOnce(command, name, call, memo, options, onceOptions);
+    }
     if (Date.now() >= deadline) {
       throw new SagaRefusal(`${command.name}: the outcome of ${name} is unknown (an earlier delivery started it and never finished); not calling twice`, { uncertain: true });
     }

@@ -67,7 +67,8 @@ export class PaymentLedger {
     };
     const refund = async (payload: { orderId: string }, { read, once }: Parameters<SagaHandler>[1]) => {
       // Asks the provider even with no payment recorded: a charge whose outcome was unknown may have captured.
-      const { refunded } = await once('refund', () => this.provider.refund(payload.orderId));
+      // A refund is safe to repeat (the provider refunds only what is still captured under the reference).
+      const { refunded } = await once('refund', () => this.provider.refund(payload.orderId), { repeatable: true });
       const stored = await read(paymentKey(payload.orderId));
       if (!stored) return { result: { refunded } };
       const payment = JSON.parse(stored.value) as Payment;

@@ -5,7 +5,7 @@
  * made once however often a command is delivered.
  */
 import { BackendUnavailableError } from '../../../shared/errors';
-import { IdempotencyKeyReusedError, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '../../../shared/saga';
+import { IdempotencyKeyReusedError, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '../../../shared/saga';
 import { EmbeddedPaymentProvider } from '../../../subgraphs/payments/provider';
 import type { PlaceOrderInput } from '../../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from '../../support/graphql';
@@ -180,4 +180,30 @@ describe('outside calls under duplicate delivery', () => {
     expect(await books(world, `o-${world.namespace}-dup`)).toEqual({ captures: 1, refunds: 0 });
     expect(new Set(replies.map((reply) => JSON.stringify(reply))).size).toBe(1);
   });
+});
+
+describe('a refund whose earlier run died mid-call', () => {
+  let world: SagaWorld;
+  beforeAll(async () => {
+    world = await startSagaWorld({ stepTimeoutMs: 5000, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 400 } });
+    await world.startOrchestrator();
+    await world.startParticipant('catalog');
+    await world.startParticipant('payments');
+    const refuse: SagaHandler = (async () => {
+      throw new SagaRefusal('no courier');
+    }) as SagaHandler;
+    await world.startParticipant('orders', { createOrder: refuse });
+  });
+  afterAll(() => world?.close());
+
+  it('is called again (a refund is safe to repeat), so the saga ends COMPENSATED with nothing left captured', async () => {
+    const id = `${world.namespace}-abandoned`;
+    // As if a payments process had been SIGKILLed inside the provider's refund call.
+    await world.state.set(onceKey(id, 1, 'compensation', 'refund'), JSON.stringify({ state: 'started' }));
+    const saga = await world.orchestrators()[0].startSaga('placeOrder', orderInput(world, 'abandoned'), { id });
+    const done = await world.settled(saga.id, 60_000);
+    expect(done.state).toBe('COMPENSATED');
+    expect(await books(world, done.input.orderId)).toEqual({ captures: 1, refunds: 1 });
+    expect(await world.payment(done.input.orderId)).toMatchObject({ state: 'REFUNDED' });
+  }, 90_000);
 });
