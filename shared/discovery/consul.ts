@@ -7,6 +7,7 @@
  * Plain fetch instead of the `consul` package: four endpoints, and blocking queries need exact
  * control of `index`, `wait` and cancellation (AbortSignal), which the package's watch hides.
  */
+import { Backoff } from '../retry';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
@@ -208,7 +209,7 @@ export class ConsulDiscovery implements Discovery {
    */
   private async follow<T>(path: string, signal: AbortSignal, onResult: (body: T) => void): Promise<void> {
     let index = '0';
-    let failures = 0;
+    const backoff = new Backoff({ initialDelayMs: 200, maxDelayMs: 5000, jitter: 0.2 });
     const wait = this.options.blockingWait ?? '30s';
     while (!signal.aborted) {
       try {
@@ -217,11 +218,11 @@ export class ConsulDiscovery implements Discovery {
           signal: AbortSignal.any([signal, AbortSignal.timeout(parseWait(wait) + 10_000)]),
         });
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-        if (failures > 0) {
+        if (backoff.consecutiveFailures > 0) {
           this.recoveredAt = Date.now();
           this.options.logger?.info({ path }, 'consul reachable again');
         }
-        failures = 0;
+        backoff.reset();
         const next = response.headers.get('x-consul-index') ?? '0';
         const body = (await response.json()) as T;
         // An index that goes backwards (agent restarted) means start over.
@@ -232,12 +233,13 @@ export class ConsulDiscovery implements Discovery {
         }
       } catch (error) {
         if (signal.aborted) return;
-        failures += 1;
+        const delayMs = backoff.next();
+        const failures = backoff.consecutiveFailures;
         if (failures === 1 || failures % 10 === 0) {
           this.options.logger?.warn({ path, err: errorMessage(error), failures }, 'consul watch failed; keeping the last known set');
         }
         index = '0';
-        await sleep(Math.min(100 * 2 ** Math.min(failures, 6), 5000), signal);
+        await sleep(delayMs, signal);
       }
     }
   }

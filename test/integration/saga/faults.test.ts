@@ -67,7 +67,8 @@ describe('sagas with Kafka down', () => {
   beforeAll(async () => {
     kafka = await privateKafka();
     await kafka.start();
-    world = await startSagaWorld(undefined, { redisUrl: realBackends.redisUrl, kafkaBrokers: [kafka.url] });
+    // Steps wait long enough for consumers to rejoin a restarted broker (a JVM start here takes 15-20 s under load).
+    world = await startSagaWorld({ stepTimeoutMs: 30_000, retry: { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 1000 } }, { redisUrl: realBackends.redisUrl, kafkaBrokers: [kafka.url] });
     await startAll(world);
   }, 180_000);
   afterAll(async () => {
