@@ -55,6 +55,9 @@ export class GatewayServer implements GatewayHost {
       csrfPrevention: true,
       // Off unless an extension brings its own cache (gateway/persisted), never Apollo's in-memory default.
       persistedQueries: false,
+      // The process's own lifecycle (shared/lifecycle) owns SIGINT/SIGTERM. Apollo's handler would race it,
+      // and a second stop() during Apollo's drain waits on a barrier Apollo never resolves (a 10 s hang).
+      stopOnTerminationSignals: false,
       ...apolloOptionsOf(this.extensions),
       formatError: (formatted, error) => this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted),
       plugins: [

@@ -106,6 +106,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       introspection: !config.isProduction,
       // Never a stack trace to a client, in any mode: they are in the logs.
       includeStacktraceInErrorResponses: false,
+      // shared/lifecycle owns the signals; Apollo's own handler would race our stop() (see gateway/server.ts).
+      stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
         ApolloServerPluginInlineTraceDisabled(),
