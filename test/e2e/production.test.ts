@@ -73,7 +73,7 @@ describe('production build (npm run build, npm run start:prod)', () => {
   describe.each([
     ['compiled', 'npm run start:prod'],
     ['source', 'npm start'],
-  ] as const)('%s platform (%s)', (build) => {
+  ] as const)('%s platform (%s)', (build, _command) => {
     let platform: RunningPlatform;
 
     beforeAll(async () => {
