@@ -61,7 +61,7 @@ export class GatewayServer implements GatewayHost {
       ...apolloOptionsOf(this.extensions),
       formatError: (formatted, error) => this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted),
       plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
       ],
     });

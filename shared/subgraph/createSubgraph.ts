@@ -109,7 +109,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       // shared/lifecycle owns the signals; Apollo's own handler would race our stop() (see gateway/server.ts).
       stopOnTerminationSignals: false,
       plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ApolloServerPluginInlineTraceDisabled(),
         ...(this.options.plugins ?? []),
       ],
