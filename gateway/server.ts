@@ -79,7 +79,7 @@ export class GatewayServer implements GatewayHost {
   /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */
   async start(port = this.options.config.http.port ?? 4000): Promise<string> {
     for (const extension of this.extensions) await extension.attach?.(this.httpServer, this);
-    const bound = await listen(this.httpServer, port, this.options.config.http.host);
+    const bound = await listen(this.httpServer, port, this.options.config.http.host, this.options.config.http.timeouts);
     await this.apollo.start();
     this.serving = true;
     const url = `http://${this.options.config.http.advertiseHost}:${bound}/graphql`;

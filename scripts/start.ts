@@ -3,7 +3,7 @@
  * real ones are configured, starts every subgraph and the gateway as separate processes,
  * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
  */
-import { loadConfig } from '../shared/config';
+import { formatConfig, loadProcessConfig } from '../shared/config';
 import { createLogger } from '../shared/logging';
 import { DevHubServer } from '../shared/devhub';
 import { InMemoryDiscovery } from '../shared/discovery';
@@ -15,7 +15,11 @@ import { Supervisor } from './launcher/supervisor';
 import { entryRuntime } from './launcher/runtime';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadProcessConfig();
+  if (process.argv.includes('--print-config')) {
+    process.stdout.write(formatConfig(config));
+    return;
+  }
   const logger = createLogger({ service: 'launcher', level: config.logLevel });
   const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
   if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);

@@ -135,7 +135,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       this.wsServer,
     );
 
-    const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host);
+    const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host, config.http.timeouts);
     const host = config.http.advertiseHost;
     const url = `http://${host}:${port}/graphql`;
     this.runtime = { name, url, config, logger, backends };

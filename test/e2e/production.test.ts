@@ -4,8 +4,10 @@
  * compiled platform and on `npm start` from source, stops every process fast, each logging `stopped`.
  */
 import { spawnSync } from 'node:child_process';
+import { get } from 'node:http';
 import { builtinModules } from 'node:module';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { postGraphQL } from '../support/graphql';
@@ -39,6 +41,16 @@ function servicesThatLogged(output: string, msg: string): string[] {
   return [...services].sort();
 }
 
+/** The `Keep-Alive` response header a load balancer sees on a reused connection (it carries keepAliveTimeout). */
+function keepAliveHeader(url: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      res.resume();
+      resolve(res.headers['keep-alive'] as string | undefined);
+    }).on('error', reject);
+  });
+}
+
 /** Every package a compiled file requires by name (`@scope/name` or `name`, subpaths dropped). */
 function packagesRequiredBy(folder: string): Set<string> {
   const names = new Set<string>();
@@ -70,6 +82,21 @@ describe('production build (npm run build, npm run start:prod)', () => {
     expect(packageJson.scripts['start:prod']).toBe('scripts/runtime/node24 node dist/scripts/start.js');
   });
 
+  it('runs any service from one entry (the image\'s), reading trellis.config under the environment, and prints it masked', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'trellis-prod-'));
+    writeFileSync(path.join(cwd, 'trellis.config.yaml'), 'MAX_COST: 3000\nMAX_ALIASES: 5\nREDIS_URL: redis://app:s3cret@redis:6379\n');
+    const env = { PATH: process.env.PATH, MAX_ALIASES: '9' };
+    const printed = spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/service.js'), 'gateway', '--print-config'], { cwd, env, encoding: 'utf8' });
+    expect(printed.status).toBe(0);
+    const config = JSON.parse(printed.stdout);
+    expect(config.limits).toMatchObject({ maxCost: 3000, maxAliases: 9 });
+    expect(config.backends.redisUrl).toBe('redis://app:***@redis:6379');
+    expect(printed.stdout).not.toContain('s3cret');
+    const unknown = spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/service.js'), 'gatewy'], { cwd, env, encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown service "gatewy"; pass one of users, catalog, orders, payments, sagas, gateway, web-bff, mobile-bff, identity');
+  });
+
   describe.each([
     ['compiled', 'npm run start:prod'],
     ['source', 'npm start'],
@@ -97,6 +124,12 @@ describe('production build (npm run build, npm run start:prod)', () => {
       });
       expect(mobile.status).toBe(200);
       expect(await mobile.json()).toEqual({ data: { products: [{ id: 'p1', name: 'Trellis Mug', price: 12.5, inStock: 40 }] } });
+    });
+
+    it('keeps idle connections open 65 s on every listener, above a load balancer\'s 60 s idle timeout', async () => {
+      for (const offset of [0, 1, 100, 200]) {
+        expect(await keepAliveHeader(`http://127.0.0.1:${platform.base + offset}/health/live`)).toBe('timeout=65');
+      }
     });
 
     it(`stops every process on Ctrl-C within ${CTRL_C_BOUND_MS} ms, each logging "stopped"`, async () => {
