@@ -119,6 +119,9 @@ describe('production build (npm run build, npm run start:prod)', () => {
     expect(config.limits).toMatchObject({ maxCost: 3000, maxAliases: 9 });
     expect(config.backends.redisUrl).toBe('redis://app:***@redis:6379');
     expect(printed.stdout).not.toContain('s3cret');
+    const direct = spawnSync(process.execPath, [path.join(ROOT, 'dist/gateway/main.js'), '--print-config'], { cwd, env, encoding: 'utf8' });
+    expect(direct.status).toBe(0);
+    expect(JSON.parse(direct.stdout)).toEqual(config);
     const unknown = spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/service.js'), 'gatewy'], { cwd, env, encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('unknown service "gatewy"; pass one of users, catalog, orders, payments, sagas, gateway, web-bff, mobile-bff, identity');

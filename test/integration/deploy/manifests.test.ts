@@ -80,7 +80,10 @@ describe('docker-compose.yml', () => {
 
   it('runs two gateways and two catalog instances, each advertising its own host, behind health-gated start order', () => {
     const { services } = parse(compose().stdout) as {
-      services: Record<string, { command?: string[]; environment?: Record<string, string>; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; image?: string }>;
+      services: Record<
+        string,
+        { command?: string[]; environment?: Record<string, string>; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; image?: string; networks?: Record<string, { aliases?: string[] }> }
+      >;
     };
     const running = (service: string) => Object.entries(services).filter(([, s]) => s.image === 'trellis:local' && s.command?.[0] === service);
     expect(running('gateway')).toHaveLength(2);
@@ -96,20 +99,27 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of [...running('users'), ...running('gateway'), ...running('web-bff')]) {
       expect([name, Object.keys(service.depends_on ?? {})]).toEqual([name, expect.arrayContaining(['consul', 'redis', 'kafka', 'idp'])]);
     }
-    expect(Object.keys(services['web-bff'].depends_on!)).toEqual(expect.arrayContaining(running('gateway').map(([name]) => name)));
+    // Both gateways answer to one name, so the BFFs' DNS lookups spread over them.
+    for (const [, gateway] of running('gateway')) expect(gateway.networks?.default?.aliases).toContain('gateway');
+    for (const bff of ['web-bff', 'mobile-bff']) {
+      expect(new URL(services[bff].environment!.GATEWAY_URL).hostname).toBe('gateway');
+      expect(Object.keys(services[bff].depends_on!)).toEqual(expect.arrayContaining(running('gateway').map(([name]) => name)));
+    }
   });
 });
 
 describe('Kubernetes base (deploy/kubernetes/base)', () => {
   interface Container {
     image: string;
+    env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+    securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean; capabilities: { drop: string[] } };
     args: string[];
     readinessProbe: { httpGet: unknown };
     livenessProbe: { httpGet: unknown };
     resources: { requests: Record<string, string>; limits: Record<string, string> };
     envFrom: Array<Record<string, { name: string }>>;
   }
-  type PodTemplate = { metadata: { labels: Record<string, string> }; spec: { securityContext: { runAsNonRoot: boolean }; containers: Container[] } };
+  type PodTemplate = { metadata: { labels: Record<string, string> }; spec: { terminationGracePeriodSeconds: number; securityContext: { runAsNonRoot: boolean }; containers: Container[] } };
   type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string>; stringData?: Record<string, string> };
   let objects: Manifest[];
 
@@ -148,16 +158,28 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
       expect(container.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
       expect(container.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
       expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-      expect(container.resources.limits.memory).toBeDefined();
+      // Above the image's V8 heap cap (--max-old-space-size=384), so the heap limit hits before the OOM killer.
+      expect(Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)![1])).toBeGreaterThan(384);
+      expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(container.env).toContainEqual({ name: 'ADVERTISE_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+      expect(template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(loadConfig({}).shutdownGraceMs);
       const labels = template.metadata.labels;
       const selects = (selector: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
       expect(ofKind('Service').filter((s) => selects((s.spec as { selector: Record<string, string> }).selector))).toHaveLength(1);
-      expect(ofKind('PodDisruptionBudget').filter((p) => selects((p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels))).toHaveLength(1);
+      const budgets = ofKind('PodDisruptionBudget').filter((p) => selects((p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels));
+      expect(budgets.map((budget) => budget.spec!.maxUnavailable)).toEqual([1]);
     }
   });
 
   it('scales the gateway with a HorizontalPodAutoscaler', () => {
-    expect(ofKind('HorizontalPodAutoscaler').map((hpa) => hpa.spec!.scaleTargetRef)).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'trellis-gateway' }]);
+    expect(ofKind('HorizontalPodAutoscaler').map((hpa) => hpa.spec)).toEqual([
+      {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'trellis-gateway' },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      },
+    ]);
   });
 
   it('configures the pods through a ConfigMap and a Secret that Trellis\'s own config schema accepts', () => {
