@@ -29,7 +29,8 @@ async function isFree(port: number): Promise<boolean> {
 /** A base port whose fixed offsets (0-9, 100, 200, 400, 600) are all free. */
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 400) * 100;
+    // Below Linux's ephemeral range (32768-60999), where any outgoing connection could take a port between this check and the bind.
+    const base = 20000 + Math.floor(Math.random() * 120) * 100;
     const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600];
     if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
   }
