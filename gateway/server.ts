@@ -59,10 +59,13 @@ export class GatewayServer implements GatewayHost {
       csrfPrevention: true,
       // Off unless an extension brings its own cache (gateway/persisted), never Apollo's in-memory default.
       persistedQueries: false,
+      // The process's own lifecycle (shared/lifecycle) owns SIGINT/SIGTERM. Apollo's handler would race it,
+      // and a second stop() during Apollo's drain waits on a barrier Apollo never resolves (a 10 s hang).
+      stopOnTerminationSignals: false,
       ...apolloOptionsOf(this.extensions),
       formatError: (formatted, error) => this.formatError(formatted, error),
       plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
       ],
     });
@@ -80,7 +83,7 @@ export class GatewayServer implements GatewayHost {
   /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */
   async start(port = this.options.config.http.port ?? 4000): Promise<string> {
     for (const extension of this.extensions) await extension.attach?.(this.httpServer, this);
-    const bound = await listen(this.httpServer, port, this.options.config.http.host);
+    const bound = await listen(this.httpServer, port, this.options.config.http.host, this.options.config.http.timeouts);
     const admin = await this.admin.start();
     await this.apollo.start();
     this.serving = true;

@@ -3,8 +3,7 @@
  * real ones are configured, starts every subgraph and the gateway as separate processes,
  * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
  */
-import path from 'node:path';
-import { loadConfig } from '../shared/config';
+import { formatConfig, loadProcessConfig } from '../shared/config';
 import { createLogger } from '../shared/logging';
 import { DevHubServer } from '../shared/devhub';
 import { InMemoryDiscovery } from '../shared/discovery';
@@ -13,13 +12,19 @@ import { InMemoryEventBus } from '../shared/events';
 import { DevIdentityProvider } from '../shared/auth';
 import { EDGE, GATEWAY, IDENTITY_PORT_OFFSET, SUBGRAPHS } from './launcher/services';
 import { Supervisor } from './launcher/supervisor';
+import { entryRuntime } from './launcher/runtime';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadProcessConfig();
+  if (process.argv.includes('--print-config')) {
+    process.stdout.write(formatConfig(config));
+    return;
+  }
   const logger = createLogger({ service: 'launcher', level: config.logLevel });
   const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
   if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);
-  const root = path.resolve(__dirname, '..');
+  // From source the children run through tsx; compiled (dist/scripts/start.js), as plain JavaScript.
+  const runtime = entryRuntime(__filename, 1);
   // The gateway's admin listener (/metrics, /admin/*) on base+700, loopback.
   const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_URL: `http://127.0.0.1:${base}/graphql`, ADMIN_PORT: process.env.ADMIN_PORT ?? String(base + 700) };
 
@@ -48,7 +53,7 @@ async function main(): Promise<void> {
     env.AUTH_ISSUER = issuer;
   }
 
-  const supervisor = new Supervisor(root, env, process.env.LOG_FORMAT === 'json');
+  const supervisor = new Supervisor(runtime, env, process.env.LOG_FORMAT === 'json');
   let shuttingDown = false;
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
@@ -57,6 +62,7 @@ async function main(): Promise<void> {
     await supervisor.stopAll(config.shutdownGraceMs);
     await hub?.stop();
     await idp?.stop();
+    logger.info('stopped');
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));

@@ -13,5 +13,8 @@ if [ -x test/stack/up ]; then
   test/stack/up
 fi
 
+echo "==> deploy validators (docker-compose, kubectl)"
+test/stack/deploy-tools.sh
+
 echo "==> jest"
 npx jest --ci --maxWorkers=2 "$@"

@@ -26,7 +26,7 @@ export function createMobileBff({ config, logger, state }: MobileBffOptions): Bf
   app.use(persistedGraphql(services, operations));
   finishBffApp(app, logger);
 
-  const server = new BffServer(app, { name: 'mobile BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  const server = new BffServer(app, { name: 'mobile BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger, timeouts: config.http.timeouts });
   server.onStop(orders.close);
   server.onStop(() => services.gateway.close());
   return server;

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '../../shared';
+import type { ServerTimeouts } from '../../shared/config';
 import { closeServer, listen } from '../../shared/http';
 
 export class BffServer {
@@ -11,7 +12,7 @@ export class BffServer {
 
   constructor(
     app: Express,
-    private readonly options: { name: string; host: string; graceMs: number; logger: Logger },
+    private readonly options: { name: string; host: string; graceMs: number; logger: Logger; timeouts?: ServerTimeouts },
   ) {
     this.httpServer = createServer(app);
   }
@@ -26,7 +27,7 @@ export class BffServer {
   }
 
   async start(port: number): Promise<string> {
-    const bound = await listen(this.httpServer, port, this.options.host);
+    const bound = await listen(this.httpServer, port, this.options.host, this.options.timeouts);
     this.serving = true;
     const url = `http://${this.options.host === '0.0.0.0' ? '127.0.0.1' : this.options.host}:${bound}`;
     this.options.logger.info({ url }, `${this.options.name} serving`);

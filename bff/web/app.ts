@@ -29,7 +29,7 @@ export function createWebBff({ config, logger, state }: WebBffOptions): BffServe
   app.use(graphqlPassthrough(services));
   finishBffApp(app, logger);
 
-  const server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger });
+  const server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger, timeouts: config.http.timeouts });
   server.onStop(serveOrderProgress(server.httpServer, services, sessions));
   server.onStop(() => services.gateway.close());
   return server;

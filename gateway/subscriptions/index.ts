@@ -18,6 +18,7 @@ export interface SubscriptionSettings {
 
 export function subscriptions({ maxBodyBytes, maxTokens, introspection }: SubscriptionSettings): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
+  let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
   const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check), {
       maxTokens,
@@ -26,11 +27,15 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection }: Subscr
     }));
   return {
     name: 'subscriptions',
-    mount: (app, host) => mountSse(app, host, executorFor(host), maxBodyBytes),
+    mount: (app, host) => {
+      sse = mountSse(app, host, executorFor(host), maxBodyBytes);
+    },
     attach: (server, host) => {
       websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);
     },
+    // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
     stop: async () => {
+      sse?.close();
       await websocket?.close();
     },
   };

@@ -10,7 +10,9 @@ import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
 const HEARTBEAT_MS = 15_000;
 
-export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): void {
+/** Mounts the SSE handler; `close()` ends every open stream (on shutdown), so none waits out the drain grace. */
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): { close(): void } {
+  const open = new Set<AbortController>();
   const handle = async (req: Request, res: Response, next: () => void) => {
     if (!wantsEventStream(req)) return next();
     const request = readRequest(req);
@@ -35,6 +37,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const abort = new AbortController();
+    open.add(abort);
     res.on('close', () => abort.abort());
     const heartbeat = setInterval(() => res.write(':\n\n'), HEARTBEAT_MS);
     try {
@@ -44,6 +47,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       }
       if (!abort.signal.aborted) res.write('event: complete\ndata:\n\n');
     } finally {
+      open.delete(abort);
       clearInterval(heartbeat);
       res.end();
     }
@@ -52,6 +56,11 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   // Parses only SSE bodies: any other POST goes on unread to the server's own parser and its limit.
   const json = express.json({ limit: maxBodyBytes });
   app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next()), (req, res, next) => void handle(req, res, next));
+  return {
+    close: () => {
+      for (const abort of open) abort.abort();
+    },
+  };
 }
 
 function isMutation(executor: FederatedExecutor, request: OperationRequest): boolean {

@@ -1,6 +1,7 @@
 /** The processes `npm start` runs, in start order, with their ports relative to TRELLIS_PORT_BASE. */
 export interface ServiceSpec {
   name: string;
+  /** Entry point without extension, relative to the root (`.ts` from source, `.js` under dist/). */
   entry: string;
   /** Offset from the base port (gateway = base). */
   portOffset: number;
@@ -13,16 +14,16 @@ export interface ServiceSpec {
 }
 
 export const SUBGRAPHS: ServiceSpec[] = [
-  { name: 'users', entry: 'subgraphs/users/main.ts', portOffset: 1 },
-  { name: 'catalog', entry: 'subgraphs/catalog/main.ts', portOffset: 2 },
-  { name: 'orders', entry: 'subgraphs/orders/main.ts', portOffset: 3 },
-  { name: 'payments', entry: 'subgraphs/payments/main.ts', portOffset: 4 },
-  { name: 'sagas', entry: 'subgraphs/sagas/main.ts', portOffset: 5 },
+  { name: 'users', entry: 'subgraphs/users/main', portOffset: 1 },
+  { name: 'catalog', entry: 'subgraphs/catalog/main', portOffset: 2 },
+  { name: 'orders', entry: 'subgraphs/orders/main', portOffset: 3 },
+  { name: 'payments', entry: 'subgraphs/payments/main', portOffset: 4 },
+  { name: 'sagas', entry: 'subgraphs/sagas/main', portOffset: 5 },
 ].map((spec) => ({ ...spec, readyPath: '/health/ready', describe: (url: string) => `${url}/graphql` }));
 
 export const GATEWAY: ServiceSpec = {
   name: 'gateway',
-  entry: 'gateway/main.ts',
+  entry: 'gateway/main',
   portOffset: 0,
   readyPath: '/health/ready',
   describe: (url) => `${url}/graphql`,
@@ -33,6 +34,9 @@ export const IDENTITY_PORT_OFFSET = 400;
 
 /** Started once the gateway serves (they call it). */
 export const EDGE: ServiceSpec[] = [
-  { name: 'web-bff', entry: 'bff/web/main.ts', portOffset: 100, readyPath: '/health/ready', describe: (url) => `${url}/api/pages/home (web BFF)` },
-  { name: 'mobile-bff', entry: 'bff/mobile/main.ts', portOffset: 200, readyPath: '/health/ready', describe: (url) => `${url}/v1/products (mobile BFF)` },
+  { name: 'web-bff', entry: 'bff/web/main', portOffset: 100, readyPath: '/health/ready', describe: (url) => `${url}/api/pages/home (web BFF)` },
+  { name: 'mobile-bff', entry: 'bff/mobile/main', portOffset: 200, readyPath: '/health/ready', describe: (url) => `${url}/v1/products (mobile BFF)` },
 ];
+
+/** Every service one image can run (`scripts/service.ts`): the platform's processes and the dev identity provider. */
+export const SERVICES: Array<Pick<ServiceSpec, 'name' | 'entry'>> = [...SUBGRAPHS, GATEWAY, ...EDGE, { name: 'identity', entry: 'scripts/identity' }];

@@ -1,7 +1,7 @@
 /** Starts child processes, waits until each is ready, and stops them all together. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { pipeWithPrefix } from './logs';
+import type { EntryRuntime } from './runtime';
 import type { ServiceSpec } from './services';
 
 export interface RunningService {
@@ -16,14 +16,13 @@ export class Supervisor {
   onUnexpectedExit?: (service: RunningService, code: number | null) => void;
 
   constructor(
-    private readonly root: string,
+    private readonly runtime: EntryRuntime,
     private readonly env: NodeJS.ProcessEnv,
     private readonly rawLogs: boolean,
   ) {}
 
   start(spec: ServiceSpec, port: number): RunningService {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(this.root, spec.entry)], {
-      cwd: this.root,
+    const child = spawn(process.execPath, this.runtime.nodeArgs(spec.entry), {
       env: { ...this.env, ...spec.env, PORT: String(port), SERVICE_NAME: spec.name },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -5,6 +5,10 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
+import { withConfigFile } from './file';
+
+export { CONFIG_FILE_NAMES } from './file';
+export { formatConfig, maskSecrets } from './print';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -117,6 +121,10 @@ const envSchema = z.object({
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
+  /** Server timeouts of every HTTP listener; keep-alive above a load balancer's idle timeout (60 s on AWS ALB), so the balancer closes first. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(300_000),
 
   /** Limits of the public GraphQL endpoint; each refusal has its own error code (see gateway/limits). */
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
@@ -144,16 +152,25 @@ const envSchema = z.object({
   BFF_SESSION_TTL_MS: z.coerce.number().int().positive().default(8 * 3600_000),
   /** The mobile BFF's persisted operations (operation id -> document). */
   MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
+  /** A trellis.config file (YAML or JSON) to read instead of ./trellis.config.{yaml,yml,json} (shared/config/file.ts). */
+  TRELLIS_CONFIG: z.string().min(1).optional(),
 });
 
 export type Env = Record<string, string | undefined>;
+
+/** Node's server timeouts (`keepAliveTimeout`, `headersTimeout`, `requestTimeout`), in ms. */
+export interface ServerTimeouts {
+  keepAliveMs: number;
+  headersMs: number;
+  requestMs: number;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
-  http: { host: string; port?: number; advertiseHost: string };
+  http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
   admin: { host: string; port?: number; token?: string };
   backends: {
     consulUrl?: string;
@@ -228,12 +245,23 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  // Node's rules: headers must outlast keep-alive (else a reused connection can be cut mid-request), and fit in the request timeout.
+  if (!(e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_KEEP_ALIVE_TIMEOUT_MS && e.HTTP_HEADERS_TIMEOUT_MS <= e.HTTP_REQUEST_TIMEOUT_MS)) {
+    throw new ConfigError(
+      `Invalid configuration: HTTP_HEADERS_TIMEOUT_MS=${e.HTTP_HEADERS_TIMEOUT_MS} must be above HTTP_KEEP_ALIVE_TIMEOUT_MS=${e.HTTP_KEEP_ALIVE_TIMEOUT_MS} and at most HTTP_REQUEST_TIMEOUT_MS=${e.HTTP_REQUEST_TIMEOUT_MS}`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
-    http: { host: e.HOST, port: e.PORT, advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST) },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST),
+      timeouts: { keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS, headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS },
+    },
     admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
     backends: {
       consulUrl: e.CONSUL_HTTP_ADDR,
@@ -304,6 +332,11 @@ export function loadConfig(env: Env = process.env): Config {
       persistedOperationsPath: e.MOBILE_PERSISTED_OPERATIONS,
     },
   };
+}
+
+/** The process's configuration: its environment over the trellis.config file in `cwd` (or TRELLIS_CONFIG), if there is one. */
+export function loadProcessConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  return loadConfig(withConfigFile(env, cwd, new Set(Object.keys(envSchema.shape))));
 }
 
 /** An empty variable means "not set", so `REDIS_URL=` falls back to the default like an unset one. */

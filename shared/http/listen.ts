@@ -1,9 +1,15 @@
 /** Starting and stopping an HTTP server with promises, and the URL it is reachable at. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ServerTimeouts } from '../config';
 
-/** Listens on host:port (port 0 picks a free one) and resolves with the bound port. */
-export function listen(server: Server, port: number, host: string): Promise<number> {
+/** Listens on host:port (port 0 picks a free one) and resolves with the bound port; `timeouts` from config.http. */
+export function listen(server: Server, port: number, host: string, timeouts?: ServerTimeouts): Promise<number> {
+  if (timeouts) {
+    server.keepAliveTimeout = timeouts.keepAliveMs;
+    server.headersTimeout = timeouts.headersMs;
+    server.requestTimeout = timeouts.requestMs;
+  }
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);

@@ -1,8 +1,9 @@
 /**
- * Runs one Trellis process: loads config, makes the logger, starts the service, and stops it
- * cleanly on SIGINT/SIGTERM. A bad config or a failed start exits non-zero with a clear line.
+ * Runs one Trellis process: loads config (environment over trellis.config), makes the logger, starts
+ * the service, and stops it cleanly on SIGINT/SIGTERM, logging `stopped`. A bad config or a failed
+ * start exits non-zero with a clear line; `--print-config` prints the effective config and exits.
  */
-import { loadConfig, type Config } from '../config';
+import { formatConfig, loadProcessConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { ConfigError, errorMessage } from '../errors';
 
@@ -16,10 +17,14 @@ export interface MainContext {
 export function runMain(service: string, start: (context: MainContext) => Promise<Stop>): void {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadProcessConfig();
   } catch (error) {
     process.stderr.write(`${service}: ${errorMessage(error)}\n`);
     process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  if (process.argv.includes('--print-config')) {
+    process.stdout.write(formatConfig(config));
+    process.exit(0);
   }
   const logger = createLogger({ service: config.serviceName ?? service, level: config.logLevel });
   let stop: Stop | undefined;

@@ -109,8 +109,10 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       introspection: !config.isProduction,
       // Never a stack trace to a client, in any mode: they are in the logs.
       includeStacktraceInErrorResponses: false,
+      // shared/lifecycle owns the signals; Apollo's own handler would race our stop() (see gateway/server.ts).
+      stopOnTerminationSignals: false,
       plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer }),
+        ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ApolloServerPluginInlineTraceDisabled(),
         ...(this.options.plugins ?? []),
       ],
@@ -136,7 +138,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       this.wsServer,
     );
 
-    const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host);
+    const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host, config.http.timeouts);
     const host = config.http.advertiseHost;
     const url = `http://${host}:${port}/graphql`;
     this.runtime = { name, url, config, logger, backends };

@@ -12,6 +12,8 @@ export interface RunningPlatform {
   backendEnv: Record<string, string>;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** Ctrl-C in a terminal: SIGINT to the launcher's whole process group, as a shell sends it. */
+  pressCtrlC: () => Promise<number | null>;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -40,10 +42,12 @@ export interface PlatformOptions {
   backends?: 'embedded' | 'real';
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** `source` (default) runs `scripts/start.ts` through tsx, as `npm start`; `compiled` runs `dist/scripts/start.js` with plain Node, as `npm run start:prod` (after `npm run build`). */
+  build?: 'source' | 'compiled';
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const { backends = 'embedded', env = {}, timeoutMs = 90_000 } = options;
+  const { backends = 'embedded', env = {}, timeoutMs = 90_000, build = 'source' } = options;
   const base = await freePortBase();
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   delete inherited.CONSUL_HTTP_ADDR;
@@ -62,8 +66,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           CONSUL_NAMESPACE: namespace,
         }
       : {};
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')], {
+  const entry = build === 'compiled' ? [path.join(ROOT, 'dist/scripts/start.js')] : ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')];
+  const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: ROOT,
+    // Its own process group, as a shell gives a foreground job, so pressCtrlC reaches every process.
+    detached: true,
     env: { ...inherited, TRELLIS_PORT_BASE: String(base), LOG_LEVEL: 'warn', ...backendEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,6 +102,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+    pressCtrlC: async () => {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
     },
   };
