@@ -1,6 +1,7 @@
 /** Starting the placeOrder saga through the gateway: the body both BFFs accept and the mutation they send. */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../../shared/saga';
 import type { Caller } from './caller';
 import { HttpError, validate } from './errors';
 import type { GatewayClient } from './gatewayClient';
@@ -20,8 +21,6 @@ export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
 const PLACE_ORDER = 'mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { sagaId state } }';
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
-
 /**
  * Starts the saga for one user action. The app's `Idempotency-Key` header (one per tap of "Buy",
  * kept across its retries) goes to the gateway as the mutation's idempotency key, so a retried
@@ -34,8 +33,8 @@ export async function placeOrder(
   correlationId: string,
   idempotencyKey: string | undefined,
 ): Promise<{ sagaId: string; state: string }> {
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new HttpError(400, 'BAD_REQUEST', 'Idempotency-Key must be 1-200 characters of letters, digits and -_.:');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    throw new HttpError(400, 'BAD_REQUEST', `Idempotency-Key ${IDEMPOTENCY_KEY_RULE}`);
   }
   const input = { ...validate(orderRequestSchema, body, 'order'), idempotencyKey: idempotencyKey ?? randomUUID() };
   const response = await gateway.execute<{ placeOrder: { sagaId: string; state: string } }>({ query: PLACE_ORDER, variables: { input }, token: caller.token, correlationId });

@@ -12,11 +12,10 @@ export type FailureVerdict = { retryInMs: number } | { deadLetter: string };
 
 /** `attempt` counts the attempts made so far (1 after the first failure). */
 export function onHandlerFailure(error: unknown, attempt: number, options: Pick<SubscribeOptions, 'maxAttempts' | 'backoff'>): FailureVerdict {
-  const poison = (error as { code?: unknown } | null)?.code === ErrorCode.MESSAGE_INVALID;
-  const retry = { retryInMs: backoffDelay(attempt, options.backoff ?? DEFAULT_BACKOFF) };
-  if (poison) return { deadLetter: `poison: ${errorMessage(error)}` };
-  if (isRetriable(error)) return retry;
-  if (attempt < (options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) return retry;
+  if ((error as { code?: unknown } | null)?.code === ErrorCode.MESSAGE_INVALID) return { deadLetter: `poison: ${errorMessage(error)}` };
+  if (isRetriable(error) || attempt < (options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)) {
+    return { retryInMs: backoffDelay(attempt, options.backoff ?? DEFAULT_BACKOFF) };
+  }
   return { deadLetter: `failed ${attempt} times: ${errorMessage(error)}` };
 }
 

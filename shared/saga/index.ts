@@ -2,6 +2,8 @@ export * from './types';
 export {
   SagaOrchestrator,
   IdempotencyKeyReusedError,
+  IDEMPOTENCY_KEY_PATTERN,
+  IDEMPOTENCY_KEY_RULE,
   sagaChannel,
   sagaKey,
   sagaHeaders,

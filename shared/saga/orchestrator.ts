@@ -25,6 +25,10 @@ export const idempotencyKey = (scope: string, key: string) => `saga:idempotency:
 export const SAGA_DUE_INDEX = 'saga:due';
 const RECORD_PREFIX = 'saga:record:';
 
+/** What an idempotency key may be: what clients and BFFs send, checked before a saga starts. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+export const IDEMPOTENCY_KEY_RULE = 'must be 1-200 characters of letters, digits and -_.:';
+
 /** The same idempotency key used again for a different request. */
 export class IdempotencyKeyReusedError extends TrellisError {
   constructor(key: string) {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { SubgraphContext, SubgraphFactory } from '../../shared';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
-import { SagaOrchestrator, type SagaRecord } from '../../shared/saga';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '../../shared/saga';
 import { FEDERATION_LINK } from '../federation';
 import { gatewayCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
@@ -98,8 +98,6 @@ interface PlaceOrderRequest {
   idempotencyKey?: string;
 }
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
-
 export interface SagasSubgraphOptions {
   timings?: PlaceOrderTimings;
   /** Defaults to looking products up through the gateway. */
@@ -123,8 +121,8 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               throw new GraphQLError('placeOrder needs a signed-in caller', { extensions: { code: 'UNAUTHENTICATED' } });
             }
             const key = input.idempotencyKey ?? context.idempotencyKey;
-            if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-              throw new GraphQLError('idempotencyKey must be 1-200 characters of letters, digits and -_.:', { extensions: { code: 'BAD_USER_INPUT' } });
+            if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+              throw new GraphQLError(`idempotencyKey ${IDEMPOTENCY_KEY_RULE}`, { extensions: { code: 'BAD_USER_INPUT' } });
             }
             const headers = { [CORRELATION_ID_HEADER]: context.correlationId };
             const { lines, total } = await validateOrder(input.items, input.paymentMethod, catalog, headers);
