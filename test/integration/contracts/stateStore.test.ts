@@ -150,8 +150,12 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     await store.publish('news', 'one');
     await eventually(async () => expect(received).toEqual(['one']));
     await unsubscribe();
+    // A listener still subscribed hears 'two': by then the one that left would have heard it too.
+    const witness: string[] = [];
+    const stopWitness = await store.subscribe('news', (message) => witness.push(message));
     await store.publish('news', 'two');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(async () => expect(witness).toEqual(['two']));
+    await stopWitness();
     expect(received).toEqual(['one']);
   });
 });
