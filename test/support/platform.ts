@@ -30,7 +30,8 @@ async function isFree(port: number): Promise<boolean> {
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     // Below Linux's ephemeral range (32768-60999), where any outgoing connection could take a port between this check and the bind.
-    const base = 20000 + Math.floor(Math.random() * 120) * 100;
+    // Bases 1000 apart: one platform's offsets (up to +700) never land on another's ports, whatever two test workers pick at once.
+    const base = 20000 + Math.floor(Math.random() * 12) * 1000;
     const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600, 700];
     if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
   }
