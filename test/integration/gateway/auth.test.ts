@@ -157,7 +157,8 @@ describe('gateway auth', () => {
         const { events } = await postGraphQLSse(gateway.url, q, { headers });
         return events.find((e) => e.event === 'next')!.data as { data?: unknown; errors?: Array<{ path?: unknown; extensions?: { code?: string } }> };
       };
-      const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }');
+      // Signed in as the owner but without payments:read (an anonymous caller gets no orders at all).
+      const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1'));
       expect(anonymous.data).toEqual({ user: { orders: [{ payment: null }, { payment: null }] } });
       expect(anonymous.errors?.[0]).toMatchObject({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } });
       const reader = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1', ['payments:read']));
