@@ -9,6 +9,6 @@ import type { CallerIdentity } from './context';
 /** Refuses with FORBIDDEN unless `caller` is the user `ownerId`; a record with no owner is nobody's to read. */
 export function requireOwner(caller: CallerIdentity | null, ownerId: string | undefined, what = 'this'): void {
   if (!caller) throw new ForbiddenError(`${what} belongs to a user: sign in as them`);
-  // A record written before owners were kept (ownerId undefined) fails closed.
-  if (ownerId === undefined || caller.id !== ownerId) throw new ForbiddenError(`${what} belongs to another user`);
+  // A record written before owners were kept (ownerId undefined) matches no caller's id: it fails closed.
+  if (caller.id !== ownerId) throw new ForbiddenError(`${what} belongs to another user`);
 }
