@@ -153,7 +153,7 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               const record = await load(id);
               if (!record) throw new NotFoundError(`no saga with id ${id}`);
               context.requireOwner(ownerOf(record), `saga ${id}`);
-              return mapIterator(watchSaga(backends.state, id, load), (sagaStatus) => ({ sagaStatus }));
+              return stoppable((signal) => watchSaga(backends.state, id, load, signal), (sagaStatus) => ({ sagaStatus }));
             },
           },
         },
@@ -171,6 +171,30 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
   };
 }
 
-async function* mapIterator<T, R>(source: AsyncGenerator<T>, map: (value: T) => R): AsyncGenerator<R> {
-  for await (const value of source) yield map(value);
+/**
+ * The source mapped, as the iterator graphql-ws ends with `return()` when the client unsubscribes.
+ * A generator's `return()` waits for its pending `next()`; aborting the source's signal first ends
+ * that wait, so a watch on a saga that is not changing is freed at once instead of never.
+ */
+function stoppable<T, R>(open: (signal: AbortSignal) => AsyncGenerator<T>, map: (value: T) => R): AsyncIterableIterator<R> {
+  const controller = new AbortController();
+  const source = open(controller.signal);
+  const iterator: AsyncIterableIterator<R> = {
+    next: async () => {
+      const result = await source.next();
+      return result.done ? { done: true, value: undefined } : { done: false, value: map(result.value) };
+    },
+    return: async () => {
+      controller.abort();
+      await source.return(undefined);
+      return { done: true, value: undefined };
+    },
+    throw: async (error?: unknown) => {
+      controller.abort();
+      await source.throw(error);
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
