@@ -106,7 +106,7 @@ describe('web BFF', () => {
     expect(messages.map((m) => m.type)).toEqual([...progress.map(() => 'progress'), 'complete']);
   });
 
-  it('streams a declined card to COMPENSATED', async () => {
+  it('streams a declined card to COMPENSATED, and refuses that stream to another user', async () => {
     const started = await sendJson('POST', `${web}/api/orders`, { items: [{ productId: 'p4', quantity: 1 }], paymentMethod: 'card-declined' }, { cookie });
     expect(started.status).toBe(202);
     const { messages } = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie });
@@ -114,6 +114,12 @@ describe('web BFF', () => {
     expect(progress.every((saga) => saga.id === started.body.sagaId)).toBe(true);
     expectSagaStatesInOrder(progress.map((saga) => saga.state), 'COMPENSATED');
     expect(messages.map((m) => m.type)).toEqual([...progress.map(() => 'progress'), 'complete']);
+
+    // Another user's session watching this saga: one FORBIDDEN error, no state.
+    const stranger = await webSession(web, await tokenFor(platform, 'u2'));
+    const watched = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie: stranger });
+    expect(watched.messages).toEqual([{ type: 'error', error: { code: 'FORBIDDEN', message: `saga ${started.body.sagaId} belongs to another user` } }]);
+    expect(watched.code).toBe(1011);
   });
 
   it('refuses the progress WebSocket to a page from another site, even with the session cookie', async () => {
