@@ -5,7 +5,7 @@
 export { gql } from 'graphql-tag';
 export { loadConfig, type Config } from './config';
 export { createLogger, correlationIdFrom, CORRELATION_ID_HEADER, TRACEPARENT_HEADER, type Logger } from './logging';
-export { TrellisError, BadUserInputError, NotFoundError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
+export { TrellisError, BadUserInputError, NotFoundError, ForbiddenError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
 export { connectBackends, type Backends } from './backends';
 export type { Discovery, ServiceInstance, ServiceRegistration } from './discovery';
 export type { StateStore } from './state';

@@ -65,7 +65,7 @@ export class FederatedExecutor {
 
   private formattedResult(result: ExecutionResult): ExecutionResult {
     if (!result.errors || !this.rules.formatError) return result;
-    return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : new GraphQLError(String((error as Error).message ?? error)))) };
+    return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : fromWire(error))) };
   }
 
   get schema(): GraphQLSchema | undefined {
@@ -166,6 +166,12 @@ export class FederatedExecutor {
       cache: undefined,
     } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
   }
+}
+
+/** A subgraph's error as it came over graphql-ws (a plain object): its path and code (e.g. FORBIDDEN) kept. */
+function fromWire(error: unknown): GraphQLError {
+  const wire = error as { message?: unknown; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> };
+  return new GraphQLError(String(wire.message ?? error), { path: wire.path, extensions: wire.extensions });
 }
 
 /** The primary fetch's data source for one event: answers the primary operation with the event, passes anything else on. */

@@ -64,6 +64,13 @@ export class NotFoundError extends TrellisError {
   }
 }
 
+/** The caller is known but may not have this (someone else's data, a missing scope): HTTP 403, never worth a retry. */
+export class ForbiddenError extends TrellisError {
+  constructor(message: string) {
+    super(ErrorCode.FORBIDDEN, message);
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../loggin
 import { bearerToken } from '../auth/verifier';
 import { describeTokenFailure } from '../auth/errors';
 import type { TokenVerifier } from '../auth/verifier';
+import { requireOwner } from './ownership';
 
 export interface CallerIdentity {
   id: string;
@@ -19,6 +20,11 @@ export interface SubgraphContext {
   logger: Logger;
   /** The caller, or null when anonymous. */
   user: CallerIdentity | null;
+  /**
+   * Throws FORBIDDEN unless the caller is the user `ownerId` (anonymous callers and records with no
+   * owner are refused too). `what` names the thing in the message, e.g. `order o1`.
+   */
+  requireOwner(ownerId: string | undefined, what?: string): void;
 }
 
 /** Reads one request header (lower-case name) from HTTP headers or WebSocket connection params. */
@@ -47,12 +53,14 @@ export function bearerIdentity(verifier: TokenVerifier): IdentityResolver {
 
 export async function buildBaseContext(header: HeaderReader, logger: Logger, identify: IdentityResolver): Promise<SubgraphContext> {
   const correlationId = correlationIdFrom(header(CORRELATION_ID_HEADER));
+  const user = await identify(header);
   return {
     correlationId,
     traceparent: header('traceparent'),
     idempotencyKey: header('idempotency-key'),
     logger: logger.child({ correlationId }),
-    user: await identify(header),
+    user,
+    requireOwner: (ownerId, what) => requireOwner(user, ownerId, what),
   };
 }
 

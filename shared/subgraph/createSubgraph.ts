@@ -16,7 +16,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { TrellisError } from '../errors';
 import { loadConfig, type Config } from '../config';
@@ -134,6 +134,9 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       {
         schema,
         context: async (ctx) => extend(await buildBaseContext(connectionParamsHeaders(ctx.connectionParams), logger, identify)),
+        // Apollo's formatError does not run here: keep a TrellisError's code (FORBIDDEN, NOT_FOUND) on WebSocket too.
+        onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatOnSocket) } : undefined),
+        onError: (_ctx, _id, _payload, errors) => errors.map(formatOnSocket),
       },
       this.wsServer,
     );
@@ -185,6 +188,10 @@ function formatTrellisError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions: { ...formatted.extensions, code: original.code, ...(original.retriable ? { retriable: true } : {}) } };
   }
   return formatted;
+}
+
+function formatOnSocket(error: GraphQLError): GraphQLFormattedError {
+  return formatTrellisError(error.toJSON(), error);
 }
 
 export function createSubgraph<TContext extends SubgraphContext = SubgraphContext>(

@@ -1,5 +1,5 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
-import type { SubgraphFactory } from '../../shared';
+import type { SubgraphContext, SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
@@ -10,10 +10,11 @@ export const typeDefs = /* GraphQL */ `
 
   type User @key(fields: "id") {
     id: ID!
-    "Newest first."
+    "Newest first. Only to this user; anyone else gets FORBIDDEN."
     orders: [Order!]!
   }
 
+  "Only to the user who placed it; anyone else gets FORBIDDEN."
   type Order @key(fields: "id") {
     id: ID!
     user: User!
@@ -48,10 +49,17 @@ export const ordersSubgraph: SubgraphFactory = ({ backends, guard, logger }) => 
     typeDefs,
     resolvers: {
       User: {
-        orders: ({ id }: { id: string }) => book.byUser(id),
+        orders: ({ id }: { id: string }, _: unknown, context: SubgraphContext) => {
+          context.requireOwner(id, `the orders of user ${id}`);
+          return book.byUser(id);
+        },
       },
       Order: {
-        __resolveReference: async ({ id }: { id: string }) => (await book.find(id)) ?? null,
+        __resolveReference: async ({ id }: { id: string }, context: SubgraphContext) => {
+          const order = await book.find(id);
+          if (order) context.requireOwner(order.userId, `order ${id}`);
+          return order ?? null;
+        },
         user: (order: Order) => ({ __typename: 'User', id: order.userId }),
       },
       OrderItem: {

@@ -1,5 +1,5 @@
 /** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
-import type { SubgraphFactory } from '../../shared';
+import type { SubgraphContext, SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
@@ -10,7 +10,7 @@ export const typeDefs = /* GraphQL */ `
 
   type Order @key(fields: "id") {
     id: ID!
-    "Null when the order has no payment yet."
+    "Null when the order has no payment yet. Only to the user who placed the order; anyone else gets FORBIDDEN."
     payment: Payment @requiresScopes(scopes: [["payments:read"]])
   }
 
@@ -38,7 +38,11 @@ export const paymentsSubgraph: SubgraphFactory = ({ backends, guard, logger }) =
     resolvers: {
       Order: {
         __resolveReference: ({ id }: { id: string }) => ({ id }),
-        payment: async ({ id }: { id: string }) => (await ledger.forOrder(id)) ?? null,
+        payment: async ({ id }: { id: string }, _: unknown, context: SubgraphContext) => {
+          const payment = await ledger.forOrder(id);
+          if (payment) context.requireOwner(payment.userId, `the payment of order ${id}`);
+          return payment ?? null;
+        },
       },
     },
     onStart: async () => {

@@ -12,6 +12,8 @@ export type PaymentState = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 
 export interface Payment {
   id: string;
   orderId: string;
+  /** Who placed the order: the only caller the payment is shown to. */
+  userId: string;
   amount: number;
   state: PaymentState;
   sagaId?: string;
@@ -24,9 +26,9 @@ export const CHARGE_LIMIT = 5000;
 export const DECLINED_METHOD = 'card-declined';
 
 const SEED: Payment[] = [
-  { id: 'pay1', orderId: 'o1', amount: 29.99, state: 'CAPTURED' },
-  { id: 'pay2', orderId: 'o2', amount: 54, state: 'CAPTURED' },
-  { id: 'pay3', orderId: 'o3', amount: 29.25, state: 'AUTHORIZED' },
+  { id: 'pay1', orderId: 'o1', userId: 'u1', amount: 29.99, state: 'CAPTURED' },
+  { id: 'pay2', orderId: 'o2', userId: 'u1', amount: 54, state: 'CAPTURED' },
+  { id: 'pay3', orderId: 'o3', userId: 'u2', amount: 29.25, state: 'AUTHORIZED' },
 ];
 
 export const paymentKey = (orderId: string) => `payments:order:${orderId}`;
@@ -55,14 +57,14 @@ export class PaymentLedger {
   }
 
   sagaHandlers(): Record<string, SagaHandler> {
-    const charge = async (payload: { orderId: string; amount: number; method: string }, { read, command, once }: Parameters<SagaHandler>[1]) => {
+    const charge = async (payload: { orderId: string; userId: string; amount: number; method: string }, { read, command, once }: Parameters<SagaHandler>[1]) => {
       if (payload.method === DECLINED_METHOD) throw new SagaRefusal('card declined');
       if (payload.amount > CHARGE_LIMIT) throw new SagaRefusal(`amount ${payload.amount} is over the limit of ${CHARGE_LIMIT}`);
       const existing = await read(paymentKey(payload.orderId));
       if (existing) return { result: { paymentId: (JSON.parse(existing.value) as Payment).id } };
       // The provider is outside the state store: charged at most once, however often this re-runs.
       const { captureId } = await once('capture', () => this.provider.capture(payload.orderId, payload.amount));
-      const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId, captureId };
+      const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, userId: payload.userId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId, captureId };
       return { writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }], result: { paymentId: payment.id } };
     };
     const refund = async (payload: { orderId: string }, { read, once }: Parameters<SagaHandler>[1]) => {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import type { SubgraphContext, SubgraphFactory } from '../../shared';
+import { NotFoundError, type SubgraphContext, type SubgraphFactory } from '../../shared';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '../../shared/saga';
 import { FEDERATION_LINK } from '../federation';
@@ -21,11 +21,12 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Query {
+    "Null when unknown; FORBIDDEN to anyone but the user who started it."
     saga(id: ID!): Saga
   }
 
   type Subscription {
-    "The saga now, then every change; completes when it ends."
+    "The saga now, then every change; completes when it ends. FORBIDDEN to anyone but the user who started it."
     sagaStatus(id: ID!): Saga!
   }
 
@@ -110,6 +111,7 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
     const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition] });
     const catalog = options.catalog ?? gatewayCatalogLookup(config.gateway.url, guard);
     const load = (id: string) => orchestrator.get(id);
+    const ownerOf = (record: SagaRecord) => (record.input as Partial<PlaceOrderInput>).userId;
 
     return {
       name: 'sagas',
@@ -138,11 +140,21 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
           },
         },
         Query: {
-          saga: (_: unknown, { id }: { id: string }) => load(id),
+          saga: async (_: unknown, { id }: { id: string }, context: SubgraphContext) => {
+            const record = await load(id);
+            if (record) context.requireOwner(ownerOf(record), `saga ${id}`);
+            return record;
+          },
         },
         Subscription: {
           sagaStatus: {
-            subscribe: (_: unknown, { id }: { id: string }) => mapIterator(watchSaga(backends.state, id, load), (sagaStatus) => ({ sagaStatus })),
+            // Checked before the stream opens, so a stranger gets one error and never a state; the owner never changes.
+            subscribe: async (_: unknown, { id }: { id: string }, context: SubgraphContext) => {
+              const record = await load(id);
+              if (!record) throw new NotFoundError(`no saga with id ${id}`);
+              context.requireOwner(ownerOf(record), `saga ${id}`);
+              return stoppable((signal) => watchSaga(backends.state, id, load, signal), (sagaStatus) => ({ sagaStatus }));
+            },
           },
         },
         Saga: {
@@ -159,6 +171,30 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
   };
 }
 
-async function* mapIterator<T, R>(source: AsyncGenerator<T>, map: (value: T) => R): AsyncGenerator<R> {
-  for await (const value of source) yield map(value);
+/**
+ * The source mapped, as the iterator graphql-ws ends with `return()` when the client unsubscribes.
+ * A generator's `return()` waits for its pending `next()`; aborting the source's signal first ends
+ * that wait, so a watch on a saga that is not changing is freed at once instead of never.
+ */
+function stoppable<T, R>(open: (signal: AbortSignal) => AsyncGenerator<T>, map: (value: T) => R): AsyncIterableIterator<R> {
+  const controller = new AbortController();
+  const source = open(controller.signal);
+  const iterator: AsyncIterableIterator<R> = {
+    next: async () => {
+      const result = await source.next();
+      return result.done ? { done: true, value: undefined } : { done: false, value: map(result.value) };
+    },
+    return: async () => {
+      controller.abort();
+      await source.return(undefined);
+      return { done: true, value: undefined };
+    },
+    throw: async (error?: unknown) => {
+      controller.abort();
+      await source.throw(error);
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

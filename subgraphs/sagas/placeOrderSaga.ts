@@ -37,7 +37,7 @@ export function placeOrderSaga(timings: PlaceOrderTimings = DEFAULT_TIMINGS): Sa
         participant: 'payments',
         command: 'charge',
         compensation: 'refund',
-        payload: (input) => ({ orderId: input.orderId, amount: input.total, method: input.paymentMethod }),
+        payload: (input) => ({ orderId: input.orderId, userId: input.userId, amount: input.total, method: input.paymentMethod }),
         ...step,
       },
       {

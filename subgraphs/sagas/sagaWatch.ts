@@ -1,7 +1,8 @@
 /**
  * `sagaStatus` as an async iterator: the current record first, then every change, in revision
  * order and without gaps or repeats, ending after a terminal state. It listens before it reads,
- * so a change that lands between the two is not lost.
+ * so a change that lands between the two is not lost. Aborting `signal` (the client went away) ends
+ * it at once, even while it waits for a change that may never come.
  */
 import type { StateStore } from '../../shared';
 import { NotFoundError } from '../../shared/errors';
@@ -10,13 +11,20 @@ import { sagaChannel, TERMINAL_STATES, type SagaRecord } from '../../shared/saga
 /** With no change heard for this long, the watcher reads the record itself (pub/sub can drop a message). */
 const RECHECK_MS = 2000;
 
-export async function* watchSaga(state: StateStore, id: string, load: (id: string) => Promise<SagaRecord | null>): AsyncGenerator<SagaRecord> {
+export async function* watchSaga(
+  state: StateStore,
+  id: string,
+  load: (id: string) => Promise<SagaRecord | null>,
+  signal?: AbortSignal,
+): AsyncGenerator<SagaRecord> {
   const queue: SagaRecord[] = [];
   let wake: (() => void) | undefined;
   const unsubscribe = await state.subscribe(sagaChannel(id), (message) => {
     queue.push(JSON.parse(message) as SagaRecord);
     wake?.();
   });
+  const stop = () => wake?.();
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     const snapshot = await load(id);
     if (!snapshot) throw new NotFoundError(`no saga with id ${id}`);
@@ -25,10 +33,12 @@ export async function* watchSaga(state: StateStore, id: string, load: (id: strin
     if (TERMINAL_STATES.has(snapshot.state)) return;
     for (;;) {
       while (queue.length === 0) {
+        if (signal?.aborted) return;
         const heard = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), RECHECK_MS);
           wake = () => (clearTimeout(timer), resolve(true));
         });
+        if (signal?.aborted) return;
         if (heard) continue;
         const current = await load(id).catch(() => null);
         if (current && current.revision > last) queue.push(current);
@@ -51,6 +61,7 @@ export async function* watchSaga(state: StateStore, id: string, load: (id: strin
       if (TERMINAL_STATES.has(next.state)) return;
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     await unsubscribe();
   }
 }

@@ -1,7 +1,7 @@
 /** The users subgraph: who people are. Owns `User`. */
-import type { SubgraphFactory } from '../../shared';
+import type { SubgraphContext, SubgraphFactory } from '../../shared';
 import { FEDERATION_LINK } from '../federation';
-import { UserDirectory } from './directory';
+import { UserDirectory, type User } from './directory';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -16,6 +16,7 @@ export const typeDefs = /* GraphQL */ `
   type User @key(fields: "id") {
     id: ID!
     name: String!
+    "Only to this user, with users:email; anyone else gets FORBIDDEN."
     email: String! @requiresScopes(scopes: [["users:email"]])
   }
 `;
@@ -33,6 +34,10 @@ export const usersSubgraph: SubgraphFactory = () => {
       },
       User: {
         __resolveReference: ({ id }: { id: string }) => directory.find(id) ?? null,
+        email: (user: User, _: unknown, context: SubgraphContext) => {
+          context.requireOwner(user.id, `the email of user ${user.id}`);
+          return user.email;
+        },
       },
     },
   };

@@ -1,5 +1,6 @@
 /** One of two catalog instances killed under load: after its ejection, no request fails. */
-import { ChaosCluster, metricValue, runLoad } from '../support/chaos';
+import { ChaosCluster, runLoad } from '../support/chaos';
+import { metricValue } from '../support/metrics';
 import { eventually, postGraphQL, type GraphQLResult } from '../support/graphql';
 import { startGateway, type InProcessGateway } from '../support/inProcess';
 
@@ -31,7 +32,7 @@ describe('chaos: one of two instances killed under load', () => {
       const result = sample.result as GraphQLResult | undefined;
       return !result || result.status !== 200 || result.body.errors !== undefined;
     };
-    const ejected = (await metricValue(`${gateway.server.admin.url}/metrics`, 'trellis_subgraph_ejected_instances', { subgraph: 'catalog' })) ?? 0;
+    const ejected = await metricValue(`${gateway.server.admin.url}/metrics`, 'trellis_subgraph_ejected_instances', { subgraph: 'catalog' });
     const failures = samples.filter(failed);
     // A retry on the other instance covers the requests caught in the kill itself.
     const afterEjection = samples.filter((sample) => sample.at > killedAt + 500);

@@ -3,7 +3,8 @@
  * it get partial data with SUBGRAPH_UNAVAILABLE within the breaker timeout, its breaker opens, and
  * full answers return once it is back.
  */
-import { ChaosCluster, metricValue, runLoad, type SubgraphProcess } from '../support/chaos';
+import { ChaosCluster, runLoad, type SubgraphProcess } from '../support/chaos';
+import { metricValue } from '../support/metrics';
 import { eventually, postGraphQL, type GraphQLResult } from '../support/graphql';
 import { startGateway, type InProcessGateway } from '../support/inProcess';
 

@@ -1,5 +1,6 @@
 /** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
 import { startPlatform, type RunningPlatform } from '../support/platform';
+import { expectSagaStatesInOrder } from '../support/sagaStates';
 import { eventually, postGraphQL, postGraphQLSse } from '../support/graphql';
 import { startGateway } from '../support/inProcess';
 import { platformToken } from '../support/identity';
@@ -53,7 +54,10 @@ describe('platform on Consul, Redis and Kafka', () => {
       const id = body.data!.placeOrder.sagaId;
       const { events } = await postGraphQLSse(second.url, `subscription { sagaStatus(id: "${id}") { state order { status } } }`, { headers });
       const next = events.filter((e) => e.event === 'next');
-      expect(next[next.length - 1].data.data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
+      // Every event: `next` without errors, then one complete; the states in order, ending COMPLETED with the order.
+      expect(events.map((e) => [e.event, e.data?.errors])).toEqual([...next.map(() => ['next', undefined]), ['complete', undefined]]);
+      expectSagaStatesInOrder(next.map((e) => e.data.data.sagaStatus.state), 'COMPLETED');
+      expect(next.at(-1)!.data.data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
     } finally {
       await second.stop();
     }

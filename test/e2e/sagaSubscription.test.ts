@@ -16,6 +16,29 @@ const SAGA_STATUS = `subscription($id: ID!) {
   sagaStatus(id: $id) { id state steps { name state attempts error } order { id status total } }
 }`;
 
+const SAGA_RANK: Record<string, number> = { PENDING: 0, RUNNING: 1, COMPENSATING: 2, COMPLETED: 3, COMPENSATED: 3, FAILED: 3 };
+const STEP_RANK: Record<string, number> = { PENDING: 0, RUNNING: 1, SUCCEEDED: 2, FAILED: 2, TIMED_OUT: 2, COMPENSATING: 3, COMPENSATED: 4, COMPENSATION_FAILED: 4 };
+
+/**
+ * Every event, not only the last: each is this saga, each differs from the one before (a change,
+ * never a repeat), the saga and each step only move forward, only the last is terminal, and it is `final`.
+ */
+function expectEveryEventInOrder(events: SagaEvent[], sagaId: string, final: string): void {
+  expect(events.length).toBeGreaterThan(0);
+  events.forEach((event, i) => {
+    expect(event.id).toBe(sagaId);
+    expect(event.steps.map((step) => step.name)).toEqual(['reserveStock', 'chargePayment', 'createOrder']);
+    const terminal = SAGA_RANK[event.state] === 3;
+    expect([i, terminal]).toEqual([i, i === events.length - 1]);
+    if (i === 0) return;
+    const before = events[i - 1];
+    expect(JSON.stringify(event)).not.toBe(JSON.stringify(before));
+    expect(SAGA_RANK[event.state]).toBeGreaterThanOrEqual(SAGA_RANK[before.state]);
+    event.steps.forEach((step, s) => expect([s, STEP_RANK[step.state] >= STEP_RANK[before.steps[s].state]]).toEqual([s, true]));
+  });
+  expect(events.at(-1)!.state).toBe(final);
+}
+
 interface SagaEvent {
   id: string;
   state: string;
@@ -61,8 +84,11 @@ describe('placeOrder watched through the gateway', () => {
   const overSse = async (id: string): Promise<{ events: SagaEvent[]; completed: boolean }> => {
     const { headers, events } = await postGraphQLSse(platform.gatewayUrl, SAGA_STATUS, { variables: { id }, headers: buyer });
     expect(headers.get('content-type')).toMatch(/text\/event-stream/);
+    // Every event but the closing one is a `next` without errors: none is skipped by a filter.
+    const body = events.slice(0, -1);
+    expect(body.map((e) => [e.event, (e.data as { errors?: unknown }).errors])).toEqual(body.map(() => ['next', undefined]));
     return {
-      events: events.filter((e) => e.event === 'next').map((e) => (e.data as { data: { sagaStatus: SagaEvent } }).data.sagaStatus),
+      events: body.map((e) => (e.data as { data: { sagaStatus: SagaEvent } }).data.sagaStatus),
       completed: events.at(-1)?.event === 'complete',
     };
   };
@@ -72,7 +98,7 @@ describe('placeOrder watched through the gateway', () => {
     expect(['PENDING', 'RUNNING']).toContain(started.state);
 
     const events = await overWebSocket(started.sagaId);
-    expect(events[0].id).toBe(started.sagaId);
+    expectEveryEventInOrder(events, started.sagaId, 'COMPLETED');
     const last = events[events.length - 1];
     expect(last.state).toBe('COMPLETED');
     expect(last.steps.map((step) => step.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
@@ -90,14 +116,47 @@ describe('placeOrder watched through the gateway', () => {
     const started = await placeOrder([{ productId: 'p4', quantity: 1 }], 'card-declined');
     const { events, completed } = await overSse(started.sagaId);
     expect(completed).toBe(true);
+    expectEveryEventInOrder(events, started.sagaId, 'COMPENSATED');
     const last = events[events.length - 1];
-    expect(last.state).toBe('COMPENSATED');
     expect(last.steps.map((step) => step.state)).toEqual(['COMPENSATED', 'FAILED', 'PENDING']);
     expect(last.order).toBeNull();
-    // In order: once compensation is seen, RUNNING never comes back.
-    const states = events.map((event) => event.state);
-    const firstUndo = states.findIndex((state) => state === 'COMPENSATING' || state === 'COMPENSATED');
-    expect(states.slice(firstUndo).every((state) => state !== 'RUNNING')).toBe(true);
+  });
+
+  it('answers a saga, its order and its payment to the buyer only: another user is refused on HTTP, graphql-ws and SSE', async () => {
+    const started = await placeOrder([{ productId: 'p1', quantity: 1 }]);
+    const stranger = { authorization: `Bearer ${await platformToken(platform.base, 'u2', ['users:email', 'payments:read'])}` };
+    const SAGA = 'query($id: ID!) { saga(id: $id) { id state order { id total } } }';
+
+    const byQuery = await postGraphQL(platform.gatewayUrl, SAGA, { variables: { id: started.sagaId }, headers: stranger });
+    expect(byQuery.body.data).toEqual({ saga: null });
+    expect(byQuery.body.errors).toEqual([expect.objectContaining({ path: ['saga'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+
+    const client = createClient({ url: platform.gatewayUrl.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { headers: stranger }, retryAttempts: 0 });
+    const overWs: unknown[] = [];
+    try {
+      for await (const result of client.iterate({ query: SAGA_STATUS, variables: { id: started.sagaId } })) overWs.push(result);
+    } catch (errors) {
+      overWs.push({ thrown: errors });
+    } finally {
+      await client.dispose();
+    }
+    const refusal = { errors: [{ message: `saga ${started.sagaId} belongs to another user`, path: ['sagaStatus'], extensions: { code: 'FORBIDDEN' } }] };
+    // One message, the refusal, and no state.
+    expect(overWs).toEqual([refusal]);
+
+    const overSseStream = await postGraphQLSse(platform.gatewayUrl, SAGA_STATUS, { variables: { id: started.sagaId }, headers: stranger });
+    expect(overSseStream.events).toEqual([{ event: 'next', data: refusal }, { event: 'complete', data: undefined }]);
+
+    const orders = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name email orders { id payment { state } } } }', { headers: stranger });
+    expect(orders.body.data).toEqual({ user: null });
+    expect(orders.body.errors?.map((error) => error.extensions?.code)).toEqual(expect.arrayContaining(['FORBIDDEN']));
+    expect(JSON.stringify(orders.body)).not.toMatch(/CAPTURED|ada@/);
+
+    // The buyer still sees all of it.
+    const own = await postGraphQL<{ saga: { id: string } }>(platform.gatewayUrl, SAGA, { variables: { id: started.sagaId }, headers: buyer });
+    expect(own.body.errors).toBeUndefined();
+    expect(own.body.data!.saga.id).toBe(started.sagaId);
+    expectEveryEventInOrder(await overWebSocket(started.sagaId), started.sagaId, 'COMPLETED');
   });
 
   it('refuses bad input before any saga starts, and placeOrder to an anonymous caller', async () => {

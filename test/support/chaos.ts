@@ -103,12 +103,3 @@ export async function runLoad<T>(request: () => Promise<T>, options: { durationM
   return samples;
 }
 
-/** The value of one sample of a Prometheus text exposition, by metric name and label subset. */
-export async function metricValue(metricsUrl: string, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const text = await (await fetch(metricsUrl)).text();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{')) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) return Number(line.split(' ').at(-1));
-  }
-  return undefined;
-}

@@ -1,5 +1,6 @@
 /** The mobile BFF as `npm start` runs it: compact reads, cursors, ETag/304, persisted operations only, SSE progress. */
 import { startPlatform, type RunningPlatform } from '../../support/platform';
+import { expectSagaStatesInOrder } from '../../support/sagaStates';
 import { getJson, mobileUrl, readSse, sendJson, tokenFor } from '../../support/bff';
 
 describe('mobile BFF', () => {
@@ -95,13 +96,17 @@ describe('mobile BFF', () => {
     const { status, events } = await readSse(`${mobile}${started.body.progress}`, auth);
     expect(status).toBe(200);
     const states = events.filter((e) => e.event === 'progress').map((e) => e.data.state);
-    expect(states.at(-1)).toBe('COMPLETED');
-    expect(states.slice(0, -1).every((s) => ['PENDING', 'RUNNING', 'COMPENSATING'].includes(s))).toBe(true);
-    expect(events.at(-1)?.event).toBe('complete');
+    expectSagaStatesInOrder(states, 'COMPLETED');
+    // Every event is progress, then one complete: nothing else (an error) slipped in between.
+    expect(events.map((e) => e.event)).toEqual([...states.map(() => 'progress'), 'complete']);
 
     const declined = await sendJson('POST', `${mobile}/v1/orders`, { items: [{ productId: 'p1', quantity: 1 }], paymentMethod: 'card-declined' }, auth);
     const compensated = await readSse(`${mobile}${declined.body.progress}`, auth);
-    expect(compensated.events.filter((e) => e.event === 'progress').at(-1)?.data.state).toBe('COMPENSATED');
+    const undone = compensated.events.filter((e) => e.event === 'progress').map((e) => e.data.state);
+    expectSagaStatesInOrder(undone, 'COMPENSATED');
+    expect(compensated.events.map((e) => e.event)).toEqual([...undone.map(() => 'progress'), 'complete']);
     expect((await readSse(`${mobile}${declined.body.progress}`, {})).status).toBe(401);
+    // Another user's saga: refused before any state is sent.
+    expect(await readSse(`${mobile}${declined.body.progress}`, { authorization: `Bearer ${await tokenFor(platform, 'u2')}` })).toEqual({ status: 403, events: [] });
   });
 });

@@ -3,6 +3,7 @@
  * orders with progress over WebSocket, the /graphql passthrough, and JSON errors for bad input.
  */
 import { startPlatform, type RunningPlatform } from '../../support/platform';
+import { expectSagaStatesInOrder } from '../../support/sagaStates';
 import { getJson, readWebSocket, sendJson, tokenFor, webSession, webUrl } from '../../support/bff';
 
 describe('web BFF', () => {
@@ -99,16 +100,26 @@ describe('web BFF', () => {
     const progress = messages.filter((m) => m.type === 'progress').map((m) => m.saga);
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress.every((saga) => saga.id === started.body.sagaId)).toBe(true);
+    expectSagaStatesInOrder(progress.map((saga) => saga.state), 'COMPLETED');
     expect(progress.at(-1)).toMatchObject({ state: 'COMPLETED', order: { status: expect.any(String) } });
-    expect(progress.slice(0, -1).every((saga) => !['COMPLETED', 'COMPENSATED', 'FAILED'].includes(saga.state))).toBe(true);
-    expect(messages.at(-1)).toEqual({ type: 'complete' });
+    // Every message is progress, then one complete: nothing else (an error) slipped in between.
+    expect(messages.map((m) => m.type)).toEqual([...progress.map(() => 'progress'), 'complete']);
   });
 
-  it('streams a declined card to COMPENSATED', async () => {
+  it('streams a declined card to COMPENSATED, and refuses that stream to another user', async () => {
     const started = await sendJson('POST', `${web}/api/orders`, { items: [{ productId: 'p4', quantity: 1 }], paymentMethod: 'card-declined' }, { cookie });
     expect(started.status).toBe(202);
     const { messages } = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie });
-    expect(messages.filter((m) => m.type === 'progress').at(-1).saga.state).toBe('COMPENSATED');
+    const progress = messages.filter((m) => m.type === 'progress').map((m) => m.saga);
+    expect(progress.every((saga) => saga.id === started.body.sagaId)).toBe(true);
+    expectSagaStatesInOrder(progress.map((saga) => saga.state), 'COMPENSATED');
+    expect(messages.map((m) => m.type)).toEqual([...progress.map(() => 'progress'), 'complete']);
+
+    // Another user's session watching this saga: one FORBIDDEN error, no state.
+    const stranger = await webSession(web, await tokenFor(platform, 'u2'));
+    const watched = await readWebSocket(`${web.replace('http', 'ws')}${started.body.progress}`, { cookie: stranger });
+    expect(watched.messages).toEqual([{ type: 'error', error: { code: 'FORBIDDEN', message: `saga ${started.body.sagaId} belongs to another user` } }]);
+    expect(watched.code).toBe(1011);
   });
 
   it('refuses the progress WebSocket to a page from another site, even with the session cookie', async () => {

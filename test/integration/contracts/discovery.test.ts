@@ -109,8 +109,12 @@ describe.each(implementations)('Discovery contract: %s', (_name, make) => {
     const watch = await subject.discovery.watch((instances) => seen.push(instances));
     await watch.stop();
     const count = seen.length;
+    // A watch still open sees the instance come up: by then the stopped one would have heard of it too.
+    const witnessed: ServiceInstance[][] = [];
+    const witness = await subject.discovery.watch((instances) => witnessed.push(instances));
     await register(`${name}-a`, a.port);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(async () => expect(witnessed.at(-1)?.filter((i) => i.name.startsWith(name)).map((i) => i.id)).toEqual([`${name}-a`]), 10_000);
+    await witness.stop();
     expect(seen.length).toBe(count);
     await subject.discovery.deregister(`${name}-a`);
     await a.close();

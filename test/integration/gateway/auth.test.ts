@@ -19,6 +19,7 @@ import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 import { eventually, postGraphQL, postGraphQLSse } from '../../support/graphql';
+import { metricSum } from '../../support/metrics';
 
 describe('gateway auth', () => {
   let hub: DevHubServer;
@@ -157,7 +158,8 @@ describe('gateway auth', () => {
         const { events } = await postGraphQLSse(gateway.url, q, { headers });
         return events.find((e) => e.event === 'next')!.data as { data?: unknown; errors?: Array<{ path?: unknown; extensions?: { code?: string } }> };
       };
-      const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }');
+      // Signed in as the owner but without payments:read (an anonymous caller gets no orders at all).
+      const anonymous = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1'));
       expect(anonymous.data).toEqual({ user: { orders: [{ payment: null }, { payment: null }] } });
       expect(anonymous.errors?.[0]).toMatchObject({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } });
       const reader = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1', ['payments:read']));
@@ -184,12 +186,7 @@ describe('gateway auth', () => {
     });
   });
 
-  async function paymentsFetches(): Promise<number> {
-    const text = await (await fetch(`${gateway.server.admin.url}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((line) => line.startsWith('trellis_subgraph_fetch') && line.includes('_count') && line.includes('subgraph="payments"'))
-      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
-  }
+  // Throws when the histogram has no payments sample at all: a renamed metric must not read as "never asked".
+  const paymentsFetches = () => metricSum(`${gateway.server.admin.url}/metrics`, 'trellis_subgraph_fetch_duration_seconds_count', { subgraph: 'payments' });
 });
 

@@ -11,11 +11,15 @@ describe('gateway graceful shutdown', () => {
   it('finishes an in-flight request during stop', async () => {
     const hub = new DevHubServer({ targets: { discovery: new InMemoryDiscovery(), state: new InMemoryStateStore(), events: new InMemoryEventBus() } });
     const hubUrl = await hub.start();
+    // Resolves when the slow resolver is entered: the request is in flight at the subgraph.
+    let entered!: () => void;
+    const inResolver = new Promise<void>((resolve) => (entered = resolve));
     const catalog = await startSubgraph(async (context) => {
       const options = await catalogSubgraph(context);
       const query = (options.resolvers as { Query: Record<string, (...args: unknown[]) => unknown> }).Query;
       const product = query.product;
       query.product = async (...args: unknown[]) => {
+        entered();
         await new Promise((resolve) => setTimeout(resolve, 800));
         return product(...args);
       };
@@ -25,7 +29,7 @@ describe('gateway graceful shutdown', () => {
     try {
       await eventually(async () => expect((await postGraphQL(gateway.url, '{ products(first: 1) { id } }')).body.errors).toBeUndefined(), 10_000);
       const inFlight = postGraphQL(gateway.url, '{ product(id: "p2") { name } }');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await inResolver;
       const stopped = gateway.stop();
       const answer = await inFlight;
       expect(answer.status).toBe(200);

@@ -89,7 +89,8 @@ describe('placeOrder saga on Redis and Kafka', () => {
     await world.startParticipant('catalog');
     await world.startParticipant('orders');
     const saga = await world.placeOrder({ items: [p1] });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // The charge was sent while payments was down (stock reserved, the step running): only then does it come back.
+    await eventually(async () => expect((await world.saga(saga.id))?.steps.map((step) => step.state)).toEqual(['SUCCEEDED', 'RUNNING', 'PENDING']), 30_000, 20);
     await world.startParticipant('payments');
 
     const done = await world.settled(saga.id);

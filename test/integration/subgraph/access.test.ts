@@ -72,7 +72,8 @@ describe('the kit enforces field authorization inside every subgraph', () => {
       [['me'], 'FORBIDDEN'],
     ]);
     expect(JSON.stringify(anonymous.body)).not.toContain('@example.com');
-    const reader = await postGraphQL(users.url, '{ user(id: "u1") { email } }', { headers: await identity.bearer('u9', ['users:email']) });
+    // With the scope, a user reads their own email (another user's is theirs: see ownership.test.ts).
+    const reader = await postGraphQL(users.url, '{ user(id: "u1") { email } }', { headers: await identity.bearer('u1', ['users:email']) });
     expect(reader.body).toEqual({ data: { user: { email: expect.stringContaining('@') } } });
   });
 

@@ -32,8 +32,16 @@ describe('dev hub', () => {
     await discovery.register({ id: 'a', name: 'users', url: 'http://a/graphql', healthUrl: 'http://a/health' });
     await eventually(async () => expect(seen.at(-1)?.map((i) => i.id)).toEqual(['a']));
     await watch.stop();
+    const heardBeforeStop = seen.length;
+    // A witness still watching hears 'b'; a round trip over the same connection after it is a barrier:
+    // frames arrive in order, so anything sent to the stopped watch would have landed before its answer.
+    const witnessed: string[][] = [];
+    const witness = await discovery.watch((instances) => witnessed.push(instances.map((i) => i.id)));
     await discovery.register({ id: 'b', name: 'users', url: 'http://b/graphql', healthUrl: 'http://b/health' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(async () => expect(witnessed.at(-1)).toEqual(['a', 'b']));
+    await state.get('barrier');
+    await witness.stop();
+    expect(seen).toHaveLength(heardBeforeStop);
     expect(seen.at(-1)?.map((i) => i.id)).toEqual(['a']);
   });
 

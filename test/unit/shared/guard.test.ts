@@ -31,9 +31,23 @@ describe('guard', () => {
     for (let i = 0; i < 5; i++) await expect(strict()).rejects.toBeInstanceOf(BadUserInputError);
   });
 
-  it('times out a slow call', async () => {
-    const guard = createGuard({ defaults: { timeoutMs: 50 } });
-    const slow = guard('slow', () => new Promise((resolve) => setTimeout(resolve, 1000)));
-    await expect(slow()).rejects.toMatchObject({ message: 'slow is unavailable (timed out)' });
+  describe('with time driven by the test', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('times out a slow call at its timeout, not before', async () => {
+      const guard = createGuard({ defaults: { timeoutMs: 50 } });
+      const slow = guard('slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 1000)));
+      const outcome: { settled?: unknown } = {};
+      const call = slow().then(
+        (value) => (outcome.settled = value),
+        (error: Error) => (outcome.settled = error.message),
+      );
+      await jest.advanceTimersByTimeAsync(49);
+      expect(outcome).toEqual({});
+      await jest.advanceTimersByTimeAsync(1);
+      await call;
+      expect(outcome).toEqual({ settled: 'slow is unavailable (timed out)' });
+    });
   });
 });
