@@ -30,7 +30,7 @@ export function listSize(
 ): ListSize {
   if (!directive) return { size: sizeFromArguments(node, definition, SIZE_ARGUMENTS, variables) ?? defaultSize };
   const given = directive.slicingArguments.filter((name) => node.arguments?.some((argument) => argument.name.value === name));
-  if (directive.slicingArguments.length > 0 && directive.requireOneSlicingArgument && given.length > 1) {
+  if (directive.requireOneSlicingArgument && given.length > 1) {
     return { violation: { coordinate, slicingArguments: directive.slicingArguments, given: given.length } };
   }
   // Several slicing arguments (allowed when not required to be one): the largest is the bound.

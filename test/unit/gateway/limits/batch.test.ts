@@ -55,6 +55,10 @@ describe('batchLimit', () => {
   it('counts what it cannot measure as nothing, leaving it to Apollo Server', () => {
     expect(send(handler, [{ query: 'a' }, { query: 'unknown' }, null])).toBe('next');
     expect(send(handler, [{ query: 'a' }, 'text', [{ query: 'a' }]])).toBe('next');
+    // only objects are operations: anything else is never measured
+    const costly = batchLimit({ maxBatch: 3, maxCost: 100 }, () => 1000);
+    expect(send(costly, ['text', 7, [{ query: 'a' }]])).toBe('next');
+    expect(send(costly, [{ query: 'a' }])).toMatchObject({ status: 400 });
   });
 });
 

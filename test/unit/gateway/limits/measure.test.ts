@@ -3,7 +3,8 @@ import { measureOperation, readCostDirectives, type CostDirectives } from '../..
 
 const schema = buildSchema(`
   type Query {
-    shop: Shop, products(first: Int, limit: Int): [Product!]!, paged(first: Int = 5): [Product!]!
+    shop: Shop, products(first: Int, limit: Int, after: String): [Product!]!, paged(first: Int = 5): [Product!]!
+    odd(first: String = "many"): [Product!]!, window(first: Int, last: Int): [Product!]!
     accounts(first: Int): [Account!]!, search(first: Int): [SearchResult!]!, me: Account
   }
   type Shop { name: String, products(last: Int): [Product!]! }
@@ -66,6 +67,16 @@ describe('measureOperation', () => {
     expect(measure('query ($s: String = "x") { products(first: $s) { id } }').cost).toBe(20);
     expect(measure('{ paged { id } }').cost).toBe(10);
     expect(measure('{ paged(first: 1) { id } }').cost).toBe(2);
+    expect(measure('{ products(after: "x", first: 3) { id } }').cost).toBe(6);
+    // a default that is no number is no size
+    expect(measure('{ odd { id } }').cost).toBe(20);
+  });
+
+  it('counts an unknown field or type condition (a batch is measured before validation) without failing', () => {
+    expect(measure('{ unknown { a: x { y } } }')).toMatchObject({ aliases: 1, cost: 3, depth: 3 });
+    expect(measure('{ shop { ... on Nope { name } } }').cost).toBe(2);
+    // under an unknown field, type conditions still take the costliest
+    expect(measure('{ unknown { ... on Shop { name } ... on Product { id name } } }').cost).toBe(1 + 2);
   });
 
   it('multiplies down nested lists', () => {
@@ -145,6 +156,7 @@ describe('measureOperation', () => {
 describe('measureOperation with @cost and @listSize', () => {
   const directives = readCostDirectives(`
     type Query {
+      window(first: Int, last: Int): [Product!]! @listSize(assumedSize: 3, slicingArguments: ["first", "last"], requireOneSlicingArgument: false)
       products(first: Int, limit: Int): [Product!]! @listSize(slicingArguments: ["first", "limit"])
       paged(first: Int = 5): [Product!]! @listSize(slicingArguments: ["first"])
       accounts(first: Int): [Account!]! @listSize(assumedSize: 3, slicingArguments: ["first"], requireOneSlicingArgument: false)
@@ -175,6 +187,14 @@ describe('measureOperation with @cost and @listSize', () => {
     // @listSize without slicing arguments is authoritative, even over first:
     expect(cost('{ search(first: 100) { __typename } }')).toBe(2);
     expect(cost('{ products(first: 1) { tags } }')).toBe(1 * (4 + 50 * 0));
+  });
+
+  it('takes the largest of several slicing arguments when more than one is allowed, ignoring those with no value', () => {
+    expect(cost('{ window(first: 2, last: 5) { id } }')).toBe(5 * 5);
+    expect(cost('{ window(last: 5, first: 2) { id } }')).toBe(5 * 5);
+    expect(cost('query ($n: Int) { window(first: $n, last: 4) { id } }')).toBe(4 * 5);
+    expect(cost('query ($n: Int) { window(first: $n) { id } }')).toBe(3 * 5);
+    expect(measure('{ window(first: 2, last: 5) { id } }', undefined, directives).slicingViolation).toBeUndefined();
   });
 
   it('reports a field that needs exactly one slicing argument and got none or two', () => {

@@ -27,7 +27,7 @@ const refusal = (query: string, limits: Partial<OperationLimits> = {}, options: 
     return undefined;
   } catch (error) {
     if (!(error instanceof LimitExceededError)) throw error;
-    return { code: error.code, measured: error.measured, limit: error.limit, message: error.message, retriable: error.retriable, extensions: error.extensions };
+    return { name: error.name, code: error.code, measured: error.measured, limit: error.limit, message: error.message, retriable: error.retriable, extensions: error.extensions };
   }
 };
 
@@ -37,6 +37,7 @@ describe('enforceOperationLimits', () => {
   it('passes a query exactly at the depth limit and refuses one level deeper', () => {
     expect(refusal(nest(4))).toBeUndefined();
     expect(refusal(nest(5))).toEqual({
+      name: 'LimitExceededError',
       code: 'QUERY_TOO_DEEP',
       measured: 5,
       limit: 4,
