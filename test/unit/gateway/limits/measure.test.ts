@@ -4,7 +4,7 @@ import { measureOperation, readCostDirectives, type CostDirectives } from '../..
 const schema = buildSchema(`
   type Query {
     shop: Shop, products(first: Int, limit: Int, after: String): [Product!]!, paged(first: Int = 5): [Product!]!
-    odd(first: String = "many"): [Product!]!, window(first: Int, last: Int): [Product!]!
+    odd(first: String = "many"): [Product!]!, window(first: Int, last: Int): [Product!]!, skipped(skip: Int = 100, first: Int = 5): [Product!]!
     accounts(first: Int): [Account!]!, search(first: Int): [SearchResult!]!, me: Account
   }
   type Shop { name: String, products(last: Int): [Product!]! }
@@ -70,6 +70,8 @@ describe('measureOperation', () => {
     expect(measure('{ products(after: "x", first: 3) { id } }').cost).toBe(6);
     // a default that is no number is no size
     expect(measure('{ odd { id } }').cost).toBe(20);
+    // the size argument's own default, not another argument's
+    expect(measure('{ skipped { id } }').cost).toBe(10);
   });
 
   it('counts an unknown field or type condition (a batch is measured before validation) without failing', () => {
