@@ -46,7 +46,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source),
     admin(source),
-    limits(config.limits),
+    limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger }),
     subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction }),

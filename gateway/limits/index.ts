@@ -1,28 +1,50 @@
 /**
- * Limits of the public GraphQL endpoint: query depth, aliases, root fields, tokens, estimated cost
- * and batch size, each refused with its own code before any subgraph is called. (The body size
- * limit is the server's JSON parser's, from the same config.)
+ * Limits of the public GraphQL endpoint: query depth, introspection depth, aliases, root fields,
+ * directives per field, tokens, estimated cost (with the supergraph's `@cost`/`@listSize`) and
+ * batch size, each refused with its own code before any subgraph is called. (The body size limit
+ * is the server's JSON parser's, from the same config.)
  *
  * ```ts
- * const extension = limits(config.limits);
+ * const extension = limits(config.limits, logger);
  * ```
  */
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Config } from '../../shared/config';
+import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
-import { batchLimit } from './batch';
+import { batchLimit, measureBatchedOperation } from './batch';
+import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './costDirectives';
+import { introspectionDepthError } from './introspectionLimit';
 import { enforceOperationLimits, operationLimitsPlugin } from './operationLimits';
 import { tokenLimitError } from './tokenLimit';
 
 export { LimitCode, LimitExceededError } from './errors';
 export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
+export { readCostDirectives, type CostDirectives, type ListSizeDirective } from './costDirectives';
 
-export function limits(settings: Config['limits']): GatewayExtension {
+export function limits(settings: Config['limits'], logger?: Logger): GatewayExtension {
+  // The API schema has lost the supergraph's demand-control directives: read them on every update.
+  let costDirectives: CostDirectives = NO_COST_DIRECTIVES;
+  let schema: GraphQLSchema | undefined;
+  const currentCostDirectives = () => costDirectives;
+  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
-    graphqlMiddleware: [batchLimit(settings.maxBatch)],
-    apolloPlugins: [operationLimitsPlugin(settings)],
-    checkOperation: ({ schema, document, operation, variables }) => enforceOperationLimits(settings, schema, document, operation, variables),
-    formatError: tokenLimitError(settings.maxTokens),
+    graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
+    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives)],
+    checkOperation: ({ schema: checked, document, operation, variables }) => enforceOperationLimits(settings, checked, document, operation, variables, costDirectives),
+    formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
+    attach(_server, host) {
+      host.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+        schema = apiSchema;
+        try {
+          costDirectives = readCostDirectives(coreSupergraphSdl);
+          logger?.debug({ weights: costDirectives.weights.size, listSizes: costDirectives.listSizes.size }, 'cost directives loaded');
+        } catch (error) {
+          logger?.error({ err: error }, 'cannot read the cost directives of the new supergraph; keeping the previous ones');
+        }
+      });
+    },
   };
 }

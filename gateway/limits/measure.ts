@@ -1,16 +1,18 @@
 /**
- * Measures one operation for the limits: depth, aliases, root fields and estimated cost, with
- * fragments expanded. Pure: a schema, a document and variables in, numbers out.
+ * Measures one operation for the limits: depth, aliases, root fields, directives per field,
+ * introspection depth and estimated cost, with fragments expanded. Pure: a schema, a document and
+ * variables in, numbers out.
  *
  * A small visitor of our own rather than `graphql-depth-limit` (unmaintained) or a cost library:
- * one pass computes all four numbers, each fragment is measured once (memoized, so a fragment
- * fan-out like A→B×2→C×2… costs linear time, not exponential), and a fragment spread that
- * re-enters a fragment being measured counts as nothing, so a cycle can never recurse forever
- * (graphql validation refuses cycles anyway, before we run).
+ * one pass computes the numbers, each fragment is measured once (memoized, so a fragment fan-out
+ * like A→B×2→C×2… costs linear time, not exponential), and a fragment spread that re-enters a
+ * fragment being measured counts as nothing, so a cycle can never recurse forever (graphql
+ * validation refuses cycles anyway, before we run).
  */
 import {
   getNamedType,
   getNullableType,
+  isAbstractType,
   isCompositeType,
   isListType,
   isObjectType,
@@ -23,9 +25,15 @@ import {
   type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
-  type ValueNode,
 } from 'graphql';
+import { NO_COST_DIRECTIVES, type CostDirectives } from './costDirectives';
+import { introspectionListDepth } from './introspectionDepth';
+import { listSize, type SlicingViolation, type Variables } from './listSize';
+import { variablesWithDefaults } from './variables';
+
+export type { SlicingViolation } from './listSize';
 
 export interface OperationMeasure {
   /** Levels of nested fields; `{ a { b } }` is 2. */
@@ -34,18 +42,26 @@ export interface OperationMeasure {
   aliases: number;
   /** Fields selected at the operation's root. */
   rootFields: number;
-  /** Estimated fields resolved: each field is 1, times the size of every list above it. */
+  /** Most directives on one field, inline fragment or fragment spread. */
+  directives: number;
+  /** Nesting of introspection lists (`fields`, `interfaces`, `possibleTypes`, `inputFields`). */
+  introspectionDepth: number;
+  /**
+   * Estimated fields resolved: each field is its `@cost` weight (else its type's, else 1), times
+   * the size of every list above it; of type conditions that cannot both hold, the costliest.
+   */
   cost: number;
+  /** The first `@listSize(requireOneSlicingArgument: true)` field not given exactly one slicing argument. */
+  slicingViolation?: SlicingViolation;
 }
 
 export interface MeasureOptions {
-  /** Size assumed for a list field without a `first`, `last` or `limit` argument. */
+  /** Size assumed for a list field without `@listSize` and without a `first`, `last` or `limit` argument. */
   defaultListSize: number;
   variables?: Record<string, unknown>;
+  /** `@cost` and `@listSize` of the supergraph. */
+  costDirectives?: CostDirectives;
 }
-
-/** Arguments read as the number of items a list field returns, in this order. */
-const SIZE_ARGUMENTS = ['first', 'last', 'limit'];
 
 interface SelectionMeasure {
   depth: number;
@@ -55,19 +71,22 @@ interface SelectionMeasure {
 
 const NOTHING: SelectionMeasure = { depth: 0, aliases: 0, cost: 0 };
 
-export function measureOperation(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  options: MeasureOptions,
-): OperationMeasure {
+/** One selection's measure and the concrete types it applies to (undefined: every type the parent may be). */
+interface Part {
+  measure: SelectionMeasure;
+  onTypes?: ReadonlySet<string>;
+}
+
+export function measureOperation(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, options: MeasureOptions): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const variables = variablesWithDefaults(operation, options.variables ?? {});
+  const variables: Variables = variablesWithDefaults(operation, options.variables ?? {});
+  const { weights, listSizes } = options.costDirectives ?? NO_COST_DIRECTIVES;
   const measured = new Map<string, SelectionMeasure>();
   const inProgress = new Set<string>();
+  let slicingViolation: SlicingViolation | undefined;
 
   const fragment = (name: string): SelectionMeasure => {
     const known = measured.get(name);
@@ -75,8 +94,8 @@ export function measureOperation(
     const definition = fragments.get(name);
     if (!definition || inProgress.has(name)) return NOTHING;
     inProgress.add(name);
-    const type = schema.getType(definition.typeCondition.name.value);
-    const result = selectionSet(definition.selectionSet, isCompositeType(type) ? type : undefined);
+    const result = selectionSet(definition.selectionSet, compositeNamed(definition.typeCondition.name.value));
+    // Stryker disable next-line BlockStatement,CallExpression: unobservable, the memo below answers every later spread first
     inProgress.delete(name);
     measured.set(name, result);
     return result;
@@ -84,46 +103,85 @@ export function measureOperation(
 
   const field = (node: FieldNode, parent: GraphQLCompositeType | undefined): SelectionMeasure => {
     const definition = fieldDefinition(parent, node.name.value);
-    const returns = definition?.type;
-    const child = node.selectionSet
-      ? selectionSet(node.selectionSet, returns && isCompositeType(getNamedType(returns)) ? (getNamedType(returns) as GraphQLCompositeType) : undefined)
-      : NOTHING;
-    const size = definition && isListType(getNullableType(definition.type)) ? listSize(node, definition, variables, options.defaultListSize) : 1;
+    const named = definition && getNamedType(definition.type);
+    const child = node.selectionSet ? selectionSet(node.selectionSet, named && isCompositeType(named) ? named : undefined) : NOTHING;
+    if (!parent || !definition || !named) return { depth: 1 + child.depth, aliases: (node.alias ? 1 : 0) + child.aliases, cost: 1 + child.cost };
+    const coordinate = `${parent.name}.${definition.name}`;
+    let size = 1;
+    if (isListType(getNullableType(definition.type))) {
+      const sized = listSize(node, definition, coordinate, listSizes.get(coordinate), variables, options.defaultListSize);
+      if ('violation' in sized) slicingViolation ??= sized.violation;
+      else size = sized.size;
+    }
+    const weight = weights.get(coordinate) ?? weights.get(named.name) ?? 1;
+    const argumentWeight = (node.arguments ?? []).reduce((sum, argument) => sum + (weights.get(`${coordinate}(${argument.name.value}:)`) ?? 0), 0);
     return {
       depth: 1 + child.depth,
       aliases: (node.alias ? 1 : 0) + child.aliases,
-      cost: size * (1 + child.cost),
+      // A negative weight may lower a field's cost, never below nothing (it would hide a sibling).
+      cost: Math.max(0, size * (weight + child.cost) + argumentWeight),
     };
   };
 
-  const selectionSet = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined): SelectionMeasure => {
-    const total = { depth: 0, aliases: 0, cost: 0 };
-    for (const selection of set.selections) {
-      let part: SelectionMeasure;
-      if (selection.kind === Kind.FIELD) {
-        part = isIntrospection(selection) ? NOTHING : field(selection, parent);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        part = selectionSet(selection.selectionSet, type && isCompositeType(type) ? type : undefined);
-      } else {
-        part = fragment(selection.name.value);
-      }
-      total.depth = Math.max(total.depth, part.depth);
-      total.aliases += part.aliases;
-      total.cost += part.cost;
-    }
-    return total;
+  const part = (selection: SelectionNode, parent: GraphQLCompositeType | undefined): Part => {
+    if (selection.kind === Kind.FIELD) return { measure: isIntrospection(selection) ? NOTHING : field(selection, parent) };
+    const condition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : fragments.get(selection.name.value)?.typeCondition.name.value;
+    const type = condition ? compositeNamed(condition) : parent;
+    const measure = selection.kind === Kind.INLINE_FRAGMENT ? selectionSet(selection.selectionSet, type) : fragment(selection.name.value);
+    // Stryker disable next-line ConditionalExpression: a condition on the parent itself narrows to all its concrete types, the same as no narrowing
+    return { measure, onTypes: type && type !== parent ? concreteTypes(type) : undefined };
   };
+
+  const selectionSet = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined): SelectionMeasure => {
+    const parts = set.selections.map((selection) => part(selection, parent));
+    return {
+      depth: Math.max(0, ...parts.map(({ measure }) => measure.depth)),
+      aliases: parts.reduce((sum, { measure }) => sum + measure.aliases, 0),
+      cost: costOfParts(parts, parent),
+    };
+  };
+
+  /**
+   * An object is of one concrete type, so of type conditions naming different object types at most
+   * one holds: the cost is that of the costliest concrete type, each counting what applies to it.
+   */
+  const costOfParts = (parts: Part[], parent: GraphQLCompositeType | undefined): number => {
+    const everywhere = parts.filter((candidate) => !candidate.onTypes).reduce((sum, { measure }) => sum + measure.cost, 0);
+    const narrowed = parts.filter((candidate) => candidate.onTypes);
+    // Stryker disable next-line ConditionalExpression: a shortcut, the loop below adds nothing when nothing is narrowed
+    if (narrowed.length === 0) return everywhere;
+    const candidates = parent ? concreteTypes(parent) : new Set(narrowed.flatMap((candidate) => [...candidate.onTypes!]));
+    let costliest = 0;
+    for (const type of candidates) {
+      const cost = narrowed.filter((candidate) => candidate.onTypes!.has(type)).reduce((sum, { measure }) => sum + measure.cost, 0);
+      costliest = Math.max(costliest, cost);
+    }
+    return everywhere + costliest;
+  };
+
+  const compositeNamed = (name: string): GraphQLCompositeType | undefined => {
+    const type = schema.getType(name);
+    return type && isCompositeType(type) ? type : undefined;
+  };
+
+  const concreteTypes = (type: GraphQLCompositeType): ReadonlySet<string> =>
+    new Set(isAbstractType(type) ? schema.getPossibleTypes(type).map((possible) => possible.name) : [type.name]);
 
   const root = schema.getRootType(operation.operation) ?? undefined;
   const whole = selectionSet(operation.selectionSet, root);
-  return { ...whole, rootFields: countRootFields(operation.selectionSet, fragments, new Set()) };
+  return {
+    ...whole,
+    rootFields: countRootFields(operation.selectionSet, fragments, new Set()),
+    directives: mostDirectives(operation.selectionSet, fragments),
+    introspectionDepth: introspectionListDepth(operation, fragments),
+    ...(slicingViolation ? { slicingViolation } : {}),
+  };
 }
 
 /**
  * Introspection (`__schema`, `__type`) is answered by the gateway itself and never reaches a
- * subgraph; its standard query is deeper than any sane limit, so it is not measured (production
- * turns introspection off altogether). `__typename` is a plain leaf and not worth counting either.
+ * subgraph; its standard query is deeper than any sane limit, so it is measured by its own limit
+ * (introspection depth) instead. `__typename` is a plain leaf and not worth counting either.
  */
 function isIntrospection(node: FieldNode): boolean {
   return node.name.value.startsWith('__');
@@ -133,55 +191,39 @@ function fieldDefinition(parent: GraphQLCompositeType | undefined, name: string)
   return parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
 }
 
-function countRootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, visiting: Set<string>): number {
+/** Fields at the root; a fragment spread twice merges into the same response fields, so it counts once. */
+function countRootFields(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
   let count = 0;
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) count += isIntrospection(selection) ? 0 : 1;
-    else if (selection.kind === Kind.INLINE_FRAGMENT) count += countRootFields(selection.selectionSet, fragments, visiting);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) count += countRootFields(selection.selectionSet, fragments, seen);
     else {
       const definition = fragments.get(selection.name.value);
-      if (!definition || visiting.has(definition.name.value)) continue;
-      visiting.add(definition.name.value);
-      count += countRootFields(definition.selectionSet, fragments, visiting);
-      visiting.delete(definition.name.value);
+      if (!definition || seen.has(definition.name.value)) continue;
+      seen.add(definition.name.value);
+      count += countRootFields(definition.selectionSet, fragments, seen);
     }
   }
   return count;
 }
 
-/**
- * The list size a field asks for: its size argument (literal or variable), else that argument's
- * default in the schema, else the default list size.
- */
-function listSize(node: FieldNode, definition: GraphQLField<unknown, unknown>, variables: Record<string, unknown>, defaultSize: number): number {
-  for (const name of SIZE_ARGUMENTS) {
-    const argument = node.arguments?.find((candidate) => candidate.name.value === name);
-    const value = argument ? numberOf(argument.value, variables) : schemaDefault(definition, name);
-    if (value !== undefined) return Math.max(0, value);
-  }
-  return defaultSize;
-}
-
-function schemaDefault(definition: GraphQLField<unknown, unknown>, name: string): number | undefined {
-  const value = definition.args.find((argument) => argument.name === name)?.defaultValue;
-  return typeof value === 'number' ? value : undefined;
-}
-
-function numberOf(value: ValueNode, variables: Record<string, unknown>): number | undefined {
-  if (value.kind === Kind.INT || value.kind === Kind.FLOAT) return Number(value.value);
-  if (value.kind === Kind.VARIABLE) {
-    const given = variables[value.name.value];
-    return typeof given === 'number' && Number.isFinite(given) ? given : undefined;
-  }
-  return undefined;
-}
-
-function variablesWithDefaults(operation: OperationDefinitionNode, given: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...given };
-  for (const definition of operation.variableDefinitions ?? []) {
-    const name = definition.variable.name.value;
-    const fallback = definition.defaultValue;
-    if (out[name] === undefined && fallback && (fallback.kind === Kind.INT || fallback.kind === Kind.FLOAT)) out[name] = Number(fallback.value);
-  }
-  return out;
+/** The most directives on any one selection of the operation or of a fragment it spreads. */
+function mostDirectives(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>): number {
+  const seen = new Set<string>();
+  const walk = (current: SelectionSetNode): number => {
+    let most = 0;
+    for (const selection of current.selections) {
+      most = Math.max(most, selection.directives?.length ?? 0);
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const definition = fragments.get(selection.name.value);
+        if (!definition || seen.has(selection.name.value)) continue;
+        seen.add(selection.name.value);
+        most = Math.max(most, walk(definition.selectionSet));
+      } else if (selection.selectionSet) {
+        most = Math.max(most, walk(selection.selectionSet));
+      }
+    }
+    return most;
+  };
+  return walk(set);
 }

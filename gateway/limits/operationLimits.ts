@@ -1,28 +1,31 @@
 /**
- * Refuses an operation over the depth, alias, root field or cost limit once Apollo Server has
- * parsed and validated it and before the gateway plans it, so a refused operation costs the
- * subgraphs nothing.
+ * Refuses an operation over the depth, introspection depth, alias, root field, directive or cost
+ * limit once Apollo Server has parsed and validated it and before the gateway plans it, so a
+ * refused operation costs the subgraphs nothing.
  */
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context';
+import type { CostDirectives } from './costDirectives';
 import { LimitCode, LimitExceededError } from './errors';
 import { measureOperation } from './measure';
 
 export interface OperationLimits {
   maxDepth: number;
+  maxIntrospectionDepth: number;
   maxAliases: number;
   maxRootFields: number;
+  maxDirectives: number;
   maxCost: number;
   defaultListSize: number;
 }
 
-export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin<GatewayContext> {
+export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) enforceOperationLimits(limits, schema, document, operation, request.variables);
+          if (operation) enforceOperationLimits(limits, schema, document, operation, request.variables, costDirectives());
         },
       };
     },
@@ -36,23 +39,36 @@ export function enforceOperationLimits(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
+  costDirectives?: CostDirectives,
 ): void {
-  const measure = measureOperation(schema, document, operation, { defaultListSize: limits.defaultListSize, variables });
-  if (measure.depth > limits.maxDepth) {
-    throw new LimitExceededError(LimitCode.QUERY_TOO_DEEP, `query depth ${measure.depth} exceeds the limit of ${limits.maxDepth}`, measure.depth, limits.maxDepth);
-  }
-  if (measure.rootFields > limits.maxRootFields) {
-    throw new LimitExceededError(
-      LimitCode.TOO_MANY_ROOT_FIELDS,
-      `${measure.rootFields} root fields exceed the limit of ${limits.maxRootFields}`,
-      measure.rootFields,
-      limits.maxRootFields,
+  const measure = measureOperation(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
+  const refuse = (code: LimitCode, message: string, measured: number, limit: number) => {
+    throw new LimitExceededError(code, message, measured, limit);
+  };
+  if (measure.depth > limits.maxDepth) refuse(LimitCode.QUERY_TOO_DEEP, `query depth ${measure.depth} exceeds the limit of ${limits.maxDepth}`, measure.depth, limits.maxDepth);
+  if (measure.introspectionDepth > limits.maxIntrospectionDepth) {
+    refuse(
+      LimitCode.INTROSPECTION_TOO_DEEP,
+      `introspection nests ${measure.introspectionDepth} lists (fields, interfaces, possibleTypes, inputFields); the limit is ${limits.maxIntrospectionDepth}`,
+      measure.introspectionDepth,
+      limits.maxIntrospectionDepth,
     );
   }
-  if (measure.aliases > limits.maxAliases) {
-    throw new LimitExceededError(LimitCode.TOO_MANY_ALIASES, `${measure.aliases} aliases exceed the limit of ${limits.maxAliases}`, measure.aliases, limits.maxAliases);
+  if (measure.rootFields > limits.maxRootFields) {
+    refuse(LimitCode.TOO_MANY_ROOT_FIELDS, `${measure.rootFields} root fields exceed the limit of ${limits.maxRootFields}`, measure.rootFields, limits.maxRootFields);
   }
-  if (measure.cost > limits.maxCost) {
-    throw new LimitExceededError(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
+  if (measure.aliases > limits.maxAliases) refuse(LimitCode.TOO_MANY_ALIASES, `${measure.aliases} aliases exceed the limit of ${limits.maxAliases}`, measure.aliases, limits.maxAliases);
+  if (measure.directives > limits.maxDirectives) {
+    refuse(LimitCode.TOO_MANY_DIRECTIVES, `${measure.directives} directives on one field exceed the limit of ${limits.maxDirectives}`, measure.directives, limits.maxDirectives);
   }
+  const violation = measure.slicingViolation;
+  if (violation) {
+    refuse(
+      LimitCode.SLICING_ARGUMENT_REQUIRED,
+      `${violation.coordinate} needs exactly one of its slicing arguments (${violation.slicingArguments.join(', ')}); ${violation.given} given`,
+      violation.given,
+      1,
+    );
+  }
+  if (measure.cost > limits.maxCost) refuse(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
 }

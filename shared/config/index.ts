@@ -128,8 +128,16 @@ const envSchema = z.object({
 
   /** Limits of the public GraphQL endpoint; each refusal has its own error code (see gateway/limits). */
   MAX_QUERY_DEPTH: z.coerce.number().int().positive().default(12),
+  /**
+   * Nested introspection lists (`fields`, `interfaces`, `possibleTypes`, `inputFields`); the
+   * standard introspection query nests 1. graphql-js's validation refuses 3 whatever is set here,
+   * as Apollo Router does, so a value above 2 could never take effect and is refused.
+   */
+  MAX_INTROSPECTION_DEPTH: z.coerce.number().int().min(0).max(2).default(2),
   MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(20),
+  /** Directives on one field (or fragment); GraphQL Armor's `maxDirectives`, counted per field. */
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).default(10),
   MAX_TOKENS: z.coerce.number().int().positive().default(2000),
   MAX_COST: z.coerce.number().int().positive().default(5000),
   /** Assumed size of a list field with no `first`/`last`/`limit` argument, for the cost estimate. */
@@ -210,8 +218,10 @@ export interface Config {
   auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
   limits: {
     maxDepth: number;
+    maxIntrospectionDepth: number;
     maxAliases: number;
     maxRootFields: number;
+    maxDirectives: number;
     maxTokens: number;
     maxCost: number;
     defaultListSize: number;
@@ -309,8 +319,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,
+      maxIntrospectionDepth: e.MAX_INTROSPECTION_DEPTH,
       maxAliases: e.MAX_ALIASES,
       maxRootFields: e.MAX_ROOT_FIELDS,
+      maxDirectives: e.MAX_DIRECTIVES,
       maxTokens: e.MAX_TOKENS,
       maxCost: e.MAX_COST,
       defaultListSize: e.DEFAULT_LIST_SIZE,

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
 
   it('reads the limits, persisted queries and CORS settings, with defaults', () => {
     const defaults = loadConfig({});
-    expect(defaults.limits).toEqual({ maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxTokens: 2000, maxCost: 5000, defaultListSize: 10, maxBatch: 10, maxBodyBytes: 1048576 });
+    expect(defaults.limits).toEqual({ maxDepth: 12, maxIntrospectionDepth: 2, maxAliases: 30, maxRootFields: 20, maxDirectives: 10, maxTokens: 2000, maxCost: 5000, defaultListSize: 10, maxBatch: 10, maxBodyBytes: 1048576 });
     expect(defaults.persistedQueries).toEqual({ ttlSeconds: 86400, trustedDocumentsPath: undefined });
     expect(defaults.cors).toEqual({ allowedOrigins: [], allowLocalhost: true });
     expect(loadConfig({ NODE_ENV: 'production' }).cors).toEqual({ allowedOrigins: [], allowLocalhost: false });

@@ -20,5 +20,7 @@ describe('tokenLimitError', () => {
   it('leaves other syntax errors alone', () => {
     const other = { message: 'Syntax Error: Expected Name, found <EOF>.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } };
     expect(tokenLimitError(20)(other)).toBe(other);
+    const sameWords = { message: 'Syntax Error: Document contains more than 20 tokens. Parsing aborted.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    expect(tokenLimitError(20)(sameWords)).toBe(sameWords);
   });
 });
