@@ -1,8 +1,8 @@
 /** Apollo Gateway's data source for one subgraph: builds the request, dedupes queries, sends through the SubgraphClient. */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import type { GatewayContext } from '../context';
+import type { SubgraphHeaders } from '../headers';
 import type { GatewayMetrics } from '../observability/metrics';
 import { SubgraphUnavailableError } from './errors';
 import type { InflightDedup } from './inflightDedup';
@@ -14,6 +14,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     readonly name: string,
     private readonly client: SubgraphClient,
+    private readonly headerRules: SubgraphHeaders,
     private readonly dedup?: InflightDedup,
     private readonly metrics?: GatewayMetrics,
   ) {}
@@ -21,8 +22,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const context = options.context as Partial<GatewayContext>;
-    const headers: Record<string, string> = { ...(context.forwardHeaders ?? {}) };
-    if (context.correlationId) headers[CORRELATION_ID_HEADER] = context.correlationId;
+    const headers = this.headerRules.forSubgraph(this.name, context.forwardHeaders ?? {}, context.correlationId);
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     const isMutation = MUTATION.test(request.query ?? '');
 
