@@ -19,14 +19,20 @@ const headerName = z
   .transform((name) => name.toLowerCase())
   .refine((name) => !RESERVED_HEADERS.includes(name), (name) => ({ message: `${name} is set by the gateway itself` }));
 
-const rule = z.union([
-  z.object({ propagate: z.object({ named: headerName, rename: headerName.optional(), default: z.string().optional() }).strict() }).strict(),
-  z.object({ remove: z.object({ named: headerName }).strict() }).strict(),
-  z.object({ insert: z.object({ name: headerName, value: z.string() }).strict() }).strict(),
-]);
+const propagate = z.object({ named: headerName, rename: headerName.optional(), default: z.string().optional() }).strict();
+const remove = z.object({ named: headerName }).strict();
+const insert = z.object({ name: headerName, value: z.string() }).strict();
+
+export type HeaderRule = { propagate: z.output<typeof propagate> } | { remove: z.output<typeof remove> } | { insert: z.output<typeof insert> };
+
+// One object with optional keys rather than a union, so a mistake inside a rule is reported at its path, not as "Invalid input".
+const rule = z
+  .object({ propagate: propagate.optional(), remove: remove.optional(), insert: insert.optional() })
+  .strict()
+  .refine((shape) => Object.values(shape).filter(Boolean).length === 1, 'each rule is exactly one of propagate, remove or insert')
+  .transform((shape) => shape as HeaderRule);
 const ruleSet = z.object({ request: z.array(rule) }).strict();
 
-export type HeaderRule = z.output<typeof rule>;
 export type HeaderRuleSet = z.output<typeof ruleSet>;
 
 export interface HeaderRules {

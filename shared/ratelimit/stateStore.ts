@@ -3,10 +3,14 @@
  * the first): the dev hub's shared store under `npm start`, so every process there shares a count.
  * rate-limiter-flexible keeps the accounting; this class only tells it how to store a count.
  */
-import { RateLimiterRes, RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import { createRequire } from 'node:module';
+import { RateLimiterRes, type RateLimiterStoreAbstract as StoreAbstract } from 'rate-limiter-flexible';
 import type { Counter, StateStore } from '../state/types';
 import { flexibleOptions, fromFlexible } from './flexible';
 import type { RateLimiter, RateLimitPolicy } from './types';
+
+// The base every store-backed limiter extends (the library's README says so); its types export it, its index does not.
+const RateLimiterStoreAbstract = createRequire(__filename)('rate-limiter-flexible/lib/RateLimiterStoreAbstract') as typeof StoreAbstract;
 
 class StateStoreCounterStore extends RateLimiterStoreAbstract {
   constructor(
