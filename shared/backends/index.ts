@@ -11,7 +11,7 @@ import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery
 import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
 import { InMemoryEventBus, KafkaEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
-import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiterFactory } from '../ratelimit';
+import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
 export type BackendKind = 'real' | 'devhub' | 'memory';
@@ -121,7 +121,16 @@ export async function connectBackends(config: Config, logger: Logger, options: C
 function rateLimiterFor(kind: BackendKind | undefined, state: StateStore): RateLimiterFactory {
   if (kind === 'real') return (policy) => (state as RedisStateStore).rateLimiter(policy);
   if (kind === 'devhub') return (policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`);
-  if (kind === 'memory') return memoryRateLimiter;
+  if (kind === 'memory') {
+    // One limiter per policy, so that every limiter of this process shares a count, as they do on Redis or the hub.
+    const limiters = new Map<string, RateLimiter>();
+    return (policy) => {
+      const id = `${policy.name}/${policy.limit}/${policy.windowSec}`;
+      let limiter = limiters.get(id);
+      if (!limiter) limiters.set(id, (limiter = memoryRateLimiter(policy)));
+      return limiter;
+    };
+  }
   return () => {
     throw new Error('the state port was not connected in this process, so it has no rate limiter (add it to connectBackends\' uses)');
   };
