@@ -6,6 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import type { Env } from '../../../shared/config';
 import type { Subgraph } from '../../../shared/subgraph';
 import type { AssembledGateway } from '../../../gateway/assemble';
@@ -83,6 +85,46 @@ describe('gateway rate limit', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await refused.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(refused.headers.get('retry-after')) });
+  });
+
+  it('counts a graphql-ws connection once, when it opens, and refuses one over the limit with 4403', async () => {
+    const { url } = await gateway({ GATEWAY_RATE_LIMIT: '1' });
+    const asU3 = await identity.bearer('u3');
+    const connect = () => {
+      let closedWith: number | undefined;
+      const client = createClient({
+        url: url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        // One connection for every operation (a lazy client closes it when idle and opens a new one).
+        lazy: false,
+        onNonLazyError: () => undefined,
+        connectionParams: { headers: asU3 },
+        on: { closed: (event) => (closedWith = (event as { code: number }).code) },
+      });
+      return { client, closedWith: () => closedWith };
+    };
+    const first = connect();
+    try {
+      // Two operations on one connection: the connection was counted, not each operation.
+      for (let i = 0; i < 2; i++) {
+        const results = [];
+        for await (const result of first.client.iterate({ query: QUERY })) results.push(result);
+        expect(results).toEqual([{ data: { users: expect.any(Array) } }]);
+      }
+    } finally {
+      await first.client.dispose();
+    }
+    const second = connect();
+    const outcome = await (async () => {
+      try {
+        for await (const result of second.client.iterate({ query: QUERY })) return result;
+      } catch (error) {
+        return error;
+      }
+    })();
+    await second.client.dispose();
+    expect((outcome as { code?: number }).code ?? second.closedWith()).toBe(4403);
   });
 
   it('shares one count between two gateways on the same Redis', async () => {
