@@ -10,6 +10,21 @@ import type { SubgraphClient } from './subgraphClient';
 
 const MUTATION = /^\s*mutation\b/;
 
+/** Headers that differ on every request yet never change the answer: left out of the dedup key. */
+const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracestate']);
+
+/**
+ * Same subgraph, document, variables and every header the rules send (the token, or whatever a
+ * rule renamed it to, or a tenant header): one call answers all. Two callers whose headers differ
+ * never share an answer.
+ */
+export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
+  const identity = Object.entries(headers)
+    .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return `${subgraph}\n${JSON.stringify(identity)}\n${body}`;
+}
+
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     readonly name: string,
@@ -31,8 +46,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     if (isMutation || !this.dedup) {
       text = await send();
     } else {
-      // Same subgraph, same document and variables, same caller identity: one call answers all.
-      const key = `${this.name}\n${headers.authorization ?? ''}\n${body}`;
+      const key = dedupKey(this.name, headers, body);
       let shared = true;
       text = await this.dedup.run(key, () => ((shared = false), send()));
       if (shared) this.metrics?.dedupedFetches.inc({ subgraph: this.name });
