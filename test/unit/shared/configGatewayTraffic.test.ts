@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_HEADER_RULES, loadConfig, loadProcessConfig } from '../../../shared/config';
+import { DEFAULT_HEADER_RULES, formatConfig, loadConfig, loadProcessConfig } from '../../../shared/config';
 import { ConfigError } from '../../../shared/errors';
 
 describe('gateway rate limit config', () => {
@@ -61,6 +61,29 @@ describe('HEADER_RULES config', () => {
     const env = { SUBGRAPH_ALLOW: 'users,catalog', HEADER_RULES: JSON.stringify({ subgraphs: { catalog: { request: [] }, rogue: { request: [] } } }) };
     expect(() => loadConfig(env)).toThrow('HEADER_RULES has rules for rogue, which SUBGRAPH_ALLOW does not list');
     expect(loadConfig({ ...env, SUBGRAPH_ALLOW: 'users,catalog,rogue' }).gateway.headerRules.subgraphs).toHaveProperty('rogue');
+  });
+
+  it('masks the value of an inserted credential header in --print-config, and only that', () => {
+    const rules = {
+      subgraphs: {
+        legacy: {
+          request: [
+            { insert: { name: 'Authorization', value: 'Bearer service-secret' } },
+            { insert: { name: 'x-api-key', value: 'k-123' } },
+            { insert: { name: 'x-gateway', value: 'trellis' } },
+          ],
+        },
+      },
+    };
+    const printed = formatConfig(loadConfig({ HEADER_RULES: JSON.stringify(rules) }));
+    expect(printed).not.toContain('service-secret');
+    expect(printed).not.toContain('k-123');
+    const legacy = (JSON.parse(printed) as { gateway: { headerRules: { subgraphs: { legacy: { request: unknown[] } } } } }).gateway.headerRules.subgraphs.legacy.request;
+    expect(legacy).toEqual([
+      { insert: { name: 'authorization', value: '***' } },
+      { insert: { name: 'x-api-key', value: '***' } },
+      { insert: { name: 'x-gateway', value: 'trellis' } },
+    ]);
   });
 
   it('reads the rules as an object from trellis.config.yaml', () => {
