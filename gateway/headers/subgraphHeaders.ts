@@ -3,14 +3,13 @@
  * removed or inserted, always with the request's correlation id. Only named headers are read from
  * the caller, so a header no rule names never leaves the gateway.
  */
-import type { HeaderRule, HeaderRules } from '../../shared/config';
+import type { HeaderRules } from '../../shared/config';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import type { HeaderReader } from '../context';
 
 export class SubgraphHeaders {
   /** The caller's headers some rule propagates (lower-case names), read once per request. */
   readonly incoming: readonly string[];
-  private readonly perSubgraph = new Map<string, HeaderRule[]>();
 
   constructor(private readonly rules: HeaderRules) {
     const names = new Set<string>();
@@ -33,7 +32,7 @@ export class SubgraphHeaders {
   /** The headers one call to `subgraph` carries, from the captured caller headers. */
   forSubgraph(subgraph: string, captured: Readonly<Record<string, string>>, correlationId?: string): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const rule of this.rulesOf(subgraph)) {
+    for (const rule of [...this.rules.all.request, ...(this.rules.subgraphs[subgraph]?.request ?? [])]) {
       if ('propagate' in rule) {
         const { named, rename, default: fallback } = rule.propagate;
         const value = captured[named] ?? fallback;
@@ -46,14 +45,5 @@ export class SubgraphHeaders {
     }
     if (correlationId) out[CORRELATION_ID_HEADER] = correlationId;
     return out;
-  }
-
-  private rulesOf(subgraph: string): HeaderRule[] {
-    let rules = this.perSubgraph.get(subgraph);
-    if (!rules) {
-      rules = [...this.rules.all.request, ...(this.rules.subgraphs[subgraph]?.request ?? [])];
-      this.perSubgraph.set(subgraph, rules);
-    }
-    return rules;
   }
 }

@@ -71,6 +71,15 @@ describe('BFF rate limit', () => {
     expect(await server.counter('trellis_rate_limited_total')).toBe(1);
   });
 
+  it('hands the error handler a retriable 429 RATE_LIMITED error', async () => {
+    const handler = rateLimit({ limiter: { policy, consume: async () => ({ allowed: false, remaining: 0, resetMs: 1500 }) }, logger });
+    const passed: unknown[] = [];
+    const res = { locals: {}, setHeader: () => undefined };
+    await handler({ socket: { remoteAddress: '10.0.0.1' } } as never, res as never, (error?: unknown) => passed.push(error));
+    expect(passed).toHaveLength(1);
+    expect(passed[0]).toMatchObject({ status: 429, code: 'RATE_LIMITED', retriable: true, retryAfterSec: 2 });
+  });
+
   it('counts a verified caller apart from the address it shares with anonymous callers', async () => {
     const server = await serve(memoryRateLimiter(policy));
     close = server.close;

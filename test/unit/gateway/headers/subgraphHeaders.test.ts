@@ -25,7 +25,9 @@ describe('SubgraphHeaders', () => {
 
   it('sends nothing for a propagated header the caller did not send and that has no default', () => {
     const headers = new SubgraphHeaders(rules({ all: { request: [{ propagate: { named: 'x-tenant' } }] } }));
-    expect(headers.forSubgraph('users', headers.capture(reader({})))).toEqual({});
+    expect(headers.forSubgraph('users', headers.capture(reader({})))).toStrictEqual({});
+    // An empty header is as good as none.
+    expect(headers.capture(reader({ 'x-tenant': '' }))).toStrictEqual({});
   });
 
   it("runs the subgraph's rules after all's: remove drops, insert sets a fixed value", () => {

@@ -35,7 +35,7 @@ function gatewayLimit(limiter: RateLimiter = memoryRateLimiter(policy)) {
     if (!value) throw new Error(`${name} has no value for policy gateway`);
     return value.value;
   };
-  return { run, counter };
+  return { run, counter, registry };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<RateLimitedError> {
@@ -49,13 +49,14 @@ describe('gateway rate limit', () => {
   afterEach(() => jest.useRealTimers());
 
   it('lets exactly the limit through with the RateLimit fields, then refuses with 429 and Retry-After', async () => {
-    const { run, counter } = gatewayLimit();
+    const { run, counter, registry } = gatewayLimit();
     expect((await run(contextOf(null))).responseHeaders).toEqual({ 'ratelimit-policy': '"gateway";q=2;w=60', ratelimit: '"gateway";r=1;t=60' });
     jest.advanceTimersByTime(15_500);
     expect((await run(contextOf(null))).responseHeaders).toEqual({ 'ratelimit-policy': '"gateway";q=2;w=60', ratelimit: '"gateway";r=0;t=45' });
     const context = contextOf(null);
     const error = await refusal(run(context));
     expect(error).toBeInstanceOf(GraphQLError);
+    expect(error.name).toBe('RateLimitedError');
     expect(error.message).toBe('more than 2 requests in 60 s from this client; retry in 45 s');
     expect(error).toMatchObject({ code: 'RATE_LIMITED', retriable: true });
     expect(error.extensions.code).toBe('RATE_LIMITED');
@@ -65,6 +66,7 @@ describe('gateway rate limit', () => {
     expect(Object.fromEntries(http.headers)).toEqual({ 'ratelimit-policy': '"gateway";q=2;w=60', ratelimit: '"gateway";r=0;t=45', 'retry-after': '45' });
     expect(context.responseHeaders).toEqual({ 'ratelimit-policy': '"gateway";q=2;w=60', ratelimit: '"gateway";r=0;t=45' });
     expect(await counter('trellis_rate_limited_total')).toBe(1);
+    expect(await registry.metrics()).toContain('# HELP trellis_rate_limited_total Requests refused by a rate limit');
   });
 
   it('counts a verified caller by identity, wherever it calls from, apart from the address it shares', async () => {
@@ -102,8 +104,9 @@ describe('gateway rate limit', () => {
 
   it('lets requests through without rate limit fields when the store fails, counting each', async () => {
     const broken: RateLimiter = { policy, consume: () => Promise.reject(new RateLimitStoreError('gateway', new Error('redis down'))) };
-    const { run, counter } = gatewayLimit(broken);
+    const { run, counter, registry } = gatewayLimit(broken);
     for (let i = 0; i < 3; i++) expect((await run(contextOf('u1'))).responseHeaders).toBeUndefined();
     expect(await counter('trellis_rate_limit_store_failures_total')).toBe(3);
+    expect(await registry.metrics()).toContain('# HELP trellis_rate_limit_store_failures_total Requests let through because the rate limit store failed');
   });
 });
