@@ -21,6 +21,7 @@ const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracest
 export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
   const identity = Object.entries(headers)
     .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
+    // Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
     .sort(([a], [b]) => (a < b ? -1 : 1));
   return `${subgraph}\n${JSON.stringify(identity)}\n${body}`;
 }

@@ -96,6 +96,10 @@ describe('gateway rate limit', () => {
     expect((await run(contextOf('u1'))).responseHeaders?.ratelimit).toBe('"gateway";r=1;t=60');
   });
 
+  it('is named rate-limit (in start-up errors about clashing extensions)', () => {
+    expect(rateLimit({ limiter: memoryRateLimiter(policy), logger }).name).toBe('rate-limit');
+  });
+
   it('keeps headers other extensions set', async () => {
     const { run } = gatewayLimit();
     const context = { ...contextOf('u1'), responseHeaders: { 'x-other': 'kept' } };
