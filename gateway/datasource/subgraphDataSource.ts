@@ -18,11 +18,13 @@ const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracest
  * rule renamed it to, or a tenant header): one call answers all. Two callers whose headers differ
  * never share an answer.
  */
+// Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
+const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : 1);
+
 export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
   const identity = Object.entries(headers)
     .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
-    // Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
-    .sort(([a], [b]) => (a < b ? -1 : 1));
+    .sort(byName);
   return `${subgraph}\n${JSON.stringify(identity)}\n${body}`;
 }
 

@@ -34,6 +34,13 @@ describe('SubgraphDataSource', () => {
     expect(calls[1].headers).toEqual({ traceparent: 'tp', 'x-correlation-id': 'corr' });
   });
 
+  it('sends an operation with no query text as a query', async () => {
+    const { client, calls, release } = heldClient();
+    release();
+    await new SubgraphDataSource('users', client, headers).process({ request: {}, context: {} } as unknown as GraphQLDataSourceProcessOptions<GatewayContext>);
+    expect(calls[0].retryable).toBe(true);
+  });
+
   it('works on a context with no forwarded headers', async () => {
     const { client, calls, release } = heldClient();
     release();

@@ -1,5 +1,6 @@
 /** The IETF draft RateLimit fields, Retry-After, and whom a request counts against. */
-import { clientKey, rateLimitHeaders, retryAfterSeconds } from '../../../../shared/ratelimit';
+import { Registry } from 'prom-client';
+import { clientKey, rateLimitHeaders, rateLimitMetrics, retryAfterSeconds } from '../../../../shared/ratelimit';
 
 describe('rate limit headers', () => {
   const policy = { name: 'gateway', limit: 100, windowSec: 60 };
@@ -27,5 +28,17 @@ describe('rate limit headers', () => {
     expect(clientKey(undefined, '10.0.0.1')).toBe('ip:10.0.0.1');
     expect(clientKey('', '10.0.0.1')).toBe('ip:10.0.0.1');
     expect(clientKey(undefined, undefined)).toBe('ip:unknown');
+  });
+});
+
+describe('rate limit metrics', () => {
+  it('are the same counters for every limiter on one registry (the gateway and a BFF may share one)', async () => {
+    const registry = new Registry();
+    const first = rateLimitMetrics(registry);
+    const second = rateLimitMetrics(registry);
+    expect(second.refused).toBe(first.refused);
+    expect(second.storeFailures).toBe(first.storeFailures);
+    second.refused.inc({ policy: 'gateway' });
+    expect((await first.refused.get()).values).toEqual([expect.objectContaining({ labels: { policy: 'gateway' }, value: 1 })]);
   });
 });
