@@ -19,6 +19,9 @@ import { auth } from './auth';
 import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
+import { SubgraphHeaders } from './headers';
+import { rateLimit } from './ratelimit';
+import { rateLimitMetrics } from '../shared/ratelimit';
 
 export interface AssembleOptions {
   config: Config;
@@ -39,7 +42,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     ? new FileSupergraphSource({ path, logger })
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, logger, metrics });
+  const headers = new SubgraphHeaders(config.gateway.headerRules);
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
 
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
@@ -49,6 +53,10 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger }),
+    // After auth, so a verified caller is counted by identity rather than by address.
+    ...(config.gateway.rateLimit
+      ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitMetrics(metrics.registry) })]
+      : []),
     subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
@@ -58,6 +66,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     logger,
     source,
     extensions,
+    headers,
     buildDataSource: (name) => dataSources.create(name),
     onStop: () => dataSources.close(),
   });

@@ -1,17 +1,27 @@
-/** The per-request context the gateway builds, and the headers it forwards to subgraphs. */
+/** The per-request context the gateway builds. */
 import type { Logger } from '../shared/logging';
 
 export interface GatewayContext {
   correlationId: string;
   logger: Logger;
-  /** Headers passed on to every subgraph fetch of this request (correlation, trace, identity). */
+  /**
+   * The caller's headers that HEADER_RULES may pass on (as amended by extensions, e.g. tracing's
+   * child traceparent); each subgraph gets those its rules select (gateway/headers).
+   */
   forwardHeaders: Record<string, string>;
+  /** The caller's network address (the TCP peer), for limits keyed by client. */
+  clientAddress?: string;
+  /** Headers the response to the caller carries (e.g. rate limit state), on HTTP and SSE. */
+  responseHeaders?: Record<string, string>;
   /** The verified caller, or null when anonymous (set by the auth extension). */
   user?: { id: string; scopes: string[] } | null;
 }
 
-/** Incoming headers that travel on to subgraphs unchanged. */
-export const FORWARDED_HEADERS = ['traceparent', 'tracestate', 'authorization', 'idempotency-key'] as const;
-
 /** Reads one header (lower-case name) of an HTTP request, or of a WebSocket's connection params. */
 export type HeaderReader = (name: string) => string | undefined;
+
+/** Where a request came from, besides its headers. */
+export interface RequestOrigin {
+  correlationId?: string;
+  clientAddress?: string;
+}

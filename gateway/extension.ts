@@ -8,13 +8,15 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { InstanceDirectory } from './supergraph/instances';
-import type { GatewayContext, HeaderReader } from './context';
+import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 
 /** What extensions may use of the gateway they plug into. */
 export interface GatewayHost {
   readonly gateway: ApolloGateway;
   readonly instances: InstanceDirectory;
-  buildContext(header: HeaderReader): Promise<GatewayContext>;
+  buildContext(header: HeaderReader, origin?: RequestOrigin): Promise<GatewayContext>;
+  /** The headers a call to `subgraph` carries for this request (HEADER_RULES, plus the correlation id). */
+  subgraphHeaders(subgraph: string, context: GatewayContext): Record<string, string>;
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
   checkOperation(check: OperationCheck): Required<OperationVerdict>;
   isReady(): boolean;

@@ -4,14 +4,15 @@
  */
 import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
 import { closeServer, listen, mountHealth } from '../shared/http';
-import { FORWARDED_HEADERS, type GatewayContext, type HeaderReader } from './context';
+import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
+import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
 import type { ExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   logger: Logger;
   source: SupergraphSource;
   extensions?: GatewayExtension[];
+  /** Which caller headers each subgraph gets (the data sources use the same rules). */
+  headers: SubgraphHeaders;
   /** Builds the data source for one subgraph. */
   buildDataSource: (name: string) => GraphQLDataSource;
   /** Runs last on stop (e.g. close connection pools). */
@@ -66,6 +69,7 @@ export class GatewayServer implements GatewayHost {
       formatError: (formatted, error) => this.formatError(formatted, error),
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+        responseHeadersPlugin,
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
       ],
     });
@@ -104,15 +108,16 @@ export class GatewayServer implements GatewayHost {
   }
 
   /** The context of one GraphQL request, from its headers, after every extension had its say. */
-  async buildContext(header: HeaderReader, correlationId = correlationIdFrom(header(CORRELATION_ID_HEADER))): Promise<GatewayContext> {
-    const forwardHeaders: Record<string, string> = {};
-    for (const name of FORWARDED_HEADERS) {
-      const value = header(name);
-      if (value) forwardHeaders[name] = value;
-    }
-    const context: GatewayContext = { correlationId, forwardHeaders, logger: this.options.logger.child({ correlationId }) };
+  async buildContext(header: HeaderReader, origin: RequestOrigin = {}): Promise<GatewayContext> {
+    const correlationId = origin.correlationId ?? correlationIdFrom(header(CORRELATION_ID_HEADER));
+    const forwardHeaders = this.options.headers.capture(header);
+    const context: GatewayContext = { correlationId, forwardHeaders, clientAddress: origin.clientAddress, logger: this.options.logger.child({ correlationId }) };
     for (const extension of this.extensions) await extension.extendContext?.(header, context);
     return context;
+  }
+
+  subgraphHeaders(subgraph: string, context: GatewayContext): Record<string, string> {
+    return this.options.headers.forSubgraph(subgraph, context.forwardHeaders, context.correlationId);
   }
 
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -147,7 +152,8 @@ export class GatewayServer implements GatewayHost {
     for (const extension of this.extensions) extension.mount?.(app, this);
     for (const extension of this.extensions) extension.mountAdmin?.(this.admin.app, this);
     const createGraphqlHandler = () => expressMiddleware(this.apollo, {
-      context: async ({ req, res }) => this.buildContext((name) => req.header(name), res.locals.correlationId as string),
+      context: async ({ req, res }) =>
+        this.buildContext((name) => req.header(name), { correlationId: res.locals.correlationId as string, clientAddress: req.socket.remoteAddress }),
     });
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
@@ -162,6 +168,17 @@ export class GatewayServer implements GatewayHost {
     app.use(jsonErrorHandler(options.logger));
   }
 }
+
+/** Sends the headers extensions put in `context.responseHeaders` (e.g. the rate limit's) with the answer. */
+const responseHeadersPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        for (const [name, value] of Object.entries(contextValue.responseHeaders ?? {})) response.http.headers.set(name, value);
+      },
+    };
+  },
+};
 
 /** The Apollo Server options the extensions set; an option set by two of them is a start-up error. */
 function apolloOptionsOf(extensions: GatewayExtension[]): ApolloOptionsContribution {

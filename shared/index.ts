@@ -9,6 +9,7 @@ export { TrellisError, BadUserInputError, NotFoundError, ForbiddenError, Backend
 export { connectBackends, type Backends } from './backends';
 export type { Discovery, ServiceInstance, ServiceRegistration } from './discovery';
 export type { StateStore } from './state';
+export { FailOpenRateLimiter, clientKey, rateLimitHeaders, retryAfterSeconds, rateLimitMetrics, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory, type RateLimitPolicy } from './ratelimit';
 export type { EventBus, EventMessage, OutgoingMessage } from './events';
 export {
   createSubgraph,

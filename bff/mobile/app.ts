@@ -1,5 +1,6 @@
 /** The mobile BFF: compact reads with cursors and ETags, persisted operations only, orders with SSE progress. */
 import type { Config, Logger, StateStore } from '../../shared';
+import type { RateLimiterFactory } from '../../shared';
 import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
 import { bearerCaller } from './caller';
 import { persistedGraphql } from './graphql';
@@ -11,12 +12,14 @@ export interface MobileBffOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
+  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `state`. */
+  rateLimiter?: RateLimiterFactory;
 }
 
 /** Throws ConfigError when the persisted operations manifest is missing or broken. */
-export function createMobileBff({ config, logger, state }: MobileBffOptions): BffServer {
+export function createMobileBff({ config, logger, state, rateLimiter }: MobileBffOptions): BffServer {
   const operations = loadPersistedOperations(config.bff.persistedOperationsPath);
-  const services = createBffServices({ app: 'mobile', config, logger, state });
+  const services = createBffServices({ app: 'mobile', config, logger, state, rateLimiter });
   const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server.isReady() });
   app.use(bearerCaller(services.verifier));
   app.use(services.rateLimit);

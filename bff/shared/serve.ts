@@ -3,14 +3,15 @@
  * store (the only backend a BFF uses), signals, and a stop that drains before closing the store.
  */
 import { connectBackends, runMain, type Config, type Logger, type StateStore } from '../../shared';
+import type { RateLimiterFactory } from '../../shared';
 import type { BffServer } from './server';
 
-export type BffFactory = (options: { config: Config; logger: Logger; state: StateStore }) => BffServer;
+export type BffFactory = (options: { config: Config; logger: Logger; state: StateStore; rateLimiter?: RateLimiterFactory }) => BffServer;
 
 export function serveBff(name: string, create: BffFactory, defaultPort: (config: Config) => number): void {
   runMain(name, async ({ config, logger }) => {
     const backends = await connectBackends(config, logger, { uses: ['state'] });
-    const bff = create({ config, logger, state: backends.state });
+    const bff = create({ config, logger, state: backends.state, rateLimiter: backends.rateLimiter });
     await bff.start(config.http.port ?? defaultPort(config));
     return async () => {
       await bff.stop();

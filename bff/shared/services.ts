@@ -1,6 +1,6 @@
 /** What both BFFs are built from, made once from config: metrics, gateway client, token verifier, cache, rate limit. */
 import type { RequestHandler } from 'express';
-import { createMetricsRegistry, createTokenVerifier, type Config, type Logger, type Registry, type StateStore, type TokenVerifier } from '../../shared';
+import { createMetricsRegistry, createTokenVerifier, stateStoreRateLimiter, type RateLimiterFactory, type Config, type Logger, type Registry, type StateStore, type TokenVerifier } from '../../shared';
 import { createGatewayClient, type GatewayClient } from './gatewayClient';
 import { rateLimit } from './rateLimit';
 import { createResponseCache, type ResponseCache } from './responseCache';
@@ -23,9 +23,12 @@ export interface BffServicesOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
+  /** The backends' rate limiters (`Backends.rateLimiter`); without it, counts are kept in `state`. */
+  rateLimiter?: RateLimiterFactory;
 }
 
-export function createBffServices({ app, config, logger, state }: BffServicesOptions): BffServices {
+export function createBffServices({ app, config, logger, state, rateLimiter }: BffServicesOptions): BffServices {
+  const limiterFor = rateLimiter ?? ((policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`));
   const registry = createMetricsRegistry(`${app}-bff`);
   const { timeoutMs: _unused, ...breaker } = config.resilience.breaker;
   void _unused;
@@ -38,6 +41,6 @@ export function createBffServices({ app, config, logger, state }: BffServicesOpt
     gateway: createGatewayClient({ url: config.gateway.url, timeoutMs: config.bff.gatewayTimeoutMs, breaker, logger, registry }),
     verifier: config.auth ? createTokenVerifier(config.auth) : undefined,
     cache: createResponseCache({ app, state, ttlMs: config.bff.cacheTtlMs, logger, registry }),
-    rateLimit: rateLimit({ app, state, limit: config.bff.rateLimitPerMinute, windowMs: 60_000, logger, registry }),
+    rateLimit: rateLimit({ limiter: limiterFor({ name: `${app}-bff`, limit: config.bff.rateLimitPerMinute, windowSec: 60 }), logger, registry }),
   };
 }

@@ -1,5 +1,6 @@
 /** The web BFF: session cookie to token, page endpoints, orders with progress over WebSocket, `/graphql` passthrough. */
 import type { Config, Logger, StateStore } from '../../shared';
+import type { RateLimiterFactory } from '../../shared';
 import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
 import { graphqlPassthrough } from './graphql';
 import { orderRoutes, serveOrderProgress } from './orders';
@@ -11,10 +12,12 @@ export interface WebBffOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
+  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `state`. */
+  rateLimiter?: RateLimiterFactory;
 }
 
-export function createWebBff({ config, logger, state }: WebBffOptions): BffServer {
-  const services = createBffServices({ app: 'web', config, logger, state });
+export function createWebBff({ config, logger, state, rateLimiter }: WebBffOptions): BffServer {
+  const services = createBffServices({ app: 'web', config, logger, state, rateLimiter });
   const sessions = new SessionStore({ state, verifier: services.verifier, ttlMs: config.bff.sessionTtlMs, secureCookie: config.isProduction });
   const app = createBffApp({ app: 'web', logger, registry: services.registry, isReady: () => server.isReady() });
   app.use('/api', (_req, res, next) => {

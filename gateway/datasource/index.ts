@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/logging';
 import type { BreakerSettings } from '../../shared/resilience';
 import type { InstanceDirectory } from '../supergraph/instances';
 import type { GatewayMetrics } from '../observability/metrics';
+import type { SubgraphHeaders } from '../headers';
 import { HttpClient } from './httpClient';
 import { InflightDedup } from './inflightDedup';
 import type { OutlierSettings } from './outlierDetector';
@@ -49,7 +50,7 @@ export class DataSourceFactory {
   private readonly dedup = new InflightDedup();
 
   constructor(
-    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; logger: Logger; metrics?: GatewayMetrics },
+    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics },
   ) {}
 
   create(name: string): GraphQLDataSource {
@@ -69,7 +70,7 @@ export class DataSourceFactory {
       });
       this.clients.set(name, client);
     }
-    return new SubgraphDataSource(name, client, settings.dedupQueries ? this.dedup : undefined, metrics);
+    return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics);
   }
 
   client(name: string): SubgraphClient | undefined {

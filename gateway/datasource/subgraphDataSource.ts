@@ -1,8 +1,8 @@
 /** Apollo Gateway's data source for one subgraph: builds the request, dedupes queries, sends through the SubgraphClient. */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import type { GatewayContext } from '../context';
+import type { SubgraphHeaders } from '../headers';
 import type { GatewayMetrics } from '../observability/metrics';
 import { SubgraphUnavailableError } from './errors';
 import type { InflightDedup } from './inflightDedup';
@@ -10,10 +10,29 @@ import type { SubgraphClient } from './subgraphClient';
 
 const MUTATION = /^\s*mutation\b/;
 
+/** Headers that differ on every request yet never change the answer: left out of the dedup key. */
+const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracestate']);
+
+/**
+ * Same subgraph, document, variables and every header the rules send (the token, or whatever a
+ * rule renamed it to, or a tenant header): one call answers all. Two callers whose headers differ
+ * never share an answer.
+ */
+// Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
+const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : 1);
+
+export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
+  const identity = Object.entries(headers)
+    .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
+    .sort(byName);
+  return `${subgraph}\n${JSON.stringify(identity)}\n${body}`;
+}
+
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(
     readonly name: string,
     private readonly client: SubgraphClient,
+    private readonly headerRules: SubgraphHeaders,
     private readonly dedup?: InflightDedup,
     private readonly metrics?: GatewayMetrics,
   ) {}
@@ -21,8 +40,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const context = options.context as Partial<GatewayContext>;
-    const headers: Record<string, string> = { ...(context.forwardHeaders ?? {}) };
-    if (context.correlationId) headers[CORRELATION_ID_HEADER] = context.correlationId;
+    const headers = this.headerRules.forSubgraph(this.name, context.forwardHeaders ?? {}, context.correlationId);
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     const isMutation = MUTATION.test(request.query ?? '');
 
@@ -31,8 +49,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     if (isMutation || !this.dedup) {
       text = await send();
     } else {
-      // Same subgraph, same document and variables, same caller identity: one call answers all.
-      const key = `${this.name}\n${headers.authorization ?? ''}\n${body}`;
+      const key = dedupKey(this.name, headers, body);
       let shared = true;
       text = await this.dedup.run(key, () => ((shared = false), send()));
       if (shared) this.metrics?.dedupedFetches.inc({ subgraph: this.name });

@@ -45,6 +45,8 @@ export interface TransportRules {
   introspection: boolean;
   /** The gateway's error formatting (masking, limit codes), applied to every error sent. */
   formatError?: GatewayHost['formatError'];
+  /** The headers a call to a subgraph carries (HEADER_RULES); without it, the correlation id alone. */
+  subgraphHeaders?: GatewayHost['subgraphHeaders'];
 }
 
 export class FederatedExecutor {
@@ -151,7 +153,7 @@ export class FederatedExecutor {
       instances: () => this.instances.instancesOf(primary.serviceName),
       query: primary.operation,
       variables: used,
-      headers: { ...context.forwardHeaders, 'x-correlation-id': context.correlationId },
+      headers: this.rules.subgraphHeaders?.(primary.serviceName, context) ?? { 'x-correlation-id': context.correlationId },
       signal,
     });
   }

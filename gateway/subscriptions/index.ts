@@ -24,6 +24,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection }: Subscr
       maxTokens,
       introspection,
       formatError: (formatted, error) => host.formatError(formatted, error),
+      subgraphHeaders: (subgraph, context) => host.subgraphHeaders(subgraph, context),
     }));
   return {
     name: 'subscriptions',

@@ -28,13 +28,14 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
     }
     let context;
     try {
-      context = await host.buildContext((name) => req.header(name));
+      context = await host.buildContext((name) => req.header(name), { clientAddress: req.socket.remoteAddress });
     } catch (error) {
-      const status = (error as { extensions?: { http?: { status?: number } } }).extensions?.http?.status ?? 401;
-      res.status(status).json({ errors: [{ message: (error as Error).message, extensions: (error as { extensions?: unknown }).extensions }] });
+      const { http, ...extensions } = (error as { extensions?: { http?: { status?: number; headers?: Map<string, string> } } }).extensions ?? {};
+      for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
+      res.status(http?.status ?? 401).json({ errors: [{ message: (error as Error).message, extensions }] });
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, { ...context.responseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const abort = new AbortController();
     open.add(abort);

@@ -33,7 +33,8 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         const raw = (ctx.connectionParams?.headers ?? {}) as Record<string, unknown>;
         const headers = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? v : undefined]));
         try {
-          connections.set(ctx, { context: await host.buildContext((name) => headers.get(name)), operations: new Map() });
+          const context = await host.buildContext((name) => headers.get(name), { clientAddress: ctx.extra.request.socket.remoteAddress });
+          connections.set(ctx, { context, operations: new Map() });
           return true;
         } catch {
           return false; // refused (e.g. a bad token): graphql-ws closes with 4403 Forbidden

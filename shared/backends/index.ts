@@ -11,6 +11,7 @@ import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery
 import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
 import { InMemoryEventBus, KafkaEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
+import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
 export type BackendKind = 'real' | 'devhub' | 'memory';
@@ -19,6 +20,8 @@ export interface Backends {
   discovery: Discovery;
   state: StateStore;
   events: EventBus;
+  /** Rate limiters counting where the state port keeps its data, so every instance shares a count. */
+  rateLimiter: RateLimiterFactory;
   /** Which implementation each port uses, for logs and `/admin`. */
   kinds: Record<Port, BackendKind>;
   close(): Promise<void>;
@@ -98,17 +101,38 @@ export async function connectBackends(config: Config, logger: Logger, options: C
     () => new InMemoryEventBus({ logger }),
   );
   logger.info({ backends: kinds }, 'backends connected');
+  const rateLimiter = rateLimiterFor(kinds.state, state);
 
   return {
     discovery,
     state,
     events,
+    rateLimiter,
     kinds,
     async close() {
       // Adapters this process owns; dev hub proxies go away with the hub connection.
       for (const port of ports) await port.close();
       for (const close of closers) await close();
     },
+  };
+}
+
+/** The limiter of the state port's kind: RateLimiterRedis on Redis, the shared store's atomic increment on the dev hub, else memory. */
+function rateLimiterFor(kind: BackendKind | undefined, state: StateStore): RateLimiterFactory {
+  if (kind === 'real') return (policy) => (state as RedisStateStore).rateLimiter(policy);
+  if (kind === 'devhub') return (policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`);
+  if (kind === 'memory') {
+    // One limiter per policy, so that every limiter of this process shares a count, as they do on Redis or the hub.
+    const limiters = new Map<string, RateLimiter>();
+    return (policy) => {
+      const id = `${policy.name}/${policy.limit}/${policy.windowSec}`;
+      let limiter = limiters.get(id);
+      if (!limiter) limiters.set(id, (limiter = memoryRateLimiter(policy)));
+      return limiter;
+    };
+  }
+  return () => {
+    throw new Error('the state port was not connected in this process, so it has no rate limiter (add it to connectBackends\' uses)');
   };
 }
 

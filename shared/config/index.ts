@@ -6,9 +6,11 @@ import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
+import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
@@ -115,6 +117,24 @@ const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** JSON: which caller headers go to which subgraph (shared/config/headerRules.ts); unset: traceparent, tracestate, authorization, idempotency-key to all. */
+  HEADER_RULES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return { all: DEFAULT_HEADER_RULES, subgraphs: {} } as HeaderRules;
+      let json: unknown;
+      try {
+        json = JSON.parse(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be JSON like {"subgraphs":{"catalog":{"request":[{"remove":{"named":"authorization"}}]}}}: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+      const parsed = headerRulesSchema.safeParse(json);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      return z.NEVER;
+    }),
   OUTLIER_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(3),
   OUTLIER_BASE_EJECTION_MS: z.coerce.number().int().positive().default(5000),
   OUTLIER_MAX_EJECTED_PERCENT: z.coerce.number().min(0).max(100).default(50),
@@ -154,6 +174,9 @@ const envSchema = z.object({
   /** BFFs (bff/web, bff/mobile): where they listen when PORT is unset, and how they treat the gateway. */
   WEB_BFF_PORT: port.default(4100),
   MOBILE_BFF_PORT: port.default(4200),
+  /** Requests per client (verified identity, else IP) per window at the gateway; 0 turns the limit off. */
+  GATEWAY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
+  GATEWAY_RATE_LIMIT_WINDOW_S: z.coerce.number().int().positive().default(60),
   BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
   BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
@@ -192,6 +215,10 @@ export interface Config {
     sdlTimeoutMs: number;
     /** Which discovered subgraphs may be composed; undefined: any. */
     subgraphAllow?: SubgraphAllowList;
+    /** Which caller headers each subgraph receives. */
+    headerRules: HeaderRules;
+    /** Per client per window; undefined: no gateway rate limit. */
+    rateLimit?: { limit: number; windowSec: number };
   };
   subgraph: { healthIntervalMs: number };
   resilience: {
@@ -261,6 +288,12 @@ export function loadConfig(env: Env = process.env): Config {
       `Invalid configuration: HTTP_HEADERS_TIMEOUT_MS=${e.HTTP_HEADERS_TIMEOUT_MS} must be above HTTP_KEEP_ALIVE_TIMEOUT_MS=${e.HTTP_KEEP_ALIVE_TIMEOUT_MS} and at most HTTP_REQUEST_TIMEOUT_MS=${e.HTTP_REQUEST_TIMEOUT_MS}`,
     );
   }
+  // A rule for a subgraph the allow-list would refuse can never apply: a typo, or a token meant for a stranger.
+  const allowed = e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW).names;
+  const strangers = allowed ? Object.keys(e.HEADER_RULES.subgraphs).filter((name) => !allowed.includes(name)) : [];
+  if (strangers.length > 0) {
+    throw new ConfigError(`Invalid configuration: HEADER_RULES has rules for ${strangers.join(', ')}, which SUBGRAPH_ALLOW does not list`);
+  }
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
@@ -284,6 +317,8 @@ export function loadConfig(env: Env = process.env): Config {
       supergraphPath: e.SUPERGRAPH_PATH,
       sdlTimeoutMs: e.SUBGRAPH_SDL_TIMEOUT_MS,
       subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
+      headerRules: e.HEADER_RULES,
+      rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
     resilience: {

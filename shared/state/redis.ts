@@ -6,6 +6,8 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
+import type { RateLimiter, RateLimitPolicy } from '../ratelimit/types';
+import { redisRateLimiter } from './redisRateLimiter';
 import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 export interface RedisStateStoreOptions {
@@ -118,6 +120,11 @@ export class RedisStateStore implements StateStore {
     return { count, ttlMs: Math.max(0, ttl) };
   }
 
+  /** A rate limiter counting in this Redis, under `<prefix>ratelimit:<policy>:`. */
+  rateLimiter(policy: RateLimitPolicy): RateLimiter {
+    return redisRateLimiter(this.client, policy, this.k(`ratelimit:${policy.name}`), () => this.assertReady());
+  }
+
   async getVersioned(key: string): Promise<VersionedValue | null> {
     const [version, value] = await this.run(() => this.client.hmget(this.k(key), 'v', 'd'));
     return version === null || value === null ? null : { value, version: Number(version) };
@@ -224,12 +231,16 @@ export class RedisStateStore implements StateStore {
     return client;
   }
 
-  /** Runs one command, failing at once when a once-ready connection is down or too much waits. */
-  private async run<T>(command: () => Promise<T>): Promise<T> {
+  private assertReady(): void {
     if (this.everReady && this.client.status !== 'ready') {
       throw new BackendUnavailableError('redis', `not connected (${this.client.status})`);
     }
     if (this.pending >= this.maxPending) throw new BackendUnavailableError('redis', 'too many pending commands');
+  }
+
+  /** Runs one command, failing at once when a once-ready connection is down or too much waits. */
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    this.assertReady();
     this.pending += 1;
     try {
       return await command();

@@ -29,14 +29,15 @@ describe('BFFs on real Redis', () => {
     for (let i = 1; i <= LIMIT; i++) {
       const response = await getJson(`${mobile}/v1/products/p1`, u3);
       expect(response.status).toBe(200);
-      expect(response.headers.get('ratelimit-remaining')).toBe(String(LIMIT - i));
+      expect(response.headers.get('ratelimit-policy')).toBe(`"mobile-bff";q=${LIMIT};w=60`);
+      expect(response.headers.get('ratelimit')).toMatch(new RegExp(`^"mobile-bff";r=${LIMIT - i};t=\\d+$`));
     }
     const refused = await getJson(`${mobile}/v1/products/p1`, u3);
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('RATE_LIMITED');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-    expect(await redis.get(`${prefix}bff:mobile:rate:user:u3`)).toBe(String(LIMIT + 1));
+    expect(await redis.get(`${prefix}ratelimit:mobile-bff:user:u3`)).toBe(String(LIMIT + 1));
     // Another client is counted apart.
     expect((await getJson(`${mobile}/v1/products/p1`, { authorization: `Bearer ${await tokenFor(platform, 'u2')}` })).status).toBe(200);
   });

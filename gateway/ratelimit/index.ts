@@ -1,0 +1,3 @@
+/** The gateway's rate limit extension (see rateLimit.ts) and its refusal. */
+export { rateLimit, type GatewayRateLimitOptions } from './rateLimit';
+export { RateLimitedError } from './errors';

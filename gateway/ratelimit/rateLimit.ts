@@ -1,0 +1,38 @@
+/**
+ * Rate limit at the gateway, per verified identity (after auth) or else per client address, on
+ * every transport that builds a request context (HTTP per request, SSE per stream, graphql-ws per
+ * connection). The count lives where Backends keep state, so every gateway instance shares it.
+ * Each answer carries `RateLimit-Policy` and `RateLimit`; over the limit, 429 with `Retry-After`.
+ *
+ * ```ts
+ * rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', limit: 100, windowSec: 60 }), logger, metrics: rateLimitMetrics(registry) })
+ * ```
+ */
+import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter, type RateLimitMetrics } from '../../shared/ratelimit';
+import type { Logger } from '../../shared/logging';
+import type { GatewayExtension } from '../extension';
+import { RateLimitedError } from './errors';
+
+export interface GatewayRateLimitOptions {
+  limiter: RateLimiter;
+  logger: Logger;
+  metrics?: RateLimitMetrics;
+  now?: () => number;
+}
+
+export function rateLimit({ limiter, logger, metrics, now }: GatewayRateLimitOptions): GatewayExtension {
+  const { policy } = limiter;
+  const guarded = new FailOpenRateLimiter(limiter, { logger, now, onStoreFailure: () => metrics?.storeFailures.inc({ policy: policy.name }) });
+  return {
+    name: 'rate-limit',
+    async extendContext(_header, context) {
+      const verdict = await guarded.check(clientKey(context.user?.id, context.clientAddress));
+      if (verdict.storeFailed) return;
+      const headers = rateLimitHeaders(policy, verdict);
+      context.responseHeaders = { ...context.responseHeaders, ...headers };
+      if (verdict.allowed) return;
+      metrics?.refused.inc({ policy: policy.name });
+      throw new RateLimitedError(policy, retryAfterSeconds(verdict), headers);
+    },
+  };
+}
