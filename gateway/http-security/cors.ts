@@ -8,6 +8,9 @@ import type { RequestHandler } from 'express';
 import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
 
 export { isOriginAllowed, type CorsPolicy };
+// Answer headers a page on another origin may read: the rate-limit state (so a client can back off
+// before it is refused) and the correlation id it quotes in a bug report.
+const EXPOSED_HEADERS = 'ratelimit, ratelimit-policy, retry-after, x-correlation-id';
 const ALLOWED_HEADERS = 'content-type, authorization, apollo-require-preflight, x-apollo-operation-name, x-correlation-id, traceparent, tracestate, idempotency-key';
 
 export function corsMiddleware(policy: CorsPolicy): RequestHandler {
@@ -24,7 +27,10 @@ export function corsMiddleware(policy: CorsPolicy): RequestHandler {
     }
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('access-control-allow-credentials', 'true');
-    if (!isPreflight) return next();
+    if (!isPreflight) {
+      res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+      return next();
+    }
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     res.setHeader('access-control-allow-headers', ALLOWED_HEADERS);
     res.setHeader('access-control-max-age', '600');

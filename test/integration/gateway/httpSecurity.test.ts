@@ -129,6 +129,10 @@ describe('gateway http security', () => {
       expect(deniedPost.headers.get('access-control-allow-origin')).toBeNull();
       const allowedPost = await postGraphQL(gateway.url, '{ __typename }', { headers: { origin: 'https://admin.example.com' } });
       expect(allowedPost.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
+      expect(allowedPost.headers.get('access-control-expose-headers')?.split(', ')).toEqual(
+        expect.arrayContaining(['ratelimit', 'ratelimit-policy', 'retry-after', 'x-correlation-id']),
+      );
+      expect(deniedPost.headers.get('access-control-expose-headers')).toBeNull();
       expect((await preflight(gateway.url, 'http://localhost:3000')).status).toBe(403);
     });
 
