@@ -122,8 +122,9 @@ export async function privateKafka(): Promise<PrivateServer & { stop(): Promise<
     kill: async () => {
       const pidFile = path.join(STACK_HOME, 'run', `${env.KAFKA_INSTANCE}.pid`);
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]);
-      const pids = [pid, ...stdout.split('\n').map(Number).filter(Boolean)];
+      // The pid file names the JVM, or the shell that started it when the shell did not exec it.
+      const children = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).then(({ stdout }) => stdout, () => '');
+      const pids = [pid, ...children.split('\n').map(Number).filter(Boolean)];
       for (const each of pids) {
         try {
           process.kill(each, 'SIGKILL');
