@@ -71,7 +71,11 @@ describe('sagaProgress', () => {
     return seen;
   };
 
-  it.each(TERMINAL_SAGA_STATES)('yields every state up to %s, then ends', async (terminal) => {
+  it('exports the terminal states by name', () => {
+    expect(TERMINAL_SAGA_STATES).toEqual(['COMPLETED', 'COMPENSATED', 'FAILED']);
+  });
+
+  it.each(['COMPLETED', 'COMPENSATED', 'FAILED'])('yields every state up to %s, then ends', async (terminal) => {
     script = { states: [status('STARTED'), status('RESERVING'), status(terminal), status('NEVER_READ')], hold: true };
     expect((await read()).map((s) => s.state)).toEqual(['STARTED', 'RESERVING', terminal]);
     expect(subscribedIds).toEqual(['s1']);

@@ -29,6 +29,16 @@ describe('BffServer', () => {
     }
   });
 
+  it('names its own host in the URL when bound to one address', async () => {
+    const server = new BffServer(express(), { name: 'b', host: 'localhost', graceMs: 1000, logger: recordingLogger().logger });
+    const url = await server.start(0);
+    try {
+      expect(url).toMatch(/^http:\/\/localhost:\d+$/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('applies the configured HTTP timeouts', async () => {
     const server = new BffServer(express(), { name: 'b', host: '127.0.0.1', graceMs: 1000, logger: recordingLogger().logger, timeouts: { keepAliveMs: 1234, headersMs: 2345, requestMs: 3456 } });
     await server.start(0);
