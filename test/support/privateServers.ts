@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { eventually } from './graphql';
 import { freePort } from './ports';
 
@@ -24,6 +24,15 @@ async function accepts(port: number): Promise<boolean> {
   });
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface PrivateServer {
   url: string;
   start(): Promise<void>;
@@ -31,7 +40,13 @@ export interface PrivateServer {
   kill(): Promise<void>;
 }
 
-function processServer(url: string, port: number, launch: () => ChildProcess, readyTimeoutMs = 30_000): PrivateServer {
+/** A server process that can also hang: SIGSTOP keeps its sockets open and answers nothing, as a hung host does. */
+export interface PausableServer extends PrivateServer {
+  pause(): void;
+  resume(): void;
+}
+
+function processServer(url: string, port: number, launch: () => ChildProcess, readyTimeoutMs = 30_000): PausableServer {
   let child: ChildProcess | undefined;
   return {
     url,
@@ -42,9 +57,12 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
     async kill() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGCONT');
       child.kill('SIGKILL');
       await exited;
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
   };
 }
 
@@ -53,7 +71,7 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
  * `durable` turns on the append-only file with an fsync per write, so a SIGKILLed and restarted
  * Redis comes back with every write it acknowledged, as a production Redis with AOF would.
  */
-export async function privateRedis(options: { durable?: boolean } = {}): Promise<PrivateServer> {
+export async function privateRedis(options: { durable?: boolean } = {}): Promise<PausableServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
@@ -100,7 +118,23 @@ export async function privateKafka(): Promise<PrivateServer & { stop(): Promise<
   return {
     url: `127.0.0.1:${port}`,
     start: () => stack('start'),
-    kill: () => stack('stop'),
+    // SIGKILL to the broker's JVM (and the shell that started it), as a crash: no controlled shutdown.
+    kill: async () => {
+      const pidFile = path.join(STACK_HOME, 'run', `${env.KAFKA_INSTANCE}.pid`);
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      // The pid file names the JVM, or the shell that started it when the shell did not exec it.
+      const children = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).then(({ stdout }) => stdout, () => '');
+      const pids = [pid, ...children.split('\n').map(Number).filter(Boolean)];
+      for (const each of pids) {
+        try {
+          process.kill(each, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await eventually(async () => expect(pids.filter((each) => alive(each))).toEqual([]), 10_000, 50);
+      rmSync(pidFile, { force: true });
+    },
     stop: () => stack('stop'),
   };
 }

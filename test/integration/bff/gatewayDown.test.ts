@@ -12,6 +12,7 @@ import { connectBackends, type Backends } from '../../../shared/backends';
 import { assembleGateway } from '../../../gateway/assemble';
 import type { GatewayServer } from '../../../gateway/server';
 import { createMobileBff } from '../../../bff/mobile/app';
+import { createWebBff } from '../../../bff/web/app';
 import type { BffServer } from '../../../bff/shared';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 import { getJson } from '../../support/bff';
@@ -25,6 +26,8 @@ describe('BFF with its gateway down', () => {
   let bff: BffServer;
   let bffBackends: Backends;
   let url: string;
+  let web: BffServer;
+  let webUrl: string;
 
   const startOwnGateway = async () => {
     const config = loadConfig(env);
@@ -49,9 +52,13 @@ describe('BFF with its gateway down', () => {
     bffBackends = await connectBackends(config, logger, { uses: ['state'] });
     bff = createMobileBff({ config, logger, state: bffBackends.state });
     url = await bff.start(0);
+    web = createWebBff({ config, logger: createLogger({ service: 'web-bff', level: 'silent' }), state: bffBackends.state });
+    webUrl = await web.start(0);
     await eventually(async () => expect((await getJson(`${url}/v1/products/p1`)).status).toBe(200), 20_000, 200);
+    await eventually(async () => expect((await getJson(`${webUrl}/api/pages/product/p1`)).status).toBe(200), 20_000, 200);
   });
   afterAll(async () => {
+    await web.stop();
     await bff.stop();
     await bffBackends.close();
     await stopOwnGateway();
@@ -78,6 +85,26 @@ describe('BFF with its gateway down', () => {
     await startOwnGateway();
     await eventually(async () => expect((await getJson(`${url}/v1/products/p1`)).status).toBe(200), 15_000, 100);
     process.stdout.write(`gateway back: BFF serving again ${Date.now() - restarted} ms after the gateway restart began\n`);
+  });
+
+  it('web BFF: a clear 503 GATEWAY_UNAVAILABLE with Retry-After while the gateway is down, serving again when it returns, without a restart', async () => {
+    await stopOwnGateway();
+    for (let i = 0; i < 10; i++) {
+      const response = await getJson(`${webUrl}/api/pages/product/p1`);
+      expect(response.status).toBe(503);
+      expect(response.body.error).toMatchObject({ code: 'GATEWAY_UNAVAILABLE', message: expect.stringMatching(/^the gateway is unavailable \(.+\); retry later$/), correlationId: expect.any(String) });
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // At once, not at the 5 s gateway deadline (BFF_GATEWAY_TIMEOUT_MS) a hung gateway would take.
+      expect(response.ms).toBeLessThan(500);
+    }
+    // The session endpoints do not need the gateway and keep answering.
+    expect((await getJson(`${webUrl}/api/session`)).body).toEqual({ user: null });
+
+    await startOwnGateway();
+    await eventually(async () => {
+      const response = await getJson(`${webUrl}/api/pages/product/p1`);
+      expect([response.status, response.body.product?.id]).toEqual([200, 'p1']);
+    }, 15_000, 100);
   });
 
   it('refuses to start the mobile BFF on a broken persisted operations manifest, naming the file and operation', () => {

@@ -1,4 +1,4 @@
-/** A Kafka broker stopped for a few seconds: nothing acknowledged is lost, consumers resume by themselves. */
+/** A Kafka broker stopped, or SIGKILLed, for a few seconds: nothing acknowledged is lost, consumers resume by themselves. */
 import { KafkaEventBus } from '../../../shared/events';
 import { eventually } from '../../support/graphql';
 import { privateKafka } from '../../support/privateServers';
@@ -43,4 +43,41 @@ describe('Kafka event bus across a broker restart', () => {
       await kafka.stop();
     }
   });
+
+  it('recovers by itself from a broker SIGKILLed (no controlled shutdown): publishes and the same consumer resume', async () => {
+    const kafka = await privateKafka();
+    await kafka.start();
+    const bus = new KafkaEventBus({ brokers: [kafka.url], clientId: 'sigkill-test' });
+    const topic = uniquePrefix('sigkill');
+    try {
+      await bus.ensureTopics([topic]);
+      const received = new Set<string>();
+      await bus.subscribe({ groupId: uniquePrefix('group'), topics: [topic], fromBeginning: true, handler: async (m) => void received.add(m.value) });
+      for (let i = 0; i < 10; i++) await bus.publish(topic, { key: `before-${i}`, value: `before-${i}` });
+      await eventually(async () => expect(received.size).toBe(10), 30_000);
+
+      await kafka.kill();
+      // While it is dead, a publish is refused, never acknowledged.
+      await expect(bus.publish(topic, { key: 'dead', value: 'dead' })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', retriable: true });
+      await kafka.start();
+
+      // The same bus and consumer, no restart: publishes are acknowledged again and delivered.
+      const after: string[] = [];
+      await eventually(async () => {
+        const value = `after-${after.length}`;
+        await bus.publish(topic, { key: value, value });
+        after.push(value);
+      }, 90_000, 500);
+      for (let i = after.length; i < 10; i++) {
+        await bus.publish(topic, { key: `after-${i}`, value: `after-${i}` });
+        after.push(`after-${i}`);
+      }
+      await eventually(async () => {
+        for (const value of after) expect(received).toContain(value);
+      }, 120_000, 200);
+    } finally {
+      await bus.close();
+      await kafka.stop();
+    }
+  }, 300_000);
 });

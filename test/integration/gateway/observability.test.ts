@@ -1,0 +1,93 @@
+/**
+ * What the README promises an operator sees: every metric it lists is exported at the admin
+ * listener's /metrics (a missing one fails, it never reads as 0), and every subgraph call carries a
+ * W3C traceparent: the caller's trace with a new span id, or a new trace when the caller sent none.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { composeSupergraph } from '../../../gateway/supergraph/compose';
+import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
+import type { Subgraph } from '../../../shared/subgraph';
+import { postGraphQL } from '../../support/graphql';
+import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
+
+/** The metric names of the README's **Metrics** paragraph, without labels. */
+function readmeMetricNames(): string[] {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const paragraph = readme.slice(readme.indexOf('**Metrics**'), readme.indexOf('and the Node process metrics'));
+  const names = [...paragraph.matchAll(/`([a-z_]+)(?:\{[^}]*\})?`/g)].map((match) => match[1]).filter((name) => name !== 'trellis_' && name !== 'kind' && name !== 'subgraph' && name !== 'guard');
+  return [...new Set(names)];
+}
+
+describe('gateway observability', () => {
+  let users: Subgraph;
+  let proxy: Server;
+  let gateway: InProcessGateway;
+  const seen: IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    users = await startSubgraph(usersSubgraph, {});
+    // A recording hop in front of the users subgraph: what the gateway sends is what it sees.
+    proxy = createServer((req, res) => {
+      seen.push(req.headers);
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', async () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
+        const upstream = await fetch(users.url, { method: req.method, headers, body });
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(await upstream.text());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const composed = composeSupergraph([{ name: 'users', sdl: usersSdl, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` }]);
+    if (!composed.ok) throw new Error(composed.errors.join('\n'));
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-obs-')), 'supergraph.graphql');
+    writeFileSync(file, composed.supergraphSdl);
+    gateway = await startGateway({ SUPERGRAPH_PATH: file });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+    await users.stop();
+  });
+
+  it("passes the caller's trace to the subgraph with a new span id", async () => {
+    seen.length = 0;
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const answer = await postGraphQL(gateway.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
+    expect(answer.body.data).toEqual({ user: { name: 'Ada Lovelace' } });
+    expect(seen).toHaveLength(1);
+    const [, trace, span] = TRACEPARENT.exec(String(seen[0].traceparent))!;
+    expect(trace).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(span).not.toBe('00f067aa0ba902b7');
+  });
+
+  it('starts a new trace for a caller that sent none, a different one per request', async () => {
+    seen.length = 0;
+    await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
+    await postGraphQL(gateway.url, '{ user(id: "u2") { name } }');
+    expect(seen).toHaveLength(2);
+    const traces = seen.map((headers) => TRACEPARENT.exec(String(headers.traceparent))?.[1]);
+    expect(traces[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(traces[0]).not.toMatch(/^0+$/);
+    expect(traces[1]).not.toBe(traces[0]);
+  });
+
+  it('exports every metric the README lists at /metrics', async () => {
+    const names = readmeMetricNames();
+    expect(names.length).toBeGreaterThanOrEqual(13);
+    await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
+    const text = await (await fetch(`${gateway.server.admin.url}/metrics`)).text();
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]));
+    expect(names.map((name) => `trellis_${name}`).filter((name) => !exported.has(name))).toEqual([]);
+    expect([...exported].some((name) => name.startsWith('trellis_process_'))).toBe(true);
+  });
+});
