@@ -48,7 +48,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     admin(source),
     limits(config.limits),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger }),
+    auth({ settings: config.auth, logger, registry: metrics.registry }),
     subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
