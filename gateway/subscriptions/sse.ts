@@ -46,8 +46,10 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       try {
         context = await host.buildContext((name) => req.headers.get(name) ?? undefined);
       } catch (error) {
-        const extensions = (error as { extensions?: { http?: { status?: number } } }).extensions;
-        return refusal(extensions?.http?.status ?? 401, undefined, (error as Error).message, {}, extensions);
+        // Refused while building the context (a bad token): the same status and formatted error as on HTTP.
+        const { http, ...extensions } = (error as { extensions?: { http?: { status?: number } } }).extensions ?? {};
+        const formatted = host.formatError({ message: (error as Error).message, extensions }, error);
+        return jsonAnswer(http?.status ?? 401, { errors: [formatted] });
       }
       const abort = new AbortController();
       open.add(abort);
@@ -113,11 +115,15 @@ function wantsEventStream(req: ExpressRequest): boolean {
   return (req.headers.accept ?? '').includes(EVENT_STREAM);
 }
 
-function errorBody(code: string | undefined, message: string, extensions?: unknown) {
-  return { errors: [{ message, extensions: extensions ?? (code ? { code } : undefined) }] };
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
 }
 
 /** A plain JSON answer instead of a stream (graphql-sse's Response tuple). */
-function refusal(status: number, code: string | undefined, message: string, headers: Record<string, string> = {}, extensions?: unknown): SseResponse {
-  return [JSON.stringify(errorBody(code, message, extensions)), { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }];
+function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): SseResponse {
+  return [JSON.stringify(body), { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }];
+}
+
+function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): SseResponse {
+  return jsonAnswer(status, errorBody(code, message), headers);
 }
