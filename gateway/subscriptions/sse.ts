@@ -75,11 +75,6 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   });
 
   const serve = async (req: ExpressRequest, res: ExpressResponse) => {
-    // Express already read a JSON body; an empty one would leave graphql-sse waiting on a stream that has ended.
-    if (req.method === 'POST' && req.body === undefined && req.is('application/json')) {
-      res.status(400).json(errorBody('BAD_REQUEST', 'send a query (URL parameter or JSON body)'));
-      return;
-    }
     // graphql-sse compares Accept exactly; a client that lists more types still asked for a stream.
     req.headers.accept = EVENT_STREAM;
     res.setHeader('x-accel-buffering', 'no'); // proxies must not buffer a stream

@@ -139,6 +139,8 @@ describe('the same rules on HTTP, SSE and graphql-ws', () => {
     const missing = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({}) });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { errors: Array<{ message: string }> }).errors[0].message).toBe('Missing query');
+    const empty = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } });
+    expect([empty.status, await empty.json()]).toEqual([400, { errors: [{ message: 'Missing query' }] }]);
 
     const reserved = await fetch(gateway.url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': 'abc' } });
     expect(reserved.status).toBe(400);
