@@ -44,9 +44,9 @@ export class RemoteKeySet {
 
   constructor(private readonly options: RemoteKeySetOptions) {
     this.backoff = new Backoff(options.backoff ?? JWKS_BACKOFF, options.random);
-    const registers = options.registry ? [options.registry] : [];
     if (options.registry) {
       const registry = options.registry;
+      const registers = [registry];
       this.failures = singleMetric(registry, 'trellis_auth_jwks_refresh_failures_total', () => new Counter({ name: 'trellis_auth_jwks_refresh_failures_total', help: 'JWKS fetches that failed, by reason', labelNames: ['reason'], registers }));
       this.staleVerifications = singleMetric(registry, 'trellis_auth_jwks_stale_verifications_total', () => new Counter({ name: 'trellis_auth_jwks_stale_verifications_total', help: 'Key lookups answered from a key set past its cache age because the JWKS endpoint is down', registers }));
     }

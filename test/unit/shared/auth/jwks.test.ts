@@ -194,3 +194,67 @@ describe('RemoteKeySet', () => {
     expect(await metric('trellis_auth_jwks_refresh_failures_total', { reason: 'unreachable' })).toBe(2);
   });
 });
+
+describe('RemoteKeySet in an outage, more rules', () => {
+  let clock: number;
+  let calls: number;
+  let failing: boolean;
+  let jwk: JWK;
+  let privateKey: KeyLike;
+  const fetchKeys = async (): Promise<Response> => {
+    calls += 1;
+    if (failing) return new Response('down', { status: 502 });
+    return new Response(JSON.stringify({ keys: [jwk] }), { status: 200 });
+  };
+  const lookup = async (set: RemoteKeySet, kid: string) => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+    return set.getKey(decodeProtectedHeader(token) as never, { payload: '', signature: '' } as never);
+  };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+  });
+  beforeEach(() => {
+    clock = 5_000_000;
+    calls = 0;
+    failing = false;
+  });
+
+  it('an unknown kid during the backoff does not fetch, even past the cooldown', async () => {
+    const set = new RemoteKeySet({ url: URL, timeoutMs: 100, cacheMaxAgeMs: MAX_AGE, cooldownMs: 0, now: () => clock, fetch: fetchKeys, random: () => 0 });
+    await lookup(set, 'k1');
+    failing = true;
+    clock += MAX_AGE;
+    await lookup(set, 'k1');
+    await set.settled();
+    expect(calls).toBe(2); // failed: backoff until +1 s
+    await expect(lookup(set, 'k9')).rejects.toThrow('no applicable key found');
+    expect(calls).toBe(2);
+    clock += 1000;
+    failing = false;
+    await expect(lookup(set, 'k9')).rejects.toThrow('no applicable key found');
+    await set.settled();
+    expect(calls).toBe(3); // one fetch, shared by the background refresh and the kid lookup
+  });
+
+  it('serves stale keys with no logger or registry', async () => {
+    const set = new RemoteKeySet({ url: URL, timeoutMs: 100, cacheMaxAgeMs: MAX_AGE, cooldownMs: COOLDOWN, now: () => clock, fetch: fetchKeys, random: () => 0 });
+    await lookup(set, 'k1');
+    failing = true;
+    clock += MAX_AGE;
+    await lookup(set, 'k1');
+    await set.settled();
+    await expect(lookup(set, 'k1')).resolves.toBeDefined();
+    expect(set.isStale()).toBe(true);
+  });
+
+  it('uses the default backoff (1 s first) when given none', async () => {
+    failing = true;
+    const set = new RemoteKeySet({ url: URL, timeoutMs: 100, cacheMaxAgeMs: MAX_AGE, cooldownMs: COOLDOWN, now: () => clock, fetch: fetchKeys, random: () => 0 });
+    await expect(lookup(set, 'k1')).rejects.toThrow(SigningKeysUnavailableError);
+    await expect(lookup(set, 'k1')).rejects.toThrow('next attempt in 1000 ms');
+    expect(JWKS_BACKOFF).toEqual({ initialDelayMs: 1000, maxDelayMs: 60_000, multiplier: 2, jitter: 0.2 });
+  });
+});

@@ -4,6 +4,7 @@
  * cache of verified tokens, and the Bearer header parsing. Time is the injected clock.
  */
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, base64url, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import { Registry } from 'prom-client';
 import { bearerToken, createTokenVerifier, AuthenticationError } from '../../../../shared/auth';
 
 const settings = { issuer: 'https://issuer.test', audience: 'trellis', jwksUrl: 'https://issuer.test/jwks', algorithms: ['ES256'], clockToleranceSec: 5 };
@@ -200,5 +201,69 @@ describe('bearerToken', () => {
 
   it.each([['Bearer'], ['Bearer '], ['Basic dXNlcjpwYXNz'], ['abc'], ['Bearer a b'], [' Bearer abc'], ['Bearerabc']])('refuses %j', (header) => {
     expect(() => bearerToken(header)).toThrow(new AuthenticationError('Authorization header must be "Bearer <token>"'));
+  });
+});
+
+describe('createTokenVerifier with the issuer’s JWKS', () => {
+  let clock: number;
+  let fetched: string[];
+  let answer: () => Promise<Response>;
+  let privateKey: KeyLike;
+  let jwk: Record<string, unknown>;
+  const jwksOptions = () => ({ now: () => clock, cacheSize: 0, jwks: { fetch: async (url: string) => (fetched.push(url), answer()), random: () => 0 } });
+  const sign = () => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(settings.issuer).setAudience('trellis').setSubject('u1').setExpirationTime(Math.floor(clock / 1000) + 7 * 24 * 3600).sign(privateKey);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+  });
+  beforeEach(() => {
+    clock = Math.floor(Date.now() / 1000) * 1000;
+    fetched = [];
+    answer = async () => new Response(JSON.stringify({ keys: [jwk] }), { status: 200 });
+  });
+
+  it('fetches AUTH_JWKS_URL and refreshes after 600 s by default', async () => {
+    const verifier = createTokenVerifier(settings, jwksOptions());
+    await verifier.verify(await sign());
+    expect(fetched).toEqual([settings.jwksUrl]);
+    clock += 599_999;
+    await verifier.verify(await sign());
+    expect(fetched).toHaveLength(1);
+    clock += 1;
+    await verifier.verify(await sign());
+    expect(fetched).toHaveLength(2);
+  });
+
+  it('takes the cache age and the timeout from its settings', async () => {
+    const verifier = createTokenVerifier({ ...settings, jwksCacheMaxAgeSec: 10, jwksTimeoutMs: 1234 }, jwksOptions());
+    await verifier.verify(await sign());
+    clock += 10_000;
+    answer = async () => Promise.reject(new DOMException('timed out', 'TimeoutError'));
+    await verifier.verify(await sign()); // stale keys serve; the refresh fails in the background
+    expect(fetched).toHaveLength(2);
+    const fresh = createTokenVerifier({ ...settings, jwksTimeoutMs: 1234 }, jwksOptions());
+    await expect(fresh.verify(await sign())).rejects.toThrow('(no answer within 1234 ms)');
+  });
+
+  it('times a fetch out after 3000 ms by default, and counts on the registry it is given', async () => {
+    const registry = new Registry();
+    answer = async () => Promise.reject(new DOMException('timed out', 'TimeoutError'));
+    const verifier = createTokenVerifier(settings, { ...jwksOptions(), registry });
+    await expect(verifier.verify(await sign())).rejects.toThrow('(no answer within 3000 ms)');
+    expect((await registry.getSingleMetric('trellis_auth_jwks_refresh_failures_total')!.get()).values).toEqual([expect.objectContaining({ value: 1, labels: { reason: 'timeout' } })]);
+  });
+
+  it('an unknown kid waits out the 30 s cooldown by default', async () => {
+    const verifier = createTokenVerifier(settings, jwksOptions());
+    await verifier.verify(await sign());
+    const stranger = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k2' }).setIssuer(settings.issuer).setAudience('trellis').setSubject('u1').setExpirationTime('1h').sign(privateKey);
+    clock += 29_999;
+    await expect(verifier.verify(stranger)).rejects.toThrow('no signing key matches the token (unknown kid)');
+    expect(fetched).toHaveLength(1);
+    clock += 1;
+    await expect(verifier.verify(stranger)).rejects.toThrow('no signing key matches the token (unknown kid)');
+    expect(fetched).toHaveLength(2);
   });
 });
