@@ -32,6 +32,7 @@ describe('DevIdentityProvider', () => {
     it('publishes one ES256 signing key, cacheable for 5 minutes, without its private part', async () => {
       const response = await fetch(`${base}/.well-known/jwks.json`);
       expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(response.headers.get('x-powered-by')).toBeNull(); // no framework banner
       expect(jwks.keys).toHaveLength(1);
       expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: expect.any(String) });
       expect(jwks.keys[0]).not.toHaveProperty('d');
