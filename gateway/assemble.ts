@@ -52,12 +52,12 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     admin(source),
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger }),
+    auth({ settings: config.auth, logger, registry: metrics.registry }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitMetrics(metrics.registry) })]
       : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction }),
+    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

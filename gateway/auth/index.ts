@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { Registry } from 'prom-client';
 import { bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
 import type { GatewayContext } from '../context';
@@ -20,10 +21,12 @@ export interface AuthOptions {
   logger: Logger;
   /** Tests pass a key set; otherwise the issuer's JWKS is fetched. */
   verifier?: TokenVerifier;
+  /** Where the verifier counts JWKS refresh failures and verifications with stale keys. */
+  registry?: Registry;
 }
 
-export function auth({ settings, logger, verifier: given }: AuthOptions): GatewayExtension {
-  const verifier = given ?? (settings ? createTokenVerifier(settings) : undefined);
+export function auth({ settings, logger, verifier: given, registry }: AuthOptions): GatewayExtension {
+  const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
@@ -73,7 +76,7 @@ export function auth({ settings, logger, verifier: given }: AuthOptions): Gatewa
       } catch (error) {
         const refusal = describeTokenFailure(error);
         context.logger.info({ reason: refusal.message }, 'token refused');
-        throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: 401 } } });
+        throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: refusal.httpStatus } } });
       }
     },
     attach(_server, host) {

@@ -1,7 +1,9 @@
 /**
- * Subscriptions (federated) for the gateway, over graphql-ws and SSE on `/graphql`. Apollo Gateway
+ * Subscriptions (federated) for the gateway, over graphql-ws and SSE (graphql-sse) on
+ * `/graphql`. Apollo Gateway
  * has none; see FederatedExecutor for how a subscription's events are resolved across subgraphs.
  */
+import type { Logger } from '../../shared/logging';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
 import { mountSse } from './sse';
@@ -14,9 +16,11 @@ export interface SubscriptionSettings {
   maxTokens: number;
   /** Off in production, as on `/graphql`. */
   introspection: boolean;
+  /** Where an SSE request that failed inside the transport is logged. */
+  logger?: Logger;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger }: SubscriptionSettings): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
@@ -29,7 +33,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection }: Subscr
   return {
     name: 'subscriptions',
     mount: (app, host) => {
-      sse = mountSse(app, host, executorFor(host), maxBodyBytes);
+      sse = mountSse(app, host, executorFor(host), maxBodyBytes, logger);
     },
     attach: (server, host) => {
       websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);

@@ -1,65 +1,105 @@
 /**
- * GraphQL over Server-Sent Events on `/graphql` ("distinct connections" mode): a request with
- * `Accept: text/event-stream` gets one `next` event per result and a `complete` event at the end.
- * GET takes `query`, `variables` and `operationName` as URL parameters (never a mutation); POST takes the JSON body.
+ * GraphQL over Server-Sent Events on `/graphql`, served by graphql-sse (the protocol's reference
+ * server) in its "distinct connections" mode: a request with `Accept: text/event-stream` gets one
+ * `next` event per result and a `complete` event at the end, which is what `EventSource`, a
+ * plain fetch and graphql-sse's own client (`singleConnection: false`) speak.
+ *
+ * graphql-sse owns the wire (parsing GET/POST, events, pings, client disconnects); every operation
+ * runs through the FederatedExecutor, so MAX_TOKENS, introspection, trusted documents, auth and
+ * limits are the same checks as on HTTP and graphql-ws, and errors are formatted the same way.
  */
-import type { Express, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Express, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import express from 'express';
+import type { ExecutionResult } from 'graphql';
+import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response as SseResponse } from 'graphql-sse';
+import { createHandler } from 'graphql-sse/lib/use/express';
+import type { Logger } from '../../shared/logging';
 import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
-const HEARTBEAT_MS = 15_000;
+const EVENT_STREAM = 'text/event-stream';
+const GOING_AWAY = 'gateway stopping';
+
+/** Thrown through graphql-sse to end a stream without its `complete` event. */
+class StreamInterrupted extends Error {}
 
 /** Mounts the SSE handler; `close()` ends every open stream (on shutdown), so none waits out the drain grace. */
-export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): { close(): void } {
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number, logger?: Logger): { close(): void } {
   const open = new Set<AbortController>();
-  const handle = async (req: Request, res: Response, next: () => void) => {
-    if (!wantsEventStream(req)) return next();
-    const request = readRequest(req);
-    if (!request) {
-      res.status(400).json({ errors: [{ message: 'send a query (URL parameter or JSON body)', extensions: { code: 'BAD_REQUEST' } }] });
-      return;
-    }
-    // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
-    if (req.method === 'GET' && isMutation(executor, request)) {
-      res.status(405).setHeader('allow', 'POST');
-      res.json({ errors: [{ message: 'a mutation can only be sent with POST', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
-      return;
-    }
-    let context;
-    try {
-      context = await host.buildContext((name) => req.header(name), { clientAddress: req.socket.remoteAddress });
-    } catch (error) {
-      const { http, ...extensions } = (error as { extensions?: { http?: { status?: number; headers?: Map<string, string> } } }).extensions ?? {};
-      for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
-      res.status(http?.status ?? 401).json({ errors: [{ message: (error as Error).message, extensions }] });
-      return;
-    }
-    res.writeHead(200, { ...context.responseHeaders, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.flushHeaders();
-    const abort = new AbortController();
-    open.add(abort);
-    res.on('close', () => abort.abort());
-    const heartbeat = setInterval(() => res.write(':\n\n'), HEARTBEAT_MS);
-    try {
-      for await (const result of executor.execute(request, context, abort.signal)) {
-        if (abort.signal.aborted) break;
-        res.write(`event: next\ndata: ${JSON.stringify(result)}\n\n`);
+  const handler = createHandler({
+    // Single-connection mode keeps a reserved stream per token (PUT) with no bound and no owner,
+    // which any anonymous client could fill: it is refused, by name, before anything is reserved.
+    authenticate: (req) => {
+      const streamToken = req.headers.get(TOKEN_HEADER_KEY) ?? new URL(req.url, 'http://gateway/').searchParams.get(TOKEN_QUERY_KEY);
+      if (streamToken) return refusal(400, 'BAD_REQUEST', 'single-connection mode is not served: send each operation on its own event stream (distinct connections)');
+      // Never registered, so every stream is a distinct connection; random so it can match nothing.
+      return randomUUID();
+    },
+    onSubscribe: async (req, params): Promise<SseResponse | AsyncGenerator<ExecutionResult>> => {
+      const request: OperationRequest = { query: params.query, variables: params.variables, operationName: params.operationName };
+      // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
+      if (req.method === 'GET' && isMutation(executor, request)) {
+        return refusal(405, 'METHOD_NOT_ALLOWED', 'a mutation can only be sent with POST', { allow: 'POST' });
       }
-      if (!abort.signal.aborted) res.write('event: complete\ndata:\n\n');
-    } finally {
-      open.delete(abort);
-      clearInterval(heartbeat);
-      res.end();
+      let context;
+      try {
+        context = await host.buildContext((name) => req.headers.get(name) ?? undefined, { clientAddress: req.raw.socket.remoteAddress });
+      } catch (error) {
+        // Refused while building the context (a bad token, the rate limit): the same status, headers
+        // (Retry-After, RateLimit) and formatted error as on HTTP.
+        const { http, ...extensions } = (error as { extensions?: { http?: { status?: number; headers?: Map<string, string> } } }).extensions ?? {};
+        const formatted = host.formatError({ message: (error as Error).message, extensions }, error);
+        return jsonAnswer(http?.status ?? 401, { errors: [formatted] }, Object.fromEntries(http?.headers ?? []));
+      }
+      // The stream's own answer headers (RateLimit): graphql-sse's writeHead keeps what is set here.
+      for (const [name, value] of Object.entries(context.responseHeaders ?? {})) req.context.res.setHeader(name, value);
+      const abort = new AbortController();
+      open.add(abort);
+      // graphql-sse returns the generator below when the client leaves, but a generator waiting for
+      // the next event only sees that at its next event: the upstream subscription ends now instead.
+      req.context.res.once('close', () => abort.abort());
+      const results = executor.execute(request, context, abort.signal);
+      return (async function* () {
+        try {
+          for await (const result of results) {
+            if (abort.signal.aborted) break;
+            yield result;
+          }
+          // On shutdown the stream ends without `complete`: the subscription did not end, and a
+          // client may resubscribe elsewhere (graphql-ws clients get 1001 Going Away for the same).
+          if (abort.signal.reason === GOING_AWAY) throw new StreamInterrupted();
+        } finally {
+          open.delete(abort);
+          abort.abort();
+        }
+      })();
+    },
+  });
+
+  const serve = async (req: ExpressRequest, res: ExpressResponse) => {
+    // graphql-sse compares Accept exactly; a client that lists more types still asked for a stream.
+    req.headers.accept = EVENT_STREAM;
+    res.setHeader('x-accel-buffering', 'no'); // proxies must not buffer a stream
+    try {
+      await handler(req, res);
+    } catch (error) {
+      if (error instanceof StreamInterrupted) return void res.end();
+      logger?.error({ err: error }, 'SSE request failed');
+      if (!res.headersSent) res.status(500).json(errorBody('INTERNAL_SERVER_ERROR', 'internal error'));
+      else res.end();
     }
   };
-  app.get('/graphql', (req, res, next) => void handle(req, res, next));
+
+  app.get('/graphql', (req, res, next) => (wantsEventStream(req) ? void serve(req, res) : next()));
   // Parses only SSE bodies: any other POST goes on unread to the server's own parser and its limit.
+  // A POST that is not application/json (a form, text/plain: what a cross-site page can send
+  // without a preflight) is left unparsed and graphql-sse answers 415, so it never runs.
   const json = express.json({ limit: maxBodyBytes });
-  app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next()), (req, res, next) => void handle(req, res, next));
+  app.post('/graphql', (req, res, next) => (wantsEventStream(req) ? json(req, res, next) : next('route')), (req, res) => void serve(req, res));
   return {
     close: () => {
-      for (const abort of open) abort.abort();
+      for (const abort of open) abort.abort(GOING_AWAY);
     },
   };
 }
@@ -69,22 +109,19 @@ function isMutation(executor: FederatedExecutor, request: OperationRequest): boo
   return !('errors' in prepared) && prepared.operation.operation === 'mutation';
 }
 
-function wantsEventStream(req: Request): boolean {
-  return (req.headers.accept ?? '').includes('text/event-stream');
+function wantsEventStream(req: ExpressRequest): boolean {
+  return (req.headers.accept ?? '').includes(EVENT_STREAM);
 }
 
-function readRequest(req: Request): OperationRequest | undefined {
-  const source = req.method === 'GET' ? req.query : (req.body as Record<string, unknown> | undefined);
-  const query = source?.query;
-  if (typeof query !== 'string' || query.length === 0) return undefined;
-  let variables = source?.variables;
-  if (typeof variables === 'string') {
-    try {
-      variables = JSON.parse(variables);
-    } catch {
-      return undefined;
-    }
-  }
-  const operationName = typeof source?.operationName === 'string' ? source.operationName : undefined;
-  return { query, variables: (variables ?? undefined) as Record<string, unknown> | undefined, operationName };
+function errorBody(code: string, message: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** A plain JSON answer instead of a stream (graphql-sse's Response tuple). */
+function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): SseResponse {
+  return [JSON.stringify(body), { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }];
+}
+
+function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): SseResponse {
+  return jsonAnswer(status, errorBody(code, message), headers);
 }

@@ -4,14 +4,36 @@ import { ErrorCode, TrellisError } from '../errors';
 
 /** The caller's credentials were missing where needed, malformed, or failed a check (HTTP 401). */
 export class AuthenticationError extends TrellisError {
+  readonly httpStatus = 401;
+
   constructor(message: string, cause?: unknown) {
     super(ErrorCode.UNAUTHENTICATED, message, { cause });
   }
 }
 
+export type JwksFailureReason = 'unreachable' | 'timeout' | 'status' | 'invalid';
+
+/**
+ * The token may be fine, but no signing keys were ever fetched and the JWKS endpoint is down
+ * (HTTP 503, retriable): a client should retry, not drop its token as it would on a 401.
+ */
+export class SigningKeysUnavailableError extends TrellisError {
+  readonly httpStatus = 503;
+
+  constructor(
+    readonly detail: string,
+    readonly reason: JwksFailureReason = 'unreachable',
+    cause?: unknown,
+  ) {
+    super(ErrorCode.BACKEND_UNAVAILABLE, `token cannot be verified now: the issuer's signing keys are unavailable (${detail}); retry later`, { retriable: true, cause });
+  }
+}
+
+export type TokenRefusal = AuthenticationError | SigningKeysUnavailableError;
+
 /** Names the check a token failed, from jose's error classes. */
-export function describeTokenFailure(error: unknown): AuthenticationError {
-  if (error instanceof AuthenticationError) return error;
+export function describeTokenFailure(error: unknown): TokenRefusal {
+  if (error instanceof AuthenticationError || error instanceof SigningKeysUnavailableError) return error;
   if (error instanceof errors.JWTExpired) return new AuthenticationError('token expired (exp is in the past)', error);
   if (error instanceof errors.JWTClaimValidationFailed) {
     const checks: Record<string, string> = {

@@ -3,9 +3,12 @@
  * asymmetric algorithm, issuer, audience, expiry and not-before with a small clock tolerance.
  * The gateway and every subgraph verify with the same settings.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logging';
 import type { CallerIdentity } from '../subgraph/context';
 import { AuthenticationError, describeTokenFailure } from './errors';
+import { RemoteKeySet, type RemoteKeySetOptions } from './jwks';
 
 export interface AuthSettings {
   issuer: string;
@@ -14,6 +17,10 @@ export interface AuthSettings {
   /** Only asymmetric algorithms: a symmetric one would let a holder of the public key sign tokens. */
   algorithms: string[];
   clockToleranceSec: number;
+  /** One JWKS fetch fails after this long (AUTH_JWKS_TIMEOUT_MS; default 3000). */
+  jwksTimeoutMs?: number;
+  /** Keys older than this are refreshed in the background (AUTH_JWKS_CACHE_MAX_AGE_S; default 600 s). */
+  jwksCacheMaxAgeSec?: number;
 }
 
 export interface TokenVerifier {
@@ -26,23 +33,39 @@ export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384
 export interface VerifierOptions {
   /** Tests pass a key set; otherwise the issuer's JWKS is fetched. */
   keys?: JWTVerifyGetKey;
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: the cache's clock and jose's (exp, nbf, iat). */
   now?: () => number;
   /** Verified tokens remembered (by their exact text) until they expire; 0 turns it off. */
   cacheSize?: number;
   /** After fetching the key set, no new fetch (even for an unknown kid) for this long. */
   cooldownMs?: number;
+  /** The key set's HTTP client, backoff and jitter (tests). */
+  jwks?: Pick<RemoteKeySetOptions, 'fetch' | 'backoff' | 'random'>;
+  /** Told once per JWKS outage, and when it ends. */
+  logger?: Logger;
+  /** Where the JWKS refresh-failure and stale-key counters are registered. */
+  registry?: Registry;
 }
 
 /** How long a verified token is trusted without checking it again, at most (it also ends at `exp`). */
 const CACHE_TTL_MS = 60_000;
 
 export function createTokenVerifier(settings: AuthSettings, options: VerifierOptions = {}): TokenVerifier {
-  const { keys, now = Date.now, cacheSize = 10_000, cooldownMs = 30_000 } = options;
+  const { keys, now = Date.now, cacheSize = 10_000, cooldownMs = 30_000, logger, registry } = options;
   const unsafe = settings.algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
   if (unsafe.length > 0) throw new Error(`only asymmetric token algorithms may be allowed, not ${unsafe.join(', ')}`);
-  // Cached; refetched when a token names an unknown kid, at most once per cooldown.
-  const jwks = keys ?? createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: cooldownMs, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+  const jwks =
+    keys ??
+    new RemoteKeySet({
+      url: settings.jwksUrl,
+      timeoutMs: settings.jwksTimeoutMs ?? 3000,
+      cacheMaxAgeMs: (settings.jwksCacheMaxAgeSec ?? 600) * 1000,
+      cooldownMs,
+      now,
+      logger,
+      registry,
+      ...options.jwks,
+    }).getKey;
   // Signature checks are most of the cost of a request with a token (an ECDSA verify each), and a
   // client sends the same token on every request: a verified token is remembered until it expires.
   const verified = new Map<string, { identity: CallerIdentity; until: number }>();
@@ -71,6 +94,7 @@ export function createTokenVerifier(settings: AuthSettings, options: VerifierOpt
           audience: settings.audience,
           algorithms: settings.algorithms,
           clockTolerance: settings.clockToleranceSec,
+          currentDate: new Date(now()),
           requiredClaims: ['sub', 'exp'],
         });
         const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scopes) ? payload.scopes.map(String) : [];

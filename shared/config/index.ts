@@ -95,6 +95,10 @@ const envSchema = z.object({
     .transform((value) => value.split(',').map((alg) => alg.trim()).filter(Boolean))
     .refine((algs) => algs.length > 0 && algs.every((alg) => /^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(alg)), 'asymmetric algorithms only, e.g. ES256,RS256'),
   AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+  /** One JWKS fetch fails after this long: a hanging issuer never holds a request longer. */
+  AUTH_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** Signing keys older than this are refreshed in the background; while the JWKS is down the last good ones keep serving. */
+  AUTH_JWKS_CACHE_MAX_AGE_S: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(600),
 
   GATEWAY_URL: z.string().url().default('http://127.0.0.1:4000/graphql'),
   SUPERGRAPH_PATH: z.string().optional(),
@@ -242,7 +246,7 @@ export interface Config {
     persistedOperationsPath?: string;
   };
   /** Token verification; undefined when no issuer is configured (every caller is anonymous). */
-  auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number };
+  auth?: { issuer: string; audience: string; jwksUrl: string; algorithms: string[]; clockToleranceSec: number; jwksTimeoutMs: number; jwksCacheMaxAgeSec: number };
   limits: {
     maxDepth: number;
     maxIntrospectionDepth: number;
@@ -348,6 +352,8 @@ export function loadConfig(env: Env = process.env): Config {
           jwksUrl: e.AUTH_JWKS_URL ?? `${e.AUTH_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
           algorithms: e.AUTH_ALGORITHMS,
           clockToleranceSec: e.AUTH_CLOCK_TOLERANCE_S,
+          jwksTimeoutMs: e.AUTH_JWKS_TIMEOUT_MS,
+          jwksCacheMaxAgeSec: e.AUTH_JWKS_CACHE_MAX_AGE_S,
         }
       : undefined,
     consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, namespace: e.CONSUL_NAMESPACE || undefined, token: e.CONSUL_HTTP_TOKEN, caCertPath: e.CONSUL_CACERT },

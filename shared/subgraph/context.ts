@@ -37,7 +37,8 @@ export const anonymousIdentity: IdentityResolver = () => null;
 
 /**
  * The caller named by the `Authorization: Bearer <JWT>` the gateway forwards, verified again here
- * (a subgraph never trusts the network); a bad token is refused with 401 UNAUTHENTICATED.
+ * (a subgraph never trusts the network); a bad token is refused with 401 UNAUTHENTICATED (503 while
+ * the issuer's keys cannot be had at all).
  */
 export function bearerIdentity(verifier: TokenVerifier): IdentityResolver {
   return async (header) => {
@@ -46,7 +47,7 @@ export function bearerIdentity(verifier: TokenVerifier): IdentityResolver {
       return token ? await verifier.verify(token) : null;
     } catch (error) {
       const refusal = describeTokenFailure(error);
-      throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: 401 } } });
+      throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: refusal.httpStatus } } });
     }
   };
 }

@@ -119,7 +119,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       formatError: formatTrellisError,
     });
     await this.apollo.start();
-    const identify = this.options.identify ?? (config.auth ? bearerIdentity(createTokenVerifier(config.auth)) : anonymousIdentity);
+    const identify = this.options.identify ?? (config.auth ? bearerIdentity(createTokenVerifier(config.auth, { logger, registry: this.registry })) : anonymousIdentity);
     const extend = this.options.context ?? ((base: SubgraphContext) => base as TContext);
     this.app.use(
       '/graphql',

@@ -91,6 +91,8 @@ describe('gateway stop with open subscriptions', () => {
       sseText += new TextDecoder().decode(value);
     }
     expect(sseText).toContain('event: next');
+    // Ended, not completed: the subscription did not finish, so an SSE client may resubscribe elsewhere.
+    expect(sseText).not.toContain('event: complete');
     await wsEnded;
     expect(wsClose?.code).toBe(1001);
     expect(stopMs).toBeLessThan(1000);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
+import { createClient as createSseClient } from 'graphql-sse';
 import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
@@ -28,6 +29,7 @@ const counterSubgraph: SubgraphFactory = () => ({
 });
 
 const MAX_TOKENS = 40;
+const MAX_BODY_BYTES = 4096;
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 const MANY_TOKENS = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: hello`).join(' ')} }`;
 
@@ -41,7 +43,7 @@ describe('the same rules on HTTP, SSE and graphql-ws', () => {
     if (!composed.ok) throw new Error(composed.errors.join('\n'));
     const supergraphPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-transports-')), 'supergraph.graphql');
     writeFileSync(supergraphPath, composed.supergraphSdl);
-    gateway = await startGateway({ SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'production', MAX_TOKENS: String(MAX_TOKENS), MAX_ALIASES: '100' });
+    gateway = await startGateway({ SUPERGRAPH_PATH: supergraphPath, NODE_ENV: 'production', MAX_TOKENS: String(MAX_TOKENS), MAX_ALIASES: '100', MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
   });
 
   afterAll(async () => {
@@ -99,5 +101,55 @@ describe('the same rules on HTTP, SSE and graphql-ws', () => {
     expect(parseSseEvents(await read.text())[0].data).toEqual({ data: { count: before } });
     const posted = await postGraphQLSse(gateway.url, 'mutation { bump }');
     expect(posted.events[0].data).toEqual({ data: { bump: before + 1 } });
+  });
+
+  it('SSE speaks the graphql-sse protocol: its own client (distinct connections) runs a query and a mutation', async () => {
+    const client = createSseClient({ url: gateway.url, singleConnection: false, retryAttempts: 0 });
+    try {
+      const run = async (query: string) => {
+        const results: unknown[] = [];
+        for await (const result of client.iterate({ query })) results.push(result);
+        return results;
+      };
+      const before = count;
+      expect(await run('{ count }')).toEqual([{ data: { count: before } }]);
+      expect(await run('mutation { bump }')).toEqual([{ data: { bump: before + 1 } }]);
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it('SSE POST that a page can send without a preflight (text/plain, a form) is refused with 415 and never runs', async () => {
+    const before = count;
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': contentType, accept: 'text/event-stream' }, body: JSON.stringify({ query: 'mutation { bump }' }) });
+      expect(response.status).toBe(415);
+    }
+    expect(count).toBe(before);
+  });
+
+  it('SSE body over MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE, as on HTTP', async () => {
+    const query = `{ hello ${' '.repeat(MAX_BODY_BYTES)} }`;
+    const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query }) });
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('SSE without a query is 400, and single-connection mode (a stream token) is refused by name', async () => {
+    const missing = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({}) });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { errors: Array<{ message: string }> }).errors[0].message).toBe('Missing query');
+    const empty = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } });
+    expect([empty.status, await empty.json()]).toEqual([400, { errors: [{ message: 'Missing query' }] }]);
+
+    const reserved = await fetch(gateway.url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': 'abc' } });
+    expect(reserved.status).toBe(400);
+    expect(await reserved.json()).toEqual({ errors: [{ message: expect.stringContaining('single-connection mode is not served'), extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  it('SSE accepts an Accept header that lists more than text/event-stream', async () => {
+    const response = await fetch(`${gateway.url}?query=${encodeURIComponent('{ hello }')}`, { headers: { accept: 'text/event-stream, application/json;q=0.5' } });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(parseSseEvents(await response.text())).toEqual([{ event: 'next', data: { data: { hello: 'hi' } } }, { event: 'complete', data: undefined }]);
   });
 });

@@ -3,9 +3,9 @@
  * operation is restricted, the restricted document is executed (as the subgraphs would answer
  * it), and the nulls and FORBIDDEN errors are put back, so the tests see what a client sees.
  */
-import { buildSchema, execute, parse, validate, type ExecutionResult } from 'graphql';
+import { buildSchema, execute, parse, print, validate, type ExecutionResult } from 'graphql';
 import { readAccessPolicy } from '../../../../shared/auth';
-import { restrictDocument } from '../../../../gateway/auth/restrict';
+import { PLACEHOLDER, restrictDocument, TYPE_KEY } from '../../../../gateway/auth/restrict';
 import { applyRemovals } from '../../../../gateway/auth/response';
 
 const sdl = /* GraphQL */ `
@@ -145,5 +145,85 @@ describe('field authorization', () => {
   it('keeps the document as sent when nothing is removed (plans stay cached)', () => {
     const document = parse('{ me { ...U } } fragment U on User { name }');
     expect(restrictDocument(schema, document, policy, signedIn).document).toBe(document);
+  });
+});
+
+describe('field authorization: more shapes', () => {
+  const guardedSdl = /* GraphQL */ `
+    directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM | UNION
+    directive @requiresScopes(scopes: [[String!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM | UNION
+    interface Secret @authenticated { code: String }
+    type Vault implements Secret { code: String label: String }
+    interface Thing { id: ID }
+    type Box implements Thing { id: ID hidden: String @authenticated }
+    type Note { text: String secretText: String @authenticated }
+    union Private @authenticated = Note
+    type Query { vault: Vault secret: Secret private: [Private] open: String note: Note thing: Thing }
+    type Mutation { wipe: Boolean @requiresScopes(scopes: [["admin"]]) ping: Boolean }
+  `;
+  const guardedSchema = buildSchema(guardedSdl);
+  const guardedPolicy = readAccessPolicy(guardedSdl);
+  const guardedRoot = {
+    vault: { code: 'c', label: 'l' },
+    secret: { __typename: 'Vault', code: 'c' },
+    private: [{ __typename: 'Note', text: 't' }],
+    open: 'o',
+    note: { text: 'n', secretText: 's' },
+    thing: { __typename: 'Box', id: 'b', hidden: 'h' },
+    wipe: true,
+    ping: true,
+  };
+  const runGuarded = (query: string, user: { scopes: string[] } | null) => {
+    const restricted = restrictDocument(guardedSchema, parse(query), guardedPolicy, user);
+    expect(validate(guardedSchema, restricted.document)).toEqual([]);
+    const result = execute({ schema: guardedSchema, document: restricted.document, rootValue: guardedRoot }) as ExecutionResult;
+    expect(result.errors).toBeUndefined();
+    const applied = applyRemovals(JSON.parse(JSON.stringify(result.data)), restricted.removals);
+    return { data: applied.data, errors: applied.errors, document: restricted.document };
+  };
+
+  it('@authenticated on an interface guards every field that returns it (composition refuses it on interface fields)', () => {
+    const anonymous = runGuarded('{ secret { code } vault { code label } open }', null);
+    expect(anonymous.data).toEqual({ secret: null, vault: { code: 'c', label: 'l' }, open: 'o' });
+    expect(anonymous.errors.map((error) => error.path)).toEqual([['secret']]);
+    expect(runGuarded('{ secret { code } }', { scopes: [] }).data).toEqual({ secret: { code: 'c' } });
+  });
+
+  it('@authenticated on a union guards the field that returns it', () => {
+    const anonymous = runGuarded('{ private { ... on Note { text } } note { text } }', null);
+    expect(anonymous.data).toEqual({ private: null, note: { text: 'n' } });
+    expect(anonymous.errors).toEqual([{ message: 'Unauthorized field: private requires an authenticated caller', path: ['private'], extensions: { code: 'FORBIDDEN' } }]);
+  });
+
+  it('reports an aliased field at its alias, and the same field under two aliases twice', () => {
+    const result = runGuarded('{ n: note { s1: secretText s2: secretText text } }', null);
+    expect(result.data).toEqual({ n: { s1: null, s2: null, text: 'n' } });
+    expect(result.errors.map((error) => error.message)).toEqual(['Unauthorized field: n.s1 requires an authenticated caller', 'Unauthorized field: n.s2 requires an authenticated caller']);
+    expect(result.errors.map((error) => error.path)).toEqual([['n', 's1'], ['n', 's2']]);
+  });
+
+  it('a selection set emptied by removals keeps a placeholder typename, gone from the response', () => {
+    const result = runGuarded('{ note { secretText } }', null);
+    expect(print(result.document)).toContain(`${PLACEHOLDER}: __typename`);
+    expect(result.data).toEqual({ note: { secretText: null } });
+  });
+
+  it('asks for the typename only where a removal depends on the object’s type', () => {
+    const narrowed = runGuarded('{ thing { id ... on Box { hidden } } }', null);
+    expect(print(narrowed.document)).toContain(`${TYPE_KEY}: __typename`);
+    expect(narrowed.data).toEqual({ thing: { id: 'b', hidden: null } });
+    expect(print(runGuarded('{ note { text secretText } }', null).document)).not.toContain(TYPE_KEY);
+  });
+
+  it('guards mutation fields by scope, leaving the others to run', () => {
+    const result = runGuarded('mutation { wipe ping }', { scopes: ['reader'] });
+    expect(result.data).toEqual({ wipe: null, ping: true });
+    expect(result.errors[0].message).toBe('Unauthorized field: wipe requires scope admin');
+    expect(runGuarded('mutation { wipe }', { scopes: ['admin'] }).data).toEqual({ wipe: true });
+  });
+
+  it('an empty policy leaves every document as sent', () => {
+    const document = parse('{ vault { code } }');
+    expect(restrictDocument(guardedSchema, document, new Map(), null)).toEqual({ document, removals: [] });
   });
 });
