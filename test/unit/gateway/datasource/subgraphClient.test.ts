@@ -261,4 +261,54 @@ describe('SubgraphClient', () => {
     expect(error.reason).toBe('connection_failed');
     expect(error.message).toContain('The circuit has been shutdown.');
   });
+
+  it('earns retries from the requests it sends: at a ratio of 1 and no floor, one request buys one retry', async () => {
+    const { client, urls } = setup({ retryBudget: { ratio: 1, minRetriesPerWindow: 0 }, answer: (url) => (url.includes('//a.') ? refused() : ok()) });
+    await expect(client.send(query)).resolves.toBeDefined();
+    expect(urls()).toEqual(['a', 'b']);
+  });
+
+  it('sends concurrent calls to the less loaded instance', async () => {
+    const held: Array<() => void> = [];
+    const directory = new InstanceDirectory();
+    directory.replace([instance('a'), instance('b')]);
+    const http = {
+      calls: [] as string[],
+      postJson(url: string): Promise<HttpResponse> {
+        this.calls.push(url);
+        return new Promise((resolve) => held.push(() => resolve(ok())));
+      },
+    };
+    const client = new SubgraphClient({
+      name: 'catalog',
+      instances: directory,
+      http: http as unknown as HttpClient,
+      breaker: { ...DEFAULT_BREAKER_SETTINGS, volumeThreshold: 1000 },
+      outliers: { consecutiveFailures: 2, baseEjectionMs: 1000, maxEjectionMs: 8000, maxEjectedFraction: 0.5 },
+      retryBudget: { ratio: 0.1, minRetriesPerWindow: 3, windowMs: 10_000 },
+      logger: recordingLogger().logger,
+      now: () => now,
+    });
+    clients.push(client);
+    const first = client.send(query);
+    const second = client.send(query);
+    while (http.calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(http.calls).toEqual(['http://a.test/graphql', 'http://b.test/graphql']);
+    for (const release of held) release();
+    await Promise.all([first, second]);
+    // Both released: equal loads again, so the first instance is chosen.
+    const third = client.send(query);
+    while (http.calls.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    held[2]();
+    await third;
+    expect(http.calls[2]).toBe('http://a.test/graphql');
+  });
+
+  it('measures each fetch in seconds, from sending to answer', async () => {
+    const clock = [1000, 1250];
+    jest.spyOn(performance, 'now').mockImplementation(() => clock.shift() ?? 9999);
+    const { client, metrics } = setup({ instances: [instance('a')], answer: () => ok() });
+    await client.send(query);
+    expect(await samples(metrics.subgraphFetchDuration, '_sum')).toEqual(['{"subgraph":"catalog","outcome":"success"}=0.25']);
+  });
 });

@@ -26,7 +26,7 @@ describe('DiscoverySupergraphManager', () => {
     jest.useFakeTimers({ now: START, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     discovery = new InMemoryDiscovery();
     sdlAt = new Map();
-    fetchSdl = jest.fn(async (url: string) => {
+    fetchSdl = jest.fn(async (url: string, _timeoutMs: number) => {
       const sdl = sdlAt.get(url);
       if (sdl === undefined) throw new Error(`no SDL at ${url}`);
       return sdl;
