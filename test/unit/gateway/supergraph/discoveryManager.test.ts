@@ -220,6 +220,8 @@ describe('DiscoverySupergraphManager', () => {
     await m.start();
     const status = await settle(m);
     expect(status.subgraphs.map((s) => s.name)).toEqual(['users']);
+    // Asked once: only unhealthy instances are tried after the healthy ones.
+    expect(fetchSdl.mock.calls.filter(([url]) => url.includes('catalog-1'))).toHaveLength(1);
   });
 
   it('refuses a subgraph that does not compose by name, records the error, and keeps serving the last good supergraph', async () => {
@@ -248,13 +250,16 @@ describe('DiscoverySupergraphManager', () => {
 
   it('keeps the last good supergraph when discovery reports no subgraph at all', async () => {
     await register('users', 'users-1', sdlOwning('me'));
-    const { manager: m } = manager();
+    const { manager: m, lines } = manager();
     await m.start();
     await settle(m);
     const good = m.sdl();
     await discovery.deregister('users-1');
     const status = await settle(m, 'failed');
     expect(status.lastError?.message).toBe('no subgraph set composes; keeping the last good supergraph');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'supergraph composition failed', err: 'no subgraph set composes; keeping the last good supergraph' }),
+    );
     expect(status.compositionFailures).toBe(1);
     expect(m.sdl()).toBe(good);
     expect(status.version).toBe(1);
@@ -353,13 +358,16 @@ describe('DiscoverySupergraphManager', () => {
       expect(refusals()).toEqual(['http://evil-1.test/graphql']);
       expect(untrusted).toHaveBeenCalledTimes(2);
 
-      await discovery.deregister('evil-1');
+      // The same instance moving to another URL, and another instance on a known URL, are new refusals.
       await register('evil', 'evil-1', sdlOwning('steal'), 'elsewhere.test');
       expect(refusals()).toEqual(['http://evil-1.test/graphql', 'http://elsewhere.test/graphql']);
+      await register('evil', 'evil-2', sdlOwning('steal'), 'elsewhere.test');
+      expect(refusals()).toEqual(['http://evil-1.test/graphql', 'http://elsewhere.test/graphql', 'http://elsewhere.test/graphql']);
+      await discovery.deregister('evil-2');
 
       await discovery.deregister('evil-1');
       expect(m.status().untrusted).toEqual([]);
-      expect(untrusted).toHaveBeenCalledTimes(3);
+      expect(untrusted).toHaveBeenCalledTimes(5);
     });
 
     it('without an allow-list, composes whatever discovery reports', async () => {
@@ -373,6 +381,53 @@ describe('DiscoverySupergraphManager', () => {
       expect(status.untrusted).toEqual([]);
       expect(untrusted).not.toHaveBeenCalled();
     });
+  });
+
+  it('names every refused subgraph and each of its errors in the last error', async () => {
+    await register('users', 'users-1', sdlOwning('me'));
+    await register('catalog', 'catalog-1', sdlOwning('products'));
+    const { manager: m } = manager();
+    await m.start();
+    await settle(m);
+    const clash = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { me: Int products: Int }`;
+    await register('rogue', 'rogue-1', clash);
+    await register('zealot', 'zealot-1', sdlOwning('me', 'Float'));
+    const status = await settle(m, 'failed');
+    const [rogue, zealot] = status.refused;
+    expect(rogue.errors.length).toBeGreaterThan(1);
+    expect(status.lastError?.message).toBe(`rogue: ${rogue.errors.join('; ')} | zealot: ${zealot.errors.join('; ')}`);
+  });
+
+  it('records a failure of its own listeners as a composition failure instead of crashing', async () => {
+    await register('users', 'users-1', sdlOwning('me'));
+    const { manager: m } = manager();
+    m.once('served', () => {
+      throw new Error('listener broke');
+    });
+    await m.start();
+    const status = await settle(m, 'failed');
+    expect(status.lastError?.message).toBe('listener broke');
+    expect(status.version).toBe(1);
+  });
+
+  it('runs no queued composition once stopped', async () => {
+    const held: Array<() => void> = [];
+    // The first fetch waits for the test; any later one would answer at once (and be counted).
+    fetchSdl.mockImplementation((url: string) =>
+      held.length === 0 ? new Promise((resolve) => held.push(() => resolve(sdlAt.get(url)!))) : Promise.resolve(sdlAt.get(url)!),
+    );
+    await register('users', 'users-1', sdlOwning('me'));
+    const { manager: m } = manager();
+    await m.start();
+    await jest.advanceTimersByTimeAsync(25); // first round waits on the users SDL
+    expect(held).toHaveLength(1);
+    await register('catalog', 'catalog-1', sdlOwning('products'));
+    await jest.advanceTimersByTimeAsync(25); // second round queued behind the first
+    await m.stop();
+    held[0]();
+    // The manager's chain of rounds; it settles once the queued one had its chance to run.
+    await (m as unknown as { running: Promise<void> }).running;
+    expect(fetchSdl).toHaveBeenCalledTimes(1);
   });
 
   it('stops following discovery: a pending change is dropped and later ones are ignored', async () => {
