@@ -29,7 +29,6 @@ export class LoadBalancer {
 
   release(id: string): void {
     const left = this.load(id) - 1;
-    // Stryker disable next-line EqualityOperator: keeping a 0 entry reads the same as none; deleting only saves memory
     if (left > 0) this.inFlight.set(id, left);
     else this.inFlight.delete(id);
   }
