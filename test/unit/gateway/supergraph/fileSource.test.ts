@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../../gateway/supergraph/compose';
@@ -43,8 +43,17 @@ describe('FileSupergraphSource', () => {
   async function rewrite(target: FileSupergraphSource, text: string, event: 'served' | 'failed'): Promise<SupergraphStatus> {
     const verdict = once(target, event);
     writeFileSync(file, text);
-    const [status] = (await verdict) as [SupergraphStatus];
-    return status;
+    // The watcher may take its first look only after this write (and then sees no change): touch the file until it reports.
+    const nudge = setInterval(() => {
+      const now = new Date();
+      utimesSync(file, now, now);
+    }, 50);
+    try {
+      const [status] = (await verdict) as [SupergraphStatus];
+      return status;
+    } finally {
+      clearInterval(nudge);
+    }
   }
 
   it('serves the file it is given, with one instance per subgraph URL the file names', async () => {
