@@ -45,10 +45,9 @@ export class OutlierDetector {
     const record = this.records.get(id);
     if (!record) return;
     record.failures = 0;
-    // A healthy stretch after an ejection earns back the short backoff.
-    if (!this.isEjected(id) && record.ejectedUntil > 0 && this.now() - record.ejectedUntil > this.settings.maxEjectionMs) {
-      record.ejections = 0;
-    }
+    // A healthy stretch longer than the longest ejection, after the last one ended, earns back the
+    // short backoff. (Still ejected: the difference is negative. Never ejected: ejections is 0 already.)
+    if (this.now() - record.ejectedUntil > this.settings.maxEjectionMs) record.ejections = 0;
   }
 
   /** Counts a failure; returns true when it ejected the instance. `peers` are all the subgraph's instance ids. */
@@ -58,7 +57,8 @@ export class OutlierDetector {
     record.failures += 1;
     if (record.failures < this.settings.consecutiveFailures || this.isEjected(id)) return false;
     const allowed = Math.floor(peers.length * this.settings.maxEjectedFraction);
-    if (this.ejected(peers.filter((peer) => peer !== id)).length + 1 > allowed) return false;
+    // The others already out, plus this one (not among them: it is not ejected, checked above).
+    if (this.ejected(peers).length + 1 > allowed) return false;
     const duration = Math.min(this.settings.baseEjectionMs * 2 ** record.ejections, this.settings.maxEjectionMs);
     record.ejections += 1;
     record.failures = 0;

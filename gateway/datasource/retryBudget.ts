@@ -49,7 +49,7 @@ export class RetryBudget {
       this.requests[this.bucket] = 0;
       this.retries[this.bucket] = 0;
     }
-    if (steps > 0) this.bucketStart += steps * width;
+    this.bucketStart += steps * width;
   }
 }
 

@@ -43,9 +43,10 @@ export function composeIncrementally(candidates: SubgraphSource[], trusted: Set<
 
   const refused: IncrementalComposition['refused'] = [];
   let accepted = candidates.filter((subgraph) => trusted.has(subgraph.name));
-  let composition = accepted.length > 0 ? composeSupergraph(accepted) : undefined;
-  if (composition && !composition.ok) {
-    // Even the previously good names fail together now (one of them changed): grow from empty.
+  let composition: Composition | undefined = composeSupergraph(accepted);
+  if (!composition.ok) {
+    // Nothing trusted (composing nothing fails), or even the previously good names fail together
+    // now (one of them changed): grow from empty.
     accepted = [];
     composition = undefined;
   }

@@ -80,6 +80,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Stryker disable next-line ConditionalExpression: clearTimeout(undefined) is a no-op, and a timer left to fire finds the manager stopped
     if (this.timer) clearTimeout(this.timer);
     await this.watch?.stop();
     this.watch = undefined;
@@ -90,7 +91,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     this.instances.replace(instances);
     const live = new Set(instances.map((instance) => instance.id));
     for (const id of this.sdlByInstance.keys()) if (!live.has(id)) this.sdlByInstance.delete(id);
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
     }, this.options.debounceMs ?? 25);

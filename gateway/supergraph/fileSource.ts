@@ -93,6 +93,7 @@ export class FileSupergraphSource extends EventEmitter implements SupergraphSour
     let subgraphs: ReadonlyArray<{ name: string; url: string }>;
     try {
       sdl = await readFile(this.path, 'utf8');
+      // Stryker disable next-line BooleanLiteral: only the first load's answer is read, and nothing is current then
       if (sdl === this.current) return true;
       // Checked as the gateway will see it: with the security features Trellis enforces accepted.
       subgraphs = Supergraph.build(liftEnforcedSecurityFeatures(sdl)).subgraphsMetadata();
