@@ -9,6 +9,7 @@ import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchem
 import type { ApolloGateway } from '@apollo/gateway';
 import type { InstanceDirectory } from './supergraph/instances';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
+import type { PersistableRequest, PersistedDocuments } from './persisted/documents';
 
 /** What extensions may use of the gateway they plug into. */
 export interface GatewayHost {
@@ -20,6 +21,8 @@ export interface GatewayHost {
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
   checkOperation(check: OperationCheck): Required<OperationVerdict>;
   isReady(): boolean;
+  /** The document a WebSocket or SSE request runs: its query, or the persisted one its hash names (throws a GraphQLError). */
+  resolveDocument(request: PersistableRequest): Promise<string>;
   /** Every extension's `formatError` in order: how an error reaches a client, on any transport. */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
 }
@@ -56,6 +59,8 @@ export interface GatewayExtension {
   /** Apollo Server plugins (request lifecycle hooks). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   apolloOptions?: ApolloOptionsContribution;
+  /** The store behind persisted-query hashes, for the transports Apollo Server does not serve (one extension only). */
+  persistedDocuments?: PersistedDocuments;
   /** Express middleware on `/graphql`, after the JSON body is parsed and before Apollo Server. */
   graphqlMiddleware?: RequestHandler[];
   /**

@@ -14,10 +14,11 @@ import { closeServer, listen, mountHealth } from '../shared/http';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
-import type { ExecutionResult, GraphQLFormattedError, OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
+import { resolvePersistedQuery, type PersistableRequest } from './persisted/documents';
 
 export interface GatewayOptions {
   config: Config;
@@ -82,6 +83,14 @@ export class GatewayServer implements GatewayHost {
 
   isReady(): boolean {
     return this.serving && !this.draining;
+  }
+
+  async resolveDocument(request: PersistableRequest): Promise<string> {
+    const documents = this.extensions.find((extension) => extension.persistedDocuments)?.persistedDocuments;
+    if (!documents && request.extensions?.persistedQuery !== undefined) {
+      throw new GraphQLError('PersistedQueryNotSupported', { extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } });
+    }
+    return documents ? resolvePersistedQuery(request, documents) : (request.query ?? '');
   }
 
   /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */

@@ -19,9 +19,11 @@ import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
 import { loadTrustedDocuments, sha256, type TrustedDocuments } from './manifest';
 import { StateStoreQueryCache, storeErrorsAsMisses } from './stateStoreCache';
+import type { PersistedDocuments } from './documents';
 
 export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
 export { StateStoreQueryCache } from './stateStoreCache';
+export { resolvePersistedQuery, PERSISTED_QUERY_NOT_FOUND, type PersistedDocuments, type PersistableRequest } from './documents';
 
 export const PERSISTED_QUERY_NOT_ALLOWED = 'PERSISTED_QUERY_NOT_ALLOWED';
 const UNTRUSTED_MESSAGE = 'only trusted documents may run here: send the hash of a document in the manifest';
@@ -37,18 +39,30 @@ export interface PersistedQueriesOptions {
 export function persistedQueries({ settings, state, logger, onStoreError = () => undefined }: PersistedQueriesOptions): GatewayExtension {
   if (!settings.trustedDocumentsPath) {
     const cache = new StateStoreQueryCache(state, undefined, storeErrorsAsMisses(logger, onStoreError));
-    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache, ttl: settings.ttlSeconds } } };
+    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache, ttl: settings.ttlSeconds } }, persistedDocuments: apqDocuments(cache, settings.ttlSeconds, logger) };
   }
   const trusted = loadTrustedDocuments(settings.trustedDocumentsPath);
   logger.info({ documents: trusted.size, path: settings.trustedDocumentsPath }, 'trusted documents loaded; other documents are refused');
   return {
     name: 'persisted-queries',
     apolloOptions: { persistedQueries: { cache: manifestCache(trusted), ttl: null } },
+    persistedDocuments: { lookup: async (hash) => trusted.body(hash), register: async () => undefined },
     graphqlMiddleware: [refuseUntrusted(trusted)],
     // WebSocket and SSE carry the document's text: the same manifest decides.
     checkOperation: ({ source }) => {
       if (!trusted.allows(sha256(source))) throw new GraphQLError(UNTRUSTED_MESSAGE, { extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } });
     },
+  };
+}
+
+/** APQ over WebSocket and SSE, in the same cache and under the same keys as Apollo Server's, so a hash registered on one transport runs on any. */
+function apqDocuments(cache: StateStoreQueryCache, ttlSeconds: number | null, logger: Logger): PersistedDocuments {
+  const key = (hash: string) => `apq:${hash}`;
+  return {
+    lookup: (hash) => cache.get(key(hash)),
+    // A failed registration only costs the client a resend, as on HTTP: logged, never refused.
+    register: (hash, query) =>
+      cache.set(key(hash), query, { ttl: ttlSeconds }).catch((error: unknown) => logger.warn({ err: error }, 'persisted query registration failed')),
   };
 }
 

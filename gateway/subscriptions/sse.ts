@@ -11,10 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import express from 'express';
-import type { ExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response as SseResponse } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from '../../shared/logging';
+import { errorMessage } from '../../shared/errors';
 import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
@@ -37,7 +38,19 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       return randomUUID();
     },
     onSubscribe: async (req, params): Promise<SseResponse | AsyncGenerator<ExecutionResult>> => {
-      const request: OperationRequest = { query: params.query, variables: params.variables, operationName: params.operationName };
+      let query: string;
+      try {
+        query = await host.resolveDocument(params);
+      } catch (error) {
+        // A persisted query's refusal, answered as on HTTP: a bad hash is a 400, an unknown one an
+        // error event the client answers by sending the query with its hash.
+        const formatted = host.formatError(error instanceof GraphQLError ? error.toJSON() : { message: errorMessage(error) }, error);
+        if (formatted.extensions?.code === 'BAD_REQUEST') return jsonAnswer(400, { errors: [formatted] });
+        return (async function* () {
+          yield { errors: [new GraphQLError(formatted.message, { extensions: formatted.extensions })] } as ExecutionResult;
+        })();
+      }
+      const request: OperationRequest = { query, variables: params.variables, operationName: params.operationName };
       // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
       if (req.method === 'GET' && isMutation(executor, request)) {
         return refusal(405, 'METHOD_NOT_ALLOWED', 'a mutation can only be sent with POST', { allow: 'POST' });
@@ -80,6 +93,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   const serve = async (req: ExpressRequest, res: ExpressResponse) => {
     // graphql-sse compares Accept exactly; a client that lists more types still asked for a stream.
     req.headers.accept = EVENT_STREAM;
+    allowHashOnly(req);
     res.setHeader('x-accel-buffering', 'no'); // proxies must not buffer a stream
     try {
       await handler(req, res);
@@ -107,6 +121,20 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
 function isMutation(executor: FederatedExecutor, request: OperationRequest): boolean {
   const prepared = executor.prepare(request);
   return !('errors' in prepared) && prepared.operation.operation === 'mutation';
+}
+
+/**
+ * graphql-sse refuses a request without a query before the gateway sees it; a persisted query sent
+ * by its hash alone gets an empty one, which resolveDocument replaces with the stored document.
+ */
+function allowHashOnly(req: ExpressRequest): void {
+  if (req.method === 'GET') {
+    const url = new URL(req.url, 'http://gateway/');
+    if (!url.searchParams.has('query') && url.searchParams.has('extensions')) req.url += '&query=';
+    return;
+  }
+  const body = req.body as { query?: unknown; extensions?: unknown } | undefined;
+  if (body && typeof body === 'object' && body.query == null && body.extensions != null) body.query = '';
 }
 
 function wantsEventStream(req: ExpressRequest): boolean {

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { GatewayHost } from '../extension';
+import { errorMessage } from '../../shared/errors';
 import type { GatewayContext } from '../context';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
@@ -40,9 +41,16 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
           return false; // refused (e.g. a bad token): graphql-ws closes with 4403 Forbidden
         }
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const connection = connections.get(ctx);
-        const request = toRequest(payload);
+        let query: string;
+        try {
+          // graphql-ws requires a query string: a persisted query sent by its hash alone has an empty one.
+          query = await host.resolveDocument(payload);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(errorMessage(error))];
+        }
+        const request = toRequest({ ...payload, query });
         const prepared = executor.prepare(request);
         if ('errors' in prepared) return prepared.errors;
         if (!connection) return [new GraphQLError('connection not initialised')];

@@ -39,13 +39,13 @@ export function parseSseEvents(text: string): SseEvent[] {
 /** A GraphQL operation over SSE (`accept: text/event-stream`), read to the end of the stream. */
 export async function postGraphQLSse(
   url: string,
-  query: string,
-  options: { variables?: Record<string, unknown>; headers?: Record<string, string>; timeoutMs?: number } = {},
+  query: string | undefined,
+  options: { variables?: Record<string, unknown>; extensions?: Record<string, unknown>; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ status: number; headers: Headers; events: SseEvent[] }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { ...(options.headers ?? {}), 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({ query, variables: options.variables }),
+    body: JSON.stringify({ query, variables: options.variables, extensions: options.extensions }),
     signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
   });
   return { status: response.status, headers: response.headers, events: parseSseEvents(await response.text()) };

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { RedisStateStore } from '../../../shared/state';
 import { sha256 } from '../../../gateway/persisted';
-import { postGraphQLSse, type GraphQLResult } from '../../support/graphql';
+import { parseSseEvents, postGraphQLSse, type GraphQLResult } from '../../support/graphql';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
 import { privateRedis } from '../../support/privateServers';
 import type { AssembledGateway } from '../../../gateway/assemble';
@@ -78,6 +78,84 @@ describe('automatic persisted queries', () => {
       await state.close();
       redis.disconnect();
     }
+  });
+});
+
+/**
+ * Every result of one operation over graphql-ws, in order; an operation the server refuses before
+ * it runs (graphql-ws's `error` message, which the client throws) is `[{ refused: errors }]`.
+ */
+async function overWebSocket(url: string, payload: { query: string; extensions?: Record<string, unknown> }) {
+  const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+  type Outcome = { data?: unknown; errors?: ReadonlyArray<{ message: string; extensions?: unknown }>; refused?: unknown[] };
+  const results: Outcome[] = [];
+  try {
+    for await (const result of client.iterate(payload)) results.push(result);
+    return results;
+  } catch (error) {
+    if (!Array.isArray(error)) throw error;
+    return [...results, { refused: error as unknown[] } as Outcome];
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function sseGet(url: string, params: Record<string, string>) {
+  const response = await fetch(`${url}?${new URLSearchParams(params)}`, { headers: { accept: 'text/event-stream' } });
+  return { status: response.status, events: parseSseEvents(await response.text()) };
+}
+
+describe('automatic persisted queries on graphql-ws and SSE', () => {
+  let platform: StaticPlatform;
+  beforeAll(async () => {
+    platform = await startStaticPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+  const lamp = { data: { product: { name: 'Gateway Desk Lamp' } } };
+  const fresh = () => `query Apq_${randomUUID().replace(/-/g, '')} { product(id: "p5") { name } }`;
+
+  it('runs the APQ protocol over graphql-ws: unknown hash, registration, then the hash alone', async () => {
+    const query = fresh();
+    const extensions = persisted(sha256(query));
+    const unknown = await overWebSocket(platform.url, { query: '', extensions });
+    expect(unknown).toEqual([{ refused: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
+    expect(await overWebSocket(platform.url, { query, extensions })).toEqual([lamp]);
+    expect(await overWebSocket(platform.url, { query: '', extensions })).toEqual([lamp]);
+    const hijack = await overWebSocket(platform.url, { query: '{ users { email } }', extensions });
+    expect(hijack).toEqual([{ refused: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] }]);
+  });
+
+  it('runs the APQ protocol over SSE, POST and GET', async () => {
+    const query = fresh();
+    const extensions = persisted(sha256(query));
+    const unknown = await postGraphQLSse(platform.url, undefined, { extensions });
+    expect(unknown.status).toBe(200);
+    expect(unknown.events).toEqual([
+      { event: 'next', data: { errors: [expect.objectContaining({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })] } },
+      { event: 'complete', data: undefined },
+    ]);
+    expect((await postGraphQLSse(platform.url, query, { extensions })).events).toEqual([{ event: 'next', data: lamp }, { event: 'complete', data: undefined }]);
+    expect((await postGraphQLSse(platform.url, undefined, { extensions })).events).toEqual([{ event: 'next', data: lamp }, { event: 'complete', data: undefined }]);
+    const byGet = await sseGet(platform.url, { extensions: JSON.stringify(extensions) });
+    expect(byGet).toEqual({ status: 200, events: [{ event: 'next', data: lamp }, { event: 'complete', data: undefined }] });
+    const hijack = await postGraphQLSse(platform.url, '{ users { email } }', { extensions });
+    expect(hijack.status).toBe(400);
+  });
+
+  it('shares one store across transports: a hash registered over HTTP runs over graphql-ws and SSE', async () => {
+    const query = fresh();
+    const extensions = persisted(sha256(query));
+    expect((await post(platform.url, { query, extensions })).body).toEqual(lamp);
+    expect(await overWebSocket(platform.url, { query: '', extensions })).toEqual([lamp]);
+    expect((await postGraphQLSse(platform.url, undefined, { extensions })).events[0]).toEqual({ event: 'next', data: lamp });
+  });
+
+  it('refuses a persisted query version it does not know, as HTTP does', async () => {
+    const extensions = { persistedQuery: { version: 2, sha256Hash: sha256('{ x }') } };
+    expect(await overWebSocket(platform.url, { query: '', extensions })).toEqual([{ refused: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] }]);
+    expect((await postGraphQLSse(platform.url, undefined, { extensions })).status).toBe(400);
   });
 });
 
@@ -162,6 +240,17 @@ describe('trusted documents', () => {
     }
     const sse = await postGraphQLSse(platform.url, '{ users { id } }');
     expect(JSON.stringify(sse.events)).toContain('PERSISTED_QUERY_NOT_ALLOWED');
+  });
+
+  it('runs a manifest document by hash alone over graphql-ws and SSE, and nothing registers there either', async () => {
+    const expected = { data: { product: { name: 'Gateway Desk Lamp' } } };
+    expect(await overWebSocket(platform.url, { query: '', extensions: persisted(sha256(trustedQuery)) })).toEqual([expected]);
+    expect((await postGraphQLSse(platform.url, undefined, { extensions: persisted(sha256(trustedQuery)) })).events[0]).toEqual({ event: 'next', data: expected });
+    const other = '{ users { id } }';
+    const register = await overWebSocket(platform.url, { query: other, extensions: persisted(sha256(other)) });
+    expect(register[0].errors?.[0]).toMatchObject({ extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } });
+    const afterRegister = await overWebSocket(platform.url, { query: '', extensions: persisted(sha256(other)) });
+    expect(afterRegister).toEqual([{ refused: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }]);
   });
 
   it('stops start-up on a bad manifest, naming the variable', async () => {

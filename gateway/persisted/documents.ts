@@ -1,0 +1,47 @@
+/**
+ * Persisted queries on the transports Apollo Server does not serve (graphql-ws, SSE): a request
+ * carrying `extensions.persistedQuery.sha256Hash` is answered as on HTTP, from the same store
+ * (APQ in the StateStore, or the trusted-documents manifest), with the same codes.
+ */
+import { GraphQLError } from 'graphql';
+import { sha256 } from './manifest';
+
+/** Where the documents behind persisted-query hashes are kept. */
+export interface PersistedDocuments {
+  /** The document registered (APQ) or listed (trusted documents) under `hash`, if any. */
+  lookup(hash: string): Promise<string | undefined>;
+  /** Keeps a document a client sent with its hash (APQ); trusted documents register nothing. */
+  register(hash: string, query: string): Promise<void>;
+}
+
+export interface PersistableRequest {
+  /** The document's text; empty or absent when the client sent only its hash. */
+  query?: string | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+export const PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND';
+
+const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } });
+
+/**
+ * The document to run: the query sent, or the one its hash names. Throws a GraphQLError as Apollo
+ * Server answers on HTTP: PERSISTED_QUERY_NOT_FOUND for an unknown hash (the client then sends the
+ * query with it, which registers it), BAD_REQUEST for a hash that does not match the query sent.
+ */
+export async function resolvePersistedQuery(request: PersistableRequest, documents: PersistedDocuments): Promise<string> {
+  const persisted = request.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
+  const query = request.query ?? '';
+  if (persisted === undefined) return query;
+  if (persisted.version !== 1) throw badRequest('Unsupported persisted query version');
+  const hash = persisted.sha256Hash;
+  if (typeof hash !== 'string' || hash === '') throw badRequest('persistedQuery.sha256Hash must be a non-empty string');
+  if (query === '') {
+    const found = await documents.lookup(hash);
+    if (found === undefined) throw new GraphQLError('PersistedQueryNotFound', { extensions: { code: PERSISTED_QUERY_NOT_FOUND } });
+    return found;
+  }
+  if (sha256(query) !== hash) throw badRequest('provided sha does not match query');
+  await documents.register(hash, query);
+  return query;
+}
