@@ -45,6 +45,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const headers = new SubgraphHeaders(config.gateway.headerRules);
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
 
+  // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
+  const rateLimitCounters = rateLimitMetrics(metrics.registry);
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
@@ -55,7 +57,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     auth({ settings: config.auth, logger, registry: metrics.registry }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
-      ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitMetrics(metrics.registry) })]
+      ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
       : []),
     subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger }),
   ];
