@@ -102,6 +102,16 @@ describe('SagaOrchestrator relay and sweeper', () => {
     expect((await record('s1')).outbox).toEqual([]);
   });
 
+  it('claims at most 200 due sagas per sweep, the rest on the next', async () => {
+    const orchestrator = make();
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    for (let i = 0; i < 201; i++) await orchestrator.startSaga('order', { sku: 'a' }, { id: `s${i}` });
+    await flush();
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(200);
+    expect(await orchestrator.sweep()).toBe(1);
+  });
+
   it('does not send a second time what it is still relaying', async () => {
     const orchestrator = make();
     let open!: () => void;
