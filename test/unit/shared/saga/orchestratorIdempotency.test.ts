@@ -6,7 +6,7 @@
 import { InMemoryEventBus, type EventMessage } from '../../../../shared/events';
 import { InMemoryStateStore } from '../../../../shared/state';
 import { createLogger } from '../../../../shared/logging';
-import { IdempotencyKeyReusedError, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaOrchestratorOptions } from '../../../../shared/saga';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, IdempotencyKeyReusedError, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaOrchestratorOptions } from '../../../../shared/saga';
 import { ManualClock } from '../../../support/manualClock';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -125,5 +125,11 @@ describe('SagaOrchestrator.startSaga with an idempotency key', () => {
     const [a, b] = [await orchestrator.startSaga('order', {}), await orchestrator.startSaga('order', {})];
     expect(a.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(b.id).not.toBe(a.id);
+  });
+
+  it('accepts as a key 1-200 letters, digits and -_.: only, as its rule says', () => {
+    for (const key of ['a', 'x'.repeat(200), 'order-42_v1.2:retry', 'A9']) expect(IDEMPOTENCY_KEY_PATTERN.test(key)).toBe(true);
+    for (const key of ['', 'x'.repeat(201), 'a b', 'key!', ' a', 'a\n', 'ä']) expect(IDEMPOTENCY_KEY_PATTERN.test(key)).toBe(false);
+    expect(IDEMPOTENCY_KEY_RULE).toBe('must be 1-200 characters of letters, digits and -_.:');
   });
 });
