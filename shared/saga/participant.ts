@@ -14,6 +14,7 @@ import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
 import { ErrorCode, PoisonMessageError, TrellisError } from '../errors';
 import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from './types';
 import { parseCommand } from './wire';
+import { systemClock, type Clock } from './clock';
 
 /** A business refusal: the command will never succeed as asked (declined card, no stock). */
 export class SagaRefusal extends TrellisError {
@@ -75,14 +76,18 @@ export interface ParticipantOptions {
   logger: Logger;
   /** How long dedupe records are kept. */
   dedupeTtlMs?: number;
-  /** How long a run waits for another run's outside call to finish before calling its outcome unknown. */
+  /** How long a run waits for another run's outside call to finish before calling its outcome unknown; 2 s by default. */
   onceWaitMs?: number;
+  /** Times that wait; injected so tests run it forward instead of sleeping. */
+  clock?: Clock;
 }
 
 export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
 export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaId}:${stepIndex}:${action}:${name}`;
 
 const WRITE_CONFLICT_ATTEMPTS = 20;
+/** How often a run waiting on another run's outside call looks again. */
+const ONCE_POLL_MS = 50;
 
 export async function handleSagaCommands(participant: string, handlers: Record<string, SagaHandler>, options: ParticipantOptions): Promise<Subscription> {
   const topic = SAGA_TOPICS.commands(participant);
@@ -186,7 +191,8 @@ async function runOnce<T>(
     memo.set(name, result);
     return result;
   }
-  const deadline = Date.now() + (options.onceWaitMs ?? 2000);
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + (options.onceWaitMs ?? 2000);
   for (;;) {
     const raw = await state.get(key);
     const stored = raw ? (JSON.parse(raw) as OnceRecord) : null;
@@ -196,14 +202,14 @@ async function runOnce<T>(
     }
     // Gone: the run that claimed it failed before the call took effect, so this run may call.
     if (!stored) return runOnce(command, name, call, memo, options, onceOptions);
-    if (Date.now() >= deadline && onceOptions.repeatable) {
+    if (clock.now() >= deadline && onceOptions.repeatable) {
       // Safe to repeat: take the abandoned call over (one taker wins the fresh claim).
       await state.delete(key);
       return runOnce(command, name, call, memo, options, onceOptions);
     }
-    if (Date.now() >= deadline) {
+    if (clock.now() >= deadline) {
       throw new SagaRefusal(`${command.name}: the outcome of ${name} is unknown (an earlier delivery started it and never finished); not calling twice`, { uncertain: true });
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, ONCE_POLL_MS));
   }
 }

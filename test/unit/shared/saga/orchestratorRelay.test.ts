@@ -1,0 +1,329 @@
+/**
+ * What an operator relies on from the orchestrator's relay and sweeper: the defaults (relay grace
+ * 2 s, claim lease 10 s, sweep every 250 ms, records kept 7 days), the sweep's backoff and its
+ * logs, commands built from earlier results with the saga's headers, every change announced, and
+ * the ways a saga's work can fail without stopping the others. Embedded backends, time by hand.
+ */
+import { InMemoryEventBus, type EventMessage, type OutgoingMessage } from '../../../../shared/events';
+import { InMemoryStateStore } from '../../../../shared/state';
+import { BackendUnavailableError } from '../../../../shared/errors';
+import type { Logger } from '../../../../shared/logging';
+import { SAGA_DUE_INDEX, SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '../../../../shared/saga';
+import { ManualClock } from '../../../support/manualClock';
+
+const DAY = 24 * 3600_000;
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+const retry = { maxAttempts: 1, backoffMs: 10, maxBackoffMs: 10 };
+const definition: SagaDefinition<{ sku: string }> = {
+  name: 'order',
+  steps: [
+    { name: 'reserve', participant: 'catalog', command: 'reserveStock', compensation: 'releaseStock', payload: (input) => ({ sku: input.sku }), timeoutMs: 1000, retry },
+    { name: 'charge', participant: 'payments', command: 'charge', payload: (input, results) => ({ sku: input.sku, reservation: results.reserve }), timeoutMs: 1000, retry },
+  ],
+};
+
+/** A bus that records what it was asked and can fail or hold publishes. */
+class TestBus extends InMemoryEventBus {
+  ensured: string[] = [];
+  failWith?: Error;
+  gate?: Promise<void>;
+  override async ensureTopics(topics: string[]): Promise<void> {
+    this.ensured.push(...topics);
+    return super.ensureTopics(topics);
+  }
+  override async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
+    if (topic.startsWith('saga.commands.')) {
+      if (this.gate) await this.gate;
+      if (this.failWith) throw this.failWith;
+    }
+    return super.publish(topic, messages);
+  }
+}
+
+interface Line {
+  level: string;
+  fields: Record<string, unknown>;
+  message: string;
+}
+
+function capturingLogger(lines: Line[]): Logger {
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) => void lines.push({ level, fields, message });
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as Logger;
+}
+
+describe('SagaOrchestrator relay and sweeper', () => {
+  let clock: ManualClock;
+  let state: InMemoryStateStore;
+  let bus: TestBus;
+  let lines: Line[];
+  let commands: EventMessage[];
+  const make = (options: Partial<SagaOrchestratorOptions> = {}) => new SagaOrchestrator({ state, events: bus, logger: capturingLogger(lines), definitions: [definition], clock, ...options });
+  const record = async (id: string) => JSON.parse((await state.getVersioned(sagaKey(id)))!.value) as SagaRecord;
+  const reply = (sagaId: string, stepIndex: number, extra: Record<string, unknown> = {}) =>
+    bus.publish('saga.replies', { key: sagaId, value: JSON.stringify({ sagaId, stepIndex, action: 'command', outcome: 'success', ...extra }) });
+  const messages = (level: string) => lines.filter((l) => l.level === level).map((l) => l.message);
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    state = new InMemoryStateStore({ now: () => clock.current });
+    bus = new TestBus();
+    lines = [];
+    commands = [];
+    for (const participant of ['catalog', 'payments']) {
+      await bus.subscribe({ groupId: `watch-${participant}`, topics: [`saga.commands.${participant}`], fromBeginning: true, handler: async (m) => void commands.push(m) });
+    }
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('creates the reply topic and a command topic per participant', async () => {
+    const orchestrator = make();
+    await orchestrator.start();
+    expect(bus.ensured.sort()).toEqual(['saga.commands.catalog', 'saga.commands.payments', 'saga.replies']);
+    await orchestrator.stop();
+  });
+
+  it('resends an unsent outbox after the default 2 s grace, and leaves a claimed saga to its claimer for the default 10 s lease', async () => {
+    const orchestrator = make();
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    expect(messages('warn')).toContain('saga commands not sent yet; a sweeper sends them when the bus answers');
+    clock.current += 1999;
+    expect(await orchestrator.sweep()).toBe(0);
+    clock.current += 1;
+    expect(await orchestrator.sweep()).toBe(1); // still down: claimed, not sent
+    clock.current += 9999;
+    expect(await orchestrator.sweep()).toBe(0);
+    bus.failWith = undefined;
+    clock.current += 1;
+    expect(await orchestrator.sweep()).toBe(1);
+    await flush();
+    expect(commands).toHaveLength(1);
+    expect((await record('s1')).outbox).toEqual([]);
+  });
+
+  it('claims at most 200 due sagas per sweep, the rest on the next', async () => {
+    const orchestrator = make();
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    for (let i = 0; i < 201; i++) await orchestrator.startSaga('order', { sku: 'a' }, { id: `s${i}` });
+    await flush();
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(200);
+    expect(await orchestrator.sweep()).toBe(1);
+  });
+
+  it('does not send a second time what it is still relaying', async () => {
+    const orchestrator = make();
+    let open!: () => void;
+    bus.gate = new Promise((resolve) => (open = resolve));
+    const starting = orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await starting;
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(1);
+    bus.gate = undefined;
+    open();
+    await flush();
+    await flush();
+    expect(commands).toHaveLength(1);
+    // Once it went out, the next sweep waits for the deadline.
+    expect(await orchestrator.sweep()).toBe(0);
+  });
+
+  it('logs a publish that fails for good and leaves the outbox for a sweeper', async () => {
+    const orchestrator = make();
+    bus.failWith = new Error('message too large');
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    expect(lines).toContainEqual({ level: 'error', fields: { err: 'message too large' }, message: 'saga work failed; the sweeper tries again' });
+    expect((await record('s1')).outbox).toHaveLength(1);
+  });
+
+  it('builds each command from the input and earlier results, with the correlation id alone when there is no trace', async () => {
+    const orchestrator = make();
+    await orchestrator.start();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1', correlationId: 'c-1' });
+    await orchestrator.startSaga('order', { sku: 'b' }, { id: 's2' });
+    await flush();
+    await reply('s1', 0, { result: { reservation: 'r-1' } });
+    for (let i = 0; i < 5 && commands.length < 3; i++) await flush();
+    const charge = commands.find((m) => m.topic === 'saga.commands.payments')!;
+    expect(JSON.parse(charge.value)).toEqual({ sagaId: 's1', saga: 'order', step: 'charge', stepIndex: 1, action: 'command', name: 'charge', attempt: 1, payload: { sku: 'a', reservation: { reservation: 'r-1' } } });
+    expect(charge.headers).toEqual({ 'x-correlation-id': 'c-1' });
+    expect(commands.find((m) => m.key === 's2')!.headers).toEqual({});
+    await orchestrator.stop();
+  });
+
+  it('announces every change without its outbox, and logs each transition', async () => {
+    const orchestrator = make();
+    await orchestrator.start();
+    const seen: Array<Record<string, unknown>> = [];
+    await state.subscribe(sagaChannel('s1'), (m) => void seen.push(JSON.parse(m) as Record<string, unknown>));
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    await reply('s1', 0);
+    for (let i = 0; i < 5 && seen.length < 2; i++) await flush();
+    expect(seen.map((r) => [r.revision, r.state, r.cursor])).toEqual([
+      [1, 'RUNNING', 0],
+      [2, 'RUNNING', 1],
+    ]);
+    expect(seen.every((r) => !('outbox' in r))).toBe(true);
+    expect(lines.filter((l) => l.message === 'saga transition').map((l) => l.fields)).toEqual([
+      { sagaId: 's1', state: 'RUNNING', step: 'reserve' },
+      { sagaId: 's1', state: 'RUNNING', step: 'charge' },
+    ]);
+    await orchestrator.stop();
+  });
+
+  it('goes on when a change cannot be announced, and says so', async () => {
+    jest.spyOn(state, 'publish').mockRejectedValue(new Error('pubsub down'));
+    const orchestrator = make();
+    const saga = await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    expect(saga.state).toBe('RUNNING');
+    expect(lines).toContainEqual({ level: 'warn', fields: { sagaId: 's1', err: 'pubsub down' }, message: 'saga change not announced' });
+    expect(commands).toHaveLength(1);
+  });
+
+  it('keeps a finished saga 7 days by default, and for its own retentionMs', async () => {
+    for (const [retentionMs, kept] of [
+      [undefined, 7 * DAY],
+      [5000, 5000],
+    ] as const) {
+      state = new InMemoryStateStore({ now: () => clock.current });
+      const orchestrator = make({ retentionMs });
+      await orchestrator.start();
+      await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+      await flush();
+      await reply('s1', 1, { stepIndex: 0, outcome: 'failure', error: 'no stock' });
+      for (let i = 0; i < 5 && (await orchestrator.get('s1'))?.state !== 'COMPENSATED'; i++) await flush();
+      expect((await orchestrator.get('s1'))?.state).toBe('COMPENSATED');
+      const finished = clock.current;
+      clock.current = finished + kept - 1;
+      expect(await orchestrator.get('s1')).not.toBeNull();
+      clock.current = finished + kept;
+      expect(await orchestrator.get('s1')).toBeNull();
+      await orchestrator.stop();
+    }
+  });
+
+  it('never lets a running saga expire', async () => {
+    const orchestrator = make();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    clock.current += 365 * DAY;
+    expect(await orchestrator.get('s1')).toMatchObject({ state: 'RUNNING' });
+    expect(await orchestrator.get('nobody')).toBeNull();
+  });
+
+  it('applies replies sent before it first started', async () => {
+    const orchestrator = make();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    await reply('s1', 0);
+    await orchestrator.start();
+    for (let i = 0; i < 5 && (await record('s1')).cursor === 0; i++) await flush();
+    expect((await record('s1')).cursor).toBe(1);
+    await orchestrator.stop();
+  });
+
+  it('logs and ignores a reply for a saga it does not know', async () => {
+    const orchestrator = make();
+    await orchestrator.start();
+    await reply('ghost', 0);
+    for (let i = 0; i < 5 && !messages('warn').length; i++) await flush();
+    expect(lines).toContainEqual({ level: 'warn', fields: { sagaId: 'ghost' }, message: 'reply for an unknown saga ignored' });
+    await orchestrator.stop();
+  });
+
+  it('skips a due entry whose record is gone or finished, without an error', async () => {
+    const orchestrator = make();
+    await state.compareAndSetMany([{ key: sagaKey('gone'), expectedVersion: 0, value: '{}', due: { index: SAGA_DUE_INDEX, at: 0 } }]);
+    await state.delete(sagaKey('gone'));
+    const done = { id: 'done', definition: 'order', state: 'COMPLETED', steps: [], cursor: 0, outbox: [{ stepIndex: 0, action: 'command', attempt: 1 }] };
+    await state.compareAndSetMany([{ key: sagaKey('done'), expectedVersion: 0, value: JSON.stringify(done), due: { index: SAGA_DUE_INDEX, at: 0 } }]);
+    expect(await orchestrator.sweep()).toBe(2);
+    await flush();
+    expect(messages('error')).toEqual([]);
+    expect(commands).toEqual([]);
+  });
+
+  it('gives up on a saga after 20 conflicting writes in a row, and asks for a retry', async () => {
+    const orchestrator = make();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    clock.current += 1000;
+    const writes = jest.spyOn(state, 'compareAndSetMany').mockResolvedValue(null);
+    expect(await orchestrator.sweep()).toBe(1);
+    await flush();
+    expect(writes).toHaveBeenCalledTimes(20);
+    expect(lines).toContainEqual({ level: 'error', fields: { err: 'saga s1: too many concurrent updates' }, message: 'saga work failed; the sweeper tries again' });
+  });
+
+  describe('the sweeper', () => {
+    it('sweeps at start, then every 250 ms by default, or every sweepIntervalMs', async () => {
+      for (const [sweepIntervalMs, every] of [
+        [undefined, 250],
+        [1000, 1000],
+      ] as const) {
+        clock = new ManualClock();
+        const orchestrator = make({ sweepIntervalMs });
+        await orchestrator.start();
+        for (let i = 0; i < 3; i++) {
+          clock.advance(clock.delays[clock.delays.length - 1]);
+          await flush();
+        }
+        expect(clock.delays).toEqual([0, every, every, every]);
+        await orchestrator.stop();
+        expect(clock.pending()).toBe(0);
+      }
+    });
+
+    it('backs off from 200 ms up to 5 s while sweeps fail, logs the first failure and every 20th, and resets once a sweep works', async () => {
+      jest.spyOn(Math, 'random').mockReturnValue(0);
+      const claim = jest.spyOn(state, 'claimDue').mockRejectedValue(new BackendUnavailableError('redis', 'down'));
+      const orchestrator = make();
+      await orchestrator.start();
+      for (let i = 0; i < 21; i++) {
+        clock.advance(clock.delays[clock.delays.length - 1]);
+        await flush();
+      }
+      expect(clock.delays.slice(0, 9)).toEqual([0, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+      const failures = lines.filter((l) => l.message === 'saga sweep failed; retrying');
+      expect(failures.map((l) => l.fields.failures)).toEqual([1, 20]);
+      expect(failures[0].fields).toEqual({ err: 'redis: down', failures: 1, retryInMs: 200 });
+      claim.mockRestore();
+      clock.advance(clock.delays[clock.delays.length - 1]);
+      await flush();
+      expect(clock.delays[clock.delays.length - 1]).toBe(250);
+      await orchestrator.stop();
+    });
+
+    it('takes a quarter off each wait at most, at random', async () => {
+      jest.spyOn(Math, 'random').mockReturnValue(1);
+      jest.spyOn(state, 'claimDue').mockRejectedValue(new BackendUnavailableError('redis', 'down'));
+      const orchestrator = make();
+      await orchestrator.start();
+      clock.advance(0);
+      await flush();
+      expect(clock.delays).toEqual([0, 160]);
+      await orchestrator.stop();
+    });
+
+    it('sweeps no more once stopped, and stop waits for the work in flight', async () => {
+      const orchestrator = make();
+      await orchestrator.start();
+      let open!: () => void;
+      bus.gate = new Promise((resolve) => (open = resolve));
+      await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+      let stopped = false;
+      const stopping = orchestrator.stop().then(() => (stopped = true));
+      await flush();
+      expect(stopped).toBe(false);
+      bus.gate = undefined;
+      open();
+      await stopping;
+      expect((await record('s1')).outbox).toEqual([]);
+      clock.advance(10_000);
+      expect(clock.pending()).toBe(0);
+    });
+  });
+});
