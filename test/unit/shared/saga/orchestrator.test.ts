@@ -7,28 +7,9 @@ import { InMemoryEventBus, type EventBus, type EventMessage, type OutgoingMessag
 import { InMemoryStateStore, type StateStore } from '../../../../shared/state';
 import { BackendUnavailableError } from '../../../../shared/errors';
 import { createLogger } from '../../../../shared/logging';
-import { SAGA_DUE_INDEX, SagaOrchestrator, sagaKey, type Clock, type SagaDefinition, type SagaRecord } from '../../../../shared/saga';
+import { SAGA_DUE_INDEX, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '../../../../shared/saga';
+import { ManualClock } from '../../../support/manualClock';
 
-class ManualClock implements Clock {
-  current = 1_000_000;
-  private timers: Array<{ at: number; callback: () => void; cleared: boolean }> = [];
-  now = () => this.current;
-  setTimeout = (callback: () => void, ms: number) => {
-    const timer = { at: this.current + ms, callback, cleared: false };
-    this.timers.push(timer);
-    return { clear: () => void (timer.cleared = true) };
-  };
-  /** Moves time on and runs the timers that fell due. */
-  advance(ms: number): void {
-    this.current += ms;
-    const due = this.timers.filter((t) => !t.cleared && t.at <= this.current);
-    this.timers = this.timers.filter((t) => !due.includes(t));
-    for (const timer of due) timer.callback();
-  }
-  pending(): number {
-    return this.timers.filter((t) => !t.cleared).length;
-  }
-}
 
 /** A bus that can be taken down: publishes fail with a retriable error while it is. */
 class FlakyBus extends InMemoryEventBus {
