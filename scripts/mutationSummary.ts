@@ -18,6 +18,9 @@ const MODULES = [
   'gateway/datasource',
   'gateway/supergraph',
   'bff/shared',
+  'shared/ratelimit',
+  'gateway/ratelimit',
+  'gateway/headers',
 ];
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
