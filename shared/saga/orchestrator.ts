@@ -75,6 +75,12 @@ export class SagaOrchestrator {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Sagas this process is relaying now, so its own sweeper does not send them a second time. */
   private readonly relaying = new Set<string>();
+  /**
+   * The record and version this process last wrote for each unfinished saga, so a reply is
+   * decided without reading the record back first. Only a hint: the compare-and-set still checks
+   * the version, and a conflict (another orchestrator moved the saga) reads the store again.
+   */
+  private readonly written = new Map<string, Stored>();
   private readonly sweepBackoff = new Backoff({ initialDelayMs: 200, maxDelayMs: 5000, jitter: 0.2 });
   private subscription?: Subscription;
   private sweepTimer?: { clear(): void };
@@ -133,6 +139,7 @@ export class SagaOrchestrator {
       if (idempotency) return (await this.existingFor(idempotency.scope, idempotency.key, fingerprint)) as SagaRecord<Input>;
       throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
     }
+    this.remember(started, versions[0]);
     this.announce(started);
     this.track(this.relay(started, versions[0]));
     return started as SagaRecord<Input>;
@@ -171,21 +178,35 @@ export class SagaOrchestrator {
   }
 
   private async onReply(reply: SagaReply): Promise<void> {
-    const stored = await this.options.state.getVersioned(sagaKey(reply.sagaId));
+    const stored = this.written.get(reply.sagaId) ?? (await this.read(reply.sagaId));
     if (!stored) {
       this.options.logger.warn({ sagaId: reply.sagaId }, 'reply for an unknown saga ignored');
       return;
     }
-    const definition = this.definition((JSON.parse(stored.value) as SagaRecord).definition);
+    const definition = this.definition(stored.record.definition);
     await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()), stored);
+  }
+
+  private async read(id: string): Promise<Stored | undefined> {
+    const stored = await this.options.state.getVersioned(sagaKey(id));
+    return stored ? { record: JSON.parse(stored.value) as SagaRecord, version: stored.version } : undefined;
+  }
+
+  /** Keeps what this process wrote last for an unfinished saga; forgets it once the saga ends. */
+  private remember(record: SagaRecord, version: number): void {
+    this.written.delete(record.id);
+    if (TERMINAL_STATES.has(record.state)) return;
+    this.written.set(record.id, { record, version });
+    // The oldest entries go first; a saga missing here is read from the store as before.
+    if (this.written.size > WRITTEN_CACHE_SIZE) this.written.delete(this.written.keys().next().value as string);
   }
 
   /** A due saga: send an outbox left unsent, or tick (a delayed send, a deadline). */
   private async moveOn(id: string): Promise<void> {
     if (this.relaying.has(id)) return;
-    const stored = await this.options.state.getVersioned(sagaKey(id));
+    const stored = await this.read(id);
     if (!stored) return;
-    const record = JSON.parse(stored.value) as SagaRecord;
+    const { record } = stored;
     if (TERMINAL_STATES.has(record.state)) return;
     if (record.outbox && record.outbox.length > 0) {
       await this.relay(record, stored.version);
@@ -202,21 +223,34 @@ export class SagaOrchestrator {
   private async advance(
     id: string,
     decide: (record: SagaRecord) => Transition<unknown> | null,
-    first?: { value: string; version: number },
+    first?: Stored,
   ): Promise<SagaRecord | null> {
     let stored = first;
+    let fresh = first === undefined || first !== this.written.get(id);
     for (let attempt = 0; attempt < 20; attempt++) {
-      stored ??= (await this.options.state.getVersioned(sagaKey(id))) ?? undefined;
+      if (!stored) {
+        stored = await this.read(id);
+        fresh = true;
+      }
       if (!stored) return null;
-      const record = JSON.parse(stored.value) as SagaRecord;
+      const { record } = stored;
       const transition = decide(record);
+      if (!transition && !fresh) {
+        // Nothing to do on the remembered record: it may be stale (a reply for a step another
+        // orchestrator moved to), so decide again on the stored one.
+        this.written.delete(id);
+        stored = undefined;
+        continue;
+      }
       if (!transition) return record;
       const next = withOutbox(transition);
       const versions = await this.options.state.compareAndSetMany([this.recordWrite(next, stored.version, this.clock.now())]);
       if (!versions) {
+        this.written.delete(id);
         stored = undefined;
         continue;
       }
+      this.remember(next, versions[0]);
       this.announce(next);
       await this.relay(next, versions[0]);
       return next;
@@ -233,7 +267,8 @@ export class SagaOrchestrator {
       await Promise.all(outbox.map((dispatch) => this.publishCommand(record, dispatch)));
       const sent = markSent(this.definition(record.definition), record, this.clock.now());
       // A conflict means the saga moved on already (a reply can beat this write): nothing to mark.
-      await this.options.state.compareAndSetMany([this.recordWrite(sent, version, this.clock.now())]);
+      const versions = await this.options.state.compareAndSetMany([this.recordWrite(sent, version, this.clock.now())]);
+      if (versions && this.written.get(record.id)?.version === version) this.remember(sent, versions[0]);
     } catch (error) {
       if (!isRetriable(error)) throw error;
       this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'saga commands not sent yet; a sweeper sends them when the bus answers');
@@ -311,6 +346,15 @@ export class SagaOrchestrator {
   }
 }
 
+/** A record as this process knows it, with the version a compare-and-set must name. */
+interface Stored {
+  record: SagaRecord;
+  version: number;
+}
+
+/** Unfinished sagas whose last write this process remembers. */
+const WRITTEN_CACHE_SIZE = 10_000;
+
 /** Headers of every command of a saga: its correlation id and trace context. */
 export function sagaHeaders(record: SagaRecord): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -321,11 +365,11 @@ export function sagaHeaders(record: SagaRecord): Record<string, string> {
 
 /** The record once its outbox went out: empty outbox, and the step's deadline counted from the send, not the write. */
 function markSent(definition: SagaDefinition, record: SagaRecord, now: number): SagaRecord {
-  const sent = structuredClone(record);
-  sent.outbox = [];
-  const step = sent.steps[sent.cursor];
-  if (step?.dispatched && step.deadline !== undefined) step.deadline = now + definition.steps[sent.cursor].timeoutMs;
-  return sent;
+  // Copies only what changes: the record written before is kept as it was (it may be cached).
+  const steps = record.steps.map((step, index) =>
+    index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: now + definition.steps[index].timeoutMs } : step,
+  );
+  return { ...record, steps, outbox: [] };
 }
 
 function withOutbox(transition: Transition<unknown>): SagaRecord {

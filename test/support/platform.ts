@@ -6,6 +6,8 @@ import { realBackends, uniquePrefix } from './backends';
 
 export interface RunningPlatform {
   base: number;
+  /** The launcher's process id: every service of the platform is its child. */
+  pid: number;
   gatewayUrl: string;
   devHubUrl: string;
   /** The backend variables the platform runs on (real servers and its private prefixes), for extra processes to join it. */
@@ -97,6 +99,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
 
   return {
     base,
+    pid: child.pid!,
     gatewayUrl: `http://127.0.0.1:${base}/graphql`,
     devHubUrl: `ws://127.0.0.1:${base + 600}`,
     backendEnv: backends === 'real' ? backendEnv : { TRELLIS_DEVHUB_URL: `ws://127.0.0.1:${base + 600}` },

@@ -30,15 +30,17 @@ function areaOf(url: string, functionName: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1];
   if (url.startsWith('node:')) return 'node internals';
-  const own = /\/(gateway|shared)\/([^/]+)\//.exec(url);
+  const own = /\/(gateway|shared|subgraphs|bff)\/([^/]+)\//.exec(url);
   if (own) return `trellis ${own[1]}/${own[2]}`;
   return 'other';
 }
 
-export function summarizeProfile(dir: string, top = 12): { areas: TimeShare[]; functions: TimeShare[] } | undefined {
+/** Sums the profile in `dir` (of process `pid` when several processes wrote theirs there). */
+export function summarizeProfile(dir: string, top = 12, pid?: number): { areas: TimeShare[]; functions: TimeShare[] } | undefined {
   // One profile per thread (tsx's loader runs on its own): the main thread's is the largest.
+  // Node names them CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile.
   const file = readdirSync(dir)
-    .filter((name) => name.endsWith('.cpuprofile'))
+    .filter((name) => name.endsWith('.cpuprofile') && (pid === undefined || name.split('.')[3] === String(pid)))
     .sort((a, b) => statSync(path.join(dir, a)).size - statSync(path.join(dir, b)).size)
     .pop();
   if (!file) return undefined;
@@ -54,7 +56,7 @@ export function summarizeProfile(dir: string, top = 12): { areas: TimeShare[]; f
     const { url, functionName, lineNumber } = node.callFrame;
     const area = areaOf(url, functionName);
     areas.set(area, (areas.get(area) ?? 0) + 1);
-    const where = url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(gateway|shared)\//, '$1/')}:${lineNumber + 1}` : '';
+    const where = url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(gateway|shared|subgraphs|bff)\//, '$1/')}:${lineNumber + 1}` : '';
     const key = `${functionName || '(anonymous)'} ${where}`.trim();
     functions.set(key, (functions.get(key) ?? 0) + 1);
   }

@@ -16,7 +16,8 @@ function rssMb(pid: number): number {
   return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
 }
 
-function cpuMs(pid: number): number {
+/** CPU time (user + system) the process has spent since it started, ms. */
+export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -1,7 +1,7 @@
 /**
- * The load generator: `concurrency` workers, each with its own graphql-ws client, take the next
- * planned order, send placeOrder through the gateway, subscribe to its sagaStatus and time the
- * mutation-to-terminal-state interval as the subscriber sees it.
+ * The load generator: `concurrency` workers take the next planned order, send placeOrder through
+ * the gateway as the order's user, subscribe to its sagaStatus on that user's graphql-ws client
+ * and time the mutation-to-terminal-state interval as the subscriber sees it.
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -32,17 +32,22 @@ export interface LoadResult {
 
 export interface LoadOptions {
   gatewayUrl: string;
-  token: string;
   orders: PlannedOrder[];
   sagaTimeoutMs: number;
 }
 
+/** A signed-in user of the bench: their token and their graphql-ws client (opened on first use, kept open). */
+export interface BenchUser {
+  token: string;
+  client: Client;
+}
+
 class SagaError extends Error {}
 
-async function placeOrder(options: LoadOptions, order: PlannedOrder): Promise<string> {
+async function placeOrder(options: LoadOptions, order: PlannedOrder, token: string): Promise<string> {
   const { status, body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(options.gatewayUrl, PLACE_ORDER, {
     variables: { items: order.items, method: order.paymentMethod },
-    headers: { authorization: `Bearer ${options.token}` },
+    headers: { authorization: `Bearer ${token}` },
     timeoutMs: options.sagaTimeoutMs,
   });
   const sagaId = body.data?.placeOrder?.sagaId;
@@ -73,26 +78,28 @@ async function terminalState(client: Client, sagaId: string, timeoutMs: number):
   }
 }
 
-async function runOne(client: Client, options: LoadOptions, order: PlannedOrder): Promise<SagaOutcome> {
+async function runOne(user: BenchUser, options: LoadOptions, order: PlannedOrder): Promise<SagaOutcome> {
   const sent = performance.now();
-  const sagaId = await placeOrder(options, order);
-  const state = await terminalState(client, sagaId, options.sagaTimeoutMs);
+  const sagaId = await placeOrder(options, order, user.token);
+  const state = await terminalState(user.client, sagaId, options.sagaTimeoutMs);
   return { state, latencyMs: performance.now() - sent };
 }
 
-/** One graphql-ws client per worker, kept open across the warm-up and the measured run. */
-export function connectWorkers(gatewayUrl: string, token: string, count: number): Client[] {
-  return Array.from({ length: count }, () =>
-    createClient({
+/** One graphql-ws client per user, connected on its first subscription and kept open for the whole run. */
+export function benchUsers(gatewayUrl: string, tokens: string[]): BenchUser[] {
+  return tokens.map((token) => ({
+    token,
+    client: createClient({
       url: gatewayUrl.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       connectionParams: { headers: { authorization: `Bearer ${token}` } },
-      lazy: false,
+      lazy: true,
+      // Kept open between this user's sagas, as an app keeps its socket.
+      lazyCloseTimeout: 60_000,
       keepAlive: 10_000,
       retryAttempts: 0,
-      onNonLazyError: () => undefined, // a lost connection shows up as a stream error of the saga that used it
     }),
-  );
+  }));
 }
 
 function describe(error: unknown): string {
@@ -103,18 +110,18 @@ function describe(error: unknown): string {
   return `stream closed: ${closed.code ?? '?'} ${closed.reason ?? ''}`.trim();
 }
 
-/** Runs every planned order, one worker per client. */
-export async function runSagas(clients: Client[], options: LoadOptions): Promise<LoadResult> {
+/** Runs every planned order with `concurrency` workers, each order as its own user. */
+export async function runSagas(users: BenchUser[], concurrency: number, options: LoadOptions): Promise<LoadResult> {
   const outcomes: SagaOutcome[] = [];
   const errors: string[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    clients.map(async (client) => {
+    Array.from({ length: concurrency }, async () => {
       while (next < options.orders.length) {
         const order = options.orders[next++];
         try {
-          outcomes.push(await runOne(client, options, order));
+          outcomes.push(await runOne(users[order.user], options, order));
         } catch (error) {
           errors.push(describe(error));
         }

@@ -1,19 +1,22 @@
 /**
  * `npm run bench:saga`: placeOrder sagas end to end, mutation to terminal state on the
  * subscription, on the platform `npm start` runs: embedded backends (the baseline), then real
- * Kafka + Redis + Consul. The platform runs as a child process; this process is the load generator.
+ * Kafka + Redis + Consul, each through a concurrency sweep (1, 20, 50, 100 in flight by default)
+ * by many users. The platform runs as a child process; this process is the load generator.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 import { platformToken } from '../../support/identity';
 import { postGraphQL } from '../../support/graphql';
 import { machineFacts, writeResultsSection } from '../gateway/results';
 import { loadSagaBenchSettings, type Backends, type SagaBenchSettings } from './settings';
-import { planOrders, warmupOrders, type ProductStock } from './orders';
-import { connectWorkers, runSagas } from './load';
+import { planSweep, warmupOrders, type ProductStock } from './orders';
+import { benchUsers, runSagas } from './load';
 import { watchForeignInstances } from './foreignInstances';
-import { renderSagaTable, renderStateTable, type SagaRow } from './table';
+import { countCpu, platformProcesses } from './cpu';
+import { summarizeProfile } from '../gateway/profile';
+import { renderCpuTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
 const log = (line: string) => process.stderr.write(`[bench:saga] ${line}\n`);
@@ -33,47 +36,92 @@ function keepOutput(backends: Backends, output: string): void {
 }
 
 const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
+const labelOf = (backends: Backends) => (backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)');
 
-async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow> {
-  const row: SagaRow = { backends, label: backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)', sagas: settings.sagas, concurrency: settings.concurrency };
+/** Distinct errors with their counts, for the log. */
+function summarizeErrors(errors: string[]): string {
+  const counts = new Map<string, number>();
+  for (const message of errors) counts.set(message, (counts.get(message) ?? 0) + 1);
+  return [...counts].map(([message, times]) => `${times}× ${message}`).join('; ');
+}
+
+/** One platform per backend; every concurrency level of the sweep runs on it, one after another. */
+async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow[]> {
+  const levels = settings.concurrency.map((concurrency) => ({ concurrency, sagas: concurrency === 1 ? settings.soloSagas : settings.sagas }));
+  const rows: SagaRow[] = levels.map((level) => ({ backends, label: labelOf(backends), ...level }));
   let platform: RunningPlatform | undefined;
-  const notes: string[] = [];
+  let processes: ReturnType<typeof platformProcesses> = [];
+  const profileDir = path.join(BENCH_DIR, 'out', `saga-profile-${backends}`);
+  if (settings.profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
   try {
     log(`${backends}: starting the platform`);
-    platform = await startPlatform({ backends, timeoutMs: 120_000 });
-    const token = await platformToken(platform.base, 'u1');
+    const env: Record<string, string> = settings.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
+    platform = await startPlatform({ backends, timeoutMs: 120_000, env });
+    const base = platform.base;
+    const tokens = await Promise.all(Array.from({ length: settings.users }, (_, i) => platformToken(base, `bench-user-${i + 1}`)));
+    const users = benchUsers(platform.gatewayUrl, tokens);
     const stock = await readStock(platform.gatewayUrl);
-    const orders = planOrders(stock, settings.sagas, settings.concurrency);
-    log(`${backends}: up at ${platform.gatewayUrl}; ${units(stock)} units in stock, ${orders.filter((o) => o.paymentMethod === 'card-ok').length} card-ok orders planned`);
-    const clients = connectWorkers(platform.gatewayUrl, token, settings.concurrency);
+    const plans = planSweep(stock, levels, settings.users);
+    processes = platformProcesses(platform.pid, backends === 'real');
+    log(`${backends}: up at ${platform.gatewayUrl}; ${units(stock)} units in stock; ${settings.users} users; processes ${processes.map((p) => p.name).join(', ')}`);
+    let completedSoFar = 0;
     try {
-      const common = { gatewayUrl: platform.gatewayUrl, token, sagaTimeoutMs: settings.sagaTimeoutMs };
+      const common = { gatewayUrl: platform.gatewayUrl, sagaTimeoutMs: settings.sagaTimeoutMs };
       if (settings.warmupSagas > 0) {
-        const warm = await runSagas(clients, { ...common, orders: warmupOrders(stock, settings.warmupSagas) });
-        log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms, ${warm.errors.length} errors`);
+        const warm = await runSagas(users, Math.min(20, settings.warmupSagas), { ...common, orders: warmupOrders(stock, settings.warmupSagas, settings.users) });
+        log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${summarizeErrors(warm.errors)}` : ''}`);
       }
-      const stopWatching = backends === 'real' ? watchForeignInstances(platform.base) : undefined;
-      row.load = await runSagas(clients, { ...common, orders });
-      const foreign = stopWatching?.();
-      if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
+      for (const [index, row] of rows.entries()) {
+        const notes: string[] = [];
+        const stopWatching = backends === 'real' ? watchForeignInstances(base) : undefined;
+        const stopCounting = countCpu(processes);
+        row.load = await runSagas(users, row.concurrency, { ...common, orders: plans[index] });
+        row.cpu = stopCounting();
+        const foreign = stopWatching?.();
+        if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
+        completedSoFar += row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
+        const left = units(await readStock(platform.gatewayUrl));
+        if (left !== units(stock) - completedSoFar) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completedSoFar}`);
+        if (notes.length) row.note = notes.join('; ');
+        log(`${backends} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${summarizeErrors(row.load.errors)}` : ''}`);
+      }
     } finally {
-      await Promise.all(clients.map((client) => client.dispose()));
+      await Promise.all(users.map((user) => user.client.dispose()));
     }
-    const completed = row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
-    const left = units(await readStock(platform.gatewayUrl));
-    if (left !== units(stock) - completed) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completed}`);
-    if (notes.length) row.note = notes.join('; ');
-    log(`${backends}: ${row.load.outcomes.length} terminal, ${row.load.errors.length} errors in ${(row.load.wallMs / 1000).toFixed(1)} s`);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     log(`${backends} failed: ${message}`);
-    row.note = `n/a: ${message.split('\n')[0]}`;
+    for (const row of rows) if (!row.load) row.note = `n/a: ${message.split('\n')[0]}`;
   } finally {
     const code = await platform?.stop();
     if (platform && code !== 0 && code !== null) log(`${backends}: platform exited with ${code}`);
     if (platform) keepOutput(backends, platform.output());
+    if (settings.profile) writeProfiles(backends, profileDir, processes);
   }
-  return row;
+  return rows;
+}
+
+/** Where each platform process spent its time over the whole run (all levels), from its `--cpu-prof` profile. */
+function writeProfiles(backends: Backends, dir: string, processes: Array<{ pid: number; name: string }>): void {
+  const sections: string[] = [`# Saga bench profile: ${labelOf(backends)}`, ''];
+  for (const { pid, name } of processes) {
+    const summary = (() => {
+      try {
+        return summarizeProfile(dir, 15, pid);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (!summary) continue;
+    sections.push(`## ${name}`, '', '| area | % of busy |', '| --- | ---: |', ...summary.areas.map((a) => `| ${a.name} | ${a.percent.toFixed(1)} |`), '');
+    sections.push('| function | % of busy |', '| --- | ---: |', ...summary.functions.map((f) => `| ${f.name} | ${f.percent.toFixed(1)} |`), '');
+  }
+  const file = path.join(BENCH_DIR, 'out', `saga-profile-${backends}.md`);
+  writeFileSync(file, sections.join('\n'));
+  log(`${backends}: profiles summed in ${path.relative(process.cwd(), file)}`);
 }
 
 function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
@@ -81,8 +129,9 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     '## Sagas (`npm run bench:saga`)',
     '',
     ...machineFacts().map((fact) => `- ${fact}`),
-    `- load: ${settings.sagas} placeOrder sagas per backend, ${settings.concurrency} in flight (one graphql-ws client each), after ${settings.warmupSagas} unmeasured; all through the gateway as u1, loopback`,
-    '- orders: one unit each; card-ok orders spend the seeded stock (COMPLETED), the rest use a declined card (reserve, charge refused, release: COMPENSATED) so no order is refused for stock',
+    `- load: a sweep of ${settings.concurrency.join(', ')} sagas in flight, ${settings.sagas} placeOrder sagas per level (${settings.soloSagas} at 1 in flight), after ${settings.warmupSagas} unmeasured; all through the gateway, loopback`,
+    `- users: ${settings.users} signed-in users, each with its own token and graphql-ws client (kept open between their sagas); orders go to users in turn`,
+    '- orders: one unit each; card-ok orders spend the seeded stock (COMPLETED), shared out between the levels and going round all five products; the rest use a declined card (reserve, charge refused, release: COMPENSATED) so no order is refused for stock',
     '- **embedded (dev hub)**: `npm start` with no backend variables, the in-memory dev hub: the baseline',
     '- **real**: `npm start` on Kafka, Redis and Consul (test/stack), fresh key and topic prefixes',
     '',
@@ -90,15 +139,20 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     '',
     renderStateTable(rows),
     '',
+    '### CPU time per saga, by process',
+    '',
+    renderCpuTable(rows),
+    '',
     'Latency: from sending placeOrder to receiving the terminal state on sagaStatus. sagas/s: terminal sagas divided by the wall time of the measured run.',
-    '×embedded: this row divided by the embedded row (sagas/s above 1 is better; latency below 1 is better).',
+    '×embedded: this row divided by the embedded row at the same concurrency (sagas/s above 1 is better; latency below 1 is better).',
+    'CPU: user + system time of each process during the level (from /proc), divided by the sagas that ended; "CPU busy" is all of it over the wall time (the machine has 2 cores, so 200% is all of it; the load generator is not counted).',
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const settings = loadSagaBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const rows: SagaRow[] = [];
-  for (const backends of settings.backends) rows.push(await benchBackends(backends, settings));
+  for (const backends of settings.backends) rows.push(...(await benchBackends(backends, settings)));
   const report = markdown(settings, rows);
   process.stdout.write(`${report}\n`);
   if (settings.resultsPath) {

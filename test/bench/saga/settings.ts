@@ -2,11 +2,15 @@
 export type Backends = 'embedded' | 'real';
 
 export interface SagaBenchSettings {
-  /** Measured placeOrder sagas per backend (BENCH_SAGAS). */
+  /** Measured placeOrder sagas per backend and concurrency level (BENCH_SAGAS). */
   sagas: number;
-  /** Sagas in flight at once, one graphql-ws client each (BENCH_CONCURRENCY). */
-  concurrency: number;
-  /** Unmeasured sagas (declined cards, so no stock is used) before each measurement (BENCH_WARMUP_SAGAS). */
+  /** Measured sagas at concurrency 1, where each takes the platform alone (BENCH_SOLO_SAGAS). */
+  soloSagas: number;
+  /** The sweep: sagas in flight at once, one level after another (BENCH_CONCURRENCY, comma-separated). */
+  concurrency: number[];
+  /** Distinct signed-in users placing the orders, each with its own token and graphql-ws client (BENCH_USERS). */
+  users: number;
+  /** Unmeasured sagas (declined cards, so no stock is used) before each backend's sweep (BENCH_WARMUP_SAGAS). */
   warmupSagas: number;
   /** A saga not terminal on its subscription after this long counts as an error (BENCH_SAGA_TIMEOUT_MS). */
   sagaTimeoutMs: number;
@@ -14,6 +18,8 @@ export interface SagaBenchSettings {
   backends: Backends[];
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
+  /** Runs every platform process under `--cpu-prof` and writes where each one's time goes to test/bench/out (BENCH_PROFILE=1). */
+  profile: boolean;
 }
 
 function whole(name: string, fallback: number, minimum = 1): number {
@@ -24,16 +30,29 @@ function whole(name: string, fallback: number, minimum = 1): number {
   return value;
 }
 
+function wholeList(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < 1)) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: must be whole numbers of at least 1, comma-separated`);
+  }
+  return values;
+}
+
 export function loadSagaBenchSettings(defaultResultsPath: string): SagaBenchSettings {
   const backends = (process.env.BENCH_BACKENDS || 'embedded,real').split(',').map((name) => name.trim()).filter(Boolean);
   const unknown = backends.filter((name) => name !== 'embedded' && name !== 'real');
   if (unknown.length || backends.length === 0) throw new Error(`BENCH_BACKENDS: unknown ${unknown.join(', ') || '(empty)'} (known: embedded, real)`);
   return {
     sagas: whole('BENCH_SAGAS', 1000),
-    concurrency: whole('BENCH_CONCURRENCY', 20),
-    warmupSagas: whole('BENCH_WARMUP_SAGAS', 20, 0),
+    soloSagas: whole('BENCH_SOLO_SAGAS', 100),
+    concurrency: wholeList('BENCH_CONCURRENCY', [1, 20, 50, 100]),
+    users: whole('BENCH_USERS', 200),
+    warmupSagas: whole('BENCH_WARMUP_SAGAS', 40, 0),
     sagaTimeoutMs: whole('BENCH_SAGA_TIMEOUT_MS', 30_000),
     backends: backends as Backends[],
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
+    profile: process.env.BENCH_PROFILE === '1',
   };
 }

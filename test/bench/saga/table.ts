@@ -9,6 +9,8 @@ export interface SagaRow {
   sagas: number;
   concurrency: number;
   load?: LoadResult;
+  /** CPU ms each process spent during the measured run, by process name. */
+  cpu?: Map<string, number>;
   /** Why there is no measurement, or a warning about this one. */
   note?: string;
 }
@@ -44,12 +46,17 @@ function errorNote(load: LoadResult): string {
   return [...counts].map(([message, times]) => `${times}× ${message.slice(0, 120)}`).join('; ');
 }
 
+/** The embedded row at the same concurrency: the baseline of a row's ratios. */
+function baselineOf(rows: SagaRow[], row: SagaRow): Summary | undefined {
+  const load = rows.find((other) => other.backends === 'embedded' && other.concurrency === row.concurrency)?.load;
+  return load && summarize(load);
+}
+
 export function renderSagaTable(rows: SagaRow[]): string {
-  const baseline = rows.find((row) => row.backends === 'embedded')?.load;
-  const base = baseline && summarize(baseline);
   return markdownTable(
     HEADER,
     rows.map((row) => {
+      const base = baselineOf(rows, row);
       const summary = row.load && summarize(row.load);
       return [
         row.label,
@@ -81,8 +88,25 @@ export function renderStateTable(rows: SagaRow[]): string {
       const seen = row.load.outcomes.filter((outcome) => outcome.state === state).length;
       if (seen === 0) continue;
       const summary = summarize(row.load, state);
-      body.push([row.label, state, String(seen), fixed(summary.p50, 0), fixed(summary.p90, 0), fixed(summary.p99, 0), fixed(summary.max, 0)]);
+      body.push([row.label, String(row.concurrency), state, String(seen), fixed(summary.p50, 0), fixed(summary.p90, 0), fixed(summary.p99, 0), fixed(summary.max, 0)]);
     }
   }
-  return markdownTable(['backends', 'terminal state', 'sagas', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], body);
+  return markdownTable(['backends', 'concurrency', 'terminal state', 'sagas', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], body);
+}
+
+/** CPU time per saga of each process (ms), so a row shows which process a saga costs most in. */
+export function renderCpuTable(rows: SagaRow[]): string {
+  const names = [...new Set(rows.flatMap((row) => [...(row.cpu?.keys() ?? [])]))];
+  const order = ['gateway', 'sagas', 'catalog', 'payments', 'orders', 'users', 'web-bff', 'mobile-bff', 'launcher + dev hub', 'launcher', 'kafka', 'redis'];
+  names.sort((a, b) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)));
+  const body = rows
+    .filter((row) => row.cpu && row.load && row.load.outcomes.length > 0)
+    .map((row) => {
+      const sagas = row.load!.outcomes.length;
+      const perSaga = (ms: number | undefined) => fixed(ms === undefined ? undefined : ms / sagas, 2);
+      const total = [...row.cpu!.values()].reduce((sum, ms) => sum + ms, 0);
+      const busy = (total / row.load!.wallMs) * 100;
+      return [row.label, String(row.concurrency), ...names.map((name) => perSaga(row.cpu!.get(name))), perSaga(total), `${fixed(busy, 0)}%`];
+    });
+  return markdownTable(['backends', 'concurrency', ...names.map((name) => `${name} ms`), 'all ms', 'CPU busy (of 1 core)'], body);
 }
