@@ -123,7 +123,7 @@ export class SagaOrchestrator {
     const created = createRecord(definition, id, input, now, options.correlationId);
     if (options.traceparent) created.traceparent = options.traceparent;
     const started = withOutbox(begin(definition, created, now));
-    const writes: VersionedWrite[] = [this.recordWrite(started, 0, now)];
+    const writes: VersionedWrite[] = [this.recordWrite(started, 0, now, true)];
     const { idempotency } = options;
     const fingerprint = idempotency ? fingerprintOf(definitionName, idempotency.request) : '';
     if (idempotency) {
@@ -140,7 +140,7 @@ export class SagaOrchestrator {
       throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
     }
     this.remember(started, versions[0]);
-    this.announce(started);
+    this.logTransition(started);
     this.track(this.relay(started, versions[0]));
     return started as SagaRecord<Input>;
   }
@@ -244,14 +244,14 @@ export class SagaOrchestrator {
       }
       if (!transition) return record;
       const next = withOutbox(transition);
-      const versions = await this.options.state.compareAndSetMany([this.recordWrite(next, stored.version, this.clock.now())]);
+      const versions = await this.options.state.compareAndSetMany([this.recordWrite(next, stored.version, this.clock.now(), true)]);
       if (!versions) {
         this.written.delete(id);
         stored = undefined;
         continue;
       }
       this.remember(next, versions[0]);
-      this.announce(next);
+      this.logTransition(next);
       await this.relay(next, versions[0]);
       return next;
     }
@@ -292,28 +292,27 @@ export class SagaOrchestrator {
     await this.options.events.publish(SAGA_TOPICS.commands(step.participant), { key: record.id, value: JSON.stringify(command), headers: sagaHeaders(record) });
   }
 
-  /** The record's write: kept for `retentionMs` once terminal, and filed in the due index until then. */
-  private recordWrite(record: SagaRecord, expectedVersion: number, now: number): VersionedWrite {
+  /**
+   * The record's write: kept for `retentionMs` once terminal, and filed in the due index until
+   * then. A transition is announced to watchers (the saga's state-store channel) in the same
+   * atomic write; a watcher that misses it reads the record itself.
+   */
+  private recordWrite(record: SagaRecord, expectedVersion: number, now: number, transition = false): VersionedWrite {
     const terminal = TERMINAL_STATES.has(record.state);
     const unsent = (record.outbox?.length ?? 0) > 0;
     const at = terminal ? null : unsent ? now + (this.options.relayGraceMs ?? 2000) : (nextWakeUp(record) ?? null);
+    const value = JSON.stringify(record);
     return {
       key: sagaKey(record.id),
       expectedVersion,
-      value: JSON.stringify(record),
+      value,
       ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
       due: { index: SAGA_DUE_INDEX, at },
+      ...(transition ? { announce: { channel: sagaChannel(record.id), message: JSON.stringify(visibleOf(record)) } } : {}),
     };
   }
 
-  /** Tells watchers (the state store channel); a watcher that misses it reads the record itself. */
-  private announce(record: SagaRecord): void {
-    const { outbox: _unsent, ...visible } = record;
-    this.track(
-      this.options.state
-        .publish(sagaChannel(record.id), JSON.stringify(visible))
-        .catch((error) => this.options.logger.warn({ sagaId: record.id, err: errorMessage(error) }, 'saga change not announced')),
-    );
+  private logTransition(record: SagaRecord): void {
     this.options.logger.info({ sagaId: record.id, state: record.state, step: record.steps[record.cursor]?.name }, 'saga transition');
   }
 
@@ -370,6 +369,12 @@ function markSent(definition: SagaDefinition, record: SagaRecord, now: number): 
     index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: now + definition.steps[index].timeoutMs } : step,
   );
   return { ...record, steps, outbox: [] };
+}
+
+/** What watchers see of a record: all of it but the outbox. */
+function visibleOf(record: SagaRecord): Omit<SagaRecord, 'outbox'> {
+  const { outbox: _unsent, ...visible } = record;
+  return visible;
 }
 
 function withOutbox(transition: Transition<unknown>): SagaRecord {

@@ -68,6 +68,7 @@ export class InMemoryStateStore implements StateStore {
       const version = write.expectedVersion + 1;
       this.slots.set(write.key, { value: write.value, version, expiresAt: this.expiry(write.ttlMs) });
       if (write.due) this.file(write.due.index, write.key, write.due.at);
+      if (write.announce) void this.publish(write.announce.channel, write.announce.message);
       return version;
     });
   }

@@ -29,16 +29,18 @@ return {count, redis.call('PTTL', KEYS[1])}`;
 /**
  * KEYS: the written keys, then the checked keys, then one due index per written key ('' for none).
  * ARGV: writes, checks, then per write expectedVersion, value, ttlMs (0 = none), due (0 keep,
- * 1 file at, 2 take out), at, member; then per check expectedVersion.
+ * 1 file at, 2 take out), at, member, channel ('' = no announcement), message; then per check
+ * expectedVersion.
  */
 const COMPARE_AND_SET_MANY = `
 local writes = tonumber(ARGV[1])
 local checks = tonumber(ARGV[2])
 local base = 2
-local checkBase = base + writes * 6
+local stride = 8
+local checkBase = base + writes * stride
 for i = 1, writes do
   local current = tonumber(redis.call('HGET', KEYS[i], 'v') or '0')
-  if current ~= tonumber(ARGV[base + (i - 1) * 6 + 1]) then return false end
+  if current ~= tonumber(ARGV[base + (i - 1) * stride + 1]) then return false end
 end
 for j = 1, checks do
   local current = tonumber(redis.call('HGET', KEYS[writes + j], 'v') or '0')
@@ -46,7 +48,7 @@ for j = 1, checks do
 end
 local versions = {}
 for i = 1, writes do
-  local at = base + (i - 1) * 6
+  local at = base + (i - 1) * stride
   local version = tonumber(ARGV[at + 1]) + 1
   redis.call('HSET', KEYS[i], 'v', version, 'd', ARGV[at + 2])
   local ttl = tonumber(ARGV[at + 3])
@@ -55,6 +57,7 @@ for i = 1, writes do
   local index = KEYS[writes + checks + i]
   if due == 1 then redis.call('ZADD', index, ARGV[at + 5], ARGV[at + 6]) end
   if due == 2 then redis.call('ZREM', index, ARGV[at + 6]) end
+  if ARGV[at + 7] ~= '' then redis.call('PUBLISH', ARGV[at + 7], ARGV[at + 8]) end
   versions[i] = version
 end
 return versions`;
@@ -146,7 +149,8 @@ export class RedisStateStore implements StateStore {
     const args: Array<string | number> = [writes.length, checks.length];
     for (const write of writes) {
       const due = write.due === undefined ? 0 : write.due.at === null ? 2 : 1;
-      args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key);
+      const channel = write.announce ? this.k(write.announce.channel) : '';
+      args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key, channel, write.announce?.message ?? '');
     }
     for (const check of checks) args.push(check.expectedVersion);
     const result = await this.run(() => this.client.trellisCompareAndSetMany(keys.length, ...keys, ...args));

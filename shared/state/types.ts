@@ -22,6 +22,11 @@ export interface VersionedWrite {
    * (found by `claimDue`), null takes it out. A record and its deadline never disagree.
    */
   due?: { index: string; at: number | null };
+  /**
+   * Published on `channel` in the same atomic write, only when the write succeeds: subscribers
+   * hear of exactly the changes that were made, and a crash cannot come between the two.
+   */
+  announce?: { channel: string; message: string };
 }
 
 /** A key that must be at this version (0: absent) for a `compareAndSetMany` to write anything; not written itself. */

@@ -158,4 +158,16 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     await stopWitness();
     expect(received).toEqual(['one']);
   });
+  it('announces a compare-and-set on its channel only when the write is made', async () => {
+    const heard: string[] = [];
+    const stop = await store.subscribe('record-news', (message) => heard.push(message));
+    const announce = (message: string) => ({ channel: 'record-news', message });
+    expect(await store.compareAndSetMany([{ key: 'rec', expectedVersion: 0, value: 'a', announce: announce('v1') }])).toEqual([1]);
+    // A refused write (stale version) announces nothing; the next one made is heard after v1.
+    expect(await store.compareAndSetMany([{ key: 'rec', expectedVersion: 0, value: 'b', announce: announce('stale') }])).toBeNull();
+    expect(await store.compareAndSetMany([{ key: 'rec', expectedVersion: 1, value: 'c', announce: announce('v2') }])).toEqual([2]);
+    await eventually(async () => expect(heard).toEqual(['v1', 'v2']));
+    expect((await store.getVersioned('rec'))?.value).toBe('c');
+    await stop();
+  });
 });

@@ -174,14 +174,22 @@ describe('SagaOrchestrator relay and sweeper', () => {
     await orchestrator.stop();
   });
 
-  it('goes on when a change cannot be announced, and says so', async () => {
-    jest.spyOn(state, 'publish').mockRejectedValue(new Error('pubsub down'));
+  it('announces every transition in its own write, and nothing for marking the outbox sent', async () => {
+    const heard: Array<{ state: string; revision: number; outbox?: unknown }> = [];
+    await state.subscribe(sagaChannel('s1'), (message) => heard.push(JSON.parse(message)));
     const orchestrator = make();
-    const saga = await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await orchestrator.start();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
     await flush();
-    expect(saga.state).toBe('RUNNING');
-    expect(lines).toContainEqual({ level: 'warn', fields: { sagaId: 's1', err: 'pubsub down' }, message: 'saga change not announced' });
-    expect(commands).toHaveLength(1);
+    await reply('s1', 1, { stepIndex: 0, outcome: 'failure', error: 'no stock' });
+    for (let i = 0; i < 5 && (await orchestrator.get('s1'))?.state !== 'COMPENSATED'; i++) await flush();
+    const revisions = heard.map((change) => change.revision);
+    // One announcement per revision, in order, the last one terminal; the outbox never shown.
+    expect(revisions).toEqual(revisions.map((_, i) => i + 1));
+    expect(heard[0].state).toBe('RUNNING');
+    expect(heard.at(-1)?.state).toBe('COMPENSATED');
+    expect(heard.every((change) => !('outbox' in change))).toBe(true);
+    await orchestrator.stop();
   });
 
   it('keeps a finished saga 7 days by default, and for its own retentionMs', async () => {
