@@ -11,6 +11,7 @@ import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import { retry } from '../retry';
 import { deadLetterOf } from './delivery';
+import { PublishCoalescer } from './coalescer';
 import { KeyedDispatcher } from './dispatcher';
 import { OffsetCommitter } from './offsets';
 import {
@@ -27,6 +28,8 @@ export const DEFAULT_PARTITIONS = 12;
 /** Messages of one partition fetched and not settled yet, at most; past it the partition is paused. */
 const PARTITION_WINDOW = 500;
 const TOPIC_ATTEMPTS = 5;
+/** Unacknowledged produce requests at once (5 at most with an idempotent producer). */
+const PRODUCER_IN_FLIGHT = 5;
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -43,6 +46,8 @@ export interface KafkaEventBusOptions {
   maxWaitTimeMs?: number;
   /** How long the group waits for a silent consumer before handing its partitions to others. */
   sessionTimeoutMs?: number;
+  /** Publishes made while the producer is busy go together in one request (see PublishCoalescer); on by default. */
+  coalescePublishes?: boolean;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -51,8 +56,10 @@ export class KafkaEventBus implements EventBus {
   /** How to stop each live subscription. */
   private readonly subscriptions = new Set<() => Promise<void>>();
   private readonly known = new Set<string>();
+  private readonly coalescer?: PublishCoalescer;
 
   constructor(private readonly options: KafkaEventBusOptions) {
+    if (options.coalescePublishes ?? true) this.coalescer = new PublishCoalescer(() => this.connectedProducer(), PRODUCER_IN_FLIGHT);
     const logger = options.logger?.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'trellis',
@@ -107,14 +114,14 @@ export class KafkaEventBus implements EventBus {
   }
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
-    const batch = Array.isArray(messages) ? messages : [messages];
+    const batch = (Array.isArray(messages) ? messages : [messages]).map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} }));
     try {
-      const producer = await this.connectedProducer();
-      await producer.send({
-        topic: this.onBroker(topic),
-        acks: -1,
-        messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
-      });
+      if (this.coalescer) {
+        await this.coalescer.publish(this.onBroker(topic), batch);
+      } else {
+        const producer = await this.connectedProducer();
+        await producer.send({ topic: this.onBroker(topic), acks: -1, messages: batch });
+      }
     } catch (error) {
       throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
     }
@@ -230,7 +237,7 @@ export class KafkaEventBus implements EventBus {
 
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: PRODUCER_IN_FLIGHT, allowAutoTopicCreation: true });
       this.producer = producer.connect().then(
         () => producer,
         (error) => {
