@@ -30,6 +30,11 @@ const PARTITION_WINDOW = 500;
 const TOPIC_ATTEMPTS = 5;
 /** Unacknowledged produce requests at once (5 at most with an idempotent producer). */
 const PRODUCER_IN_FLIGHT = 5;
+/**
+ * Coalesced produce requests at once: one, so everything published during a round trip goes in
+ * the next request (measured: 20 keys in flight 2440 hops/s with 1, 2100 with 3, 1380 with 5).
+ */
+const COALESCED_IN_FLIGHT = 1;
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -59,7 +64,7 @@ export class KafkaEventBus implements EventBus {
   private readonly coalescer?: PublishCoalescer;
 
   constructor(private readonly options: KafkaEventBusOptions) {
-    if (options.coalescePublishes ?? true) this.coalescer = new PublishCoalescer(() => this.connectedProducer(), PRODUCER_IN_FLIGHT);
+    if (options.coalescePublishes ?? true) this.coalescer = new PublishCoalescer(() => this.connectedProducer(), COALESCED_IN_FLIGHT);
     const logger = options.logger?.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'trellis',
