@@ -54,6 +54,8 @@ export class KeyedDispatcher {
   /** Lanes whose next message may start, oldest first (fair across keys). */
   private readonly ready: Lane[] = [];
   private readonly running = new Set<Promise<void>>();
+  /** Handlers not yet returned (a run leaves `running` only after it started the next one). */
+  private active = 0;
   private readonly maxInFlight: number;
   private stopped = false;
 
@@ -123,10 +125,11 @@ export class KeyedDispatcher {
   }
 
   private startReady(): void {
-    while (!this.stopped && this.running.size < this.maxInFlight) {
+    while (!this.stopped && this.active < this.maxInFlight) {
       const lane = this.ready.shift();
       if (!lane) return;
       lane.running = true;
+      this.active += 1;
       const run = this.runHead(lane).finally(() => this.running.delete(run));
       this.running.add(run);
     }
@@ -142,7 +145,8 @@ export class KeyedDispatcher {
       retryInMs = this.stopped ? 0 : await this.onFailure(lane, message, error);
     }
     lane.running = false;
-    if (this.lanes.get(lane.id) !== lane) return; // forgotten meanwhile
+    this.active -= 1;
+    if (this.lanes.get(lane.id) !== lane) return void this.startReady(); // forgotten meanwhile
     if (retryInMs === undefined) this.settle(lane, entry);
     else if (!this.stopped) this.scheduleRetry(lane, retryInMs);
     if (this.stopped) return;
