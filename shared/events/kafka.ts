@@ -165,7 +165,10 @@ export class KafkaEventBus implements EventBus {
         offsets.settled(topic, partition, dispatcher.committable(topic, partition));
         const slot = `${topic}/${partition}`;
         const resume = paused.get(slot);
-        if (resume && dispatcher.pending(topic, partition) <= PARTITION_WINDOW / 2) (paused.delete(slot), resume());
+        if (resume && dispatcher.pending(topic, partition) <= PARTITION_WINDOW / 2) {
+          paused.delete(slot);
+          resume();
+        }
       },
     });
     /** Partitions paused because their window is full, with how to resume them. */
