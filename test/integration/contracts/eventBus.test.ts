@@ -265,6 +265,21 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
     expect(overlappingKeys).toBeGreaterThan(0);
   });
 
+  it('delivers a backlog larger than a partition\'s window (500 unsettled) in order, pausing and resuming it', async () => {
+    const received: number[] = [];
+    await bus.publish(topic, Array.from({ length: 1200 }, (_, i) => ({ key: 'backlog', value: String(i) })));
+    subscriptions.push(
+      await bus.subscribe({
+        groupId: uniquePrefix('backlog'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (m) => void received.push(Number(m.value)),
+      }),
+    );
+    await eventually(async () => expect(received).toHaveLength(1200), 30_000);
+    expect(received).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+  });
+
   it('loses nothing when a consumer stops mid-batch and another member takes over', async () => {
     const group = uniquePrefix('takeover');
     const values = Array.from({ length: 40 }, (_, i) => `v${i}`);
