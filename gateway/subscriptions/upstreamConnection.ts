@@ -36,7 +36,11 @@ export class UpstreamConnection {
     instances: () => ServiceInstance[],
     headers: Record<string, string>,
     private readonly settings: ConnectionSettings,
-    /** Called when the idle time ran out with no subscription, or when it gave up reconnecting: close it. */
+    /**
+     * Called when the idle time ran out with no subscription, or when it gave up reconnecting: no
+     * new subscription may use it. (Closing it at once would complete its subscriptions silently
+     * before each reports the failure: close it once it is idle.)
+     */
     private readonly onDone: () => void,
   ) {
     let next = 0;

@@ -92,7 +92,7 @@ export class UpstreamPool {
     if (existing) return existing;
     const connection = new UpstreamConnection(request.subgraph, () => this.options.instances(request.subgraph), request.headers, this.settings, () => {
       if (this.connections.get(connectionKey) === connection) this.connections.delete(connectionKey);
-      void connection.close();
+      if (connection.isIdle) void connection.close();
     });
     this.connections.set(connectionKey, connection);
     return connection;
