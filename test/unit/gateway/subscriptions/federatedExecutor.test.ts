@@ -12,7 +12,7 @@ import { UpstreamPool } from '../../../../gateway/subscriptions/upstreamPool';
 import { InstanceDirectory } from '../../../../gateway/supergraph/instances';
 import type { GatewayContext } from '../../../../gateway/context';
 import type { GatewayHost } from '../../../../gateway/extension';
-import { UpstreamServer } from './upstreamServer';
+import { UpstreamServer } from '../../../support/upstreamServer';
 
 const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])

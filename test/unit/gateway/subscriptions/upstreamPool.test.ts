@@ -7,7 +7,7 @@ import type { ExecutionResult } from 'graphql';
 import type { ServiceInstance } from '../../../../shared/discovery';
 import { UpstreamPool, type UpstreamRequest } from '../../../../gateway/subscriptions/upstreamPool';
 import { ManualClock } from '../../../support/manualClock';
-import { UpstreamServer } from './upstreamServer';
+import { UpstreamServer } from '../../../support/upstreamServer';
 
 const IDLE_MS = 30_000;
 const QUERY = 'subscription ($id: ID!) { status(id: $id) }';

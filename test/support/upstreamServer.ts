@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { buildSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import type { ServiceInstance } from '../../shared/discovery';
 
 const schema = buildSchema(/* GraphQL */ `
   type Query { ok: Boolean }
