@@ -36,14 +36,6 @@ export class SharedSubscription {
     });
   }
 
-  get clients(): number {
-    return this.listeners.size;
-  }
-
-  get hasEnded(): boolean {
-    return this.ending !== undefined;
-  }
-
   /** The events from now on (the latest one first), until upstream ends (throwing its failure) or `signal` aborts. */
   async *join(signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
     if (this.ending || signal?.aborted) return;
