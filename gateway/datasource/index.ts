@@ -17,6 +17,7 @@ import { SubgraphDataSource } from './subgraphDataSource';
 
 export { SubgraphUnavailableError } from './errors';
 export { SubgraphClient } from './subgraphClient';
+export { identityKey } from './subgraphDataSource';
 
 export interface ResilienceSettings {
   breaker: BreakerSettings;

@@ -38,10 +38,12 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger }
     attach: (server, host) => {
       websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);
     },
-    // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
+    // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe
+    // elsewhere); then the connections to subgraphs close.
     stop: async () => {
       sse?.close();
       await websocket?.close();
+      await executor?.stop();
     },
   };
 }
