@@ -96,7 +96,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
-      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix, partitions: config.kafka.partitions })
+      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix })
       : undefined,
     () => new InMemoryEventBus({ logger }),
   );

@@ -63,8 +63,6 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default(''),
   /** Prefix of every Kafka topic and consumer group, so several platforms can share one cluster. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
-  /** Partitions of the topics the platform creates on Kafka (existing topics keep theirs). */
-  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(12),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   /** Keeps this platform's subgraphs apart from others in the same Consul (a tag on each instance). */
   CONSUL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
@@ -235,7 +233,7 @@ export interface Config {
     dedupQueries: boolean;
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
-  kafka: { topicPrefix: string; partitions: number };
+  kafka: { topicPrefix: string };
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
   shutdownGraceMs: number;
   bff: {
@@ -346,7 +344,7 @@ export function loadConfig(env: Env = process.env): Config {
       dedupQueries: e.DEDUP_QUERIES,
     },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
-    kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX, partitions: e.KAFKA_PARTITIONS },
+    kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX },
     auth: e.AUTH_ISSUER
       ? {
           issuer: e.AUTH_ISSUER,

@@ -1,19 +1,15 @@
 /**
  * Kafka event bus (kafkajs): topics made through the admin client, an idempotent producer
- * acknowledged by all in-sync replicas, and consumer groups. Each batch is handed to a
- * KeyedDispatcher (concurrent across keys, in order within one) and the fetch loop goes on at once;
- * offsets are committed periodically below the first unsettled message. A handler that fails
- * retriably holds back only its key, tried again from the same message after a backoff; poison
- * messages go to `<topic>.dlq` at once. Consumers restart themselves after a crash.
+ * acknowledged by all in-sync replicas, and consumer groups. A handler that fails retriably pauses
+ * only its own partition and is tried again from the same offset after a backoff (the group keeps
+ * heartbeating meanwhile); poison messages go to `<topic>.dlq` at once. Consumers restart
+ * themselves after a crash.
  */
-import { Kafka, logLevel, type IHeaders, type KafkaMessage, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage, type Producer, type LogEntry } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import { retry } from '../retry';
-import { deadLetterOf } from './delivery';
-import { PublishCoalescer } from './coalescer';
-import { KeyedDispatcher } from './dispatcher';
-import { OffsetCommitter } from './offsets';
+import { deadLetterOf, onHandlerFailure } from './delivery';
 import {
   DEAD_LETTER_SUFFIX,
   type EventBus,
@@ -24,23 +20,13 @@ import {
 } from './types';
 
 const JOIN_TIMEOUT_MS = 30_000;
-export const DEFAULT_PARTITIONS = 12;
-/** Messages of one partition fetched and not settled yet, at most; past it the partition is paused. */
-const PARTITION_WINDOW = 500;
 const TOPIC_ATTEMPTS = 5;
-/** Unacknowledged produce requests at once (5 at most with an idempotent producer). */
-const PRODUCER_IN_FLIGHT = 5;
-/**
- * Coalesced produce requests at once: one, so everything published during a round trip goes in
- * the next request (measured: 20 keys in flight 2440 hops/s with 1, 2100 with 3, 1380 with 5).
- */
-const COALESCED_IN_FLIGHT = 1;
 
 export interface KafkaEventBusOptions {
   brokers: string[];
   clientId?: string;
   logger?: Logger;
-  /** Partitions of topics this bus creates (12 by default); existing topics keep theirs. */
+  /** Partitions of topics this bus creates. */
   partitions?: number;
   /**
    * Prefix of every topic and consumer group on the broker, so several platforms (or test runs)
@@ -51,20 +37,15 @@ export interface KafkaEventBusOptions {
   maxWaitTimeMs?: number;
   /** How long the group waits for a silent consumer before handing its partitions to others. */
   sessionTimeoutMs?: number;
-  /** Publishes made while the producer is busy go together in one request (see PublishCoalescer); on by default. */
-  coalescePublishes?: boolean;
 }
 
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private producer?: Promise<Producer>;
-  /** How to stop each live subscription. */
-  private readonly subscriptions = new Set<() => Promise<void>>();
+  private readonly consumers = new Set<Consumer>();
   private readonly known = new Set<string>();
-  private readonly coalescer?: PublishCoalescer;
 
   constructor(private readonly options: KafkaEventBusOptions) {
-    if (options.coalescePublishes ?? true) this.coalescer = new PublishCoalescer(() => this.connectedProducer(), COALESCED_IN_FLIGHT);
     const logger = options.logger?.child({ component: 'kafkajs' });
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'trellis',
@@ -110,7 +91,7 @@ export class KafkaEventBus implements EventBus {
       if (missing.length > 0) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? DEFAULT_PARTITIONS, replicationFactor: -1 })),
+          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? 3, replicationFactor: -1 })),
         });
       }
     } finally {
@@ -119,14 +100,14 @@ export class KafkaEventBus implements EventBus {
   }
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
-    const batch = (Array.isArray(messages) ? messages : [messages]).map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} }));
+    const batch = Array.isArray(messages) ? messages : [messages];
     try {
-      if (this.coalescer) {
-        await this.coalescer.publish(this.onBroker(topic), batch);
-      } else {
-        const producer = await this.connectedProducer();
-        await producer.send({ topic: this.onBroker(topic), acks: -1, messages: batch });
-      }
+      const producer = await this.connectedProducer();
+      await producer.send({
+        topic: this.onBroker(topic),
+        acks: -1,
+        messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
+      });
     } catch (error) {
       throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
     }
@@ -143,93 +124,87 @@ export class KafkaEventBus implements EventBus {
   }
 
   private async subscribeOnce(options: SubscribeOptions): Promise<Subscription> {
-    const partitions = this.options.partitions ?? DEFAULT_PARTITIONS;
     const consumer = this.kafka.consumer({
       groupId: this.onBroker(options.groupId),
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
-      // A fetch long-polls partitions that are not paused; a partition resumed once its window
-      // drains joins the next fetch, so this bounds how late it is fetched on an idle consumer.
+      // A fetch long-polls partitions that are not paused; a partition resumed after a retry joins
+      // the next fetch, so this bounds how late a retry runs on an otherwise idle consumer.
       maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 250,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
     });
+    this.consumers.add(consumer);
     consumer.on(consumer.events.CRASH, ({ payload }) =>
       this.options.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed'),
     );
-    const offsets = new OffsetCommitter(consumer, (topic) => this.onBroker(topic), this.options.logger, options.groupId);
-    const dispatcher = new KeyedDispatcher({
-      ...options,
-      logger: this.options.logger,
-      deadLetter: (message, reason) => this.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, reason)),
-      onSettled: (topic, partition) => {
-        offsets.settled(topic, partition, dispatcher.committable(topic, partition));
-        const slot = `${topic}/${partition}`;
-        const resume = paused.get(slot);
-        if (resume && dispatcher.pending(topic, partition) <= PARTITION_WINDOW / 2) {
-          paused.delete(slot);
-          resume();
-        }
-      },
-    });
-    /** Partitions paused because their window is full, with how to resume them. */
-    const paused = new Map<string, () => void>();
     // Resolve only once the group has handed this consumer its partitions: a message published
     // after subscribe() returns is then never skipped by a consumer that starts at the log's end.
     const joined = new Promise<void>((resolve) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => (remove(), resolve()));
     });
-    // Before the partitions move, what settled here is committed, so their next owner repeats less.
-    consumer.on(consumer.events.REBALANCING, () => void offsets.commit());
-    // Partitions that went to another member: what was not settled here is theirs now (from the committed offset).
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const assigned = payload.memberAssignment;
-      for (const { topic, partition } of offsets.tracked()) {
-        if (assigned[this.onBroker(topic)]?.includes(partition)) continue;
-        dispatcher.forget(topic, partition);
-        offsets.forget(topic, partition);
-        paused.delete(`${topic}/${partition}`);
-      }
-    });
-    const stop = async () => {
-      this.subscriptions.delete(stop);
-      await dispatcher.stop();
-      await offsets.stop();
-      await consumer.disconnect();
-    };
+    const resumeTimers = new Set<NodeJS.Timeout>();
+    const failures = new Map<string, { offset: string; attempts: number }>();
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics.map((topic) => this.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
       await consumer.run({
-        partitionsConsumedConcurrently: partitions,
-        // Offsets are committed by OffsetCommitter, only below the first message not settled; what
-        // kafkajs resolves is just its fetch position, so the next fetch need not wait for handlers.
-        autoCommit: false,
+        // Partitions are independent (order is kept per key, within a partition): work on them at once.
+        partitionsConsumedConcurrently: this.options.partitions ?? 3,
+        // Offsets are resolved one message at a time, so a paused partition resumes at the message that failed.
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, pause, isRunning, isStale }) => {
+        eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }) => {
+          const slot = `${batch.topic}:${batch.partition}`;
           for (const raw of batch.messages) {
-            if (!isRunning() || isStale() || dispatcher.isStopped) return;
+            if (!isRunning() || isStale()) return;
             const message = this.toEventMessage(batch.topic, batch.partition, raw);
-            offsets.offered(message.topic, message.partition);
-            dispatcher.offer(message); // ignores a re-fetch (after a rebalance) of what it already has
+            try {
+              await options.handler(message);
+            } catch (error) {
+              const previous = failures.get(slot);
+              const attempts = previous?.offset === raw.offset ? previous.attempts + 1 : 1;
+              const verdict = onHandlerFailure(error, attempts, options);
+              if ('retryInMs' in verdict) {
+                failures.set(slot, { offset: raw.offset, attempts });
+                if (attempts === 1 || attempts % 10 === 0) {
+                  this.options.logger?.warn(
+                    { topic: message.topic, partition: batch.partition, offset: raw.offset, attempts, retryInMs: verdict.retryInMs, err: errorMessage(error) },
+                    'handler failed; partition paused until the retry',
+                  );
+                }
+                const resume = pause();
+                const timer = setTimeout(() => (resumeTimers.delete(timer), resume()), verdict.retryInMs);
+                resumeTimers.add(timer);
+                return;
+              }
+              this.options.logger?.warn({ topic: message.topic, partition: batch.partition, offset: raw.offset, reason: verdict.deadLetter }, 'message dead-lettered');
+              // If this publish fails, kafkajs hands the batch over again from this message: nothing skipped unrecorded.
+              await this.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, verdict.deadLetter));
+            }
+            failures.delete(slot);
             resolveOffset(raw.offset);
+            await heartbeat();
           }
-          const topic = this.offBroker(batch.topic);
-          if (dispatcher.pending(topic, batch.partition) >= PARTITION_WINDOW) paused.set(`${topic}/${batch.partition}`, pause());
         },
       });
       await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
     } catch (error) {
-      await dispatcher.stop();
+      this.consumers.delete(consumer);
       await consumer.disconnect().catch(() => undefined);
       throw new BackendUnavailableError('kafka', `cannot subscribe to ${options.topics.join(', ')}: ${errorMessage(error)}`, error);
     }
-    offsets.start();
-    this.subscriptions.add(stop);
-    return { stop };
+    return {
+      stop: async () => {
+        for (const timer of resumeTimers) clearTimeout(timer);
+        resumeTimers.clear();
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((stop) => stop().catch(() => undefined)));
+    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
+    this.consumers.clear();
     const producer = await this.producer?.catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
   }
@@ -245,7 +220,7 @@ export class KafkaEventBus implements EventBus {
 
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: PRODUCER_IN_FLIGHT, allowAutoTopicCreation: true });
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
       this.producer = producer.connect().then(
         () => producer,
         (error) => {

@@ -1,38 +1,29 @@
 /**
  * In-process event log that behaves like Kafka's partitions: each topic has `partitions` logs,
  * a message goes to the one its key hashes to, and each consumer group reads every partition on
- * its own with its own committed offsets. The member owning a partition handles its messages
- * concurrently across keys and in order within a key (shared/events/dispatcher); a retriable
- * handler failure holds back only its key until the retry.
+ * its own (concurrently across partitions, in order within one) with its own committed offsets.
+ * A retriable handler failure holds back only its partition until the retry.
  */
 import type { Logger } from '../logging';
-import { deadLetterOf } from './delivery';
-import { KeyedDispatcher } from './dispatcher';
+import { errorMessage } from '../errors';
+import { deadLetterOf, onHandlerFailure } from './delivery';
 import { DEAD_LETTER_SUFFIX, type EventBus, type EventMessage, type OutgoingMessage, type SubscribeOptions, type Subscription } from './types';
-
-/** Messages of one partition handed to a member and not settled yet, at most; more wait in the log. */
-const PARTITION_WINDOW = 500;
 
 interface Member {
   options: SubscribeOptions;
-  dispatcher: KeyedDispatcher;
   stopped: boolean;
-  /** Stopped and every handler it started has returned. */
-  drained: boolean;
-}
-
-interface Slot {
-  /** Offset below which every message is settled: where a new owner starts. */
-  committed: number;
-  /** Next offset to hand to `holder`. */
-  position: number;
-  /** The member the partition's messages were last handed to. */
-  holder?: Member;
 }
 
 interface Group {
-  slots: Map<string, Slot>;
+  /** Next offset to hand out, by `topic/partition`. */
+  offsets: Map<string, number>;
   members: Member[];
+  /** Partitions with a drain loop running. */
+  draining: Set<string>;
+  /** Partitions waiting out a retry backoff, with their timer. */
+  paused: Map<string, NodeJS.Timeout>;
+  /** Failed attempts of the message at the head of a partition. */
+  attempts: Map<string, number>;
 }
 
 export interface InMemoryEventBusOptions {
@@ -75,38 +66,36 @@ export class InMemoryEventBus implements EventBus {
       });
       touched.add(partition);
     }
-    for (const group of this.groups.values()) for (const partition of touched) this.pump(group, topic, partition);
+    for (const group of this.groups.values()) for (const partition of touched) this.drain(group, topic, partition);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const group: Group = this.groups.get(options.groupId) ?? { slots: new Map(), members: [] };
+    const group: Group = this.groups.get(options.groupId) ?? { offsets: new Map(), members: [], draining: new Set(), paused: new Map(), attempts: new Map() };
     this.groups.set(options.groupId, group);
     for (const topic of options.topics) {
       this.log(topic).forEach((log, partition) => {
         const slot = slotOf(topic, partition);
-        const start = options.fromBeginning ? 0 : log.length;
-        if (!group.slots.has(slot)) group.slots.set(slot, { committed: start, position: start });
+        if (!group.offsets.has(slot)) group.offsets.set(slot, options.fromBeginning ? 0 : log.length);
       });
     }
-    const member: Member = {
-      options,
-      stopped: false,
-      drained: false,
-      dispatcher: new KeyedDispatcher({
-        ...options,
-        logger: this.options.logger,
-        deadLetter: (message, reason) => this.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, reason)),
-        onSettled: (topic, partition) => this.onSettled(group, member, topic, partition),
-      }),
-    };
+    const member: Member = { options, stopped: false };
     group.members.push(member);
-    this.pumpAll(group);
-    return { stop: () => this.leave(group, member) };
+    for (const topic of options.topics) for (let partition = 0; partition < this.partitions; partition++) this.drain(group, topic, partition);
+    return {
+      stop: async () => {
+        member.stopped = true;
+        group.members = group.members.filter((m) => m !== member);
+      },
+    };
   }
 
   async close(): Promise<void> {
-    const leaving = [...this.groups.values()].flatMap((group) => group.members.map((member) => this.leave(group, member)));
-    await Promise.all(leaving);
+    for (const group of this.groups.values()) {
+      for (const member of group.members) member.stopped = true;
+      group.members = [];
+      for (const timer of group.paused.values()) clearTimeout(timer);
+      group.paused.clear();
+    }
   }
 
   private log(topic: string): EventMessage[][] {
@@ -118,74 +107,50 @@ export class InMemoryEventBus implements EventBus {
     return logs;
   }
 
-  /** Stops the member once its running handlers return; what it had not settled goes to its successor. */
-  private async leave(group: Group, member: Member): Promise<void> {
-    if (member.stopped) return;
-    member.stopped = true;
-    group.members = group.members.filter((m) => m !== member);
-    await member.dispatcher.stop();
-    this.recordProgress(group, member);
-    member.drained = true;
-    this.pumpAll(group);
+  /** Hands the partition's pending messages, one at a time, to the member that owns the partition. */
+  private drain(group: Group, topic: string, partition: number): void {
+    const slot = slotOf(topic, partition);
+    if (group.draining.has(slot) || group.paused.has(slot) || !group.offsets.has(slot)) return;
+    group.draining.add(slot);
+    void this.drainLoop(group, topic, partition, slot).finally(() => group.draining.delete(slot));
   }
 
-  private onSettled(group: Group, member: Member, topic: string, partition: number): void {
-    const slot = group.slots.get(slotOf(topic, partition));
-    if (slot?.holder !== member) return;
-    const committable = member.dispatcher.committable(topic, partition);
-    if (committable !== undefined) slot.committed = Number(committable);
-    this.pump(group, topic, partition);
-  }
-
-  private recordProgress(group: Group, member: Member): void {
-    for (const [key, slot] of group.slots) {
-      if (slot.holder !== member) continue;
-      const [topic, partition] = splitSlot(key);
-      const committable = member.dispatcher.committable(topic, partition);
-      if (committable !== undefined) slot.committed = Number(committable);
-    }
-  }
-
-  private pumpAll(group: Group): void {
-    for (const key of group.slots.keys()) {
-      const [topic, partition] = splitSlot(key);
-      this.pump(group, topic, partition);
-    }
-  }
-
-  /**
-   * Hands the partition's next messages to the member owning it. When the owner changes, the
-   * previous holder first finishes what it was handed, so one key never runs on two members.
-   */
-  private pump(group: Group, topic: string, partition: number): void {
-    const slot = group.slots.get(slotOf(topic, partition));
-    if (!slot) return;
-    const owner = ownerOf(group, topic, partition);
-    const holder = slot.holder;
-    if (holder && holder !== owner) {
-      const handedOver = holder.stopped ? holder.drained : holder.dispatcher.pending(topic, partition) === 0;
-      if (!handedOver) return;
-      holder.dispatcher.forget(topic, partition);
-      slot.holder = undefined;
-      slot.position = slot.committed;
-    }
-    if (!owner) return;
-    slot.holder = owner;
-    const log = this.log(topic)[partition];
-    while (slot.position < log.length && owner.dispatcher.pending(topic, partition) < PARTITION_WINDOW) {
-      owner.dispatcher.offer(log[slot.position]);
-      slot.position += 1;
+  private async drainLoop(group: Group, topic: string, partition: number, slot: string): Promise<void> {
+    for (;;) {
+      const offset = group.offsets.get(slot) ?? 0;
+      const message = this.log(topic)[partition][offset];
+      const member = ownerOf(group, topic, partition);
+      if (!message || !member) return;
+      try {
+        await member.options.handler(message);
+      } catch (error) {
+        const attempts = (group.attempts.get(slot) ?? 0) + 1;
+        const verdict = onHandlerFailure(error, attempts, member.options);
+        if ('retryInMs' in verdict) {
+          group.attempts.set(slot, attempts);
+          if (attempts === 1 || attempts % 10 === 0) {
+            this.options.logger?.warn({ topic, partition, offset, attempts, err: errorMessage(error) }, 'handler failed; partition paused until the retry');
+          }
+          const timer = setTimeout(() => {
+            group.paused.delete(slot);
+            this.drain(group, topic, partition);
+          }, verdict.retryInMs);
+          timer.unref();
+          group.paused.set(slot, timer);
+          return;
+        }
+        this.options.logger?.warn({ topic, partition, offset, reason: verdict.deadLetter }, 'message dead-lettered');
+        await this.publish(topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, verdict.deadLetter));
+      }
+      group.attempts.delete(slot);
+      // A member that left mid-message does not commit; its successor gets the message again.
+      if (!member.stopped) group.offsets.set(slot, offset + 1);
     }
   }
 }
 
 function slotOf(topic: string, partition: number): string {
   return `${topic}/${partition}`;
-}
-
-function splitSlot(slot: string): [string, number] {
-  const at = slot.lastIndexOf('/');
-  return [slot.slice(0, at), Number(slot.slice(at + 1))];
 }
 
 /** Partitions are spread over the group's members in turn, like Kafka's round-robin assignor. */

@@ -9,7 +9,7 @@ export const DLQ_SOURCE_TOPIC_HEADER = 'x-dlq-source-topic';
 export const DLQ_REPLAYED_HEADER = 'x-dlq-replayed';
 
 export interface OutgoingMessage {
-  /** Messages with one key keep their order (one partition) and are handled one at a time. */
+  /** Messages with one key keep their order (one partition). */
   key?: string;
   value: string;
   headers?: Record<string, string>;
@@ -32,19 +32,14 @@ export interface SubscribeOptions {
   /** A new group starts at the oldest message instead of the next one. */
   fromBeginning?: boolean;
   /**
-   * Handles one message; messages of different keys run concurrently (up to `maxInFlight`), those
-   * of one key one after another, in order. What a throw does depends on the error:
+   * Handles one message; what a throw does depends on the error:
    * - retriable (`retriable: true`, e.g. Redis briefly down): the message is tried again with
-   *   backoff for as long as the error stays retriable, holding back only the messages of its key;
+   *   backoff for as long as the error stays retriable, holding back only its own partition;
    * - a `PoisonMessageError` (unparseable, fails its schema): to `<topic>.dlq` at once, with the reason;
    * - anything else: tried `maxAttempts` times in all, then to `<topic>.dlq` with the reason.
-   * The consumer then moves on; nothing is lost and nothing blocks other keys. A message may be
-   * handled again after a crash or a rebalance (offsets are committed every so often), so
-   * handlers dedupe.
+   * The consumer then moves on; nothing is lost and nothing blocks other partitions.
    */
   handler: (message: EventMessage) => Promise<void>;
-  /** Handlers running at once in this consumer, over all its partitions; 64 by default. */
-  maxInFlight?: number;
   /** Attempts for errors that are neither retriable nor poison; 3 by default. */
   maxAttempts?: number;
   /** Backoff between attempts; `DEFAULT_BACKOFF` of shared/retry by default. */
