@@ -17,7 +17,6 @@ import { SubgraphDataSource } from './subgraphDataSource';
 
 export { SubgraphUnavailableError } from './errors';
 export { SubgraphClient } from './subgraphClient';
-export { identityKey } from './subgraphDataSource';
 
 export interface ResilienceSettings {
   breaker: BreakerSettings;

@@ -21,16 +21,11 @@ const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracest
 // Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
 const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : 1);
 
-/** Who a call to a subgraph speaks for: every header the rules send but the per-request ones, in a stable order. */
-export function identityKey(headers: Record<string, string>): string {
+export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
   const identity = Object.entries(headers)
     .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
     .sort(byName);
-  return JSON.stringify(identity);
-}
-
-export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
-  return `${subgraph}\n${identityKey(headers)}\n${body}`;
+  return `${subgraph}\n${JSON.stringify(identity)}\n${body}`;
 }
 
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {

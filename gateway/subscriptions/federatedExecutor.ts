@@ -8,13 +8,10 @@
  * Gateway's own `executeQueryPlan` as the plan `Sequence[primary, rest]`, where the primary's
  * data source answers with the event. So every event is resolved exactly as a query would be.
  *
- * Documents and plans are cached as HTTP's are (see OperationCache), and primaries share
- * connections and identical subscriptions upstream (see UpstreamPool).
- *
  * It reaches into ApolloGateway's private fields (planner, schemas, data sources): the gateway
  * exposes no public API for this; the fields are read at each call, so supergraph swaps apply.
  */
-import { parse, print, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { parse, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan';
 import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
@@ -24,8 +21,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
-import { cacheKey, OwnedCache } from './operationCache';
-import { UpstreamPool } from './upstreamPool';
+import { openUpstream } from './upstream';
 
 interface GatewayInternals {
   schema?: GraphQLSchema;
@@ -33,17 +29,6 @@ interface GatewayInternals {
   queryPlanner?: QueryPlanner;
   supergraphSchema?: GraphQLSchema;
   serviceMap: Record<string, { dataSource: GraphQLDataSource }>;
-}
-
-/** A parsed and validated operation: what `prepare` gives and `execute` may be handed, so it validates once. */
-export interface PreparedOperation {
-  document: DocumentNode;
-  operation: OperationDefinitionNode;
-}
-
-interface PlannedOperation {
-  plan: QueryPlan;
-  operationContext: ReturnType<typeof buildOperationContext>;
 }
 
 export interface OperationRequest {
@@ -62,31 +47,16 @@ export interface TransportRules {
   formatError?: GatewayHost['formatError'];
   /** The headers a call to a subgraph carries (HEADER_RULES); without it, the correlation id alone. */
   subgraphHeaders?: GatewayHost['subgraphHeaders'];
-  /** Entries in each of the document and plan caches. */
-  cacheEntries?: number;
 }
 
 export class FederatedExecutor {
-  private readonly documents: OwnedCache<PreparedOperation>;
-  private readonly plans: OwnedCache<PlannedOperation>;
-
   constructor(
     private readonly gateway: ApolloGateway,
-    instances: InstanceDirectory,
+    private readonly instances: InstanceDirectory,
     /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
     private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
-    /** Where subscription primaries go upstream; the executor's own (closed by `stop`) when absent. */
-    private readonly upstream: UpstreamPool = new UpstreamPool({ instances: (subgraph) => instances.instancesOf(subgraph) }),
-  ) {
-    this.documents = new OwnedCache(rules.cacheEntries);
-    this.plans = new OwnedCache(rules.cacheEntries);
-  }
-
-  /** Closes the upstream subscription connections (after the clients' streams were ended). */
-  stop(): Promise<void> {
-    return this.upstream.stop();
-  }
+  ) {}
 
   /** An error as the client receives it on any transport. */
   private formatted(error: GraphQLError): GraphQLError {
@@ -104,20 +74,15 @@ export class FederatedExecutor {
     return this.gateway.schema;
   }
 
-  /** Parses and validates (once per query text and operation name per schema); the operation, or GraphQL errors to send back. */
-  prepare(request: OperationRequest): PreparedOperation | { errors: GraphQLError[] } {
-    const schema = this.gateway.schema;
-    if (!schema) return { errors: [this.formatted(new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }))] };
-    const key = cacheKey(request.query, request.operationName);
-    const cached = this.documents.get([schema], key);
-    if (cached) return cached;
-    const prepared = this.parseAndValidate(schema, request);
-    if ('errors' in prepared) return { errors: prepared.errors.map((error) => this.formatted(error)) };
-    this.documents.set([schema], key, prepared);
-    return prepared;
+  /** Parses and validates; the operation's type, or GraphQL errors to send back. */
+  prepare(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+    const prepared = this.parseAndValidate(request);
+    return 'errors' in prepared ? { errors: prepared.errors.map((error) => this.formatted(error)) } : prepared;
   }
 
-  private parseAndValidate(schema: GraphQLSchema, request: OperationRequest): PreparedOperation | { errors: GraphQLError[] } {
+  private parseAndValidate(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+    const schema = this.gateway.schema;
+    if (!schema) return { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
     let document: DocumentNode;
     try {
       document = parse(request.query, { maxTokens: this.rules.maxTokens });
@@ -132,11 +97,9 @@ export class FederatedExecutor {
     return { document, operation };
   }
 
-  /**
-   * Runs any operation; a subscription yields one result per event, the others one result.
-   * `prepared` is what `prepare` gave for this request, when the transport already asked.
-   */
-  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal, prepared = this.prepare(request)): AsyncGenerator<ExecutionResult> {
+  /** Runs any operation; a subscription yields one result per event, the others one result. */
+  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
+    const prepared = this.prepare(request);
     if ('errors' in prepared) {
       yield { errors: prepared.errors };
       return;
@@ -149,29 +112,18 @@ export class FederatedExecutor {
       yield { errors: [this.formatted(error)] };
       return;
     }
-    // The checks rewrite the document for some callers (fields their scopes do not allow): such a
-    // document is planned by its text, the unchanged one by the request's.
-    const planKey = cacheKey(request.operationName, checked.document === prepared.document ? request.query : print(checked.document));
-    for await (const result of this.plan(request, checked.document, planKey, context, signal)) yield this.formattedResult(checked.finish(result));
+    for await (const result of this.plan(request, checked.document, context, signal)) yield this.formattedResult(checked.finish(result));
   }
 
-  private async *plan(request: OperationRequest, document: DocumentNode, planKey: string, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
+  private async *plan(request: OperationRequest, document: DocumentNode, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
     if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
       yield { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
       return;
     }
-    const owners = [queryPlanner, schema];
-    let planned = this.plans.get(owners, planKey);
-    if (!planned) {
-      planned = {
-        operationContext: buildOperationContext({ schema, operationDocument: document, operationName: request.operationName }),
-        plan: queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName: request.operationName })),
-      };
-      this.plans.set(owners, planKey, planned);
-    }
-    const { plan, operationContext } = planned;
+    const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
+    const plan = queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName: request.operationName }));
     const requestContext = this.requestContext(request, document, context);
     const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
@@ -196,8 +148,9 @@ export class FederatedExecutor {
 
   private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal) {
     const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
-    return this.upstream.subscribe({
+    return openUpstream({
       subgraph: primary.serviceName,
+      instances: () => this.instances.instancesOf(primary.serviceName),
       query: primary.operation,
       variables: used,
       headers: this.rules.subgraphHeaders?.(primary.serviceName, context) ?? { 'x-correlation-id': context.correlationId },

@@ -38,12 +38,10 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger }
     attach: (server, host) => {
       websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);
     },
-    // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe
-    // elsewhere); then the connections to subgraphs close.
+    // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
     stop: async () => {
       sse?.close();
       await websocket?.close();
-      await executor?.stop();
     },
   };
 }

@@ -51,9 +51,8 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
         })();
       }
       const request: OperationRequest = { query, variables: params.variables, operationName: params.operationName };
-      const prepared = executor.prepare(request);
       // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
-      if (req.method === 'GET' && !('errors' in prepared) && prepared.operation.operation === 'mutation') {
+      if (req.method === 'GET' && isMutation(executor, request)) {
         return refusal(405, 'METHOD_NOT_ALLOWED', 'a mutation can only be sent with POST', { allow: 'POST' });
       }
       let context;
@@ -73,7 +72,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       // graphql-sse returns the generator below when the client leaves, but a generator waiting for
       // the next event only sees that at its next event: the upstream subscription ends now instead.
       req.context.res.once('close', () => abort.abort());
-      const results = executor.execute(request, context, abort.signal, prepared);
+      const results = executor.execute(request, context, abort.signal);
       return (async function* () {
         try {
           for await (const result of results) {
@@ -117,6 +116,11 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       for (const abort of open) abort.abort(GOING_AWAY);
     },
   };
+}
+
+function isMutation(executor: FederatedExecutor, request: OperationRequest): boolean {
+  const prepared = executor.prepare(request);
+  return !('errors' in prepared) && prepared.operation.operation === 'mutation';
 }
 
 /**

@@ -6,13 +6,11 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import type { GatewayHost } from '../extension';
 import { errorMessage } from '../../shared/errors';
 import type { GatewayContext } from '../context';
-import type { FederatedExecutor, OperationRequest, PreparedOperation } from './federatedExecutor';
+import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
 interface OperationValue {
   context: GatewayContext;
   request: OperationRequest;
-  /** Validated in onSubscribe: execution does not validate again. */
-  prepared: PreparedOperation;
   abort: AbortController;
 }
 
@@ -58,7 +56,7 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         if (!connection) return [new GraphQLError('connection not initialised')];
         const abort = new AbortController();
         connection.operations.set(id, abort);
-        const value: OperationValue = { context: connection.context, request, prepared, abort };
+        const value: OperationValue = { context: connection.context, request, abort };
         return { schema: executor.schema!, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: value } as ExecutionArgs;
       },
       onComplete: (ctx, id) => {
@@ -67,13 +65,13 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         operations?.delete(id);
       },
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
-        const { context, request, prepared, abort } = args.contextValue as OperationValue;
-        for await (const result of executor.execute(request, context, abort.signal, prepared)) return result;
+        const { context, request, abort } = args.contextValue as OperationValue;
+        for await (const result of executor.execute(request, context, abort.signal)) return result;
         return { data: null };
       },
       subscribe: (args: ExecutionArgs) => {
-        const { context, request, prepared, abort } = args.contextValue as OperationValue;
-        return abortingOnReturn(executor.execute(request, context, abort.signal, prepared), abort);
+        const { context, request, abort } = args.contextValue as OperationValue;
+        return executor.execute(request, context, abort.signal);
       },
     },
     wss,
@@ -84,26 +82,4 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
-}
-
-/**
- * The results as graphql-ws ends them with `return()` (the client completed or went away). A
- * generator's `return()` waits for its pending `next()`, i.e. the next event, which may be long in
- * coming: aborting first ends that wait, so the subscription upstream is left at once.
- */
-function abortingOnReturn(results: AsyncGenerator<ExecutionResult>, abort: AbortController): AsyncGenerator<ExecutionResult> {
-  const iterator: AsyncGenerator<ExecutionResult> = {
-    next: () => results.next(),
-    return: (value) => {
-      abort.abort();
-      return results.return(value);
-    },
-    throw: (error) => {
-      abort.abort();
-      return results.throw(error);
-    },
-    [Symbol.asyncIterator]: () => iterator,
-    [Symbol.asyncDispose]: async () => void (await iterator.return(undefined)),
-  };
-  return iterator;
 }
