@@ -301,11 +301,10 @@ export class SagaOrchestrator {
     const terminal = TERMINAL_STATES.has(record.state);
     const unsent = (record.outbox?.length ?? 0) > 0;
     const at = terminal ? null : unsent ? now + (this.options.relayGraceMs ?? 2000) : (nextWakeUp(record) ?? null);
-    const value = JSON.stringify(record);
     return {
       key: sagaKey(record.id),
       expectedVersion,
-      value,
+      value: JSON.stringify(record),
       ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
       due: { index: SAGA_DUE_INDEX, at },
       ...(transition ? { announce: { channel: sagaChannel(record.id), message: JSON.stringify(visibleOf(record)) } } : {}),

@@ -16,11 +16,15 @@ function rssMb(pid: number): number {
   return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
 }
 
+/** The fields of `/proc/<pid>/stat` after the parenthesised command name: [0] state, [1] ppid, [11] utime, [12] stime. */
+export function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time (user + system) the process has spent since it started, ms. */
 export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 

@@ -3,7 +3,7 @@
  * embedded dev hub), each service it spawned, and the real Kafka and Redis when they serve it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuMs } from '../gateway/usage';
+import { cpuMs, statFields } from '../gateway/usage';
 
 interface Process {
   pid: number;
@@ -12,8 +12,7 @@ interface Process {
 
 function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number(statFields(pid)[1]);
   } catch {
     return undefined; // gone meanwhile
   }

@@ -16,7 +16,7 @@ import { benchUsers, runSagas } from './load';
 import { watchForeignInstances } from './foreignInstances';
 import { countCpu, platformProcesses } from './cpu';
 import { summarizeProfile } from '../gateway/profile';
-import { renderCpuTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
+import { countErrors, renderCpuTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
 const log = (line: string) => process.stderr.write(`[bench:saga] ${line}\n`);
@@ -37,13 +37,6 @@ function keepOutput(backends: Backends, output: string): void {
 
 const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
 const labelOf = (backends: Backends) => (backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)');
-
-/** Distinct errors with their counts, for the log. */
-function summarizeErrors(errors: string[]): string {
-  const counts = new Map<string, number>();
-  for (const message of errors) counts.set(message, (counts.get(message) ?? 0) + 1);
-  return [...counts].map(([message, times]) => `${times}× ${message}`).join('; ');
-}
 
 /** One platform per backend; every concurrency level of the sweep runs on it, one after another. */
 async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow[]> {
@@ -72,7 +65,7 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
       const common = { gatewayUrl: platform.gatewayUrl, sagaTimeoutMs: settings.sagaTimeoutMs };
       if (settings.warmupSagas > 0) {
         const warm = await runSagas(users, Math.min(20, settings.warmupSagas), { ...common, orders: warmupOrders(stock, settings.warmupSagas, settings.users) });
-        log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${summarizeErrors(warm.errors)}` : ''}`);
+        log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${countErrors(warm.errors)}` : ''}`);
       }
       for (const [index, row] of rows.entries()) {
         const notes: string[] = [];
@@ -86,7 +79,7 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
         const left = units(await readStock(platform.gatewayUrl));
         if (left !== units(stock) - completedSoFar) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completedSoFar}`);
         if (notes.length) row.note = notes.join('; ');
-        log(`${backends} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${summarizeErrors(row.load.errors)}` : ''}`);
+        log(`${backends} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${countErrors(row.load.errors)}` : ''}`);
       }
     } finally {
       await Promise.all(users.map((user) => user.client.dispose()));

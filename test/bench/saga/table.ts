@@ -40,10 +40,11 @@ function summarize(load: LoadResult, state?: string): Summary {
 const count = (load: LoadResult | undefined, state: string) => (load ? String(load.outcomes.filter((outcome) => outcome.state === state).length) : '–');
 
 /** Distinct error messages with their counts, for the note column. */
-function errorNote(load: LoadResult): string {
+/** Distinct error messages with their counts (each cut to `maxChars`): the note column and the run's log. */
+export function countErrors(errors: string[], maxChars = Number.POSITIVE_INFINITY): string {
   const counts = new Map<string, number>();
-  for (const message of load.errors) counts.set(message, (counts.get(message) ?? 0) + 1);
-  return [...counts].map(([message, times]) => `${times}× ${message.slice(0, 120)}`).join('; ');
+  for (const message of errors) counts.set(message, (counts.get(message) ?? 0) + 1);
+  return [...counts].map(([message, times]) => `${times}× ${message.slice(0, maxChars)}`).join('; ');
 }
 
 /** The embedded row at the same concurrency: the baseline of a row's ratios. */
@@ -73,7 +74,7 @@ export function renderSagaTable(rows: SagaRow[]): string {
         ratio(summary?.perSecond, base?.perSecond),
         ratio(summary?.p50, base?.p50),
         ratio(summary?.p99, base?.p99),
-        [row.note, row.load && errorNote(row.load)].filter(Boolean).join('; '),
+        [row.note, row.load && countErrors(row.load.errors, 120)].filter(Boolean).join('; '),
       ];
     }),
   );
