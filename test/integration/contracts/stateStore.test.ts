@@ -158,6 +158,7 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     await stopWitness();
     expect(received).toEqual(['one']);
   });
+
   it('announces a compare-and-set on its channel only when the write is made', async () => {
     const heard: string[] = [];
     const stop = await store.subscribe('record-news', (message) => heard.push(message));

@@ -78,8 +78,9 @@ describe('SagaOrchestrator record cache', () => {
     await second.stop();
     await first.start();
     state.recordReads = 0;
-    // `first` gets the second step's refusal: its remembered record is stale, the write conflicts,
-    // and it decides again from the stored one: step two failed, step one is compensated.
+    // `first` gets the second step's refusal: its remembered record (still at step one) cannot take
+    // a reply for step two, so it reads the stored one and decides again: step two failed, step
+    // one is compensated.
     await reply('s2', 1, 'failure');
     await flush(10);
     const moved = await record('s2');
