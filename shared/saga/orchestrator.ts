@@ -66,6 +66,8 @@ export interface SagaOrchestratorOptions {
   claimLeaseMs?: number;
   /** An outbox not marked sent this long after its write is sent again by a sweeper. */
   relayGraceMs?: number;
+  /** Unfinished sagas whose last write this process remembers (the oldest is forgotten first); 10,000 by default. */
+  rememberedSagas?: number;
 }
 
 export class SagaOrchestrator {
@@ -198,7 +200,7 @@ export class SagaOrchestrator {
     if (TERMINAL_STATES.has(record.state)) return;
     this.written.set(record.id, { record, version });
     // The oldest entries go first; a saga missing here is read from the store as before.
-    if (this.written.size > WRITTEN_CACHE_SIZE) this.written.delete(this.written.keys().next().value as string);
+    if (this.written.size > (this.options.rememberedSagas ?? 10_000)) this.written.delete(this.written.keys().next().value as string);
   }
 
   /** A due saga: send an outbox left unsent, or tick (a delayed send, a deadline). */
@@ -349,9 +351,6 @@ interface Stored {
   record: SagaRecord;
   version: number;
 }
-
-/** Unfinished sagas whose last write this process remembers. */
-const WRITTEN_CACHE_SIZE = 10_000;
 
 /** Headers of every command of a saga: its correlation id and trace context. */
 export function sagaHeaders(record: SagaRecord): Record<string, string> {
