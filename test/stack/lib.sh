@@ -64,3 +64,26 @@ is_default() {
   read -r host port < <(host_port "${2%%,*}")
   [[ "$host" == "127.0.0.1" || "$host" == "localhost" ]] && [ "$port" = "$3" ]
 }
+
+# go_bin GO_MOD: a Go at least as new as GO_MOD (a wrapper module's go.mod) asks: the one on PATH,
+# else the toolchain module fetched (once, cached) from the Go module proxy, which is how Go itself
+# distributes toolchains.
+go_bin() {
+  local want; want="$(awk '/^go /{print $2}' "$1")"
+  if command -v go >/dev/null; then
+    local have; have="$(go env GOVERSION | sed 's/^go//')"
+    if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -1)" = "$want" ]; then command -v go; return 0; fi
+  fi
+  local root="$STACK_HOME/go$want"
+  if [ ! -x "$root/bin/go" ]; then
+    local proxy="${GOPROXY:-https://proxy.golang.org}"; proxy="${proxy%%,*}"
+    local zip="$STACK_HOME/go$want.zip" mod="golang.org/toolchain@v0.0.1-go$want.linux-amd64"
+    command -v unzip >/dev/null || { apt-get update -qq >/dev/null; apt-get install -y -qq unzip >/dev/null; }
+    log "fetching Go $want from the module proxy ($mod)"
+    curl -fsSL "$proxy/golang.org/toolchain/@v/v0.0.1-go$want.linux-amd64.zip" -o "$zip" || die "cannot fetch Go $want from $proxy"
+    rm -rf "$root.tmp" && mkdir -p "$root.tmp" && (cd "$root.tmp" && unzip -q "$zip") || die "cannot unpack Go $want (is unzip installed?)"
+    mv "$root.tmp/$mod" "$root" && rm -rf "$root.tmp" "$zip"
+    chmod +x "$root/bin/"* "$root/pkg/tool/"*/* 2>/dev/null || true
+  fi
+  echo "$root/bin/go"
+}
