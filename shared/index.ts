@@ -25,3 +25,4 @@ export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';
 export { createMetricsRegistry, type Registry } from './metrics';
 export { createTokenVerifier, bearerToken, AuthenticationError, type TokenVerifier, type AuthSettings } from './auth';
+export { inSpan, injectTrace, extractTrace, withTraceContext, SpanKind, type Span } from './telemetry';

@@ -8,6 +8,7 @@ import { Histogram } from 'prom-client';
 import { CORRELATION_ID_HEADER, correlationIdFrom, type Logger, type Registry } from '../../shared';
 import { mountHealth } from '../../shared/http';
 import { mountMetrics } from '../../shared/metrics';
+import { traceHttpRequests } from '../../shared/telemetry';
 import { errorHandler, unknownRoute } from './errors';
 
 export interface BffAppOptions {
@@ -42,6 +43,8 @@ export function createBffApp(options: BffAppOptions): Express {
   mountHealth(app, options.isReady, () => ({ service: `${options.app}-bff` }));
   mountMetrics(app, registry);
   app.use(express.json({ limit: options.bodyLimit ?? '32kb' }));
+  // After the body parser, so the page's span stays active through its handler and gateway calls.
+  app.use(traceHttpRequests());
   return app;
 }
 

@@ -4,7 +4,7 @@
  * `GatewayUnavailableError`, which the apps answer with 503 and `Retry-After`.
  */
 import { Agent, request } from 'undici';
-import { CORRELATION_ID_HEADER, createGuard, TrellisError, type Logger, type Registry } from '../../shared';
+import { CORRELATION_ID_HEADER, createGuard, injectTrace, inSpan, SpanKind, TrellisError, type Logger, type Registry, type Span } from '../../shared';
 import type { BreakerSettings } from '../../shared';
 import { HttpError } from './errors';
 
@@ -67,10 +67,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const guard = createGuard({ registry: options.registry, logger });
   const retryAfterSec = Math.max(1, Math.ceil(options.breaker.resetTimeoutMs / 1000));
 
+  // The gateway call's client span; its context rides in the request's W3C headers.
+  const inClientSpan = <T>(input: GatewayRequest, call: (span: Span) => Promise<T>) =>
+    inSpan(`POST gateway${input.operationName ? ` ${input.operationName}` : ''}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'url.full': url, 'graphql.operation.name': input.operationName } }, call);
   const post = guard(
     'gateway',
-    async (input: GatewayRequest): Promise<GatewayResponse<unknown>> => {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', [CORRELATION_ID_HEADER]: input.correlationId };
+    (input: GatewayRequest): Promise<GatewayResponse<unknown>> => inClientSpan(input, async (span) => {
+      const headers: Record<string, string> = injectTrace({ 'content-type': 'application/json', accept: 'application/json', [CORRELATION_ID_HEADER]: input.correlationId });
       if (input.token) headers.authorization = `Bearer ${input.token}`;
       let response;
       try {
@@ -84,6 +87,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       } catch (error) {
         throw new GatewayFailure((error as { code?: string }).code ?? (error as Error).name, error);
       }
+      span.setAttribute('http.response.status_code', response.statusCode);
       const text = await response.body.text();
       if (response.statusCode >= 500) throw new GatewayFailure(`HTTP ${response.statusCode}`);
       try {
@@ -91,7 +95,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       } catch (error) {
         throw new GatewayFailure(`HTTP ${response.statusCode} without a GraphQL body`, error);
       }
-    },
+    }),
     { ...options.breaker, timeoutMs },
   );
 

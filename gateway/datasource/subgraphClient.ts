@@ -14,6 +14,7 @@ import type { HttpClient } from './httpClient';
 import { LoadBalancer } from './loadBalancer';
 import { OutlierDetector, type OutlierSettings } from './outlierDetector';
 import { RetryBudget, type RetryBudgetSettings } from './retryBudget';
+import { FETCH_ATTRIBUTES, inAttemptSpan } from './fetchSpans';
 
 export interface SubgraphClientOptions {
   name: string;
@@ -81,7 +82,7 @@ export class SubgraphClient {
     const first = this.balancer.pick(instances);
     if (!first) throw new SubgraphUnavailableError(name, 'no_instance');
     try {
-      return await this.sendTo(first, call, signal, instances);
+      return await this.sendTo(first, call, signal, instances, 1);
     } catch (error) {
       if (!call.retryable || !isRetriable(error) || signal.aborted) throw error;
       const second = this.balancer.pick(instances, new Set([first.id]));
@@ -91,11 +92,23 @@ export class SubgraphClient {
         throw error;
       }
       this.options.metrics?.subgraphRetries.inc({ subgraph: name, outcome: 'retried' });
-      return this.sendTo(second, call, signal, instances);
+      return this.sendTo(second, call, signal, instances, 2);
     }
   }
 
-  private async sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[]): Promise<string> {
+  private breakerState(): 'closed' | 'open' | 'half_open' {
+    return this.breaker.opened ? 'open' : this.breaker.halfOpen ? 'half_open' : 'closed';
+  }
+
+  /** One attempt on one instance, in its client span; the call carries that span's trace context. */
+  private sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], attempt: number): Promise<string> {
+    const attemptSpan = { subgraph: this.options.name, instance, attempt, breakerState: this.breakerState() };
+    return inAttemptSpan(attemptSpan, call.headers, (headers, span) =>
+      this.post(instance, { ...call, headers }, signal, peers, (status) => span.setAttribute(FETCH_ATTRIBUTES.statusCode, status)),
+    );
+  }
+
+  private async post(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], answered: (status: number) => void): Promise<string> {
     const { name, metrics } = this.options;
     const started = performance.now();
     this.balancer.acquire(instance.id);
@@ -106,6 +119,7 @@ export class SubgraphClient {
           ? new SubgraphUnavailableError(name, 'timeout', `no answer within ${this.options.breaker.timeoutMs} ms`)
           : new SubgraphUnavailableError(name, 'connection_failed', error.message);
       });
+      answered(response.status);
       // A GraphQL error answer is the subgraph working; a 5xx without a GraphQL body is not.
       if (response.status >= 500 && !response.text.startsWith('{')) {
         throw new SubgraphUnavailableError(name, 'bad_response', `HTTP ${response.status}`);

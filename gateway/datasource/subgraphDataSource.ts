@@ -7,6 +7,8 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { SubgraphUnavailableError } from './errors';
 import type { InflightDedup } from './inflightDedup';
 import type { SubgraphClient } from './subgraphClient';
+import { inSpan } from '../../shared/telemetry';
+import { FETCH_ATTRIBUTES } from './fetchSpans';
 
 const MUTATION = /^\s*mutation\b/;
 
@@ -37,7 +39,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     private readonly metrics?: GatewayMetrics,
   ) {}
 
-  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const attributes = { [FETCH_ATTRIBUTES.subgraph]: this.name };
+    return inSpan(`fetch ${this.name}`, { attributes }, (span) => this.fetch(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared)));
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>, deduplicated: (shared: boolean) => void): Promise<GatewayGraphQLResponse> {
     const { request } = options;
     const context = options.context as Partial<GatewayContext>;
     const headers = this.headerRules.forSubgraph(this.name, context.forwardHeaders ?? {}, context.correlationId);
@@ -47,11 +54,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const send = () => this.client.send({ body, headers, retryable: !isMutation });
     let text: string;
     if (isMutation || !this.dedup) {
+      deduplicated(false);
       text = await send();
     } else {
       const key = dedupKey(this.name, headers, body);
       let shared = true;
       text = await this.dedup.run(key, () => ((shared = false), send()));
+      deduplicated(shared);
       if (shared) this.metrics?.dedupedFetches.inc({ subgraph: this.name });
     }
     try {

@@ -1,11 +1,12 @@
 /**
- * Metrics and trace context for the gateway: `/metrics` (on the admin listener), per-request counters and latency by
- * operation name and outcome, supergraph version and composition failures, and a W3C
- * `traceparent` on every subgraph call (the caller's trace, or a new one).
+ * Metrics and traces for the gateway: `/metrics` (on the admin listener), per-request counters and
+ * latency by operation name and outcome, supergraph version and composition failures; the request's
+ * server span (continuing the caller's W3C trace) with its GraphQL attributes and parse/validate
+ * spans. Subgraph fetches carry the trace on (gateway/datasource).
  */
-import { randomBytes } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { mountMetrics } from '../../shared/metrics';
+import { graphqlSpans, traceHttpRequests } from '../../shared/telemetry';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
@@ -15,7 +16,6 @@ export { GatewayMetrics } from './metrics';
 
 /** Distinct operation names kept as labels; the rest count as `other` so clients cannot explode cardinality. */
 const MAX_OPERATION_LABELS = 500;
-const TRACEPARENT = /^([\da-f]{2})-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 
 export function observability(metrics: GatewayMetrics, source: SupergraphSource): GatewayExtension {
   const seen = new Set<string>();
@@ -50,17 +50,7 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource)
   return {
     name: 'observability',
     mountAdmin: (app) => mountMetrics(app, metrics.registry),
-    apolloPlugins: [plugin],
-    extendContext: (_req, context) => {
-      context.forwardHeaders.traceparent = childTraceparent(context.forwardHeaders.traceparent);
-    },
+    apolloPlugins: [plugin, graphqlSpans<GatewayContext>()],
+    graphqlMiddleware: [traceHttpRequests('/graphql')],
   };
-}
-
-/** The caller's trace continued with a new span id for the gateway's hop, or a fresh sampled trace. */
-export function childTraceparent(incoming: string | undefined): string {
-  const match = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
-  const spanId = randomBytes(8).toString('hex');
-  if (match && match[1] !== 'ff' && !/^0+$/.test(match[2])) return `00-${match[2]}-${spanId}-${match[4]}`;
-  return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
 }

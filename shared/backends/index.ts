@@ -9,7 +9,7 @@ import { ConfigError } from '../errors';
 import type { Logger } from '../logging';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
 import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
-import { InMemoryEventBus, KafkaEventBus, type EventBus } from '../events';
+import { InMemoryEventBus, KafkaEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
@@ -101,12 +101,13 @@ export async function connectBackends(config: Config, logger: Logger, options: C
     () => new InMemoryEventBus({ logger }),
   );
   logger.info({ backends: kinds }, 'backends connected');
+  const tracedEvents = uses.has('events') ? tracedEventBus(events, kinds.events === 'real' ? 'kafka' : 'trellis') : events;
   const rateLimiter = rateLimiterFor(kinds.state, state);
 
   return {
     discovery,
     state,
-    events,
+    events: tracedEvents,
     rateLimiter,
     kinds,
     async close() {

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors';
 import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
+import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
@@ -261,6 +262,8 @@ export interface Config {
   };
   persistedQueries: { ttlSeconds: number; trustedDocumentsPath?: string };
   cors: { allowedOrigins: string[]; allowLocalhost: boolean };
+  /** Tracing from the standard OTEL_* variables; undefined when no OTLP endpoint is set (tracing off). */
+  telemetry?: TelemetrySettings;
 }
 
 /** The oldest Node major Trellis runs on (Node 24 LTS); `scripts/runtime/node24` brings it where it is missing. */
@@ -298,6 +301,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (strangers.length > 0) {
     throw new ConfigError(`Invalid configuration: HEADER_RULES has rules for ${strangers.join(', ')}, which SUBGRAPH_ALLOW does not list`);
   }
+  const telemetry = telemetrySettings(env);
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
@@ -384,6 +388,7 @@ export function loadConfig(env: Env = process.env): Config {
       sessionTtlMs: e.BFF_SESSION_TTL_MS,
       persistedOperationsPath: e.MOBILE_PERSISTED_OPERATIONS,
     },
+    telemetry,
   };
 }
 

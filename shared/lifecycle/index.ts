@@ -1,11 +1,13 @@
 /**
  * Runs one Trellis process: loads config (environment over trellis.config), makes the logger, starts
- * the service, and stops it cleanly on SIGINT/SIGTERM, logging `stopped`. A bad config or a failed
+ * tracing (when OTEL_* configure it), starts the service, and stops it cleanly on SIGINT/SIGTERM,
+ * flushing spans and logging `stopped`. A bad config or a failed
  * start exits non-zero with a clear line; `--print-config` prints the effective config and exits.
  */
 import { formatConfig, loadProcessConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { ConfigError, errorMessage } from '../errors';
+import { startTelemetry } from '../telemetry';
 
 export type Stop = () => Promise<void>;
 
@@ -27,6 +29,8 @@ export function runMain(service: string, start: (context: MainContext) => Promis
     process.exit(0);
   }
   const logger = createLogger({ service: config.serviceName ?? service, level: config.logLevel });
+  const telemetry = startTelemetry(config.telemetry, { serviceName: config.serviceName ?? service });
+  if (telemetry.enabled) logger.info({ traces: config.telemetry?.tracesUrl, sampler: config.telemetry?.sampler }, 'tracing on');
   let stop: Stop | undefined;
   let stopping = false;
 
@@ -41,6 +45,7 @@ export function runMain(service: string, start: (context: MainContext) => Promis
     deadline.unref();
     try {
       await stop?.();
+      await telemetry.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not flush spans'));
       logger.info('stopped');
       process.exit(0);
     } catch (error) {

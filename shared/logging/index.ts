@@ -1,9 +1,11 @@
 /**
  * Structured JSON logs (pino). Every request gets a correlation id that travels in the
- * `x-correlation-id` header, into subgraph calls and Kafka headers, and onto every log line.
+ * `x-correlation-id` header, into subgraph calls and Kafka headers, and onto every log line; a line
+ * written inside a span also carries its `trace_id` and `span_id`.
  */
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { activeTraceIds } from '../telemetry/spans';
 
 export type Logger = pino.Logger;
 
@@ -19,7 +21,7 @@ export interface LoggerOptions {
 
 export function createLogger({ service, level = 'info', destination }: LoggerOptions): Logger {
   return pino(
-    { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) }, mixin: () => activeTraceIds() ?? {} },
     destination,
   );
 }

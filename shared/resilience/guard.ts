@@ -11,6 +11,7 @@ import type { Registry } from 'prom-client';
 import { TrellisError, ErrorCode, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import { createBreaker, DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from './breaker';
+import { inSpan } from '../telemetry/spans';
 
 export class DependencyUnavailableError extends TrellisError {
   constructor(dependency: string, reason: string, cause?: unknown) {
@@ -45,15 +46,20 @@ export function createGuard(options: GuardOptions = {}): Guard {
       breakers.set(key, breaker);
     }
     const guarded = breaker;
-    return async (...args: A): Promise<R> => {
-      try {
-        return (await guarded.fire(() => fn(...args))) as R;
-      } catch (error) {
-        if (error instanceof TrellisError && !error.retriable) throw error;
-        const code = (error as { code?: string }).code;
-        const reason = code === 'EOPENBREAKER' ? 'breaker open' : code === 'ETIMEDOUT' ? 'timed out' : errorMessage(error);
-        throw new DependencyUnavailableError(name, reason, error);
-      }
-    };
+    const state = () => (guarded.opened ? 'open' : guarded.halfOpen ? 'half_open' : 'closed');
+    return (...args: A): Promise<R> =>
+      inSpan(`guard ${name}`, { attributes: { 'trellis.guard.name': name, 'trellis.breaker.state': state() } }, () => fire(guarded, name, () => fn(...args)));
   };
+}
+
+/** One call through its breaker; a failure that is not a refusal by the dependency's rules says it is unavailable. */
+async function fire<R>(breaker: CircuitBreaker<unknown[], unknown>, name: string, run: () => Promise<R>): Promise<R> {
+  try {
+    return (await breaker.fire(run)) as R;
+  } catch (error) {
+    if (error instanceof TrellisError && !error.retriable) throw error;
+    const code = (error as { code?: string }).code;
+    const reason = code === 'EOPENBREAKER' ? 'breaker open' : code === 'ETIMEDOUT' ? 'timed out' : errorMessage(error);
+    throw new DependencyUnavailableError(name, reason, error);
+  }
 }

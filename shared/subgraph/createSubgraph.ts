@@ -14,6 +14,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
+import { graphqlSpans, traceHttpRequests } from '../telemetry';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
@@ -114,6 +115,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ApolloServerPluginInlineTraceDisabled(),
+        graphqlSpans<TContext>(),
         ...(this.options.plugins ?? []),
       ],
       formatError: formatTrellisError,
@@ -124,6 +126,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.app.use(
       '/graphql',
       express.json({ limit: '2mb' }),
+      traceHttpRequests('/graphql'),
       expressMiddleware(this.apollo, {
         context: async ({ req }) => extend(await buildBaseContext((name) => req.header(name), logger, identify)),
       }),

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { NotFoundError, type SubgraphContext, type SubgraphFactory } from '../../shared';
+import { injectTrace, NotFoundError, type SubgraphContext, type SubgraphFactory } from '../../shared';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '../../shared/saga';
 import { FEDERATION_LINK } from '../federation';
@@ -126,14 +126,15 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
             if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
               throw new GraphQLError(`idempotencyKey ${IDEMPOTENCY_KEY_RULE}`, { extensions: { code: 'BAD_USER_INPUT' } });
             }
-            const headers = { [CORRELATION_ID_HEADER]: context.correlationId };
+            // The catalog lookup and every command of the saga continue this request's trace.
+            const headers: Record<string, string> = injectTrace({ [CORRELATION_ID_HEADER]: context.correlationId });
             const { lines, total } = await validateOrder(input.items, input.paymentMethod, catalog, headers);
             const sagaId = randomUUID();
             const sagaInput: PlaceOrderInput = { orderId: `o-${sagaId}`, userId: context.user.id, items: lines, total, paymentMethod: input.paymentMethod };
             const record = await orchestrator.startSaga(definition.name, sagaInput, {
               id: sagaId,
               correlationId: context.correlationId,
-              traceparent: context.traceparent,
+              traceparent: headers.traceparent ?? context.traceparent,
               idempotency: key === undefined ? undefined : { scope: context.user.id, key, request: { items: input.items, paymentMethod: input.paymentMethod } },
             });
             return { sagaId: record.id, state: record.state };

@@ -1,5 +1,4 @@
 import { breakerSettingsFor, type ResilienceSettings } from '../../../../gateway/datasource';
-import { childTraceparent } from '../../../../gateway/observability';
 import { loadConfig } from '../../../../shared/config';
 
 describe('breaker settings per subgraph', () => {
@@ -24,19 +23,5 @@ describe('breaker settings per subgraph', () => {
   it('refuses overrides that are not valid JSON of known fields', () => {
     expect(() => loadConfig({ BREAKER_OVERRIDES: '{catalog' })).toThrow(/BREAKER_OVERRIDES/);
     expect(() => loadConfig({ BREAKER_OVERRIDES: '{"catalog":{"timeout":5}}' })).toThrow(/BREAKER_OVERRIDES/);
-  });
-});
-
-describe('traceparent', () => {
-  it('continues the caller trace with a new span id', () => {
-    const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const next = childTraceparent(incoming);
-    expect(next).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[\da-f]{16}-01$/);
-    expect(next).not.toBe(incoming);
-  });
-
-  it('starts a new trace when the caller sent none or garbage', () => {
-    expect(childTraceparent(undefined)).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
-    expect(childTraceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01')).toMatch(/^00-(?!0{32})[\da-f]{32}-/);
   });
 });
