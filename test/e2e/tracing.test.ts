@@ -1,0 +1,108 @@
+/**
+ * The README's "See a trace": the platform started as `npm start` on the real servers with
+ * OTEL_EXPORTER_OTLP_ENDPOINT at the real Jaeger of test/stack. A four-subgraph query is one trace
+ * from the caller through the gateway into every subgraph; a placeOrder saga is one trace from the
+ * mutation through every command and reply, across the orchestrator and the three participants.
+ */
+import { eventually, postGraphQL } from '../support/graphql';
+import { platformToken } from '../support/identity';
+import { ancestors, clientTraceparent, jaeger, waitForTrace, type TraceSpan } from '../support/jaeger';
+import { startPlatform, type RunningPlatform } from '../support/platform';
+
+const SUBGRAPHS = ['users', 'orders', 'catalog', 'payments'];
+
+const named = (spans: TraceSpan[], service: string, name: string) => spans.filter((span) => span.service === service && span.name === name);
+
+describe('traces in Jaeger', () => {
+  let platform: RunningPlatform;
+
+  beforeAll(async () => {
+    const services = await fetch(`${jaeger.queryUrl}/api/services`);
+    if (!services.ok) throw new Error(`Jaeger's query API at ${jaeger.queryUrl} answered ${services.status}; start it with test/stack/up jaeger`);
+    // A short batch delay so a test waits on seconds of export, not the default 5 s per hop.
+    platform = await startPlatform({ backends: 'real', env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '200' } });
+  }, 120_000);
+  afterAll(async () => {
+    expect(await platform.stop()).toBe(0);
+  });
+
+  it('shows a four-subgraph query as one trace: the caller, the gateway, each fetch, and every subgraph under its fetch', async () => {
+    const { traceId, spanId, traceparent } = clientTraceparent();
+    const token = await platformToken(platform.base, 'u1', ['payments:read']);
+    const { body } = await postGraphQL(platform.gatewayUrl, 'query FourSubgraphs { user(id: "u1") { name orders { total items { product { name inStock } } payment { state } } } }', {
+      headers: { authorization: `Bearer ${token}`, traceparent },
+    });
+    expect(body.errors).toBeUndefined();
+
+    const spans = await waitForTrace(traceId, (seen) => [
+      ...(named(seen, 'gateway', 'POST /graphql').length === 1 ? [] : ['the gateway request']),
+      ...SUBGRAPHS.filter((name) => named(seen, name, 'POST /graphql').length === 0).map((name) => `a request in ${name}`),
+    ]);
+    const [request] = named(spans, 'gateway', 'POST /graphql');
+    expect(request.parentId).toBe(spanId);
+    expect(request.kind).toBe('server');
+    expect(request.tags).toMatchObject({ 'graphql.operation.name': 'FourSubgraphs', 'graphql.operation.type': 'query', 'trellis.graphql.outcome': 'success' });
+    expect(request.tags['graphql.document.hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(named(spans, 'gateway', 'graphql.parse')[0]?.parentId).toBe(request.spanId);
+
+    for (const subgraph of SUBGRAPHS) {
+      const fetches = named(spans, 'gateway', `fetch ${subgraph}`);
+      expect(fetches.length).toBeGreaterThan(0);
+      for (const fetch of fetches) expect(ancestors(fetch, spans)).toContain(request);
+      // Each request the subgraph served is the child of one attempt of the gateway, under a fetch of that subgraph.
+      for (const served of named(spans, subgraph, 'POST /graphql')) {
+        const [attempt, fetch] = ancestors(served, spans);
+        expect(attempt).toMatchObject({ service: 'gateway', name: `POST ${subgraph}`, kind: 'client' });
+        expect(attempt.tags).toMatchObject({ 'trellis.subgraph.name': subgraph, 'trellis.fetch.attempt': 1, 'trellis.breaker.state': 'closed', 'http.response.status_code': 200 });
+        expect(attempt.tags['trellis.subgraph.instance']).toEqual(expect.any(String));
+        expect(fetch).toMatchObject({ service: 'gateway', name: `fetch ${subgraph}` });
+        expect(fetch.tags['trellis.fetch.deduplicated']).toBe(false);
+      }
+    }
+  });
+
+  it('shows one placeOrder saga as one trace: the mutation, every command and reply, produced and consumed across the processes', async () => {
+    const { traceId, spanId, traceparent } = clientTraceparent();
+    const headers = { authorization: `Bearer ${await platformToken(platform.base, 'u1')}` };
+    const { body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(
+      platform.gatewayUrl,
+      'mutation PlaceOrder { placeOrder(input: { items: [{ productId: "p2", quantity: 1 }], paymentMethod: "card-ok" }) { sagaId } }',
+      { headers: { ...headers, traceparent } },
+    );
+    expect(body.errors).toBeUndefined();
+    const id = body.data!.placeOrder.sagaId;
+    await eventually(async () => {
+      const saga = await postGraphQL<{ saga: { state: string } }>(platform.gatewayUrl, `{ saga(id: "${id}") { state } }`, { headers });
+      expect(saga.body.data?.saga.state).toBe('COMPLETED');
+    }, 30_000, 200);
+
+    const participants = ['catalog', 'payments', 'orders'];
+    const kinds = (seen: TraceSpan[], service: string, kind: string) => seen.filter((span) => span.service === service && span.kind === kind && span.tags['messaging.system'] === 'kafka');
+    const spans = await waitForTrace(traceId, (seen) => [
+      ...(named(seen, 'sagas', 'POST /graphql').length === 1 ? [] : ['the mutation in the sagas subgraph']),
+      ...(kinds(seen, 'sagas', 'producer').length >= 3 ? [] : ['three commands sent by the orchestrator']),
+      ...(kinds(seen, 'sagas', 'consumer').length >= 3 ? [] : ['three replies handled by the orchestrator']),
+      ...participants.flatMap((name) => [
+        ...(kinds(seen, name, 'consumer').length >= 1 ? [] : [`a command handled by ${name}`]),
+        ...(kinds(seen, name, 'producer').length >= 1 ? [] : [`a reply sent by ${name}`]),
+      ]),
+    ]);
+    // The caller's request; the sagas subgraph's catalog lookup through the gateway is a second one, deeper in.
+    const gatewayRequest = named(spans, 'gateway', 'POST /graphql').find((span) => span.parentId === spanId)!;
+    expect(gatewayRequest).toBeDefined();
+    expect(gatewayRequest.tags).toMatchObject({ 'graphql.operation.name': 'PlaceOrder', 'graphql.operation.type': 'mutation' });
+    const [mutation] = named(spans, 'sagas', 'POST /graphql');
+    expect(ancestors(mutation, spans)).toContain(gatewayRequest);
+
+    const byId = new Map(spans.map((span) => [span.spanId, span]));
+    const messaging = spans.filter((span) => span.tags['messaging.system'] === 'kafka');
+    for (const consumed of messaging.filter((span) => span.kind === 'consumer')) {
+      // Each handled message continues the span that sent it, whichever process that was.
+      const producer = byId.get(consumed.parentId ?? '');
+      expect(producer).toMatchObject({ kind: 'producer', tags: expect.objectContaining({ 'messaging.destination.name': consumed.tags['messaging.destination.name'] }) });
+      expect(consumed.name).toBe(`process ${consumed.tags['messaging.destination.name']}`);
+    }
+    // The orchestrator's commands continue the mutation (through the saga record), not a stray trace.
+    for (const command of kinds(spans, 'sagas', 'producer')) expect(ancestors(command, spans)).toContain(mutation);
+  });
+});

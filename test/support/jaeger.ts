@@ -1,0 +1,75 @@
+/** The real Jaeger of test/stack (or JAEGER_QUERY_URL / JAEGER_OTLP_URL): where to send spans, and traces read back from its query API. */
+import { randomBytes } from 'node:crypto';
+
+export const jaeger = {
+  queryUrl: process.env.JAEGER_QUERY_URL || 'http://127.0.0.1:16686',
+  /** The OTLP/HTTP base URL, as OTEL_EXPORTER_OTLP_ENDPOINT takes it. */
+  otlpUrl: process.env.JAEGER_OTLP_URL || 'http://127.0.0.1:4318',
+};
+
+export interface TraceSpan {
+  spanId: string;
+  parentId?: string;
+  name: string;
+  service: string;
+  kind?: string;
+  tags: Record<string, unknown>;
+}
+
+interface JaegerTrace {
+  spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Array<{ key: string; value: unknown }> }>;
+  processes: Record<string, { serviceName: string }>;
+}
+
+/** A W3C traceparent the test sends as the client, sampled: its ids name the trace to look up. */
+export function clientTraceparent(): { traceId: string; spanId: string; traceparent: string } {
+  const traceId = randomBytes(16).toString('hex');
+  const spanId = randomBytes(8).toString('hex');
+  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` };
+}
+
+/** Every span Jaeger holds for the trace (none yet: an empty list). */
+export async function traceSpans(traceId: string): Promise<TraceSpan[]> {
+  const response = await fetch(`${jaeger.queryUrl}/api/traces/${traceId}`);
+  if (response.status === 404) return [];
+  if (!response.ok) throw new Error(`jaeger answered ${response.status}: ${await response.text()}`);
+  const body = (await response.json()) as { data: JaegerTrace[] };
+  return body.data.flatMap((trace) =>
+    trace.spans.map((span) => {
+      const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
+      return {
+        spanId: span.spanID,
+        parentId: span.references?.find((ref) => ref.refType === 'CHILD_OF')?.spanID,
+        name: span.operationName,
+        service: trace.processes[span.processID].serviceName,
+        kind: tags['span.kind'] as string | undefined,
+        tags,
+      };
+    }),
+  );
+}
+
+/**
+ * Polls Jaeger until `missing` finds nothing missing in the trace, or the deadline passes (then
+ * fails with what is still missing and the spans seen). Spans arrive as each process's batch is exported.
+ */
+export async function waitForTrace(traceId: string, missing: (spans: TraceSpan[]) => string[], timeoutMs = 30_000): Promise<TraceSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  let spans: TraceSpan[] = [];
+  let gaps: string[] = ['no trace yet'];
+  while (Date.now() < deadline) {
+    spans = await traceSpans(traceId);
+    gaps = spans.length === 0 ? ['no trace yet'] : missing(spans);
+    if (gaps.length === 0) return spans;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`trace ${traceId} incomplete after ${timeoutMs} ms: ${gaps.join('; ')}\nspans: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+}
+
+/** The span's ancestors, nearest first, within the trace. */
+export function ancestors(span: TraceSpan, spans: TraceSpan[]): TraceSpan[] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const chain: TraceSpan[] = [];
+  for (let parent = span.parentId && byId.get(span.parentId); parent; parent = parent.parentId ? byId.get(parent.parentId) : undefined) chain.push(parent);
+  return chain;
+}
