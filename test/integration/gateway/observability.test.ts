@@ -1,8 +1,11 @@
 /**
  * What the README promises an operator sees: every metric it lists is exported at the admin
- * listener's /metrics (a missing one fails, it never reads as 0), and every subgraph call carries a
- * W3C traceparent: the caller's trace with a new span id, or a new trace when the caller sent none.
+ * listener's /metrics (a missing one fails, it never reads as 0), and every subgraph call carries the
+ * W3C context of the gateway's attempt span when tracing is on: the caller's trace, or a new one when
+ * the caller sent none. With tracing off nothing is made up: the caller's traceparent passes as it came.
  */
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { startTelemetry, telemetrySettings } from '../../../shared/telemetry';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,26 +62,46 @@ describe('gateway observability', () => {
     await users.stop();
   });
 
-  it("passes the caller's trace to the subgraph with a new span id", async () => {
+  it("with tracing off, passes the caller's traceparent unchanged and makes none up", async () => {
     seen.length = 0;
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const answer = await postGraphQL(gateway.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
-    expect(answer.body.data).toEqual({ user: { name: 'Ada Lovelace' } });
-    expect(seen).toHaveLength(1);
-    const [, trace, span] = TRACEPARENT.exec(String(seen[0].traceparent))!;
-    expect(trace).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
-    expect(span).not.toBe('00f067aa0ba902b7');
+    await postGraphQL(gateway.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
+    await postGraphQL(gateway.url, '{ user(id: "u2") { name } }');
+    expect(seen.map((headers) => headers.traceparent)).toEqual([traceparent, undefined]);
   });
 
-  it('starts a new trace for a caller that sent none, a different one per request', async () => {
-    seen.length = 0;
-    await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
-    await postGraphQL(gateway.url, '{ user(id: "u2") { name } }');
-    expect(seen).toHaveLength(2);
-    const traces = seen.map((headers) => TRACEPARENT.exec(String(headers.traceparent))?.[1]);
-    expect(traces[0]).toMatch(/^[0-9a-f]{32}$/);
-    expect(traces[0]).not.toMatch(/^0+$/);
-    expect(traces[1]).not.toBe(traces[0]);
+  describe('with tracing on', () => {
+    const exporter = new InMemorySpanExporter();
+    let telemetry: ReturnType<typeof startTelemetry>;
+    beforeAll(() => {
+      telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), { serviceName: 'gateway', exporter });
+    });
+    afterAll(async () => telemetry.stop());
+
+    it("continues the caller's trace with the span of the gateway's attempt on the subgraph", async () => {
+      seen.length = 0;
+      exporter.reset();
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const answer = await postGraphQL(gateway.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
+      expect(answer.body.data).toEqual({ user: { name: 'Ada Lovelace' } });
+      expect(seen).toHaveLength(1);
+      const [, trace, span] = TRACEPARENT.exec(String(seen[0].traceparent))!;
+      expect(trace).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      const attempt = exporter.getFinishedSpans().find((finished) => finished.name === 'POST users')!;
+      expect(attempt.spanContext().spanId).toBe(span);
+      expect(attempt.attributes).toMatchObject({ 'trellis.subgraph.name': 'users', 'trellis.fetch.attempt': 1, 'trellis.breaker.state': 'closed' });
+    });
+
+    it('starts a new trace for a caller that sent none, a different one per request', async () => {
+      seen.length = 0;
+      await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
+      await postGraphQL(gateway.url, '{ user(id: "u2") { name } }');
+      expect(seen).toHaveLength(2);
+      const traces = seen.map((headers) => TRACEPARENT.exec(String(headers.traceparent))?.[1]);
+      expect(traces[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(traces[0]).not.toMatch(/^0+$/);
+      expect(traces[1]).not.toBe(traces[0]);
+    });
   });
 
   it('exports every metric the README lists at /metrics', async () => {
