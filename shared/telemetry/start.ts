@@ -7,6 +7,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { randomUUID } from 'node:crypto';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
   BatchSpanProcessor,
@@ -39,7 +40,8 @@ export function startTelemetry(settings: TelemetrySettings | undefined, options:
     ? new SimpleSpanProcessor(options.exporter)
     : new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }));
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName ?? options.serviceName }),
+    // One instance id per process, so two runs of a service (a restart, a replica) stay apart in a trace.
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName ?? options.serviceName, 'service.instance.id': randomUUID() }),
     sampler: samplerFor(settings.sampler),
     spanProcessors: [processor],
   });

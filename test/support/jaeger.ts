@@ -12,13 +12,15 @@ export interface TraceSpan {
   parentId?: string;
   name: string;
   service: string;
+  /** The process's `service.instance.id`: one per run of a service. */
+  instance?: string;
   kind?: string;
   tags: Record<string, unknown>;
 }
 
 interface JaegerTrace {
   spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Array<{ key: string; value: unknown }> }>;
-  processes: Record<string, { serviceName: string }>;
+  processes: Record<string, { serviceName: string; tags?: Array<{ key: string; value: unknown }> }>;
 }
 
 /** A W3C traceparent the test sends as the client, sampled: its ids name the trace to look up. */
@@ -42,6 +44,7 @@ export async function traceSpans(traceId: string): Promise<TraceSpan[]> {
         parentId: span.references?.find((ref) => ref.refType === 'CHILD_OF')?.spanID,
         name: span.operationName,
         service: trace.processes[span.processID].serviceName,
+        instance: trace.processes[span.processID].tags?.find((tag) => tag.key === 'service.instance.id')?.value as string | undefined,
         kind: tags['span.kind'] as string | undefined,
         tags,
       };

@@ -8,9 +8,12 @@
  * - SAGA_COUNT (orchestrator, optional): also starts the sagas `crash-0 … crash-<n-1>` not started yet
  * - SAGA_HANDLER_DELAY_MS (participants): up to this much random work before each handler, so kills land mid-command
  * - SAGA_PROVIDER_LATENCY_MS (payments): up to this much before the payment provider's answer comes back
+ * - SAGA_TRACEPARENT (orchestrator, optional): the W3C traceparent the started sagas carry, as a placeOrder request's would
+ * - OTEL_* (optional): tracing as every Trellis process does it (service `saga-<role>`), Kafka spans included
  */
 import { RedisStateStore, type StateStore } from '../../shared/state';
-import { KafkaEventBus } from '../../shared/events';
+import { KafkaEventBus, tracedEventBus, type EventBus } from '../../shared/events';
+import { startTelemetry, telemetrySettings } from '../../shared/telemetry';
 import { createLogger, type Logger } from '../../shared/logging';
 import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '../../shared/saga';
 import { Inventory } from '../../subgraphs/catalog/inventory';
@@ -61,7 +64,7 @@ function latent(provider: PaymentProvider, maxMs: number): PaymentProvider {
   };
 }
 
-async function runOrchestrator(state: StateStore, events: KafkaEventBus, logger: Logger): Promise<void> {
+async function runOrchestrator(state: StateStore, events: EventBus, logger: Logger): Promise<void> {
   const timings = process.env.SAGA_TIMINGS ? (JSON.parse(process.env.SAGA_TIMINGS) as PlaceOrderTimings) : CRASH_TIMINGS;
   const definition = placeOrderSaga(timings);
   const orchestrator = new SagaOrchestrator({ state, events, logger, definitions: [definition] });
@@ -71,13 +74,13 @@ async function runOrchestrator(state: StateStore, events: KafkaEventBus, logger:
   for (let i = 0; i < count; i++) {
     const id = `crash-${i}`;
     if (await state.getVersioned(sagaKey(id))) continue;
-    await orchestrator.startSaga(definition.name, crashSagaInput(i), { id });
+    await orchestrator.startSaga(definition.name, crashSagaInput(i), { id, traceparent: process.env.SAGA_TRACEPARENT });
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   if (count > 0) process.stdout.write('all sagas started\n');
 }
 
-async function runParticipant(role: Exclude<SagaRole, 'orchestrator'>, state: StateStore, events: KafkaEventBus, logger: Logger): Promise<void> {
+async function runParticipant(role: Exclude<SagaRole, 'orchestrator'>, state: StateStore, events: EventBus, logger: Logger): Promise<void> {
   const handlerDelayMs = Number(process.env.SAGA_HANDLER_DELAY_MS ?? 0);
   const providerLatencyMs = Number(process.env.SAGA_PROVIDER_LATENCY_MS ?? 0);
   const owners = {
@@ -96,8 +99,9 @@ async function main(): Promise<void> {
   if (!SAGA_ROLES.includes(role)) throw new Error(`SAGA_ROLE must be one of ${SAGA_ROLES.join(', ')}, not ${role}`);
   const namespace = process.env.SAGA_NAMESPACE as string;
   const logger = createLogger({ service: `saga-${role}`, level: process.env.LOG_LEVEL ?? 'warn' });
+  startTelemetry(telemetrySettings(process.env), { serviceName: `saga-${role}` });
   const state = new RedisStateStore({ url: process.env.REDIS_URL as string, logger, keyPrefix: `${namespace}:` });
-  const events = new KafkaEventBus({
+  const kafka = new KafkaEventBus({
     brokers: (process.env.KAFKA_BROKERS as string).split(','),
     logger,
     clientId: `saga-${role}`,
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
     // The broker's minimum: a killed process's partitions move on quickly.
     sessionTimeoutMs: 6000,
   });
+  const events = tracedEventBus(kafka, 'kafka');
   if (role === 'orchestrator') await runOrchestrator(state, events, logger);
   else await runParticipant(role, state, events, logger);
 }
