@@ -34,10 +34,11 @@ describe('traces in Jaeger', () => {
     });
     expect(body.errors).toBeUndefined();
 
-    const spans = await waitForTrace(traceId, (seen) => [
+    const complete = (seen: TraceSpan[]) => [
       ...(named(seen, 'gateway', 'POST /graphql').length === 1 ? [] : ['the gateway request']),
       ...SUBGRAPHS.filter((name) => named(seen, name, 'POST /graphql').length === 0).map((name) => `a request in ${name}`),
-    ]);
+    ];
+    const spans = await waitForTrace(traceId, complete);
     const [request] = named(spans, 'gateway', 'POST /graphql');
     expect(request.parentId).toBe(spanId);
     expect(request.kind).toBe('server');
@@ -58,6 +59,35 @@ describe('traces in Jaeger', () => {
         expect(fetch).toMatchObject({ service: 'gateway', name: `fetch ${subgraph}` });
         expect(fetch.tags['trellis.fetch.deduplicated']).toBe(false);
       }
+    }
+
+    // The first run planned the query; the same query again takes the cached plan: no plan span.
+    expect(named(spans, 'gateway', 'gateway.plan')).toHaveLength(1);
+    const again = clientTraceparent();
+    await postGraphQL(platform.gatewayUrl, 'query FourSubgraphs { user(id: "u1") { name orders { total items { product { name inStock } } payment { state } } } }', {
+      headers: { authorization: `Bearer ${token}`, traceparent: again.traceparent },
+    });
+    const cached = await waitForTrace(again.traceId, complete);
+    expect(named(cached, 'gateway', 'gateway.fetch').length).toBeGreaterThan(0);
+    expect(named(cached, 'gateway', 'gateway.plan')).toHaveLength(0);
+  });
+
+  it("shows a web BFF page as one trace: the page, its gateway call, and the gateway's request under it", async () => {
+    const { traceId, spanId, traceparent } = clientTraceparent();
+    const page = await fetch(`http://127.0.0.1:${platform.base + 100}/api/pages/home`, { headers: { traceparent } });
+    expect(page.status).toBe(200);
+    const spans = await waitForTrace(traceId, (seen) => [
+      ...(named(seen, 'web-bff', 'GET /api/pages/home').length === 1 ? [] : ['the page request']),
+      ...(named(seen, 'gateway', 'POST /graphql').length >= 1 ? [] : ['the gateway request']),
+      ...(seen.some((span) => span.service === 'catalog' && span.name === 'POST /graphql') ? [] : ['the catalog request']),
+    ]);
+    const [request] = named(spans, 'web-bff', 'GET /api/pages/home');
+    expect(request).toMatchObject({ parentId: spanId, kind: 'server' });
+    for (const served of named(spans, 'gateway', 'POST /graphql')) {
+      const [call] = ancestors(served, spans);
+      expect(call).toMatchObject({ service: 'web-bff', kind: 'client' });
+      expect(call.name).toMatch(/^POST gateway/);
+      expect(ancestors(call, spans)).toContain(request);
     }
   });
 
