@@ -164,6 +164,9 @@ describe('gateway auth', () => {
       expect(anonymous.errors?.[0]).toMatchObject({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } });
       const reader = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1', ['payments:read']));
       expect(reader).toEqual({ data: { user: { orders: [{ payment: { state: 'CAPTURED' } }, { payment: { state: 'CAPTURED' } }] } } });
+      // The reader's plan is kept now: a caller without the scope still gets the restricted one.
+      const again = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1'));
+      expect(again).toEqual(anonymous);
       const deep = await sse(`{ user(id: "u1") { ${'orders { user { '.repeat(7)}id${' } }'.repeat(7)} } }`);
       expect(deep.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
 
