@@ -127,7 +127,7 @@ export class FederatedExecutor {
     }
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
-    const queryHash = checked.document === prepared.document ? prepared.queryHash : hashOf(print(checked.document));
+    const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? hashOf(print(checked.document)));
     for await (const result of this.plan(request, checked.document, queryHash, context, signal)) yield this.formattedResult(checked.finish(result));
   }
 

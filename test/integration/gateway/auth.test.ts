@@ -20,6 +20,7 @@ import { startGateway, startSubgraph, type InProcessGateway } from '../../suppor
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 import { eventually, postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { metricSum } from '../../support/metrics';
+import * as restrictModule from '../../../gateway/auth/restrict';
 
 describe('gateway auth', () => {
   let hub: DevHubServer;
@@ -177,6 +178,24 @@ describe('gateway auth', () => {
         expect(results).toEqual([{ data: { me: null, users: [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }] }, errors: [expect.objectContaining({ path: ['me'], extensions: { code: 'FORBIDDEN' } })] }]);
       } finally {
         await client.dispose();
+      }
+    });
+
+    it('restricts a document once per scope set, not on every request', async () => {
+      const walks = jest.spyOn(restrictModule, 'restrictDocument');
+      try {
+        const q = '{ user(id: "u2") { id email } }';
+        // email is non-null: its null takes the user with it.
+        const forbidden = { data: { user: null }, errors: [expect.objectContaining({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' } })] };
+        for (const user of ['u1', 'u3', 'u1']) expect((await query(q, await identity.bearer(user))).body).toEqual(forbidden);
+        expect(walks).toHaveBeenCalledTimes(1);
+        const allowed = await query(q, await identity.bearer('u2', ['users:email']));
+        expect(allowed.body).toEqual({ data: { user: { id: 'u2', email: expect.any(String) } } });
+        expect(walks).toHaveBeenCalledTimes(2);
+        expect((await query(q, await identity.bearer('u2'))).body).toEqual(forbidden);
+        expect(walks).toHaveBeenCalledTimes(2);
+      } finally {
+        walks.mockRestore();
       }
     });
 
