@@ -8,6 +8,7 @@
  * await subgraph.start(); // registers; the gateway composes it in
  * ```
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -16,12 +17,12 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { parse, print, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { TrellisError } from '../errors';
 import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
-import { SUBGRAPH_TAG, type Discovery } from '../discovery';
+import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
 import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
@@ -154,7 +155,13 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       name,
       url,
       healthUrl: `http://${host}:${port}/health/ready`,
-      meta: { subgraph: name, graphqlPath: '/graphql', tags: SUBGRAPH_TAG, ...(this.options.meta ?? {}) },
+      meta: {
+        subgraph: name,
+        graphqlPath: '/graphql',
+        tags: SUBGRAPH_TAG,
+        [SCHEMA_REVISION_META]: createHash('sha256').update(print(typeDefs)).digest('hex').slice(0, 32),
+        ...(this.options.meta ?? {}),
+      },
     });
     logger.info({ url, guardedFields: guarded }, `subgraph ${name} serving`);
     return this.runtime;
