@@ -7,9 +7,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../../shared/config';
 import { SERVICES } from '../../../scripts/launcher/services';
+import { composeConfig } from '../../support/compose';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SERVICE_NAMES = SERVICES.map((service) => service.name);
@@ -70,8 +71,6 @@ describe('Dockerfile', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = () => spawnSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8' });
-
   it('validates with docker-compose config', () => {
     const quiet = spawnSync('docker-compose', ['config', '-q'], { cwd: ROOT, encoding: 'utf8' });
     expect(quiet.stderr).toBe('');
@@ -79,12 +78,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs two gateways and two catalog instances, each advertising its own host, behind health-gated start order', () => {
-    const { services } = parse(compose().stdout) as {
-      services: Record<
-        string,
-        { command?: string[]; environment?: Record<string, string>; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; image?: string; networks?: Record<string, { aliases?: string[] }> }
-      >;
-    };
+    const { services } = composeConfig();
     const running = (service: string) => Object.entries(services).filter(([, s]) => s.image === 'trellis:local' && s.command?.[0] === service);
     expect(running('gateway')).toHaveLength(2);
     const catalogs = running('catalog');
