@@ -2,7 +2,8 @@
  * What runs Trellis elsewhere, validated without a Docker engine or a cluster: the Dockerfile's stages,
  * docker-compose.yml through `docker-compose config`, and the Kubernetes base through
  * `kubectl kustomize` and the API's schemas (kubernetes-models). test/stack/deploy-tools.sh installs
- * the two commands.
+ * the two commands. The observability files of compose (Prometheus, Grafana, Jaeger) are checked
+ * against the running platform in observability.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -142,6 +142,10 @@ describe('the Grafana dashboard reads what the platform exports', () => {
       'trellis_sagas_started_total',
       'trellis_sagas_finished_total',
       'trellis_saga_duration_seconds_bucket',
+      'trellis_bff_request_duration_seconds_bucket',
+      'trellis_process_process_cpu_seconds_total',
+      'trellis_process_nodejs_eventloop_lag_p99_seconds',
+      'trellis_process_nodejs_heap_size_used_bytes',
     ]) {
       expect([metric, used.has(metric)]).toEqual([metric, true]);
     }
@@ -175,7 +179,11 @@ describe('the observability files of docker-compose.yml', () => {
       .flatMap((job) => job.static_configs.flatMap((group) => group.targets.map((target) => ({ target, path: job.metrics_path ?? '/metrics', scheme: job.scheme ?? 'http' }))));
     const expected = platformServices.map(([name, service]) => {
       const variable = metricsPortVariable(service.command![0]);
-      if (variable === 'ADMIN_PORT') expect([name, service.environment?.ADMIN_HOST]).toEqual([name, '0.0.0.0']);
+      if (variable === 'ADMIN_PORT') {
+        // Reachable by Prometheus on the compose network, never published on the host.
+        expect([name, service.environment?.ADMIN_HOST]).toEqual([name, '0.0.0.0']);
+        expect([name, (service.ports ?? []).map((port) => port.target)]).toEqual([name, expect.not.arrayContaining([Number(service.environment!.ADMIN_PORT)])]);
+      }
       return { target: `${name}:${service.environment![variable]}`, path: '/metrics', scheme: 'http' };
     });
     expect(scraped.sort((a, b) => a.target.localeCompare(b.target))).toEqual(expected.sort((a, b) => a.target.localeCompare(b.target)));
@@ -213,6 +221,7 @@ describe('the observability files of docker-compose.yml', () => {
 
     const providers = files('dashboards').flatMap((file) => readYaml<{ providers: Array<{ type: string; options: { path: string } }> }>(path.join(PROVISIONING, 'dashboards', file)).providers);
     expect(providers.map((provider) => [provider.type, provider.options.path])).toEqual([['file', dashboardsDir?.target]]);
+    expect([grafana.environment?.GF_AUTH_ANONYMOUS_ENABLED, grafana.environment?.GF_AUTH_ANONYMOUS_ORG_ROLE]).toEqual(['true', 'Viewer']);
     const home = grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
     expect(home?.startsWith(`${dashboardsDir?.target}/`)).toBe(true);
     expect(existsSync(path.join(DASHBOARDS, path.basename(home!)))).toBe(true);
