@@ -21,7 +21,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
-import { openUpstream } from './upstream';
+import { UpstreamConnections } from './upstream';
 import { hashOf, PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 
 interface GatewayInternals {
@@ -54,6 +54,7 @@ export interface TransportRules {
 
 export class FederatedExecutor {
   private readonly prepared = new PreparedDocuments();
+  private readonly upstream = new UpstreamConnections();
 
   constructor(
     private readonly gateway: ApolloGateway,
@@ -73,6 +74,11 @@ export class FederatedExecutor {
   private formattedResult(result: ExecutionResult): ExecutionResult {
     if (!result.errors || !this.rules.formatError) return result;
     return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : fromWire(error))) };
+  }
+
+  /** Closes the upstream subscription connections (the gateway is stopping). */
+  close(): Promise<void> {
+    return this.upstream.close();
   }
 
   get schema(): GraphQLSchema | undefined {
@@ -175,7 +181,7 @@ export class FederatedExecutor {
 
   private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal) {
     const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
-    return openUpstream({
+    return this.upstream.subscribe({
       subgraph: primary.serviceName,
       instances: () => this.instances.instancesOf(primary.serviceName),
       query: primary.operation,

@@ -28,7 +28,7 @@ import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { anonymousIdentity, bearerIdentity, buildBaseContext, connectionParamsHeaders, type IdentityResolver, type SubgraphContext } from './context';
+import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, type IdentityResolver, type SubgraphContext } from './context';
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
 
@@ -134,7 +134,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.wsCleanup = useServer(
       {
         schema,
-        context: async (ctx) => extend(await buildBaseContext(connectionParamsHeaders(ctx.connectionParams), logger, identify)),
+        context: async (ctx, _id, payload) => extend(await buildBaseContext(operationHeaders(ctx.connectionParams, payload.extensions), logger, identify)),
         // Apollo's formatError does not run here: keep a TrellisError's code (FORBIDDEN, NOT_FOUND) on WebSocket too.
         onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatOnSocket) } : undefined),
         onError: (_ctx, _id, _payload, errors) => errors.map(formatOnSocket),
