@@ -5,12 +5,13 @@
 import { PRODUCT_COUNT, SCOPE_EMAIL, SCOPE_PAYMENTS, type BenchUser, type Dataset } from './dataset';
 
 /**
- * Where a gateway puts a field the caller may not see. `null`: a null there (or, on a non-null
- * field, on the nearest nullable parent) plus an error, as Apollo Router, Trellis and a subgraph
- * refusing the field do. `omit`: the key left out of the object plus an error, as Hive Gateway's
- * generic auth (which removes the field from the document) does.
+ * Where a gateway puts the null of a field the caller may not see (always with an error).
+ * `propagate`: on the field, or on a non-null field's nearest nullable parent, as GraphQL
+ * execution does, as Apollo Router, Trellis and a subgraph refusing the field do. `in-place`: on
+ * the field even when it is non-null, as Hive Gateway's generic auth does (it removes the field
+ * from the operation and writes a null at its path into the result).
  */
-export type DenialStyle = 'null' | 'omit';
+export type DenialStyle = 'propagate' | 'in-place';
 
 export interface Operation {
   /** The query shape this operation stands for in the tables. */
@@ -51,7 +52,7 @@ export const OPERATIONS = [PRODUCT_PAGE, PRODUCT_LIST, ACCOUNT, ORDER_HISTORY];
 export const PAGE_SIZES = [5, 10, 20, 50];
 
 export interface Expectation {
-  /** `JSON.stringify` of the answer's `data`. */
+  /** `JSON.stringify` of the answer's `data`, keys in selection order; for a partial answer, keys sorted (see answers.ts). */
   data: string;
   /** Whether the answer carries errors (a field the caller's scopes do not reach). */
   partial: boolean;
@@ -69,12 +70,11 @@ export interface Call {
 
 type Json = Record<string, unknown>;
 
-/** A field the caller may not see, in either denial style: `nulled` is what the parent becomes when it cannot hold a null. */
-function denied(object: Json, field: string, style: DenialStyle): Json {
-  const copy = { ...object };
-  if (style === 'omit') delete copy[field];
-  else copy[field] = null;
-  return copy;
+/** `JSON.stringify` with every object's keys sorted: where a gateway writes a refused field's null is its own choice. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item) ? Object.fromEntries(Object.entries(item as Json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
+  );
 }
 
 function expectedData(operation: Operation, variables: Record<string, unknown>, user: BenchUser, data: Dataset, style: DenialStyle): Expectation {
@@ -94,8 +94,8 @@ function expectedData(operation: Operation, variables: Record<string, unknown>, 
     case ACCOUNT: {
       const account = { id: user.id, name: user.name, email: user.email, orders: orders.map(({ id, total, status }) => ({ id, total, status })) };
       if (may(SCOPE_EMAIL)) return { data: JSON.stringify({ user: account }), partial: false };
-      // email is String!: under `null` the null lands on the nullable `user`.
-      return { data: JSON.stringify({ user: style === 'omit' ? denied(account, 'email', style) : null }), partial: true };
+      // email is String!: propagated, its null lands on the nullable `user`.
+      return { data: canonical({ user: style === 'in-place' ? { ...account, email: null } : null }), partial: true };
     }
     case ORDER_HISTORY: {
       const history = orders.map((order) => {
@@ -106,9 +106,12 @@ function expectedData(operation: Operation, variables: Record<string, unknown>, 
           items: order.items.map((item) => ({ quantity: item.quantity, product: { name: products.get(item.productId)!.name, inStock: products.get(item.productId)!.inStock } })),
           payment: payment ? { state: payment.state } : null,
         };
-        return may(SCOPE_PAYMENTS) ? line : denied(line, 'payment', style);
+        // payment is nullable: its null stays on it in either style.
+        return may(SCOPE_PAYMENTS) ? line : { ...line, payment: null };
       });
-      return { data: JSON.stringify({ user: { name: user.name, orders: history } }), partial: !may(SCOPE_PAYMENTS) && history.length > 0 };
+      const partial = !may(SCOPE_PAYMENTS) && history.length > 0;
+      const answer = { user: { name: user.name, orders: history } };
+      return { data: partial ? canonical(answer) : JSON.stringify(answer), partial };
     }
     default:
       throw new Error(`no expectation for ${operation.operationName}`);
@@ -121,7 +124,7 @@ export function buildCall(operation: Operation, variables: Record<string, unknow
     user,
     variables,
     body: JSON.stringify({ query: operation.document, operationName: operation.operationName, variables }),
-    expected: { null: expectedData(operation, variables, user, data, 'null'), omit: expectedData(operation, variables, user, data, 'omit') },
+    expected: { propagate: expectedData(operation, variables, user, data, 'propagate'), 'in-place': expectedData(operation, variables, user, data, 'in-place') },
   };
 }
 
@@ -158,6 +161,9 @@ const MIX: Array<[Operation, number]> = [
   [ORDER_HISTORY, 0.2],
 ];
 
+/** The mix's shares, for the results. */
+export const MIX_SHARES = MIX.map(([operation, share]) => `${operation.shape} ${Math.round(share * 100)}%`).join(', ');
+
 export interface Workload {
   /** Row label in the tables: an operation's shape, or `mix`. */
   name: string;
@@ -190,11 +196,4 @@ export function repeatedWorkloads(data: Dataset): Workload[] {
   const caller = data.users[0];
   const variables: Record<string, Record<string, unknown>> = { ProductPage: { id: 'p2' }, ProductList: { first: 5 }, Account: { id: caller.id }, OrderHistory: { id: caller.id } };
   return OPERATIONS.map((operation) => ({ name: operation.shape, subgraphs: operation.subgraphs, calls: [buildCall(operation, variables[operation.operationName], caller, data)] }));
-}
-
-/** Every different call of the workloads once (the same body from callers with the same scopes counts once): each is probed on every target before the load. */
-export function distinctCalls(workloads: Workload[]): Call[] {
-  const seen = new Map<string, Call>();
-  for (const workload of workloads) for (const call of workload.calls) seen.set(`${call.user.scopes.join(' ')} ${call.body}`, call);
-  return [...seen.values()];
 }

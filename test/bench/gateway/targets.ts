@@ -55,7 +55,7 @@ export const TARGETS: Target[] = [
   {
     name: 'direct',
     description: 'the query sent straight to its subgraph (single-subgraph queries only): the floor',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ subgraphUrls }) => ({
       urlFor: (workload) => (workload.subgraphs.length === 1 ? subgraphUrls[workload.subgraphs[0]] : undefined),
     }),
@@ -64,7 +64,7 @@ export const TARGETS: Target[] = [
     name: 'apollo',
     description:
       'plain @apollo/gateway + @apollo/server on express 5, static supergraph (security features lifted), its context function verifying the JWT with jose (JWKS, ES256, issuer, audience), RemoteGraphQLDataSource (default make-fetch-happen fetcher) forwarding `authorization`; @authenticated/@requiresScopes enforced by the subgraphs only (Apollo Gateway enforces neither): the baseline',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer], {}),
       urlFor: gatewayUrl(port),
@@ -73,7 +73,7 @@ export const TARGETS: Target[] = [
   {
     name: 'apollo-undici',
     description: 'the same with `fetcher`: undici `request` on one keep-alive Agent (apolloGateway.ts `undiciFetcher`, ~20 lines): the cheap baseline a user could write',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer, 'undici'], {}),
       urlFor: gatewayUrl(port),
@@ -83,7 +83,7 @@ export const TARGETS: Target[] = [
     name: 'trellis',
     description:
       'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics), AUTH_ISSUER set: verifies every JWT against the JWKS and enforces @authenticated/@requiresScopes',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer }),
       urlFor: gatewayUrl(port),
@@ -92,7 +92,7 @@ export const TARGETS: Target[] = [
   {
     name: 'trellis-nodedup',
     description: 'the same with DEDUP_QUERIES=false: every request makes its own subgraph calls, as plain Apollo does',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, DEDUP_QUERIES: 'false' }),
       urlFor: gatewayUrl(port),
@@ -102,7 +102,7 @@ export const TARGETS: Target[] = [
     name: 'hive',
     description:
       'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
-    denial: 'omit',
+    denial: 'in-place',
     prepare: async ({ supergraphPath, authIssuer, port, log }) => {
       const bin = await ensureHiveGateway(log);
       return {
@@ -119,7 +119,7 @@ export const TARGETS: Target[] = [
   {
     name: 'apollo-node20',
     description: 'plain Apollo Gateway as `apollo`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer], {}, NODE20),
       urlFor: gatewayUrl(port),
@@ -128,7 +128,7 @@ export const TARGETS: Target[] = [
   {
     name: 'trellis-node20',
     description: 'Trellis as `trellis`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
-    denial: 'null',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, ...OLD_NODE }, NODE20),
       urlFor: gatewayUrl(port),
