@@ -89,7 +89,9 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
       }
     }, TICK_MS);
   });
-  await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, DRAIN_MS))]);
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(inFlight), new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS)))]);
+  clearTimeout(drainTimer);
   const done = latencies.slice(0, answered).sort();
   await pool.destroy();
   return {
