@@ -33,6 +33,8 @@ export interface FixedRateResult {
   firstWrong?: string;
   /** Calls that were due but not answered by the end (the generator waits at most a few seconds more). */
   unanswered: number;
+  /** p99 of how late the generator itself sent calls after they were due (its own event loop busy): part of every latency. */
+  sendLagP99Ms: number;
 }
 
 const TICK_MS = 2;
@@ -49,6 +51,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
   const { calls } = options.workload;
   const total = Math.round(options.rate * options.durationSeconds);
   const latencies = new Float64Array(total);
+  const sendLags = new Float64Array(total);
   let answered = 0;
   let partial = 0;
   let wrong = 0;
@@ -80,7 +83,9 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
       const now = performance.now();
       // Every call due by now goes out, late ones with their own due time (the delay is latency).
       while (sent < total && start + (sent * 1000) / options.rate <= now) {
-        inFlight.push(send(sent, start + (sent * 1000) / options.rate));
+        const dueAt = start + (sent * 1000) / options.rate;
+        sendLags[sent] = now - dueAt;
+        inFlight.push(send(sent, dueAt));
         sent++;
       }
       if (sent >= total) {
@@ -105,6 +110,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     failures: wrong,
     firstWrong,
     unanswered: total - answered,
+    sendLagP99Ms: percentile(sendLags.slice(0, sent).sort(), 99),
   };
 }
 

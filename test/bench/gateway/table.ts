@@ -101,6 +101,7 @@ export function renderRateTable(rows: RateRow[]): string {
       result && result.partialAsExpected > 0 ? `${((100 * result.partialAsExpected) / Math.max(1, result.responses)).toFixed(0)}% partial as expected` : undefined,
       result && result.failures > 0 ? `${result.failures} failed (first: ${result.firstWrong})` : undefined,
       result && result.unanswered > 0 ? `${result.unanswered} unanswered` : undefined,
+      result && result.sendLagP99Ms > 10 ? `generator sent late by up to ${result.sendLagP99Ms.toFixed(0)} ms (p99; in the latencies)` : undefined,
       row.note,
     ];
     return [
