@@ -19,7 +19,7 @@ export interface GatewayHost {
   /** The headers a call to `subgraph` carries for this request (HEADER_RULES, plus the correlation id). */
   subgraphHeaders(subgraph: string, context: GatewayContext): Record<string, string>;
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
-  checkOperation(check: OperationCheck): Required<OperationVerdict>;
+  checkOperation(check: OperationCheck): CheckedOperation;
   isReady(): boolean;
   /** The document a WebSocket or SSE request runs: its query, or the persisted one its hash names (throws a GraphQLError). */
   resolveDocument(request: PersistableRequest): Promise<string>;
@@ -47,8 +47,13 @@ export interface OperationCheck {
 /** What a check decided: run this document instead, and/or amend each result before it is sent. */
 export interface OperationVerdict {
   document?: DocumentNode;
+  /** sha256 of the printed `document`, when the extension has it at hand (the plan cache's key). */
+  queryHash?: string;
   finish?: (result: ExecutionResult) => ExecutionResult;
 }
+
+/** Every extension's verdict in one: the document to plan (its hash when it was rewritten and known) and how to finish each result. */
+export type CheckedOperation = Required<Pick<OperationVerdict, 'document' | 'finish'>> & Pick<OperationVerdict, 'queryHash'>;
 
 export interface GatewayExtension {
   name: string;

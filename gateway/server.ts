@@ -13,7 +13,7 @@ import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared
 import { closeServer, listen, mountHealth } from '../shared/http';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
-import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, OperationCheck, OperationVerdict } from './extension';
+import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, CheckedOperation, OperationCheck } from './extension';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
@@ -133,18 +133,20 @@ export class GatewayServer implements GatewayHost {
     return this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted);
   }
 
-  checkOperation(check: OperationCheck): Required<OperationVerdict> {
+  checkOperation(check: OperationCheck): CheckedOperation {
     let { document, operation } = check;
+    let queryHash: string | undefined;
     const finishers: Array<(result: ExecutionResult) => ExecutionResult> = [];
     for (const extension of this.extensions) {
       const verdict = extension.checkOperation?.({ ...check, document, operation });
       if (verdict?.document) {
         document = verdict.document;
+        queryHash = verdict.queryHash;
         operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === operation.name?.value) ?? operation;
       }
       if (verdict?.finish) finishers.push(verdict.finish);
     }
-    return { document, finish: (result) => finishers.reduceRight((amended, finish) => finish(amended), result) };
+    return { document, queryHash, finish: (result) => finishers.reduceRight((amended, finish) => finish(amended), result) };
   }
 
   private routes(): void {

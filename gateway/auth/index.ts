@@ -4,15 +4,14 @@
  * `@authenticated` / `@requiresScopes` from the supergraph by removing unauthorized fields
  * before planning; each comes back null with a FORBIDDEN error at its path.
  */
-import { createHash } from 'node:crypto';
-import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
-import { restrictDocument } from './restrict';
+import { RestrictionCache } from './restrictionCache';
 import { applyRemovals } from './response';
 
 export interface AuthOptions {
@@ -28,6 +27,7 @@ export interface AuthOptions {
 export function auth({ settings, logger, verifier: given, registry }: AuthOptions): GatewayExtension {
   const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
+  const restrictions = new RestrictionCache();
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {
@@ -40,7 +40,7 @@ export function auth({ settings, logger, verifier: given, registry }: AuthOption
           // The gateway plans from the document and caches plans by this hash: both must change.
           const mutable = requestContext as { document: DocumentNode; queryHash: string };
           mutable.document = verdict.document;
-          mutable.queryHash = createHash('sha256').update(print(verdict.document)).digest('hex');
+          mutable.queryHash = verdict.queryHash;
         },
         async willSendResponse({ response }) {
           if (!finish || response.body.kind !== 'single') return;
@@ -54,14 +54,14 @@ export function auth({ settings, logger, verifier: given, registry }: AuthOption
 
   /** The document without the fields the caller may not see, and how to put their nulls back; none when all are allowed. */
   const restrict = (schema: GraphQLSchema, document: DocumentNode, context: GatewayContext) => {
-    const restricted = restrictDocument(schema, document, policy, context.user ?? null);
-    if (restricted.removals.length === 0) return undefined;
+    const restricted = restrictions.restrict(schema, policy, document, context.user ?? null);
+    if (!restricted) return undefined;
     const finish = (result: ExecutionResult): ExecutionResult => {
       const applied = applyRemovals(result.data as Record<string, unknown> | null | undefined, restricted.removals);
       const forbidden = applied.errors.map((error) => new GraphQLError(error.message, { path: error.path, extensions: error.extensions }));
       return { ...result, data: applied.data, errors: [...(result.errors ?? []), ...forbidden] };
     };
-    return { document: restricted.document, finish };
+    return { document: restricted.document, queryHash: restricted.queryHash, finish };
   };
 
   return {

@@ -11,7 +11,7 @@
  * It reaches into ApolloGateway's private fields (planner, schemas, data sources): the gateway
  * exposes no public API for this; the fields are read at each call, so supergraph swaps apply.
  */
-import { parse, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { parse, print, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan';
 import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
@@ -21,13 +21,16 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
-import { openUpstream } from './upstream';
+import { UpstreamConnections } from './upstream';
+import { hashOf, PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 
 interface GatewayInternals {
   schema?: GraphQLSchema;
   apiSchema?: Schema;
   queryPlanner?: QueryPlanner;
   supergraphSchema?: GraphQLSchema;
+  /** Apollo Gateway's query-plan cache (the one HTTP uses), cleared by the gateway on every supergraph swap. */
+  queryPlanStore?: { get(key: string): Promise<QueryPlan | undefined>; set(key: string, plan: QueryPlan): Promise<void> };
   serviceMap: Record<string, { dataSource: GraphQLDataSource }>;
 }
 
@@ -50,6 +53,9 @@ export interface TransportRules {
 }
 
 export class FederatedExecutor {
+  private readonly prepared = new PreparedDocuments();
+  private readonly upstream = new UpstreamConnections();
+
   constructor(
     private readonly gateway: ApolloGateway,
     private readonly instances: InstanceDirectory,
@@ -70,19 +76,30 @@ export class FederatedExecutor {
     return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : fromWire(error))) };
   }
 
+  /** Closes the upstream subscription connections (the gateway is stopping). */
+  close(): Promise<void> {
+    return this.upstream.close();
+  }
+
   get schema(): GraphQLSchema | undefined {
     return this.gateway.schema;
   }
 
-  /** Parses and validates; the operation's type, or GraphQL errors to send back. */
-  prepare(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
-    const prepared = this.parseAndValidate(request);
-    return 'errors' in prepared ? { errors: prepared.errors.map((error) => this.formatted(error)) } : prepared;
+  /**
+   * Parses and validates (once per document and supergraph: valid documents are kept); the
+   * operation, or GraphQL errors to send back.
+   */
+  prepare(request: OperationRequest): PreparedOperation | { errors: GraphQLError[] } {
+    const schema = this.gateway.schema;
+    if (!schema) return { errors: [this.formatted(new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }))] };
+    const kept = this.prepared.get(schema, request.query, request.operationName);
+    if (kept) return kept;
+    const prepared = this.parseAndValidate(schema, request);
+    if ('errors' in prepared) return { errors: prepared.errors.map((error) => this.formatted(error)) };
+    return this.prepared.set(schema, request.query, request.operationName, prepared);
   }
 
-  private parseAndValidate(request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
-    const schema = this.gateway.schema;
-    if (!schema) return { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
+  private parseAndValidate(schema: GraphQLSchema, request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
     let document: DocumentNode;
     try {
       document = parse(request.query, { maxTokens: this.rules.maxTokens });
@@ -97,9 +114,11 @@ export class FederatedExecutor {
     return { document, operation };
   }
 
-  /** Runs any operation; a subscription yields one result per event, the others one result. */
-  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
-    const prepared = this.prepare(request);
+  /**
+   * Runs any operation; a subscription yields one result per event, the others one result.
+   * `prepared` is what `prepare` gave for this request, when the caller already asked.
+   */
+  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal, prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request)): AsyncGenerator<ExecutionResult> {
     if ('errors' in prepared) {
       yield { errors: prepared.errors };
       return;
@@ -112,10 +131,13 @@ export class FederatedExecutor {
       yield { errors: [this.formatted(error)] };
       return;
     }
-    for await (const result of this.plan(request, checked.document, context, signal)) yield this.formattedResult(checked.finish(result));
+    // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
+    // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
+    const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? hashOf(print(checked.document)));
+    for await (const result of this.plan(request, checked.document, queryHash, context, signal)) yield this.formattedResult(checked.finish(result));
   }
 
-  private async *plan(request: OperationRequest, document: DocumentNode, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
+  private async *plan(request: OperationRequest, document: DocumentNode, queryHash: string, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
     if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
@@ -123,7 +145,7 @@ export class FederatedExecutor {
       return;
     }
     const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
-    const plan = queryPlanner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName: request.operationName }));
+    const plan = await this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName);
     const requestContext = this.requestContext(request, document, context);
     const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
@@ -146,9 +168,20 @@ export class FederatedExecutor {
     }
   }
 
+  /** The plan from the gateway's plan store (shared with HTTP, keyed the way Apollo Gateway keys it), planned and kept on a miss. */
+  private async planOf(internals: GatewayInternals, planner: QueryPlanner, apiSchema: Schema, document: DocumentNode, queryHash: string, operationName?: string): Promise<QueryPlan> {
+    const store = internals.queryPlanStore;
+    const key = operationName ? hashOf(queryHash + operationName) : queryHash;
+    const kept = await store?.get(key).catch(() => undefined);
+    if (kept) return kept;
+    const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));
+    await store?.set(key, plan).catch(() => undefined);
+    return plan;
+  }
+
   private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal) {
     const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
-    return openUpstream({
+    return this.upstream.subscribe({
       subgraph: primary.serviceName,
       instances: () => this.instances.instancesOf(primary.serviceName),
       query: primary.operation,

@@ -42,6 +42,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger }
     stop: async () => {
       sse?.close();
       await websocket?.close();
+      await executor?.close();
     },
   };
 }

@@ -1,54 +1,155 @@
 /**
  * The gateway's side of a forwarded subscription: graphql-ws to a healthy instance of the owning
- * subgraph, as an async iterator. If the instance goes away mid-stream, it reconnects to another
- * (the subgraph's subscription starts with a snapshot, so nothing is missed).
+ * subgraph, as an async iterator. Subscriptions of one caller identity to one subgraph share one
+ * connection (graphql-ws multiplexes them), as Apollo Router and Hive Gateway do: a caller who
+ * subscribes again and again (a saga status per order) pays the upgrade, the connection_init and
+ * the subgraph's token check once, not per subscription. What the connection carries is only what
+ * identifies the caller (the forwarded headers); what belongs to one operation (its correlation id,
+ * its trace context) goes in that operation's `extensions.headers`, which the kit reads per operation.
+ * A connection closes a while after its last subscription ends (`idleCloseMs`). If the instance goes
+ * away mid-stream, the client reconnects to another and subscribes again (the subgraph's
+ * subscription starts with a snapshot, so nothing is missed).
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { ServiceInstance } from '../../shared/discovery';
+import { PER_OPERATION_HEADERS } from '../../shared/logging';
 
 export interface UpstreamOptions {
   subgraph: string;
   instances: () => ServiceInstance[];
   query: string;
   variables: Record<string, unknown>;
+  /** Every header the subgraph gets: the caller's (shared by its operations) and this operation's own. */
   headers: Record<string, string>;
   signal?: AbortSignal;
 }
 
-export async function* openUpstream(options: UpstreamOptions): AsyncGenerator<ExecutionResult> {
-  let next = 0;
-  const pickUrl = () => {
-    const instances = options.instances();
-    if (instances.length === 0) throw new Error(`no healthy instance of ${options.subgraph}`);
-    const instance = instances[next++ % instances.length];
-    return instance.url.replace(/^http/, 'ws');
-  };
-  let client: Client;
-  try {
-    client = createClient({
-      url: pickUrl,
-      webSocketImpl: WebSocket,
-      connectionParams: { headers: options.headers },
-      retryAttempts: 3,
-      lazy: true,
+export interface UpstreamSettings {
+  /** Connections kept (one per subgraph and caller identity); the least recently used idle one goes first. */
+  maxConnections?: number;
+  /** How long a connection stays open after its last subscription ended, for the caller's next one. */
+  idleCloseMs?: number;
+}
+
+interface Pooled {
+  key: string;
+  client: Client;
+  active: number;
+  /** Dropped from the pool while still in use: disposed when its last subscription ends. */
+  evicted: boolean;
+  /** Closes the idle connection (unref'd: it never holds a stopping process). */
+  idle?: NodeJS.Timeout;
+}
+
+export class UpstreamConnections {
+  private readonly pool: LRUCache<string, Pooled>;
+  private readonly idleCloseMs: number;
+
+  constructor(settings: UpstreamSettings = {}) {
+    this.idleCloseMs = settings.idleCloseMs ?? 10_000;
+    this.pool = new LRUCache({
+      max: settings.maxConnections ?? 10_000,
+      dispose: (pooled) => {
+        pooled.evicted = true;
+        clearTimeout(pooled.idle);
+        if (pooled.active === 0) void pooled.client.dispose();
+      },
     });
-  } catch (error) {
-    yield unavailable(options.subgraph, (error as Error).message);
-    return;
   }
-  const iterator = client.iterate<Record<string, unknown>>({ query: options.query, variables: options.variables });
-  const abort = () => void iterator.return?.();
-  options.signal?.addEventListener('abort', abort);
-  try {
-    for await (const result of iterator) yield result as ExecutionResult;
-  } catch (error) {
-    yield unavailable(options.subgraph, error instanceof Error ? error.message : 'connection closed');
-  } finally {
-    options.signal?.removeEventListener('abort', abort);
-    await client.dispose();
+
+  /** How many connections are kept (open or idle). */
+  get size(): number {
+    return this.pool.size;
   }
+
+  async *subscribe(options: UpstreamOptions): AsyncGenerator<ExecutionResult> {
+    if (options.instances().length === 0) {
+      yield unavailable(options.subgraph, `no healthy instance of ${options.subgraph}`);
+      return;
+    }
+    const { shared, own } = splitHeaders(options.headers);
+    const pooled = this.connectionFor(options, shared);
+    clearTimeout(pooled.idle);
+    pooled.active += 1;
+    const iterator = pooled.client.iterate<Record<string, unknown>>({ query: options.query, variables: options.variables, extensions: { headers: own } });
+    const abort = () => void iterator.return?.();
+    options.signal?.addEventListener('abort', abort);
+    try {
+      for await (const result of iterator) yield result as ExecutionResult;
+    } catch (error) {
+      // The subgraph refused the operation (graphql-ws rejects with its GraphQL errors): passed on as they are.
+      yield Array.isArray(error) ? { errors: error as GraphQLError[] } : unavailable(options.subgraph, describe(error));
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      pooled.active -= 1;
+      if (pooled.active === 0) {
+        if (pooled.evicted) await pooled.client.dispose();
+        else {
+          pooled.idle = setTimeout(() => pooled.active === 0 && this.pool.delete(pooled.key), this.idleCloseMs);
+          pooled.idle.unref();
+        }
+      }
+    }
+  }
+
+  /** Closes every connection (the gateway is stopping). */
+  async close(): Promise<void> {
+    const pooled = [...this.pool.values()];
+    this.pool.clear();
+    await Promise.all(pooled.map(({ client, idle }) => (clearTimeout(idle), client.dispose())));
+  }
+
+  private connectionFor(options: UpstreamOptions, shared: Record<string, string>): Pooled {
+    const key = `${options.subgraph}\n${JSON.stringify(Object.entries(shared).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    const kept = this.pool.get(key);
+    if (kept) return kept;
+    let next = 0;
+    const pooled: Pooled = {
+      key,
+      client: createClient({
+        // Asked at every (re)connect: a healthy instance now, in turn.
+        url: () => {
+          const instances = options.instances();
+          if (instances.length === 0) throw new Error(`no healthy instance of ${options.subgraph}`);
+          return instances[next++ % instances.length].url.replace(/^http/, 'ws');
+        },
+        webSocketImpl: WebSocket,
+        connectionParams: { headers: shared },
+        // Connected while pooled, closed by the pool's own idle timer (graphql-ws's lazy-close
+        // timer survives dispose() and would hold a stopping process open).
+        lazy: false,
+        // A connection that cannot be made fails the subscriptions waiting on it, which say so.
+        onNonLazyError: () => undefined,
+        retryAttempts: 3,
+      }),
+      active: 0,
+      evicted: false,
+    };
+    this.pool.set(key, pooled);
+    return pooled;
+  }
+}
+
+/** The caller's headers (the connection's) apart from this operation's own (its `extensions.headers`). */
+function splitHeaders(headers: Record<string, string>): { shared: Record<string, string>; own: Record<string, string> } {
+  const shared: Record<string, string> = {};
+  const own: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (PER_OPERATION_HEADERS.includes(name.toLowerCase())) own[name.toLowerCase()] = value;
+    else shared[name] = value;
+  }
+  return { shared, own };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  // graphql-ws rejects with the socket's CloseEvent when the connection closes for good.
+  const close = error as { code?: unknown; reason?: unknown } | null;
+  if (close && typeof close.code === 'number') return `connection closed: ${close.code}${close.reason ? ` ${String(close.reason)}` : ''}`;
+  return 'connection closed';
 }
 
 function unavailable(subgraph: string, detail: string): ExecutionResult {

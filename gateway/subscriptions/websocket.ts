@@ -7,10 +7,13 @@ import type { GatewayHost } from '../extension';
 import { errorMessage } from '../../shared/errors';
 import type { GatewayContext } from '../context';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
+import type { PreparedOperation } from './preparedDocuments';
 
 interface OperationValue {
   context: GatewayContext;
   request: OperationRequest;
+  /** Parsed and validated in onSubscribe: execution does not do it again. */
+  prepared: PreparedOperation;
   abort: AbortController;
 }
 
@@ -56,7 +59,7 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         if (!connection) return [new GraphQLError('connection not initialised')];
         const abort = new AbortController();
         connection.operations.set(id, abort);
-        const value: OperationValue = { context: connection.context, request, abort };
+        const value: OperationValue = { context: connection.context, request, prepared, abort };
         return { schema: executor.schema!, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: value } as ExecutionArgs;
       },
       onComplete: (ctx, id) => {
@@ -65,13 +68,13 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         operations?.delete(id);
       },
       execute: async (args: ExecutionArgs): Promise<ExecutionResult> => {
-        const { context, request, abort } = args.contextValue as OperationValue;
-        for await (const result of executor.execute(request, context, abort.signal)) return result;
+        const { context, request, prepared, abort } = args.contextValue as OperationValue;
+        for await (const result of executor.execute(request, context, abort.signal, prepared)) return result;
         return { data: null };
       },
       subscribe: (args: ExecutionArgs) => {
-        const { context, request, abort } = args.contextValue as OperationValue;
-        return executor.execute(request, context, abort.signal);
+        const { context, request, prepared, abort } = args.contextValue as OperationValue;
+        return executor.execute(request, context, abort.signal, prepared);
       },
     },
     wss,

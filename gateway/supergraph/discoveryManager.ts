@@ -1,12 +1,18 @@
 /**
- * Keeps the gateway's supergraph in step with discovery: on every change of the healthy
- * instance set it fetches the SDLs it has not seen, composes, and swaps the supergraph.
- * A failure (SDL fetch, composition, discovery outage) never empties the schema.
+ * Keeps the gateway's supergraph in step with discovery: on every change of the instance set it
+ * fetches the SDLs it has not seen, and composes only when the set of (subgraph name, SDL) has
+ * changed, so instances coming, going or flapping never swap the supergraph (nor flush the
+ * gateway's plan cache). Each subgraph appears in the supergraph under a logical URL that names
+ * it, not under one instance's address: the gateway routes by name to a healthy instance.
+ * An instance's SDL is fetched again when its schema revision (`SCHEMA_REVISION_META`, which the
+ * kit registers) changes, or, for an instance that publishes none, when it becomes healthy again
+ * (a redeploy on the same host and port). A failure (SDL fetch, composition, discovery outage)
+ * never empties the schema.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import type { Discovery, ServiceInstance, SubgraphAllowList, Watch } from '../../shared/discovery';
+import { SCHEMA_REVISION_META, type Discovery, type ServiceInstance, type SubgraphAllowList, type Watch } from '../../shared/discovery';
 import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
 import { composeIncrementally, type SubgraphSource } from './compose';
@@ -15,6 +21,17 @@ import { InstanceDirectory } from './instances';
 import type { SupergraphSource, SupergraphStatus } from './types';
 
 type SupergraphSdlHookOptions = Parameters<SupergraphSdlHook>[0];
+
+/** The URL a subgraph has in a discovered supergraph: its name, never an instance (`.invalid` never resolves). */
+export function logicalSubgraphUrl(name: string): string {
+  return `http://${name}.subgraph.invalid/graphql`;
+}
+
+interface KnownSdl {
+  sdl: string;
+  /** The instance's SCHEMA_REVISION_META when its SDL was fetched. */
+  revision?: string;
+}
 
 export interface DiscoverySupergraphManagerOptions {
   discovery: Discovery;
@@ -29,7 +46,11 @@ export interface DiscoverySupergraphManagerOptions {
 
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
   readonly instances = new InstanceDirectory();
-  private readonly sdlByInstance = new Map<string, string>();
+  private readonly sdlByInstance = new Map<string, KnownSdl>();
+  /** Health of every instance at the last report, to see one come back (it may have been redeployed). */
+  private readonly healthy = new Map<string, boolean>();
+  /** The (name, SDL) set last composed: the same set again composes to the same supergraph. */
+  private composedSources?: string;
   private watch?: Watch;
   private update?: SupergraphSdlHookOptions['update'];
   private current?: { sdl: string; subgraphs: SubgraphSource[] };
@@ -89,8 +110,14 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   private onInstances(discovered: ServiceInstance[]): void {
     const instances = this.trusted(discovered);
     this.instances.replace(instances);
-    const live = new Set(instances.map((instance) => instance.id));
-    for (const id of this.sdlByInstance.keys()) if (!live.has(id)) this.sdlByInstance.delete(id);
+    const live = new Map(instances.map((instance) => [instance.id, instance]));
+    for (const [id, known] of this.sdlByInstance) {
+      const instance = live.get(id);
+      if (!instance || instance.meta[SCHEMA_REVISION_META] !== known.revision) this.sdlByInstance.delete(id);
+      else if (known.revision === undefined && instance.healthy && this.healthy.get(id) === false) this.sdlByInstance.delete(id);
+    }
+    this.healthy.clear();
+    for (const instance of instances) this.healthy.set(instance.id, instance.healthy);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
@@ -119,6 +146,8 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   private async recompose(): Promise<void> {
     if (this.stopped) return;
     const sources = await this.collectSources();
+    const key = sourcesKey(sources);
+    if (key === this.composedSources) return;
     const trusted = new Set((this.current?.subgraphs ?? []).map((subgraph) => subgraph.name));
     const { composition, refused } = composeIncrementally(sources, trusted);
     for (const { name, errors } of refused) {
@@ -130,6 +159,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       if (sources.length > 0 || this.current) this.fail('no subgraph set composes; keeping the last good supergraph');
       return;
     }
+    this.composedSources = key;
     if (composition.supergraphSdl === this.current?.sdl) return;
     this.serve(composition.supergraphSdl, composition.subgraphs);
   }
@@ -142,15 +172,15 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
         // Healthy instances first; a registered but failing one may still have its SDL cached.
         const candidates = [...this.instances.instancesOf(name), ...this.instances.registeredOf(name).filter((i) => !i.healthy)];
         for (const instance of candidates) {
-          let sdl = this.sdlByInstance.get(instance.id);
+          let sdl = this.sdlByInstance.get(instance.id)?.sdl;
           try {
             sdl ??= await fetchSdl(instance.url, this.options.sdlTimeoutMs ?? 3000);
           } catch (error) {
             this.options.logger.warn({ subgraph: name, instance: instance.id, err: errorMessage(error) }, 'SDL fetch failed');
             continue;
           }
-          this.sdlByInstance.set(instance.id, sdl);
-          return { name, url: instance.url, sdl };
+          this.sdlByInstance.set(instance.id, { sdl, revision: instance.meta[SCHEMA_REVISION_META] });
+          return { name, url: logicalSubgraphUrl(name), sdl };
         }
         return undefined;
       }),
@@ -191,4 +221,8 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     this.options.logger.error({ err: message }, 'supergraph composition failed');
     this.emit('failed', this.status());
   }
+}
+
+function sourcesKey(sources: SubgraphSource[]): string {
+  return JSON.stringify(sources.map(({ name, sdl }) => [name, sdl]).sort(([a], [b]) => a.localeCompare(b)));
 }

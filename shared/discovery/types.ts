@@ -3,6 +3,12 @@
 /** Tag every Trellis subgraph carries, so the gateway can tell subgraphs from other services. */
 export const SUBGRAPH_TAG = 'trellis-subgraph';
 
+/**
+ * Meta a subgraph instance registers: a digest of the schema it serves, changed by any change of
+ * it, so the gateway fetches a redeployed instance's SDL again even on the same host and port.
+ */
+export const SCHEMA_REVISION_META = 'schema_revision';
+
 export interface ServiceRegistration {
   /** Unique per instance, stable for its lifetime (e.g. `catalog-127.0.0.1-4002`). */
   id: string;

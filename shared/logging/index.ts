@@ -10,6 +10,12 @@ import { activeTraceIds } from '../telemetry/spans';
 export type Logger = pino.Logger;
 
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
+
+/**
+ * Headers that belong to one operation, not to the caller: on a WebSocket shared by a caller's
+ * operations they travel in each operation's `extensions.headers` rather than in connectionParams.
+ */
+export const PER_OPERATION_HEADERS: readonly string[] = [CORRELATION_ID_HEADER, 'traceparent', 'tracestate', 'baggage'];
 export const TRACEPARENT_HEADER = 'traceparent';
 
 export interface LoggerOptions {

@@ -7,6 +7,7 @@
  * on, so no saga waits for a restart or a stray reply after any outage.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
 import type { EventBus, Subscription } from '../events';
 import type { StateStore, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
@@ -17,6 +18,7 @@ import { systemClock, type Clock } from './clock';
 import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type Transition } from './machine';
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
 import { parseReply } from './wire';
+import { SagaMetrics } from './metrics';
 
 export const sagaKey = (id: string) => `saga:record:${id}`;
 export const sagaChannel = (id: string) => `saga:${id}`;
@@ -68,6 +70,8 @@ export interface SagaOrchestratorOptions {
   relayGraceMs?: number;
   /** Unfinished sagas whose last write this process remembers (the oldest is forgotten first); 10,000 by default. */
   rememberedSagas?: number;
+  /** Where sagas started, ended (by outcome) and their durations are counted (`trellis_sagas_*`); uncounted when absent. */
+  registry?: Registry;
 }
 
 export class SagaOrchestrator {
@@ -87,9 +91,11 @@ export class SagaOrchestrator {
   private subscription?: Subscription;
   private sweepTimer?: { clear(): void };
   private stopped = false;
+  private readonly metrics?: SagaMetrics;
 
   constructor(private readonly options: SagaOrchestratorOptions) {
     this.clock = options.clock ?? systemClock;
+    if (options.registry) this.metrics = new SagaMetrics(options.registry);
     for (const definition of options.definitions) this.definitions.set(definition.name, definition);
   }
 
@@ -143,6 +149,7 @@ export class SagaOrchestrator {
     }
     this.remember(started, versions[0]);
     this.logTransition(started);
+    this.metrics?.sagaStarted(started, now);
     this.track(this.relay(started, versions[0]));
     return started as SagaRecord<Input>;
   }
@@ -254,6 +261,7 @@ export class SagaOrchestrator {
       }
       this.remember(next, versions[0]);
       this.logTransition(next);
+      this.metrics?.sagaMoved(next, this.clock.now());
       await this.relay(next, versions[0]);
       return next;
     }

@@ -1,6 +1,6 @@
 /** The context every resolver of a Trellis subgraph receives, over HTTP and over WebSocket alike. */
 import { GraphQLError } from 'graphql';
-import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../logging';
+import { correlationIdFrom, CORRELATION_ID_HEADER, PER_OPERATION_HEADERS, type Logger } from '../logging';
 import { bearerToken } from '../auth/verifier';
 import { describeTokenFailure } from '../auth/errors';
 import type { TokenVerifier } from '../auth/verifier';
@@ -71,3 +71,20 @@ export function connectionParamsHeaders(params: Readonly<Record<string, unknown>
   const headers = new Map(Object.entries(raw).map(([key, value]) => [key.toLowerCase(), typeof value === 'string' ? value : undefined]));
   return (name) => headers.get(name.toLowerCase());
 }
+
+/**
+ * The headers of one operation on a WebSocket: the connection's (`connectionParams.headers`: who
+ * the caller is), with this operation's own correlation id and trace context from its
+ * `extensions.headers` where it sends them (a gateway sharing one connection among a caller's
+ * operations does). Nothing else is read from the extensions: identity comes from the connection.
+ */
+export function operationHeaders(params: Readonly<Record<string, unknown>> | undefined, extensions: Readonly<Record<string, unknown>> | null | undefined): HeaderReader {
+  const connection = connectionParamsHeaders(params);
+  const raw = (extensions?.headers ?? {}) as Record<string, unknown>;
+  const own = new Map(Object.entries(raw).map(([key, value]) => [key.toLowerCase(), typeof value === 'string' ? value : undefined]));
+  return (name) => {
+    const lower = name.toLowerCase();
+    return (PER_OPERATION_HEADERS.includes(lower) ? own.get(lower) : undefined) ?? connection(lower);
+  };
+}
+

@@ -8,6 +8,7 @@
  * await subgraph.start(); // registers; the gateway composes it in
  * ```
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express, { type Express } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -17,18 +18,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { graphqlSpans, traceHttpRequests } from '../telemetry';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { parse, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { parse, print, type DocumentNode, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { TrellisError } from '../errors';
 import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
-import { SUBGRAPH_TAG, type Discovery } from '../discovery';
+import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
 import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { anonymousIdentity, bearerIdentity, buildBaseContext, connectionParamsHeaders, type IdentityResolver, type SubgraphContext } from './context';
+import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, type IdentityResolver, type SubgraphContext } from './context';
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
 
@@ -136,7 +137,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.wsCleanup = useServer(
       {
         schema,
-        context: async (ctx) => extend(await buildBaseContext(connectionParamsHeaders(ctx.connectionParams), logger, identify)),
+        context: async (ctx, _id, payload) => extend(await buildBaseContext(operationHeaders(ctx.connectionParams, payload.extensions), logger, identify)),
         // Apollo's formatError does not run here: keep a TrellisError's code (FORBIDDEN, NOT_FOUND) on WebSocket too.
         onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatOnSocket) } : undefined),
         onError: (_ctx, _id, _payload, errors) => errors.map(formatOnSocket),
@@ -157,7 +158,13 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       name,
       url,
       healthUrl: `http://${host}:${port}/health/ready`,
-      meta: { subgraph: name, graphqlPath: '/graphql', tags: SUBGRAPH_TAG, ...(this.options.meta ?? {}) },
+      meta: {
+        subgraph: name,
+        graphqlPath: '/graphql',
+        tags: SUBGRAPH_TAG,
+        [SCHEMA_REVISION_META]: createHash('sha256').update(print(typeDefs)).digest('hex').slice(0, 32),
+        ...(this.options.meta ?? {}),
+      },
     });
     logger.info({ url, guardedFields: guarded }, `subgraph ${name} serving`);
     return this.runtime;

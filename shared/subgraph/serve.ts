@@ -1,7 +1,7 @@
 /** Runs a subgraph as its own process: config, logging, backends, metrics, guard, signals. What a subgraph's `main.ts` calls. */
 import { runMain } from '../lifecycle';
 import { connectBackends, type Backends } from '../backends';
-import { createMetricsRegistry } from '../metrics';
+import { createMetricsRegistry, type Registry } from '../metrics';
 import { createGuard, type Guard } from '../resilience';
 import type { Config } from '../config';
 import type { Logger } from '../logging';
@@ -14,6 +14,8 @@ export interface ServeContext {
   backends: Backends;
   /** Wraps an outbound call in a breaker whose state shows on this subgraph's `/metrics`. */
   guard: Guard;
+  /** This process's metrics, served at `/metrics`: register what the subgraph counts here (e.g. a saga orchestrator's). */
+  registry: Registry;
 }
 
 export type SubgraphFactory<TContext extends SubgraphContext = SubgraphContext> = (
@@ -29,7 +31,7 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
   const backends = await connectBackends(config, baseLogger);
   const registry = createMetricsRegistry(config.serviceName ?? 'subgraph');
   const guard = createGuard({ registry, logger: baseLogger });
-  const options = await build({ config, logger: baseLogger, backends, guard });
+  const options = await build({ config, logger: baseLogger, backends, guard, registry });
   const logger = baseLogger.child({ service: options.name });
   const subgraph = createSubgraph({ ...options, config, logger, backends, registry });
   await subgraph.start();

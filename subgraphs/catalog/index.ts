@@ -3,7 +3,7 @@ import { BadUserInputError, type SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
-import { Inventory } from './inventory';
+import { Inventory, type Product } from './inventory';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -24,8 +24,9 @@ export const typeDefs = /* GraphQL */ `
 
 export const MAX_PAGE = 100;
 
-export const catalogSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
-  const inventory = new Inventory(backends.state, guard);
+/** The catalog subgraph over `seed` (the example's products by default). */
+export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard, logger }) => {
+  const inventory = new Inventory(backends.state, guard, seed);
   let commands: Subscription | undefined;
   return {
     name: 'catalog',
@@ -51,3 +52,5 @@ export const catalogSubgraph: SubgraphFactory = ({ backends, guard, logger }) =>
     },
   };
 };
+
+export const catalogSubgraph: SubgraphFactory = catalogSubgraphOf();

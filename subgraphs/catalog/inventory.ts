@@ -34,13 +34,16 @@ const SEED: Product[] = [
 export const stockKey = (productId: string) => `catalog:stock:${productId}`;
 
 export class Inventory {
-  private readonly catalog = new Map(SEED.map((product) => [product.id, product]));
+  private readonly catalog: Map<string, Product>;
   private readonly readStock: (key: string) => Promise<VersionedValue | null>;
 
+  /** `seed`: the products and their starting stock (the example's five by default; the gateway bench brings its own). */
   constructor(
     private readonly state: StateStore,
     guard?: Guard,
+    private readonly seedProducts: readonly Product[] = SEED,
   ) {
+    this.catalog = new Map(seedProducts.map((product) => [product.id, product]));
     const read = (key: string) => state.getVersioned(key);
     this.readStock = guard ? guard('state-store', read) : read;
   }
@@ -48,7 +51,7 @@ export class Inventory {
   /** Writes the seed stock of every product that has none yet (a restart keeps what sagas changed). */
   async seed(): Promise<void> {
     await Promise.all(
-      SEED.map((product) => this.state.compareAndSet(stockKey(product.id), 0, JSON.stringify({ available: product.inStock, reserved: 0 }))),
+      this.seedProducts.map((product) => this.state.compareAndSet(stockKey(product.id), 0, JSON.stringify({ available: product.inStock, reserved: 0 }))),
     );
   }
 

@@ -41,8 +41,9 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export const ordersSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
-  const book = new OrderBook(backends.state, guard);
+/** The orders subgraph over `seed` (the example's orders by default). */
+export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger }) => {
+  const book = new OrderBook(backends.state, guard, seed);
   let commands: Subscription | undefined;
   return {
     name: 'orders',
@@ -75,3 +76,5 @@ export const ordersSubgraph: SubgraphFactory = ({ backends, guard, logger }) => 
     },
   };
 };
+
+export const ordersSubgraph: SubgraphFactory = ordersSubgraphOf();

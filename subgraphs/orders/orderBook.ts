@@ -59,9 +59,11 @@ export const userOrdersKey = (userId: string) => `orders:by-user:${userId}`;
 export class OrderBook {
   private readonly read: (key: string) => Promise<VersionedValue | null>;
 
+  /** `seedOrders`: the orders written at start when missing (the example's three by default; the gateway bench brings its own). */
   constructor(
     private readonly state: StateStore,
     guard?: Guard,
+    private readonly seedOrders: readonly Order[] = SEED,
   ) {
     const read = (key: string) => state.getVersioned(key);
     this.read = guard ? guard('state-store', read) : read;
@@ -69,7 +71,7 @@ export class OrderBook {
 
   /** Writes the seed orders that are missing (a restart keeps what sagas added). */
   async seed(): Promise<void> {
-    for (const order of SEED) {
+    for (const order of this.seedOrders) {
       const exists = await this.state.getVersioned(orderKey(order.id));
       if (!exists) await this.state.compareAndSetMany(await this.creation(order, (key) => this.state.getVersioned(key)));
     }

@@ -3,7 +3,7 @@ import type { SubgraphContext, SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
-import { PaymentLedger } from './ledger';
+import { PaymentLedger, type Payment } from './ledger';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -29,8 +29,9 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export const paymentsSubgraph: SubgraphFactory = ({ backends, guard, logger }) => {
-  const ledger = new PaymentLedger(backends.state, guard);
+/** The payments subgraph over `seed` (the example's payments by default). */
+export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory => ({ backends, guard, logger }) => {
+  const ledger = new PaymentLedger(backends.state, guard, undefined, seed);
   let commands: Subscription | undefined;
   return {
     name: 'payments',
@@ -54,3 +55,5 @@ export const paymentsSubgraph: SubgraphFactory = ({ backends, guard, logger }) =
     },
   };
 };
+
+export const paymentsSubgraph: SubgraphFactory = paymentsSubgraphOf();

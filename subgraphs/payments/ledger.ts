@@ -37,10 +37,12 @@ export class PaymentLedger {
   private readonly read: (key: string) => Promise<VersionedValue | null>;
   readonly provider: PaymentProvider;
 
+  /** `seedPayments`: the payments written at start when missing (the example's three by default; the gateway bench brings its own). */
   constructor(
     private readonly state: StateStore,
     guard?: Guard,
     provider?: PaymentProvider,
+    private readonly seedPayments: readonly Payment[] = SEED,
   ) {
     const read = (key: string) => state.getVersioned(key);
     this.read = guard ? guard('state-store', read) : read;
@@ -48,7 +50,7 @@ export class PaymentLedger {
   }
 
   async seed(): Promise<void> {
-    await Promise.all(SEED.map((payment) => this.state.compareAndSet(paymentKey(payment.orderId), 0, JSON.stringify(payment))));
+    await Promise.all(this.seedPayments.map((payment) => this.state.compareAndSet(paymentKey(payment.orderId), 0, JSON.stringify(payment))));
   }
 
   async forOrder(orderId: string): Promise<Payment | undefined> {

@@ -106,9 +106,9 @@ export interface SagasSubgraphOptions {
 }
 
 export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFactory {
-  return ({ backends, guard, logger, config }) => {
+  return ({ backends, guard, logger, config, registry }) => {
     const definition = placeOrderSaga(options.timings);
-    const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition] });
+    const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition], registry });
     const catalog = options.catalog ?? gatewayCatalogLookup(config.gateway.url, guard);
     const load = (id: string) => orchestrator.get(id);
     const ownerOf = (record: SagaRecord) => (record.input as Partial<PlaceOrderInput>).userId;

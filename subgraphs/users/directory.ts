@@ -12,7 +12,12 @@ const SEED: User[] = [
 ];
 
 export class UserDirectory {
-  private readonly users = new Map(SEED.map((user) => [user.id, { ...user }]));
+  private readonly users: Map<string, User>;
+
+  /** `seed`: the users to hold (the example's three by default; the gateway bench brings its own). */
+  constructor(seed: readonly User[] = SEED) {
+    this.users = new Map(seed.map((user) => [user.id, { ...user }]));
+  }
 
   find(id: string): User | undefined {
     return this.users.get(id);

@@ -21,8 +21,9 @@ export const typeDefs = /* GraphQL */ `
   }
 `;
 
-export const usersSubgraph: SubgraphFactory = () => {
-  const directory = new UserDirectory();
+/** The users subgraph over `seed` (the example's users by default). */
+export const usersSubgraphOf = (seed?: readonly User[]): SubgraphFactory => () => {
+  const directory = new UserDirectory(seed);
   return {
     name: 'users',
     typeDefs,
@@ -42,3 +43,5 @@ export const usersSubgraph: SubgraphFactory = () => {
     },
   };
 };
+
+export const usersSubgraph: SubgraphFactory = usersSubgraphOf();

@@ -20,6 +20,22 @@ function parseSamples(text: string): Sample[] {
   return samples;
 }
 
+/** Series names → the label names seen on their samples. */
+export type ExportedSeries = Map<string, Set<string>>;
+
+/** The series an exposition offers: every declared metric (a histogram as `_bucket`, `_sum`, `_count`; a summary also bare), with the labels of its samples. */
+export function exportedSeries(text: string): ExportedSeries {
+  const series: ExportedSeries = new Map();
+  const add = (name: string, labels: string[] = []) => series.set(name, new Set([...(series.get(name) ?? []), ...labels]));
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) add(name + suffix);
+    else if (type === 'summary') for (const suffix of ['', '_sum', '_count']) add(name + suffix);
+    else add(name);
+  }
+  for (const sample of parseSamples(text)) add(sample.name, Object.keys(sample.labels));
+  return series;
+}
+
 async function matching(metricsUrl: string, name: string, labels: Record<string, string>): Promise<Sample[]> {
   const response = await fetch(metricsUrl);
   if (!response.ok) throw new Error(`${metricsUrl} answered ${response.status}`);

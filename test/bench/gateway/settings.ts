@@ -1,15 +1,26 @@
 /** The bench's knobs, read once from the environment (the only file here that reads it). */
+export const SUITES = ['realistic', 'repeated', 'fixed-rate'] as const;
+export type Suite = (typeof SUITES)[number];
+
 export interface BenchSettings {
-  /** Seconds of measured load per target and query (BENCH_DURATION). */
+  /** Seconds of measured load per target and workload (BENCH_DURATION). */
   durationSeconds: number;
   /** Seconds of unmeasured load before each measurement (BENCH_WARMUP). */
   warmupSeconds: number;
-  /** Concurrent keep-alive connections of the load generator (BENCH_CONNECTIONS). */
+  /** Concurrent keep-alive connections of the closed-loop load generator (BENCH_CONNECTIONS). */
   connections: number;
   /** Targets to run, in order (BENCH_TARGETS, comma-separated; apollo is the baseline of every ratio). */
   targets: string[];
   /** Interleaved rounds; the median one is reported (BENCH_ROUNDS). */
   rounds: number;
+  /** Which runs (BENCH_RUNS, comma-separated: realistic, repeated, fixed-rate). */
+  suites: Suite[];
+  /** Arrival rates of the fixed-rate runs, calls per second, ascending (BENCH_RATES). */
+  rates: number[];
+  /** Seconds per target and rate (BENCH_RATE_DURATION, default BENCH_DURATION). */
+  rateDurationSeconds: number;
+  /** Most connections the fixed-rate generator opens to a target (BENCH_RATE_CONNECTIONS). */
+  rateConnections: number;
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
 }
@@ -22,14 +33,25 @@ function positive(name: string, fallback: number): number {
   return value;
 }
 
+const list = (raw: string) => raw.split(',').map((item) => item.trim()).filter(Boolean);
+
 export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
-  const targets = (process.env.BENCH_TARGETS || 'direct,apollo,trellis,trellis-nodedup,hive').split(',').map((name) => name.trim()).filter(Boolean);
+  const durationSeconds = positive('BENCH_DURATION', 4);
+  const suites = list(process.env.BENCH_RUNS || SUITES.join(','));
+  const unknown = suites.filter((suite) => !(SUITES as readonly string[]).includes(suite));
+  if (unknown.length) throw new Error(`BENCH_RUNS: unknown ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
+  const rates = list(process.env.BENCH_RATES || '200,400,800,1600').map(Number);
+  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
   return {
-    durationSeconds: positive('BENCH_DURATION', 4),
+    durationSeconds,
     warmupSeconds: positive('BENCH_WARMUP', 1),
     rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
-    targets,
+    targets: list(process.env.BENCH_TARGETS || 'direct,apollo,apollo-undici,trellis,trellis-nodedup,hive'),
+    suites: suites as Suite[],
+    rates: [...rates].sort((a, b) => a - b),
+    rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),
+    rateConnections: Math.round(positive('BENCH_RATE_CONNECTIONS', 256)),
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Child process of the bench: the four example subgraphs on in-memory backends, plus the
- * supergraph composed from them, written to the file named by argv[2]. Prints one ready line.
+ * Child process of the bench: the four example subgraphs on in-memory backends, seeded with the
+ * bench's dataset, plus the supergraph composed from them, written to the file named by argv[2].
+ * Prints one ready line.
  * With an issuer in argv[3] (AUTH_ISSUER), every subgraph verifies the forwarded bearer token.
  */
 import { writeFileSync } from 'node:fs';
@@ -8,17 +9,20 @@ import { loadConfig } from '../../../shared/config';
 import { createLogger } from '../../../shared/logging';
 import { launchSubgraph, type SubgraphFactory } from '../../../shared/subgraph';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
-import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
-import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
-import { ordersSubgraph, typeDefs as ordersSdl } from '../../../subgraphs/orders';
-import { paymentsSubgraph, typeDefs as paymentsSdl } from '../../../subgraphs/payments';
+import { usersSubgraphOf, typeDefs as usersSdl } from '../../../subgraphs/users';
+import { catalogSubgraphOf, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
+import { ordersSubgraphOf, typeDefs as ordersSdl } from '../../../subgraphs/orders';
+import { paymentsSubgraphOf, typeDefs as paymentsSdl } from '../../../subgraphs/payments';
 import { READY_PREFIX, type SubgraphHostReady } from './protocol';
+import { buildDataset } from './dataset';
 
+// The bench's users, products, orders and payments instead of the examples' few (dataset.ts).
+const data = buildDataset();
 const parts: Array<{ name: string; sdl: string; build: SubgraphFactory }> = [
-  { name: 'users', sdl: usersSdl, build: usersSubgraph },
-  { name: 'catalog', sdl: catalogSdl, build: catalogSubgraph },
-  { name: 'orders', sdl: ordersSdl, build: ordersSubgraph },
-  { name: 'payments', sdl: paymentsSdl, build: paymentsSubgraph },
+  { name: 'users', sdl: usersSdl, build: usersSubgraphOf(data.users.map(({ id, name, email }) => ({ id, name, email }))) },
+  { name: 'catalog', sdl: catalogSdl, build: catalogSubgraphOf(data.products) },
+  { name: 'orders', sdl: ordersSdl, build: ordersSubgraphOf(data.orders) },
+  { name: 'payments', sdl: paymentsSdl, build: paymentsSubgraphOf(data.payments) },
 ];
 
 async function main(supergraphPath: string, authIssuer: string): Promise<void> {

@@ -1,9 +1,11 @@
-/** The results table: one row per target and query, with ratios against apollo and direct. */
+/** The results tables: closed-loop rows per target and workload, fixed-rate rows per target and rate, with ratios against apollo. */
 import type { LoadResult } from './load';
+import type { FixedRateResult } from './fixedRate';
 import type { ProcessUsage } from './usage';
 
 export interface BenchRow {
   target: string;
+  /** The workload (query shape, or `mix`). */
   query: string;
   load?: LoadResult;
   /** Of the gateway process; none for direct. */
@@ -14,20 +16,44 @@ export interface BenchRow {
   note?: string;
 }
 
-const HEADER = ['target', 'query', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'CPU µs/req', 'subgraphs CPU µs/req', 'req/s ×apollo', 'p50 ×apollo', 'p99 ×apollo', 'RSS ×apollo', 'CPU ×apollo', 'req/s ×direct', 'note'];
+export interface RateRow {
+  target: string;
+  rate: number;
+  result?: FixedRateResult;
+  usage?: ProcessUsage;
+  /** Whether the target held this rate (see fixedRate.ts `holds`). */
+  held?: boolean;
+  note?: string;
+}
+
+const HEADER = [
+  'target', 'query', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'CPU µs/req', 'subgraphs CPU µs/req',
+  'req/s ×apollo', 'req/s ×apollo-undici', 'req/s ×hive', 'p99 ×apollo', 'RSS ×apollo', 'CPU ×apollo', 'req/s ×direct', 'note',
+];
 
 export const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 export const ratio = (value: number | undefined, base: number | undefined) => (value === undefined || !base ? '–' : `${(value / base).toFixed(2)}×`);
 
-/** Gateway CPU time per request served, µs. */
-function cpuPerRequest({ load, usage }: BenchRow): number | undefined {
-  return load && usage && load.responses > 0 ? (usage.cpuMs * 1000) / load.responses : undefined;
+/** CPU time per request served, µs. */
+function perRequest(responses: number | undefined, usage: ProcessUsage | undefined): number | undefined {
+  return responses && usage ? (usage.cpuMs * 1000) / responses : undefined;
 }
 
-function cells(row: BenchRow, apollo: BenchRow | undefined, direct: BenchRow | undefined): string[] {
+function note(row: BenchRow): string {
+  const load = row.load;
+  const parts = [
+    load && load.partialAsExpected > 0 ? `${((100 * load.partialAsExpected) / Math.max(1, load.responses)).toFixed(0)}% partial as expected` : undefined,
+    load && load.failures > 0 ? `${load.failures} failed responses (first: ${load.firstWrong ?? 'connection error or timeout'})` : undefined,
+    row.note,
+  ];
+  return parts.filter(Boolean).join('; ');
+}
+
+function cells(row: BenchRow, find: (target: string) => BenchRow | undefined): string[] {
   const { load, usage } = row;
-  const perRequest = (spent?: ProcessUsage) => cpuPerRequest({ ...row, usage: spent });
-  const vsApollo = (value: number | undefined, base: number | undefined) => (row.target === 'apollo' ? ratio(value, value) : ratio(value, base));
+  const apollo = find('apollo');
+  const cpu = perRequest(load?.responses, usage);
+  const versus = (base: BenchRow | undefined, value: number | undefined, baseValue: number | undefined) => (base === row ? '1.00×' : ratio(value, baseValue));
   return [
     row.target,
     row.query,
@@ -35,15 +61,16 @@ function cells(row: BenchRow, apollo: BenchRow | undefined, direct: BenchRow | u
     fixed(load?.p50Ms, 1),
     fixed(load?.p99Ms, 1),
     fixed(usage?.peakRssMb, 0),
-    fixed(perRequest(usage), 0),
-    fixed(perRequest(row.subgraphUsage), 0),
-    vsApollo(load?.requestsPerSecond, apollo?.load?.requestsPerSecond),
-    vsApollo(load?.p50Ms, apollo?.load?.p50Ms),
-    vsApollo(load?.p99Ms, apollo?.load?.p99Ms),
-    vsApollo(usage?.peakRssMb, apollo?.usage?.peakRssMb),
-    vsApollo(perRequest(usage), apollo && cpuPerRequest(apollo)),
-    ratio(load?.requestsPerSecond, direct?.load?.requestsPerSecond),
-    row.note ?? (load && load.failures > 0 ? `${load.failures} failed responses` : ''),
+    fixed(cpu, 0),
+    fixed(perRequest(load?.responses, row.subgraphUsage), 0),
+    versus(apollo, load?.requestsPerSecond, apollo?.load?.requestsPerSecond),
+    versus(find('apollo-undici'), load?.requestsPerSecond, find('apollo-undici')?.load?.requestsPerSecond),
+    versus(find('hive'), load?.requestsPerSecond, find('hive')?.load?.requestsPerSecond),
+    versus(apollo, load?.p99Ms, apollo?.load?.p99Ms),
+    versus(apollo, usage?.peakRssMb, apollo?.usage?.peakRssMb),
+    versus(apollo, cpu, apollo && perRequest(apollo.load?.responses, apollo.usage)),
+    ratio(load?.requestsPerSecond, find('direct')?.load?.requestsPerSecond),
+    note(row),
   ];
 }
 
@@ -54,8 +81,43 @@ export function markdownTable(header: string[], body: string[][]): string {
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
 }
 
-/** The gateway results table. */
+/** One closed-loop table (the rows of one run: realistic or repeated), grouped by workload. */
 export function renderTable(rows: BenchRow[]): string {
-  const find = (target: string, query: string) => rows.find((row) => row.target === target && row.query === query);
-  return markdownTable(HEADER, rows.map((row) => cells(row, find('apollo', row.query), find('direct', row.query))));
+  const workloads = [...new Set(rows.map((row) => row.query))];
+  const ordered = workloads.flatMap((query) => rows.filter((row) => row.query === query));
+  return markdownTable(HEADER, ordered.map((row) => cells(row, (target) => rows.find((other) => other.target === target && other.query === row.query && other.load))));
+}
+
+const RATE_HEADER = ['rate /s', 'target', 'answered /s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS MB', 'CPU µs/req', 'p99 ×apollo', 'CPU ×apollo', 'held', 'note'];
+
+/** The fixed-rate table, one block per rate; a target that did not hold a rate is not run at higher ones. */
+export function renderRateTable(rows: RateRow[]): string {
+  const body = rows.map((row) => {
+    const { result, usage } = row;
+    const apollo = rows.find((other) => other.target === 'apollo' && other.rate === row.rate && other.result);
+    const cpu = perRequest(result?.responses, usage);
+    const isApollo = apollo === row;
+    const issues = [
+      result && result.partialAsExpected > 0 ? `${((100 * result.partialAsExpected) / Math.max(1, result.responses)).toFixed(0)}% partial as expected` : undefined,
+      result && result.failures > 0 ? `${result.failures} failed (first: ${result.firstWrong})` : undefined,
+      result && result.unanswered > 0 ? `${result.unanswered} unanswered` : undefined,
+      result && result.sendLagP99Ms > 10 ? `generator sent late by up to ${result.sendLagP99Ms.toFixed(0)} ms (p99; in the latencies)` : undefined,
+      row.note,
+    ];
+    return [
+      String(row.rate),
+      row.target,
+      fixed(result?.achievedPerSecond, 0),
+      fixed(result?.p50Ms, 1),
+      fixed(result?.p99Ms, 1),
+      fixed(result?.p999Ms, 1),
+      fixed(usage?.peakRssMb, 0),
+      fixed(cpu, 0),
+      isApollo ? '1.00×' : ratio(result?.p99Ms, apollo?.result?.p99Ms),
+      isApollo ? '1.00×' : ratio(cpu, apollo && perRequest(apollo.result?.responses, apollo.usage)),
+      row.held === undefined ? '–' : row.held ? 'yes' : 'no',
+      issues.filter(Boolean).join('; '),
+    ];
+  });
+  return markdownTable(RATE_HEADER, body);
 }

@@ -1,6 +1,6 @@
-/** What is measured: the subgraph itself, plain Apollo Gateway, Trellis's gateway and Hive Gateway. */
+/** What is measured: the subgraph itself, plain Apollo Gateway (two fetchers), Trellis's gateway and Hive Gateway, each verifying the same tokens. */
 import path from 'node:path';
-import type { BenchQuery } from './queries';
+import type { DenialStyle, Workload } from './operations';
 import type { SpawnSpec } from './processes';
 import { ensureHiveGateway, HIVE_DIR } from './hive';
 
@@ -11,7 +11,7 @@ export interface TargetContext {
   supergraphPath: string;
   /** The same through liftEnforcedSecurityFeatures, for gateways that do not enforce them and refuse them otherwise. */
   liftedSupergraphPath: string;
-  /** AUTH_ISSUER for gateways that verify tokens themselves (Trellis). */
+  /** The issuer every gateway verifies tokens against (its JWKS at `/.well-known/jwks.json`). */
   authIssuer: string;
   /** Subgraph name to its `/graphql` URL. */
   subgraphUrls: Record<string, string>;
@@ -23,14 +23,16 @@ export interface TargetContext {
 export interface PreparedTarget {
   /** The gateway process to start; none for `direct`. */
   spawn?: SpawnSpec;
-  /** Where to send `query`, or undefined when this target cannot answer it. */
-  urlFor(query: BenchQuery): string | undefined;
+  /** Where to send `workload`, or undefined when this target cannot answer it. */
+  urlFor(workload: Workload): string | undefined;
 }
 
 export interface Target {
   name: string;
   /** One line on what runs, for the results. */
   description: string;
+  /** How it answers a field the caller's scopes do not reach (see operations.ts). */
+  denial: DenialStyle;
   prepare(context: TargetContext): Promise<PreparedTarget>;
 }
 
@@ -53,16 +55,27 @@ export const TARGETS: Target[] = [
   {
     name: 'direct',
     description: 'the query sent straight to its subgraph (single-subgraph queries only): the floor',
+    denial: 'propagate',
     prepare: async ({ subgraphUrls }) => ({
-      urlFor: (query) => (query.subgraphs.length === 1 ? subgraphUrls[query.subgraphs[0]] : undefined),
+      urlFor: (workload) => (workload.subgraphs.length === 1 ? subgraphUrls[workload.subgraphs[0]] : undefined),
     }),
   },
   {
     name: 'apollo',
     description:
-      'plain @apollo/gateway + @apollo/server on express 5, static supergraph (security features lifted), RemoteGraphQLDataSource forwarding `authorization`; verifies no token and enforces no @authenticated/@requiresScopes (Apollo Gateway does neither): the baseline',
-    prepare: async ({ liftedSupergraphPath, port }) => ({
-      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port)], {}),
+      'plain @apollo/gateway + @apollo/server on express 5, static supergraph (security features lifted), its context function verifying the JWT with jose (JWKS, ES256, issuer, audience), RemoteGraphQLDataSource (default make-fetch-happen fetcher) forwarding `authorization`; @authenticated/@requiresScopes enforced by the subgraphs only (Apollo Gateway enforces neither): the baseline',
+    denial: 'propagate',
+    prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer], {}),
+      urlFor: gatewayUrl(port),
+    }),
+  },
+  {
+    name: 'apollo-undici',
+    description: 'the same with `fetcher`: undici `request` on one keep-alive Agent (apolloGateway.ts `undiciFetcher`, ~20 lines): the cheap baseline a user could write',
+    denial: 'propagate',
+    prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer, 'undici'], {}),
       urlFor: gatewayUrl(port),
     }),
   },
@@ -70,6 +83,7 @@ export const TARGETS: Target[] = [
     name: 'trellis',
     description:
       'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics), AUTH_ISSUER set: verifies every JWT against the JWKS and enforces @authenticated/@requiresScopes',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer }),
       urlFor: gatewayUrl(port),
@@ -78,6 +92,7 @@ export const TARGETS: Target[] = [
   {
     name: 'trellis-nodedup',
     description: 'the same with DEDUP_QUERIES=false: every request makes its own subgraph calls, as plain Apollo does',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, DEDUP_QUERIES: 'false' }),
       urlFor: gatewayUrl(port),
@@ -86,15 +101,16 @@ export const TARGETS: Target[] = [
   {
     name: 'hive',
     description:
-      'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs forwarding `authorization`; verifies no token and enforces no @authenticated/@requiresScopes (no JWT plugin configured)',
-    prepare: async ({ supergraphPath, port, log }) => {
+      'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
+    denial: 'in-place',
+    prepare: async ({ supergraphPath, authIssuer, port, log }) => {
       const bin = await ensureHiveGateway(log);
       return {
         spawn: {
           command: process.execPath,
           args: [bin, 'supergraph', supergraphPath, '--config-path', path.join(HIVE_DIR, 'gateway.config.mjs'), '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
           cwd: HIVE_DIR,
-          env: PRODUCTION,
+          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer },
         },
         urlFor: gatewayUrl(port),
       };
@@ -103,14 +119,16 @@ export const TARGETS: Target[] = [
   {
     name: 'apollo-node20',
     description: 'plain Apollo Gateway as `apollo`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
-    prepare: async ({ liftedSupergraphPath, port }) => ({
-      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port)], {}, NODE20),
+    denial: 'propagate',
+    prepare: async ({ liftedSupergraphPath, authIssuer, port }) => ({
+      spawn: tsxNode('test/bench/gateway/apolloGateway.ts', [liftedSupergraphPath, String(port), authIssuer], {}, NODE20),
       urlFor: gatewayUrl(port),
     }),
   },
   {
     name: 'trellis-node20',
     description: 'Trellis as `trellis`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
+    denial: 'propagate',
     prepare: async ({ supergraphPath, authIssuer, port }) => ({
       spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, ...OLD_NODE }, NODE20),
       urlFor: gatewayUrl(port),

@@ -2,14 +2,16 @@
  * What runs Trellis elsewhere, validated without a Docker engine or a cluster: the Dockerfile's stages,
  * docker-compose.yml through `docker-compose config`, and the Kubernetes base through
  * `kubectl kustomize` and the API's schemas (kubernetes-models). test/stack/deploy-tools.sh installs
- * the two commands.
+ * the two commands. The observability files of compose (Prometheus, Grafana, Jaeger) are checked
+ * against the running platform in observability.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../../shared/config';
 import { SERVICES } from '../../../scripts/launcher/services';
+import { composeConfig } from '../../support/compose';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SERVICE_NAMES = SERVICES.map((service) => service.name);
@@ -70,8 +72,6 @@ describe('Dockerfile', () => {
 });
 
 describe('docker-compose.yml', () => {
-  const compose = () => spawnSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8' });
-
   it('validates with docker-compose config', () => {
     const quiet = spawnSync('docker-compose', ['config', '-q'], { cwd: ROOT, encoding: 'utf8' });
     expect(quiet.stderr).toBe('');
@@ -79,12 +79,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs two gateways and two catalog instances, each advertising its own host, behind health-gated start order', () => {
-    const { services } = parse(compose().stdout) as {
-      services: Record<
-        string,
-        { command?: string[]; environment?: Record<string, string>; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; image?: string; networks?: Record<string, { aliases?: string[] }> }
-      >;
-    };
+    const { services } = composeConfig();
     const running = (service: string) => Object.entries(services).filter(([, s]) => s.image === 'trellis:local' && s.command?.[0] === service);
     expect(running('gateway')).toHaveLength(2);
     const catalogs = running('catalog');

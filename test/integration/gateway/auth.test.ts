@@ -20,6 +20,7 @@ import { startGateway, startSubgraph, type InProcessGateway } from '../../suppor
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 import { eventually, postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { metricSum } from '../../support/metrics';
+import * as restrictModule from '../../../gateway/auth/restrict';
 
 describe('gateway auth', () => {
   let hub: DevHubServer;
@@ -164,6 +165,9 @@ describe('gateway auth', () => {
       expect(anonymous.errors?.[0]).toMatchObject({ path: ['user', 'orders', '@', 'payment'], extensions: { code: 'FORBIDDEN' } });
       const reader = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1', ['payments:read']));
       expect(reader).toEqual({ data: { user: { orders: [{ payment: { state: 'CAPTURED' } }, { payment: { state: 'CAPTURED' } }] } } });
+      // The reader's plan is kept now: a caller without the scope still gets the restricted one.
+      const again = await sse('{ user(id: "u1") { orders { payment { state } } } }', await identity.bearer('u1'));
+      expect(again).toEqual(anonymous);
       const deep = await sse(`{ user(id: "u1") { ${'orders { user { '.repeat(7)}id${' } }'.repeat(7)} } }`);
       expect(deep.errors?.[0].extensions?.code).toBe('QUERY_TOO_DEEP');
 
@@ -174,6 +178,24 @@ describe('gateway auth', () => {
         expect(results).toEqual([{ data: { me: null, users: [{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }] }, errors: [expect.objectContaining({ path: ['me'], extensions: { code: 'FORBIDDEN' } })] }]);
       } finally {
         await client.dispose();
+      }
+    });
+
+    it('restricts a document once per scope set, not on every request', async () => {
+      const walks = jest.spyOn(restrictModule, 'restrictDocument');
+      try {
+        const q = '{ user(id: "u2") { id email } }';
+        // email is non-null: its null takes the user with it.
+        const forbidden = { data: { user: null }, errors: [expect.objectContaining({ path: ['user', 'email'], extensions: { code: 'FORBIDDEN' } })] };
+        for (const user of ['u1', 'u3', 'u1']) expect((await query(q, await identity.bearer(user))).body).toEqual(forbidden);
+        expect(walks).toHaveBeenCalledTimes(1);
+        const allowed = await query(q, await identity.bearer('u2', ['users:email']));
+        expect(allowed.body).toEqual({ data: { user: { id: 'u2', email: expect.any(String) } } });
+        expect(walks).toHaveBeenCalledTimes(2);
+        expect((await query(q, await identity.bearer('u2'))).body).toEqual(forbidden);
+        expect(walks).toHaveBeenCalledTimes(2);
+      } finally {
+        walks.mockRestore();
       }
     });
 

@@ -1,7 +1,8 @@
 /**
  * One set of rules on every transport: a production gateway refuses introspection and documents
  * over MAX_TOKENS alike on HTTP, SSE and graphql-ws, with the same codes; and SSE over GET (which
- * any page can make cross-site) never runs a mutation.
+ * any page can make cross-site) never runs a mutation. A document is planned once for all three
+ * (the gateway's one plan store).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -151,5 +152,26 @@ describe('the same rules on HTTP, SSE and graphql-ws', () => {
     const response = await fetch(`${gateway.url}?query=${encodeURIComponent('{ hello }')}`, { headers: { accept: 'text/event-stream, application/json;q=0.5' } });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(parseSseEvents(await response.text())).toEqual([{ event: 'next', data: { data: { hello: 'hi' } } }, { event: 'complete', data: undefined }]);
+  });
+
+  it('plans a document once for every transport: graphql-ws, SSE and HTTP share the gateway plan store', async () => {
+    const planner = (gateway.server.gateway as unknown as { queryPlanner: { buildQueryPlan: (...args: unknown[]) => unknown } }).queryPlanner;
+    const planned = jest.spyOn(planner, 'buildQueryPlan');
+    try {
+      const query = 'query SharedPlan { count first: hello n: count }';
+      const plansOf = () => planned.mock.calls.length;
+      const send = async (transport: (q: string) => Promise<unknown>) => expect(await transport(query)).toEqual({ data: { count, first: 'hi', n: count } });
+      await send(overWebSocket);
+      expect(plansOf()).toBe(1);
+      await send(overWebSocket);
+      await send(overSse);
+      await send(overHttp);
+      expect(plansOf()).toBe(1);
+      // Another document is planned on its own, not served an unrelated plan.
+      expect(await overWebSocket('query OtherPlan { other: hello }')).toEqual({ data: { other: 'hi' } });
+      expect(plansOf()).toBe(2);
+    } finally {
+      planned.mockRestore();
+    }
   });
 });

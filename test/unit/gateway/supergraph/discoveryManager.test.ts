@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { DiscoverySupergraphManager } from '../../../../gateway/supergraph/discoveryManager';
+import { DiscoverySupergraphManager, logicalSubgraphUrl } from '../../../../gateway/supergraph/discoveryManager';
+import * as composeModule from '../../../../gateway/supergraph/compose';
 import type { SupergraphStatus } from '../../../../gateway/supergraph/types';
-import { InMemoryDiscovery, parseAllowList, type ServiceRegistration, type SubgraphAllowList } from '../../../../shared/discovery';
+import { InMemoryDiscovery, parseAllowList, SCHEMA_REVISION_META, type ServiceRegistration, type SubgraphAllowList } from '../../../../shared/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const START = new Date('2026-03-01T12:00:00.000Z');
@@ -77,8 +78,8 @@ describe('DiscoverySupergraphManager', () => {
       composedAt: START.toISOString().replace('00.000Z', '00.025Z'),
       source: 'discovery',
       subgraphs: [
-        { name: 'catalog', url: 'http://catalog-1.test/graphql', instances: ['catalog-1'] },
-        { name: 'users', url: 'http://users-1.test/graphql', instances: ['users-1'] },
+        { name: 'catalog', url: 'http://catalog.subgraph.invalid/graphql', instances: ['catalog-1'] },
+        { name: 'users', url: 'http://users.subgraph.invalid/graphql', instances: ['users-1'] },
       ],
       refused: [],
       untrusted: [],
@@ -186,6 +187,82 @@ describe('DiscoverySupergraphManager', () => {
     expect(fetchSdl.mock.calls.filter(([url]) => url.includes('users-2'))).toEqual([]);
   });
 
+  describe('instances come and go; the supergraph changes only with the schemas', () => {
+    const health = new Map<string, boolean>();
+    let composed: jest.SpyInstance;
+    beforeEach(() => {
+      health.clear();
+      discovery = new InMemoryDiscovery({ healthIntervalMs: 3_600_000, checkHealth: async (url) => health.get(url) ?? true });
+      composed = jest.spyOn(composeModule, 'composeIncrementally');
+    });
+    afterEach(() => composed.mockRestore());
+    const flap = async (id: string, healthy: boolean) => {
+      health.set(`http://${id}.test/health`, healthy);
+      await discovery.checkAll();
+      await jest.advanceTimersByTimeAsync(25);
+    };
+    const revised = (name: string, id: string, revision: string) => ({ ...registration(name, id), meta: { [SCHEMA_REVISION_META]: revision } });
+
+    it('names each subgraph by a logical URL, never by an instance, so a flap or a new replica swaps nothing and composes nothing', async () => {
+      await discovery.register(revised('users', 'users-1', 'r1'));
+      sdlAt.set('http://users-1.test/graphql', sdlOwning('me'));
+      const { manager: m } = manager();
+      await m.start();
+      await settle(m);
+      expect(m.sdl()).toContain(`url: "${logicalSubgraphUrl('users')}"`);
+      expect(m.sdl()).not.toContain('users-1.test');
+      const served = jest.fn();
+      m.on('served', served);
+      await flap('users-1', false);
+      await flap('users-1', true);
+      sdlAt.set('http://users-2.test/graphql', sdlOwning('me'));
+      await discovery.register(revised('users', 'users-2', 'r1'));
+      await jest.advanceTimersByTimeAsync(25);
+      await discovery.deregister('users-1');
+      await jest.advanceTimersByTimeAsync(25);
+      expect(served).not.toHaveBeenCalled();
+      expect(composed).toHaveBeenCalledTimes(1);
+      expect(m.status().version).toBe(1);
+      // users-2's SDL was read once users-1 left (one SDL per name is enough); users-1's only once.
+      expect(fetchSdl.mock.calls.map(([url]) => url)).toEqual(['http://users-1.test/graphql', 'http://users-2.test/graphql']);
+    });
+
+    it('fetches the SDL again when an instance registers a new schema revision on the same id, and recomposes', async () => {
+      await discovery.register(revised('catalog', 'catalog-1', 'r1'));
+      sdlAt.set('http://catalog-1.test/graphql', sdlOwning('products'));
+      const { manager: m } = manager();
+      await m.start();
+      await settle(m);
+      // Redeployed on the same host and port with a new schema: the same id, a new revision.
+      sdlAt.set('http://catalog-1.test/graphql', sdlOwning('catalogue'));
+      await discovery.register(revised('catalog', 'catalog-1', 'r2'));
+      expect((await settle(m)).version).toBe(2);
+      expect(m.sdl()).toContain('catalogue: String');
+      // A flap of an instance with a revision fetches nothing.
+      await flap('catalog-1', false);
+      await flap('catalog-1', true);
+      expect(fetchSdl).toHaveBeenCalledTimes(2);
+    });
+
+    it('fetches the SDL again when an instance without a revision comes back healthy: it may have been redeployed', async () => {
+      await register('catalog', 'catalog-1', sdlOwning('products'));
+      const { manager: m } = manager();
+      await m.start();
+      await settle(m);
+      await flap('catalog-1', false);
+      sdlAt.set('http://catalog-1.test/graphql', sdlOwning('catalogue'));
+      await flap('catalog-1', true);
+      expect(m.status().version).toBe(2);
+      expect(m.sdl()).toContain('catalogue: String');
+      // The same schema after the next flap: fetched again, composed never.
+      await flap('catalog-1', false);
+      await flap('catalog-1', true);
+      expect(fetchSdl).toHaveBeenCalledTimes(3);
+      expect(composed).toHaveBeenCalledTimes(2);
+      expect(m.status().version).toBe(2);
+    });
+  });
+
   it('reads the SDL from the next instance when one fails, logging the failure', async () => {
     await register('users', 'users-1', sdlOwning('me'));
     sdlAt.delete('http://users-1.test/graphql');
@@ -193,7 +270,8 @@ describe('DiscoverySupergraphManager', () => {
     const { manager: m, lines } = manager();
     await m.start();
     const status = await settle(m);
-    expect(status.subgraphs).toEqual([{ name: 'users', url: 'http://users-2.test/graphql', instances: ['users-1', 'users-2'] }]);
+    expect(status.subgraphs).toEqual([{ name: 'users', url: 'http://users.subgraph.invalid/graphql', instances: ['users-1', 'users-2'] }]);
+    expect(fetchSdl.mock.calls.map(([url]) => url)).toEqual(['http://users-1.test/graphql', 'http://users-2.test/graphql']);
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'SDL fetch failed', subgraph: 'users', instance: 'users-1', err: 'no SDL at http://users-1.test/graphql' }),
     );
@@ -330,8 +408,8 @@ describe('DiscoverySupergraphManager', () => {
         { name: 'evil', instance: 'evil-1', url: 'http://evil-1.test/graphql', reason: 'subgraph name "evil" is not in SUBGRAPH_ALLOW' },
       ]);
       expect(status.subgraphs).toEqual([
-        { name: 'catalog', url: 'http://catalog.internal/graphql', instances: ['catalog-1'] },
-        { name: 'users', url: 'http://users-1.test/graphql', instances: ['users-1'] },
+        { name: 'catalog', url: 'http://catalog.subgraph.invalid/graphql', instances: ['catalog-1'] },
+        { name: 'users', url: 'http://users.subgraph.invalid/graphql', instances: ['users-1'] },
       ]);
       expect(m.sdl()).not.toContain('steal');
       expect(fetchSdl.mock.calls.map(([url]) => url).sort()).toEqual(['http://catalog.internal/graphql', 'http://users-1.test/graphql']);

@@ -1,0 +1,53 @@
+/**
+ * What the runner proves before it measures: the subgraphs verify the forwarded token, each target
+ * hands the token to a verifier, and each target answers every distinct call of a workload with
+ * the data that call must get (and an error exactly where a field is refused).
+ */
+import { explain } from './answers';
+import { cleanData, probe } from './probe';
+import type { Call, DenialStyle, Workload } from './operations';
+
+export interface Callers {
+  /** The `Authorization` header of a call's user. */
+  authorization(call: Call): string;
+  /** A header with the first user's token, signature broken. */
+  forged: Record<string, string>;
+  /** A header with the first user's genuine token. */
+  genuine: Record<string, string>;
+}
+
+/**
+ * Every target must hand the token to something that verifies it (the gateway, else the
+ * subgraphs): a forged one may not get a clean answer, or this target would skip the cost.
+ */
+export async function checkTokenReachesVerifier(url: string, workload: Workload, callers: Callers): Promise<void> {
+  const answer = await probe(url, workload.calls[0].body, callers.forged);
+  if (!(cleanData(answer) instanceof Error)) throw new Error(`a forged token gets a clean answer to ${workload.name}: the token reaches no verifier`);
+}
+
+/** The subgraphs must verify the forwarded token, or targets that forward it would skip that cost. */
+export async function checkSubgraphsVerifyTokens(urls: Record<string, string>, callers: Callers): Promise<void> {
+  const url = Object.values(urls)[0];
+  const body = JSON.stringify({ query: '{ __typename }' });
+  const forged = await probe(url, body, callers.forged);
+  if (forged.status !== 401) throw new Error(`subgraphs accept a forged token (HTTP ${forged.status}): is AUTH_ISSUER reaching them?`);
+  const genuine = await probe(url, body, callers.genuine);
+  if (genuine.status !== 200 || genuine.errors?.length) throw new Error(`subgraphs refuse the bench's token: HTTP ${genuine.status} ${JSON.stringify(genuine.errors ?? [])}`);
+}
+
+/**
+ * Probes each distinct call of `workload` (same body and same scopes count once; `checked` keeps
+ * the verdicts of calls already probed on this target) and returns the first problem.
+ */
+export async function checkWorkload(url: string, workload: Workload, denial: DenialStyle, callers: Callers, checked: Map<string, string | undefined>): Promise<string | undefined> {
+  for (const call of workload.calls) {
+    const key = `${call.user.scopes.join(' ')} ${call.body}`;
+    if (!checked.has(key)) {
+      const answer = await probe(url, call.body, { authorization: callers.authorization(call) }).catch((error: Error) => error);
+      checked.set(key, answer instanceof Error ? answer.message : explain(call, denial, answer.status, answer));
+    }
+    const problem = checked.get(key);
+    if (problem) return problem;
+  }
+  return undefined;
+}

@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { holds, runFixedRate } from '../../../bench/gateway/fixedRate';
+import { buildDataset } from '../../../bench/gateway/dataset';
+import { PRODUCT_PAGE, buildCall } from '../../../bench/gateway/operations';
+
+const data = buildDataset();
+const call = buildCall(PRODUCT_PAGE, { id: 'p1' }, data.users[0], data);
+const workload = { name: 'product', subgraphs: ['catalog'], calls: [call] };
+
+/** Answers every call correctly after `delayMs`. */
+function slowServer(delayMs: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(`{"data":${call.expected.propagate.data}}`), delayMs));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('the fixed-rate generator', () => {
+  let server: Server;
+  afterEach(() => new Promise((resolve) => server.close(resolve)));
+
+  it('keeps sending at the rate and counts the wait of calls that queue behind a slow answer', async () => {
+    server = await slowServer(50);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    // One connection, 50 ms per answer: at most 20/s get through, 60/s are due.
+    const result = await runFixedRate({ url, workload, authorization: () => 'Bearer x', denial: 'propagate', rate: 60, durationSeconds: 1, maxConnections: 1 });
+    expect(result.failures).toBe(0);
+    // A closed-loop generator would report ~50 ms; the last calls waited most of a second.
+    expect(result.p99Ms).toBeGreaterThan(500);
+    expect(holds(result)).toBe(false);
+  });
+
+  it('holds a rate the server keeps up with, every answer judged', async () => {
+    server = await slowServer(5);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const result = await runFixedRate({ url, workload, authorization: () => 'Bearer x', denial: 'propagate', rate: 100, durationSeconds: 1, maxConnections: 16 });
+    expect(result.responses).toBe(100);
+    expect(result.failures).toBe(0);
+    expect(result.p50Ms).toBeLessThan(100);
+    expect(holds(result)).toBe(true);
+  });
+});
