@@ -22,7 +22,8 @@ import { privateKafka, privateRedis, type PrivateServer } from '../support/priva
 import { uniquePrefix } from '../support/backends';
 import { SupervisedSagaProcess } from '../support/processRunner';
 import { SAGA_ROLES, type SagaRole } from '../support/sagaProcess';
-import { deadLetters, duplicateCommands, sampleStock, seededRandom, type CommandDuplicator, type StockSamples } from '../support/sagaChaos';
+import { eventually } from '../support/graphql';
+import { consumersCaughtUp, deadLetters, duplicateCommands, sampleStock, seededRandom, type CommandDuplicator, type StockSamples } from '../support/sagaChaos';
 
 const SAGAS = 200;
 /** Sagas start at a steady pace over this long; the faults fall in the same window. */
@@ -195,8 +196,19 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
       records = await read();
     }
     const settledInMs = Date.now() - lastFaultEnd;
-    sampler.stop();
     const unfinished = records.filter((record) => !record || !TERMINAL_STATES.has(record.state));
+    // Distinct (saga, step, action) sent: a command for every step that ran, a compensation for every step undone.
+    const distinctCommands = records.reduce((sum, record) => sum + record.steps.filter((s) => s.state !== 'PENDING').length + record.steps.filter((s) => s.state === 'COMPENSATED').length, 0);
+    // The copies may trail the sagas (the duplicator is a consumer too, and lost the Kafka outage like
+    // the rest): wait until every command has been copied and every participant has handled every
+    // copy, so the checks below see what the duplicates did.
+    await eventually(async () => expect(duplicator!.duplicated).toBeGreaterThanOrEqual(distinctCommands), 60_000, 250);
+    await consumersCaughtUp({
+      brokers: [kafka.url],
+      namespace: `${namespace}.`,
+      groups: (['catalog', 'payments', 'orders'] as const).map((participant) => ({ groupId: `saga-participant-${participant}`, topic: SAGA_TOPICS.commands(participant) })),
+    });
+    sampler.stop();
 
     // Money, stock and orders, saga by saga.
     const problems: string[] = [];
@@ -231,8 +243,6 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     const dlq = await deadLetters(events, { brokers: [kafka.url], namespace: `${namespace}.`, topics: [SAGA_TOPICS.replies, ...['catalog', 'payments', 'orders'].map(SAGA_TOPICS.commands)] });
 
     const count = (wanted: string) => records.filter((record) => record?.state === wanted).length;
-    // Distinct (saga, step, action) sent: a command for every step that ran, a compensation for every step undone.
-    const distinctCommands = records.reduce((sum, record) => sum + record.steps.filter((s) => s.state !== 'PENDING').length + record.steps.filter((s) => s.state === 'COMPENSATED').length, 0);
     const kills = Object.fromEntries([...processes].map(([role, proc]) => [role, proc.kills]));
     const crashes = Object.fromEntries([...processes].map(([role, proc]) => [role, proc.crashes]));
     console.log(

@@ -129,3 +129,32 @@ export async function deadLetters(bus: EventBus, options: { brokers: string[]; n
   if (sentinelsSeen !== dlqs.length * 6) throw new Error(`expected ${dlqs.length * 6} sentinels, read ${sentinelsSeen}`);
   return found;
 }
+
+/**
+ * Resolves once each consumer group has committed every partition of its topics up to the end
+ * (nothing left to handle), polling the broker's offsets; rejects after `timeoutMs` naming the lag.
+ */
+export async function consumersCaughtUp(options: { brokers: string[]; namespace: string; groups: Array<{ groupId: string; topic: string }>; timeoutMs?: number }): Promise<void> {
+  const admin = new Kafka({ brokers: options.brokers, clientId: 'chaos-lag-check', logLevel: 0 }).admin();
+  await admin.connect();
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  try {
+    for (;;) {
+      const lagging: string[] = [];
+      for (const { groupId, topic } of options.groups) {
+        const ends = await admin.fetchTopicOffsets(options.namespace + topic);
+        const [committed] = await admin.fetchOffsets({ groupId: options.namespace + groupId, topics: [options.namespace + topic] });
+        for (const { partition, high } of ends) {
+          const at = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          if (Number(high) > 0 && at < Number(high)) lagging.push(`${groupId} ${topic}/${partition} at ${at} of ${high}`);
+        }
+      }
+      if (lagging.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`consumers still behind: ${lagging.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
