@@ -47,8 +47,6 @@ export interface DiscoverySupergraphManagerOptions {
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
   readonly instances = new InstanceDirectory();
   private readonly sdlByInstance = new Map<string, KnownSdl>();
-  /** Health of every instance at the last report, to see one come back (it may have been redeployed). */
-  private readonly healthy = new Map<string, boolean>();
   /** The (name, SDL) set last composed: the same set again composes to the same supergraph. */
   private composedSources?: string;
   private watch?: Watch;
@@ -109,15 +107,15 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
 
   private onInstances(discovered: ServiceInstance[]): void {
     const instances = this.trusted(discovered);
+    // Health at the last report, to see an instance come back (it may have been redeployed).
+    const wasHealthy = new Map(this.instances.all().map((instance) => [instance.id, instance.healthy]));
     this.instances.replace(instances);
     const live = new Map(instances.map((instance) => [instance.id, instance]));
     for (const [id, known] of this.sdlByInstance) {
       const instance = live.get(id);
       if (!instance || instance.meta[SCHEMA_REVISION_META] !== known.revision) this.sdlByInstance.delete(id);
-      else if (known.revision === undefined && instance.healthy && this.healthy.get(id) === false) this.sdlByInstance.delete(id);
+      else if (known.revision === undefined && instance.healthy && wasHealthy.get(id) === false) this.sdlByInstance.delete(id);
     }
-    this.healthy.clear();
-    for (const instance of instances) this.healthy.set(instance.id, instance.healthy);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
