@@ -6,11 +6,11 @@
  * scopes it holds (see `deny`), so callers with the same scopes share an entry.
  * A new supergraph (schema or access policy) forgets every entry.
  */
-import { createHash } from 'node:crypto';
 import { print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { AccessPolicy, AccessSubject } from '../../shared/auth';
 import { restrictDocument, type Removal } from './restrict';
+import { sha256 } from '../sha256';
 
 export interface CachedRestriction {
   document: DocumentNode;
@@ -47,7 +47,7 @@ export class RestrictionCache {
     const verdict =
       restricted.removals.length === 0
         ? false
-        : { document: restricted.document, removals: restricted.removals, queryHash: createHash('sha256').update(print(restricted.document)).digest('hex') };
+        : { document: restricted.document, removals: restricted.removals, queryHash: sha256(print(restricted.document)) };
     this.entries.set(key, verdict);
     return verdict || undefined;
   }

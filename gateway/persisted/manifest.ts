@@ -3,9 +3,11 @@
  * (`{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [{ id, name, type, body }] }`)
  * and a plain `{ "<sha256>": "<query>" }` map.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, errorMessage } from '../../shared/errors';
+import { sha256 } from '../sha256';
+
+export { sha256 };
 
 export class TrustedDocuments {
   /** Body by id (the hash clients send), plus each body's own sha256, so a sent body is recognised too. */
@@ -32,9 +34,6 @@ export class TrustedDocuments {
   }
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** Reads a manifest file; any problem is a ConfigError naming `variable` and the file. */
 export function loadTrustedDocuments(path: string, variable = 'TRUSTED_DOCUMENTS'): TrustedDocuments {

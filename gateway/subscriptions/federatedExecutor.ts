@@ -22,7 +22,8 @@ import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections } from './upstream';
-import { hashOf, PreparedDocuments, type PreparedOperation } from './preparedDocuments';
+import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
+import { sha256 } from '../sha256';
 
 interface GatewayInternals {
   schema?: GraphQLSchema;
@@ -133,7 +134,7 @@ export class FederatedExecutor {
     }
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
-    const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? hashOf(print(checked.document)));
+    const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));
     for await (const result of this.plan(request, checked.document, queryHash, context, signal)) yield this.formattedResult(checked.finish(result));
   }
 
@@ -171,7 +172,7 @@ export class FederatedExecutor {
   /** The plan from the gateway's plan store (shared with HTTP, keyed the way Apollo Gateway keys it), planned and kept on a miss. */
   private async planOf(internals: GatewayInternals, planner: QueryPlanner, apiSchema: Schema, document: DocumentNode, queryHash: string, operationName?: string): Promise<QueryPlan> {
     const store = internals.queryPlanStore;
-    const key = operationName ? hashOf(queryHash + operationName) : queryHash;
+    const key = operationName ? sha256(queryHash + operationName) : queryHash;
     const kept = await store?.get(key).catch(() => undefined);
     if (kept) return kept;
     const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));

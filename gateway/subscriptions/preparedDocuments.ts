@@ -5,9 +5,9 @@
  * Only valid documents are kept; a refused one is checked again on every send (it is rare, and
  * keeping it would let a client fill the cache with garbage).
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { sha256 } from '../sha256';
 
 export interface PreparedOperation {
   document: DocumentNode;
@@ -38,7 +38,7 @@ export class PreparedDocuments {
 
   /** Keeps an operation that passed validation against `schema`. */
   set(schema: GraphQLSchema, query: string, operationName: string | undefined, prepared: Omit<PreparedOperation, 'queryHash'>): PreparedOperation {
-    const kept = { ...prepared, queryHash: hashOf(query) };
+    const kept = { ...prepared, queryHash: sha256(query) };
     if (schema === this.schema) this.cache.set(keyOf(query, operationName), kept);
     return kept;
   }
@@ -46,10 +46,6 @@ export class PreparedDocuments {
   get size(): number {
     return this.cache.size;
   }
-}
-
-export function hashOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function keyOf(query: string, operationName: string | undefined): string {

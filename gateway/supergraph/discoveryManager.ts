@@ -9,7 +9,6 @@
  * (a redeploy on the same host and port). A failure (SDL fetch, composition, discovery outage)
  * never empties the schema.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { SCHEMA_REVISION_META, type Discovery, type ServiceInstance, type SubgraphAllowList, type Watch } from '../../shared/discovery';
@@ -17,6 +16,7 @@ import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
 import { composeIncrementally, type SubgraphSource } from './compose';
 import { fetchSubgraphSdl } from './fetchSdl';
+import { sha256 } from '../sha256';
 import { InstanceDirectory } from './instances';
 import type { SupergraphSource, SupergraphStatus } from './types';
 
@@ -196,7 +196,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     this.current = { sdl, subgraphs };
     this.state = {
       ...this.state,
-      hash: createHash('sha256').update(sdl).digest('hex'),
+      hash: sha256(sdl),
       version: this.state.version + 1,
       composedAt: new Date().toISOString(),
       subgraphs: subgraphs.map(({ name, url }) => ({

@@ -3,7 +3,6 @@
  * pipeline), watched for changes. A new file that is valid is swapped in; a broken one is
  * reported and the last good supergraph keeps serving. Instances are the subgraph URLs it names.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile } from 'node:fs';
@@ -15,6 +14,7 @@ import { errorMessage } from '../../shared/errors';
 import { InstanceDirectory } from './instances';
 import type { SupergraphSource, SupergraphStatus } from './types';
 import { liftEnforcedSecurityFeatures } from '../auth/securityFeatures';
+import { sha256 } from '../sha256';
 
 type SupergraphSdlHookOptions = Parameters<SupergraphSdlHook>[0];
 
@@ -109,7 +109,7 @@ export class FileSupergraphSource extends EventEmitter implements SupergraphSour
     this.instances.replace(subgraphs.map(({ name, url }) => ({ id: `${name}@${url}`, name, url, meta: {}, healthy: true })));
     this.state = {
       ...this.state,
-      hash: createHash('sha256').update(sdl).digest('hex'),
+      hash: sha256(sdl),
       version: this.state.version + 1,
       composedAt: new Date().toISOString(),
       subgraphs: subgraphs.map(({ name, url }) => ({ name, url, instances: [`${name}@${url}`] })),
