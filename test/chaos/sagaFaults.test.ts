@@ -23,7 +23,8 @@ import { uniquePrefix } from '../support/backends';
 import { SupervisedSagaProcess } from '../support/processRunner';
 import { SAGA_ROLES, type SagaRole } from '../support/sagaProcess';
 import { eventually } from '../support/graphql';
-import { consumersCaughtUp, deadLetters, duplicateCommands, sampleStock, seededRandom, type CommandDuplicator, type StockSamples } from '../support/sagaChaos';
+import { seededRandom } from '../support/random';
+import { consumersCaughtUp, deadLetters, duplicateCommands, sampleStock, type CommandDuplicator, type StockSamples } from '../support/sagaChaos';
 
 const SAGAS = 200;
 /** Sagas start at a steady pace over this long; the faults fall in the same window. */

@@ -9,18 +9,6 @@ import type { EventBus, Subscription } from '../../shared/events';
 import { DEAD_LETTER_SUFFIX } from '../../shared/events';
 import type { Stock } from '../../subgraphs/catalog/inventory';
 
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const DUPLICATE_HEADER = 'x-chaos-duplicate';
 
 export interface CommandDuplicator {

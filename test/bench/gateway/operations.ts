@@ -2,6 +2,7 @@
  * What the bench sends: four named operations with variables, as client apps send them, and the
  * data each call must get back, worked out from the dataset (not from any target's answer).
  */
+import { seededRandom } from '../../support/random';
 import { PRODUCT_COUNT, SCOPE_EMAIL, SCOPE_PAYMENTS, type BenchUser, type Dataset } from './dataset';
 
 /**
@@ -128,18 +129,6 @@ export function buildCall(operation: Operation, variables: Record<string, unknow
   };
 }
 
-/** mulberry32: a small seeded generator, so every target gets the same sequence of calls. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random call of `operation` from a random user: any product, any page size, the user's own account. */
 function randomCall(operation: Operation, data: Dataset, random: () => number): Call {
   const user = data.users[Math.floor(random() * data.users.length)];
@@ -178,10 +167,10 @@ const SEQUENCE_LENGTH = 4096;
 /** The realistic workloads: every operation alone with varied variables and callers, then the mix. */
 export function realisticWorkloads(data: Dataset, seed = 16): Workload[] {
   const alone = OPERATIONS.map((operation, index) => {
-    const random = seeded(seed + index);
+    const random = seededRandom(seed + index);
     return { name: operation.shape, subgraphs: operation.subgraphs, calls: Array.from({ length: SEQUENCE_LENGTH }, () => randomCall(operation, data, random)) };
   });
-  const random = seeded(seed + OPERATIONS.length);
+  const random = seededRandom(seed + OPERATIONS.length);
   const pick = () => {
     let roll = random();
     for (const [operation, share] of MIX) if ((roll -= share) < 0) return operation;
