@@ -15,6 +15,7 @@ import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
 import { parseSseEvents, postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
+import { PreparedDocuments } from '../../../gateway/subscriptions/preparedDocuments';
 
 const sdl = `
   ${FEDERATION_LINK}
@@ -172,6 +173,17 @@ describe('the same rules on HTTP, SSE and graphql-ws', () => {
       expect(plansOf()).toBe(2);
     } finally {
       planned.mockRestore();
+    }
+  });
+
+  it('parses and validates a document once on graphql-ws and SSE, then serves it from the kept ones', async () => {
+    const kept = jest.spyOn(PreparedDocuments.prototype, 'set');
+    try {
+      const query = 'query PreparedOnce { once: hello }';
+      for (const send of [overWebSocket, overSse, overWebSocket]) expect(await send(query)).toEqual({ data: { once: 'hi' } });
+      expect(kept.mock.calls.filter(([, text]) => text === query)).toHaveLength(1);
+    } finally {
+      kept.mockRestore();
     }
   });
 });
