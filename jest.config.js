@@ -16,5 +16,7 @@ module.exports = {
     project('integration'),
     project('e2e'),
     project('chaos'),
+    // Real headless Chromium (test/stack/browser.sh) driving the storefront, console and GraphiQL.
+    project('browser'),
   ],
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: typecheck, bring up the real servers the integration suites need (a no-op when
 # they already run, or when REDIS_URL / KAFKA_BROKERS / CONSUL_HTTP_ADDR point at your own),
-# then run every jest project: unit, integration, e2e and chaos.
+# then run every jest project: unit, integration, e2e, chaos and browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,9 @@ fi
 
 echo "==> deploy validators (docker-compose, kubectl)"
 test/stack/deploy-tools.sh
+
+echo "==> browser for the browser tests (chromium)"
+test/stack/browser.sh
 
 echo "==> jest"
 npx jest --ci --maxWorkers=2 "$@"
