@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logging';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
-import { InMemoryStateStore, RedisStateStore, type StateStore } from '../state';
+import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore } from '../state';
 import { InMemoryEventBus, KafkaEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
@@ -101,13 +101,14 @@ export async function connectBackends(config: Config, logger: Logger, options: C
     () => new InMemoryEventBus({ logger }),
   );
   logger.info({ backends: kinds }, 'backends connected');
-  // Spans around every message only when tracing is on: off, the wrapper would cost each message for nothing.
+  // Spans around every message and state call only when tracing is on: off, the wrappers would cost each call for nothing.
   const tracedEvents = uses.has('events') && config.telemetry ? tracedEventBus(events, kinds.events === 'real' ? 'kafka' : 'trellis') : events;
+  const tracedState = uses.has('state') && config.telemetry ? tracedStateStore(state, { system: kinds.state === 'real' ? 'redis' : 'trellis', url: redisUrl }) : state;
   const rateLimiter = rateLimiterFor(kinds.state, state);
 
   return {
     discovery,
-    state,
+    state: tracedState,
     events: tracedEvents,
     rateLimiter,
     kinds,
