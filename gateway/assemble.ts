@@ -12,7 +12,7 @@ import type { SupergraphSource } from './supergraph/types';
 import type { GatewayExtension } from './extension';
 import { GatewayServer } from './server';
 import { DataSourceFactory } from './datasource';
-import { GatewayMetrics, observability } from './observability';
+import { checkSpans, GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
@@ -43,23 +43,26 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
+  // Spans only when they are exported: off, no hook builds a span or its attributes.
+  const tracing = config.telemetry !== undefined;
+  const checks = checkSpans(tracing);
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, tracing });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
-    observability(metrics, source),
+    observability(metrics, source, tracing),
     admin(source),
-    limits(config.limits, logger),
+    limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger, registry: metrics.registry }),
+    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
       : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger }),
+    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger, tracing }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -1,5 +1,6 @@
 /** The per-request context the gateway builds. */
 import type { Logger } from '../shared/logging';
+import type { Context } from '../shared/telemetry';
 
 export interface GatewayContext {
   correlationId: string;
@@ -13,6 +14,11 @@ export interface GatewayContext {
   clientAddress?: string;
   /** Headers the response to the caller carries (e.g. rate limit state), on HTTP and SSE. */
   responseHeaders?: Record<string, string>;
+  /**
+   * The caller's trace context on WebSocket and SSE (from the operation's or the connection's
+   * headers), which the operation's span continues; set only when tracing is on.
+   */
+  traceParent?: Context;
   /** The verified caller, or null when anonymous (set by the auth extension). */
   user?: { id: string; scopes: string[] } | null;
 }

@@ -20,6 +20,8 @@ export {
   type CallerIdentity,
   type ServeContext,
   type SubgraphFactory,
+  tracedEvent,
+  type EventTrace,
 } from './subgraph';
 export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';

@@ -13,6 +13,10 @@ import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import { RestrictionCache } from './restrictionCache';
 import { applyRemovals } from './response';
+import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+
+/** Attributes of the auth spans. */
+export const AUTH_ATTRIBUTES = { anonymous: 'trellis.auth.anonymous', removedFields: 'trellis.auth.removed_fields' } as const;
 
 export interface AuthOptions {
   /** Undefined: no issuer configured, so every caller is anonymous and a token is refused. */
@@ -22,9 +26,11 @@ export interface AuthOptions {
   verifier?: TokenVerifier;
   /** Where the verifier counts JWKS refresh failures and verifications with stale keys. */
   registry?: Registry;
+  /** `gateway.auth.authenticate` / `gateway.auth.authorize` spans, with tracing on. */
+  spans?: CheckSpans;
 }
 
-export function auth({ settings, logger, verifier: given, registry }: AuthOptions): GatewayExtension {
+export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS }: AuthOptions): GatewayExtension {
   const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
   const restrictions = new RestrictionCache();
@@ -54,7 +60,11 @@ export function auth({ settings, logger, verifier: given, registry }: AuthOption
 
   /** The document without the fields the caller may not see, and how to put their nulls back; none when all are allowed. */
   const restrict = (schema: GraphQLSchema, document: DocumentNode, context: GatewayContext) => {
-    const restricted = restrictions.restrict(schema, policy, document, context.user ?? null);
+    const restricted = spans.check('gateway.auth.authorize', (span) => {
+      const found = restrictions.restrict(schema, policy, document, context.user ?? null);
+      span?.setAttributes({ [AUTH_ATTRIBUTES.anonymous]: !context.user, [AUTH_ATTRIBUTES.removedFields]: found?.removals.length ?? 0 });
+      return found;
+    });
     if (!restricted) return undefined;
     const finish = (result: ExecutionResult): ExecutionResult => {
       const applied = applyRemovals(result.data as Record<string, unknown> | null | undefined, restricted.removals);
@@ -72,7 +82,8 @@ export function auth({ settings, logger, verifier: given, registry }: AuthOption
       let token: string | null;
       try {
         token = bearerToken(header('authorization'));
-        context.user = token ? await verifyWith(verifier, token) : null;
+        // A span only for a token to verify: an anonymous caller has nothing checked here.
+        context.user = token ? await spans.checkAsync('gateway.auth.authenticate', () => verifyWith(verifier, token!)) : null;
       } catch (error) {
         const refusal = describeTokenFailure(error);
         context.logger.info({ reason: refusal.message }, 'token refused');

@@ -50,7 +50,7 @@ export class DataSourceFactory {
   private readonly dedup = new InflightDedup();
 
   constructor(
-    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics },
+    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics; tracing?: boolean },
   ) {}
 
   create(name: string): GraphQLDataSource {
@@ -67,10 +67,11 @@ export class DataSourceFactory {
         retryBudget: settings.retryBudget,
         metrics,
         logger,
+        tracing: this.deps.tracing,
       });
       this.clients.set(name, client);
     }
-    return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics);
+    return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics, this.deps.tracing);
   }
 
   client(name: string): SubgraphClient | undefined {

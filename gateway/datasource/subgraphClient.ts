@@ -26,6 +26,8 @@ export interface SubgraphClientOptions {
   metrics?: GatewayMetrics;
   logger: Logger;
   now?: () => number;
+  /** A client span per attempt, carrying its trace context to the subgraph (only when spans are exported). */
+  tracing?: boolean;
 }
 
 export interface SubgraphCall {
@@ -102,6 +104,7 @@ export class SubgraphClient {
 
   /** One attempt on one instance, in its client span; the call carries that span's trace context. */
   private sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], attempt: number): Promise<string> {
+    if (!this.options.tracing) return this.post(instance, call, signal, peers, ignoreStatus);
     const attemptSpan = { subgraph: this.options.name, instance, attempt, breakerState: this.breakerState() };
     return inAttemptSpan(attemptSpan, call.headers, (headers, span) =>
       this.post(instance, { ...call, headers }, signal, peers, (status) => span.setAttribute(FETCH_ATTRIBUTES.statusCode, status)),
@@ -141,3 +144,5 @@ export class SubgraphClient {
     }
   }
 }
+
+const ignoreStatus = () => undefined;

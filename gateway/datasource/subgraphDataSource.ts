@@ -37,9 +37,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     private readonly headerRules: SubgraphHeaders,
     private readonly dedup?: InflightDedup,
     private readonly metrics?: GatewayMetrics,
+    /** A `fetch <subgraph>` span per call (only when spans are exported). */
+    private readonly tracing = false,
   ) {}
 
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    if (!this.tracing) return this.fetch(options, ignoreDeduplicated);
     const attributes = { [FETCH_ATTRIBUTES.subgraph]: this.name };
     return inSpan(`fetch ${this.name}`, { attributes }, (span) => this.fetch(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared)));
   }
@@ -70,3 +73,5 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
   }
 }
+
+const ignoreDeduplicated = () => undefined;

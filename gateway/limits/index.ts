@@ -15,14 +15,16 @@ import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
 import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './costDirectives';
 import { introspectionDepthError } from './introspectionLimit';
-import { enforceOperationLimits, operationLimitsPlugin } from './operationLimits';
+import { operationLimitsPlugin, tracedOperationLimits } from './operationLimits';
+import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 import { tokenLimitError } from './tokenLimit';
 
 export { LimitCode, LimitExceededError } from './errors';
 export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
 export { readCostDirectives, type CostDirectives, type ListSizeDirective } from './costDirectives';
 
-export function limits(settings: Config['limits'], logger?: Logger): GatewayExtension {
+/** `spans`: the `gateway.limits` span of each check, with tracing on. */
+export function limits(settings: Config['limits'], logger?: Logger, spans: CheckSpans = BARE_CHECKS): GatewayExtension {
   // The API schema has lost the supergraph's demand-control directives: read them on every update.
   let costDirectives: CostDirectives = NO_COST_DIRECTIVES;
   let schema: GraphQLSchema | undefined;
@@ -32,8 +34,8 @@ export function limits(settings: Config['limits'], logger?: Logger): GatewayExte
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives)],
-    checkOperation: ({ schema: checked, document, operation, variables }) => enforceOperationLimits(settings, checked, document, operation, variables, costDirectives),
+    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, spans)],
+    checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {
       host.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {

@@ -8,7 +8,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context';
 import type { CostDirectives } from './costDirectives';
 import { LimitCode, LimitExceededError } from './errors';
-import { measureOperation } from './measure';
+import { measureOperation, type OperationMeasure } from './measure';
+import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+
+/** Attributes of the limits span: what the operation measured. */
+export const LIMIT_ATTRIBUTES = { depth: 'trellis.limits.depth', aliases: 'trellis.limits.aliases', rootFields: 'trellis.limits.root_fields', cost: 'trellis.limits.cost' } as const;
 
 export interface OperationLimits {
   maxDepth: number;
@@ -20,19 +24,33 @@ export interface OperationLimits {
   defaultListSize: number;
 }
 
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext> {
+export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) enforceOperationLimits(limits, schema, document, operation, request.variables, costDirectives());
+          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives());
         },
       };
     },
   };
 }
 
-/** Throws LimitExceededError when the operation is over a limit; the same check on every transport. */
+/** `enforceOperationLimits` in the `gateway.limits` span (with tracing on), which records what was measured. */
+export function tracedOperationLimits(spans: CheckSpans, ...args: Parameters<typeof enforceOperationLimits>): OperationMeasure {
+  return spans.check('gateway.limits', (span) => {
+    const measure = enforceOperationLimits(...args);
+    span?.setAttributes({
+      [LIMIT_ATTRIBUTES.depth]: measure.depth,
+      [LIMIT_ATTRIBUTES.aliases]: measure.aliases,
+      [LIMIT_ATTRIBUTES.rootFields]: measure.rootFields,
+      [LIMIT_ATTRIBUTES.cost]: measure.cost,
+    });
+    return measure;
+  });
+}
+
+/** Throws LimitExceededError when the operation is over a limit, else gives what it measured; the same check on every transport. */
 export function enforceOperationLimits(
   limits: OperationLimits,
   schema: GraphQLSchema,
@@ -40,7 +58,7 @@ export function enforceOperationLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
   costDirectives?: CostDirectives,
-): void {
+): OperationMeasure {
   const measure = measureOperation(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
   const refuse = (code: LimitCode, message: string, measured: number, limit: number) => {
     throw new LimitExceededError(code, message, measured, limit);
@@ -71,4 +89,5 @@ export function enforceOperationLimits(
     );
   }
   if (measure.cost > limits.maxCost) refuse(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
+  return measure;
 }

@@ -2,7 +2,8 @@
  * Metrics and traces for the gateway: `/metrics` (on the admin listener), per-request counters and
  * latency by operation name and outcome, supergraph version and composition failures; the request's
  * server span (continuing the caller's W3C trace) with its GraphQL attributes and parse/validate
- * spans. Subgraph fetches carry the trace on (gateway/datasource).
+ * spans, the plan span with its cache outcome. Subgraph fetches carry the trace on
+ * (gateway/datasource). With tracing off none of the tracing hooks is installed.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { mountMetrics } from '../../shared/metrics';
@@ -11,13 +12,17 @@ import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
 import type { GatewayMetrics } from './metrics';
+import { tracePlanCache } from './planSpans';
 
 export { GatewayMetrics } from './metrics';
+export { checkSpans, BARE_CHECKS, type CheckSpans } from './checkSpans';
+export { PLAN_SPAN, PLAN_ATTRIBUTES } from './planSpans';
 
 /** Distinct operation names kept as labels; the rest count as `other` so clients cannot explode cardinality. */
 const MAX_OPERATION_LABELS = 500;
 
-export function observability(metrics: GatewayMetrics, source: SupergraphSource): GatewayExtension {
+/** `tracing`: true when spans are exported (config.telemetry is set). */
+export function observability(metrics: GatewayMetrics, source: SupergraphSource, tracing = false): GatewayExtension {
   const seen = new Set<string>();
   const label = (name: string | undefined | null) => {
     const operation = name || 'anonymous';
@@ -50,7 +55,8 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource)
   return {
     name: 'observability',
     mountAdmin: (app) => mountMetrics(app, metrics.registry),
-    apolloPlugins: [plugin, graphqlSpans<GatewayContext>()],
-    graphqlMiddleware: [traceHttpRequests('/graphql')],
+    apolloPlugins: tracing ? [plugin, graphqlSpans<GatewayContext>()] : [plugin],
+    graphqlMiddleware: tracing ? [traceHttpRequests('/graphql')] : [],
+    attach: tracing ? (_server, host) => tracePlanCache(host.gateway) : undefined,
   };
 }

@@ -24,6 +24,9 @@ import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 import { sha256 } from '../sha256';
+import { activeContext, failSpan, injectTrace, inSpanSync, withTraceContext, type Context } from '../../shared/telemetry';
+import { PLAN_SPAN } from '../observability/planSpans';
+import { startEventSpan, startOperationSpan, startUpstreamSpan, type OperationTrace } from './operationSpans';
 
 interface GatewayInternals {
   schema?: GraphQLSchema;
@@ -47,6 +50,8 @@ export interface TransportRules {
   maxTokens: number;
   /** False in production: `__schema` / `__type` are refused by validation, as Apollo Server does. */
   introspection: boolean;
+  /** Spans for each operation, its checks, plan, upstream subscription and events (only when spans are exported). */
+  tracing?: boolean;
   /** The gateway's error formatting (masking, limit codes), applied to every error sent. */
   formatError?: GatewayHost['formatError'];
   /** The headers a call to a subgraph carries (HEADER_RULES); without it, the correlation id alone. */
@@ -120,13 +125,33 @@ export class FederatedExecutor {
    * `prepared` is what `prepare` gave for this request, when the caller already asked.
    */
   async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal, prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request)): AsyncGenerator<ExecutionResult> {
+    if (!this.rules.tracing) {
+      yield* this.run(request, context, signal, prepared);
+      return;
+    }
+    const operation = startOperationSpan(request, prepared, context, activeContext());
+    try {
+      for await (const result of this.run(request, context, signal, prepared, operation)) {
+        operation.record(result);
+        yield result;
+      }
+    } catch (error) {
+      failSpan(operation.span, error);
+      throw error;
+    } finally {
+      operation.span.end();
+    }
+  }
+
+  private async *run(request: OperationRequest, context: GatewayContext, signal: AbortSignal | undefined, prepared: ReturnType<FederatedExecutor['prepare']>, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {
     if ('errors' in prepared) {
       yield { errors: prepared.errors };
       return;
     }
     let checked: ReturnType<GatewayHost['checkOperation']>;
     try {
-      checked = this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
+      const check = () => this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
+      checked = traced ? withTraceContext(traced.context, check) : check();
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
       yield { errors: [this.formatted(error)] };
@@ -135,10 +160,11 @@ export class FederatedExecutor {
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
     const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));
-    for await (const result of this.plan(request, checked.document, queryHash, context, signal)) yield this.formattedResult(checked.finish(result));
+    for await (const result of this.plan(request, checked.document, queryHash, context, signal, traced)) yield this.formattedResult(checked.finish(result));
   }
 
-  private async *plan(request: OperationRequest, document: DocumentNode, queryHash: string, context: GatewayContext, signal?: AbortSignal): AsyncGenerator<ExecutionResult> {
+  private async *plan(request: OperationRequest, document: DocumentNode, queryHash: string, context: GatewayContext, signal?: AbortSignal, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {
+    const within = <T>(ctx: Context | undefined, work: () => T): T => (ctx ? withTraceContext(ctx, work) : work());
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
     if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
@@ -146,26 +172,39 @@ export class FederatedExecutor {
       return;
     }
     const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
-    const plan = await this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName);
+    const plan = await within(traced?.context, () => this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName));
     const requestContext = this.requestContext(request, document, context);
     const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
       executeQueryPlan(queryPlan, services, requestContext, operationContext, supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;
 
     if (plan.node?.kind !== 'Subscription') {
-      yield await run(plan, serviceMap());
+      yield await within(traced?.context, () => run(plan, serviceMap()));
       return;
     }
     const { primary, rest } = plan.node;
-    for await (const event of this.primaryEvents(primary, request.variables ?? {}, context, signal)) {
-      if (event.errors && !event.data) {
-        yield { errors: event.errors };
-        continue;
+    const upstream = traced ? startUpstreamSpan(primary.serviceName, traced) : undefined;
+    let index = 0;
+    try {
+      for await (const event of this.primaryEvents(primary, request.variables ?? {}, context, signal, upstream?.context)) {
+        index += 1;
+        if (event.errors && !event.data) {
+          yield { errors: event.errors };
+          continue;
+        }
+        const node: PlanNode = rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary;
+        const services = serviceMap();
+        services[primary.serviceName] = eventSource(primary, event, services[primary.serviceName]);
+        const eventTrace = upstream && traced ? startEventSpan(event, index, upstream.context, traced) : undefined;
+        try {
+          // The event span ends once the client was handed the result (the transport asks for the next one).
+          yield await within(eventTrace?.context, () => run({ kind: 'QueryPlan', node }, services));
+        } finally {
+          eventTrace?.span.end();
+        }
       }
-      const node: PlanNode = rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary;
-      const services = serviceMap();
-      services[primary.serviceName] = eventSource(primary, event, services[primary.serviceName]);
-      yield await run({ kind: 'QueryPlan', node }, services);
+    } finally {
+      upstream?.span.end();
     }
   }
 
@@ -175,19 +214,23 @@ export class FederatedExecutor {
     const key = operationName ? sha256(queryHash + operationName) : queryHash;
     const kept = await store?.get(key).catch(() => undefined);
     if (kept) return kept;
-    const plan = planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));
+    const build = () => planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));
+    // A miss is planned in Apollo Gateway's `gateway.plan` span on HTTP; here in one of our own, alike.
+    const plan = this.rules.tracing ? inSpanSync(PLAN_SPAN, {}, build) : build();
     await store?.set(key, plan).catch(() => undefined);
     return plan;
   }
 
-  private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal) {
+  private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal, traced?: Context) {
     const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+    const headers = this.rules.subgraphHeaders?.(primary.serviceName, context) ?? { 'x-correlation-id': context.correlationId };
     return this.upstream.subscribe({
       subgraph: primary.serviceName,
       instances: () => this.instances.instancesOf(primary.serviceName),
       query: primary.operation,
       variables: used,
-      headers: this.rules.subgraphHeaders?.(primary.serviceName, context) ?? { 'x-correlation-id': context.correlationId },
+      // The subgraph continues the upstream span (its traceparent travels in the operation's extensions.headers).
+      headers: traced ? injectTrace({ ...headers }, traced) : headers,
       signal,
     });
   }

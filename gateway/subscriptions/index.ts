@@ -18,25 +18,28 @@ export interface SubscriptionSettings {
   introspection: boolean;
   /** Where an SSE request that failed inside the transport is logged. */
   logger?: Logger;
+  /** Spans for each operation, its upstream subscription and each event (only when spans are exported). */
+  tracing?: boolean;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false }: SubscriptionSettings): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
   const executorFor = (host: GatewayHost) => (executor ??= new FederatedExecutor(host.gateway, host.instances, (check) => host.checkOperation(check), {
       maxTokens,
       introspection,
+      tracing,
       formatError: (formatted, error) => host.formatError(formatted, error),
       subgraphHeaders: (subgraph, context) => host.subgraphHeaders(subgraph, context),
     }));
   return {
     name: 'subscriptions',
     mount: (app, host) => {
-      sse = mountSse(app, host, executorFor(host), maxBodyBytes, logger);
+      sse = mountSse(app, host, executorFor(host), maxBodyBytes, logger, tracing);
     },
     attach: (server, host) => {
-      websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes);
+      websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes, tracing);
     },
     // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
     stop: async () => {

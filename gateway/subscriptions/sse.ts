@@ -16,6 +16,7 @@ import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response as SseResponse } from 
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
+import { extractTrace } from '../../shared/telemetry';
 import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 
@@ -26,7 +27,7 @@ const GOING_AWAY = 'gateway stopping';
 class StreamInterrupted extends Error {}
 
 /** Mounts the SSE handler; `close()` ends every open stream (on shutdown), so none waits out the drain grace. */
-export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number, logger?: Logger): { close(): void } {
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number, logger?: Logger, tracing = false): { close(): void } {
   const open = new Set<AbortController>();
   const handler = createHandler({
     // Single-connection mode keeps a reserved stream per token (PUT) with no bound and no owner,
@@ -65,6 +66,8 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
         const formatted = host.formatError({ message: (error as Error).message, extensions }, error);
         return jsonAnswer(http?.status ?? 401, { errors: [formatted] }, Object.fromEntries(http?.headers ?? []));
       }
+      // The stream's operation span continues the caller's trace (W3C headers of the SSE request).
+      if (tracing) context.traceParent = extractTrace(req.raw.headers);
       // The stream's own answer headers (RateLimit): graphql-sse's writeHead keeps what is set here.
       for (const [name, value] of Object.entries(context.responseHeaders ?? {})) req.context.res.setHeader(name, value);
       const abort = new AbortController();

@@ -8,6 +8,13 @@ import { errorMessage } from '../../shared/errors';
 import type { GatewayContext } from '../context';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 import type { PreparedOperation } from './preparedDocuments';
+import { extractTrace } from '../../shared/telemetry';
+
+function withOperationTrace(context: GatewayContext, extensions: Readonly<Record<string, unknown>> | null | undefined): GatewayContext {
+  const headers = extensions?.headers as Record<string, unknown> | undefined;
+  if (typeof headers?.traceparent !== 'string') return context;
+  return { ...context, traceParent: extractTrace({ traceparent: headers.traceparent, ...(typeof headers.tracestate === 'string' ? { tracestate: headers.tracestate } : {}) }) };
+}
 
 interface OperationValue {
   context: GatewayContext;
@@ -22,7 +29,7 @@ interface Connection {
   operations: Map<string, AbortController>;
 }
 
-export function serveWebSocket(server: Server, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number): { close(): Promise<void> } {
+export function serveWebSocket(server: Server, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number, tracing = false): { close(): Promise<void> } {
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: maxBodyBytes });
   const connections = new WeakMap<object, Connection>();
   const toRequest = (payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): OperationRequest => ({
@@ -38,6 +45,7 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         const headers = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? v : undefined]));
         try {
           const context = await host.buildContext((name) => headers.get(name), { clientAddress: ctx.extra.request.socket.remoteAddress });
+          if (tracing) context.traceParent = extractTrace(Object.fromEntries(headers));
           connections.set(ctx, { context, operations: new Map() });
           return true;
         } catch {
@@ -59,7 +67,9 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
         if (!connection) return [new GraphQLError('connection not initialised')];
         const abort = new AbortController();
         connection.operations.set(id, abort);
-        const value: OperationValue = { context: connection.context, request, prepared, abort };
+        // An operation's own trace context (its extensions.headers, as the kit reads them) wins over the connection's.
+        const context = tracing ? withOperationTrace(connection.context, payload.extensions) : connection.context;
+        const value: OperationValue = { context, request, prepared, abort };
         return { schema: executor.schema!, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName, contextValue: value } as ExecutionArgs;
       },
       onComplete: (ctx, id) => {

@@ -29,6 +29,7 @@ import { closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { subscribeTraced } from './eventTraces';
 import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, type IdentityResolver, type SubgraphContext } from './context';
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
@@ -141,6 +142,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
         // Apollo's formatError does not run here: keep a TrellisError's code (FORBIDDEN, NOT_FOUND) on WebSocket too.
         onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatOnSocket) } : undefined),
         onError: (_ctx, _id, _payload, errors) => errors.map(formatOnSocket),
+        // With tracing on, each subscription and each event that belongs to a trace (tracedEvent) has its span.
+        subscribe: config.telemetry ? subscribeTraced : undefined,
       },
       this.wsServer,
     );

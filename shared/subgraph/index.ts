@@ -1,3 +1,4 @@
 export { createSubgraph, Subgraph, type SubgraphOptions, type SubgraphRuntime } from './createSubgraph';
 export { serveSubgraph, launchSubgraph, type ServeContext, type SubgraphFactory } from './serve';
 export { anonymousIdentity, bearerIdentity, connectionParamsHeaders, type CallerIdentity, type IdentityResolver, type HeaderReader, type SubgraphContext } from './context';
+export { tracedEvent, type EventTrace } from './eventTraces';

@@ -5,7 +5,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { activeSpan, startSpan } from './spans';
+import { activeSpan, errorType, startSpan, type Span } from './spans';
 
 /** GraphQL attribute names of the OpenTelemetry semantic conventions (graphql.*), and ours. */
 export const GRAPHQL_ATTRIBUTES = {
@@ -13,7 +13,30 @@ export const GRAPHQL_ATTRIBUTES = {
   operationType: 'graphql.operation.type',
   documentHash: 'graphql.document.hash',
   outcome: 'trellis.graphql.outcome',
+  errorType: 'error.type',
 } as const;
+
+export type GraphQLOutcome = 'success' | 'partial' | 'error';
+
+/** A result's outcome: no errors, errors beside data, or errors alone. */
+export function graphqlOutcome(result: { data?: unknown; errors?: ReadonlyArray<unknown> }): GraphQLOutcome {
+  if (!result.errors?.length) return 'success';
+  return result.data !== undefined && result.data !== null ? 'partial' : 'error';
+}
+
+/**
+ * Puts a result's outcome on a request span: `trellis.graphql.outcome`, and with errors the first
+ * one's code as `error.type`; an error outcome (no data) fails the span.
+ */
+export function recordOutcome(span: Span, result: { data?: unknown; errors?: ReadonlyArray<unknown> }): GraphQLOutcome {
+  const outcome = graphqlOutcome(result);
+  span.setAttribute(GRAPHQL_ATTRIBUTES.outcome, outcome);
+  if (outcome === 'success') return outcome;
+  const first = result.errors![0] as { message?: unknown };
+  span.setAttribute(GRAPHQL_ATTRIBUTES.errorType, errorType(first));
+  if (outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: String(first.message ?? '') });
+  return outcome;
+}
 
 export function graphqlSpans<TContext extends object>(): ApolloServerPlugin<TContext> {
   return {
@@ -42,12 +65,7 @@ export function graphqlSpans<TContext extends object>(): ApolloServerPlugin<TCon
         },
         async willSendResponse({ response, errors }) {
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
-          const hasErrors = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
-          const hasData = body?.data !== undefined && body?.data !== null;
-          const outcome = !hasErrors ? 'success' : hasData ? 'partial' : 'error';
-          span.setAttribute(GRAPHQL_ATTRIBUTES.outcome, outcome);
-          if (outcome === 'error')
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (errors?.[0] ?? body?.errors?.[0])?.message });
+          recordOutcome(span, { data: body?.data, errors: [...(errors ?? []), ...(body?.errors ?? [])] });
         },
       };
     },

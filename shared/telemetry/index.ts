@@ -11,6 +11,8 @@ export { startTelemetry, type Telemetry, type TelemetryOptions } from './start';
 export { samplerFor } from './sampler';
 export {
   inSpan,
+  inSpanSync,
+  errorType,
   startSpan,
   failSpan,
   injectTrace,
@@ -18,11 +20,13 @@ export {
   withTraceContext,
   activeTraceIds,
   activeSpan,
+  activeContext,
   SpanKind,
   type SpanOptions,
   type Span,
   type Context,
+  type Link,
   type Attributes,
 } from './spans';
 export { traceHttpRequests } from './http';
-export { graphqlSpans, GRAPHQL_ATTRIBUTES } from './graphql';
+export { graphqlSpans, graphqlOutcome, recordOutcome, GRAPHQL_ATTRIBUTES, type GraphQLOutcome } from './graphql';

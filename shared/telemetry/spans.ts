@@ -11,18 +11,32 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
 } from '@opentelemetry/api';
 
-export { SpanKind, type Attributes, type Context, type Span };
+export { SpanKind, type Attributes, type Context, type Link, type Span };
 
 const TRACER = 'trellis';
+const ERROR_TYPE = 'error.type';
+
+/** What `error.type` says of an error: its GraphQL or Trellis code when it has one, else its class. */
+export function errorType(error: unknown): string {
+  const { extensions, code, name } = (error ?? {}) as { extensions?: { code?: unknown }; code?: unknown; name?: unknown };
+  if (typeof extensions?.code === 'string') return extensions.code;
+  if (typeof code === 'string') return code;
+  return typeof name === 'string' ? name : '_OTHER';
+}
 
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
   /** The parent; the active context by default. */
   parent?: Context;
+  /** When the span started (epoch ms), for a span made after the fact; now by default. */
+  startTime?: number;
+  /** Spans this one relates to besides its parent (e.g. a subscription event's operation). */
+  links?: Link[];
 }
 
 /** Runs `work` inside a new active span, records a throw on it as an error, and ends it. */
@@ -30,7 +44,7 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
   const tracer = trace.getTracer(TRACER);
   return tracer.startActiveSpan(
     name,
-    { kind: options.kind, attributes: options.attributes },
+    { kind: options.kind, attributes: options.attributes, links: options.links },
     options.parent ?? context.active(),
     async (span) => {
       try {
@@ -45,16 +59,36 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
   );
 }
 
+/** `inSpan` for synchronous work (a check that throws to refuse): the span is active while `work` runs. */
+export function inSpanSync<T>(name: string, options: SpanOptions, work: (span: Span) => T): T {
+  return trace.getTracer(TRACER).startActiveSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes },
+    options.parent ?? context.active(),
+    (span) => {
+      try {
+        return work(span);
+      } catch (error) {
+        failSpan(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
 /** Starts a span that is not made active (for phases that end in a callback); the caller ends it. */
 export function startSpan(name: string, options: SpanOptions = {}): Span {
   return trace
     .getTracer(TRACER)
-    .startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent ?? context.active());
+    .startSpan(name, { kind: options.kind, attributes: options.attributes, startTime: options.startTime, links: options.links }, options.parent ?? context.active());
 }
 
-/** Marks a span failed with the error's message (and the error as an exception event). */
+/** Marks a span failed with the error's message (and the error as an exception event), its code as `error.type`. */
 export function failSpan(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
+  span.setAttribute(ERROR_TYPE, errorType(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
 
@@ -83,6 +117,11 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   if (!span) return undefined;
   const ids = span.spanContext();
   return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : undefined;
+}
+
+/** The context active now (the parent of a span started here). */
+export function activeContext(): Context {
+  return context.active();
 }
 
 /** The span active now (a no-op one outside a span), to add attributes to. */

@@ -4,13 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { injectTrace, NotFoundError, type SubgraphContext, type SubgraphFactory } from '../../shared';
+import { injectTrace, NotFoundError, tracedEvent, type SubgraphContext, type SubgraphFactory } from '../../shared';
 import { CORRELATION_ID_HEADER } from '../../shared/logging';
 import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '../../shared/saga';
 import { FEDERATION_LINK } from '../federation';
 import { gatewayCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
 import { watchSaga } from './sagaWatch';
+
+const SAGA_ID = 'trellis.saga.id';
+const SAGA_STATE = 'trellis.saga.state';
+const SAGA_REVISION = 'trellis.saga.revision';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -154,7 +158,11 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               const record = await load(id);
               if (!record) throw new NotFoundError(`no saga with id ${id}`);
               context.requireOwner(ownerOf(record), `saga ${id}`);
-              return stoppable((signal) => watchSaga(backends.state, id, load, signal), (sagaStatus) => ({ sagaStatus }));
+              // Each status change is sent in the saga's own trace: the client's last event closes the saga's story.
+              return stoppable(
+                (signal) => watchSaga(backends.state, id, load, signal),
+                (sagaStatus) => tracedEvent({ sagaStatus }, { traceparent: sagaStatus.traceparent, attributes: { [SAGA_ID]: sagaStatus.id, [SAGA_STATE]: sagaStatus.state, [SAGA_REVISION]: sagaStatus.revision } }),
+              );
             },
           },
         },

@@ -33,6 +33,7 @@ describe('gateway observability', () => {
   let users: Subgraph;
   let proxy: Server;
   let gateway: InProcessGateway;
+  let supergraphPath: string;
   const seen: IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
@@ -51,9 +52,9 @@ describe('gateway observability', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const composed = composeSupergraph([{ name: 'users', sdl: usersSdl, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` }]);
     if (!composed.ok) throw new Error(composed.errors.join('\n'));
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-obs-')), 'supergraph.graphql');
-    writeFileSync(file, composed.supergraphSdl);
-    gateway = await startGateway({ SUPERGRAPH_PATH: file });
+    supergraphPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-obs-')), 'supergraph.graphql');
+    writeFileSync(supergraphPath, composed.supergraphSdl);
+    gateway = await startGateway({ SUPERGRAPH_PATH: supergraphPath });
   });
   afterAll(async () => {
     await gateway.stop();
@@ -72,17 +73,24 @@ describe('gateway observability', () => {
 
   describe('with tracing on', () => {
     const exporter = new InMemorySpanExporter();
+    const OTEL = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' };
     let telemetry: ReturnType<typeof startTelemetry>;
-    beforeAll(() => {
-      telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), { serviceName: 'gateway', exporter });
+    let traced: InProcessGateway;
+    beforeAll(async () => {
+      telemetry = startTelemetry(telemetrySettings(OTEL), { serviceName: 'gateway', exporter });
+      // A gateway configured for tracing (OTEL_* set): only then does it build spans.
+      traced = await startGateway({ SUPERGRAPH_PATH: supergraphPath, ...OTEL });
     });
-    afterAll(async () => telemetry.stop());
+    afterAll(async () => {
+      await traced.stop();
+      await telemetry.stop();
+    });
 
     it("continues the caller's trace with the span of the gateway's attempt on the subgraph", async () => {
       seen.length = 0;
       exporter.reset();
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-      const answer = await postGraphQL(gateway.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
+      const answer = await postGraphQL(traced.url, '{ user(id: "u1") { name } }', { headers: { traceparent } });
       expect(answer.body.data).toEqual({ user: { name: 'Ada Lovelace' } });
       expect(seen).toHaveLength(1);
       const [, trace, span] = TRACEPARENT.exec(String(seen[0].traceparent))!;
@@ -94,8 +102,8 @@ describe('gateway observability', () => {
 
     it('starts a new trace for a caller that sent none, a different one per request', async () => {
       seen.length = 0;
-      await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
-      await postGraphQL(gateway.url, '{ user(id: "u2") { name } }');
+      await postGraphQL(traced.url, '{ user(id: "u1") { name } }');
+      await postGraphQL(traced.url, '{ user(id: "u2") { name } }');
       expect(seen).toHaveLength(2);
       const traces = seen.map((headers) => TRACEPARENT.exec(String(headers.traceparent))?.[1]);
       expect(traces[0]).toMatch(/^[0-9a-f]{32}$/);
