@@ -10,6 +10,7 @@
 import type { EventBus, Subscription } from '../events';
 import type { StateStore, VersionCheck, VersionedValue, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
+import { injectTrace } from '../telemetry/spans';
 import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
 import { ErrorCode, PoisonMessageError, TrellisError } from '../errors';
 import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from './types';
@@ -106,6 +107,8 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
       const headers: Record<string, string> = {};
       for (const name of [CORRELATION_ID_HEADER, TRACEPARENT_HEADER]) if (message.headers[name]) headers[name] = message.headers[name];
+      // With tracing on the reply continues this handling's span (the consumer's); off, the command's trace as it came.
+      injectTrace(headers);
       await options.events.publish(SAGA_TOPICS.replies, { key: command.sagaId, value: JSON.stringify(reply), headers });
     },
   });

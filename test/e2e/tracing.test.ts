@@ -2,9 +2,12 @@
  * The README's "See a trace": the platform started as `npm start` on the real servers with
  * OTEL_EXPORTER_OTLP_ENDPOINT at the real Jaeger of test/stack. A four-subgraph query is one trace
  * from the caller through the gateway into every subgraph; a placeOrder saga is one trace from the
- * mutation through every command and reply, across the orchestrator and the three participants.
+ * mutation through every command and reply, across the orchestrator and the three participants, to
+ * the final status event the gateway delivers to the client's subscription.
  */
-import { eventually, postGraphQL } from '../support/graphql';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { postGraphQL } from '../support/graphql';
 import { platformToken } from '../support/identity';
 import { ancestors, clientTraceparent, jaeger, waitForTrace, type TraceSpan } from '../support/jaeger';
 import { startPlatform, type RunningPlatform } from '../support/platform';
@@ -61,15 +64,15 @@ describe('traces in Jaeger', () => {
       }
     }
 
-    // The first run planned the query; the same query again takes the cached plan: no plan span.
-    expect(named(spans, 'gateway', 'gateway.plan')).toHaveLength(1);
+    // The first run planned the query (a miss); the same query again takes the cached plan (a hit).
+    expect(named(spans, 'gateway', 'gateway.plan').map((span) => span.tags['trellis.plan.cache_hit'])).toEqual([false]);
     const again = clientTraceparent();
     await postGraphQL(platform.gatewayUrl, 'query FourSubgraphs { user(id: "u1") { name orders { total items { product { name inStock } } payment { state } } } }', {
       headers: { authorization: `Bearer ${token}`, traceparent: again.traceparent },
     });
     const cached = await waitForTrace(again.traceId, complete);
     expect(named(cached, 'gateway', 'gateway.fetch').length).toBeGreaterThan(0);
-    expect(named(cached, 'gateway', 'gateway.plan')).toHaveLength(0);
+    expect(named(cached, 'gateway', 'gateway.plan').map((span) => span.tags['trellis.plan.cache_hit'])).toEqual([true]);
   });
 
   it("shows a web BFF page as one trace: the page, its gateway call, and the gateway's request under it", async () => {
@@ -91,7 +94,7 @@ describe('traces in Jaeger', () => {
     }
   });
 
-  it('shows one placeOrder saga as one trace: the mutation, every command and reply, produced and consumed across the processes', async () => {
+  it('shows one placeOrder saga as one trace: the mutation, every command and reply produced and consumed across the processes, and the final subscription event', async () => {
     const { traceId, spanId, traceparent } = clientTraceparent();
     const headers = { authorization: `Bearer ${await platformToken(platform.base, 'u1')}` };
     const { body } = await postGraphQL<{ placeOrder: { sagaId: string } }>(
@@ -101,13 +104,24 @@ describe('traces in Jaeger', () => {
     );
     expect(body.errors).toBeUndefined();
     const id = body.data!.placeOrder.sagaId;
-    await eventually(async () => {
-      const saga = await postGraphQL<{ saga: { state: string } }>(platform.gatewayUrl, `{ saga(id: "${id}") { state } }`, { headers });
-      expect(saga.body.data?.saga.state).toBe('COMPLETED');
-    }, 30_000, 200);
+    // The client watches the saga in a request (and trace) of its own, over graphql-ws to the gateway.
+    const watch = clientTraceparent();
+    const client = createClient({ url: platform.gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { headers: { ...headers, traceparent: watch.traceparent } } });
+    const states: string[] = [];
+    try {
+      for await (const result of client.iterate<{ sagaStatus: { state: string } }>({ query: `subscription WatchSaga { sagaStatus(id: "${id}") { state } }` })) {
+        expect(result.errors).toBeUndefined();
+        states.push(result.data!.sagaStatus.state);
+      }
+    } finally {
+      await client.dispose();
+    }
+    expect(states.at(-1)).toBe('COMPLETED');
 
     const participants = ['catalog', 'payments', 'orders'];
     const kinds = (seen: TraceSpan[], service: string, kind: string) => seen.filter((span) => span.service === service && span.kind === kind && span.tags['messaging.system'] === 'kafka');
+    const sentStatus = (seen: TraceSpan[]) => seen.filter((span) => span.service === 'sagas' && span.kind === 'producer' && span.tags['trellis.saga.state'] === 'COMPLETED');
+    const delivered = (seen: TraceSpan[]) => seen.filter((span) => span.service === 'gateway' && span.name === 'subscription event' && sentStatus(seen).some((sent) => sent.spanId === span.parentId));
     const spans = await waitForTrace(traceId, (seen) => [
       ...(named(seen, 'sagas', 'POST /graphql').length === 1 ? [] : ['the mutation in the sagas subgraph']),
       ...(kinds(seen, 'sagas', 'producer').length >= 3 ? [] : ['three commands sent by the orchestrator']),
@@ -116,6 +130,7 @@ describe('traces in Jaeger', () => {
         ...(kinds(seen, name, 'consumer').length >= 1 ? [] : [`a command handled by ${name}`]),
         ...(kinds(seen, name, 'producer').length >= 1 ? [] : [`a reply sent by ${name}`]),
       ]),
+      ...(delivered(seen).length === 1 ? [] : ['the final status event delivered by the gateway']),
     ]);
     // The caller's request; the sagas subgraph's catalog lookup through the gateway is a second one, deeper in.
     const gatewayRequest = named(spans, 'gateway', 'POST /graphql').find((span) => span.parentId === spanId)!;
@@ -134,5 +149,30 @@ describe('traces in Jaeger', () => {
     }
     // The orchestrator's commands continue the mutation (through the saga record), not a stray trace.
     for (const command of kinds(spans, 'sagas', 'producer')) expect(ancestors(command, spans)).toContain(mutation);
+    // Every step: its command sent by the orchestrator and handled by the participant, its reply sent
+    // by the participant (while handling that command) and handled by the orchestrator.
+    for (const participant of participants) {
+      const topic = `saga.commands.${participant}`;
+      const command = kinds(spans, 'sagas', 'producer').find((span) => span.tags['messaging.destination.name'] === topic);
+      expect(command).toMatchObject({ name: `send ${topic}`, tags: expect.objectContaining({ 'messaging.kafka.message.key': id }) });
+      const handled = kinds(spans, participant, 'consumer').find((span) => span.parentId === command!.spanId);
+      expect(handled).toMatchObject({ name: `process ${topic}` });
+      const reply = kinds(spans, participant, 'producer').find((span) => ancestors(span, spans).includes(handled!));
+      expect(reply).toMatchObject({ name: 'send saga.replies', tags: expect.objectContaining({ 'messaging.kafka.message.key': id }) });
+      expect(kinds(spans, 'sagas', 'consumer').find((span) => span.parentId === reply!.spanId)).toMatchObject({ name: 'process saga.replies' });
+    }
+
+    // The final event: sent by the sagas subgraph in the saga's trace, delivered by the gateway in it,
+    // and linked to the client's subscription, whose own trace continues the client's.
+    const [final] = delivered(spans);
+    expect(final.tags).toMatchObject({ 'trellis.subscription.event.traced': true, 'graphql.operation.type': 'subscription' });
+    const [sent] = sentStatus(spans);
+    expect(sent.tags['trellis.saga.id']).toBe(id);
+    expect(ancestors(sent, spans)).toContain(mutation);
+    const watched = await waitForTrace(watch.traceId, (seen) => (named(seen, 'gateway', 'subscription WatchSaga').length === 1 ? [] : ['the subscription at the gateway']));
+    const [subscription] = named(watched, 'gateway', 'subscription WatchSaga');
+    expect(subscription).toMatchObject({ parentId: watch.spanId, kind: 'server', tags: expect.objectContaining({ 'trellis.graphql.outcome': 'success' }) });
+    expect(final.links).toEqual([{ traceId: watch.traceId, spanId: subscription.spanId }]);
+    expect(named(watched, 'gateway', 'subscribe sagas')).toHaveLength(1);
   });
 });

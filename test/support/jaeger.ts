@@ -16,10 +16,12 @@ export interface TraceSpan {
   instance?: string;
   kind?: string;
   tags: Record<string, unknown>;
+  /** Spans in this or other traces this one links to (Jaeger's FOLLOWS_FROM references). */
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 interface JaegerTrace {
-  spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; spanID: string }>; tags: Array<{ key: string; value: unknown }> }>;
+  spans: Array<{ spanID: string; operationName: string; processID: string; references?: Array<{ refType: string; traceID: string; spanID: string }>; tags: Array<{ key: string; value: unknown }> }>;
   processes: Record<string, { serviceName: string; tags?: Array<{ key: string; value: unknown }> }>;
 }
 
@@ -47,6 +49,7 @@ export async function traceSpans(traceId: string): Promise<TraceSpan[]> {
         instance: trace.processes[span.processID].tags?.find((tag) => tag.key === 'service.instance.id')?.value as string | undefined,
         kind: tags['span.kind'] as string | undefined,
         tags,
+        links: (span.references ?? []).filter((ref) => ref.refType === 'FOLLOWS_FROM').map((ref) => ({ traceId: ref.traceID, spanId: ref.spanID })),
       };
     }),
   );
