@@ -41,10 +41,10 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
-  const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
-  const headers = new SubgraphHeaders(config.gateway.headerRules);
-  // Spans only when they are exported: off, no hook builds a span or its attributes.
+  // Spans (and trace-id exemplars) only when they are exported: off, no hook builds a span or its attributes.
   const tracing = config.telemetry !== undefined;
+  const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
+  const headers = new SubgraphHeaders(config.gateway.headerRules);
   const checks = checkSpans(tracing);
   const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, tracing });
 

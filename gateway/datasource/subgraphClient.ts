@@ -15,6 +15,7 @@ import { LoadBalancer } from './loadBalancer';
 import { OutlierDetector, type OutlierSettings } from './outlierDetector';
 import { RetryBudget, type RetryBudgetSettings } from './retryBudget';
 import { FETCH_ATTRIBUTES, inAttemptSpan } from './fetchSpans';
+import { observeWithTrace } from '../../shared/metrics';
 
 export interface SubgraphClientOptions {
   name: string;
@@ -139,7 +140,7 @@ export class SubgraphClient {
       throw error;
     } finally {
       this.balancer.release(instance.id);
-      metrics?.subgraphFetchDuration.observe({ subgraph: name, outcome }, (performance.now() - started) / 1000);
+      if (metrics) observeWithTrace(metrics.subgraphFetchDuration, { subgraph: name, outcome }, (performance.now() - started) / 1000);
       metrics?.ejectedInstances.set({ subgraph: name }, this.outliers.ejected(peers.map((peer) => peer.id)).length);
     }
   }

@@ -6,7 +6,7 @@
  * (gateway/datasource). With tracing off none of the tracing hooks is installed.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { mountMetrics } from '../../shared/metrics';
+import { mountMetrics, observeWithTrace } from '../../shared/metrics';
 import { graphqlSpans, traceHttpRequests } from '../../shared/telemetry';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
@@ -46,7 +46,7 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource,
           const outcome = !hasErrors ? 'success' : hasData ? 'partial' : 'error';
           const operation = label(operationName ?? request.operationName);
           metrics.requests.inc({ operation, outcome });
-          metrics.requestDuration.observe({ operation, outcome }, (performance.now() - started) / 1000);
+          observeWithTrace(metrics.requestDuration, { operation, outcome }, (performance.now() - started) / 1000);
         },
       };
     },

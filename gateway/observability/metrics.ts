@@ -1,5 +1,6 @@
 /** The gateway's Prometheus metrics, on a registry passed in. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { keepsExemplars } from '../../shared/metrics';
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -17,6 +18,8 @@ export class GatewayMetrics {
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
+    // Latency buckets link to traces (trace_id exemplars) when the registry keeps them (tracing on).
+    const enableExemplars = keepsExemplars(registry);
     this.requests = new Counter({ name: 'trellis_gateway_requests_total', help: 'GraphQL requests by operation name and outcome', labelNames: ['operation', 'outcome'], registers });
     this.requestDuration = new Histogram({
       name: 'trellis_gateway_request_duration_seconds',
@@ -24,6 +27,7 @@ export class GatewayMetrics {
       labelNames: ['operation', 'outcome'],
       buckets: LATENCY_BUCKETS,
       registers,
+      enableExemplars,
     });
     this.subgraphFetchDuration = new Histogram({
       name: 'trellis_subgraph_fetch_duration_seconds',
@@ -31,6 +35,7 @@ export class GatewayMetrics {
       labelNames: ['subgraph', 'outcome'],
       buckets: LATENCY_BUCKETS,
       registers,
+      enableExemplars,
     });
     this.subgraphFetchErrors = new Counter({ name: 'trellis_subgraph_fetch_errors_total', help: 'Failed subgraph fetches by reason', labelNames: ['subgraph', 'reason'], registers });
     this.subgraphRetries = new Counter({ name: 'trellis_subgraph_retries_total', help: 'Query retries on another instance', labelNames: ['subgraph', 'outcome'], registers });

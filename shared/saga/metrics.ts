@@ -4,7 +4,7 @@
  * orchestrators every saga counts once.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { singleMetric } from '../metrics';
+import { keepsExemplars, observeWithTrace, singleMetric } from '../metrics';
 import { TERMINAL_STATES, type SagaRecord } from './types';
 
 /** From a quick saga (tens of ms) to one that waited out retries and compensations (minutes). */
@@ -43,6 +43,8 @@ export class SagaMetrics {
           labelNames: ['saga', 'outcome'],
           buckets: DURATION_BUCKETS,
           registers,
+          // The saga's trace id on its duration (the reply that ended it is handled in the saga's trace).
+          enableExemplars: keepsExemplars(registry),
         }),
     );
   }
@@ -58,6 +60,6 @@ export class SagaMetrics {
     if (!TERMINAL_STATES.has(record.state)) return;
     const labels = { saga: record.definition, outcome: record.state.toLowerCase() };
     this.finished.inc(labels);
-    this.duration.observe(labels, Math.max(0, now - Date.parse(record.createdAt)) / 1000);
+    observeWithTrace(this.duration, labels, Math.max(0, now - Date.parse(record.createdAt)) / 1000);
   }
 }

@@ -29,7 +29,7 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
   baseLogger: Logger,
 ): Promise<{ subgraph: Subgraph<TContext>; stop: () => Promise<void> }> {
   const backends = await connectBackends(config, baseLogger);
-  const registry = createMetricsRegistry(config.serviceName ?? 'subgraph');
+  const registry = createMetricsRegistry(config.serviceName ?? 'subgraph', { exemplars: config.telemetry !== undefined });
   const guard = createGuard({ registry, logger: baseLogger });
   const options = await build({ config, logger: baseLogger, backends, guard, registry });
   const logger = baseLogger.child({ service: options.name });

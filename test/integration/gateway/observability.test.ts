@@ -100,6 +100,21 @@ describe('gateway observability', () => {
       expect(attempt.attributes).toMatchObject({ 'trellis.subgraph.name': 'users', 'trellis.fetch.attempt': 1, 'trellis.breaker.state': 'closed' });
     });
 
+    it("puts the request's trace id on its latency bucket and its fetch's, as exemplars a scraper asking for OpenMetrics gets", async () => {
+      const traceId = 'abcdef0123456789abcdef0123456789';
+      await postGraphQL(traced.url, 'query Exemplary { user(id: "u1") { name } }', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      const scrape = await fetch(`${traced.server.admin.url}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' } });
+      expect(scrape.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+      const text = await scrape.text();
+      const exemplar = (metric: string, label: string) => text.split('\n').find((line) => line.startsWith(`${metric}_bucket{`) && line.includes(label) && line.includes(' # {'));
+      expect(exemplar('trellis_gateway_request_duration_seconds', 'operation="Exemplary"')).toContain(`trace_id="${traceId}"`);
+      expect(exemplar('trellis_subgraph_fetch_duration_seconds', 'subgraph="users"')).toMatch(/trace_id="[0-9a-f]{32}"/);
+      // Without asking, the classic text format, with the same series and no exemplars.
+      const plain = await (await fetch(`${traced.server.admin.url}/metrics`)).text();
+      expect(plain).toContain('trellis_gateway_requests_total{operation="Exemplary",outcome="success",service="gateway"} 1');
+      expect(plain).not.toContain('trace_id');
+    });
+
     it('starts a new trace for a caller that sent none, a different one per request', async () => {
       seen.length = 0;
       await postGraphQL(traced.url, '{ user(id: "u1") { name } }');
