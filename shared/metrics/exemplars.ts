@@ -31,7 +31,7 @@ export class MetricsRegistry extends Registry {
 
   override registerMetric(metric: Metric): void {
     super.registerMetric(metric);
-    this.names.set(metric, (metric as { name: string }).name);
+    this.names.set(metric, (metric as unknown as { name: string }).name);
   }
 
   /** The exposition for a scraper's Accept header: OpenMetrics with exemplars when asked (and kept), else the text format. */
@@ -47,7 +47,7 @@ export class MetricsRegistry extends Registry {
     if (acceptsOpenMetrics(accept)) return { contentType: OPENMETRICS, text: await this.metrics() };
     // The text format: the registered names back, the same metric objects in a view that prints it
     // (this registry's own format never changes, so a histogram may enable exemplars at any time).
-    for (const [metric, name] of this.names) (metric as { name: string }).name = name;
+    for (const [metric, name] of this.names) (metric as unknown as { name: string }).name = name;
     const view = Registry.merge([this]);
     view.setContentType(PROMETHEUS);
     view.setDefaultLabels(this.labels);
