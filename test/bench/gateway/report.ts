@@ -5,7 +5,7 @@ import type { BenchSettings } from './settings';
 import { TARGETS } from './targets';
 import { MIX_SHARES, PAGE_SIZES, type Workload } from './operations';
 import { PRODUCT_COUNT, SCOPE_EMAIL, SCOPE_PAYMENTS, type Dataset } from './dataset';
-import { markdownTable, renderRateTable, renderTable, type BenchRow, type RateRow } from './table';
+import { markdownTable, renderRateTable, renderTable, renderTracingTable, type BenchRow, type RateRow } from './table';
 import type { summarizeProfile } from './profile';
 import { machineFacts } from './results';
 import { hiveVersion } from './hive';
@@ -22,13 +22,33 @@ interface RunFacts {
   data: Dataset;
   suites: { realistic: Workload[]; repeated: Workload[] };
   profile?: { target: string; summary: ReturnType<typeof summarizeProfile> };
+  /** What the tracing targets exported to the local OTLP sink over the whole run. */
+  exported?: { exports: number; bytes: number };
 }
 
 function lacking(data: Dataset, scope: string): number {
   return data.users.filter((user) => !user.scopes.includes(scope)).length;
 }
 
-export function report(settings: BenchSettings, results: RunResults, { data, suites, profile }: RunFacts): string {
+/** The tracing comparison: each run's trellis rows beside trellis-otel / trellis-otel10, from the same interleaved rounds. */
+function tracingSection(results: RunResults, exported: RunFacts['exported']): string[] {
+  const tables = (['realistic', 'repeated'] as const).flatMap((suite) => {
+    const table = results[suite] && renderTracingTable(results[suite]);
+    return table ? [`${suite}:`, '', table, ''] : [];
+  });
+  if (tables.length === 0) return [];
+  return [
+    '### Tracing off and on (`trellis`, `trellis-otel` 100%, `trellis-otel10` 10%)',
+    '',
+    'The same gateway with no OTEL_* variable (tracing off: no span, no attribute is built) and with OTLP export to a local collector sink at 100% and 10% parent-based ratio sampling, measured in the same rounds as the rest. ×trellis: divided by tracing off on the same workload (req/s above 1 is better, CPU below 1); +trellis: the CPU µs each request costs more than with tracing off.',
+    '',
+    ...tables,
+    exported ? `Exported to the sink over the run: ${exported.exports} OTLP requests, ${(exported.bytes / 1e6).toFixed(1)} MB.` : '',
+    '',
+  ];
+}
+
+export function report(settings: BenchSettings, results: RunResults, { data, suites, profile, exported }: RunFacts): string {
   const apolloVersion = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules/@apollo/gateway/package.json'), 'utf8')) as { version: string }).version;
   const targets = TARGETS.filter((target) => settings.targets.includes(target.name)).map((target) => `- **${target.name}**: ${target.description}`);
   const operations = suites.repeated.map((workload) => `- \`${workload.name}\` (${workload.subgraphs.join(', ')}): \`${JSON.parse(workload.calls[0].body).query}\``);
@@ -61,6 +81,7 @@ export function report(settings: BenchSettings, results: RunResults, { data, sui
     '',
     results.repeated ? renderTable(results.repeated) : '(not run)',
     '',
+    ...tracingSection(results, exported),
     '### Fixed arrival rates (`mix`)',
     '',
     results.rates ? renderRateTable(results.rates) : '(not run)',

@@ -22,6 +22,7 @@ import type { BenchRow, RateRow } from './table';
 import { summarizeProfile } from './profile';
 import { writeResultsSection } from './results';
 import { report } from './report';
+import { startOtlpSink } from './otlpSink';
 import { DevIdentityProvider } from '../../../shared/auth';
 import { createLogger } from '../../../shared/logging';
 import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
     forged: { authorization: `${firstToken.slice(0, -4)}${firstToken.endsWith('AAAA') ? 'BBBB' : 'AAAA'}` },
   };
   log(`identity provider at ${authIssuer}, ${tokens.size} users with their own tokens`);
+  const sink = await startOtlpSink();
   const subgraphs = spawnProcess('subgraphs', {
     command: process.execPath,
     args: ['--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql'), authIssuer],
@@ -203,7 +205,7 @@ async function main(): Promise<void> {
     await checkSubgraphsVerifyTokens(ready.urls, callers);
     const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
     writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
-    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, log };
+    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, log };
     const running: RunningTarget[] = [];
     const results: Parameters<typeof report>[1] = {};
     try {
@@ -218,7 +220,8 @@ async function main(): Promise<void> {
       await Promise.all(running.map((run) => run.gateway?.stop()));
     }
     const profile = settingsProfile() ? { target: settingsProfile(), summary: summarizeProfile(profileDir()) } : undefined;
-    const markdown = report(settings, results, { data, suites, profile });
+    const tracing = settings.targets.some((name) => name.startsWith('trellis-otel'));
+    const markdown = report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined });
     process.stdout.write(`${markdown}\n`);
     if (settings.resultsPath) {
       writeResultsSection(settings.resultsPath, markdown);
@@ -227,6 +230,7 @@ async function main(): Promise<void> {
   } finally {
     await subgraphs.stop();
     await identityProvider.stop();
+    await sink.stop();
   }
 }
 

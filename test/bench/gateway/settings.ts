@@ -47,7 +47,7 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
     warmupSeconds: positive('BENCH_WARMUP', 1),
     rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
-    targets: list(process.env.BENCH_TARGETS || 'direct,apollo,apollo-undici,trellis,trellis-nodedup,hive'),
+    targets: list(process.env.BENCH_TARGETS || 'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-otel,trellis-otel10,hive'),
     suites: suites as Suite[],
     rates: [...rates].sort((a, b) => a - b),
     rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),

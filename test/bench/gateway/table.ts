@@ -121,3 +121,24 @@ export function renderRateTable(rows: RateRow[]): string {
   });
   return markdownTable(RATE_HEADER, body);
 }
+
+const TRACING_TARGETS = ['trellis', 'trellis-otel', 'trellis-otel10'];
+const TRACING_HEADER = ['query', 'target', 'req/s', 'p99 ms', 'CPU µs/req', 'req/s ×trellis', 'CPU µs/req ×trellis', 'CPU µs/req +trellis'];
+
+/** Tracing off (`trellis`) beside tracing on at 100% and 10% sampling, per workload of one run; empty when the run has neither pair. */
+export function renderTracingTable(rows: BenchRow[]): string | undefined {
+  const measured = rows.filter((row) => TRACING_TARGETS.includes(row.target) && row.load);
+  if (!measured.some((row) => row.target === 'trellis') || !measured.some((row) => row.target !== 'trellis')) return undefined;
+  const workloads = [...new Set(measured.map((row) => row.query))];
+  const body = workloads.flatMap((query) => {
+    const off = measured.find((row) => row.query === query && row.target === 'trellis');
+    const offCpu = off && perRequest(off.load?.responses, off.usage);
+    return TRACING_TARGETS.flatMap((target) => {
+      const row = measured.find((candidate) => candidate.query === query && candidate.target === target);
+      if (!row) return [];
+      const cpu = perRequest(row.load?.responses, row.usage);
+      return [[query, target, fixed(row.load?.requestsPerSecond, 0), fixed(row.load?.p99Ms, 1), fixed(cpu, 0), ratio(row.load?.requestsPerSecond, off?.load?.requestsPerSecond), ratio(cpu, offCpu), cpu === undefined || offCpu === undefined ? '–' : `${cpu - offCpu >= 0 ? '+' : ''}${(cpu - offCpu).toFixed(0)}`]];
+    });
+  });
+  return markdownTable(TRACING_HEADER, body);
+}

@@ -15,6 +15,8 @@ export interface TargetContext {
   authIssuer: string;
   /** Subgraph name to its `/graphql` URL. */
   subgraphUrls: Record<string, string>;
+  /** The local OTLP sink's base URL (otlpSink.ts), for the tracing targets. */
+  otlpUrl: string;
   /** A free port for the gateway under test. */
   port: number;
   log(line: string): void;
@@ -98,6 +100,26 @@ export const TARGETS: Target[] = [
       urlFor: gatewayUrl(port),
     }),
   },
+  ...[
+    { name: 'trellis-otel', ratio: '1', share: '100%' },
+    { name: 'trellis-otel10', ratio: '0.1', share: '10%' },
+  ].map(({ name, ratio, share }): Target => ({
+    name,
+    description: `\`trellis\` with tracing on: OTEL_EXPORTER_OTLP_ENDPOINT at a local collector sink (otlpSink.ts, OTLP/HTTP protobuf, batched), parentbased_traceidratio sampling ${share} of requests: the cost of tracing against \`trellis\` (tracing off)`,
+    denial: 'propagate',
+    prepare: async ({ supergraphPath, authIssuer, port, otlpUrl }) => ({
+      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AUTH_ISSUER: authIssuer,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+        OTEL_SERVICE_NAME: name,
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: ratio,
+      }),
+      urlFor: gatewayUrl(port),
+    }),
+  })),
   {
     name: 'hive',
     description:
