@@ -5,6 +5,9 @@
  * mutation through every command and reply, across the orchestrator and the three participants, to
  * the final status event the gateway delivers to the client's subscription.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { postGraphQL } from '../support/graphql';
@@ -73,6 +76,18 @@ describe('traces in Jaeger', () => {
     const cached = await waitForTrace(again.traceId, complete);
     expect(named(cached, 'gateway', 'gateway.fetch').length).toBeGreaterThan(0);
     expect(named(cached, 'gateway', 'gateway.plan').map((span) => span.tags['trellis.plan.cache_hit'])).toEqual([true]);
+  });
+
+  it("runs the README's 'read that trace back' commands as written: they print the query's spans from the gateway and the catalog", async () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('send a query in a trace of your own'));
+    const script = /```bash\n([\s\S]*?)```/.exec(section)![1];
+    expect(script).toContain('http://localhost:4000/graphql');
+    // The test platform's gateway is on its own port; everything else runs as the README shows it.
+    const output = execFileSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://localhost:4000/', `${new URL(platform.gatewayUrl).origin}/`)], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000 });
+    expect(output).toContain('{"data":{"product":{"name":');
+    const spans = output.split('\n').filter((line) => /^\S+ \S/.test(line) && !line.startsWith('{'));
+    expect(spans).toEqual(expect.arrayContaining(['gateway POST /graphql', 'gateway gateway.plan', 'gateway fetch catalog', 'gateway POST catalog', 'catalog POST /graphql']));
   });
 
   it("shows a web BFF page as one trace: the page, its gateway call, and the gateway's request under it", async () => {
