@@ -117,7 +117,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         ApolloServerPluginInlineTraceDisabled(),
-        graphqlSpans<TContext>(),
+        // Spans only when tracing is configured: off, no hook runs per request for them.
+        ...(config.telemetry ? [graphqlSpans<TContext>()] : []),
         ...(this.options.plugins ?? []),
       ],
       formatError: formatTrellisError,
@@ -128,7 +129,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.app.use(
       '/graphql',
       express.json({ limit: '2mb' }),
-      traceHttpRequests('/graphql'),
+      ...(config.telemetry ? [traceHttpRequests('/graphql')] : []),
       expressMiddleware(this.apollo, {
         context: async ({ req }) => extend(await buildBaseContext((name) => req.header(name), logger, identify)),
       }),

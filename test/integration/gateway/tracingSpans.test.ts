@@ -115,6 +115,17 @@ describe('gateway spans with tracing on', () => {
     expect(spans.some((span) => span.name === 'gateway.plan')).toBe(false);
   });
 
+  it('on HTTP: a token is checked in gateway.auth.authenticate, whose refusal fails the span', async () => {
+    const answer = await postGraphQL(gateway.url, 'query Tick { tick }', { headers: { traceparent: CALLER('00f067aa0ba902b6'), authorization: 'Bearer not-a-jwt' } });
+    expect(answer.status).toBe(401);
+    const spans = await traceOf(CALLER_TRACE, 'POST /graphql', '00f067aa0ba902b6');
+    const authenticate = one(spans, 'gateway.auth.authenticate');
+    expect(authenticate.parentSpanContext?.spanId).toBe(one(spans, 'POST /graphql').spanContext().spanId);
+    expect(authenticate.status.code).toBe(2);
+    expect(authenticate.attributes['error.type']).toEqual(expect.any(String));
+    expect(spans.some((span) => span.name === 'gateway.auth.authorize' || span.name === 'gateway.plan')).toBe(false);
+  });
+
   it("over graphql-ws: the operation continues the caller's trace; the upstream subscription, the kit's, and each event are in it, the last event in its own trace", async () => {
     const client = createClient({ url: gateway.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { headers: { traceparent: CALLER('00f067aa0ba902b4') } } });
     const events: unknown[] = [];
