@@ -6,11 +6,10 @@ import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
-import { closeServer, listen, mountHealth } from '../shared/http';
+import { apolloHandler, closeServer, listen, mountHealth } from '../shared/http';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, CheckedOperation, OperationCheck } from './extension';
@@ -120,7 +119,17 @@ export class GatewayServer implements GatewayHost {
   async buildContext(header: HeaderReader, origin: RequestOrigin = {}): Promise<GatewayContext> {
     const correlationId = origin.correlationId ?? correlationIdFrom(header(CORRELATION_ID_HEADER));
     const forwardHeaders = this.options.headers.capture(header);
-    const context: GatewayContext = { correlationId, forwardHeaders, clientAddress: origin.clientAddress, logger: this.options.logger.child({ correlationId }) };
+    // The request's child logger is made the first time something logs, not on every request.
+    const base = this.options.logger;
+    let logger: Logger | undefined;
+    const context: GatewayContext = {
+      correlationId,
+      forwardHeaders,
+      clientAddress: origin.clientAddress,
+      get logger() {
+        return (logger ??= base.child({ correlationId }));
+      },
+    };
     for (const extension of this.extensions) await extension.extendContext?.(header, context);
     return context;
   }
@@ -162,10 +171,10 @@ export class GatewayServer implements GatewayHost {
     mountHealth(app, () => this.isReady());
     for (const extension of this.extensions) extension.mount?.(app, this);
     for (const extension of this.extensions) extension.mountAdmin?.(this.admin.app, this);
-    const createGraphqlHandler = () => expressMiddleware(this.apollo, {
-      context: async ({ req, res }) =>
+    const createGraphqlHandler = () =>
+      apolloHandler(this.apollo, (req, res) =>
         this.buildContext((name) => req.header(name), { correlationId: res.locals.correlationId as string, clientAddress: req.socket.remoteAddress }),
-    });
+      );
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
     app.use('/graphql', express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
@@ -174,7 +183,7 @@ export class GatewayServer implements GatewayHost {
         return;
       }
       graphql ??= createGraphqlHandler();
-      void graphql(req, res, next);
+      graphql(req, res, next);
     });
     app.use(jsonErrorHandler(options.logger));
   }

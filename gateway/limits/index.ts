@@ -17,6 +17,7 @@ import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './c
 import { introspectionDepthError } from './introspectionLimit';
 import { enforceOperationLimits, operationLimitsPlugin } from './operationLimits';
 import { tokenLimitError } from './tokenLimit';
+import { MeasureCache } from './measureCache';
 
 export { LimitCode, LimitExceededError } from './errors';
 export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
@@ -27,13 +28,15 @@ export function limits(settings: Config['limits'], logger?: Logger): GatewayExte
   let costDirectives: CostDirectives = NO_COST_DIRECTIVES;
   let schema: GraphQLSchema | undefined;
   const currentCostDirectives = () => costDirectives;
+  // One cache for every transport: HTTP, WebSocket and SSE see the same documents.
+  const measures = new MeasureCache();
   const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives)],
-    checkOperation: ({ schema: checked, document, operation, variables }) => enforceOperationLimits(settings, checked, document, operation, variables, costDirectives),
+    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, measures)],
+    checkOperation: ({ schema: checked, document, operation, variables }) => enforceOperationLimits(settings, checked, document, operation, variables, costDirectives, measures),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {
       host.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {

@@ -8,7 +8,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context';
 import type { CostDirectives } from './costDirectives';
 import { LimitCode, LimitExceededError } from './errors';
-import { measureOperation } from './measure';
+import { MeasureCache } from './measureCache';
 
 export interface OperationLimits {
   maxDepth: number;
@@ -20,12 +20,12 @@ export interface OperationLimits {
   defaultListSize: number;
 }
 
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives): ApolloServerPlugin<GatewayContext> {
+export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, measures = new MeasureCache()): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) enforceOperationLimits(limits, schema, document, operation, request.variables, costDirectives());
+          if (operation) enforceOperationLimits(limits, schema, document, operation, request.variables, costDirectives(), measures);
         },
       };
     },
@@ -40,8 +40,9 @@ export function enforceOperationLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
   costDirectives?: CostDirectives,
+  measures = new MeasureCache(),
 ): void {
-  const measure = measureOperation(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
+  const measure = measures.measureOf(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
   const refuse = (code: LimitCode, message: string, measured: number, limit: number) => {
     throw new LimitExceededError(code, message, measured, limit);
   };
