@@ -11,7 +11,7 @@ import { FileSupergraphSource } from './supergraph/fileSource';
 import type { SupergraphSource } from './supergraph/types';
 import type { GatewayExtension } from './extension';
 import { GatewayServer } from './server';
-import { DataSourceFactory } from './datasource';
+import { DataSourceFactory, HttpClient } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
@@ -43,7 +43,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
+  const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, http });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);

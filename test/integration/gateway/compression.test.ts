@@ -16,7 +16,7 @@ import type { Subgraph } from '../../../shared/subgraph';
 interface Answer {
   status: number;
   encoding?: string;
-  vary?: string;
+  vary: string;
   body: Buffer;
 }
 
