@@ -4,6 +4,7 @@ import { QueryPlanner, prettyFormatQueryPlan, type QueryPlan } from '@apollo/que
 import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { aliasRequiresConflicts, guardPlanner, RequiresIndex } from '../../../gateway/planning';
+import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
 
 export interface Planned {
   plan: QueryPlan;
@@ -17,7 +18,9 @@ export function plannerFor(subgraphs: Array<{ name: string; typeDefs: string; ur
   return plannerForSupergraph(composed.supergraphSdl);
 }
 
-export function plannerForSupergraph(supergraphSdl: string) {
+/** As the gateway receives it: the security features Trellis enforces itself lifted (gateway/auth/securityFeatures.ts). */
+export function plannerForSupergraph(composedSdl: string) {
+  const supergraphSdl = liftEnforcedSecurityFeatures(composedSdl);
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   const schema = apiSchema.toGraphQLJSSchema();
