@@ -16,6 +16,7 @@ import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
+import { planning } from './planning';
 import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
@@ -56,6 +57,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry }),
+    // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
+    planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
