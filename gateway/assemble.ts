@@ -11,11 +11,12 @@ import { FileSupergraphSource } from './supergraph/fileSource';
 import type { SupergraphSource } from './supergraph/types';
 import type { GatewayExtension } from './extension';
 import { GatewayServer } from './server';
-import { DataSourceFactory } from './datasource';
+import { DataSourceFactory, HttpClient } from './datasource';
 import { checkSpans, GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
+import { planning } from './planning';
 import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
@@ -46,7 +47,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
   const checks = checkSpans(tracing);
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, tracing });
+  const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, http, tracing });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
@@ -58,6 +60,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),
+    // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
+    planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]

@@ -18,6 +18,7 @@ import { introspectionDepthError } from './introspectionLimit';
 import { operationLimitsPlugin, tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 import { tokenLimitError } from './tokenLimit';
+import { MeasureCache } from './measureCache';
 
 export { LimitCode, LimitExceededError } from './errors';
 export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
@@ -29,13 +30,15 @@ export function limits(settings: Config['limits'], logger?: Logger, spans: Check
   let costDirectives: CostDirectives = NO_COST_DIRECTIVES;
   let schema: GraphQLSchema | undefined;
   const currentCostDirectives = () => costDirectives;
+  // One cache for every transport: HTTP, WebSocket and SSE see the same documents.
+  const measures = new MeasureCache();
   const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, spans)],
-    checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives),
+    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, measures, spans)],
+    checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives, measures),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {
       host.gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {

@@ -7,7 +7,7 @@ import { Kind, type FieldNode, type GraphQLField, type ValueNode } from 'graphql
 import type { ListSizeDirective } from './costDirectives';
 
 /** Arguments read as the number of items a list field returns when it has no `@listSize`, in this order. */
-const SIZE_ARGUMENTS = ['first', 'last', 'limit'];
+export const SIZE_ARGUMENTS = ['first', 'last', 'limit'];
 
 export type Variables = Record<string, unknown>;
 

@@ -8,7 +8,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context';
 import type { CostDirectives } from './costDirectives';
 import { LimitCode, LimitExceededError } from './errors';
-import { measureOperation, type OperationMeasure } from './measure';
+import type { OperationMeasure } from './measure';
+import { MeasureCache } from './measureCache';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 
 /** Attributes of the limits span: what the operation measured. */
@@ -24,12 +25,12 @@ export interface OperationLimits {
   defaultListSize: number;
 }
 
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
+export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, measures = new MeasureCache(), spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives());
+          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives(), measures);
         },
       };
     },
@@ -58,8 +59,9 @@ export function enforceOperationLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
   costDirectives?: CostDirectives,
+  measures = new MeasureCache(),
 ): OperationMeasure {
-  const measure = measureOperation(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
+  const measure = measures.measureOf(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
   const refuse = (code: LimitCode, message: string, measured: number, limit: number) => {
     throw new LimitExceededError(code, message, measured, limit);
   };

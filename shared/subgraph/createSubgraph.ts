@@ -14,7 +14,6 @@ import express, { type Express } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { graphqlSpans, traceHttpRequests } from '../telemetry';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
@@ -25,7 +24,7 @@ import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
-import { closeServer, listen, mountHealth } from '../http';
+import { apolloHandler, closeServer, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -130,9 +129,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       '/graphql',
       express.json({ limit: '2mb' }),
       ...(config.telemetry ? [traceHttpRequests('/graphql')] : []),
-      expressMiddleware(this.apollo, {
-        context: async ({ req }) => extend(await buildBaseContext((name) => req.header(name), logger, identify)),
-      }),
+      apolloHandler(this.apollo, async (req) => extend(await buildBaseContext((name) => req.header(name), logger, identify))),
     );
     // Subscriptions (and any operation) over graphql-ws on the same path.
     this.wsServer = new WebSocketServer({ server: this.httpServer, path: '/graphql' });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DenialStyle, Workload } from './operations';
 import type { SpawnSpec } from './processes';
 import { ensureHiveGateway, HIVE_DIR } from './hive';
+import { compiledEntry } from './build';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -46,6 +47,13 @@ const tsxNode = (script: string, args: string[], env: Record<string, string>, no
   cwd: ROOT,
   env: { ...PRODUCTION, ...env },
 });
+/** Trellis's gateway compiled (build.ts), run by plain Node as `npm run start:prod` runs it. */
+const compiledGateway = async (log: (line: string) => void, args: string[], env: Record<string, string>, node = process.execPath): Promise<SpawnSpec> => ({
+  command: node,
+  args: [await compiledEntry('gateway/main.ts', log), ...args],
+  cwd: ROOT,
+  env: { ...PRODUCTION, ...env },
+});
 const gatewayUrl = (port: number) => () => `http://127.0.0.1:${port}/graphql`;
 
 /** An older Node to compare runtimes with (BENCH_NODE20, default /usr/bin/node), for the `-node20` targets. */
@@ -84,10 +92,10 @@ export const TARGETS: Target[] = [
   {
     name: 'trellis',
     description:
-      'gateway/main.ts --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics), AUTH_ISSUER set: verifies every JWT against the JWKS and enforces @authenticated/@requiresScopes',
+      'gateway/main.ts compiled (npm run build, run by node as start:prod does) --supergraph (static mode), default settings (breakers, balancing, retries, dedup, metrics), AUTH_ISSUER set: verifies every JWT against the JWKS and enforces @authenticated/@requiresScopes',
     denial: 'propagate',
-    prepare: async ({ supergraphPath, authIssuer, port }) => ({
-      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer }),
+    prepare: async ({ supergraphPath, authIssuer, port, log }) => ({
+      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer }),
       urlFor: gatewayUrl(port),
     }),
   },
@@ -95,8 +103,8 @@ export const TARGETS: Target[] = [
     name: 'trellis-nodedup',
     description: 'the same with DEDUP_QUERIES=false: every request makes its own subgraph calls, as plain Apollo does',
     denial: 'propagate',
-    prepare: async ({ supergraphPath, authIssuer, port }) => ({
-      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, DEDUP_QUERIES: 'false' }),
+    prepare: async ({ supergraphPath, authIssuer, port, log }) => ({
+      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, DEDUP_QUERIES: 'false' }),
       urlFor: gatewayUrl(port),
     }),
   },
@@ -151,8 +159,8 @@ export const TARGETS: Target[] = [
     name: 'trellis-node20',
     description: 'Trellis as `trellis`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
     denial: 'propagate',
-    prepare: async ({ supergraphPath, authIssuer, port }) => ({
-      spawn: tsxNode('gateway/main.ts', ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, ...OLD_NODE }, NODE20),
+    prepare: async ({ supergraphPath, authIssuer, port, log }) => ({
+      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], { PORT: String(port), HOST: '127.0.0.1', AUTH_ISSUER: authIssuer, ...OLD_NODE }, NODE20),
       urlFor: gatewayUrl(port),
     }),
   },
