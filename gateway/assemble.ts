@@ -14,6 +14,9 @@ import { GatewayServer } from './server';
 import { DataSourceFactory } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
+import { BreakerJournal, operatorConsole } from './console';
+import { graphiql } from './graphiql';
+import { SagaLog } from '../shared/saga';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
 import { limits } from './limits';
@@ -43,7 +46,15 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
+  const journal = new BreakerJournal();
+  const dataSources = new DataSourceFactory({
+    settings: config.resilience,
+    instances: source.instances,
+    headers,
+    logger,
+    metrics,
+    onClient: (name, client) => journal.follow(name, client.breaker),
+  });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
@@ -52,6 +63,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source),
     admin(source),
+    operatorConsole({ source, metrics, journal, sagas: new SagaLog({ state: backends.state }), client: (name) => dataSources.client(name) }),
+    // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
+    ...(config.isProduction ? [] : [graphiql()]),
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry }),

@@ -50,7 +50,15 @@ export class DataSourceFactory {
   private readonly dedup = new InflightDedup();
 
   constructor(
-    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics },
+    private readonly deps: {
+      settings: ResilienceSettings;
+      instances: InstanceDirectory;
+      headers: SubgraphHeaders;
+      logger: Logger;
+      metrics?: GatewayMetrics;
+      /** Told of each subgraph's client when it is made (the console follows its breaker). */
+      onClient?: (name: string, client: SubgraphClient) => void;
+    },
   ) {}
 
   create(name: string): GraphQLDataSource {
@@ -69,6 +77,7 @@ export class DataSourceFactory {
         logger,
       });
       this.clients.set(name, client);
+      this.deps.onClient?.(name, client);
     }
     return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics);
   }

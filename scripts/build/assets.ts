@@ -1,10 +1,13 @@
 /**
  * The last step of `npm run build`: copies the files the compiled code reads at run time (today the
  * mobile BFF's persisted-operations.json) from the source folders into `dist/`, beside their code.
- * Run from `dist/scripts/build/assets.js` right after tsc.
+ * Run from `dist/scripts/build/assets.js` right after tsc. It also bundles the console's browser
+ * code into `dist/gateway/console/web/bundle/`, so production serves it without a bundler
+ * (GraphiQL is development-only and is not built).
  */
 import { cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { BrowserBundle } from '../../gateway/browserBundle';
 
 /** Source folders tsc compiles (tsconfig.build.json), and which of their files are run-time assets. */
 const SOURCE_FOLDERS = ['shared', 'gateway', 'subgraphs', 'bff', 'scripts'];
@@ -21,3 +24,12 @@ const dist = path.join(root, 'dist');
 const copied = SOURCE_FOLDERS.flatMap((folder) => assetsUnder(root, folder));
 for (const file of copied) cpSync(path.join(root, file), path.join(dist, file));
 process.stdout.write(`build: ${copied.length} asset(s) copied into dist/: ${copied.join(', ') || 'none'}\n`);
+
+const consoleBundle = path.join(dist, 'gateway/console/web/bundle');
+new BrowserBundle({ name: 'console', entry: path.join(root, 'gateway/console/web/console.ts'), prebuiltDir: consoleBundle })
+  .writeTo(consoleBundle)
+  .then((written) => process.stdout.write(`build: console bundled into ${written.map((file) => path.relative(root, file)).join(', ')}\n`))
+  .catch((error: Error) => {
+    process.stderr.write(`build: bundling the console failed: ${error.message}\n`);
+    process.exit(1);
+  });
