@@ -1,7 +1,7 @@
 /**
  * GraphiQL for the gateway's `/graphql`: HTTP for queries and mutations, graphql-ws on the same
  * path for subscriptions. The headers editor's values go with both (as WebSocket connection
- * params for a subscription, which is how the gateway reads a token there).
+ * params `{ headers }` for a subscription, which is where the gateway reads a token there).
  */
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
@@ -20,7 +20,7 @@ function wsClient(headers: Record<string, unknown>): Client {
   const key = JSON.stringify(headers);
   let client = clients.get(key);
   if (!client) {
-    client = createClient({ url: wsUrl, connectionParams: headers, lazy: true });
+    client = createClient({ url: wsUrl, connectionParams: { headers }, lazy: true });
     clients.set(key, client);
   }
   return client;
