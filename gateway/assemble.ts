@@ -15,7 +15,7 @@ import { DataSourceFactory } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { BreakerJournal, operatorConsole } from './console';
-import { graphiql } from './graphiql';
+import { graphiql, noLandingPage } from './graphiql';
 import { SagaLog } from '../shared/saga';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
@@ -65,7 +65,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     admin(source),
     operatorConsole({ source, metrics, journal, sagas: new SagaLog({ state: backends.state }), client: (name) => dataSources.client(name) }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
-    ...(config.isProduction ? [] : [graphiql()]),
+    config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry }),

@@ -4,6 +4,7 @@
  * compiled server code, so production needs no bundler and no page ever loads from a CDN.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface BundledFile {
@@ -56,8 +57,9 @@ export class BrowserBundle {
   }
 
   private async bundle(): Promise<Map<string, BundledFile>> {
-    // A development dependency: loaded only when there is no prebuilt bundle.
-    const esbuild = await import('esbuild');
+    // A development dependency, loaded only here: when there is no prebuilt bundle (npm start, or the
+    // build step itself). require, not import(): the code is CommonJS, and jest runs it without ESM.
+    const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
     const { name, entry } = this.options;
     const result = await esbuild.build({
       entryPoints: { [name]: entry },

@@ -24,7 +24,7 @@ export interface SubgraphView {
   /** Whether the served supergraph composes it. */
   composed: boolean;
   instances: Array<{ id: string; url: string; healthy: boolean; ejected: boolean }>;
-  /** null before the gateway called the subgraph the first time. */
+  /** null until the gateway made the subgraph's client (when a supergraph naming it is loaded). */
   breaker: { state: BreakerState; transitions: BreakerTransition[] } | null;
   traffic: Omit<SubgraphTraffic, 'subgraph'> | null;
 }

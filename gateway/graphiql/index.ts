@@ -2,7 +2,7 @@
  * GraphiQL (the `graphiql` package, bundled from gateway/graphiql/web, no CDN) at the public
  * `/graphql` for a browser's GET, in development only (assemble.ts leaves it out when
  * NODE_ENV=production). Queries and mutations go over HTTP, subscriptions over graphql-ws on the
- * same path. Apollo's own landing page, which loads its sandbox from a CDN, is turned off.
+ * same path. Apollo's own landing page, which loads its sandbox from a CDN, is off in both modes.
  */
 import path from 'node:path';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -15,6 +15,11 @@ export const GRAPHIQL_BUNDLE = new BrowserBundle({ name: 'graphiql', entry: path
 /** A browser opening the endpoint: a GET that asks for HTML and carries no operation. */
 function isBrowserVisit(req: Request): boolean {
   return req.method === 'GET' && req.query.query === undefined && req.query.extensions === undefined && (req.accepts(['application/json', 'text/html']) === 'text/html');
+}
+
+/** Production: no GraphiQL, and no Apollo landing page either (it loads from a CDN). */
+export function noLandingPage(): GatewayExtension {
+  return { name: 'no-landing-page', apolloPlugins: [ApolloServerPluginLandingPageDisabled()] };
 }
 
 export function graphiql(): GatewayExtension {

@@ -75,6 +75,8 @@ describe('production build (npm run build, npm run start:prod)', () => {
     expect(readFileSync(path.join(ROOT, 'dist/bff/mobile/persisted-operations.json'), 'utf8')).toBe(
       readFileSync(path.join(ROOT, 'bff/mobile/persisted-operations.json'), 'utf8'),
     );
+    // The console's browser code, bundled at build time, so production serves it without a bundler.
+    expect(readFileSync(path.join(ROOT, 'dist/gateway/console/web/bundle/console.js'), 'utf8')).toContain('/admin/console.json');
     const required = [...packagesRequiredBy(path.join(ROOT, 'dist'))];
     expect(required).toContain('@apollo/gateway'); // the scan sees the compiled requires
     expect(required.filter((name) => !(name in packageJson.dependencies))).toEqual([]);
