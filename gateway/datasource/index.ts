@@ -17,6 +17,7 @@ import { SubgraphDataSource } from './subgraphDataSource';
 
 export { SubgraphUnavailableError } from './errors';
 export { SubgraphClient } from './subgraphClient';
+export { HttpClient, type HttpClientOptions } from './httpClient';
 
 export interface ResilienceSettings {
   breaker: BreakerSettings;
@@ -46,7 +47,7 @@ export function breakerSettingsFor(name: string, meta: Record<string, string>, s
 
 export class DataSourceFactory {
   private readonly clients = new Map<string, SubgraphClient>();
-  private readonly http = new HttpClient();
+  private readonly http: HttpClient;
   private readonly dedup = new InflightDedup();
 
   constructor(
@@ -56,10 +57,13 @@ export class DataSourceFactory {
       headers: SubgraphHeaders;
       logger: Logger;
       metrics?: GatewayMetrics;
+      http?: HttpClient;
       /** Told of each subgraph's client when it is made (the console follows its breaker). */
       onClient?: (name: string, client: SubgraphClient) => void;
     },
-  ) {}
+  ) {
+    this.http = deps.http ?? new HttpClient();
+  }
 
   create(name: string): GraphQLDataSource {
     const { settings, instances, logger, metrics } = this.deps;

@@ -145,6 +145,8 @@ const envSchema = z.object({
   OUTLIER_MAX_EJECTED_PERCENT: z.coerce.number().min(0).max(100).default(50),
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  RESPONSE_COMPRESSION: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  SUBGRAPH_HTTP2: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
   /** Server timeouts of every HTTP listener; keep-alive above a load balancer's idle timeout (60 s on AWS ALB), so the balancer closes first. */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
@@ -224,6 +226,10 @@ export interface Config {
     headerRules: HeaderRules;
     /** Per client per window; undefined: no gateway rate limit. */
     rateLimit?: { limit: number; windowSec: number };
+    /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
+    compressResponses: boolean;
+    /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
+    subgraphHttp2: boolean;
   };
   subgraph: { healthIntervalMs: number };
   resilience: {
@@ -327,6 +333,8 @@ export function loadConfig(env: Env = process.env): Config {
       subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
       headerRules: e.HEADER_RULES,
       rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
+      compressResponses: e.RESPONSE_COMPRESSION,
+      subgraphHttp2: e.SUBGRAPH_HTTP2,
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
     resilience: {

@@ -55,8 +55,8 @@ describe('CompositionHistory', () => {
   });
 
   it('keeps served and failed compositions, the newest `capacity`, with the failure', () => {
-    const source = new EventEmitter() as unknown as SupergraphSource;
-    const history = new CompositionHistory(source, 2);
+    const source = new EventEmitter();
+    const history = new CompositionHistory(source as unknown as SupergraphSource, 2);
     source.emit('served', status(1));
     source.emit('served', status(2));
     source.emit('failed', status(2, 'catalog: no field Product.id'));
