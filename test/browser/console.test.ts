@@ -54,6 +54,10 @@ describe('operator console', () => {
     }
   };
 
+  it('is the console URL npm start prints', () => {
+    expect(platform.output()).toContain(`Console (supergraph, instances, breakers, sagas, traffic): ${consoleUrl}`);
+  });
+
   it('shows the supergraph, every subgraph with its healthy instances, and their traffic', async () => {
     const { page, problems } = await openPage(browser);
     await page.goto(consoleUrl);

@@ -55,6 +55,10 @@ describe('GraphiQL on the gateway', () => {
     await platform?.stop();
   });
 
+  it('is at the GraphiQL URL npm start prints', () => {
+    expect(platform.output()).toContain(`GraphiQL (queries, mutations, subscriptions): ${platform.gatewayUrl}`);
+  });
+
   it('loads from the gateway alone, and API clients still get GraphQL on the same path', async () => {
     const { page, problems } = await openPage(browser);
     const origins = new Set<string>();
