@@ -17,14 +17,16 @@ export const typeDefs = /* GraphQL */ `
   "Only to the user who placed it; anyone else gets FORBIDDEN."
   type Order @key(fields: "id") {
     id: ID!
-    user: User!
+    "Null when the users subgraph cannot answer (a reference into another subgraph is nullable)."
+    user: User
     items: [OrderItem!]!
     total: Float!
     status: OrderStatus!
   }
 
   type OrderItem {
-    product: Product!
+    "Null when the catalog cannot answer for it, so the order and its user still arrive (with an error at this path)."
+    product: Product
     quantity: Int!
   }
 
