@@ -22,8 +22,13 @@ export interface DevSignInOptions {
 export function devSignInRoutes(sessions: SessionStore, options: DevSignInOptions): Router {
   const router = express.Router();
   router.post('/api/session/dev', async (req, res) => {
-    if (!options.issuer) throw new HttpError(404, 'NOT_FOUND', 'dev sign-in is off (production, or no dev identity provider)');
-    const { userId } = validate(z.object({ userId: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only') }).strict(), req.body, 'dev sign-in (expected {"userId": "u1"})');
+    if (!options.issuer)
+      throw new HttpError(404, 'NOT_FOUND', 'dev sign-in is off (production, or no dev identity provider)');
+    const { userId } = validate(
+      z.object({ userId: z.string().regex(/^[\w-]{1,64}$/, 'letters, digits, _ and - only') }).strict(),
+      req.body,
+      'dev sign-in (expected {"userId": "u1"})',
+    );
     const token = await mintDevToken(options.issuer, userId, options.timeoutMs);
     const { sessionId, caller, ttlMs } = await sessions.create(token);
     res.setHeader('set-cookie', sessions.cookie(sessionId, ttlMs));
@@ -42,8 +47,18 @@ async function mintDevToken(issuer: string, userId: string, timeoutMs: number): 
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new HttpError(503, 'IDENTITY_UNAVAILABLE', `the dev identity provider at ${issuer} is unavailable (${(error as Error).message}); retry later`, { retryAfterSec: 1 });
+    throw new HttpError(
+      503,
+      'IDENTITY_UNAVAILABLE',
+      `the dev identity provider at ${issuer} is unavailable (${(error as Error).message}); retry later`,
+      { retryAfterSec: 1 },
+    );
   }
-  if (!response.ok) throw new HttpError(503, 'IDENTITY_UNAVAILABLE', `the identity provider at ${issuer} mints no dev tokens (POST /token answered ${response.status})`);
+  if (!response.ok)
+    throw new HttpError(
+      503,
+      'IDENTITY_UNAVAILABLE',
+      `the identity provider at ${issuer} mints no dev tokens (POST /token answered ${response.status})`,
+    );
   return ((await response.json()) as { access_token: string }).access_token;
 }

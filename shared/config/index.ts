@@ -146,6 +146,8 @@ const envSchema = z.object({
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
+  /** A pause before each saga participant applies a command or compensation, to watch sagas move in the storefront; 0 in normal use. */
+  SAGA_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** Server timeouts of every HTTP listener; keep-alive above a load balancer's idle timeout (60 s on AWS ALB), so the balancer closes first. */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
@@ -204,6 +206,8 @@ export interface ServerTimeouts {
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
+  /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
+  saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
@@ -305,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
+    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: {

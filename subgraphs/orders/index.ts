@@ -44,7 +44,7 @@ export const typeDefs = /* GraphQL */ `
 `;
 
 /** The orders subgraph over `seed` (the example's orders by default). */
-export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger }) => {
+export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const book = new OrderBook(backends.state, guard, seed);
   let commands: Subscription | undefined;
   return {
@@ -71,7 +71,7 @@ export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({
     },
     onStart: async () => {
       await book.seed();
-      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
     },
     onStop: async () => {
       await commands?.stop();

@@ -47,5 +47,9 @@ export function loadStorefront(): Promise<StorefrontFiles> {
 async function readOrBundle(): Promise<StorefrontFiles> {
   if (!existsSync(path.join(BUILT_FOLDER, 'storefront.js'))) return bundleStorefront();
   const read = (file: keyof StorefrontFiles) => readFileSync(path.join(BUILT_FOLDER, file), 'utf8');
-  return { 'index.html': read('index.html'), 'storefront.css': read('storefront.css'), 'storefront.js': read('storefront.js') };
+  return {
+    'index.html': read('index.html'),
+    'storefront.css': read('storefront.css'),
+    'storefront.js': read('storefront.js'),
+  };
 }

@@ -53,5 +53,9 @@ export function storefrontRoutes(loading: Promise<StorefrontFiles>): Router {
 
 function etagsOf(files: StorefrontFiles): Record<keyof StorefrontFiles, string> {
   const tag = (text: string) => `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
-  return { 'index.html': tag(files['index.html']), 'storefront.css': tag(files['storefront.css']), 'storefront.js': tag(files['storefront.js']) };
+  return {
+    'index.html': tag(files['index.html']),
+    'storefront.css': tag(files['storefront.css']),
+    'storefront.js': tag(files['storefront.js']),
+  };
 }

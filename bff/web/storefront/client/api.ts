@@ -64,7 +64,8 @@ async function call<T>(method: string, path: string, body?: unknown, headers: Re
   });
   if (response.status === 204) return undefined as T;
   const json = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-  if (!response.ok) throw new ApiError(response.status, json.error?.code ?? 'ERROR', json.error?.message ?? `HTTP ${response.status}`);
+  if (!response.ok)
+    throw new ApiError(response.status, json.error?.code ?? 'ERROR', json.error?.message ?? `HTTP ${response.status}`);
   return json as T;
 }
 
@@ -76,5 +77,10 @@ export const api = {
   product: (id: string) => call<ProductPage>('GET', `/api/pages/product/${encodeURIComponent(id)}`),
   orders: () => call<OrdersPage>('GET', '/api/pages/orders'),
   placeOrder: (productId: string, quantity: number, paymentMethod: string) =>
-    call<{ sagaId: string; state: string }>('POST', '/api/orders', { items: [{ productId, quantity }], paymentMethod }, { 'idempotency-key': crypto.randomUUID() }),
+    call<{ sagaId: string; state: string }>(
+      'POST',
+      '/api/orders',
+      { items: [{ productId, quantity }], paymentMethod },
+      { 'idempotency-key': crypto.randomUUID() },
+    ),
 };

@@ -26,4 +26,5 @@ export function replace(parent: Element, ...children: Child[]): void {
   append(parent, children);
 }
 
-export const money = (amount: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(amount);
+export const money = (amount: number) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(amount);

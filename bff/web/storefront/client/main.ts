@@ -15,7 +15,16 @@ async function refreshSession(): Promise<void> {
   replace(
     account,
     session.user
-      ? h('span', {}, h('span', { class: 'who', 'data-user': session.user.id }, `Signed in as ${session.user.id}`), h('button', { type: 'button', class: 'link', onclick: () => void api.signOut().then(refreshSession).then(route) }, 'Sign out'))
+      ? h(
+          'span',
+          {},
+          h('span', { class: 'who', 'data-user': session.user.id }, `Signed in as ${session.user.id}`),
+          h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => void api.signOut().then(refreshSession).then(route) },
+            'Sign out',
+          ),
+        )
       : h('a', { href: '#/signin' }, 'Sign in'),
   );
 }
@@ -25,18 +34,37 @@ async function route(): Promise<void> {
   leave = undefined;
   const [, page = '', id = ''] = location.hash.replace(/^#/, '').split('/');
   main.setAttribute('aria-busy', 'true');
-  for (const link of document.querySelectorAll('nav a[data-page]')) link.toggleAttribute('aria-current', link.getAttribute('data-page') === (page || 'home'));
+  for (const link of document.querySelectorAll('nav a[data-page]'))
+    link.toggleAttribute('aria-current', link.getAttribute('data-page') === (page || 'home'));
   try {
-    if (page === 'signin') replace(main, signInPage(() => void refreshSession().then(() => (location.hash = '#/'))));
-    else if (page === 'product') replace(main, await productPage(decodeURIComponent(id), session, (sagaId) => (location.hash = `#/saga/${sagaId}`)));
-    else if (page === 'orders') replace(main, session.user ? await ordersPage() : signInPage(() => void refreshSession().then(route)));
+    if (page === 'signin')
+      replace(
+        main,
+        signInPage(() => void refreshSession().then(() => (location.hash = '#/'))),
+      );
+    else if (page === 'product')
+      replace(
+        main,
+        await productPage(decodeURIComponent(id), session, (sagaId) => (location.hash = `#/saga/${sagaId}`)),
+      );
+    else if (page === 'orders')
+      replace(main, session.user ? await ordersPage() : signInPage(() => void refreshSession().then(route)));
     else if (page === 'saga') {
       const saga = sagaPage(decodeURIComponent(id));
       leave = saga.close;
       replace(main, saga.element);
     } else replace(main, await homePage(session));
   } catch (error) {
-    replace(main, h('section', { class: 'card error', role: 'alert' }, h('h1', {}, error instanceof ApiError && error.status === 404 ? 'Not found' : 'Unavailable right now'), h('p', {}, error instanceof Error ? error.message : String(error)), h('a', { href: '#/' }, 'Back home')));
+    replace(
+      main,
+      h(
+        'section',
+        { class: 'card error', role: 'alert' },
+        h('h1', {}, error instanceof ApiError && error.status === 404 ? 'Not found' : 'Unavailable right now'),
+        h('p', {}, error instanceof Error ? error.message : String(error)),
+        h('a', { href: '#/' }, 'Back home'),
+      ),
+    );
   } finally {
     main.removeAttribute('aria-busy');
     main.focus({ preventScroll: true });

@@ -13,7 +13,17 @@ export async function homePage(session: Session): Promise<HTMLElement> {
       'div',
       {},
       partialNotice(page),
-      h('section', { class: 'hero' }, h('h1', {}, 'The Trellis store'), h('p', {}, 'Five subgraphs, one gateway, and a saga for every order. Sign in to see your orders and place one.'), h('a', { class: 'button', href: '#/signin' }, 'Sign in')),
+      h(
+        'section',
+        { class: 'hero' },
+        h('h1', {}, 'The Trellis store'),
+        h(
+          'p',
+          {},
+          'Five subgraphs, one gateway, and a saga for every order. Sign in to see your orders and place one.',
+        ),
+        h('a', { class: 'button', href: '#/signin' }, 'Sign in'),
+      ),
       h('section', { 'aria-labelledby': 'featured' }, h('h2', { id: 'featured' }, 'Featured'), featured),
     );
   }
@@ -27,16 +37,33 @@ export async function homePage(session: Session): Promise<HTMLElement> {
       h('h1', { id: 'welcome' }, `Welcome back, ${page.user.name}`),
       page.user.email ? h('p', { class: 'muted', 'data-email': '' }, page.user.email) : null,
     ),
-    h('section', { 'aria-labelledby': 'recent' }, h('h2', { id: 'recent' }, 'Your recent orders'), orderList(page.recentOrders)),
+    h(
+      'section',
+      { 'aria-labelledby': 'recent' },
+      h('h2', { id: 'recent' }, 'Your recent orders'),
+      orderList(page.recentOrders),
+    ),
     h('section', { 'aria-labelledby': 'featured' }, h('h2', { id: 'featured' }, 'Featured'), featured),
   );
 }
 
-export async function productPage(id: string, session: Session, onPlaced: (sagaId: string) => void): Promise<HTMLElement> {
+export async function productPage(
+  id: string,
+  session: Session,
+  onPlaced: (sagaId: string) => void,
+): Promise<HTMLElement> {
   const page = await api.product(id);
   const { product } = page;
   const status = h('p', { class: 'form-status', role: 'alert' });
-  const quantity = h('input', { id: 'quantity', name: 'quantity', type: 'number', min: 1, max: Math.max(1, Math.min(product.inStock, 100)), value: 1, required: true }) as HTMLInputElement;
+  const quantity = h('input', {
+    id: 'quantity',
+    name: 'quantity',
+    type: 'number',
+    min: 1,
+    max: Math.max(1, Math.min(product.inStock, 100)),
+    value: 1,
+    required: true,
+  }) as HTMLInputElement;
   const method = h(
     'select',
     { id: 'payment', name: 'payment' },
@@ -57,7 +84,8 @@ export async function productPage(id: string, session: Session, onPlaced: (sagaI
           (started) => onPlaced(started.sagaId),
           (error: unknown) => {
             submit.disabled = false;
-            status.textContent = error instanceof ApiError ? error.message : 'The order could not be placed; try again.';
+            status.textContent =
+              error instanceof ApiError ? error.message : 'The order could not be placed; try again.';
           },
         );
       },
@@ -83,15 +111,37 @@ export async function productPage(id: string, session: Session, onPlaced: (sagaI
         {},
         h('h1', { id: 'product-name' }, product.name),
         h('p', { class: 'price large' }, money(product.price)),
-        h('p', { class: product.available ? 'stock' : 'stock out' }, product.available ? `${product.inStock} in stock` : 'Out of stock'),
-        session.user ? (product.available ? form : null) : h('p', {}, h('a', { href: '#/signin' }, 'Sign in'), ' to order.'),
+        h(
+          'p',
+          { class: product.available ? 'stock' : 'stock out' },
+          product.available ? `${product.inStock} in stock` : 'Out of stock',
+        ),
+        session.user
+          ? product.available
+            ? form
+            : null
+          : h('p', {}, h('a', { href: '#/signin' }, 'Sign in'), ' to order.'),
       ),
     ),
-    page.related.length ? h('section', { 'aria-labelledby': 'related' }, h('h2', { id: 'related' }, 'You may also like'), h('ul', { class: 'grid' }, ...page.related.map(productCard))) : null,
+    page.related.length
+      ? h(
+          'section',
+          { 'aria-labelledby': 'related' },
+          h('h2', { id: 'related' }, 'You may also like'),
+          h('ul', { class: 'grid' }, ...page.related.map(productCard)),
+        )
+      : null,
   );
 }
 
 export async function ordersPage(): Promise<HTMLElement> {
   const page = await api.orders();
-  return h('div', {}, partialNotice(page), h('h1', {}, 'Your orders'), h('p', { class: 'muted' }, `${page.count} order${page.count === 1 ? '' : 's'}`), orderList(page.orders));
+  return h(
+    'div',
+    {},
+    partialNotice(page),
+    h('h1', {}, 'Your orders'),
+    h('p', { class: 'muted' }, `${page.count} order${page.count === 1 ? '' : 's'}`),
+    orderList(page.orders),
+  );
 }

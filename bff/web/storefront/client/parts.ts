@@ -9,7 +9,11 @@ export function productCard(product: Product): HTMLElement {
     h('div', { class: 'product-art', 'aria-hidden': 'true' }, product.name.slice(0, 1)),
     h('h3', {}, h('a', { href: `#/product/${product.id}` }, product.name)),
     h('p', { class: 'price' }, money(product.price)),
-    h('p', { class: product.inStock > 0 ? 'stock' : 'stock out' }, product.inStock > 0 ? `${product.inStock} in stock` : 'Out of stock'),
+    h(
+      'p',
+      { class: product.inStock > 0 ? 'stock' : 'stock out' },
+      product.inStock > 0 ? `${product.inStock} in stock` : 'Out of stock',
+    ),
   );
 }
 
@@ -31,14 +35,23 @@ export function orderList(orders: Order[]): HTMLElement {
           { class: 'order-head' },
           h('span', { class: 'order-id' }, `Order ${order.id.length > 12 ? `${order.id.slice(0, 12)}…` : order.id}`),
           h('span', { class: `badge ${order.status.toLowerCase()}` }, order.status),
-          order.paymentState ? h('span', { class: 'badge payment' }, `payment ${order.paymentState.toLowerCase()}`) : null,
+          order.paymentState
+            ? h('span', { class: 'badge payment' }, `payment ${order.paymentState.toLowerCase()}`)
+            : null,
           h('span', { class: 'total' }, money(order.total)),
         ),
         h(
           'ul',
           { class: 'items' },
           ...order.items.map((item) =>
-            h('li', { class: 'item' }, `${item.quantity} × `, item.product ? h('a', { href: `#/product/${item.product.id}` }, item.product.name) : unavailable('Product')),
+            h(
+              'li',
+              { class: 'item' },
+              `${item.quantity} × `,
+              item.product
+                ? h('a', { href: `#/product/${item.product.id}` }, item.product.name)
+                : unavailable('Product'),
+            ),
           ),
         ),
       ),
@@ -49,12 +62,16 @@ export function orderList(orders: Order[]): HTMLElement {
 /** Says which parts of the page are missing, when the BFF answered only part of it. */
 export function partialNotice(page: Partial): HTMLElement | null {
   if (!page.partial) return null;
-  const subgraphs = [...new Set((page.errors ?? []).map((error) => /subgraph (\w+)/.exec(error.message)?.[1]).filter(Boolean))];
+  const subgraphs = [
+    ...new Set((page.errors ?? []).map((error) => /subgraph (\w+)/.exec(error.message)?.[1]).filter(Boolean)),
+  ];
   return h(
     'div',
     { class: 'notice', role: 'status' },
     h('strong', {}, 'Part of this page is unavailable right now. '),
-    subgraphs.length ? `The ${subgraphs.join(', ')} service${subgraphs.length > 1 ? 's are' : ' is'} not answering; ` : '',
+    subgraphs.length
+      ? `The ${subgraphs.join(', ')} service${subgraphs.length > 1 ? 's are' : ' is'} not answering; `
+      : '',
     'everything else is up to date.',
   );
 }

@@ -20,7 +20,14 @@ export function sagaPage(sagaId: string): { element: HTMLElement; close: () => v
   const element = h(
     'div',
     {},
-    h('p', { class: 'crumbs' }, h('a', { href: '#/' }, 'Home'), ' / ', h('a', { href: '#/orders' }, 'Orders'), ' / saga'),
+    h(
+      'p',
+      { class: 'crumbs' },
+      h('a', { href: '#/' }, 'Home'),
+      ' / ',
+      h('a', { href: '#/orders' }, 'Orders'),
+      ' / saga',
+    ),
     h('h1', {}, 'Your order, live'),
     h('p', { class: 'muted' }, 'Saga ', h('code', {}, sagaId)),
     headline,
@@ -39,36 +46,80 @@ export function sagaPage(sagaId: string): { element: HTMLElement; close: () => v
     headline.textContent = saga.state;
     headline.setAttribute('data-state', saga.state);
     headline.className = `saga-state ${saga.state.toLowerCase()}`;
-    replace(steps, ...saga.steps.map((step) => h('li', { class: `step ${step.state.toLowerCase()}`, 'data-step': step.name, 'data-state': step.state }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'step-name' }, STEP_LABELS[step.name] ?? step.name), h('span', { class: 'badge' }, step.state), step.error ? h('span', { class: 'step-error' }, step.error) : null)));
+    replace(
+      steps,
+      ...saga.steps.map((step) =>
+        h(
+          'li',
+          { class: `step ${step.state.toLowerCase()}`, 'data-step': step.name, 'data-state': step.state },
+          h('span', { class: 'dot', 'aria-hidden': 'true' }),
+          h('span', { class: 'step-name' }, STEP_LABELS[step.name] ?? step.name),
+          h('span', { class: 'badge' }, step.state),
+          step.error ? h('span', { class: 'step-error' }, step.error) : null,
+        ),
+      ),
+    );
     const changed = saga.steps.filter((step) => !previous.includes(`${step.name}:${step.state}`));
-    for (const step of changed) if (step.state === 'COMPENSATED' && !compensated.includes(step.name)) compensated.push(step.name);
+    for (const step of changed)
+      if (step.state === 'COMPENSATED' && !compensated.includes(step.name)) compensated.push(step.name);
     log.appendChild(
-      h('li', { 'data-state': saga.state, 'data-steps': saga.steps.map((s) => `${s.name}:${s.state}`).join(',') }, h('strong', {}, saga.state), changed.length ? ` — ${changed.map((s) => `${STEP_LABELS[s.name] ?? s.name} ${s.state.toLowerCase()}`).join(', ')}` : ''),
+      h(
+        'li',
+        { 'data-state': saga.state, 'data-steps': saga.steps.map((s) => `${s.name}:${s.state}`).join(',') },
+        h('strong', {}, saga.state),
+        changed.length
+          ? ` — ${changed.map((s) => `${STEP_LABELS[s.name] ?? s.name} ${s.state.toLowerCase()}`).join(', ')}`
+          : '',
+      ),
     );
     if (TERMINAL.includes(saga.state)) showOutcome(saga);
   };
   const showOutcome = (saga: SagaStatus) => {
     if (saga.state === 'COMPLETED') {
-      replace(outcome, h('p', { class: 'good' }, `Order placed${saga.order ? `: ${money(saga.order.total)}, ${saga.order.status.toLowerCase()}` : ''}.`), h('a', { class: 'button', href: '#/orders' }, 'See your orders'));
+      replace(
+        outcome,
+        h(
+          'p',
+          { class: 'good' },
+          `Order placed${saga.order ? `: ${money(saga.order.total)}, ${saga.order.status.toLowerCase()}` : ''}.`,
+        ),
+        h('a', { class: 'button', href: '#/orders' }, 'See your orders'),
+      );
     } else {
       const reason = saga.steps.find((step) => step.error)?.error;
       replace(
         outcome,
-        h('p', { class: 'bad' }, saga.state === 'COMPENSATED' ? `Not placed${reason ? ` (${reason})` : ''}: every finished step was undone.` : 'The order failed and could not be fully undone; support has the details.'),
-        compensated.length ? h('p', { class: 'muted', 'data-compensated': compensated.join(',') }, `Undone in reverse order: ${compensated.map((name) => STEP_LABELS[name] ?? name).join(' → ')}.`) : null,
+        h(
+          'p',
+          { class: 'bad' },
+          saga.state === 'COMPENSATED'
+            ? `Not placed${reason ? ` (${reason})` : ''}: every finished step was undone.`
+            : 'The order failed and could not be fully undone; support has the details.',
+        ),
+        compensated.length
+          ? h(
+              'p',
+              { class: 'muted', 'data-compensated': compensated.join(',') },
+              `Undone in reverse order: ${compensated.map((name) => STEP_LABELS[name] ?? name).join(' → ')}.`,
+            )
+          : null,
       );
     }
     outcome.setAttribute('data-final', saga.state);
   };
 
-  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/orders/${encodeURIComponent(sagaId)}/progress`);
+  const socket = new WebSocket(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/orders/${encodeURIComponent(sagaId)}/progress`,
+  );
   socket.addEventListener('message', (event) => {
     const message = JSON.parse(String(event.data)) as { type: string; saga?: SagaStatus; error?: { message: string } };
     if (message.type === 'progress' && message.saga) show(message.saga);
-    if (message.type === 'error') replace(outcome, h('p', { class: 'bad' }, `Progress unavailable: ${message.error?.message ?? 'unknown error'}`));
+    if (message.type === 'error')
+      replace(outcome, h('p', { class: 'bad' }, `Progress unavailable: ${message.error?.message ?? 'unknown error'}`));
   });
   socket.addEventListener('close', () => {
-    if (!TERMINAL.includes(headline.getAttribute('data-state') ?? '') && !outcome.hasChildNodes()) replace(outcome, h('p', { class: 'bad' }, 'Lost the live connection. Reload to see where the order stands.'));
+    if (!TERMINAL.includes(headline.getAttribute('data-state') ?? '') && !outcome.hasChildNodes())
+      replace(outcome, h('p', { class: 'bad' }, 'Lost the live connection. Reload to see where the order stands.'));
   });
   return { element, close: () => socket.close(1000, 'page left') };
 }

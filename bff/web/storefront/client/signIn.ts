@@ -3,14 +3,25 @@ import { api, ApiError } from './api';
 import { h } from './dom';
 
 export function signInPage(onSignedIn: () => void): HTMLElement {
-  const input = h('input', { id: 'user-id', name: 'user-id', value: 'u1', autocomplete: 'username', required: true, pattern: '[\\w-]{1,64}' }) as HTMLInputElement;
+  const input = h('input', {
+    id: 'user-id',
+    name: 'user-id',
+    value: 'u1',
+    autocomplete: 'username',
+    required: true,
+    maxlength: 64,
+  }) as HTMLInputElement;
   const status = h('p', { class: 'form-status', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'button' }, 'Sign in') as HTMLButtonElement;
   return h(
     'section',
     { class: 'card narrow', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in'),
-    h('p', { class: 'muted' }, 'Development sign-in: any user id; the example users are u1 (Ada), u2 (Grace) and u3 (Alan).'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Development sign-in: any user id; the example users are u1 (Ada), u2 (Grace) and u3 (Alan).',
+    ),
     h(
       'form',
       {
