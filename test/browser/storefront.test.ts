@@ -34,6 +34,7 @@ describe('storefront (web BFF, real Chromium)', () => {
 
   const signIn = async (page: Page, userId = 'u1') => {
     await page.goto(`${store}/#/signin`);
+    await page.waitForSelector('#user-id');
     await page.$eval('#user-id', (input, id) => ((input as unknown as { value: string }).value = id as string), userId);
     await page.click('form button[type=submit]');
     await page.waitForSelector(`[data-user="${userId}"]`);
