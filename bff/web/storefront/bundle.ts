@@ -4,6 +4,7 @@
  * from source the web BFF bundles them once at start, in memory.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export interface StorefrontFiles {
@@ -17,7 +18,8 @@ export const BUILT_FOLDER = path.join(__dirname, 'built');
 
 /** Bundles the client in `source` (this folder, from source) with esbuild: a devDependency, so only source runs and the build call this. */
 export async function bundleStorefront(source = __dirname): Promise<StorefrontFiles> {
-  const esbuild = await import('esbuild');
+  // Loaded only here, never at module load: the production image has no esbuild, only the built files.
+  const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
   const result = await esbuild.build({
     entryPoints: [path.join(source, 'client', 'main.ts')],
     bundle: true,
