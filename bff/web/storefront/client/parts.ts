@@ -18,7 +18,7 @@ export function productCard(product: Product): HTMLElement {
 }
 
 export function unavailable(what: string): HTMLElement {
-  return h('span', { class: 'unavailable', role: 'status' }, `${what} unavailable`);
+  return h('span', { class: 'unavailable' }, `${what} unavailable`);
 }
 
 export function orderList(orders: Order[]): HTMLElement {
