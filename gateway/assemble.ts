@@ -11,11 +11,12 @@ import { FileSupergraphSource } from './supergraph/fileSource';
 import type { SupergraphSource } from './supergraph/types';
 import type { GatewayExtension } from './extension';
 import { GatewayServer } from './server';
-import { DataSourceFactory } from './datasource';
+import { DataSourceFactory, HttpClient } from './datasource';
 import { GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
+import { planning } from './planning';
 import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
@@ -43,7 +44,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway'));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics });
+  const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
+  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, http });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
@@ -55,6 +57,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     limits(config.limits, logger),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry }),
+    // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
+    planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]

@@ -1,4 +1,8 @@
-/** Keep-alive connection pools to subgraph instances (undici), shared by every subgraph client. */
+/**
+ * Keep-alive connection pools to subgraph instances (undici), shared by every subgraph client.
+ * With `allowH2`, a subgraph served over TLS that offers HTTP/2 (ALPN) gets it: one connection
+ * multiplexes many calls. Cleartext subgraphs (the kit's default) stay on HTTP/1.1 keep-alive.
+ */
 import { Agent, request } from 'undici';
 
 export interface HttpResponse {
@@ -6,15 +10,25 @@ export interface HttpResponse {
   text: string;
 }
 
+export interface HttpClientOptions {
+  connectionsPerOrigin?: number;
+  keepAliveMs?: number;
+  /** HTTP/2 where a TLS subgraph offers it (SUBGRAPH_HTTP2). */
+  allowH2?: boolean;
+  /** Certificates to trust besides Node's (for tests; deployments use NODE_EXTRA_CA_CERTS). */
+  ca?: string;
+}
+
 export class HttpClient {
   private readonly agent: Agent;
 
-  constructor(options: { connectionsPerOrigin?: number; keepAliveMs?: number } = {}) {
+  constructor(options: HttpClientOptions = {}) {
     this.agent = new Agent({
       connections: options.connectionsPerOrigin ?? 128,
       keepAliveTimeout: options.keepAliveMs ?? 30_000,
       keepAliveMaxTimeout: 600_000,
-      connect: { timeout: 2000 },
+      allowH2: options.allowH2 ?? false,
+      connect: { timeout: 2000, ...(options.ca ? { ca: options.ca } : {}) },
     });
   }
 

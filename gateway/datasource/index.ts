@@ -17,6 +17,7 @@ import { SubgraphDataSource } from './subgraphDataSource';
 
 export { SubgraphUnavailableError } from './errors';
 export { SubgraphClient } from './subgraphClient';
+export { HttpClient, type HttpClientOptions } from './httpClient';
 
 export interface ResilienceSettings {
   breaker: BreakerSettings;
@@ -46,12 +47,14 @@ export function breakerSettingsFor(name: string, meta: Record<string, string>, s
 
 export class DataSourceFactory {
   private readonly clients = new Map<string, SubgraphClient>();
-  private readonly http = new HttpClient();
+  private readonly http: HttpClient;
   private readonly dedup = new InflightDedup();
 
   constructor(
-    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics },
-  ) {}
+    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics; http?: HttpClient },
+  ) {
+    this.http = deps.http ?? new HttpClient();
+  }
 
   create(name: string): GraphQLDataSource {
     const { settings, instances, logger, metrics } = this.deps;

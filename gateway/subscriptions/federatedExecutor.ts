@@ -146,7 +146,15 @@ export class FederatedExecutor {
       return;
     }
     const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
-    const plan = await this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName);
+    let plan: QueryPlan;
+    try {
+      plan = await this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName);
+    } catch (error) {
+      // A planning refusal (gateway/planning: QUERY_PLANNING_FAILED) is an answer, as on HTTP.
+      if (!(error instanceof GraphQLError)) throw error;
+      yield { errors: [error] };
+      return;
+    }
     const requestContext = this.requestContext(request, document, context);
     const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>

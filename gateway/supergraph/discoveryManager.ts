@@ -6,15 +6,17 @@
  * it, not under one instance's address: the gateway routes by name to a healthy instance.
  * An instance's SDL is fetched again when its schema revision (`SCHEMA_REVISION_META`, which the
  * kit registers) changes, or, for an instance that publishes none, when it becomes healthy again
- * (a redeploy on the same host and port). A failure (SDL fetch, composition, discovery outage)
- * never empties the schema.
+ * (a redeploy on the same host and port). Composition runs in a worker thread (composer.ts), so
+ * a deploy does not stall the requests in flight. A failure (SDL fetch, composition, a dead
+ * worker, discovery outage) never empties the schema.
  */
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
 import { SCHEMA_REVISION_META, type Discovery, type ServiceInstance, type SubgraphAllowList, type Watch } from '../../shared/discovery';
 import type { Logger } from '../../shared/logging';
 import { errorMessage } from '../../shared/errors';
-import { composeIncrementally, type SubgraphSource } from './compose';
+import type { SubgraphSource } from './compose';
+import { WorkerComposer, type Composer } from './composer';
 import { fetchSubgraphSdl } from './fetchSdl';
 import { sha256 } from '../sha256';
 import { InstanceDirectory } from './instances';
@@ -42,6 +44,8 @@ export interface DiscoverySupergraphManagerOptions {
   fetchSdl?: (url: string, timeoutMs: number) => Promise<string>;
   /** Only these subgraph names and hosts are composed and called; undefined: any instance discovery reports. */
   allow?: SubgraphAllowList;
+  /** Where composition runs (default: a worker thread, off the serving event loop). */
+  composer?: Composer;
 }
 
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
@@ -68,9 +72,11 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly composer: Composer;
 
   constructor(private readonly options: DiscoverySupergraphManagerOptions) {
     super();
+    this.composer = options.composer ?? new WorkerComposer();
     this.firstSdl = new Promise((resolve) => (this.resolveFirst = resolve));
   }
 
@@ -103,6 +109,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     if (this.timer) clearTimeout(this.timer);
     await this.watch?.stop();
     this.watch = undefined;
+    await this.composer.close();
   }
 
   private onInstances(discovered: ServiceInstance[]): void {
@@ -147,7 +154,8 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     const key = sourcesKey(sources);
     if (key === this.composedSources) return;
     const trusted = new Set((this.current?.subgraphs ?? []).map((subgraph) => subgraph.name));
-    const { composition, refused } = composeIncrementally(sources, trusted);
+    const { composition, refused } = await this.composer.compose(sources, trusted);
+    if (this.stopped) return;
     for (const { name, errors } of refused) {
       this.options.logger.error({ subgraph: name, errors }, `subgraph ${name} refused: it does not compose with the rest`);
     }

@@ -145,6 +145,8 @@ const envSchema = z.object({
   OUTLIER_MAX_EJECTED_PERCENT: z.coerce.number().min(0).max(100).default(50),
   RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  RESPONSE_COMPRESSION: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  SUBGRAPH_HTTP2: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
   /** A pause before each saga participant applies a command or compensation, to watch sagas move in the storefront; 0 in normal use. */
   SAGA_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(0),
@@ -228,6 +230,10 @@ export interface Config {
     headerRules: HeaderRules;
     /** Per client per window; undefined: no gateway rate limit. */
     rateLimit?: { limit: number; windowSec: number };
+    /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
+    compressResponses: boolean;
+    /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
+    subgraphHttp2: boolean;
   };
   subgraph: { healthIntervalMs: number };
   resilience: {
@@ -332,6 +338,8 @@ export function loadConfig(env: Env = process.env): Config {
       subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
       headerRules: e.HEADER_RULES,
       rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
+      compressResponses: e.RESPONSE_COMPRESSION,
+      subgraphHttp2: e.SUBGRAPH_HTTP2,
     },
     subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
     resilience: {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { DiscoverySupergraphManager, logicalSubgraphUrl } from '../../../../gateway/supergraph/discoveryManager';
+import { composeOnThisThread } from '../../../../gateway/supergraph/composer';
 import * as composeModule from '../../../../gateway/supergraph/compose';
 import type { SupergraphStatus } from '../../../../gateway/supergraph/types';
 import { InMemoryDiscovery, parseAllowList, SCHEMA_REVISION_META, type ServiceRegistration, type SubgraphAllowList } from '../../../../shared/discovery';
@@ -41,7 +42,7 @@ describe('DiscoverySupergraphManager', () => {
 
   function manager(options: { debounceMs?: number; sdlTimeoutMs?: number; allow?: SubgraphAllowList } = {}) {
     const { logger, lines } = recordingLogger();
-    const created = new DiscoverySupergraphManager({ discovery, logger, fetchSdl, ...options });
+    const created = new DiscoverySupergraphManager({ discovery, logger, fetchSdl, composer: composeOnThisThread, ...options });
     managers.push(created);
     return { manager: created, lines };
   }

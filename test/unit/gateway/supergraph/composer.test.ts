@@ -1,0 +1,91 @@
+/**
+ * Composition off the serving event loop: a real worker thread composes what the gateway would
+ * compose on its own thread, the loop keeps turning meanwhile, an idle worker ends, and a worker
+ * that dies fails only its compositions, the next one starting a new worker.
+ */
+import path from 'node:path';
+import { composeIncrementally, type SubgraphSource } from '../../../../gateway/supergraph/compose';
+import { composeOnThisThread, WorkerComposer, type Composer } from '../../../../gateway/supergraph/composer';
+import { typeDefs as users } from '../../../../subgraphs/users';
+import { typeDefs as catalog } from '../../../../subgraphs/catalog';
+import { typeDefs as orders } from '../../../../subgraphs/orders';
+import { typeDefs as payments } from '../../../../subgraphs/payments';
+
+const source = (name: string, sdl: string): SubgraphSource => ({ name, url: `http://${name}.test/graphql`, sdl });
+const examples = [source('users', users), source('catalog', catalog), source('orders', orders), source('payments', payments)];
+const clashing = source('pricing', 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Product @key(fields: "id") { id: ID! price: String! }');
+const MORTAL_WORKER = path.resolve(__dirname, '../../../support/composer/mortalComposeWorker.ts');
+
+/** How many times the event loop came round while `work` ran. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    if (!counting) return;
+    turns += 1;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  counting = false;
+  return turns;
+}
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('WorkerComposer', () => {
+  const composers: Composer[] = [];
+  const composer = (options?: ConstructorParameters<typeof WorkerComposer>[0]) => {
+    const created = new WorkerComposer(options);
+    composers.push(created);
+    return created;
+  };
+  afterEach(async () => {
+    await Promise.all(composers.splice(0).map((created) => created.close()));
+  });
+
+  it('composes in a worker what composing on this thread gives, refusals included', async () => {
+    const worker = composer();
+    const trusted = new Set(['users', 'catalog', 'orders', 'payments']);
+    expect(await worker.compose([...examples, clashing], trusted)).toEqual(composeIncrementally([...examples, clashing], trusted));
+    expect(await worker.compose(examples, new Set())).toEqual(composeIncrementally(examples, new Set()));
+    expect(worker.running).toBe(true);
+  });
+
+  it('leaves the event loop free while it composes; composing on this thread does not', async () => {
+    const worker = composer();
+    await worker.compose(examples, new Set());
+    expect(await turnsDuring(() => worker.compose([...examples, clashing], new Set()))).toBeGreaterThan(0);
+    expect(await turnsDuring(() => composeOnThisThread.compose([...examples, clashing], new Set()))).toBe(0);
+  });
+
+  it('ends a worker that has been idle for idleMs, and starts one again when asked', async () => {
+    const worker = composer({ idleMs: 50 });
+    await worker.compose(examples, new Set());
+    await until(() => !worker.running);
+    const again = await worker.compose(examples, new Set());
+    expect(again.composition?.supergraphSdl).toContain('USERS @join__graph');
+  });
+
+  it('fails the compositions of a worker that dies with a clear error, and composes again on a new one', async () => {
+    const worker = composer({ workerFile: MORTAL_WORKER });
+    expect((await worker.compose(examples, new Set())).refused).toEqual([]);
+    await expect(worker.compose([source('die', users)], new Set())).rejects.toThrow('the composition worker exited (code 3)');
+    expect(worker.running).toBe(false);
+    expect((await worker.compose(examples, new Set())).composition?.supergraphSdl).toContain('PAYMENTS @join__graph');
+  });
+
+  it('fails what is pending when closed', async () => {
+    const worker = composer();
+    const refused = expect(worker.compose(examples, new Set())).rejects.toThrow('the composer was closed');
+    await worker.close();
+    await refused;
+    expect(worker.running).toBe(false);
+  });
+});
