@@ -29,34 +29,34 @@ async function refreshSession(): Promise<void> {
   );
 }
 
+let latest = 0;
+
+/** Renders the page the hash names; a page still loading when another is asked for is dropped, so the last one asked wins. */
 async function route(): Promise<void> {
   leave?.();
   leave = undefined;
+  const mine = ++latest;
+  const show = (...content: Node[]) => {
+    if (mine === latest) replace(main, ...content);
+  };
   const [, page = '', id = ''] = location.hash.replace(/^#/, '').split('/');
   main.setAttribute('aria-busy', 'true');
-  for (const link of document.querySelectorAll('nav a[data-page]'))
+  for (const link of document.querySelectorAll('nav a[data-page]')) {
     link.toggleAttribute('aria-current', link.getAttribute('data-page') === (page || 'home'));
+  }
   try {
-    if (page === 'signin')
-      replace(
-        main,
-        signInPage(() => void refreshSession().then(() => (location.hash = '#/'))),
-      );
+    if (page === 'signin') show(signInPage(() => void refreshSession().then(() => (location.hash = '#/'))));
     else if (page === 'product')
-      replace(
-        main,
-        await productPage(decodeURIComponent(id), session, (sagaId) => (location.hash = `#/saga/${sagaId}`)),
-      );
+      show(await productPage(decodeURIComponent(id), session, (sagaId) => (location.hash = `#/saga/${sagaId}`)));
     else if (page === 'orders')
-      replace(main, session.user ? await ordersPage() : signInPage(() => void refreshSession().then(route)));
+      show(session.user ? await ordersPage() : signInPage(() => void refreshSession().then(route)));
     else if (page === 'saga') {
       const saga = sagaPage(decodeURIComponent(id));
       leave = saga.close;
-      replace(main, saga.element);
-    } else replace(main, await homePage(session));
+      show(saga.element);
+    } else show(await homePage(session));
   } catch (error) {
-    replace(
-      main,
+    show(
       h(
         'section',
         { class: 'card error', role: 'alert' },
@@ -66,8 +66,10 @@ async function route(): Promise<void> {
       ),
     );
   } finally {
-    main.removeAttribute('aria-busy');
-    main.focus({ preventScroll: true });
+    if (mine === latest) {
+      main.removeAttribute('aria-busy');
+      main.focus({ preventScroll: true });
+    }
   }
 }
 
