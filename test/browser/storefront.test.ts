@@ -37,6 +37,8 @@ describe('storefront (web BFF, real Chromium)', () => {
     await page.waitForSelector('#user-id');
     await page.$eval('#user-id', (input, id) => ((input as unknown as { value: string }).value = id as string), userId);
     await page.click('form button[type=submit]');
+    // Signed in, the app goes home: wait for it (a session from an earlier test may show in the header already).
+    await page.waitForSelector('#welcome');
     await page.waitForSelector(`[data-user="${userId}"]`);
   };
 
