@@ -71,6 +71,7 @@ export class WorkerComposer implements Composer {
     const worker = (this.worker ??= this.startWorker());
     // Held while it works, so a process with nothing else to do still waits for the answer.
     worker.ref();
+    // Stryker disable next-line UpdateOperator: any sequence of distinct ids does
     const id = this.nextId++;
     return new Promise<IncrementalComposition>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -80,10 +81,15 @@ export class WorkerComposer implements Composer {
   }
 
   async close(): Promise<void> {
+    await this.stop(new Error('the composer was closed'));
+  }
+
+  /** Ends the worker, failing what it still held with `error`. */
+  private async stop(error: Error): Promise<void> {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
-    this.failAll(new Error('the composer was closed'));
+    this.failAll(error);
     await worker?.terminate();
   }
 
@@ -105,7 +111,8 @@ export class WorkerComposer implements Composer {
     else pending.resolve(reply.result);
     if (this.pending.size === 0) {
       this.worker?.unref();
-      this.scheduleIdleStop();
+      this.idleTimer = setTimeout(() => void this.stop(new Error('the composition worker was idle')), this.idleMs);
+      this.idleTimer.unref();
     }
   }
 
@@ -119,15 +126,5 @@ export class WorkerComposer implements Composer {
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const { reject } of pending) reject(error);
-  }
-
-  private scheduleIdleStop(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      const worker = this.worker;
-      this.worker = undefined;
-      void worker?.terminate();
-    }, this.idleMs);
-    this.idleTimer.unref();
   }
 }

@@ -1,7 +1,13 @@
-/** In a composition worker: a request naming a subgraph "die" ends the worker thread at once (exit code 3). */
+/**
+ * In a composition worker, for the composer tests: a request naming a subgraph "die" ends the
+ * worker thread at once (exit code 3),
+ * and "refuse" is answered with an error reply.
+ */
 import { parentPort } from 'node:worker_threads';
 import type { ComposeRequest } from '../../../gateway/supergraph/composer';
 
-parentPort?.on('message', ({ candidates }: ComposeRequest) => {
-  if (candidates.some((candidate) => candidate.name === 'die')) process.exit(3);
+parentPort?.on('message', ({ id, candidates }: ComposeRequest) => {
+  const names = candidates.map((candidate) => candidate.name);
+  if (names.includes('die')) process.exit(3);
+  if (names.includes('refuse')) parentPort?.postMessage({ id, error: 'asked to refuse' });
 });

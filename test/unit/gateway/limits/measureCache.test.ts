@@ -72,6 +72,17 @@ describe('MeasureCache', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('keeps the values of several size variables apart, and a number apart from its text', () => {
+    const { cache } = counted();
+    const document = parse('query L($a: Int, $b: Int) { products(first: $a) { reviews(last: $b) { stars } } }');
+    const operation = operationOf(document);
+    const costOf = (variables: Record<string, unknown>) => cache.measureOf(schema, document, operation, options(variables)).cost;
+    const fresh = (variables: Record<string, unknown>) => measureOperation(schema, document, operation, options(variables)).cost;
+    for (const variables of [{ a: 1, b: 12 }, { a: 11, b: 2 }, { a: 5, b: 1 }, { a: '5', b: 1 }]) expect(costOf(variables)).toBe(fresh(variables));
+    expect(fresh({ a: 1, b: 12 })).not.toBe(fresh({ a: 11, b: 2 }));
+    expect(fresh({ a: 5, b: 1 })).not.toBe(fresh({ a: '5', b: 1 }));
+  });
+
   it('measures each operation of a document on its own', () => {
     const { cache } = counted();
     const document = parse('query A { product(id: "1") { id } } query B { product(id: "1") { id name reviews { stars } } }');

@@ -3,6 +3,8 @@
  * compose on its own thread, the loop keeps turning meanwhile, an idle worker ends, and a worker
  * that dies fails only its compositions, the next one starting a new worker.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { composeIncrementally, type SubgraphSource } from '../../../../gateway/supergraph/compose';
 import { composeOnThisThread, WorkerComposer, type Composer } from '../../../../gateway/supergraph/composer';
@@ -13,8 +15,13 @@ import { typeDefs as payments } from '../../../../subgraphs/payments';
 
 const source = (name: string, sdl: string): SubgraphSource => ({ name, url: `http://${name}.test/graphql`, sdl });
 const examples = [source('users', users), source('catalog', catalog), source('orders', orders), source('payments', payments)];
-const clashing = source('pricing', 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Product @key(fields: "id") { id: ID! price: String! }');
-const MORTAL_WORKER = path.resolve(__dirname, '../../../support/composer/mortalComposeWorker.ts');
+/** Claims `Product.price` with another type than catalog's, and composes on its own (it has a Query). */
+const clashing = source(
+  'pricing',
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { cheapest: Product } type Product @key(fields: "id") { id: ID! price: String! }',
+);
+const FIXTURES = path.resolve(__dirname, '../../../support/composer');
+const MORTAL_WORKER = path.join(FIXTURES, 'mortalComposeWorker.ts');
 
 /** How many times the event loop came round while `work` ran. */
 async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
@@ -55,7 +62,18 @@ describe('WorkerComposer', () => {
     const trusted = new Set(['users', 'catalog', 'orders', 'payments']);
     expect(await worker.compose([...examples, clashing], trusted)).toEqual(composeIncrementally([...examples, clashing], trusted));
     expect(await worker.compose(examples, new Set())).toEqual(composeIncrementally(examples, new Set()));
+    // What was trusted decides who is refused when the whole set does not compose.
+    const clashFirst = [clashing, ...examples];
+    const fromTrusted = await worker.compose(clashFirst, trusted);
+    expect(fromTrusted).toEqual(composeIncrementally(clashFirst, trusted));
+    expect(fromTrusted.refused.map((refusal) => refusal.name)).toEqual(['pricing']);
+    expect((await worker.compose(clashFirst, new Set())).refused.map((refusal) => refusal.name)).toEqual(['catalog']);
     expect(worker.running).toBe(true);
+  });
+
+  it('starts a compiled (.js) worker without tsx', async () => {
+    const worker = composer({ workerFile: path.join(FIXTURES, 'plainJsWorker.js') });
+    expect(await worker.compose([source('users', users)], new Set(['users']))).toEqual({ refused: [{ name: 'users', errors: ['trusted: users'] }] });
   });
 
   it('leaves the event loop free while it composes; composing on this thread does not', async () => {
@@ -74,11 +92,37 @@ describe('WorkerComposer', () => {
   });
 
   it('fails the compositions of a worker that dies with a clear error, and composes again on a new one', async () => {
-    const worker = composer({ workerFile: MORTAL_WORKER });
+    const worker = composer({ workerFile: MORTAL_WORKER, idleMs: 50 });
     expect((await worker.compose(examples, new Set())).refused).toEqual([]);
     await expect(worker.compose([source('die', users)], new Set())).rejects.toThrow('the composition worker exited (code 3)');
     expect(worker.running).toBe(false);
     expect((await worker.compose(examples, new Set())).composition?.supergraphSdl).toContain('PAYMENTS @join__graph');
+    // Nothing of the dead worker's is left pending: the new one goes once idle.
+    await until(() => !worker.running);
+  });
+
+  it('fails the compositions of a worker that throws, naming the error', async () => {
+    const worker = composer({ workerFile: path.join(FIXTURES, 'throwingWorker.js') });
+    await expect(worker.compose(examples, new Set())).rejects.toThrow('the composition worker failed: thrown in the worker');
+    expect(worker.running).toBe(false);
+  });
+
+  it('passes on a composition the worker refuses, and keeps the worker', async () => {
+    const worker = composer({ workerFile: MORTAL_WORKER });
+    await expect(worker.compose([source('refuse', users)], new Set())).rejects.toThrow('composition failed: asked to refuse');
+    expect(worker.running).toBe(true);
+    expect((await worker.compose(examples, new Set())).refused).toEqual([]);
+  });
+
+  it('holds a process whose only work is composing until the answers come, then lets it exit', async () => {
+    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(FIXTURES, 'composeOnly.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    const exited = once(child, 'exit');
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = (await exited) as [number | null, string | null];
+    clearTimeout(deadline);
+    expect({ code, signal, output: output.trim() }).toEqual({ code: 0, signal: null, output: 'users users+catalog' });
   });
 
   it('fails what is pending when closed', async () => {
