@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
-import { describePartial, notFound, requireData, validate, type BffServices, type Caller } from '../shared';
+import { describePartial, HttpError, notFound, requireData, validate, type BffServices, type Caller } from '../shared';
 import type { GraphQLErrorBody } from '../shared/gatewayClient';
 import { requireCaller } from './session';
 
@@ -46,10 +46,10 @@ const order = (o: OrderFields) => ({
   items: o.items.map((item) => ({ quantity: item.quantity, product: item.product })),
 });
 
-/** A part of a page that failed as a whole, told the client as one error. */
+/** A part of a page that failed as a whole (the gateway's answer, as an HttpError), told the client as one error; anything else is a bug and fails the page. */
 function failedPart(reason: unknown): GraphQLErrorBody {
-  const error = reason as { message?: string; code?: string };
-  return { message: error.message ?? 'unavailable', extensions: { code: error.code ?? 'UPSTREAM_ERROR' } };
+  if (!(reason instanceof HttpError)) throw reason;
+  return { message: reason.message, extensions: { code: reason.code } };
 }
 
 export function pageRoutes(services: BffServices): Router {
