@@ -1,13 +1,14 @@
 /**
- * The last step of `npm run build`: copies the files the compiled code reads at run time (today the
- * mobile BFF's persisted-operations.json) from the source folders into `dist/`, beside their code.
- * Run from `dist/scripts/build/assets.js` right after tsc. It also bundles the console's browser
- * code into `dist/gateway/console/web/bundle/`, so production serves it without a bundler
- * (GraphiQL is development-only and is not built).
+ * The last step of `npm run build`: copies the files the compiled code reads at run time (the
+ * mobile BFF's persisted-operations.json) from the source folders into `dist/`, beside their code,
+ * bundles the web BFF's storefront there, and the gateway console's browser code into
+ * `dist/gateway/console/web/bundle/` (GraphiQL is development-only and is not built).
+ * Run from `dist/scripts/build/assets.js` right after tsc.
  */
-import { cpSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BrowserBundle } from '../../gateway/browserBundle';
+import { bundleStorefront, BUILT_FOLDER } from '../../bff/web/storefront/bundle';
 
 /** Source folders tsc compiles (tsconfig.build.json), and which of their files are run-time assets. */
 const SOURCE_FOLDERS = ['shared', 'gateway', 'subgraphs', 'bff', 'scripts'];
@@ -24,6 +25,13 @@ const dist = path.join(root, 'dist');
 const copied = SOURCE_FOLDERS.flatMap((folder) => assetsUnder(root, folder));
 for (const file of copied) cpSync(path.join(root, file), path.join(dist, file));
 process.stdout.write(`build: ${copied.length} asset(s) copied into dist/: ${copied.join(', ') || 'none'}\n`);
+
+// The storefront, bundled from its source folder into dist/bff/web/storefront/built, where the compiled web BFF reads it.
+void bundleStorefront(path.join(root, 'bff', 'web', 'storefront')).then((files) => {
+  mkdirSync(BUILT_FOLDER, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(BUILT_FOLDER, file), text);
+  process.stdout.write(`build: storefront bundled into ${path.relative(root, BUILT_FOLDER)}: ${Object.keys(files).join(', ')}\n`);
+});
 
 const consoleBundle = path.join(dist, 'gateway/console/web/bundle');
 new BrowserBundle({ name: 'console', entry: path.join(root, 'gateway/console/web/console.ts'), prebuiltDir: consoleBundle })

@@ -109,6 +109,28 @@ describe('production build (npm run build, npm run start:prod)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(servicesThatLogged(output, 'stopped')).toEqual(['mobile-bff']);
+
+    // The web BFF serves the storefront bundled by the build, with no bundler installed.
+    expect(existsSync(path.join(app, 'node_modules/esbuild'))).toBe(false);
+    const webPort = await freePort();
+    const web = spawn(process.execPath, ['dist/scripts/service.js', 'web-bff'], {
+      cwd: app,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(webPort), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const webExited = new Promise<number | null>((resolve) => web.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${webPort}/health/ready`)).status).toBe(200), 30_000, 200);
+      const page = await fetch(`http://127.0.0.1:${webPort}/`);
+      expect([page.status, page.headers.get('content-security-policy')]).toEqual([200, expect.stringContaining("script-src 'self'")]);
+      expect(await page.text()).toContain('<script type="module" src="/assets/storefront.js">');
+      const script = await fetch(`http://127.0.0.1:${webPort}/assets/storefront.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toBe(readFileSync(path.join(ROOT, 'dist/bff/web/storefront/built/storefront.js'), 'utf8'));
+    } finally {
+      web.kill('SIGTERM');
+    }
+    expect(await webExited).toBe(0);
   });
 
   it('runs any service from one entry (the image\'s), reading trellis.config under the environment, and prints it masked', () => {

@@ -1,7 +1,8 @@
 /** Starts the whole platform the way `npm start` does, on a free block of ports, for e2e tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import net from 'node:net';
+import { SERVICES } from '../../scripts/launcher/services';
 import { realBackends, uniquePrefix } from './backends';
 
 export interface RunningPlatform {
@@ -16,6 +17,8 @@ export interface RunningPlatform {
   stop: () => Promise<number | null>;
   /** Ctrl-C in a terminal: SIGINT to the launcher's whole process group, as a shell sends it. */
   pressCtrlC: () => Promise<number | null>;
+  /** SIGKILLs one service the launcher started (`catalog`, `web-bff`...), as a crash, and resolves once it is gone. */
+  killService: (name: string) => Promise<void>;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -112,5 +115,32 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
     },
+    killService: (name) => killChildOf(child.pid!, name),
   };
+}
+
+/** The launcher's child running `<name>`'s entry point (its `SERVICE_NAME`), found by parent pid and command line. */
+async function killChildOf(launcherPid: number, name: string): Promise<void> {
+  const entry = SERVICE_ENTRIES[name];
+  if (!entry) throw new Error(`no service named ${name}`);
+  const rows = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(launcherPid)], { encoding: 'utf8' }).split('\n');
+  const pid = rows.map((row) => /^\s*(\d+)\s+(.*)$/.exec(row)).find((match) => match && match[2].includes(entry))?.[1];
+  if (!pid) throw new Error(`${name} (${entry}) is not running under the launcher ${launcherPid}`);
+  process.kill(Number(pid), 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(Number(pid))) {
+    if (Date.now() > deadline) throw new Error(`${name} (pid ${pid}) still alive 10 s after SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const SERVICE_ENTRIES: Record<string, string> = Object.fromEntries(SERVICES.map((service) => [service.name, service.entry]));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
