@@ -63,8 +63,11 @@ describe('operator console', () => {
     await page.goto(consoleUrl);
     await page.waitForSelector('[data-subgraph="catalog"] [data-instance]');
     expect(await page.$$eval('[data-subgraph]', (rows) => rows.map((row) => row.getAttribute('data-subgraph')))).toEqual(SUBGRAPHS);
+    // Each instance as discovery last checked it: wait for every check to have passed once.
+    const allHealthy = `[...document.querySelectorAll('[data-subgraph]')].every((row) => [...row.querySelectorAll('[data-instance]')].map((item) => item.getAttribute('data-health')).join() === 'healthy')`;
+    await page.waitForFunction(allHealthy, { timeout: 15_000 }).catch(() => undefined);
     for (const subgraph of SUBGRAPHS) {
-      expect(await page.$$eval(`[data-subgraph="${subgraph}"] [data-instance]`, (items) => items.map((item) => item.getAttribute('data-health')))).toEqual(['healthy']);
+      expect([subgraph, await page.$$eval(`[data-subgraph="${subgraph}"] [data-instance]`, (items) => items.map((item) => item.getAttribute('data-health')))]).toEqual([subgraph, ['healthy']]);
     }
     expect(Number(await page.$eval('[data-field="version"]', (element) => element.textContent))).toBeGreaterThanOrEqual(1);
     await withTraffic(page, `Number(document.querySelector('[data-subgraph="catalog"] [data-field="requests"]')?.textContent) > 0`);
