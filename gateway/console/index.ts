@@ -10,7 +10,7 @@ import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SubgraphClient } from '../datasource';
-import { BrowserBundle, bundlePage } from '../browserBundle';
+import { BrowserBundle, bundlePage } from '../../shared/http/browserBundle';
 import { BreakerJournal } from './breakerJournal';
 import { CompositionHistory } from './compositionHistory';
 import { TrafficMeter } from './trafficMeter';

@@ -5,10 +5,10 @@
  * `dist/gateway/console/web/bundle/` (GraphiQL is development-only and is not built).
  * Run from `dist/scripts/build/assets.js` right after tsc.
  */
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { BrowserBundle } from '../../gateway/browserBundle';
-import { bundleStorefront, BUILT_FOLDER } from '../../bff/web/storefront/bundle';
+import { BrowserBundle } from '../../shared/http/browserBundle';
+import { buildStorefront } from '../../bff/web/storefront/bundle';
 
 /** Source folders tsc compiles (tsconfig.build.json), and which of their files are run-time assets. */
 const SOURCE_FOLDERS = ['shared', 'gateway', 'subgraphs', 'bff', 'scripts'];
@@ -27,11 +27,12 @@ for (const file of copied) cpSync(path.join(root, file), path.join(dist, file));
 process.stdout.write(`build: ${copied.length} asset(s) copied into dist/: ${copied.join(', ') || 'none'}\n`);
 
 // The storefront, bundled from its source folder into dist/bff/web/storefront/built, where the compiled web BFF reads it.
-void bundleStorefront(path.join(root, 'bff', 'web', 'storefront')).then((files) => {
-  mkdirSync(BUILT_FOLDER, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(BUILT_FOLDER, file), text);
-  process.stdout.write(`build: storefront bundled into ${path.relative(root, BUILT_FOLDER)}: ${Object.keys(files).join(', ')}\n`);
-});
+buildStorefront(path.join(root, 'bff', 'web', 'storefront'))
+  .then((written) => process.stdout.write(`build: storefront bundled into ${written.map((file) => path.relative(root, file)).join(', ')}\n`))
+  .catch((error: Error) => {
+    process.stderr.write(`build: bundling the storefront failed: ${error.message}\n`);
+    process.exit(1);
+  });
 
 const consoleBundle = path.join(dist, 'gateway/console/web/bundle');
 new BrowserBundle({ name: 'console', entry: path.join(root, 'gateway/console/web/console.ts'), prebuiltDir: consoleBundle })

@@ -1,8 +1,8 @@
 /** Starts the whole platform the way `npm start` does, on a free block of ports, for e2e tests. */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import net from 'node:net';
-import { SERVICES } from '../../scripts/launcher/services';
+import { findService, killService } from './serviceProcess';
 import { realBackends, uniquePrefix } from './backends';
 
 export interface RunningPlatform {
@@ -115,32 +115,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
     },
-    killService: (name) => killChildOf(child.pid!, name),
+    killService: (name) => killService(findService(child.pid!, name)),
   };
 }
 
-/** The launcher's child running `<name>`'s entry point (its `SERVICE_NAME`), found by parent pid and command line. */
-async function killChildOf(launcherPid: number, name: string): Promise<void> {
-  const entry = SERVICE_ENTRIES[name];
-  if (!entry) throw new Error(`no service named ${name}`);
-  const rows = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(launcherPid)], { encoding: 'utf8' }).split('\n');
-  const pid = rows.map((row) => /^\s*(\d+)\s+(.*)$/.exec(row)).find((match) => match && match[2].includes(entry))?.[1];
-  if (!pid) throw new Error(`${name} (${entry}) is not running under the launcher ${launcherPid}`);
-  process.kill(Number(pid), 'SIGKILL');
-  const deadline = Date.now() + 10_000;
-  while (isAlive(Number(pid))) {
-    if (Date.now() > deadline) throw new Error(`${name} (pid ${pid}) still alive 10 s after SIGKILL`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const SERVICE_ENTRIES: Record<string, string> = Object.fromEntries(SERVICES.map((service) => [service.name, service.entry]));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,11 +1,12 @@
 /**
- * The storefront's files: `client/main.ts` bundled by esbuild into one script, beside the page and
- * its stylesheet from `public/`. `npm run build` writes them into dist/ (scripts/build/assets.ts);
- * from source the web BFF bundles them once at start, in memory.
+ * The storefront's files: `client/main.ts` bundled into one script (shared/http/browserBundle, the
+ * same bundler as the gateway's console), beside the page and its stylesheet from `public/`.
+ * `npm run build` writes all three into `built/` beside the compiled code (scripts/build/assets.ts);
+ * from source the web BFF bundles the script once, in memory, on its first request.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BrowserBundle } from '../../../shared/http/browserBundle';
 
 export interface StorefrontFiles {
   'index.html': string;
@@ -13,45 +14,41 @@ export interface StorefrontFiles {
   'storefront.js': string;
 }
 
-/** Where `npm run build` puts the bundled files, beside the compiled code. */
+/** Where `npm run build` puts the files, beside the compiled code. */
 export const BUILT_FOLDER = path.join(__dirname, 'built');
+/** The page and stylesheet as written, in the source folder. */
+export const PUBLIC_FOLDER = path.join(__dirname, 'public');
+const PUBLIC_FILES = ['index.html', 'storefront.css'] as const;
 
-/** Bundles the client in `source` (this folder, from source) with esbuild: a devDependency, so only source runs and the build call this. */
-export async function bundleStorefront(source = __dirname): Promise<StorefrontFiles> {
-  // Loaded only here, never at module load: the production image has no esbuild, only the built files.
-  const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
-  const result = await esbuild.build({
-    entryPoints: [path.join(source, 'client', 'main.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  return {
-    'index.html': readFileSync(path.join(source, 'public', 'index.html'), 'utf8'),
-    'storefront.css': readFileSync(path.join(source, 'public', 'storefront.css'), 'utf8'),
-    'storefront.js': result.outputFiles[0].text,
-  };
+/** The storefront's script: bundled from `source` (this folder, from source), or read from BUILT_FOLDER when built. */
+export function storefrontScript(source = __dirname): BrowserBundle {
+  return new BrowserBundle({ name: 'storefront', entry: path.join(source, 'client', 'main.ts'), prebuiltDir: BUILT_FOLDER });
 }
 
 let loaded: Promise<StorefrontFiles> | undefined;
 
-/** The files `npm run build` made, or a fresh bundle when running from source; made once per process. */
+/** The built files, or the source page and a fresh bundle when running from source; made once per process. */
 export function loadStorefront(): Promise<StorefrontFiles> {
-  loaded ??= readOrBundle();
+  loaded ??= (async () => {
+    const pages = existsSync(path.join(BUILT_FOLDER, 'index.html')) ? BUILT_FOLDER : PUBLIC_FOLDER;
+    const script = (await storefrontScript().files()).get('storefront.js');
+    if (!script) throw new Error('the storefront bundle has no storefront.js');
+    return {
+      'index.html': readFileSync(path.join(pages, 'index.html'), 'utf8'),
+      'storefront.css': readFileSync(path.join(pages, 'storefront.css'), 'utf8'),
+      'storefront.js': script.body.toString('utf8'),
+    };
+  })();
   return loaded;
 }
 
-async function readOrBundle(): Promise<StorefrontFiles> {
-  if (!existsSync(path.join(BUILT_FOLDER, 'storefront.js'))) return bundleStorefront();
-  const read = (file: keyof StorefrontFiles) => readFileSync(path.join(BUILT_FOLDER, file), 'utf8');
-  return {
-    'index.html': read('index.html'),
-    'storefront.css': read('storefront.css'),
-    'storefront.js': read('storefront.js'),
-  };
+/** The build step: the script bundled from `source` and the public files, written into BUILT_FOLDER. */
+export async function buildStorefront(source: string): Promise<string[]> {
+  const written = await storefrontScript(source).writeTo(BUILT_FOLDER);
+  const copied = PUBLIC_FILES.map((file) => {
+    const target = path.join(BUILT_FOLDER, file);
+    copyFileSync(path.join(source, 'public', file), target);
+    return target;
+  });
+  return [...written, ...copied];
 }
