@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { closeServer, listen, mountHealth } from '../shared/http';
 
 export interface AdminListenerOptions {
@@ -20,10 +20,16 @@ export interface AdminListenerOptions {
 export class AdminListener {
   readonly app: Express = express();
   readonly server: Server = createServer(this.app);
+  /**
+   * Static files that carry no data (the console's page and script), served without ADMIN_TOKEN
+   * so a browser can load the console, which then sends the token with each data request.
+   */
+  readonly assets: Router = express.Router();
   private bound?: number;
 
   constructor(private readonly options: AdminListenerOptions) {
     this.app.disable('x-powered-by');
+    this.app.use(this.assets);
     if (options.token) this.app.use(requireToken(options.token));
     mountHealth(this.app, options.isReady, options.details);
   }

@@ -14,6 +14,9 @@ import { GatewayServer } from './server';
 import { DataSourceFactory, HttpClient } from './datasource';
 import { checkSpans, GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
+import { BreakerJournal, operatorConsole } from './console';
+import { graphiql, noLandingPage } from './graphiql';
+import { SagaLog } from '../shared/saga';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
 import { planning } from './planning';
@@ -47,8 +50,18 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
   const headers = new SubgraphHeaders(config.gateway.headerRules);
   const checks = checkSpans(tracing);
+  const journal = new BreakerJournal();
   const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
-  const dataSources = new DataSourceFactory({ settings: config.resilience, instances: source.instances, headers, logger, metrics, http, tracing });
+  const dataSources = new DataSourceFactory({
+    settings: config.resilience,
+    instances: source.instances,
+    headers,
+    logger,
+    metrics,
+    http,
+    tracing,
+    onClient: (name, client) => journal.follow(name, client.breaker),
+  });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
@@ -57,6 +70,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
     admin(source),
+    operatorConsole({ source, metrics, journal, sagas: new SagaLog({ state: backends.state }), client: (name) => dataSources.client(name) }),
+    // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
+    config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),

@@ -3,7 +3,7 @@
  * instead of flags threaded through one big function.
  */
 import type { Server } from 'node:http';
-import type { Express, RequestHandler } from 'express';
+import type { Express, RequestHandler, Router } from 'express';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway } from '@apollo/gateway';
@@ -61,6 +61,8 @@ export interface GatewayExtension {
   mount?(app: Express, host: GatewayHost): void;
   /** Routes on the admin listener (ADMIN_PORT, loopback by default), never on the public port. */
   mountAdmin?(app: Express, host: GatewayHost): void;
+  /** Static files on the admin listener that carry no data, served without ADMIN_TOKEN (the console's page and script). */
+  mountAdminAssets?(router: Router, host: GatewayHost): void;
   /** Apollo Server plugins (request lifecycle hooks). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   apolloOptions?: ApolloOptionsContribution;

@@ -171,6 +171,7 @@ export class GatewayServer implements GatewayHost {
     // Public health says only live/ready; details are on the admin listener.
     mountHealth(app, () => this.isReady());
     for (const extension of this.extensions) extension.mount?.(app, this);
+    for (const extension of this.extensions) extension.mountAdminAssets?.(this.admin.assets, this);
     for (const extension of this.extensions) extension.mountAdmin?.(this.admin.app, this);
     const createGraphqlHandler = () =>
       apolloHandler(this.apollo, (req, res) =>

@@ -86,6 +86,9 @@ async function main(): Promise<void> {
         hub ? `  backends   embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : '  backends   Consul, Redis, Kafka',
         idp ? `  identity   ${env.AUTH_ISSUER} (dev tokens)` : `  identity   ${env.AUTH_ISSUER}`,
         '',
+        `Console (supergraph, instances, breakers, sagas, traffic): http://127.0.0.1:${env.ADMIN_PORT}/admin/`,
+        ...(config.isProduction ? [] : [`GraphiQL (queries, mutations, subscriptions): http://127.0.0.1:${base}/graphql`]),
+        '',
         ...(idp
           ? [
               'Get a token (the dev identity provider signs any subject and scopes):',

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 echo "==> typecheck"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p tsconfig.web.json
+npx tsc -p bff/web/storefront/client/tsconfig.json
 
 if [ -x test/stack/up ]; then
   echo "==> test stack"

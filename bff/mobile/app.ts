@@ -7,6 +7,7 @@ import { persistedGraphql } from './graphql';
 import { orderRoutes } from './orders';
 import { loadPersistedOperations } from './persistedOperations';
 import { readRoutes } from './reads';
+import { openApiRoute } from './openapi';
 
 export interface MobileBffOptions {
   config: Config;
@@ -21,6 +22,8 @@ export function createMobileBff({ config, logger, state, rateLimiter }: MobileBf
   const operations = loadPersistedOperations(config.bff.persistedOperationsPath);
   const services = createBffServices({ app: 'mobile', config, logger, state, rateLimiter });
   const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server.isReady() });
+  // Before the caller and the rate limit: the description is public and static.
+  app.use(openApiRoute());
   app.use(bearerCaller(services.verifier));
   app.use(services.rateLimit);
   app.use(readRoutes(services));

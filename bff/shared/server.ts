@@ -11,7 +11,7 @@ export class BffServer {
   private readonly closers: Array<() => Promise<void>> = [];
 
   constructor(
-    app: Express,
+    readonly app: Express,
     private readonly options: { name: string; host: string; graceMs: number; logger: Logger; timeouts?: ServerTimeouts },
   ) {
     this.httpServer = createServer(app);

@@ -7,6 +7,9 @@ import { orderRoutes, serveOrderProgress } from './orders';
 import { pageRoutes } from './pages';
 import { SessionStore } from './session';
 import { sessionRoutes } from './sessionRoutes';
+import { devSignInRoutes } from './devSignIn';
+import { loadStorefront } from './storefront/bundle';
+import { storefrontRoutes } from './storefront/routes';
 
 export interface WebBffOptions {
   config: Config;
@@ -27,9 +30,11 @@ export function createWebBff({ config, logger, state, rateLimiter }: WebBffOptio
   app.use(sessions.middleware());
   app.use(services.rateLimit);
   app.use(sessionRoutes(sessions));
+  app.use(devSignInRoutes(sessions, { issuer: config.isProduction ? undefined : config.auth?.issuer, timeoutMs: config.bff.gatewayTimeoutMs }));
   app.use(pageRoutes(services));
   app.use(orderRoutes(services));
   app.use(graphqlPassthrough(services));
+  app.use(storefrontRoutes(loadStorefront()));
   finishBffApp(app, logger);
 
   const server = new BffServer(app, { name: 'web BFF', host: config.http.host, graceMs: config.shutdownGraceMs, logger, timeouts: config.http.timeouts });

@@ -2,7 +2,8 @@
 import type { Router } from 'express';
 import express from 'express';
 import { z } from 'zod';
-import { describePartial, notFound, requireData, validate, type BffServices, type Caller } from '../shared';
+import { describePartial, HttpError, notFound, requireData, validate, type BffServices, type Caller } from '../shared';
+import type { GraphQLErrorBody } from '../shared/gatewayClient';
 import { requireCaller } from './session';
 
 const FEATURED = 4;
@@ -45,6 +46,12 @@ const order = (o: OrderFields) => ({
   items: o.items.map((item) => ({ quantity: item.quantity, product: item.product })),
 });
 
+/** A part of a page that failed as a whole (the gateway's answer, as an HttpError), told the client as one error; anything else is a bug and fails the page. */
+function failedPart(reason: unknown): GraphQLErrorBody {
+  if (!(reason instanceof HttpError)) throw reason;
+  return { message: reason.message, extensions: { code: reason.code } };
+}
+
 export function pageRoutes(services: BffServices): Router {
   const { gateway, cache } = services;
   const router = express.Router();
@@ -53,21 +60,25 @@ export function pageRoutes(services: BffServices): Router {
     return result;
   };
 
+  // Two operations, asked at once: a root field that fails nulls the whole `data` of its operation,
+  // so the user's part and the catalog's part each come back, or fail, on their own.
   router.get('/api/pages/home', async (_req, res) => {
     const caller = res.locals.caller as Caller | undefined;
     const { value, hit } = await cache.read({ resource: 'pages/home', personal: Boolean(caller), caller }, async () => {
-      const query = caller
-        ? `query HomePage($featured: Int!) { me { ${userSelection(caller)} } products(first: $featured) { id name price inStock } }`
-        : `query HomePage($featured: Int!) { products(first: $featured) { id name price inStock } }`;
-      const { data, partial, errors } = await ask<{ me?: UserFields | null; products: ProductFields[] }>(res, query, { featured: FEATURED }, caller);
-      const me = data.me ?? null;
+      const featuredPart = ask<{ products: ProductFields[] }>(res, 'query HomeFeatured($featured: Int!) { products(first: $featured) { id name price inStock } }', { featured: FEATURED });
+      const userPart = caller ? ask<{ me: UserFields | null }>(res, `query HomeUser { me { ${userSelection(caller)} } }`, {}, caller) : undefined;
+      const [featured, user] = await Promise.allSettled([featuredPart, userPart ?? Promise.resolve(undefined)]);
+      // Nothing to show at all: answer the error, as a one-operation page would.
+      if (featured.status === 'rejected' && (!userPart || user.status === 'rejected')) throw featured.reason;
+      const me = user.status === 'fulfilled' ? (user.value?.data.me ?? null) : null;
+      const errors = [featured, user].flatMap((part) => (part.status === 'fulfilled' ? (part.value?.errors ?? []) : [failedPart(part.reason)]));
       const page = {
         user: me ? { id: me.id, name: me.name, email: me.email ?? null } : null,
         recentOrders: (me?.orders ?? []).slice(0, RECENT_ORDERS).map(order),
-        featured: data.products,
-        ...(partial ? { partial: true, errors: describePartial(errors) } : {}),
+        featured: featured.status === 'fulfilled' ? featured.value.data.products : null,
+        ...(errors.length ? { partial: true, errors: describePartial(errors) } : {}),
       };
-      return { value: page, cacheable: !partial };
+      return { value: page, cacheable: errors.length === 0 };
     });
     res.setHeader('x-cache', hit ? 'HIT' : 'MISS').json(value);
   });

@@ -51,7 +51,18 @@ export class DataSourceFactory {
   private readonly dedup = new InflightDedup();
 
   constructor(
-    private readonly deps: { settings: ResilienceSettings; instances: InstanceDirectory; headers: SubgraphHeaders; logger: Logger; metrics?: GatewayMetrics; http?: HttpClient; tracing?: boolean },
+    private readonly deps: {
+      settings: ResilienceSettings;
+      instances: InstanceDirectory;
+      headers: SubgraphHeaders;
+      logger: Logger;
+      metrics?: GatewayMetrics;
+      http?: HttpClient;
+      /** A span per fetch and attempt (only when spans are exported). */
+      tracing?: boolean;
+      /** Told of each subgraph's client when it is made (the console follows its breaker). */
+      onClient?: (name: string, client: SubgraphClient) => void;
+    },
   ) {
     this.http = deps.http ?? new HttpClient();
   }
@@ -73,6 +84,7 @@ export class DataSourceFactory {
         tracing: this.deps.tracing,
       });
       this.clients.set(name, client);
+      this.deps.onClient?.(name, client);
     }
     return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics, this.deps.tracing);
   }

@@ -73,6 +73,11 @@ export class SubgraphClient {
     }
   }
 
+  /** Ids of the instances ejected as outliers right now. */
+  ejectedInstances(): string[] {
+    return this.outliers.ejected(this.options.instances.registeredOf(this.options.name).map((instance) => instance.id));
+  }
+
   private instanceIds(): string[] {
     return this.options.instances.instancesOf(this.options.name).map((instance) => instance.id);
   }
@@ -82,7 +87,10 @@ export class SubgraphClient {
     const instances = this.options.instances.instancesOf(name);
     this.budget.recordRequest();
     const first = this.balancer.pick(instances);
-    if (!first) throw new SubgraphUnavailableError(name, 'no_instance');
+    if (!first) {
+      this.options.metrics?.subgraphFetchErrors.inc({ subgraph: name, reason: 'no_instance' });
+      throw new SubgraphUnavailableError(name, 'no_instance');
+    }
     // One deadline for the call and its retry. Not AbortSignal.timeout: its timer cannot be
     // cleared, so every finished call would still fire it later and build a DOMException (1% of
     // the gateway's CPU in the bench profile).

@@ -5,9 +5,10 @@ import type { GatewayContext } from '../context';
 import type { SubgraphHeaders } from '../headers';
 import type { GatewayMetrics } from '../observability/metrics';
 import { SubgraphUnavailableError } from './errors';
+import { entityErrorsAnswer } from './entityErrors';
 import type { InflightDedup } from './inflightDedup';
 import type { SubgraphClient } from './subgraphClient';
-import { inSpan } from '../../shared/telemetry';
+import { failSpan, inSpan } from '../../shared/telemetry';
 import { FETCH_ATTRIBUTES } from './fetchSpans';
 
 const MUTATION = /^\s*mutation\b/;
@@ -44,7 +45,16 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     if (!this.tracing) return this.fetch(options, ignoreDeduplicated);
     const attributes = { [FETCH_ATTRIBUTES.subgraph]: this.name };
-    return inSpan(`fetch ${this.name}`, { attributes }, (span) => this.fetch(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared)));
+    return inSpan(`fetch ${this.name}`, { attributes }, async (span) => {
+      try {
+        return await this.fetch(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared));
+      } catch (error) {
+        const answer = error instanceof SubgraphUnavailableError ? entityErrorsAnswer(error, options.request.variables) : undefined;
+        if (!answer) throw error;
+        failSpan(span, error);
+        return answer;
+      }
+    });
   }
 
   private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>, deduplicated: (shared: boolean) => void): Promise<GatewayGraphQLResponse> {

@@ -34,7 +34,7 @@ export const IDENTITY_PORT_OFFSET = 400;
 
 /** Started once the gateway serves (they call it). */
 export const EDGE: ServiceSpec[] = [
-  { name: 'web-bff', entry: 'bff/web/main', portOffset: 100, readyPath: '/health/ready', describe: (url) => `${url}/api/pages/home (web BFF)` },
+  { name: 'web-bff', entry: 'bff/web/main', portOffset: 100, readyPath: '/health/ready', describe: (url) => `${url}/ (storefront), ${url}/api/pages/home (web BFF)` },
   { name: 'mobile-bff', entry: 'bff/mobile/main', portOffset: 200, readyPath: '/health/ready', describe: (url) => `${url}/v1/products (mobile BFF)` },
 ];
 

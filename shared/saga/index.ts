@@ -15,3 +15,4 @@ export {
 export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type OnceOptions, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';
+export { SagaLog, type SagaLogOptions, type SagaOverview, type SagaSummary } from './sagaLog';

@@ -25,7 +25,7 @@ export const sagaChannel = (id: string) => `saga:${id}`;
 export const idempotencyKey = (scope: string, key: string) => `saga:idempotency:${scope}:${key}`;
 /** The due-time index of unfinished sagas: member = record key, score = when it next needs attention. */
 export const SAGA_DUE_INDEX = 'saga:due';
-const RECORD_PREFIX = 'saga:record:';
+export const RECORD_PREFIX = 'saga:record:';
 
 /** What an idempotency key may be: what clients and BFFs send, checked before a saga starts. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;

@@ -81,6 +81,8 @@ export interface ParticipantOptions {
   onceWaitMs?: number;
   /** Times that wait; injected so tests run it forward instead of sleeping. */
   clock?: Clock;
+  /** A pause before each command or compensation is applied (SAGA_STEP_PAUSE_MS), so a person can watch a saga move; 0 by default. */
+  stepPauseMs?: number;
 }
 
 export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
@@ -103,6 +105,7 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       const command = parseCommand(message.value);
       const handler = handlers[command.name];
       if (!handler) throw new PoisonMessageError(`${participant} has no handler for ${command.name}`);
+      if (options.stepPauseMs) await new Promise<void>((resolve) => (options.clock ?? systemClock).setTimeout(resolve, options.stepPauseMs!));
       const outcome = await applyOnce(command, handler, options);
       const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
       const headers: Record<string, string> = {};

@@ -25,7 +25,7 @@ export const typeDefs = /* GraphQL */ `
 export const MAX_PAGE = 100;
 
 /** The catalog subgraph over `seed` (the example's products by default). */
-export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard, logger }) => {
+export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const inventory = new Inventory(backends.state, guard, seed);
   let commands: Subscription | undefined;
   return {
@@ -45,7 +45,7 @@ export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory =>
     },
     onStart: async () => {
       await inventory.seed();
-      commands = await handleSagaCommands('catalog', inventory.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+      commands = await handleSagaCommands('catalog', inventory.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
     },
     onStop: async () => {
       await commands?.stop();

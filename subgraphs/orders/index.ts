@@ -17,14 +17,16 @@ export const typeDefs = /* GraphQL */ `
   "Only to the user who placed it; anyone else gets FORBIDDEN."
   type Order @key(fields: "id") {
     id: ID!
-    user: User!
+    "Null when the users subgraph cannot answer (a reference into another subgraph is nullable)."
+    user: User
     items: [OrderItem!]!
     total: Float!
     status: OrderStatus!
   }
 
   type OrderItem {
-    product: Product!
+    "Null when the catalog cannot answer for it, so the order and its user still arrive (with an error at this path)."
+    product: Product
     quantity: Int!
   }
 
@@ -42,7 +44,7 @@ export const typeDefs = /* GraphQL */ `
 `;
 
 /** The orders subgraph over `seed` (the example's orders by default). */
-export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger }) => {
+export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const book = new OrderBook(backends.state, guard, seed);
   let commands: Subscription | undefined;
   return {
@@ -69,7 +71,7 @@ export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({
     },
     onStart: async () => {
       await book.seed();
-      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
     },
     onStop: async () => {
       await commands?.stop();

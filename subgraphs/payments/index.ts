@@ -30,7 +30,7 @@ export const typeDefs = /* GraphQL */ `
 `;
 
 /** The payments subgraph over `seed` (the example's payments by default). */
-export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory => ({ backends, guard, logger }) => {
+export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const ledger = new PaymentLedger(backends.state, guard, undefined, seed);
   let commands: Subscription | undefined;
   return {
@@ -48,7 +48,7 @@ export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory =
     },
     onStart: async () => {
       await ledger.seed();
-      commands = await handleSagaCommands('payments', ledger.sagaHandlers(), { events: backends.events, state: backends.state, logger });
+      commands = await handleSagaCommands('payments', ledger.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
     },
     onStop: async () => {
       await commands?.stop();

@@ -75,6 +75,8 @@ describe('production build (npm run build, npm run start:prod)', () => {
     expect(readFileSync(path.join(ROOT, 'dist/bff/mobile/persisted-operations.json'), 'utf8')).toBe(
       readFileSync(path.join(ROOT, 'bff/mobile/persisted-operations.json'), 'utf8'),
     );
+    // The console's browser code, bundled at build time, so production serves it without a bundler.
+    expect(readFileSync(path.join(ROOT, 'dist/gateway/console/web/bundle/console.js'), 'utf8')).toContain('/admin/console.json');
     const required = [...packagesRequiredBy(path.join(ROOT, 'dist'))];
     expect(required).toContain('@apollo/gateway'); // the scan sees the compiled requires
     expect(required.filter((name) => !(name in packageJson.dependencies))).toEqual([]);
@@ -107,6 +109,28 @@ describe('production build (npm run build, npm run start:prod)', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(servicesThatLogged(output, 'stopped')).toEqual(['mobile-bff']);
+
+    // The web BFF serves the storefront bundled by the build, with no bundler installed.
+    expect(existsSync(path.join(app, 'node_modules/esbuild'))).toBe(false);
+    const webPort = await freePort();
+    const web = spawn(process.execPath, ['dist/scripts/service.js', 'web-bff'], {
+      cwd: app,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(webPort), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const webExited = new Promise<number | null>((resolve) => web.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(async () => expect((await fetch(`http://127.0.0.1:${webPort}/health/ready`)).status).toBe(200), 30_000, 200);
+      const page = await fetch(`http://127.0.0.1:${webPort}/`);
+      expect([page.status, page.headers.get('content-security-policy')]).toEqual([200, expect.stringContaining("script-src 'self'")]);
+      expect(await page.text()).toContain('<script type="module" src="/assets/storefront.js">');
+      const script = await fetch(`http://127.0.0.1:${webPort}/assets/storefront.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toBe(readFileSync(path.join(ROOT, 'dist/bff/web/storefront/built/storefront.js'), 'utf8'));
+    } finally {
+      web.kill('SIGTERM');
+    }
+    expect(await webExited).toBe(0);
   });
 
   it('runs any service from one entry (the image\'s), reading trellis.config under the environment, and prints it masked', () => {

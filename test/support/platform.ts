@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import net from 'node:net';
+import { findService, killService } from './serviceProcess';
 import { realBackends, uniquePrefix } from './backends';
 
 export interface RunningPlatform {
@@ -16,6 +17,8 @@ export interface RunningPlatform {
   stop: () => Promise<number | null>;
   /** Ctrl-C in a terminal: SIGINT to the launcher's whole process group, as a shell sends it. */
   pressCtrlC: () => Promise<number | null>;
+  /** SIGKILLs one service the launcher started (`catalog`, `web-bff`...), as a crash, and resolves once it is gone. */
+  killService: (name: string) => Promise<void>;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -112,5 +115,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
     },
+    killService: (name) => killService(findService(child.pid!, name)),
   };
 }
+

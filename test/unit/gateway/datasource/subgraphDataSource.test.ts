@@ -93,4 +93,17 @@ describe('SubgraphDataSource', () => {
     expect(error).toBeInstanceOf(SubgraphUnavailableError);
     expect(error).toMatchObject({ subgraph: 'users', reason: 'bad_response', message: 'subgraph users is unavailable: bad response (the answer is not JSON)' });
   });
+
+  it('answers an unavailable entity fetch with one error per representation at _entities.<i>, and still throws for a root fetch', async () => {
+    const down = { send: async () => Promise.reject(new SubgraphUnavailableError('catalog', 'connection_failed')) } as unknown as SubgraphClient;
+    const source = new SubgraphDataSource('catalog', down, headers);
+    const representations = [{ __typename: 'Product', id: 'p1' }, { __typename: 'Product', id: 'p2' }];
+    const answer = await source.process(request('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}', { representations }));
+    const extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'catalog', reason: 'connection_failed' };
+    expect(answer).toEqual({
+      data: { _entities: [null, null] },
+      errors: [0, 1].map((index) => ({ message: 'subgraph catalog is unavailable: connection failed', path: ['_entities', index], extensions })),
+    });
+    await expect(source.process(request('{ products { name } }'))).rejects.toBeInstanceOf(SubgraphUnavailableError);
+  });
 });

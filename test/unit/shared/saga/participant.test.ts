@@ -4,6 +4,7 @@ import { InMemoryStateStore } from '../../../../shared/state';
 import { createLogger } from '../../../../shared/logging';
 import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type SagaCommand, type SagaHandler, type SagaReply } from '../../../../shared/saga';
 import { eventually } from '../../../support/graphql';
+import { ManualClock } from '../../../support/manualClock';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -143,5 +144,18 @@ describe('handleSagaCommands', () => {
     await eventually(async () => expect(replies).toHaveLength(2), 5000, 10);
     expect(calls).toEqual(['call', 'call']);
     expect(replies.map((r) => r.outcome)).toEqual(['failure', 'success']);
+  });
+
+  it('waits stepPauseMs on its clock before applying a command, and applies it once the time has passed', async () => {
+    const clock = new ManualClock();
+    await handleSagaCommands('pay', { charge, refund }, { events: bus, state, logger, onceWaitMs: 50, clock, stepPauseMs: 400 });
+    await send(command('command', 'charge'));
+    await eventually(async () => expect(clock.delays).toContain(400));
+    expect([calls, replies]).toEqual([[], []]);
+    clock.advance(399);
+    expect(calls).toEqual([]);
+    clock.advance(1);
+    await eventually(async () => expect(replies).toHaveLength(1));
+    expect(calls).toEqual(['capture']);
   });
 });
