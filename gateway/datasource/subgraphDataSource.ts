@@ -43,18 +43,27 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   ) {}
 
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
-    if (!this.tracing) return this.fetch(options, ignoreDeduplicated);
+    if (!this.tracing) return this.answer(options, ignoreDeduplicated);
     const attributes = { [FETCH_ATTRIBUTES.subgraph]: this.name };
-    return inSpan(`fetch ${this.name}`, { attributes }, async (span) => {
-      try {
-        return await this.fetch(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared));
-      } catch (error) {
-        const answer = error instanceof SubgraphUnavailableError ? entityErrorsAnswer(error, options.request.variables) : undefined;
-        if (!answer) throw error;
-        failSpan(span, error);
-        return answer;
-      }
-    });
+    return inSpan(`fetch ${this.name}`, { attributes }, (span) =>
+      this.answer(options, (shared) => span.setAttribute(FETCH_ATTRIBUTES.deduplicated, shared), (error) => failSpan(span, error)),
+    );
+  }
+
+  /** The subgraph's answer; for an entity fetch to an unavailable subgraph, an error per entity instead of a throw. */
+  private async answer(
+    options: GraphQLDataSourceProcessOptions<GatewayContext>,
+    deduplicated: (shared: boolean) => void,
+    failed: (error: Error) => void = () => undefined,
+  ): Promise<GatewayGraphQLResponse> {
+    try {
+      return await this.fetch(options, deduplicated);
+    } catch (error) {
+      const answer = error instanceof SubgraphUnavailableError ? entityErrorsAnswer(error, options.request.variables) : undefined;
+      if (!answer) throw error;
+      failed(error as Error);
+      return answer;
+    }
   }
 
   private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>, deduplicated: (shared: boolean) => void): Promise<GatewayGraphQLResponse> {

@@ -58,7 +58,12 @@ describe('chaos: a slow subgraph', () => {
     for (const sample of fast) {
       const result = sample.result as GraphQLResult;
       expect(result.body.errors).toBeUndefined();
-      expect(sample.latencyMs).toBeLessThan(TIMEOUT_MS);
+      // Never held for the slow subgraph: not for its 2 s answer, not for the timeout that cuts it.
+      expect(sample.latencyMs).toBeLessThan(2000);
     }
+    // And fast as a rule: on a loaded CI machine one call may be slowed by a GC or a busy core, so
+    // the median says it, not every sample.
+    const latencies = fast.map((sample) => sample.latencyMs).sort((a, b) => a - b);
+    expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(TIMEOUT_MS / 4);
   });
 });
