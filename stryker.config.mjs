@@ -23,6 +23,7 @@ export default {
     'shared/ratelimit/**/*.ts',
     'gateway/headers/**/*.ts',
     'gateway/ratelimit/**/*.ts',
+    'gateway/planning/**/*.ts',
     '!**/index.ts',
   ],
   incremental: true,
