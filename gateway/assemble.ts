@@ -24,7 +24,7 @@ import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
 import { SubgraphHeaders } from './headers';
-import { rateLimit } from './ratelimit';
+import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '../shared/ratelimit';
 
 export interface AssembleOptions {
@@ -65,6 +65,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
+  const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
@@ -75,14 +76,26 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),
+    auth({
+      settings: config.auth,
+      logger,
+      registry: metrics.registry,
+      spans: checks,
+      // Refused tokens count against their address, which, over the limit, has its tokens refused unverified.
+      attempts: limiter && tokenAttempts({ limiter, logger, metrics: rateLimitCounters }),
+    }),
     // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
-    ...(config.gateway.rateLimit
-      ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
-      : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger, tracing }),
+    ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
+    subscriptions({
+      maxBodyBytes: config.limits.maxBodyBytes,
+      maxTokens: config.limits.maxTokens,
+      introspection: !config.isProduction,
+      logger,
+      tracing,
+      caps: config.gateway.subscriptions,
+    }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -42,6 +42,8 @@ export interface OperationRequest {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  /** Registers the persisted query this request carried (APQ), once every check passed: never before. */
+  register?: () => Promise<void>;
 }
 
 /** The rules HTTP applies through Apollo Server, applied here too, so no transport is softer. */
@@ -157,6 +159,8 @@ export class FederatedExecutor {
       yield { errors: [this.formatted(error)] };
       return;
     }
+    // Every check passed: only now is a query sent with its hash kept (Apollo Server's order on HTTP).
+    await request.register?.();
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
     const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));

@@ -8,6 +8,9 @@ import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
+import { SubscriptionSlots, type SubscriptionCaps } from './slots';
+
+export { SubscriptionSlots, SubscriptionLimitError, SubscriptionLimitCode, type SubscriptionCaps } from './slots';
 
 export interface SubscriptionSettings {
   /** The largest SSE request body and WebSocket message, the same bound as `/graphql`'s. */
@@ -20,9 +23,13 @@ export interface SubscriptionSettings {
   logger?: Logger;
   /** Spans for each operation, its upstream subscription and each event (only when spans are exported). */
   tracing?: boolean;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION and MAX_SUBSCRIPTIONS_PER_USER (0: no cap). */
+  caps?: SubscriptionCaps;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 } }: SubscriptionSettings): GatewayExtension {
+  // One count for both transports: a caller's SSE streams and graphql-ws subscriptions share its cap.
+  const slots = new SubscriptionSlots(caps);
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
@@ -36,10 +43,10 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
   return {
     name: 'subscriptions',
     mount: (app, host) => {
-      sse = mountSse(app, host, executorFor(host), maxBodyBytes, logger, tracing);
+      sse = mountSse(app, host, executorFor(host), { maxBodyBytes, slots, logger, tracing });
     },
     attach: (server, host) => {
-      websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes, tracing);
+      websocket = serveWebSocket(server, host, executorFor(host), { maxBodyBytes, slots, tracing });
     },
     // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
     stop: async () => {
