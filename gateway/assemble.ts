@@ -26,6 +26,7 @@ import { httpSecurity } from './http-security';
 import { SubgraphHeaders } from './headers';
 import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '../shared/ratelimit';
+import type { TokenVerifier } from '../shared/auth';
 
 export interface AssembleOptions {
   config: Config;
@@ -33,6 +34,8 @@ export interface AssembleOptions {
   backends: Backends;
   /** A supergraph file to serve instead of discovery (static mode); defaults to SUPERGRAPH_PATH. */
   supergraphPath?: string;
+  /** Verifies tokens instead of one built from `config.auth` (tests count its calls). */
+  verifier?: TokenVerifier;
 }
 
 export interface AssembledGateway extends GatewayServer {
@@ -40,7 +43,7 @@ export interface AssembledGateway extends GatewayServer {
   readonly dataSources: DataSourceFactory;
 }
 
-export async function assembleGateway({ config, logger, backends, supergraphPath }: AssembleOptions): Promise<AssembledGateway> {
+export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
@@ -78,6 +81,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({
       settings: config.auth,
+      verifier,
       logger,
       registry: metrics.registry,
       spans: checks,
