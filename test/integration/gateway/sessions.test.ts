@@ -230,6 +230,20 @@ describe('graphql-ws and SSE sessions', () => {
     });
   });
 
+  it('counts anonymous callers by client address for the per-caller cap, across graphql-ws and SSE', async () => {
+    const url = await gateway({ MAX_SUBSCRIPTIONS_PER_USER: '1' });
+    const anonymous = client(url).client;
+    const held = open(anonymous, 'subscription { ticks }');
+    expect((await held.settled) as object).toHaveProperty('next');
+    expect(await open(client(url).client, 'subscription { ticks }').settled).toEqual(refusedWith('TOO_MANY_SUBSCRIPTIONS_PER_USER'));
+    const sse = await postGraphQLSse(url, 'subscription { countdown(from: 1) }');
+    expect(sse.events[0].data.errors[0].extensions).toEqual({ code: 'TOO_MANY_SUBSCRIPTIONS_PER_USER', limit: 1 });
+    // A verified caller from the same address is someone else.
+    const signedIn = await postGraphQLSse(url, 'subscription { countdown(from: 1) }', { headers: await identity.bearer('cap-address') });
+    expect(signedIn.events[0]).toEqual({ event: 'next', data: { data: { countdown: 1 } } });
+    held.unsubscribe();
+  });
+
   describe('a token that expires', () => {
     let url: string;
     beforeAll(async () => {
