@@ -11,17 +11,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import express from 'express';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response as SseResponse } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from '../../shared/logging';
-import { errorMessage } from '../../shared/errors';
 import { extractTrace } from '../../shared/telemetry';
 import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 import { clientKey } from '../../shared/ratelimit';
 import type { ResolvedDocument } from '../persisted/documents';
 import { tokenExpiredError, whenTokenExpires } from './expiry';
+import { clientError } from './clientError';
 import type { Slot, SubscriptionSlots } from './slots';
 
 const EVENT_STREAM = 'text/event-stream';
@@ -59,9 +59,9 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       } catch (error) {
         // A persisted query's refusal, answered as on HTTP: a bad hash is a 400, an unknown one an
         // error event the client answers by sending the query with its hash.
-        const formatted = host.formatError(error instanceof GraphQLError ? error.toJSON() : { message: errorMessage(error) }, error);
-        if (formatted.extensions?.code === 'BAD_REQUEST') return jsonAnswer(400, { errors: [formatted] });
-        return oneResult({ errors: [new GraphQLError(formatted.message, { extensions: formatted.extensions })] });
+        const refused = clientError(host, error);
+        if (refused.extensions.code === 'BAD_REQUEST') return jsonAnswer(400, { errors: [refused.toJSON()] });
+        return oneResult({ errors: [refused] });
       }
       const request: OperationRequest = { query: resolved.query, variables: params.variables, operationName: params.operationName, register: resolved.register };
       // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
@@ -90,8 +90,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
         // A subscription holds its caller's slot (counted with its graphql-ws ones) until the stream ends.
         if (!('errors' in prepared) && prepared.operation.operation === 'subscription') slot = slots.take(clientKey(context.user?.id, context.clientAddress));
       } catch (error) {
-        const formatted = host.formatError((error as GraphQLError).toJSON(), error);
-        return oneResult({ errors: [new GraphQLError(formatted.message, { extensions: formatted.extensions })] });
+        return oneResult({ errors: [clientError(host, error)] });
       }
       const abort = new AbortController();
       open.add(abort);
@@ -116,11 +115,7 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
           // On shutdown the stream ends without `complete`: the subscription did not end, and a
           // client may resubscribe elsewhere (graphql-ws clients get 1001 Going Away for the same).
           if (abort.signal.reason === GOING_AWAY) throw new StreamInterrupted();
-          if (abort.signal.reason === TOKEN_EXPIRED) {
-            const expired = tokenExpiredError();
-            const formatted = host.formatError(expired.toJSON(), expired);
-            yield { errors: [new GraphQLError(formatted.message, { extensions: formatted.extensions })] };
-          }
+          if (abort.signal.reason === TOKEN_EXPIRED) yield { errors: [clientError(host, tokenExpiredError())] };
         } finally {
           open.delete(abort);
           ended();

@@ -13,6 +13,7 @@ import { extractTrace } from '../../shared/telemetry';
 import { clientKey } from '../../shared/ratelimit';
 import type { ResolvedDocument } from '../persisted/documents';
 import { connectionHeaders } from './connectionParams';
+import { clientError } from './clientError';
 import { TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_MESSAGE, whenTokenExpires } from './expiry';
 import type { ConnectionSlots, Slot, SubscriptionSlots } from './slots';
 
@@ -66,13 +67,8 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
     operation?.slot?.release();
     connection?.operations.delete(id);
   };
-  /** A refusal of one operation, as a graphql-ws `error` message: the gateway's formatting, no HTTP status or headers. */
-  const refusal = (error: unknown): GraphQLError[] => {
-    const graphqlError = error instanceof GraphQLError ? error : new GraphQLError(errorMessage(error));
-    const { http: _http, ...extensions } = graphqlError.extensions;
-    const formatted = host.formatError({ message: graphqlError.message, extensions }, error);
-    return [new GraphQLError(formatted.message, { extensions: formatted.extensions })];
-  };
+  /** A refusal of one operation, as a graphql-ws `error` message. */
+  const refusal = (error: unknown): GraphQLError[] => [clientError(host, error)];
   const cleanup = useServer(
     {
       onConnect: async (ctx) => {
