@@ -72,10 +72,11 @@ export class FederatedExecutor {
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
   ) {}
 
-  /** An error as the client receives it on any transport. */
+  /** An error as the client receives it on any transport: no `extensions.http`, which Apollo Server strips on HTTP too. */
   private formatted(error: GraphQLError): GraphQLError {
     if (!this.rules.formatError) return error;
-    const formatted = this.rules.formatError(error.toJSON(), error);
+    const { http: _http, ...extensions } = error.extensions;
+    const formatted = this.rules.formatError({ ...error.toJSON(), extensions }, error);
     return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
   }
 
