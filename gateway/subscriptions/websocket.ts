@@ -12,7 +12,8 @@ import type { PreparedOperation } from './preparedDocuments';
 import { extractTrace } from '../../shared/telemetry';
 import { clientKey } from '../../shared/ratelimit';
 import type { ResolvedDocument } from '../persisted/documents';
-import { connectionHeaders } from './connectionParams';
+// The kit's reader, so the gateway and a subgraph reached directly take the token from the same places.
+import { connectionParamsHeaders } from '../../shared/subgraph/context';
 import { clientError } from './clientError';
 import { TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_MESSAGE, whenTokenExpires } from './expiry';
 import type { ConnectionSlots, Slot, SubscriptionSlots } from './slots';
@@ -73,17 +74,18 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
     {
       onConnect: async (ctx) => {
         if (!host.isReady()) return false;
-        const headers = connectionHeaders(ctx.connectionParams);
+        // The token wherever clients put it: `{ headers: { authorization } }`, or Apollo Router's `{ authorization }`.
+        const header = connectionParamsHeaders(ctx.connectionParams);
         const { socket } = ctx.extra;
         let context: GatewayContext;
         try {
-          context = await host.buildContext((name) => headers.get(name), { clientAddress: ctx.extra.request.socket.remoteAddress });
+          context = await host.buildContext(header, { clientAddress: ctx.extra.request.socket.remoteAddress });
         } catch (error) {
           // Refused (a bad token, the rate limit): 4403 Forbidden, its reason naming the refusal's code.
           socket.close(CloseCode.Forbidden, closeReason(error));
           return false;
         }
-        if (tracing) context.traceParent = extractTrace(Object.fromEntries(headers));
+        if (tracing) context.traceParent = extractTrace({ traceparent: header('traceparent'), tracestate: header('tracestate') });
         // A connection lives no longer than its token: at expiry it closes as a refused one does.
         const cancelExpiry = whenTokenExpires(context, () => socket.close(TOKEN_EXPIRED_CLOSE_CODE, limitReason(`UNAUTHENTICATED: ${TOKEN_EXPIRED_MESSAGE}`)));
         socket.once('close', cancelExpiry);

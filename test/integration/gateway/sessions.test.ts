@@ -299,5 +299,13 @@ describe('graphql-ws and SSE sessions', () => {
       expect(close.code).toBe(4403);
       expect(close.reason).toBe('UNAUTHENTICATED: token signature verification failed');
     });
+
+    it.each([
+      ['{ authorization }', (value: string) => ({ authorization: value })],
+      ['{ Authorization }', (value: string) => ({ Authorization: value })],
+    ])('is read from %s by a subgraph reached directly too (the kit reads the same forms)', async (_form, params) => {
+      const ws = client(subgraph.url, params(`Bearer ${await identity.token('direct-user')}`)).client;
+      expect(await open(ws, '{ whoami }').settled).toEqual({ next: { data: { whoami: 'direct-user' } } });
+    });
   });
 });
