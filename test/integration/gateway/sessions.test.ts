@@ -300,6 +300,18 @@ describe('graphql-ws and SSE sessions', () => {
       expect(close.reason).toBe('UNAUTHENTICATED: token signature verification failed');
     });
 
+    it('cuts a long refusal to what a close frame carries (123 bytes), on a character boundary', async () => {
+      // The algorithm is the sender's to choose, and the refusal names it: here 150 two-byte characters.
+      const header = Buffer.from(JSON.stringify({ alg: 'é'.repeat(150) })).toString('base64url');
+      const { closed } = client(url, { authorization: `Bearer ${header}.e30.c2ln` });
+      const close = await closed;
+      expect(close.code).toBe(4403);
+      expect(close.reason.startsWith('UNAUTHENTICATED: token algorithm "ééé')).toBe(true);
+      expect(Buffer.byteLength(close.reason)).toBeLessThanOrEqual(123);
+      expect(Buffer.byteLength(close.reason)).toBeGreaterThanOrEqual(122);
+      expect(close.reason).not.toContain('\uFFFD');
+    });
+
     it.each([
       ['{ authorization }', (value: string) => ({ authorization: value })],
       ['{ Authorization }', (value: string) => ({ Authorization: value })],
