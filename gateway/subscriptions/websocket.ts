@@ -85,7 +85,8 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
           socket.close(CloseCode.Forbidden, closeReason(error));
           return false;
         }
-        if (tracing) context.traceParent = extractTrace({ traceparent: header('traceparent'), tracestate: header('tracestate') });
+        // The W3C fields the gateway's propagators read (trace context and baggage).
+        if (tracing) context.traceParent = extractTrace(Object.fromEntries(['traceparent', 'tracestate', 'baggage'].map((name) => [name, header(name)])));
         // A connection lives no longer than its token: at expiry it closes as a refused one does.
         const cancelExpiry = whenTokenExpires(context, () => socket.close(TOKEN_EXPIRED_CLOSE_CODE, limitReason(`UNAUTHENTICATED: ${TOKEN_EXPIRED_MESSAGE}`)));
         socket.once('close', cancelExpiry);
