@@ -152,7 +152,7 @@ describe('graphql-ws and SSE sessions', () => {
       expect(await Promise.race([closed.then(() => 'closed'), Promise.resolve('open')])).toBe('open');
     });
 
-    it('caps a caller across connections and SSE with TOO_MANY_SUBSCRIPTIONS_PER_USER; another caller is not held back', async () => {
+    it('caps a caller across connections and SSE with TOO_MANY_SUBSCRIPTIONS_PER_USER; another caller is not held back; a closed connection frees its slots', async () => {
       const asUser = { headers: await identity.bearer('cap-user') };
       const first = client(url, asUser).client;
       const second = client(url, asUser).client;
@@ -174,6 +174,12 @@ describe('graphql-ws and SSE sessions', () => {
         { event: 'next', data: { data: { countdown: 1 } } },
         { event: 'complete', data: undefined },
       ]);
+      // A connection that closes frees both slots it held: the caller may open two more, and no third.
+      await first.dispose();
+      await eventually(async () => expect((await open(second, 'subscription { ticks }').settled) as object).toHaveProperty('next'));
+      const third = client(url, asUser).client;
+      expect((await open(third, 'subscription { ticks }').settled) as object).toHaveProperty('next');
+      expect(await open(third, 'subscription { ticks }').settled).toEqual(refusedWith('TOO_MANY_SUBSCRIPTIONS_PER_USER'));
     });
 
     it('frees the slot of a subscription that ends: unsubscribed by the client, completed by the subgraph, or an SSE stream closed', async () => {
