@@ -99,6 +99,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
       logger,
       tracing,
       caps: config.gateway.subscriptions,
+      registry: metrics.registry,
     }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.

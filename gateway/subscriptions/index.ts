@@ -9,6 +9,8 @@ import { FederatedExecutor } from './federatedExecutor';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
 import { SubscriptionSlots, type SubscriptionCaps } from './slots';
+import { subscriptionMetrics } from './metrics';
+import type { Registry } from 'prom-client';
 
 export { SubscriptionSlots, SubscriptionLimitError, SubscriptionLimitCode, type SubscriptionCaps } from './slots';
 
@@ -25,11 +27,13 @@ export interface SubscriptionSettings {
   tracing?: boolean;
   /** MAX_SUBSCRIPTIONS_PER_CONNECTION and MAX_SUBSCRIPTIONS_PER_USER (0: no cap). */
   caps?: SubscriptionCaps;
+  /** Where the open-subscription gauge and the cap refusals are counted. */
+  registry?: Registry;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 } }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry }: SubscriptionSettings): GatewayExtension {
   // One count for both transports: a caller's SSE streams and graphql-ws subscriptions share its cap.
-  const slots = new SubscriptionSlots(caps);
+  const slots = new SubscriptionSlots(caps, registry && subscriptionMetrics(registry));
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;

@@ -7,6 +7,7 @@
  * however it ends, frees its slot.
  */
 import { GraphQLError } from 'graphql';
+import type { SubscriptionMetrics } from './metrics';
 
 export const SubscriptionLimitCode = {
   PER_CONNECTION: 'TOO_MANY_SUBSCRIPTIONS_PER_CONNECTION',
@@ -50,18 +51,26 @@ export interface ConnectionSlots {
 export class SubscriptionSlots {
   private readonly byCaller = new Map<string, number>();
 
-  constructor(private readonly caps: SubscriptionCaps) {}
+  constructor(
+    private readonly caps: SubscriptionCaps,
+    private readonly metrics?: SubscriptionMetrics,
+  ) {}
 
   /** A slot for one more subscription of `caller` (an SSE stream); throws SubscriptionLimitError over the per-caller cap. */
   take(caller: string): Slot {
     const held = this.byCaller.get(caller) ?? 0;
-    if (this.caps.maxPerUser > 0 && held >= this.caps.maxPerUser) throw new SubscriptionLimitError(SubscriptionLimitCode.PER_USER, this.caps.maxPerUser);
+    if (this.caps.maxPerUser > 0 && held >= this.caps.maxPerUser) {
+      this.metrics?.refused.inc({ reason: 'per_user' });
+      throw new SubscriptionLimitError(SubscriptionLimitCode.PER_USER, this.caps.maxPerUser);
+    }
     this.byCaller.set(caller, held + 1);
+    this.metrics?.open.inc();
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
+        this.metrics?.open.dec();
         const left = (this.byCaller.get(caller) ?? 1) - 1;
         // A caller with nothing open is forgotten, so the map holds only callers with open subscriptions.
         if (left > 0) this.byCaller.set(caller, left);
@@ -79,7 +88,10 @@ export class SubscriptionSlots {
         return open;
       },
       take: (caller) => {
-        if (maxPerConnection > 0 && open >= maxPerConnection) throw new SubscriptionLimitError(SubscriptionLimitCode.PER_CONNECTION, maxPerConnection);
+        if (maxPerConnection > 0 && open >= maxPerConnection) {
+          this.metrics?.refused.inc({ reason: 'per_connection' });
+          throw new SubscriptionLimitError(SubscriptionLimitCode.PER_CONNECTION, maxPerConnection);
+        }
         const slot = this.take(caller);
         open += 1;
         let released = false;

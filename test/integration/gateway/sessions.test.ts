@@ -14,6 +14,7 @@ import { decodeJwt } from 'jose';
 import type { Env } from '../../../shared/config';
 import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
+import type { AssembledGateway } from '../../../gateway/assemble';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 import { eventually, parseSseEvents, postGraphQLSse } from '../../support/graphql';
@@ -135,6 +136,13 @@ describe('graphql-ws and SSE sessions', () => {
     beforeAll(async () => {
       url = await gateway({ MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', MAX_SUBSCRIPTIONS_PER_USER: '3' });
     });
+    /** A metric of this gateway, by its labels; a series that is not there fails rather than reading 0. */
+    const metric = async (name: string, labels: Record<string, string> = {}) => {
+      const registry = (gateways.at(-1)!.server as AssembledGateway).metrics.registry;
+      const found = (await registry.getSingleMetric(name)?.get())?.values.find((value) => Object.entries(labels).every(([key, label]) => value.labels[key] === label));
+      if (!found) throw new Error(`no ${name} ${JSON.stringify(labels)}`);
+      return found.value;
+    };
 
     it('refuses a subscription over the per-connection cap with TOO_MANY_SUBSCRIPTIONS_PER_CONNECTION, for that operation alone', async () => {
       const { client: ws, closed } = client(url, { headers: await identity.bearer('cap-connection') });
@@ -150,6 +158,10 @@ describe('graphql-ws and SSE sessions', () => {
       const more = open(ws, 'subscription { countdown(from: 1) }');
       expect(await more.settled).toEqual(refusedWith('TOO_MANY_SUBSCRIPTIONS_PER_CONNECTION'));
       expect(await Promise.race([closed.then(() => 'closed'), Promise.resolve('open')])).toBe('open');
+      // Counted as Apollo Router counts them: what is open, and each refusal by its cap.
+      expect(await metric('trellis_gateway_open_subscriptions')).toBe(2);
+      expect(await metric('trellis_gateway_subscriptions_refused_total', { reason: 'per_connection' })).toBe(2);
+      expect(await metric('trellis_gateway_subscriptions_refused_total', { reason: 'per_user' })).toBe(0);
     });
 
     it('caps a caller across connections and SSE with TOO_MANY_SUBSCRIPTIONS_PER_USER; another caller is not held back; a closed connection frees its slots', async () => {

@@ -1,6 +1,8 @@
 /** Caps on open subscriptions: per graphql-ws connection and per caller across connections and SSE; a slot freed once, however often released. */
 import { GraphQLError } from 'graphql';
+import { Registry } from 'prom-client';
 import { SubscriptionLimitError, SubscriptionSlots } from '../../../../gateway/subscriptions/slots';
+import { subscriptionMetrics } from '../../../../gateway/subscriptions/metrics';
 
 function refusedBy(action: () => unknown): SubscriptionLimitError {
   try {
@@ -80,5 +82,28 @@ describe('SubscriptionSlots', () => {
     for (let i = 0; i < 1000; i++) connection.take('user:u1');
     expect(connection.open).toBe(1000);
     expect(slots.heldBy('user:u1')).toBe(1000);
+  });
+
+  it('counts what is open and each refusal by its cap, with both refusal series there from the start', async () => {
+    const registry = new Registry();
+    const metrics = subscriptionMetrics(registry);
+    const refused = async () => Object.fromEntries((await metrics.refused.get()).values.map((value) => [value.labels.reason, value.value]));
+    const open = async () => (await metrics.open.get()).values[0].value;
+    expect(await refused()).toEqual({ per_connection: 0, per_user: 0 });
+    const slots = new SubscriptionSlots({ maxPerConnection: 1, maxPerUser: 2 }, metrics);
+    const connection = slots.connection();
+    const slot = connection.take('user:u1');
+    const stream = slots.take('user:u1');
+    expect(await open()).toBe(2);
+    expect(() => connection.take('user:u1')).toThrow(SubscriptionLimitError);
+    expect(() => slots.take('user:u1')).toThrow(SubscriptionLimitError);
+    expect(() => slots.connection().take('user:u1')).toThrow(SubscriptionLimitError);
+    expect(await refused()).toEqual({ per_connection: 1, per_user: 2 });
+    expect(await open()).toBe(2);
+    slot.release();
+    slot.release();
+    stream.release();
+    expect(await open()).toBe(0);
+    expect(await registry.metrics()).toContain('# HELP trellis_gateway_open_subscriptions Subscriptions open in this gateway process (graphql-ws and SSE)');
   });
 });
