@@ -15,7 +15,7 @@ import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
 import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './costDirectives';
 import { introspectionDepthError } from './introspectionLimit';
-import { operationLimitsPlugin, tracedOperationLimits } from './operationLimits';
+import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 import { tokenLimitError } from './tokenLimit';
 import { MeasureCache } from './measureCache';
@@ -37,7 +37,6 @@ export function limits(settings: Config['limits'], logger?: Logger, spans: Check
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, measures, spans)],
     checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives, measures),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {

@@ -1,16 +1,14 @@
 /**
  * Refuses an operation over the depth, introspection depth, alias, root field, directive or cost
- * limit once Apollo Server has parsed and validated it and before the gateway plans it, so a
- * refused operation costs the subgraphs nothing.
+ * limit once it is parsed and validated, first of the gateway's checks (see GatewayServer's
+ * check pipeline), so a refused operation costs the other checks and the subgraphs nothing.
  */
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../context';
 import type { CostDirectives } from './costDirectives';
 import { LimitCode, LimitExceededError } from './errors';
 import type { OperationMeasure } from './measure';
 import { MeasureCache } from './measureCache';
-import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+import type { CheckSpans } from '../observability/checkSpans';
 
 /** Attributes of the limits span: what the operation measured. */
 export const LIMIT_ATTRIBUTES = { depth: 'trellis.limits.depth', aliases: 'trellis.limits.aliases', rootFields: 'trellis.limits.root_fields', cost: 'trellis.limits.cost' } as const;
@@ -23,18 +21,6 @@ export interface OperationLimits {
   maxDirectives: number;
   maxCost: number;
   defaultListSize: number;
-}
-
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, measures = new MeasureCache(), spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives(), measures);
-        },
-      };
-    },
-  };
 }
 
 /** `enforceOperationLimits` in the `gateway.limits` span (with tracing on), which records what was measured. */
@@ -91,5 +77,9 @@ export function enforceOperationLimits(
     );
   }
   if (measure.cost > limits.maxCost) refuse(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
+  // Each field is at least a unit of work wherever fragments are expanded, whatever it costs to resolve.
+  if (measure.fields > limits.maxCost) {
+    refuse(LimitCode.QUERY_TOO_COSTLY, `${measure.fields} fields once fragments are inlined exceed the cost limit of ${limits.maxCost}`, measure.fields, limits.maxCost);
+  }
   return measure;
 }
