@@ -122,6 +122,12 @@ export function hostileInputs(target: HostileTarget = EXAMPLE_TARGET, limits: Ho
       httpStatus: 400,
     },
     {
+      name: 'too many tokens',
+      request: { query: `{ ${listField} { ${`${leaf} `.repeat(limits.maxTokens)}} }` },
+      code: 'TOO_MANY_TOKENS',
+      httpStatus: 400,
+    },
+    {
       name: 'fragment cycle',
       request: { query: `{ ${listField} { ...A } } fragment A on ${type} { ${leaf} ...B } fragment B on ${type} { ...A }` },
       code: 'GRAPHQL_VALIDATION_FAILED',
