@@ -18,6 +18,7 @@ import { introspectionDepthError } from './introspectionLimit';
 import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 import { tokenLimitError } from './tokenLimit';
+import { validationBudgetError } from './validationBudget';
 import { MeasureCache } from './measureCache';
 
 export { LimitCode, LimitExceededError } from './errors';
@@ -32,7 +33,7 @@ export function limits(settings: Config['limits'], logger?: Logger, spans: Check
   const currentCostDirectives = () => costDirectives;
   // One cache for every transport: HTTP, WebSocket and SSE see the same documents.
   const measures = new MeasureCache();
-  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
+  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth), validationBudgetError];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
