@@ -182,6 +182,22 @@ export function hostileInputs(target: HostileTarget = EXAMPLE_TARGET, limits: Ho
       httpStatus: 400,
     },
     {
+      // Each a little over the alias limit and cheap: the batch passes its own check, and each operation is refused on its own.
+      name: 'batch of alias bombs',
+      request: Array.from({ length: limits.maxBatch }, () => ({
+        query: `{ ${listField} { ${Array.from({ length: limits.maxAliases + 1 }, (_, i) => `a${i}: ${leaf}`).join(' ')} } }`,
+      })),
+      code: 'TOO_MANY_ALIASES',
+      httpStatus: 400,
+    },
+    {
+      // Cheap to resolve, but their fields once inlined add up past the batch's limit.
+      name: 'batch of __typename fan-outs',
+      request: Array.from({ length: limits.maxBatch }, () => ({ query: fragmentFanOut(deepestFanOut(limits.maxTokens), target, '__typename') })),
+      code: 'QUERY_TOO_COSTLY',
+      httpStatus: 400,
+    },
+    {
       name: 'batch of fan-outs',
       request: Array.from({ length: limits.maxBatch }, () => ({ query: fragmentFanOut(30, target) })),
       code: 'QUERY_TOO_COSTLY',

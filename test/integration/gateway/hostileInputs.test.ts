@@ -21,6 +21,8 @@ interface Answer {
   /** HTTP status (HTTP, SSE) or the socket's close code when it was closed on us (graphql-ws). */
   status?: number;
   closeCode?: number;
+  /** A batch answered operation by operation: how many answers. */
+  answers?: number;
   data?: unknown;
   errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
 }
@@ -38,8 +40,8 @@ const overHttp: Send = (url, request) =>
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(60_000) });
     const body = (await response.json()) as Answer | Answer[];
     // A batch answers with one body per operation; a refused batch with one body.
-    const single = Array.isArray(body) ? { data: body.map((item) => item.data), errors: body.flatMap((item) => item.errors ?? []) } : body;
-    return { status: response.status, data: single.data, errors: single.errors?.length ? single.errors : undefined };
+    const single = Array.isArray(body) ? { data: body.some((item) => item.data) ? body.map((item) => item.data) : undefined, errors: body.flatMap((item) => item.errors ?? []) } : body;
+    return { status: response.status, data: single.data, errors: single.errors?.length ? single.errors : undefined, ...(Array.isArray(body) ? { answers: body.length } : {}) };
   });
 
 const overSse: Send = (url, request) =>
@@ -136,6 +138,8 @@ function expectRefused(transport: string, input: HostileInput, answer: Answer): 
   expect(answer.closeCode).toBeUndefined();
   expect(answer.data ?? undefined).toBeUndefined();
   expect(answer.errors?.[0]?.extensions?.code).toBe(input.code);
+  // A batch refused operation by operation: every one of them.
+  if (answer.answers !== undefined) expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(Array.from({ length: answer.answers }, () => input.code));
   // graphql-js says only "Validation aborted."; the gateway says why.
   if (input.name.startsWith('repeated')) expect(answer.errors?.[0]?.message).toMatch(/^validation stopped: the operation repeats the same fields/);
   if (transport !== 'graphql-ws' && answer.status !== 200) expect(answer.status).toBe(input.httpStatus);
