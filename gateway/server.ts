@@ -14,11 +14,12 @@ import { apolloHandler, closeServer, graphqlError, jsonErrorHandler, listen, mou
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, CheckedOperation, OperationCheck } from './extension';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
 import { resolvePersistedQuery, type PersistableRequest } from './persisted/documents';
+import { checkPipelinePlugin, runChecks } from './checkPipeline';
 
 export interface GatewayOptions {
   config: Config;
@@ -72,6 +73,8 @@ export class GatewayServer implements GatewayHost {
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         responseHeadersPlugin,
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
+        // Every check, once, in order: the same pipeline WebSocket and SSE run.
+        checkPipelinePlugin((check) => this.checkOperation(check)),
       ],
     });
     this.routes();
@@ -143,20 +146,9 @@ export class GatewayServer implements GatewayHost {
     return this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted);
   }
 
+  /** The ordered checks (limits, persisted documents, auth, planning) of one operation, on any transport. */
   checkOperation(check: OperationCheck): CheckedOperation {
-    let { document, operation } = check;
-    let queryHash: string | undefined;
-    const finishers: Array<(result: ExecutionResult) => ExecutionResult> = [];
-    for (const extension of this.extensions) {
-      const verdict = extension.checkOperation?.({ ...check, document, operation });
-      if (verdict?.document) {
-        document = verdict.document;
-        queryHash = verdict.queryHash;
-        operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === operation.name?.value) ?? operation;
-      }
-      if (verdict?.finish) finishers.push(verdict.finish);
-    }
-    return { document, queryHash, finish: (result) => finishers.reduceRight((amended, finish) => finish(amended), result) };
+    return runChecks(this.extensions, check);
   }
 
   private routes(): void {

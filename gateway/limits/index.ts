@@ -13,8 +13,8 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
-import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, type CostDirectives } from '../../shared/limits';
-import { operationLimitsPlugin, tracedOperationLimits } from './operationLimits';
+import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '../../shared/limits';
+import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 
 // The measure is the kit's (shared/limits), so that subgraphs reached directly limit the same way.
@@ -28,12 +28,11 @@ export function limits(settings: Config['limits'], logger?: Logger, spans: Check
   const currentCostDirectives = () => costDirectives;
   // One cache for every transport: HTTP, WebSocket and SSE see the same documents.
   const measures = new MeasureCache();
-  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
+  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth), validationBudgetError];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, measures, spans)],
     checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives, measures),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {

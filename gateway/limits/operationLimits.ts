@@ -1,30 +1,16 @@
 /**
  * Refuses an operation over the depth, introspection depth, alias, root field, directive or cost
- * limit once Apollo Server has parsed and validated it and before the gateway plans it, so a
- * refused operation costs the subgraphs nothing.
+ * limit once it is parsed and validated, first of the gateway's checks (see GatewayServer's
+ * check pipeline), so a refused operation costs the other checks and the subgraphs nothing.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../context';
-import { enforceOperationLimits, MeasureCache, type CostDirectives, type OperationLimits, type OperationMeasure } from '../../shared/limits';
-import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+import { enforceOperationLimits, type OperationMeasure } from '../../shared/limits';
+import type { CheckSpans } from '../observability/checkSpans';
 
 // The check itself is the kit's: a subgraph reached directly runs it too (shared/limits).
 export { enforceOperationLimits, type OperationLimits } from '../../shared/limits';
 
 /** Attributes of the limits span: what the operation measured. */
 export const LIMIT_ATTRIBUTES = { depth: 'trellis.limits.depth', aliases: 'trellis.limits.aliases', rootFields: 'trellis.limits.root_fields', cost: 'trellis.limits.cost' } as const;
-
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, measures = new MeasureCache(), spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives(), measures);
-        },
-      };
-    },
-  };
-}
 
 /** `enforceOperationLimits` in the `gateway.limits` span (with tracing on), which records what was measured. */
 export function tracedOperationLimits(spans: CheckSpans, ...args: Parameters<typeof enforceOperationLimits>): OperationMeasure {

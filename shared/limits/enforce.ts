@@ -59,5 +59,9 @@ export function enforceOperationLimits(
     );
   }
   if (measure.cost > limits.maxCost) refuse(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
+  // Each field is at least a unit of work wherever fragments are expanded, whatever it costs to resolve.
+  if (measure.fields > limits.maxCost) {
+    refuse(LimitCode.QUERY_TOO_COSTLY, `${measure.fields} fields once fragments are inlined exceed the cost limit of ${limits.maxCost}`, measure.fields, limits.maxCost);
+  }
   return measure;
 }

@@ -15,3 +15,4 @@ export { MeasureCache } from './measureCache';
 export { enforceOperationLimits, type OperationLimits } from './enforce';
 export { tokenLimitError } from './tokenLimit';
 export { introspectionDepthError } from './introspectionLimit';
+export { validationBudgetError } from './validationBudget';

@@ -13,7 +13,7 @@
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
-import { enforceOperationLimits, introspectionDepthError, MeasureCache, readCostDirectives, tokenLimitError, type CostDirectives } from '../limits';
+import { enforceOperationLimits, introspectionDepthError, MeasureCache, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '../limits';
 import { countRepresentations, enforceRepresentationLimit, ENTITIES_FIELD } from './representations';
 
 export interface SubgraphLimits {
@@ -38,7 +38,7 @@ export function subgraphLimits(config: Pick<Config, 'limits' | 'subgraph'>, sche
   const { maxTokens, maxRepresentations } = config.subgraph.limits;
   const costDirectives = perEntity(readCostDirectives(typeDefs), schema.getQueryType()?.name ?? 'Query');
   const measures = new MeasureCache();
-  const formatters = [tokenLimitError(maxTokens), introspectionDepthError(config.limits.maxIntrospectionDepth)];
+  const formatters = [tokenLimitError(maxTokens), introspectionDepthError(config.limits.maxIntrospectionDepth), validationBudgetError];
   const formatError = (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted);
   const check = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => {
     enforceRepresentationLimit(countRepresentations(document, operation, variables), maxRepresentations);

@@ -108,16 +108,23 @@ export function hostileInputs(target: HostileTarget = EXAMPLE_TARGET, limits: Ho
       httpStatus: 400,
     },
     {
-      // Every field the token limit lets through, all the same: cheap to parse, quadratic to validate naively.
+      // Every field the token limit lets through, all the same: quadratic to check for overlaps, so
+      // graphql-js's validation stops at its budget (OverlappingFieldsCanBeMerged) and refuses it.
       name: 'repeated fields',
       request: { query: `{ ${listField} { ${`${leaf} `.repeat(within(1))}} }` },
-      code: 'QUERY_TOO_COSTLY',
+      code: 'GRAPHQL_VALIDATION_FAILED',
       httpStatus: 400,
     },
     {
       name: 'repeated __typename',
       request: { query: `{ ${listField} { ${'__typename '.repeat(within(1))}} }` },
-      code: 'QUERY_TOO_COSTLY',
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      httpStatus: 400,
+    },
+    {
+      name: 'too many tokens',
+      request: { query: `{ ${listField} { ${`${leaf} `.repeat(limits.maxTokens)}} }` },
+      code: 'TOO_MANY_TOKENS',
       httpStatus: 400,
     },
     {
@@ -135,16 +142,17 @@ export function hostileInputs(target: HostileTarget = EXAMPLE_TARGET, limits: Ho
       httpStatus: 400,
     },
     {
-      // Nothing in it costs anything by weight: only the expansion itself could be the cost.
+      // Nothing in it costs anything to resolve: its fields once inlined are what the limit counts.
       name: 'fragment fan-out of __typename',
       request: { query: fragmentFanOut(deepestFanOut(limits.maxTokens), target, '__typename') },
       code: 'QUERY_TOO_COSTLY',
       httpStatus: 400,
     },
     {
+      // The built-in directives cannot repeat on one field, so validation refuses a flood before the limit sees it.
       name: 'directive flood',
       request: { query: `{ ${listField} { ${leaf} ${'@include(if: true) '.repeat(Math.min(limits.maxDirectives * 20, within(6)))}} }` },
-      code: 'TOO_MANY_DIRECTIVES',
+      code: 'GRAPHQL_VALIDATION_FAILED',
       httpStatus: 400,
     },
     {
@@ -171,6 +179,22 @@ export function hostileInputs(target: HostileTarget = EXAMPLE_TARGET, limits: Ho
       name: 'batch over MAX_BATCH',
       request: Array.from({ length: limits.maxBatch * 10 }, () => normalQuery(target)),
       code: 'BATCH_TOO_LARGE',
+      httpStatus: 400,
+    },
+    {
+      // Each a little over the alias limit and cheap: the batch passes its own check, and each operation is refused on its own.
+      name: 'batch of alias bombs',
+      request: Array.from({ length: limits.maxBatch }, () => ({
+        query: `{ ${listField} { ${Array.from({ length: limits.maxAliases + 1 }, (_, i) => `a${i}: ${leaf}`).join(' ')} } }`,
+      })),
+      code: 'TOO_MANY_ALIASES',
+      httpStatus: 400,
+    },
+    {
+      // Cheap to resolve, but their fields once inlined add up past the batch's limit.
+      name: 'batch of __typename fan-outs',
+      request: Array.from({ length: limits.maxBatch }, () => ({ query: fragmentFanOut(deepestFanOut(limits.maxTokens), target, '__typename') })),
+      code: 'QUERY_TOO_COSTLY',
       httpStatus: 400,
     },
     {
