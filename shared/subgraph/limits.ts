@@ -31,6 +31,14 @@ export interface SubgraphLimits {
   prepare(query: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): { document: DocumentNode } | { errors: GraphQLError[] };
 }
 
+/**
+ * Documents kept by their text, so that the gateway's fetches (the same few texts again and again)
+ * are parsed and measured once, not on every request: the measure is cached on the document.
+ * Bounded in count and in the size of what is kept.
+ */
+const KEPT_DOCUMENTS = 256;
+const KEPT_QUERY_CHARS = 16 * 1024;
+
 /** Parsed and checked, not yet validated; or the refusal. */
 type Checked = { document: DocumentNode } | { parseError: GraphQLError } | { refusal: GraphQLError };
 
@@ -45,10 +53,26 @@ export function subgraphLimits(config: Pick<Config, 'limits' | 'subgraph'>, sche
     enforceOperationLimits(config.limits, schema, document, operation, variables, costDirectives, measures);
   };
   // The measure reads an unvalidated document safely: unknown fields count as plain ones, cycles end.
+  const documents = new Map<string, DocumentNode>();
+  const parsed = (query: string): DocumentNode => {
+    const kept = documents.get(query);
+    if (kept) {
+      // Most recently used last: the first entry is the one to drop.
+      documents.delete(query);
+      documents.set(query, kept);
+      return kept;
+    }
+    const document = parse(query, { maxTokens });
+    if (query.length <= KEPT_QUERY_CHARS) {
+      if (documents.size >= KEPT_DOCUMENTS) documents.delete(documents.keys().next().value!);
+      documents.set(query, document);
+    }
+    return document;
+  };
   const parseAndCheck = (query: string, operationName: string | undefined, variables: Record<string, unknown> | undefined): Checked => {
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens });
+      document = parsed(query);
     } catch (error) {
       // Coded as Apollo codes it on HTTP, so formatError reads both transports' refusals alike.
       return { parseError: coded(error, 'GRAPHQL_PARSE_FAILED') };
