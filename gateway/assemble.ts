@@ -85,6 +85,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
       logger,
       registry: metrics.registry,
       spans: checks,
+      maxFields: config.limits.maxCost,
       // Refused tokens count against their address, which, over the limit, has its tokens refused unverified.
       attempts: limiter && tokenAttempts({ limiter, logger, metrics: rateLimitCounters }),
     }),

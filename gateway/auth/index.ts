@@ -6,7 +6,6 @@
  */
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { decodeJwt } from 'jose';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { AuthenticationError, bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
@@ -35,35 +34,14 @@ export interface AuthOptions {
    * against its address, and an address over its limit has its tokens refused unverified.
    */
   attempts?: TokenAttempts;
+  /** The most fields authorization may inline from a document's fragments (MAX_COST); a document that would make more is refused. */
+  maxFields?: number;
 }
 
-export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS, attempts }: AuthOptions): GatewayExtension {
+export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS, attempts, maxFields }: AuthOptions): GatewayExtension {
   const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
-  const restrictions = new RestrictionCache();
-
-  const plugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      let finish: ((result: ExecutionResult) => ExecutionResult) | undefined;
-      return {
-        async didResolveOperation(requestContext) {
-          const verdict = restrict(requestContext.schema, requestContext.document, requestContext.contextValue);
-          if (!verdict) return;
-          finish = verdict.finish;
-          // The gateway plans from the document and caches plans by this hash: both must change.
-          const mutable = requestContext as { document: DocumentNode; queryHash: string };
-          mutable.document = verdict.document;
-          mutable.queryHash = verdict.queryHash;
-        },
-        async willSendResponse({ response }) {
-          if (!finish || response.body.kind !== 'single') return;
-          const finished = finish(response.body.singleResult as ExecutionResult);
-          response.body.singleResult.data = finished.data;
-          (response.body.singleResult as { errors?: unknown }).errors = finished.errors;
-        },
-      };
-    },
-  };
+  const restrictions = new RestrictionCache(undefined, maxFields);
 
   /** The document without the fields the caller may not see, and how to put their nulls back; none when all are allowed. */
   const restrict = (schema: GraphQLSchema, document: DocumentNode, context: GatewayContext) => {
@@ -83,7 +61,6 @@ export function auth({ settings, logger, verifier: given, registry, spans = BARE
 
   return {
     name: 'auth',
-    apolloPlugins: [plugin],
     checkOperation: ({ schema, document, context }) => restrict(schema, document, context),
     async extendContext(header, context) {
       const authorization = header('authorization');
