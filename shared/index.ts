@@ -3,7 +3,7 @@
  * not re-exported here is internal to `shared/`.
  */
 export { gql } from 'graphql-tag';
-export { loadConfig, type Config } from './config';
+export { loadConfig, type Config, type ProcessProfile } from './config';
 export { createLogger, correlationIdFrom, CORRELATION_ID_HEADER, TRACEPARENT_HEADER, type Logger } from './logging';
 export { TrellisError, BadUserInputError, NotFoundError, ForbiddenError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
 export { connectBackends, type Backends } from './backends';

@@ -8,9 +8,11 @@ import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
+import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -194,6 +196,8 @@ const envSchema = z.object({
   MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
   /** A trellis.config file (YAML or JSON) to read instead of ./trellis.config.{yaml,yml,json} (shared/config/file.ts). */
   TRELLIS_CONFIG: z.string().min(1).optional(),
+  /** Opt-outs of the production start checks (production.ts). */
+  ...productionEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -208,6 +212,8 @@ export interface ServerTimeouts {
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
+  /** Production refusals the operator waived (TRELLIS_ALLOW_*; see production.ts). */
+  production: ProductionOptOuts;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -315,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
+    production: productionOptOuts(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
