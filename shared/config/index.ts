@@ -9,9 +9,11 @@ import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
+import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export type { Deadlines } from './deadlines';
 export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
@@ -198,6 +200,8 @@ const envSchema = z.object({
   TRELLIS_CONFIG: z.string().min(1).optional(),
   /** Opt-outs of the production start checks (production.ts). */
   ...productionEnvShape,
+  /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
+  ...deadlineEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -214,6 +218,8 @@ export interface Config {
   isProduction: boolean;
   /** Production refusals the operator waived (TRELLIS_ALLOW_*; see production.ts). */
   production: ProductionOptOuts;
+  /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
+  deadlines: Deadlines;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -322,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
     production: productionOptOuts(e),
+    deadlines: deadlines(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
