@@ -82,7 +82,17 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
       : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger, tracing }),
+    subscriptions({
+      maxBodyBytes: config.limits.maxBodyBytes,
+      maxTokens: config.limits.maxTokens,
+      introspection: !config.isProduction,
+      logger,
+      tracing,
+      upstream: {
+        keepAlive: config.deadlines.upstreamWs,
+        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
+      },
+    }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -24,7 +24,7 @@ export {
   type EventTrace,
 } from './subgraph';
 export { runMain } from './lifecycle';
-export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';
+export { createGuard, DependencyUnavailableError, createKeptAliveClient, type Guard, type BreakerSettings, type KeepAliveSettings } from './resilience';
 export { createMetricsRegistry, type Registry } from './metrics';
 export { createTokenVerifier, bearerToken, AuthenticationError, type TokenVerifier, type AuthSettings } from './auth';
 export { inSpan, injectTrace, extractTrace, withTraceContext, SpanKind, type Span } from './telemetry';
