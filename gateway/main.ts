@@ -15,18 +15,19 @@ function supergraphFlag(argv: string[]): string | undefined {
   return value;
 }
 
-const supergraphPath = supergraphFlag(process.argv.slice(2));
+// Read inside runMain (its profile, then start), so a bad flag is one line on stderr and a non-zero exit.
+const supergraphPath = () => supergraphFlag(process.argv.slice(2));
 
 runMain(
   'gateway',
   async ({ config, logger }) => {
-    const backends = await connectBackends(config, logger, { uses: [...gatewayProfile(config, supergraphPath).backends] });
-    const server = await assembleGateway({ config, logger, backends, supergraphPath });
+    const backends = await connectBackends(config, logger, { uses: [...gatewayProfile(config, supergraphPath()).backends] });
+    const server = await assembleGateway({ config, logger, backends, supergraphPath: supergraphPath() });
     await server.start();
     return async () => {
       await server.stop();
       await backends.close();
     };
   },
-  (config) => gatewayProfile(config, supergraphPath),
+  (config) => gatewayProfile(config, supergraphPath()),
 );
