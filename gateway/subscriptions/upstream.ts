@@ -19,6 +19,13 @@ import type { ServiceInstance } from '../../shared/discovery';
 import { PER_OPERATION_HEADERS } from '../../shared/logging';
 import { createKeptAliveClient, type KeepAliveSettings } from '../../shared/resilience';
 
+/**
+ * Where a (re)connect goes when no instance is healthy: refused at once on loopback. graphql-ws
+ * awaits `url()` inside a promise nothing rejects, so a `url()` that threw would leave the
+ * subscription waiting for ever; a refused connection is retried, then fails it.
+ */
+const NO_INSTANCE_URL = 'ws://127.0.0.1:1/graphql';
+
 export interface UpstreamOptions {
   subgraph: string;
   instances: () => ServiceInstance[];
@@ -93,7 +100,8 @@ export class UpstreamConnections {
       for await (const result of iterator) yield result as ExecutionResult;
     } catch (error) {
       // The subgraph refused the operation (graphql-ws rejects with its GraphQL errors): passed on as they are.
-      yield Array.isArray(error) ? { errors: error as GraphQLError[] } : unavailable(options.subgraph, describe(error));
+      if (Array.isArray(error)) yield { errors: error as GraphQLError[] };
+      else yield unavailable(options.subgraph, options.instances().length === 0 ? `no healthy instance of ${options.subgraph}` : describe(error));
     } finally {
       options.signal?.removeEventListener('abort', abort);
       pooled.active -= 1;
@@ -126,7 +134,7 @@ export class UpstreamConnections {
           // Asked at every (re)connect: a healthy instance now, in turn.
           url: () => {
             const instances = options.instances();
-            if (instances.length === 0) throw new Error(`no healthy instance of ${options.subgraph}`);
+            if (instances.length === 0) return NO_INSTANCE_URL;
             return instances[next++ % instances.length].url.replace(/^http/, 'ws');
           },
           connectionParams: { headers: shared },

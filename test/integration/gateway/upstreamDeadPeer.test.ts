@@ -62,4 +62,34 @@ describe('upstream subscription to a frozen subgraph instance', () => {
     victim.thaw();
     await events.return(undefined);
   }, 60_000);
+
+  it('ends the subscription with SUBGRAPH_UNAVAILABLE when the frozen instance was the only one and discovery drops it', async () => {
+    const [only] = peers;
+    let healthy = true;
+    const deadAt: number[] = [];
+    const single = new UpstreamConnections({ keepAlive: { pingIntervalMs: PING_INTERVAL_MS, pongTimeoutMs: PONG_TIMEOUT_MS }, onDeadPeer: () => deadAt.push(performance.now()) });
+    const instance: ServiceInstance = { id: only.name, name: 'ticker', url: only.url, meta: {}, healthy: true };
+    const events = single.subscribe({ subgraph: 'ticker', instances: () => (healthy ? [instance] : []), query: 'subscription { ticks }', variables: {}, headers: {} });
+    try {
+      expect(((await events.next()).value as { data: { ticks: string } }).data.ticks).toMatch(new RegExp(`^${only.name} `));
+      only.freeze();
+      // As discovery would once the frozen instance fails its health checks.
+      healthy = false;
+      const frozenAt = performance.now();
+      let last: { errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> } | undefined;
+      for (;;) {
+        const next = await events.next();
+        if (next.done) break;
+        last = next.value as typeof last;
+        if (last?.errors) break;
+      }
+      process.stdout.write(`frozen only instance: noticed after ${Math.round(deadAt[0] - frozenAt)} ms, subscription ended after ${Math.round(performance.now() - frozenAt)} ms\n`);
+      expect(last?.errors?.[0]).toMatchObject({ message: expect.stringContaining('no healthy instance of ticker'), extensions: { code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'ticker' } });
+      expect(deadAt[0] - frozenAt).toBeLessThan(PING_INTERVAL_MS + PONG_TIMEOUT_MS + SLACK_MS);
+    } finally {
+      only.thaw();
+      await events.return(undefined);
+      await single.close();
+    }
+  }, 60_000);
 });
