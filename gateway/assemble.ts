@@ -47,7 +47,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow, compositionTimeoutMs: config.deadlines.compositionTimeoutMs });
   // Spans (and trace-id exemplars) only when they are exported: off, no hook builds a span or its attributes.
   const tracing = config.telemetry !== undefined;
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
@@ -101,6 +101,10 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
       tracing,
       caps: config.gateway.subscriptions,
       registry: metrics.registry,
+      upstream: {
+        keepAlive: config.deadlines.upstreamWs,
+        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
+      },
     }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.

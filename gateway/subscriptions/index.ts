@@ -6,6 +6,7 @@
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
+import type { UpstreamSettings } from './upstream';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
 import { SubscriptionSlots, type SubscriptionCaps } from './slots';
@@ -29,9 +30,11 @@ export interface SubscriptionSettings {
   caps?: SubscriptionCaps;
   /** Where the open-subscription gauge and the cap refusals are counted. */
   registry?: Registry;
+  /** The connections to subgraphs (keep-alive pings; what hears of a dead one). */
+  upstream?: UpstreamSettings;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream }: SubscriptionSettings): GatewayExtension {
   // One count for both transports: a caller's SSE streams and graphql-ws subscriptions share its cap.
   const slots = new SubscriptionSlots(caps, registry && subscriptionMetrics(registry));
   let websocket: { close(): Promise<void> } | undefined;
@@ -43,6 +46,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
       tracing,
       formatError: (formatted, error) => host.formatError(formatted, error),
       subgraphHeaders: (subgraph, context) => host.subgraphHeaders(subgraph, context),
+      upstream,
     }));
   return {
     name: 'subscriptions',

@@ -8,9 +8,13 @@ import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
+import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
+import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export type { Deadlines } from './deadlines';
+export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -213,6 +217,10 @@ const envSchema = z.object({
   MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
   /** A trellis.config file (YAML or JSON) to read instead of ./trellis.config.{yaml,yml,json} (shared/config/file.ts). */
   TRELLIS_CONFIG: z.string().min(1).optional(),
+  /** Opt-outs of the production start checks (production.ts). */
+  ...productionEnvShape,
+  /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
+  ...deadlineEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -227,6 +235,10 @@ export interface ServerTimeouts {
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
+  /** Production refusals the operator waived (TRELLIS_ALLOW_*; see production.ts). */
+  production: ProductionOptOuts;
+  /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
+  deadlines: Deadlines;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -340,6 +352,8 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
+    production: productionOptOuts(e),
+    deadlines: deadlines(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
