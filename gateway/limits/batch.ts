@@ -6,9 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
-import type { CostDirectives } from './costDirectives';
-import { LimitCode, LimitExceededError } from './errors';
-import { measureOperation } from './measure';
+import { LimitCode, LimitExceededError, measureOperation, type CostDirectives } from '../../shared/limits';
 
 /** One element of a batch as the client sent it. */
 export interface BatchedRequest {

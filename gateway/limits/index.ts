@@ -13,17 +13,12 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
-import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './costDirectives';
-import { introspectionDepthError } from './introspectionLimit';
+import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '../../shared/limits';
 import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
-import { tokenLimitError } from './tokenLimit';
-import { validationBudgetError } from './validationBudget';
-import { MeasureCache } from './measureCache';
 
-export { LimitCode, LimitExceededError } from './errors';
-export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
-export { readCostDirectives, type CostDirectives, type ListSizeDirective } from './costDirectives';
+// The measure is the kit's (shared/limits), so that subgraphs reached directly limit the same way.
+export { LimitCode, LimitExceededError, measureOperation, readCostDirectives, type OperationMeasure, type MeasureOptions, type CostDirectives, type ListSizeDirective } from '../../shared/limits';
 
 /** `spans`: the `gateway.limits` span of each check, with tracing on. */
 export function limits(settings: Config['limits'], logger?: Logger, spans: CheckSpans = BARE_CHECKS): GatewayExtension {

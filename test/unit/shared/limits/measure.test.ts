@@ -1,5 +1,5 @@
 import { buildSchema, getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
-import { measureOperation, readCostDirectives, type CostDirectives } from '../../../../gateway/limits';
+import { measureOperation, readCostDirectives, type CostDirectives } from '../../../../shared/limits';
 
 const schema = buildSchema(`
   type Query {
