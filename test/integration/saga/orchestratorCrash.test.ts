@@ -13,6 +13,29 @@ import { killChild, readyLine, spawnSagaProcess } from '../../support/processRun
 const SAGAS = 60;
 const KILLS = 20;
 
+/** Where one kill landed: whether the orchestrator had said it was ready, and the sagas in flight by state and step. */
+interface KillLanding {
+  kill: number;
+  booted: boolean;
+  started: number;
+  inFlight: number;
+  /** `RUNNING chargePayment` → how many sagas were there. */
+  at: Record<string, number>;
+}
+
+function landing(kill: number, booted: boolean, records: Array<SagaRecord | null>): KillLanding {
+  const open = records.filter((record): record is SagaRecord => record !== null && !TERMINAL_STATES.has(record.state));
+  const at: Record<string, number> = {};
+  for (const record of open) {
+    const where = `${record.state} ${record.steps[record.cursor].name}`;
+    at[where] = (at[where] ?? 0) + 1;
+  }
+  return { kill, booted, started: records.filter(Boolean).length, inFlight: open.length, at };
+}
+
+const describeLanding = (kill: KillLanding) =>
+  `  kill ${kill.kill + 1} ${kill.booted ? 'running' : 'booting'}: ${kill.started} started, ${kill.inFlight} in flight ${JSON.stringify(kill.at)}`;
+
 describe('orchestrator killed at random points', () => {
   let world: SagaWorld;
   let child: ChildProcess | undefined;
@@ -60,15 +83,17 @@ describe('orchestrator killed at random points', () => {
     const seed = await world.stock('p2');
     const samples: Array<{ available: number; reserved: number }> = [];
     const sampler = setInterval(() => void world.stock('p2').then((stock) => samples.push(stock)), 100);
-    const killedAt: string[] = [];
+    const landings: KillLanding[] = [];
     try {
       for (let kills = 0; kills < KILLS; kills++) {
         child = spawnOrchestrator();
-        // Every fourth kill lands while it boots (resuming, joining the group); the others while it runs sagas.
+        let booted = false;
+        void readyLine(child, 'orchestrator').then(() => (booted = true), () => undefined);
+        // Every fourth kill is aimed at its boot (resuming, joining the group); the others at it running sagas.
         if (kills % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 2000));
         else await ready(child, 20_000).then(() => new Promise((resolve) => setTimeout(resolve, Math.random() * 1500)));
-        const records = await sagas();
-        killedAt.push(`${records.filter(Boolean).length}/${records.filter((r) => r && TERMINAL_STATES.has(r.state)).length}`);
+        // Where this kill lands: the sagas in flight (started, not terminal) and the step each is at, read just before it.
+        landings.push(landing(kills, booted, await sagas()));
         await kill(child);
       }
       child = spawnOrchestrator();
@@ -101,6 +126,13 @@ describe('orchestrator killed at random points', () => {
     expect(records.filter((_, i) => i % 5 === 0).every((record) => record.state === 'COMPENSATED')).toBe(true);
     expect(completed.length).toBeGreaterThan(0);
     expect(completed.length).toBeLessThanOrEqual(seed.available);
-    process.stdout.write(`crash test: ${KILLS} kills (started/terminal at each: ${killedAt.join(', ')}); ${completed.length} completed, ${SAGAS - completed.length} compensated\n`);
+    process.stdout.write(`crash test: ${KILLS} kills; ${completed.length} completed, ${SAGAS - completed.length} compensated; where each kill landed:\n${landings.map(describeLanding).join('\n')}\n`);
+    // The kills hit work in flight, not an idle or finished run: most with sagas open, at more than
+    // one step, and both while the orchestrator ran sagas and while it was still booting.
+    const hits = landings.filter((kill) => kill.inFlight > 0);
+    expect(hits.length).toBeGreaterThanOrEqual(KILLS / 2);
+    expect(new Set(hits.flatMap((kill) => Object.keys(kill.at).map((where) => where.split(' ')[1]))).size).toBeGreaterThanOrEqual(2);
+    expect(hits.filter((kill) => kill.booted).length).toBeGreaterThanOrEqual(KILLS / 4);
+    expect(hits.filter((kill) => !kill.booted).length).toBeGreaterThanOrEqual(1);
   });
 });
