@@ -44,7 +44,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow, compositionTimeoutMs: config.deadlines.compositionTimeoutMs });
   // Spans (and trace-id exemplars) only when they are exported: off, no hook builds a span or its attributes.
   const tracing = config.telemetry !== undefined;
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
@@ -75,14 +75,24 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),
+    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks, maxFields: config.limits.maxCost }),
     // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(config.gateway.rateLimit
       ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
       : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger, tracing }),
+    subscriptions({
+      maxBodyBytes: config.limits.maxBodyBytes,
+      maxTokens: config.limits.maxTokens,
+      introspection: !config.isProduction,
+      logger,
+      tracing,
+      upstream: {
+        keepAlive: config.deadlines.upstreamWs,
+        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
+      },
+    }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -21,7 +21,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
-import { UpstreamConnections } from './upstream';
+import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 import { sha256 } from '../sha256';
 import { activeContext, failSpan, injectTrace, inSpanSync, withTraceContext, type Context } from '../../shared/telemetry';
@@ -56,11 +56,13 @@ export interface TransportRules {
   formatError?: GatewayHost['formatError'];
   /** The headers a call to a subgraph carries (HEADER_RULES); without it, the correlation id alone. */
   subgraphHeaders?: GatewayHost['subgraphHeaders'];
+  /** The subgraph connections: keep-alive pings and what hears of a dead one. */
+  upstream?: UpstreamSettings;
 }
 
 export class FederatedExecutor {
   private readonly prepared = new PreparedDocuments();
-  private readonly upstream = new UpstreamConnections();
+  private readonly upstream: UpstreamConnections;
 
   constructor(
     private readonly gateway: ApolloGateway,
@@ -68,7 +70,9 @@ export class FederatedExecutor {
     /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
     private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
-  ) {}
+  ) {
+    this.upstream = new UpstreamConnections(rules.upstream);
+  }
 
   /** An error as the client receives it on any transport. */
   private formatted(error: GraphQLError): GraphQLError {

@@ -6,6 +6,7 @@
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
+import type { UpstreamSettings } from './upstream';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
 
@@ -20,9 +21,11 @@ export interface SubscriptionSettings {
   logger?: Logger;
   /** Spans for each operation, its upstream subscription and each event (only when spans are exported). */
   tracing?: boolean;
+  /** The connections to subgraphs (keep-alive pings; what hears of a dead one). */
+  upstream?: UpstreamSettings;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, upstream }: SubscriptionSettings): GatewayExtension {
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
@@ -32,6 +35,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
       tracing,
       formatError: (formatted, error) => host.formatError(formatted, error),
       subgraphHeaders: (subgraph, context) => host.subgraphHeaders(subgraph, context),
+      upstream,
     }));
   return {
     name: 'subscriptions',

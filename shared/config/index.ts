@@ -8,9 +8,13 @@ import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
+import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
+import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export type { Deadlines } from './deadlines';
+export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -105,6 +109,22 @@ const envSchema = z.object({
   SUPERGRAPH_PATH: z.string().optional(),
   SUBGRAPH_SDL_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   SUBGRAPH_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  /**
+   * What a subgraph (the kit) limits by itself, for callers that reach its port directly; the
+   * depth, alias, root field, directive and cost limits are the gateway's variables above.
+   * Tokens per document, unset: 5 × MAX_TOKENS, since the planner's fetches inline fragments and
+   * add key fields and `__typename` to what the client wrote.
+   */
+  SUBGRAPH_MAX_TOKENS: z.coerce.number().int().positive().optional(),
+  /**
+   * `_entities` representations per request, unset: MAX_COST. With unit weights each entity the
+   * gateway fetches costs at least 2 in its estimate (the field that returns it and one field of
+   * the next subgraph), so MAX_COST / 2 is the most a query within MAX_COST sends; twice that
+   * leaves room for lists longer than the gateway assumed.
+   */
+  SUBGRAPH_MAX_REPRESENTATIONS: z.coerce.number().int().positive().optional(),
+  /** Largest request a subgraph reads: an HTTP body or one WebSocket message. */
+  SUBGRAPH_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   BREAKER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   BREAKER_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().min(1).max(100).default(50),
   BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(5),
@@ -194,6 +214,10 @@ const envSchema = z.object({
   MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
   /** A trellis.config file (YAML or JSON) to read instead of ./trellis.config.{yaml,yml,json} (shared/config/file.ts). */
   TRELLIS_CONFIG: z.string().min(1).optional(),
+  /** Opt-outs of the production start checks (production.ts). */
+  ...productionEnvShape,
+  /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
+  ...deadlineEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -208,6 +232,10 @@ export interface ServerTimeouts {
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
+  /** Production refusals the operator waived (TRELLIS_ALLOW_*; see production.ts). */
+  production: ProductionOptOuts;
+  /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
+  deadlines: Deadlines;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -235,7 +263,11 @@ export interface Config {
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
     subgraphHttp2: boolean;
   };
-  subgraph: { healthIntervalMs: number };
+  subgraph: {
+    healthIntervalMs: number;
+    /** The kit's own limits, beside `limits` (shared/subgraph/limits.ts). */
+    limits: { maxTokens: number; maxRepresentations: number; maxBodyBytes: number };
+  };
   resilience: {
     breaker: { timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; rollingWindowMs: number };
     breakerOverrides: Record<string, Partial<{ timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number }>>;
@@ -315,6 +347,8 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
+    production: productionOptOuts(e),
+    deadlines: deadlines(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
@@ -341,7 +375,14 @@ export function loadConfig(env: Env = process.env): Config {
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
     },
-    subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
+    subgraph: {
+      healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS,
+      limits: {
+        maxTokens: e.SUBGRAPH_MAX_TOKENS ?? 5 * e.MAX_TOKENS,
+        maxRepresentations: e.SUBGRAPH_MAX_REPRESENTATIONS ?? e.MAX_COST,
+        maxBodyBytes: e.SUBGRAPH_MAX_BODY_BYTES,
+      },
+    },
     resilience: {
       breaker: {
         timeoutMs: e.BREAKER_TIMEOUT_MS,
