@@ -56,23 +56,6 @@ export async function traceSpans(traceId: string): Promise<TraceSpan[]> {
 }
 
 /**
- * Polls Jaeger until `missing` finds nothing missing in the trace, or the deadline passes (then
- * fails with what is still missing and the spans seen). Spans arrive as each process's batch is exported.
- */
-export async function waitForTrace(traceId: string, missing: (spans: TraceSpan[]) => string[], timeoutMs = 30_000): Promise<TraceSpan[]> {
-  const deadline = Date.now() + timeoutMs;
-  let spans: TraceSpan[] = [];
-  let gaps: string[] = ['no trace yet'];
-  while (Date.now() < deadline) {
-    spans = await traceSpans(traceId);
-    gaps = spans.length === 0 ? ['no trace yet'] : missing(spans);
-    if (gaps.length === 0) return spans;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`trace ${traceId} incomplete after ${timeoutMs} ms: ${gaps.join('; ')}\nspans: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
-}
-
-/**
  * Polls Jaeger until `check` passes on the trace's spans, and returns what it returns. `check` holds
  * every assertion the test makes on the trace (it throws, e.g. through `expect`, while any span it
  * asserts on is missing): spans reach Jaeger as each process's batch is exported, in no order
