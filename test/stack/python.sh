@@ -10,9 +10,14 @@ VENV="$STACK_HOME/python-subgraph"
 want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/requirements.sha" 2>/dev/null)" != "$want" ]; then
   python="${PYTHON:-python3}"
-  command -v "$python" >/dev/null || die "python3 (3.10 or newer) is needed for the Python subgraph test: install it, or set PYTHON"
-  "$python" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
-    || die "$python is not Python 3.10+ with venv and ensurepip (Debian: apt-get install python3-venv)"
+  usable() { command -v "$python" >/dev/null && "$python" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; }
+  if ! usable && [ -z "${PYTHON:-}" ] && command -v apt-get >/dev/null; then
+    log "installing python3 and python3-venv (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+  fi
+  usable || die "$python is not Python 3.10+ with venv and ensurepip: install them (Debian: python3-venv), or set PYTHON"
   log "creating the Python subgraph venv in $VENV"
   rm -rf "$VENV"
   "$python" -m venv "$VENV"

@@ -89,6 +89,9 @@ describe('a Python subgraph that meets docs/subgraph-contract.md', () => {
   const namespace = uniquePrefix('polyglot');
   const reviews = uniquePrefix('reviews');
   const rogue = uniquePrefix('rogue');
+  /** Allowed by name, but tagged for another namespace than the gateway's. */
+  const elsewhere = uniquePrefix('elsewhere');
+  let untagged: PythonSubgraph;
   let identity: TestIdentity;
   let catalog: Subgraph;
   let gateway: InProcessGateway;
@@ -103,9 +106,12 @@ describe('a Python subgraph that meets docs/subgraph-contract.md', () => {
     identity = await startTestIdentity();
     env = { CONSUL_HTTP_ADDR: CONSUL, CONSUL_NAMESPACE: namespace, CONSUL_CHECK_INTERVAL: '300ms', ...identity.env };
     catalog = await startSubgraph(catalogSubgraph, env);
-    gateway = await startGateway({ ...env, SUBGRAPH_ALLOW: `catalog@127.0.0.1,${reviews}@127.0.0.1` });
+    gateway = await startGateway({ ...env, SUBGRAPH_ALLOW: `catalog@127.0.0.1,${reviews}@127.0.0.1,${elsewhere}@127.0.0.1` });
     source = gateway.server.options.source;
     await composition(source, 'served', (status) => status.subgraphs.some((subgraph) => subgraph.name === 'catalog'));
+    // Registered before reviews: any composition that has reviews has seen it in Consul too.
+    untagged = await startPython(elsewhere, { ...env, CONSUL_NAMESPACE: `${namespace}-other` });
+    children.push(untagged);
     python = await startPython(reviews, env);
     children.push(python);
   });
@@ -150,6 +156,15 @@ describe('a Python subgraph that meets docs/subgraph-contract.md', () => {
     expect(status.subgraphs.find((subgraph) => subgraph.name === reviews)?.instances).toEqual([`${reviews}-127.0.0.1-${python.port}`]);
     const answer = JSON.parse(await run(asShown(QUERY_COMMAND, reviews, python.port, `${gateway.url}`))) as unknown;
     expect(answer).toEqual({ data: { product: { name: 'Trellis Mug', reviews: [{ body: 'Holds a whole pot of coffee.' }, { body: 'The handle survived a fall.' }] } } });
+  });
+
+  it('leaves alone a service without the gateway\'s tag: not watched, so neither composed, nor refused, nor called', async () => {
+    const inConsul = (await (await fetch(`${CONSUL}/v1/agent/service/${elsewhere}-127.0.0.1-${untagged.port}`)).json()) as { Tags: string[] };
+    expect(inConsul.Tags).toEqual([`trellis-subgraph@${namespace}-other`]);
+    const status = await composition(source, 'served', (seen) => seen.subgraphs.some((subgraph) => subgraph.name === reviews));
+    expect(status.subgraphs.map((subgraph) => subgraph.name)).not.toContain(elsewhere);
+    expect(status.untrusted.map((entry) => entry.name)).not.toContain(elsewhere);
+    expect(untagged.lines.filter((line) => line.msg === 'request')).toEqual([]);
   });
 
   it('receives the correlation id and the caller\'s token from the gateway, and verifies the token again itself', async () => {
