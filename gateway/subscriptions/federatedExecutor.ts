@@ -42,6 +42,8 @@ export interface OperationRequest {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  /** Registers the persisted query this request carried (APQ), once every check passed: never before. */
+  register?: () => Promise<void>;
 }
 
 /** The rules HTTP applies through Apollo Server, applied here too, so no transport is softer. */
@@ -74,10 +76,11 @@ export class FederatedExecutor {
     this.upstream = new UpstreamConnections(rules.upstream);
   }
 
-  /** An error as the client receives it on any transport. */
+  /** An error as the client receives it on any transport: no `extensions.http`, which Apollo Server strips on HTTP too. */
   private formatted(error: GraphQLError): GraphQLError {
     if (!this.rules.formatError) return error;
-    const formatted = this.rules.formatError(error.toJSON(), error);
+    const { http: _http, ...extensions } = error.extensions;
+    const formatted = this.rules.formatError({ ...error.toJSON(), extensions }, error);
     return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
   }
 
@@ -161,6 +164,8 @@ export class FederatedExecutor {
       yield { errors: [this.formatted(error)] };
       return;
     }
+    // Every check passed: only now is a query sent with its hash kept (Apollo Server's order on HTTP).
+    await request.register?.();
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
     const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));

@@ -206,6 +206,9 @@ const envSchema = z.object({
   /** Requests per client (verified identity, else IP) per window at the gateway; 0 turns the limit off. */
   GATEWAY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   GATEWAY_RATE_LIMIT_WINDOW_S: z.coerce.number().int().positive().default(60),
+  /** Open subscriptions on one graphql-ws connection, and of one caller (identity, else address) per gateway process; 0: no cap. */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
+  MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).default(500),
   BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
   BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
@@ -258,6 +261,8 @@ export interface Config {
     headerRules: HeaderRules;
     /** Per client per window; undefined: no gateway rate limit. */
     rateLimit?: { limit: number; windowSec: number };
+    /** Caps on open subscriptions (graphql-ws and SSE); 0: no cap. */
+    subscriptions: { maxPerConnection: number; maxPerUser: number };
     /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
     compressResponses: boolean;
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
@@ -372,6 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
       subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
       headerRules: e.HEADER_RULES,
       rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
+      subscriptions: { maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPerUser: e.MAX_SUBSCRIPTIONS_PER_USER },
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
     },
