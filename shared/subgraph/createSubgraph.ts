@@ -33,6 +33,8 @@ import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, 
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
 import { subgraphLimits } from './limits';
+import { handleSagaCommands, type SagaHandler } from '../saga/participant';
+import type { Subscription } from '../events';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -53,10 +55,24 @@ export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphCont
   context?: (base: SubgraphContext) => Promise<TContext> | TContext;
   identify?: IdentityResolver;
   plugins?: ApolloServerPlugin<TContext>[];
-  /** Runs after the server listens and before registration (e.g. start saga participants). */
+  /**
+   * Takes part in sagas: from start to stop the kit consumes this participant's saga commands with
+   * `handlers` (one per command name; see `handleSagaCommands`), after `onStart` and before registration.
+   * ```ts
+   * participant: { name: 'catalog', handlers: inventory.sagaHandlers() }
+   * ```
+   */
+  participant?: SagaParticipant;
+  /** Runs after the server listens and before registration (e.g. seed a store). */
   onStart?: (runtime: SubgraphRuntime) => Promise<void>;
-  /** Runs after deregistration and drain (e.g. stop consumers). */
+  /** Runs after deregistration, drain and the participant's stop (e.g. stop consumers of your own). */
   onStop?: () => Promise<void>;
+}
+
+/** A subgraph's part in sagas: the participant name commands are addressed to, and a handler per command. */
+export interface SagaParticipant {
+  name: string;
+  handlers: Record<string, SagaHandler>;
 }
 
 export interface SubgraphRuntime {
@@ -77,6 +93,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
   private ready = false;
   private wsServer?: WebSocketServer;
   private wsCleanup?: { dispose(): void | Promise<void> };
+  /** The saga commands this subgraph consumes as a participant, while it runs. */
+  private commands?: Subscription;
 
   readonly registry: Registry;
 
@@ -166,6 +184,10 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     const url = `http://${host}:${port}/graphql`;
     this.runtime = { name, url, config, logger, backends };
     await this.options.onStart?.(this.runtime);
+    if (this.options.participant) {
+      const { name: participant, handlers } = this.options.participant;
+      this.commands = await handleSagaCommands(participant, handlers, { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
+    }
 
     this.ready = true;
     this.registrationId = `${name}-${host}-${port}`;
@@ -200,6 +222,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.wsServer?.close();
     await this.apollo?.stop();
     await closeServer(this.httpServer, config.shutdownGraceMs);
+    await this.commands?.stop();
+    this.commands = undefined;
     await this.options.onStop?.();
     if (this.ownsBackends) await backends.close();
     this.runtime = undefined;

@@ -1,7 +1,5 @@
 /** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
 import { BadUserInputError, requestLoader, type SubgraphFactory } from '../../shared';
-import { handleSagaCommands } from '../../shared/saga';
-import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { Inventory, type Product } from './inventory';
 
@@ -25,14 +23,14 @@ export const typeDefs = /* GraphQL */ `
 export const MAX_PAGE = 100;
 
 /** The catalog subgraph over `seed` (the example's products by default). */
-export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
+export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard }) => {
   const inventory = new Inventory(backends.state, guard, seed);
   // One `_entities` call with N products is one stock read, not N.
   const products = requestLoader((ids: readonly string[]) => inventory.findMany(ids));
-  let commands: Subscription | undefined;
   return {
     name: 'catalog',
     typeDefs,
+    participant: { name: 'catalog', handlers: inventory.sagaHandlers() },
     resolvers: {
       Query: {
         products: (_: unknown, { first }: { first: number }) => {
@@ -47,10 +45,6 @@ export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory =>
     },
     onStart: async () => {
       await inventory.seed();
-      commands = await handleSagaCommands('catalog', inventory.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
-    },
-    onStop: async () => {
-      await commands?.stop();
     },
   };
 };

@@ -1,7 +1,5 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
 import { requestLoader, type SubgraphContext, type SubgraphFactory } from '../../shared';
-import { handleSagaCommands } from '../../shared/saga';
-import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { OrderBook, type Order, type OrderItem } from './orderBook';
 
@@ -44,14 +42,14 @@ export const typeDefs = /* GraphQL */ `
 `;
 
 /** The orders subgraph over `seed` (the example's orders by default). */
-export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
+export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard }) => {
   const book = new OrderBook(backends.state, guard, seed);
   // One `_entities` call with N orders is one state-store read, not N.
   const orders = requestLoader((ids: readonly string[]) => book.findMany(ids));
-  let commands: Subscription | undefined;
   return {
     name: 'orders',
     typeDefs,
+    participant: { name: 'orders', handlers: book.sagaHandlers() },
     resolvers: {
       User: {
         orders: ({ id }: { id: string }, _: unknown, context: SubgraphContext) => {
@@ -73,10 +71,6 @@ export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({
     },
     onStart: async () => {
       await book.seed();
-      commands = await handleSagaCommands('orders', book.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
-    },
-    onStop: async () => {
-      await commands?.stop();
     },
   };
 };

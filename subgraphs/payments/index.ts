@@ -1,7 +1,5 @@
 /** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
 import type { SubgraphContext, SubgraphFactory } from '../../shared';
-import { handleSagaCommands } from '../../shared/saga';
-import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
 import { PaymentLedger, type Payment } from './ledger';
 
@@ -30,12 +28,12 @@ export const typeDefs = /* GraphQL */ `
 `;
 
 /** The payments subgraph over `seed` (the example's payments by default). */
-export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
+export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory => ({ backends, guard }) => {
   const ledger = new PaymentLedger(backends.state, guard, undefined, seed);
-  let commands: Subscription | undefined;
   return {
     name: 'payments',
     typeDefs,
+    participant: { name: 'payments', handlers: ledger.sagaHandlers() },
     resolvers: {
       Order: {
         __resolveReference: ({ id }: { id: string }) => ({ id }),
@@ -48,10 +46,6 @@ export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory =
     },
     onStart: async () => {
       await ledger.seed();
-      commands = await handleSagaCommands('payments', ledger.sagaHandlers(), { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
-    },
-    onStop: async () => {
-      await commands?.stop();
     },
   };
 };
