@@ -20,6 +20,8 @@ import {
 } from './types';
 
 const JOIN_TIMEOUT_MS = 30_000;
+/** Default longest publish (see `publishTimeoutMs`): one slow answer within kafkajs's request timeout (10 s) is still waited for. */
+const PUBLISH_TIMEOUT_MS = 15_000;
 const TOPIC_ATTEMPTS = 5;
 
 export interface KafkaEventBusOptions {
@@ -37,6 +39,12 @@ export interface KafkaEventBusOptions {
   maxWaitTimeMs?: number;
   /** How long the group waits for a silent consumer before handing its partitions to others. */
   sessionTimeoutMs?: number;
+  /**
+   * Longest one publish may take, connecting and kafkajs's own retries included (default 15 s).
+   * Past it the publish fails as retriable and the producer is made anew: a hung broker, or a
+   * producer stuck after a broker restart, must not hold a caller (the saga sweeper) for minutes.
+   */
+  publishTimeoutMs?: number;
 }
 
 export class KafkaEventBus implements EventBus {
@@ -101,14 +109,21 @@ export class KafkaEventBus implements EventBus {
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
     const batch = Array.isArray(messages) ? messages : [messages];
-    try {
-      const producer = await this.connectedProducer();
-      await producer.send({
+    const producer = this.connectedProducer();
+    const sending = producer.then((connected) =>
+      connected.send({
         topic: this.onBroker(topic),
         acks: -1,
         messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
-      });
+      }),
+    );
+    // A send given up on below may still settle later: never as an unhandled rejection.
+    sending.catch(() => undefined);
+    const timeoutMs = this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
+    try {
+      await withTimeout(sending.then(() => undefined), timeoutMs, `no acknowledgement within ${timeoutMs} ms`);
     } catch (error) {
+      if (error instanceof TimedOut) this.replaceProducer(producer);
       throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
     }
   }
@@ -218,6 +233,13 @@ export class KafkaEventBus implements EventBus {
     return name.startsWith(namespace) ? name.slice(namespace.length) : name;
   }
 
+  /** Drops a producer that let a publish time out (the next publish connects a new one) and disconnects it in the background. */
+  private replaceProducer(stuck: Promise<Producer>): void {
+    if (this.producer !== stuck) return;
+    this.producer = undefined;
+    void stuck.then((producer) => producer.disconnect()).catch(() => undefined);
+  }
+
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
@@ -254,9 +276,12 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   return decoded;
 }
 
+/** A wait that ran out: told apart from the failures of what was waited for. */
+class TimedOut extends Error {}
+
 async function withTimeout(promise: Promise<void>, ms: number, message: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimedOut(message)), ms)));
   try {
     await Promise.race([promise, timeout]);
   } finally {

@@ -108,30 +108,43 @@ export async function privateConsul(options: { aclToken?: string } = {}): Promis
 }
 
 /** A second KRaft broker through test/stack/kafka.sh with its own ports and data directory. */
-export async function privateKafka(): Promise<PrivateServer & { stop(): Promise<void> }> {
+export async function privateKafka(): Promise<PrivateServer & { pause(): Promise<void>; resume(): void; stop(): Promise<void> }> {
   const [port, controller] = await Promise.all([freePort(), freePort()]);
   const env = { ...process.env, KAFKA_INSTANCE: `kafka-private-${port}`, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controller) };
   const script = path.join(ROOT, 'test/stack/kafka.sh');
   const stack = async (verb: string) => {
     await run('bash', [script, verb], { env, timeout: 120_000 });
   };
+  const pidFile = path.join(STACK_HOME, 'run', `${env.KAFKA_INSTANCE}.pid`);
+  /** The broker's processes: the pid file names the JVM, or the shell that started it when the shell did not exec it. */
+  const brokerPids = async () => {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const children = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).then(({ stdout }) => stdout, () => '');
+    return [pid, ...children.split('\n').map(Number).filter(Boolean)];
+  };
+  const signal = (pids: number[], name: NodeJS.Signals) => {
+    for (const each of pids) {
+      try {
+        process.kill(each, name);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  let paused: number[] = [];
   return {
     url: `127.0.0.1:${port}`,
     start: () => stack('start'),
+    // SIGSTOP: the broker keeps its sockets open and answers nothing, as a hung host does.
+    pause: async () => {
+      paused = await brokerPids();
+      signal(paused, 'SIGSTOP');
+    },
+    resume: () => signal(paused, 'SIGCONT'),
     // SIGKILL to the broker's JVM (and the shell that started it), as a crash: no controlled shutdown.
     kill: async () => {
-      const pidFile = path.join(STACK_HOME, 'run', `${env.KAFKA_INSTANCE}.pid`);
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      // The pid file names the JVM, or the shell that started it when the shell did not exec it.
-      const children = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).then(({ stdout }) => stdout, () => '');
-      const pids = [pid, ...children.split('\n').map(Number).filter(Boolean)];
-      for (const each of pids) {
-        try {
-          process.kill(each, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      const pids = await brokerPids();
+      signal(pids, 'SIGKILL');
       await eventually(async () => expect(pids.filter((each) => alive(each))).toEqual([]), 10_000, 50);
       rmSync(pidFile, { force: true });
     },

@@ -1,4 +1,4 @@
-/** A Kafka broker stopped, or SIGKILLed, for a few seconds: nothing acknowledged is lost, consumers resume by themselves. */
+/** A Kafka broker stopped, SIGKILLed or hung (SIGSTOP) for a few seconds: nothing acknowledged is lost, publishes fail within their deadline, consumers resume by themselves. */
 import { KafkaEventBus } from '../../../shared/events';
 import { eventually } from '../../support/graphql';
 import { privateKafka } from '../../support/privateServers';
@@ -77,4 +77,34 @@ describe('Kafka event bus across a broker restart', () => {
       await kafka.stop();
     }
   }, 300_000);
+
+  it('fails a publish to a hung broker (SIGSTOP) at its deadline, as retriable, and publishes again on a new producer once it answers', async () => {
+    const kafka = await privateKafka();
+    await kafka.start();
+    const bus = new KafkaEventBus({ brokers: [kafka.url], clientId: 'hung-test', publishTimeoutMs: 3000 });
+    const topic = uniquePrefix('hung');
+    try {
+      await bus.ensureTopics([topic]);
+      const received = new Set<string>();
+      await bus.subscribe({ groupId: uniquePrefix('group'), topics: [topic], fromBeginning: true, handler: async (m) => void received.add(m.value) });
+      await bus.publish(topic, { key: 'before', value: 'before' });
+      await eventually(async () => expect(received.has('before')).toBe(true), 30_000);
+
+      await kafka.pause();
+      // kafkajs alone would retry for minutes against a broker that accepts and never answers.
+      await expect(bus.publish(topic, { key: 'hung', value: 'hung' })).rejects.toMatchObject({
+        code: 'BACKEND_UNAVAILABLE',
+        retriable: true,
+        message: expect.stringContaining('no acknowledgement within 3000 ms'),
+      });
+      kafka.resume();
+
+      await eventually(async () => bus.publish(topic, { key: 'after', value: 'after' }), 60_000, 500);
+      await eventually(async () => expect(received.has('after')).toBe(true), 60_000, 200);
+    } finally {
+      kafka.resume();
+      await bus.close();
+      await kafka.stop();
+    }
+  }, 180_000);
 });
