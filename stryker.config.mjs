@@ -27,13 +27,15 @@ export default {
     'shared/discovery/**/*.ts',
     'shared/state/**/*.ts',
     'gateway/persisted/**/*.ts',
+    'shared/config/**/*.ts',
     '!**/index.ts',
     // Network adapters, tested against the real servers in the integration tests (test/MUTATION.md says where).
     '!shared/discovery/consul.ts',
     '!shared/state/redis.ts',
     '!shared/state/redisRateLimiter.ts',
-    // Not a re-export list: the persisted-queries extension itself.
+    // Not re-export lists: the persisted-queries extension, and the configuration schema itself.
     'gateway/persisted/index.ts',
+    'shared/config/index.ts',
   ],
   incremental: true,
   incrementalFile: 'test/mutation/stryker-incremental.json',
