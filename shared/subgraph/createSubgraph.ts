@@ -202,7 +202,9 @@ function formatTrellisError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 function formatOnSocket(error: GraphQLError): GraphQLFormattedError {
-  return formatTrellisError(error.toJSON(), error);
+  // graphql-ws wraps an error thrown by an event stream in a GraphQLError with no path, which
+  // unwrapResolverError leaves wrapped: unwrap it here, or the stream's TrellisError loses its code.
+  return formatTrellisError(error.toJSON(), error.originalError ?? error);
 }
 
 export function createSubgraph<TContext extends SubgraphContext = SubgraphContext>(

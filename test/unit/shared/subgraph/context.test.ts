@@ -28,7 +28,7 @@ describe('bearerIdentity', () => {
     const { identify } = verifier(async () => {
       throw new AuthenticationError('token expired (exp is in the past)');
     });
-    const refusal = (await identify(headers({ authorization: 'Bearer old' })).catch((error: unknown) => error)) as GraphQLError;
+    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer old' }))).catch((error: unknown) => error)) as GraphQLError;
     expect(refusal.message).toBe('token expired (exp is in the past)');
     expect(refusal.extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
   });
@@ -37,7 +37,7 @@ describe('bearerIdentity', () => {
     const { identify } = verifier(async () => {
       throw new SigningKeysUnavailableError('connection refused');
     });
-    const refusal = (await identify(headers({ authorization: 'Bearer t' })).catch((error: unknown) => error)) as GraphQLError;
+    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer t' }))).catch((error: unknown) => error)) as GraphQLError;
     expect(refusal.extensions).toEqual({ code: 'BACKEND_UNAVAILABLE', http: { status: 503 } });
   });
 
