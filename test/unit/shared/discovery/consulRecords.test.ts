@@ -65,8 +65,10 @@ const entry = (meta: Record<string, string> | null, statuses: string[] = ['passi
 });
 
 describe('toInstance', () => {
-  it('builds the GraphQL URL from the address Consul checks when meta names none', () => {
-    expect(toInstance(entry(null))).toEqual({ id: 'users-1', name: 'users', url: 'http://10.0.0.7:4001/graphql', meta: {}, healthy: true });
+  it('builds the GraphQL URL from the address Consul checks when meta names none, warning of nothing', () => {
+    const { logger, lines } = recordingLogger();
+    expect(toInstance(entry(null), logger)).toEqual({ id: 'users-1', name: 'users', url: 'http://10.0.0.7:4001/graphql', meta: {}, healthy: true });
+    expect(lines).toEqual([]);
     expect(toInstance(entry({ graphqlPath: '/api' })).url).toBe('http://10.0.0.7:4001/api');
   });
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpHealthCheck, InMemoryDiscovery, sameInstances, sortInstances, type ServiceInstance } from '../../../../shared/discovery';
+import { httpHealthCheck, InMemoryDiscovery, sameInstances, SCHEMA_REVISION_META, sortInstances, SUBGRAPH_TAG, type ServiceInstance } from '../../../../shared/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const registration = (id: string, name = 'catalog') => ({
@@ -319,5 +319,12 @@ describe('instance sets', () => {
     expect(sameInstances([instance('a', 'x'), instance('b', 'x')], [instance('b', 'x'), instance('a', 'x')])).toBe(true);
     expect(sameInstances([instance('a', 'x')], [instance('a', 'x', false)])).toBe(false);
     expect(sameInstances([instance('a', 'x')], [])).toBe(false);
+  });
+});
+
+describe('what subgraphs and gateways of different versions agree on', () => {
+  it('keeps the tag and meta key that gateways read, so a rolling upgrade never splits the platform', () => {
+    expect(SUBGRAPH_TAG).toBe('trellis-subgraph');
+    expect(SCHEMA_REVISION_META).toBe('schema_revision');
   });
 });
