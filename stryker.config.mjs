@@ -16,6 +16,7 @@ export default {
     'shared/resilience/**/*.ts',
     'shared/auth/**/*.ts',
     'gateway/limits/**/*.ts',
+    'shared/limits/**/*.ts',
     'gateway/auth/**/*.ts',
     'gateway/datasource/**/*.ts',
     'gateway/supergraph/**/*.ts',

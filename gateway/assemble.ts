@@ -75,7 +75,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks }),
+    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks, maxFields: config.limits.maxCost }),
     // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.

@@ -63,7 +63,7 @@ export interface GatewayExtension {
   mountAdmin?(app: Express, host: GatewayHost): void;
   /** Static files on the admin listener that carry no data, served without ADMIN_TOKEN (the console's page and script). */
   mountAdminAssets?(router: Router, host: GatewayHost): void;
-  /** Apollo Server plugins (request lifecycle hooks). */
+  /** Apollo Server plugins (request lifecycle hooks) for what is not a check (metrics, traces, landing page). */
   apolloPlugins?: ApolloServerPlugin<GatewayContext>[];
   apolloOptions?: ApolloOptionsContribution;
   /** The store behind persisted-query hashes, for the transports Apollo Server does not serve (one extension only). */
@@ -81,8 +81,9 @@ export interface GatewayExtension {
    */
   extendContext?(header: HeaderReader, context: GatewayContext): void | Promise<void>;
   /**
-   * Refuses (throws a GraphQLError) or rewrites an operation before planning. The WebSocket and SSE
-   * transports run it; on HTTP an extension runs the same logic from its Apollo plugin.
+   * Refuses (throws a GraphQLError) or rewrites an operation before planning. The gateway runs every
+   * extension's check in order on every transport (HTTP, WebSocket, SSE), stopping at the first
+   * refusal: a check is wired here once, never as an Apollo plugin of its own (see checkPipeline.ts).
    */
   checkOperation?(check: OperationCheck): OperationVerdict | void;
   /** Called before the HTTP server listens (e.g. to accept WebSocket upgrades). */

@@ -3,22 +3,23 @@
  * `/graphql` once a supergraph exists, plus health endpoints and the extensions' routes.
  */
 import { createServer, type Server } from 'node:http';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import compression from 'compression';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '../shared/config';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '../shared/logging';
-import { apolloHandler, closeServer, listen, mountHealth } from '../shared/http';
+import { apolloHandler, closeServer, graphqlError, jsonErrorHandler, listen, mountHealth } from '../shared/http';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, CheckedOperation, OperationCheck } from './extension';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
 import { resolvePersistedQuery, type PersistableRequest } from './persisted/documents';
+import { checkPipelinePlugin, runChecks } from './checkPipeline';
 
 export interface GatewayOptions {
   config: Config;
@@ -72,6 +73,8 @@ export class GatewayServer implements GatewayHost {
         ApolloServerPluginDrainHttpServer({ httpServer: this.httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
         responseHeadersPlugin,
         ...this.extensions.flatMap((extension) => extension.apolloPlugins ?? []),
+        // Every check, once, in order: the same pipeline WebSocket and SSE run.
+        checkPipelinePlugin((check) => this.checkOperation(check)),
       ],
     });
     this.routes();
@@ -143,20 +146,9 @@ export class GatewayServer implements GatewayHost {
     return this.extensions.reduce((current, extension) => extension.formatError?.(current, error) ?? current, formatted);
   }
 
+  /** The ordered checks (limits, persisted documents, auth, planning) of one operation, on any transport. */
   checkOperation(check: OperationCheck): CheckedOperation {
-    let { document, operation } = check;
-    let queryHash: string | undefined;
-    const finishers: Array<(result: ExecutionResult) => ExecutionResult> = [];
-    for (const extension of this.extensions) {
-      const verdict = extension.checkOperation?.({ ...check, document, operation });
-      if (verdict?.document) {
-        document = verdict.document;
-        queryHash = verdict.queryHash;
-        operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition' && d.name?.value === operation.name?.value) ?? operation;
-      }
-      if (verdict?.finish) finishers.push(verdict.finish);
-    }
-    return { document, queryHash, finish: (result) => finishers.reduceRight((amended, finish) => finish(amended), result) };
+    return runChecks(this.extensions, check);
   }
 
   private routes(): void {
@@ -228,28 +220,6 @@ function compressAnswers(): RequestHandler {
     threshold: 1024,
     filter: (req, res) => !String(res.getHeader('content-type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
   });
-}
-
-function graphqlError(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
-}
-
-/** Body-parser and other express errors as GraphQL-shaped JSON, never an HTML page or a stack trace. */
-function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: { status?: number; type?: string; message?: string; length?: number; limit?: number }, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) logger.error({ err: error }, 'unhandled gateway error');
-    const [message, code] =
-      error.type === 'entity.too.large'
-        ? [`request body of ${error.length ?? 'more than ' + error.limit} bytes exceeds the limit of ${error.limit} bytes`, 'PAYLOAD_TOO_LARGE']
-        : error.type === 'entity.parse.failed'
-          ? ['request body is not valid JSON', 'BAD_REQUEST']
-          : status === 500
-            ? ['internal error', 'INTERNAL_SERVER_ERROR']
-            : [error.message ?? 'bad request', 'BAD_REQUEST'];
-    res.status(status).json(graphqlError(message, code));
-  };
 }
 
 /** Apollo's own logger, routed into ours at its levels. */

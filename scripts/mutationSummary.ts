@@ -16,6 +16,7 @@ const MODULES = [
   'shared/resilience',
   'shared/auth',
   'gateway/limits',
+  'shared/limits',
   'gateway/auth',
   'gateway/datasource',
   'gateway/supergraph',

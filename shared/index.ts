@@ -22,6 +22,9 @@ export {
   type SubgraphFactory,
   tracedEvent,
   type EventTrace,
+  requestLoader,
+  type RequestLoader,
+  type BatchRead,
 } from './subgraph';
 export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';

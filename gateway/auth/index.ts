@@ -5,7 +5,6 @@
  * before planning; each comes back null with a FORBIDDEN error at its path.
  */
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
@@ -28,35 +27,14 @@ export interface AuthOptions {
   registry?: Registry;
   /** `gateway.auth.authenticate` / `gateway.auth.authorize` spans, with tracing on. */
   spans?: CheckSpans;
+  /** The most fields authorization may inline from a document's fragments (MAX_COST); a document that would make more is refused. */
+  maxFields?: number;
 }
 
-export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS }: AuthOptions): GatewayExtension {
+export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS, maxFields }: AuthOptions): GatewayExtension {
   const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
-  const restrictions = new RestrictionCache();
-
-  const plugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      let finish: ((result: ExecutionResult) => ExecutionResult) | undefined;
-      return {
-        async didResolveOperation(requestContext) {
-          const verdict = restrict(requestContext.schema, requestContext.document, requestContext.contextValue);
-          if (!verdict) return;
-          finish = verdict.finish;
-          // The gateway plans from the document and caches plans by this hash: both must change.
-          const mutable = requestContext as { document: DocumentNode; queryHash: string };
-          mutable.document = verdict.document;
-          mutable.queryHash = verdict.queryHash;
-        },
-        async willSendResponse({ response }) {
-          if (!finish || response.body.kind !== 'single') return;
-          const finished = finish(response.body.singleResult as ExecutionResult);
-          response.body.singleResult.data = finished.data;
-          (response.body.singleResult as { errors?: unknown }).errors = finished.errors;
-        },
-      };
-    },
-  };
+  const restrictions = new RestrictionCache(undefined, maxFields);
 
   /** The document without the fields the caller may not see, and how to put their nulls back; none when all are allowed. */
   const restrict = (schema: GraphQLSchema, document: DocumentNode, context: GatewayContext) => {
@@ -76,7 +54,6 @@ export function auth({ settings, logger, verifier: given, registry, spans = BARE
 
   return {
     name: 'auth',
-    apolloPlugins: [plugin],
     checkOperation: ({ schema, document, context }) => restrict(schema, document, context),
     async extendContext(header, context) {
       let token: string | null;

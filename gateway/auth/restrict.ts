@@ -23,6 +23,7 @@ import {
 } from 'graphql';
 import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '../../shared/auth';
 import { inlineFragments } from './inlineFragments';
+import { removableFor } from './removable';
 
 export interface Removal {
   /** Response path of the removed field; `@` stands for every element of a list. */
@@ -51,16 +52,22 @@ interface Frame {
   needsTypename: boolean;
 }
 
-export function restrictDocument(schema: GraphQLSchema, document: DocumentNode, policy: AccessPolicy, user: AccessSubject): Restricted {
+/** `maxFields`: the most fields inlining may produce (the cost limit); a document that would produce more is refused (QUERY_TOO_COSTLY). */
+export function restrictDocument(schema: GraphQLSchema, document: DocumentNode, policy: AccessPolicy, user: AccessSubject, maxFields = Infinity): Restricted {
   if (policy.size === 0) return { document, removals: [] };
+  // Decided per fragment, without inlining: most documents have nothing to remove for most callers.
+  const removable = removableFor(schema, document, policy, user);
+  // Stryker disable next-line ConditionalExpression: a shortcut; with nothing removable nothing is inlined, and the walk below removes nothing
+  if (!removable.anywhere) return { document, removals: [] };
   const removals: Removal[] = [];
   const typeInfo = new TypeInfo(schema);
   const path: string[] = [];
   const nullable: boolean[] = [];
   const frames: Frame[] = [];
-  // Named fragments are inlined first, so every field is judged (and its path reported) where it lands in the response.
+  // The fragments holding a removal are inlined first, so every field is judged (and its path
+  // reported) where it lands in the response; the others stay spread (nothing in them is removed).
   const restricted = visit(
-    inlineFragments(document),
+    inlineFragments(document, { shouldInline: removable.fragment, maxFields }),
     visitWithTypeInfo(typeInfo, {
       Field: {
         enter(node: FieldNode) {

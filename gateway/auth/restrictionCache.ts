@@ -28,7 +28,11 @@ export class RestrictionCache {
   private schema?: GraphQLSchema;
   private policy?: AccessPolicy;
 
-  constructor(max = DEFAULT_RESTRICTIONS) {
+  /** `maxFields`: the most fields restricting may inline (the cost limit); more is refused, not built. */
+  constructor(
+    max = DEFAULT_RESTRICTIONS,
+    private readonly maxFields = Infinity,
+  ) {
     this.entries = new LRUCache({ max });
   }
 
@@ -43,7 +47,7 @@ export class RestrictionCache {
     const key = `${this.idOf(document)} ${accessKeyOf(subject)}`;
     const kept = this.entries.get(key);
     if (kept !== undefined) return kept || undefined;
-    const restricted = restrictDocument(schema, document, policy, subject);
+    const restricted = restrictDocument(schema, document, policy, subject, this.maxFields);
     const verdict =
       restricted.removals.length === 0
         ? false

@@ -6,9 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
-import type { CostDirectives } from './costDirectives';
-import { LimitCode, LimitExceededError } from './errors';
-import { measureOperation } from './measure';
+import { LimitCode, LimitExceededError, measureOperation, type CostDirectives } from '../../shared/limits';
 
 /** One element of a batch as the client sent it. */
 export interface BatchedRequest {
@@ -49,7 +47,11 @@ export interface CostSettings {
   defaultListSize: number;
 }
 
-/** Measures a batched operation as the operation limits do; a document that does not parse is left to Apollo Server. */
+/**
+ * Measures a batched operation as the operation limits do: its estimated cost, or its fields once
+ * fragments are inlined when they are more (a fan-out of `__typename` costs nothing to resolve, and
+ * is still that much work to plan); a document that does not parse is left to Apollo Server.
+ */
 export function measureBatchedOperation(settings: CostSettings, schema: () => GraphQLSchema | undefined, costDirectives: () => CostDirectives): OperationCost {
   return ({ query, operationName, variables }) => {
     const current = schema();
@@ -62,11 +64,12 @@ export function measureBatchedOperation(settings: CostSettings, schema: () => Gr
     }
     const operation = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined);
     if (!operation) return undefined;
-    return measureOperation(current, document, operation, {
+    const measure = measureOperation(current, document, operation, {
       defaultListSize: settings.defaultListSize,
       variables: isObject(variables) ? variables : undefined,
       costDirectives: costDirectives(),
-    }).cost;
+    });
+    return Math.max(measure.cost, measure.fields);
   };
 }
 

@@ -13,16 +13,12 @@ import type { Config } from '../../shared/config';
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
-import { NO_COST_DIRECTIVES, readCostDirectives, type CostDirectives } from './costDirectives';
-import { introspectionDepthError } from './introspectionLimit';
-import { operationLimitsPlugin, tracedOperationLimits } from './operationLimits';
+import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '../../shared/limits';
+import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
-import { tokenLimitError } from './tokenLimit';
-import { MeasureCache } from './measureCache';
 
-export { LimitCode, LimitExceededError } from './errors';
-export { measureOperation, type OperationMeasure, type MeasureOptions } from './measure';
-export { readCostDirectives, type CostDirectives, type ListSizeDirective } from './costDirectives';
+// The measure is the kit's (shared/limits), so that subgraphs reached directly limit the same way.
+export { LimitCode, LimitExceededError, measureOperation, readCostDirectives, type OperationMeasure, type MeasureOptions, type CostDirectives, type ListSizeDirective } from '../../shared/limits';
 
 /** `spans`: the `gateway.limits` span of each check, with tracing on. */
 export function limits(settings: Config['limits'], logger?: Logger, spans: CheckSpans = BARE_CHECKS): GatewayExtension {
@@ -32,12 +28,11 @@ export function limits(settings: Config['limits'], logger?: Logger, spans: Check
   const currentCostDirectives = () => costDirectives;
   // One cache for every transport: HTTP, WebSocket and SSE see the same documents.
   const measures = new MeasureCache();
-  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth)];
+  const formatters = [tokenLimitError(settings.maxTokens), introspectionDepthError(settings.maxIntrospectionDepth), validationBudgetError];
   return {
     name: 'limits',
     apolloOptions: { parseOptions: { maxTokens: settings.maxTokens }, allowBatchedHttpRequests: true },
     graphqlMiddleware: [batchLimit(settings, measureBatchedOperation(settings, () => schema, currentCostDirectives))],
-    apolloPlugins: [operationLimitsPlugin(settings, currentCostDirectives, measures, spans)],
     checkOperation: ({ schema: checked, document, operation, variables }) => void tracedOperationLimits(spans, settings, checked, document, operation, variables, costDirectives, measures),
     formatError: (formatted: GraphQLFormattedError) => formatters.reduce((current, format) => format(current), formatted),
     attach(_server, host) {

@@ -1,41 +1,16 @@
 /**
  * Refuses an operation over the depth, introspection depth, alias, root field, directive or cost
- * limit once Apollo Server has parsed and validated it and before the gateway plans it, so a
- * refused operation costs the subgraphs nothing.
+ * limit once it is parsed and validated, first of the gateway's checks (see GatewayServer's
+ * check pipeline), so a refused operation costs the other checks and the subgraphs nothing.
  */
-import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../context';
-import type { CostDirectives } from './costDirectives';
-import { LimitCode, LimitExceededError } from './errors';
-import type { OperationMeasure } from './measure';
-import { MeasureCache } from './measureCache';
-import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+import { enforceOperationLimits, type OperationMeasure } from '../../shared/limits';
+import type { CheckSpans } from '../observability/checkSpans';
+
+// The check itself is the kit's: a subgraph reached directly runs it too (shared/limits).
+export { enforceOperationLimits, type OperationLimits } from '../../shared/limits';
 
 /** Attributes of the limits span: what the operation measured. */
 export const LIMIT_ATTRIBUTES = { depth: 'trellis.limits.depth', aliases: 'trellis.limits.aliases', rootFields: 'trellis.limits.root_fields', cost: 'trellis.limits.cost' } as const;
-
-export interface OperationLimits {
-  maxDepth: number;
-  maxIntrospectionDepth: number;
-  maxAliases: number;
-  maxRootFields: number;
-  maxDirectives: number;
-  maxCost: number;
-  defaultListSize: number;
-}
-
-export function operationLimitsPlugin(limits: OperationLimits, costDirectives: () => CostDirectives, measures = new MeasureCache(), spans: CheckSpans = BARE_CHECKS): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) tracedOperationLimits(spans, limits, schema, document, operation, request.variables, costDirectives(), measures);
-        },
-      };
-    },
-  };
-}
 
 /** `enforceOperationLimits` in the `gateway.limits` span (with tracing on), which records what was measured. */
 export function tracedOperationLimits(spans: CheckSpans, ...args: Parameters<typeof enforceOperationLimits>): OperationMeasure {
@@ -49,47 +24,4 @@ export function tracedOperationLimits(spans: CheckSpans, ...args: Parameters<typ
     });
     return measure;
   });
-}
-
-/** Throws LimitExceededError when the operation is over a limit, else gives what it measured; the same check on every transport. */
-export function enforceOperationLimits(
-  limits: OperationLimits,
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown> | undefined,
-  costDirectives?: CostDirectives,
-  measures = new MeasureCache(),
-): OperationMeasure {
-  const measure = measures.measureOf(schema, document, operation, { defaultListSize: limits.defaultListSize, variables, costDirectives });
-  const refuse = (code: LimitCode, message: string, measured: number, limit: number) => {
-    throw new LimitExceededError(code, message, measured, limit);
-  };
-  if (measure.depth > limits.maxDepth) refuse(LimitCode.QUERY_TOO_DEEP, `query depth ${measure.depth} exceeds the limit of ${limits.maxDepth}`, measure.depth, limits.maxDepth);
-  if (measure.introspectionDepth > limits.maxIntrospectionDepth) {
-    refuse(
-      LimitCode.INTROSPECTION_TOO_DEEP,
-      `introspection nests ${measure.introspectionDepth} lists (fields, interfaces, possibleTypes, inputFields); the limit is ${limits.maxIntrospectionDepth}`,
-      measure.introspectionDepth,
-      limits.maxIntrospectionDepth,
-    );
-  }
-  if (measure.rootFields > limits.maxRootFields) {
-    refuse(LimitCode.TOO_MANY_ROOT_FIELDS, `${measure.rootFields} root fields exceed the limit of ${limits.maxRootFields}`, measure.rootFields, limits.maxRootFields);
-  }
-  if (measure.aliases > limits.maxAliases) refuse(LimitCode.TOO_MANY_ALIASES, `${measure.aliases} aliases exceed the limit of ${limits.maxAliases}`, measure.aliases, limits.maxAliases);
-  if (measure.directives > limits.maxDirectives) {
-    refuse(LimitCode.TOO_MANY_DIRECTIVES, `${measure.directives} directives on one field exceed the limit of ${limits.maxDirectives}`, measure.directives, limits.maxDirectives);
-  }
-  const violation = measure.slicingViolation;
-  if (violation) {
-    refuse(
-      LimitCode.SLICING_ARGUMENT_REQUIRED,
-      `${violation.coordinate} needs exactly one of its slicing arguments (${violation.slicingArguments.join(', ')}); ${violation.given} given`,
-      violation.given,
-      1,
-    );
-  }
-  if (measure.cost > limits.maxCost) refuse(LimitCode.QUERY_TOO_COSTLY, `estimated cost ${measure.cost} exceeds the limit of ${limits.maxCost}`, measure.cost, limits.maxCost);
-  return measure;
 }

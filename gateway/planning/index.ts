@@ -6,10 +6,8 @@
  * for a field required twice). Runs after auth, so it rewrites the document auth restricted.
  */
 import { print as printed, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { QueryPlanner } from '@apollo/query-planner';
 import type { Logger } from '../../shared/logging';
-import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import { sha256 } from '../sha256';
 import { aliasRequiresConflicts, renameBack } from './argumentAliases';
@@ -44,39 +42,8 @@ export function planning({ logger }: { logger?: Logger } = {}): GatewayExtension
     return verdict || undefined;
   };
 
-  const plugin: ApolloServerPlugin<GatewayContext> = {
-    async requestDidStart() {
-      let verdict: Rewrite | undefined;
-      return {
-        async didResolveOperation(requestContext) {
-          verdict = rewrite(requestContext.schema, requestContext.document);
-          if (!verdict) return;
-          // The gateway plans from the document and keys its plan store by this hash: both change.
-          const mutable = requestContext as { document: DocumentNode; queryHash: string };
-          mutable.document = verdict.document;
-          mutable.queryHash = verdict.queryHash;
-        },
-        async executionDidStart(requestContext) {
-          const applied = verdict;
-          if (!applied) return;
-          return {
-            // Before willSendResponse, where auth puts its removed fields back by the client's paths.
-            async executionDidEnd() {
-              const body = requestContext.response.body;
-              if (body?.kind !== 'single') return;
-              const finished = applied.finish(body.singleResult as ExecutionResult);
-              body.singleResult.data = finished.data;
-              (body.singleResult as { errors?: unknown }).errors = finished.errors;
-            },
-          };
-        },
-      };
-    },
-  };
-
   return {
     name: 'planning',
-    apolloPlugins: [plugin],
     checkOperation: ({ schema, document }) => rewrite(schema, document),
     attach(_server, host) {
       host.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {

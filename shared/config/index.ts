@@ -105,6 +105,22 @@ const envSchema = z.object({
   SUPERGRAPH_PATH: z.string().optional(),
   SUBGRAPH_SDL_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
   SUBGRAPH_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+  /**
+   * What a subgraph (the kit) limits by itself, for callers that reach its port directly; the
+   * depth, alias, root field, directive and cost limits are the gateway's variables above.
+   * Tokens per document, unset: 5 × MAX_TOKENS, since the planner's fetches inline fragments and
+   * add key fields and `__typename` to what the client wrote.
+   */
+  SUBGRAPH_MAX_TOKENS: z.coerce.number().int().positive().optional(),
+  /**
+   * `_entities` representations per request, unset: MAX_COST. With unit weights each entity the
+   * gateway fetches costs at least 2 in its estimate (the field that returns it and one field of
+   * the next subgraph), so MAX_COST / 2 is the most a query within MAX_COST sends; twice that
+   * leaves room for lists longer than the gateway assumed.
+   */
+  SUBGRAPH_MAX_REPRESENTATIONS: z.coerce.number().int().positive().optional(),
+  /** Largest request a subgraph reads: an HTTP body or one WebSocket message. */
+  SUBGRAPH_MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   BREAKER_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   BREAKER_ERROR_THRESHOLD_PERCENTAGE: z.coerce.number().min(1).max(100).default(50),
   BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(5),
@@ -235,7 +251,11 @@ export interface Config {
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
     subgraphHttp2: boolean;
   };
-  subgraph: { healthIntervalMs: number };
+  subgraph: {
+    healthIntervalMs: number;
+    /** The kit's own limits, beside `limits` (shared/subgraph/limits.ts). */
+    limits: { maxTokens: number; maxRepresentations: number; maxBodyBytes: number };
+  };
   resilience: {
     breaker: { timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number; rollingWindowMs: number };
     breakerOverrides: Record<string, Partial<{ timeoutMs: number; errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number }>>;
@@ -341,7 +361,14 @@ export function loadConfig(env: Env = process.env): Config {
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
     },
-    subgraph: { healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS },
+    subgraph: {
+      healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS,
+      limits: {
+        maxTokens: e.SUBGRAPH_MAX_TOKENS ?? 5 * e.MAX_TOKENS,
+        maxRepresentations: e.SUBGRAPH_MAX_REPRESENTATIONS ?? e.MAX_COST,
+        maxBodyBytes: e.SUBGRAPH_MAX_BODY_BYTES,
+      },
+    },
     resilience: {
       breaker: {
         timeoutMs: e.BREAKER_TIMEOUT_MS,

@@ -2,3 +2,4 @@ export { apolloHandler } from './apolloHandler';
 export { mountHealth } from './health';
 export { listen, closeServer } from './listen';
 export { isOriginAllowed, type CorsPolicy } from './origin';
+export { graphqlError, jsonErrorHandler } from './jsonErrors';

@@ -56,6 +56,10 @@ export class InMemoryStateStore implements StateStore {
     return slot ? { value: slot.value, version: slot.version } : null;
   }
 
+  async getVersionedMany(keys: readonly string[]): Promise<Array<VersionedValue | null>> {
+    return Promise.all(keys.map((key) => this.getVersioned(key)));
+  }
+
   async compareAndSet(key: string, expectedVersion: number, value: string, options: SetOptions = {}): Promise<number | null> {
     const versions = await this.compareAndSetMany([{ key, expectedVersion, value, ttlMs: options.ttlMs }]);
     return versions ? versions[0] : null;

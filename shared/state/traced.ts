@@ -41,6 +41,7 @@ export function tracedStateStore(store: StateStore, { system, url }: TracedState
     delete: (key) => call('delete', keyed(key), () => store.delete(key)),
     increment: (key, windowMs) => call('increment', keyed(key), () => store.increment(key, windowMs)),
     getVersioned: (key) => call('getVersioned', keyed(key), () => store.getVersioned(key)),
+    getVersionedMany: (keys) => call('getVersionedMany', { [STATE_ATTRIBUTES.batchSize]: keys.length }, () => store.getVersionedMany(keys)),
     compareAndSet: (key, expected, value, options) => call('compareAndSet', keyed(key), () => store.compareAndSet(key, expected, value, options)),
     compareAndSetMany: (writes, checks) =>
       call('compareAndSetMany', { [STATE_ATTRIBUTES.batchSize]: writes.length + (checks?.length ?? 0) }, () => store.compareAndSetMany(writes, checks)),

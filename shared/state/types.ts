@@ -60,6 +60,8 @@ export interface StateStore {
   increment(key: string, windowMs: number): Promise<Counter>;
 
   getVersioned(key: string): Promise<VersionedValue | null>;
+  /** Several versioned keys in one round trip, in the order asked (null for a missing one): a batch of reads is one read. */
+  getVersionedMany(keys: readonly string[]): Promise<Array<VersionedValue | null>>;
   /** Writes when the stored version equals `expectedVersion`; the new version, or null on a conflict. */
   compareAndSet(key: string, expectedVersion: number, value: string, options?: SetOptions): Promise<number | null>;
   /**

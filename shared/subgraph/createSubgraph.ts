@@ -24,7 +24,7 @@ import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
-import { apolloHandler, closeServer, listen, mountHealth } from '../http';
+import { apolloHandler, closeServer, jsonErrorHandler, listen, mountHealth } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -32,6 +32,7 @@ import { subscribeTraced } from './eventTraces';
 import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, type IdentityResolver, type SubgraphContext } from './context';
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
+import { subgraphLimits } from './limits';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -106,8 +107,12 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     const schema = buildSubgraphSchema([{ typeDefs, resolvers: this.options.resolvers }]);
     // Guarded fields are checked here too, not only at the gateway: this subgraph may be reached directly.
     const guarded = enforceAccess(schema, typeDefs);
+    // The gateway's limits, here too: a caller may skip the gateway and reach this port.
+    const limits = subgraphLimits(config, schema, typeDefs);
+    const formatError = (formatted: GraphQLFormattedError, error: unknown) => limits.formatError(formatTrellisError(formatted, error));
     this.apollo = new ApolloServer<TContext>({
       schema,
+      parseOptions: { maxTokens: limits.maxTokens },
       introspection: !config.isProduction,
       // Never a stack trace to a client, in any mode: they are in the logs.
       includeStacktraceInErrorResponses: false,
@@ -120,22 +125,34 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
         ...(config.telemetry ? [graphqlSpans<TContext>()] : []),
         ...(this.options.plugins ?? []),
       ],
-      formatError: formatTrellisError,
+      formatError,
     });
     await this.apollo.start();
     const identify = this.options.identify ?? (config.auth ? bearerIdentity(createTokenVerifier(config.auth, { logger, registry: this.registry })) : anonymousIdentity);
     const extend = this.options.context ?? ((base: SubgraphContext) => base as TContext);
     this.app.use(
       '/graphql',
-      express.json({ limit: '2mb' }),
+      express.json({ limit: config.subgraph.limits.maxBodyBytes }),
       ...(config.telemetry ? [traceHttpRequests('/graphql')] : []),
+      limits.httpCheck,
       apolloHandler(this.apollo, async (req) => extend(await buildBaseContext((name) => req.header(name), logger, identify))),
     );
-    // Subscriptions (and any operation) over graphql-ws on the same path.
-    this.wsServer = new WebSocketServer({ server: this.httpServer, path: '/graphql' });
+    // A body over the limit is 413 PAYLOAD_TOO_LARGE in JSON, not express's HTML page.
+    this.app.use(jsonErrorHandler(logger));
+    // Subscriptions (and any operation) over graphql-ws on the same path; a message over the body limit closes the socket (1009).
+    this.wsServer = new WebSocketServer({ server: this.httpServer, path: '/graphql', maxPayload: config.subgraph.limits.maxBodyBytes });
+    // graphql-ws wraps an error thrown by an event stream in a GraphQLError with no path, which
+    // unwrapResolverError leaves wrapped: unwrap it here, or the stream's TrellisError loses its code.
+    const formatOnSocket = (error: GraphQLError) => formatError(error.toJSON(), error.originalError ?? error);
     this.wsCleanup = useServer(
       {
         schema,
+        // Parsed with the token limit and checked against the limits before it is validated or run, as on HTTP.
+        onSubscribe: (_ctx, _id, payload) => {
+          const prepared = limits.prepare(payload.query, payload.operationName, payload.variables);
+          if ('errors' in prepared) return prepared.errors;
+          return { schema, document: prepared.document, variableValues: payload.variables, operationName: payload.operationName };
+        },
         context: async (ctx, _id, payload) => extend(await buildBaseContext(operationHeaders(ctx.connectionParams, payload.extensions), logger, identify)),
         // Apollo's formatError does not run here: keep a TrellisError's code (FORBIDDEN, NOT_FOUND) on WebSocket too.
         onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(formatOnSocket) } : undefined),
@@ -199,12 +216,6 @@ function formatTrellisError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions: { ...formatted.extensions, code: original.code, ...(original.retriable ? { retriable: true } : {}) } };
   }
   return formatted;
-}
-
-function formatOnSocket(error: GraphQLError): GraphQLFormattedError {
-  // graphql-ws wraps an error thrown by an event stream in a GraphQLError with no path, which
-  // unwrapResolverError leaves wrapped: unwrap it here, or the stream's TrellisError loses its code.
-  return formatTrellisError(error.toJSON(), error.originalError ?? error);
 }
 
 export function createSubgraph<TContext extends SubgraphContext = SubgraphContext>(

@@ -1,5 +1,5 @@
 /** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
-import { BadUserInputError, type SubgraphFactory } from '../../shared';
+import { BadUserInputError, requestLoader, type SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
@@ -27,6 +27,8 @@ export const MAX_PAGE = 100;
 /** The catalog subgraph over `seed` (the example's products by default). */
 export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const inventory = new Inventory(backends.state, guard, seed);
+  // One `_entities` call with N products is one stock read, not N.
+  const products = requestLoader((ids: readonly string[]) => inventory.findMany(ids));
   let commands: Subscription | undefined;
   return {
     name: 'catalog',
@@ -40,7 +42,7 @@ export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory =>
         product: async (_: unknown, { id }: { id: string }) => (await inventory.find(id)) ?? null,
       },
       Product: {
-        __resolveReference: async ({ id }: { id: string }) => (await inventory.find(id)) ?? null,
+        __resolveReference: ({ id }: { id: string }, context: object) => products(context).load(id),
       },
     },
     onStart: async () => {

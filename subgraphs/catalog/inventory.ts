@@ -33,9 +33,12 @@ const SEED: Product[] = [
 
 export const stockKey = (productId: string) => `catalog:stock:${productId}`;
 
+const stockOf = (stored: VersionedValue | null | undefined): Stock => (stored ? (JSON.parse(stored.value) as Stock) : { available: 0, reserved: 0 });
+
 export class Inventory {
   private readonly catalog: Map<string, Product>;
   private readonly readStock: (key: string) => Promise<VersionedValue | null>;
+  private readonly readStocks: (keys: readonly string[]) => Promise<Array<VersionedValue | null>>;
 
   /** `seed`: the products and their starting stock (the example's five by default; the gateway bench brings its own). */
   constructor(
@@ -45,7 +48,9 @@ export class Inventory {
   ) {
     this.catalog = new Map(seedProducts.map((product) => [product.id, product]));
     const read = (key: string) => state.getVersioned(key);
+    const readMany = (keys: readonly string[]) => state.getVersionedMany(keys);
     this.readStock = guard ? guard('state-store', read) : read;
+    this.readStocks = guard ? guard('state-store', readMany) : readMany;
   }
 
   /** Writes the seed stock of every product that has none yet (a restart keeps what sagas changed). */
@@ -61,14 +66,21 @@ export class Inventory {
     return { ...product, inStock: (await this.stock(id)).available };
   }
 
+  /** Products by id, in that order (null for an unknown id), their stock read in one state-store call. */
+  async findMany(ids: readonly string[]): Promise<Array<Product | null>> {
+    const known = ids.map((id) => this.catalog.get(id));
+    const stocks = await this.readStocks(known.filter((product) => product !== undefined).map((product) => stockKey(product.id)));
+    let next = 0;
+    return known.map((product) => (product ? { ...product, inStock: stockOf(stocks[next++]).available } : null));
+  }
+
   async list(first: number): Promise<Product[]> {
     const products = [...this.catalog.values()].slice(0, Math.max(0, first));
-    return Promise.all(products.map(async (product) => ({ ...product, inStock: (await this.stock(product.id)).available })));
+    return (await this.findMany(products.map((product) => product.id))).filter((product): product is Product => product !== null);
   }
 
   async stock(id: string): Promise<Stock> {
-    const stored = await this.readStock(stockKey(id));
-    return stored ? (JSON.parse(stored.value) as Stock) : { available: 0, reserved: 0 };
+    return stockOf(await this.readStock(stockKey(id)));
   }
 
   /** Saga commands: reserve stock for an order, and release it when the saga is undone. */

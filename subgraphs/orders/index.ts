@@ -1,5 +1,5 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
-import type { SubgraphContext, SubgraphFactory } from '../../shared';
+import { requestLoader, type SubgraphContext, type SubgraphFactory } from '../../shared';
 import { handleSagaCommands } from '../../shared/saga';
 import type { Subscription } from '../../shared/events';
 import { FEDERATION_LINK } from '../federation';
@@ -46,6 +46,8 @@ export const typeDefs = /* GraphQL */ `
 /** The orders subgraph over `seed` (the example's orders by default). */
 export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({ backends, guard, logger, config }) => {
   const book = new OrderBook(backends.state, guard, seed);
+  // One `_entities` call with N orders is one state-store read, not N.
+  const orders = requestLoader((ids: readonly string[]) => book.findMany(ids));
   let commands: Subscription | undefined;
   return {
     name: 'orders',
@@ -59,7 +61,7 @@ export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({
       },
       Order: {
         __resolveReference: async ({ id }: { id: string }, context: SubgraphContext) => {
-          const order = await book.find(id);
+          const order = await orders(context).load(id);
           if (order) context.requireOwner(order.userId, `order ${id}`);
           return order ?? null;
         },

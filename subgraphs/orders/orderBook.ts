@@ -58,6 +58,7 @@ export const userOrdersKey = (userId: string) => `orders:by-user:${userId}`;
 
 export class OrderBook {
   private readonly read: (key: string) => Promise<VersionedValue | null>;
+  private readonly readMany: (keys: readonly string[]) => Promise<Array<VersionedValue | null>>;
 
   /** `seedOrders`: the orders written at start when missing (the example's three by default; the gateway bench brings its own). */
   constructor(
@@ -66,7 +67,9 @@ export class OrderBook {
     private readonly seedOrders: readonly Order[] = SEED,
   ) {
     const read = (key: string) => state.getVersioned(key);
+    const readMany = (keys: readonly string[]) => state.getVersionedMany(keys);
     this.read = guard ? guard('state-store', read) : read;
+    this.readMany = guard ? guard('state-store', readMany) : readMany;
   }
 
   /** Writes the seed orders that are missing (a restart keeps what sagas added). */
@@ -82,12 +85,18 @@ export class OrderBook {
     return stored ? (JSON.parse(stored.value) as Order) : undefined;
   }
 
+  /** Orders by id, in that order (null for a missing one), in one state-store call. */
+  async findMany(ids: readonly string[]): Promise<Array<Order | null>> {
+    const stored = await this.readMany(ids.map(orderKey));
+    return stored.map((record) => (record ? (JSON.parse(record.value) as Order) : null));
+  }
+
   /** Newest first. */
   async byUser(userId: string): Promise<Order[]> {
     const index = await this.read(userOrdersKey(userId));
     const ids = index ? (JSON.parse(index.value) as string[]) : [];
-    const orders = await Promise.all(ids.map((id) => this.find(id)));
-    return orders.filter((order): order is Order => order !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const orders = await this.findMany(ids);
+    return orders.filter((order): order is Order => order !== null).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** Saga commands: create the order, and cancel it when the saga is undone. */

@@ -20,11 +20,12 @@ export interface StaticPlatform {
   stop(): Promise<void>;
 }
 
-export async function startStaticPlatform(env: Env = {}, overrides: Partial<Pick<Backends, 'state'>> = {}): Promise<StaticPlatform> {
+/** `subgraphEnv`: the subgraphs' own (e.g. a test identity's issuer, so they verify the tokens the gateway forwards). */
+export async function startStaticPlatform(env: Env = {}, overrides: Partial<Pick<Backends, 'state'>> = {}, subgraphEnv: Env = {}): Promise<StaticPlatform> {
   const parts: Array<{ name: string; sdl: string; subgraph: Subgraph }> = [
-    { name: 'users', sdl: usersSdl, subgraph: await startSubgraph(usersSubgraph, {}) },
-    { name: 'orders', sdl: ordersSdl, subgraph: await startSubgraph(ordersSubgraph, {}) },
-    { name: 'catalog', sdl: catalogSdl, subgraph: await startSubgraph(catalogSubgraph, {}) },
+    { name: 'users', sdl: usersSdl, subgraph: await startSubgraph(usersSubgraph, subgraphEnv) },
+    { name: 'orders', sdl: ordersSdl, subgraph: await startSubgraph(ordersSubgraph, subgraphEnv) },
+    { name: 'catalog', sdl: catalogSdl, subgraph: await startSubgraph(catalogSubgraph, subgraphEnv) },
   ];
   const composed = composeSupergraph(parts.map(({ name, sdl, subgraph }) => ({ name, sdl, url: subgraph.url })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));

@@ -74,6 +74,14 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
     expect(await store.getVersioned('saga')).toEqual({ value: 'running', version: 2 });
   });
 
+  it('reads several versioned keys at once, in the order asked, null for a missing one', async () => {
+    expect(await store.getVersionedMany([])).toEqual([]);
+    await store.compareAndSet('first', 0, 'one');
+    await store.compareAndSet('second', 0, 'two');
+    await store.compareAndSet('second', 1, 'two again');
+    expect(await store.getVersionedMany(['second', 'missing', 'first', 'second'])).toEqual([{ value: 'two again', version: 2 }, null, { value: 'one', version: 1 }, { value: 'two again', version: 2 }]);
+  });
+
   it('compare-and-set many: all or nothing', async () => {
     expect(await store.compareAndSetMany([{ key: 'stock', expectedVersion: 0, value: '10' }])).toEqual([1]);
     const conflict = await store.compareAndSetMany([

@@ -48,6 +48,19 @@ describe('loadConfig', () => {
     expect(set.persistedQueries.trustedDocumentsPath).toBe('pq.json');
     expect(() => loadConfig({ MAX_COST: 'lots' })).toThrow(/MAX_COST="lots"/);
   });
+
+  it("reads a subgraph's own limits: tokens and representations follow the gateway's unless set", () => {
+    expect(loadConfig({}).subgraph.limits).toEqual({ maxTokens: 10000, maxRepresentations: 5000, maxBodyBytes: 2 * 1024 * 1024 });
+    expect(loadConfig({ MAX_TOKENS: '300', MAX_COST: '800' }).subgraph.limits).toMatchObject({ maxTokens: 1500, maxRepresentations: 800 });
+    expect(loadConfig({ MAX_TOKENS: '300', SUBGRAPH_MAX_TOKENS: '400', SUBGRAPH_MAX_REPRESENTATIONS: '7', SUBGRAPH_MAX_BODY_BYTES: '4096' }).subgraph.limits).toEqual({
+      maxTokens: 400,
+      maxRepresentations: 7,
+      maxBodyBytes: 4096,
+    });
+    for (const variable of ['SUBGRAPH_MAX_TOKENS', 'SUBGRAPH_MAX_REPRESENTATIONS', 'SUBGRAPH_MAX_BODY_BYTES']) {
+      expect(() => loadConfig({ [variable]: '0' })).toThrow(new RegExp(`${variable}="0"`));
+    }
+  });
 });
 
 describe('assertSupportedNode', () => {

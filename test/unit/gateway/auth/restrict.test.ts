@@ -142,6 +142,32 @@ describe('field authorization', () => {
     expect(paths(grid)).toEqual([['grid', '@', '@', 'email']]);
   });
 
+  it('inlines only the fragments that hold a removal; the others stay spread, and answer the same', () => {
+    const query = '{ me { ...Plain ...Private } friends { ...Plain } } fragment Plain on User { id name } fragment Private on User { email ...Plain }';
+    const restricted = restrictDocument(schema, parse(query), policy, signedIn);
+    expect(print(restricted.document)).toBe(
+      print(parse('{ me { ...Plain ... on User { ...Plain } } friends { ...Plain } } fragment Plain on User { id name }')),
+    );
+    expect(run(query, signedIn)).toEqual({
+      data: { me: null, friends: [{ id: 'u2', name: 'Bob' }] },
+      errors: [expect.objectContaining({ path: ['me', 'email'] })],
+    });
+    expect(run(query, { scopes: ['users:email'] })).toEqual({ data: { me: { id: 'u1', name: 'Ada', email: 'ada@example.com' }, friends: [{ id: 'u2', name: 'Bob' }] } });
+  });
+
+  it('a fragment fan-out costs linear time: left as sent when nothing is removed, refused when inlining it would pass maxFields', () => {
+    const fanOut = (levels: number, leaf: string) =>
+      `{ users { ...F0 } } ${Array.from({ length: levels }, (_, i) => `fragment F${i} on User { ${i + 1 < levels ? `...F${i + 1} ... on User { ...F${i + 1} }` : leaf} }`).join(' ')}`;
+    const harmless = parse(fanOut(300, 'name'));
+    expect(restrictDocument(schema, harmless, policy, signedIn, 5000).document).toBe(harmless);
+    expect(() => restrictDocument(schema, parse(fanOut(300, 'email')), policy, signedIn, 5000)).toThrow(
+      expect.objectContaining({ code: 'QUERY_TOO_COSTLY', measured: 1 + 2 ** 299, limit: 5000 }),
+    );
+    // Small enough to inline: each of the 2^3 paths reports its own removal.
+    expect(restrictDocument(schema, parse(fanOut(4, 'email')), policy, signedIn, 9).removals).toHaveLength(8);
+    expect(() => restrictDocument(schema, parse(fanOut(4, 'email')), policy, signedIn, 8)).toThrow('9 fields once fragments are inlined exceed the cost limit of 8');
+  });
+
   it('keeps the document as sent when nothing is removed (plans stay cached)', () => {
     const document = parse('{ me { ...U } } fragment U on User { name }');
     expect(restrictDocument(schema, document, policy, signedIn).document).toBe(document);

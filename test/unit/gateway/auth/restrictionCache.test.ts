@@ -101,4 +101,12 @@ describe('accessKeyOf', () => {
     expect(accessKeyOf({ scopes: [] })).toBe('+');
     expect(accessKeyOf({ scopes: ['b', 'a', 'b'] })).toBe('+a b');
   });
+
+  it('refuses, and keeps nothing for, a document whose restriction would inline more fields than its bound', () => {
+    const cache = new RestrictionCache(10, 3);
+    const fragments = parse('{ user(id: "u1") { ...U ...U } } fragment U on User { id email }');
+    expect(() => cache.restrict(schema, policy, fragments, { scopes: [] })).toThrow(expect.objectContaining({ code: 'QUERY_TOO_COSTLY', measured: 5, limit: 3 }));
+    expect(cache.size).toBe(0);
+    expect(new RestrictionCache(10, 5).restrict(schema, policy, fragments, { scopes: [] })?.removals).toHaveLength(2);
+  });
 });

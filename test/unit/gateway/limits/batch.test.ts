@@ -77,6 +77,13 @@ describe('measureBatchedOperation', () => {
     })).toBe(6);
   });
 
+  it('counts an operation by its fields once fragments are inlined when they are more than its cost', () => {
+    // node + 2 × (id + __typename) + __typename: 6 fields, cost 1 + 2 = 3
+    expect(measure({ query: '{ node { ...N ...N __typename } } fragment N on Node { id __typename }' })).toBe(6);
+    // 4 × (1 + 2) = 12 cost, 4 fields
+    expect(measure({ query: '{ nodes { ...N ...N } } fragment N on Node { id }' })).toBe(12);
+  });
+
   it('leaves unmeasurable operations to Apollo Server', () => {
     expect(measure({ query: '{ nodes { id }' })).toBeUndefined();
     expect(measure({ query: `{ ${'node { id } '.repeat(20)} }` })).toBeUndefined();

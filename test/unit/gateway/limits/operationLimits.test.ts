@@ -1,6 +1,6 @@
 import { buildSchema, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LimitExceededError, readCostDirectives, type CostDirectives } from '../../../../gateway/limits';
-import { enforceOperationLimits, operationLimitsPlugin, type OperationLimits } from '../../../../gateway/limits/operationLimits';
+import { enforceOperationLimits, type OperationLimits } from '../../../../gateway/limits/operationLimits';
 
 const schema = buildSchema(`
   type Query { node: Node, nodes(first: Int): [Node!]!, accounts(first: Int): [Account!]!, shop: Shop }
@@ -108,6 +108,23 @@ describe('enforceOperationLimits', () => {
     expect(refusal('{ nodes { id } }', { defaultListSize: 51 })).toMatchObject({ code: 'QUERY_TOO_COSTLY', measured: 102 });
   });
 
+  it('refuses an operation that expands to more fields than the cost limit, however little it costs to resolve', () => {
+    // __typename costs nothing to resolve, but each one is a field for whatever inlines the fragments
+    const fanOut = (levels: number) =>
+      `{ node { ...F0 } } ${Array.from({ length: levels }, (_, i) => `fragment F${i} on Node { ${i + 1 < levels ? `...F${i + 1} ... on Node { ...F${i + 1} }` : '__typename'} }`).join(' ')}`;
+    // node + 2^6 __typename = 65 fields, cost 1
+    expect(refusal(fanOut(7), { maxCost: 65 })).toBeUndefined();
+    expect(refusal(fanOut(7), { maxCost: 64 })).toEqual(
+      expect.objectContaining({ code: 'QUERY_TOO_COSTLY', measured: 65, limit: 64, message: '65 fields once fragments are inlined exceed the cost limit of 64' }),
+    );
+    expect(refusal(fanOut(133))).toMatchObject({ code: 'QUERY_TOO_COSTLY', measured: 1 + 2 ** 132 });
+    // The cost is checked first: a costly fan-out says so.
+    // 50 × (1 + 1) = 100 over 95, and 97 fields over 95 too
+    expect(refusal(`{ nodes(first: 50) { id ${'__typename '.repeat(95)}} }`, { maxCost: 95 })).toMatchObject({ measured: 100, message: 'estimated cost 100 exceeds the limit of 95' });
+    expect(refusal(`{ node { id ${'__typename '.repeat(94)}} }`, { maxCost: 95 })).toMatchObject({ measured: 96, message: '96 fields once fragments are inlined exceed the cost limit of 95' });
+    expect(refusal(`{ node { id ${'__typename '.repeat(93)}} }`, { maxCost: 95 })).toBeUndefined();
+  });
+
   it('passes an honest interface query that branches on concrete types (refused as QUERY_TOO_COSTLY before)', () => {
     // each Account is a User or an Admin: 5 × (1 + max(9 × 2, 9 × 2)) = 95, where adding both branches said 185
     const query = '{ accounts(first: 5) { ... on User { friends(first: 9) { id } } ... on Admin { audits(first: 9) { id } } } }';
@@ -144,29 +161,5 @@ describe('enforceOperationLimits', () => {
     expect(refusal(everything, { maxDepth: 10, maxRootFields: 10, maxAliases: 10 })?.code).toBe('TOO_MANY_DIRECTIVES');
     expect(refusal(everything, { maxDepth: 10, maxRootFields: 10, maxAliases: 10, maxDirectives: 5 })?.code).toBe('QUERY_TOO_COSTLY');
     expect(refusal('{ __type(name: "Node") { fields { type { fields { type { fields { name } } } } } } a: node { id } b: node { id } c: node { id } d: node { id } }')?.code).toBe('INTROSPECTION_TOO_DEEP');
-  });
-});
-
-describe('operationLimitsPlugin', () => {
-  const run = async (query: string, variables?: Record<string, unknown>) => {
-    const { document, operation } = operationOf(query);
-    const costDirectives = readCostDirectives('type Query { nodes(first: Int): [Node!]! @listSize(assumedSize: 1) }');
-    const plugin = operationLimitsPlugin(LIMITS, () => costDirectives);
-    const listener = await plugin.requestDidStart!({} as never);
-    return listener!.didResolveOperation!({ schema, document, operation, request: { variables } } as never);
-  };
-
-  it('refuses an operation over a limit on HTTP with the same error, reading the current cost directives', async () => {
-    await expect(run(nest(5))).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_DEEP', measured: 5, limit: 4 } });
-    // @listSize(assumedSize: 1): 1 × (1 + 99) under 100, where the default list size would say 1,000
-    await expect(run(`{ nodes { id ${Array.from({ length: 98 }, (_, i) => `a${i}: id`).join(' ')} } }`)).rejects.toMatchObject({ extensions: { code: 'TOO_MANY_ALIASES' } });
-    await expect(run('query ($n: Int) { nodes(first: $n) { id } }', { n: 1000 })).resolves.toBeUndefined();
-    await expect(run('{ nodes { id } }')).resolves.toBeUndefined();
-  });
-
-  it('does nothing when no operation was resolved', async () => {
-    const plugin = operationLimitsPlugin(LIMITS, () => readCostDirectives('type Query { a: Int }'));
-    const listener = await plugin.requestDidStart!({} as never);
-    await expect(listener!.didResolveOperation!({ schema, document: parse(nest(9)), operation: undefined, request: {} } as never)).resolves.toBeUndefined();
   });
 });

@@ -27,7 +27,7 @@ const DEFAULTS: Config = {
     compressResponses: true,
     subgraphHttp2: false,
   },
-  subgraph: { healthIntervalMs: 2000 },
+  subgraph: { healthIntervalMs: 2000, limits: { maxTokens: 10_000, maxRepresentations: 5000, maxBodyBytes: 2 * 1024 * 1024 } },
   resilience: {
     breaker: { timeoutMs: 2000, errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 3000, rollingWindowMs: 10_000 },
     breakerOverrides: {},
@@ -47,7 +47,7 @@ const DEFAULTS: Config = {
   telemetry: undefined,
 };
 
-/** Every variable set away from its default. */
+/** Every variable set away from its default (but the subgraph limits that follow the gateway's: see below). */
 const EVERYTHING = {
   NODE_ENV: 'test',
   LOG_LEVEL: 'debug',
@@ -148,7 +148,7 @@ describe('loadConfig: what each variable becomes', () => {
       http: { host: '10.0.0.3', port: 4002, advertiseHost: '10.0.0.3', timeouts: { keepAliveMs: 5000, headersMs: 6000, requestMs: 6000 } },
       admin: { host: '0.0.0.0', port: 9100, token: 'a-long-admin-token-1234' },
       backends: { consulUrl: 'https://consul.internal:8501', redisUrl: 'redis://redis.internal:6379/1', kafkaBrokers: ['k1:9092', 'k2:9092'], devHubUrl: 'http://127.0.0.1:4999' },
-      subgraph: { healthIntervalMs: 700 },
+      subgraph: { healthIntervalMs: 700, limits: { maxTokens: 4000, maxRepresentations: 900, maxBodyBytes: 2 * 1024 * 1024 } },
       resilience: {
         breaker: { timeoutMs: 1200, errorThresholdPercentage: 25, volumeThreshold: 8, resetTimeoutMs: 4500, rollingWindowMs: 10_000 },
         breakerOverrides: { catalog: { timeoutMs: 500, volumeThreshold: 2 } },
@@ -187,6 +187,15 @@ describe('loadConfig: what each variable becomes', () => {
     });
     expect(subgraphAllow?.names).toEqual(['catalog', 'users']);
     expect(subgraphAllow?.refusal({ name: 'users', url: 'http://192.168.0.1/graphql' })).toMatch(/not allowed/);
+  });
+
+  it("derives a subgraph's own limits from the gateway's (tokens: five times MAX_TOKENS; representations: MAX_COST) unless they are set", () => {
+    expect(loadConfig({ MAX_TOKENS: '100', MAX_COST: '70' }).subgraph.limits).toEqual({ maxTokens: 500, maxRepresentations: 70, maxBodyBytes: 2 * 1024 * 1024 });
+    expect(loadConfig({ MAX_TOKENS: '100', SUBGRAPH_MAX_TOKENS: '123', SUBGRAPH_MAX_REPRESENTATIONS: '45', SUBGRAPH_MAX_BODY_BYTES: '6789' }).subgraph.limits).toEqual({
+      maxTokens: 123,
+      maxRepresentations: 45,
+      maxBodyBytes: 6789,
+    });
   });
 
   it('says production is production', () => {

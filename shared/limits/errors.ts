@@ -12,6 +12,8 @@ export const LimitCode = {
   SLICING_ARGUMENT_REQUIRED: 'SLICING_ARGUMENT_REQUIRED',
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A subgraph's `_entities` asked for more representations than SUBGRAPH_MAX_REPRESENTATIONS. */
+  TOO_MANY_REPRESENTATIONS: 'TOO_MANY_REPRESENTATIONS',
 } as const;
 export type LimitCode = (typeof LimitCode)[keyof typeof LimitCode];
 

@@ -1,5 +1,5 @@
 import { buildSchema, getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
-import { measureOperation, readCostDirectives, type CostDirectives } from '../../../../gateway/limits';
+import { measureOperation, readCostDirectives, type CostDirectives } from '../../../../shared/limits';
 
 const schema = buildSchema(`
   type Query {
@@ -128,6 +128,7 @@ describe('measureOperation', () => {
       cost: 0,
       directives: 0,
       introspectionDepth: 1,
+      fields: 8,
     });
     expect(measure('{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }').introspectionDepth).toBe(3);
     expect(measure('{ __type(name: "User") { interfaces { possibleTypes { inputFields { name } } } } }').introspectionDepth).toBe(3);
@@ -152,6 +153,22 @@ describe('measureOperation', () => {
     expect(result.cost).toBe(1 + 2 ** (levels - 1));
     const introspection = Array.from({ length: levels }, (_, i) => `fragment T${i} on __Type { ${i + 1 < levels ? `...T${i + 1} ...T${i + 1}` : 'name'} }`).join('\n');
     expect(measure(`{ __type(name: "A") { ...T0 } } ${introspection}`).introspectionDepth).toBe(0);
+    // Every expansion's fields count, introspection's too: the cost of every step that inlines fragments.
+    expect(result.fields).toBe(1 + 2 ** (levels - 1));
+    expect(measure(`{ __type(name: "A") { ...T0 } } ${introspection}`).fields).toBe(1 + 2 ** (levels - 1));
+    const typenames = Array.from({ length: levels }, (_, i) => `fragment F${i} on Product { ${i + 1 < levels ? `...F${i + 1} ... on Product { ...F${i + 1} }` : '__typename'} }`).join('\n');
+    expect(measure(`{ products(first: 1) { ...F0 } } ${typenames}`)).toMatchObject({ cost: 1, fields: 1 + 2 ** (levels - 1) });
+  });
+
+  it('counts fields as if every fragment were inlined where it is spread, __typename and introspection included', () => {
+    expect(measure('{ shop { name } }').fields).toBe(2);
+    expect(measure('{ __typename shop { __typename } }').fields).toBe(3);
+    expect(measure('{ shop { ...S ...S ... on Shop { name } } } fragment S on Shop { name products { id } }').fields).toBe(8);
+    expect(measure('{ search { ... on User { id name } ... on Product { id } } }').fields).toBe(4);
+    expect(measure('{ __schema { types { name } } }').fields).toBe(3);
+    expect(measure('{ __type(name: "User") { ...T ...T } } fragment T on __Type { name fields { name } }').fields).toBe(7);
+    // A spread that re-enters itself counts nothing more (validation refuses the cycle).
+    expect(measure('{ shop { ...A } } fragment A on Shop { name ...A }').fields).toBe(2);
   });
 });
 

@@ -1,5 +1,5 @@
 import { parse } from 'graphql';
-import { readCostDirectives } from '../../../../gateway/limits';
+import { readCostDirectives } from '../../../../shared/limits';
 
 describe('readCostDirectives', () => {
   // As composition writes them into a supergraph (the cost spec's link imports @cost and @listSize).

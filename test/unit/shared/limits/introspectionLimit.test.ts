@@ -1,6 +1,6 @@
 import { buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
-import { introspectionDepthError } from '../../../../gateway/limits/introspectionLimit';
-import { measureOperation } from '../../../../gateway/limits';
+import { introspectionDepthError } from '../../../../shared/limits/introspectionLimit';
+import { measureOperation } from '../../../../shared/limits';
 
 const schema = buildSchema('type Query { a: Int }');
 const deep = '{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }';

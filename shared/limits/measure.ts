@@ -44,6 +44,12 @@ export interface OperationMeasure {
   rootFields: number;
   /** Most directives on one field, inline fragment or fragment spread. */
   directives: number;
+  /**
+   * Fields once every fragment is inlined where it is spread, `__typename` and introspection
+   * included: the work of every step that expands fragments (authorization, the query planner),
+   * which a fragment fan-out makes exponential while its cost may stay small.
+   */
+  fields: number;
   /** Nesting of introspection lists (`fields`, `interfaces`, `possibleTypes`, `inputFields`). */
   introspectionDepth: number;
   /**
@@ -67,9 +73,10 @@ interface SelectionMeasure {
   depth: number;
   aliases: number;
   cost: number;
+  fields: number;
 }
 
-const NOTHING: SelectionMeasure = { depth: 0, aliases: 0, cost: 0 };
+const NOTHING: SelectionMeasure = { depth: 0, aliases: 0, cost: 0, fields: 0 };
 
 /** One selection's measure and the concrete types it applies to (undefined: every type the parent may be). */
 interface Part {
@@ -105,7 +112,8 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     const definition = fieldDefinition(parent, node.name.value);
     const named = definition && getNamedType(definition.type);
     const child = node.selectionSet ? selectionSet(node.selectionSet, named && isCompositeType(named) ? named : undefined) : NOTHING;
-    if (!parent || !definition || !named) return { depth: 1 + child.depth, aliases: (node.alias ? 1 : 0) + child.aliases, cost: 1 + child.cost };
+    const fields = 1 + child.fields;
+    if (!parent || !definition || !named) return { depth: 1 + child.depth, aliases: (node.alias ? 1 : 0) + child.aliases, cost: 1 + child.cost, fields };
     const coordinate = `${parent.name}.${definition.name}`;
     let size = 1;
     if (isListType(getNullableType(definition.type))) {
@@ -120,11 +128,12 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
       aliases: (node.alias ? 1 : 0) + child.aliases,
       // A negative weight may lower a field's cost, never below nothing (it would hide a sibling).
       cost: Math.max(0, size * (weight + child.cost) + argumentWeight),
+      fields,
     };
   };
 
   const part = (selection: SelectionNode, parent: GraphQLCompositeType | undefined): Part => {
-    if (selection.kind === Kind.FIELD) return { measure: isIntrospection(selection) ? NOTHING : field(selection, parent) };
+    if (selection.kind === Kind.FIELD) return { measure: isIntrospection(selection) ? introspectionField(selection) : field(selection, parent) };
     const condition = selection.kind === Kind.INLINE_FRAGMENT ? selection.typeCondition?.name.value : fragments.get(selection.name.value)?.typeCondition.name.value;
     const type = condition ? compositeNamed(condition) : parent;
     const measure = selection.kind === Kind.INLINE_FRAGMENT ? selectionSet(selection.selectionSet, type) : fragment(selection.name.value);
@@ -132,12 +141,16 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     return { measure, onTypes: type && type !== parent ? concreteTypes(type) : undefined };
   };
 
+  /** Introspection counts only as fields (see `isIntrospection`). */
+  const introspectionField = (node: FieldNode): SelectionMeasure => ({ ...NOTHING, fields: 1 + (node.selectionSet ? selectionSet(node.selectionSet, undefined).fields : 0) });
+
   const selectionSet = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined): SelectionMeasure => {
     const parts = set.selections.map((selection) => part(selection, parent));
     return {
       depth: Math.max(0, ...parts.map(({ measure }) => measure.depth)),
       aliases: parts.reduce((sum, { measure }) => sum + measure.aliases, 0),
       cost: costOfParts(parts, parent),
+      fields: parts.reduce((sum, { measure }) => sum + measure.fields, 0),
     };
   };
 
