@@ -7,7 +7,14 @@ import type { ServiceInstance, ServiceRegistration } from './types';
 
 /** One row of `/v1/health/service/<name>`. */
 export interface HealthEntry {
-  Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+  Service: {
+    ID: string;
+    Service: string;
+    Address: string;
+    Port: number;
+    Tags: string[] | null;
+    Meta: Record<string, string> | null;
+  };
   Checks: Array<{ Status: string }>;
 }
 
@@ -22,7 +29,10 @@ export interface RegistrationSettings {
 const META_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The body of `PUT /v1/agent/service/register` for one instance, with its readiness check. */
-export function registrationBody(registration: ServiceRegistration, settings: RegistrationSettings): Record<string, unknown> {
+export function registrationBody(
+  registration: ServiceRegistration,
+  settings: RegistrationSettings,
+): Record<string, unknown> {
   const url = new URL(registration.url);
   const meta: Record<string, string> = { graphql_url: registration.url };
   for (const [key, value] of Object.entries(registration.meta ?? {})) {
@@ -57,15 +67,29 @@ export function toInstance({ Service: service, Checks: checks }: HealthEntry, lo
   if (meta.graphql_url) {
     // Meta is free text: its URL is taken only when it points at the address and port Consul checks.
     if (pointsAt(meta.graphql_url, service.Address, service.Port)) url = meta.graphql_url;
-    else logger?.warn({ instance: service.ID, graphqlUrl: meta.graphql_url, address: `${service.Address}:${service.Port}` }, 'graphql_url does not match the service address; using the address');
+    else
+      logger?.warn(
+        { instance: service.ID, graphqlUrl: meta.graphql_url, address: `${service.Address}:${service.Port}` },
+        'graphql_url does not match the service address; using the address',
+      );
   }
-  return { id: service.ID, name: service.Service, url, meta, healthy: (checks ?? []).every((check) => check.Status === 'passing') };
+  return {
+    id: service.ID,
+    name: service.Service,
+    url,
+    meta,
+    healthy: (checks ?? []).every((check) => check.Status === 'passing'),
+  };
 }
 
 function pointsAt(url: string, address: string, port: number): boolean {
   if (!URL.canParse(url)) return false;
   const parsed = new URL(url);
-  return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname.replace(/^\[|\]$/g, '') === address && portOf(parsed) === port;
+  return (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+    parsed.hostname.replace(/^\[|\]$/g, '') === address &&
+    portOf(parsed) === port
+  );
 }
 
 function portOf(url: URL): number {

@@ -21,16 +21,32 @@ function apq(ttlSeconds = 60) {
   const state = new InMemoryStateStore({ now: () => now });
   const { logger, lines } = recordingLogger();
   let storeErrors = 0;
-  const extension = persistedQueries({ settings: { ttlSeconds }, state, logger, onStoreError: () => (storeErrors += 1) });
+  const extension = persistedQueries({
+    settings: { ttlSeconds },
+    state,
+    logger,
+    onStoreError: () => (storeErrors += 1),
+  });
   return { extension, state, lines, advance: (ms: number) => void (now += ms), storeErrors: () => storeErrors };
 }
 
 function trusted() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-trusted-'));
   const manifest = path.join(dir, 'manifest.json');
-  writeFileSync(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'products-v1', name: 'P', type: 'query', body: trustedQuery }] }));
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      format: 'apollo-persisted-query-manifest',
+      version: 1,
+      operations: [{ id: 'products-v1', name: 'P', type: 'query', body: trustedQuery }],
+    }),
+  );
   const { logger, lines } = recordingLogger();
-  const extension = persistedQueries({ settings: { ttlSeconds: 60, trustedDocumentsPath: manifest }, state: new InMemoryStateStore(), logger });
+  const extension = persistedQueries({
+    settings: { ttlSeconds: 60, trustedDocumentsPath: manifest },
+    state: new InMemoryStateStore(),
+    logger,
+  });
   return { extension, lines, manifest };
 }
 
@@ -46,7 +62,9 @@ describe('automatic persisted queries (the default)', () => {
   it('registers a query sent on WebSocket or SSE where Apollo Server finds it on HTTP, and the reverse', async () => {
     const { extension, state } = apq();
     const documents = extension.persistedDocuments!;
-    const { cache } = extension.apolloOptions!.persistedQueries as { cache: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> } };
+    const { cache } = extension.apolloOptions!.persistedQueries as {
+      cache: { get(key: string): Promise<string | undefined>; set(key: string, value: string): Promise<void> };
+    };
     await documents.register('h1', trustedQuery);
     expect(await cache.get('apq:h1')).toBe(trustedQuery);
     expect(await state.get('gateway:apq:h1')).toBe(trustedQuery);
@@ -80,7 +98,13 @@ describe('automatic persisted queries (the default)', () => {
     };
     await expect(extension.persistedDocuments!.lookup('h')).resolves.toBeUndefined();
     expect(storeErrors()).toBe(1);
-    expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'persisted query lookup failed; treated as a miss', err: 'redis down' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'persisted query lookup failed; treated as a miss',
+        err: 'redis down',
+      }),
+    ]);
   });
 });
 
@@ -99,17 +123,38 @@ function respond() {
   return { res, sent, next: () => void (sent.next = true) };
 }
 
-const refusedBody = { errors: [{ message: 'only trusted documents may run here: send the hash of a document in the manifest', extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' } }] };
+const refusedBody = {
+  errors: [
+    {
+      message: 'only trusted documents may run here: send the hash of a document in the manifest',
+      extensions: { code: 'PERSISTED_QUERY_NOT_ALLOWED' },
+    },
+  ],
+};
 
 describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
   it('says how many documents it loaded, from where', () => {
     const { lines, manifest } = trusted();
-    expect(lines).toEqual([expect.objectContaining({ level: 'info', msg: 'trusted documents loaded; other documents are refused', documents: 1, path: manifest })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'trusted documents loaded; other documents are refused',
+        documents: 1,
+        path: manifest,
+      }),
+    ]);
   });
 
   it('answers Apollo Server from the manifest only: by id or body hash, with or without the apq: prefix, and never stores a registration', async () => {
     const { extension } = trusted();
-    const options = extension.apolloOptions!.persistedQueries as { ttl: unknown; cache: { get(key: string): Promise<unknown>; set(key: string, value: string): Promise<unknown>; delete(key: string): Promise<unknown> } };
+    const options = extension.apolloOptions!.persistedQueries as {
+      ttl: unknown;
+      cache: {
+        get(key: string): Promise<unknown>;
+        set(key: string, value: string): Promise<unknown>;
+        delete(key: string): Promise<unknown>;
+      };
+    };
     expect(options.ttl).toBeNull();
     expect(await options.cache.get('apq:products-v1')).toBe(trustedQuery);
     expect(await options.cache.get(`apq:${sha256(trustedQuery)}`)).toBe(trustedQuery);
@@ -132,7 +177,13 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
     const { extension } = trusted();
     const check = (source: string) => {
       const document = parse(source);
-      return extension.checkOperation!({ source, document, operation: document.definitions[0] as OperationDefinitionNode, schema: new GraphQLSchema({}), context: {} as GatewayContext });
+      return extension.checkOperation!({
+        source,
+        document,
+        operation: document.definitions[0] as OperationDefinitionNode,
+        schema: new GraphQLSchema({}),
+        context: {} as GatewayContext,
+      });
     };
     expect(check(trustedQuery)).toBeUndefined();
     let refusal: unknown;
@@ -142,13 +193,19 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
       refusal = error;
     }
     expect(refusal).toBeInstanceOf(GraphQLError);
-    expect(refusal).toMatchObject({ message: refusedBody.errors[0].message, extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } });
+    expect(refusal).toMatchObject({
+      message: refusedBody.errors[0].message,
+      extensions: { code: PERSISTED_QUERY_NOT_ALLOWED },
+    });
   });
 
   it.each([
     ['a GET of a listed query', { method: 'GET', query: { query: trustedQuery } }],
     ['a POST of a listed query', { method: 'POST', body: { query: trustedQuery } }],
-    ['a POST of a hash alone', { method: 'POST', body: { extensions: { persistedQuery: { version: 1, sha256Hash: 'products-v1' } } } }],
+    [
+      'a POST of a hash alone',
+      { method: 'POST', body: { extensions: { persistedQuery: { version: 1, sha256Hash: 'products-v1' } } } },
+    ],
     ['a GET of a hash alone', { method: 'GET', query: { extensions: '{}' } }],
     ['a POST with no body', { method: 'POST', body: undefined }],
     ['a batch of listed queries', { method: 'POST', body: [{ query: trustedQuery }, { query: trustedQuery }] }],
@@ -162,7 +219,13 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
   it.each([
     ['a GET of another query', { method: 'GET', query: { query: otherQuery } }],
     ['a POST of another query', { method: 'POST', body: { query: otherQuery } }],
-    ['a POST of another query with a listed hash', { method: 'POST', body: { query: otherQuery, extensions: { persistedQuery: { version: 1, sha256Hash: 'products-v1' } } } }],
+    [
+      'a POST of another query with a listed hash',
+      {
+        method: 'POST',
+        body: { query: otherQuery, extensions: { persistedQuery: { version: 1, sha256Hash: 'products-v1' } } },
+      },
+    ],
     ['a batch holding one other query', { method: 'POST', body: [{ query: trustedQuery }, { query: otherQuery }] }],
   ])('refuses %s before Apollo Server, with 403 and PERSISTED_QUERY_NOT_ALLOWED', (_case, request) => {
     const [middleware] = trusted().extension.graphqlMiddleware!;
@@ -174,7 +237,11 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
   it('looks at the query string of a GET, not its body', () => {
     const [middleware] = trusted().extension.graphqlMiddleware!;
     const { res, sent, next } = respond();
-    middleware({ method: 'GET', query: { query: otherQuery }, body: { query: trustedQuery } } as unknown as Request, res, next);
+    middleware(
+      { method: 'GET', query: { query: otherQuery }, body: { query: trustedQuery } } as unknown as Request,
+      res,
+      next,
+    );
     expect(sent.status).toBe(403);
   });
 });

@@ -29,14 +29,17 @@ describe('StateStoreQueryCache', () => {
     expect(await cache.get('apq:abc')).toBeUndefined();
   });
 
-  it.each([[{ ttl: null }], [{}], [undefined], [{ ttl: 0 }]])('keeps a query with no expiry when the TTL is %j', async (options) => {
-    const { state, advance } = clockedStore();
-    const cache = new StateStoreQueryCache(state, 'p:');
-    await cache.set('k', '{ a }', options);
-    advance(365 * 24 * 3600 * 1000);
-    expect(await cache.get('k')).toBe('{ a }');
-    expect(await state.get('p:k')).toBe('{ a }');
-  });
+  it.each([[{ ttl: null }], [{}], [undefined], [{ ttl: 0 }]])(
+    'keeps a query with no expiry when the TTL is %j',
+    async (options) => {
+      const { state, advance } = clockedStore();
+      const cache = new StateStoreQueryCache(state, 'p:');
+      await cache.set('k', '{ a }', options);
+      advance(365 * 24 * 3600 * 1000);
+      expect(await cache.get('k')).toBe('{ a }');
+      expect(await state.get('p:k')).toBe('{ a }');
+    },
+  );
 
   it('deletes a query', async () => {
     const { state } = clockedStore();
@@ -49,10 +52,20 @@ describe('StateStoreQueryCache', () => {
   it('answers a lookup the store cannot serve as a miss when told to, once counted and logged', async () => {
     const { logger, lines } = recordingLogger();
     let counted = 0;
-    const cache = new StateStoreQueryCache(unreachable(), undefined, storeErrorsAsMisses(logger, () => (counted += 1)));
+    const cache = new StateStoreQueryCache(
+      unreachable(),
+      undefined,
+      storeErrorsAsMisses(logger, () => (counted += 1)),
+    );
     await expect(cache.get('apq:abc')).resolves.toBeUndefined();
     expect(counted).toBe(1);
-    expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'persisted query lookup failed; treated as a miss', err: 'redis down' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'persisted query lookup failed; treated as a miss',
+        err: 'redis down',
+      }),
+    ]);
   });
 
   it('passes the store error on when given no way to handle it', async () => {

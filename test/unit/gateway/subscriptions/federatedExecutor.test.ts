@@ -76,11 +76,25 @@ describe('FederatedExecutor', () => {
       await subgraph.start();
       subgraphs.push(subgraph);
     }
-    const composed = composeSupergraph(subgraphs.map((subgraph, i) => ({ name: i === 0 ? 'books' : 'reviews', url: subgraph.url, sdl: i === 0 ? booksTypeDefs : reviewsTypeDefs })));
+    const composed = composeSupergraph(
+      subgraphs.map((subgraph, i) => ({
+        name: i === 0 ? 'books' : 'reviews',
+        url: subgraph.url,
+        sdl: i === 0 ? booksTypeDefs : reviewsTypeDefs,
+      })),
+    );
     if (!composed.ok) throw new Error(composed.errors.join('\n'));
     gateway = new ApolloGateway({ supergraphSdl: composed.supergraphSdl });
     await gateway.load();
-    instances.replace(subgraphs.map((subgraph, i) => ({ id: `i${i}`, name: i === 0 ? 'books' : 'reviews', url: subgraph.url, meta: {}, healthy: true })));
+    instances.replace(
+      subgraphs.map((subgraph, i) => ({
+        id: `i${i}`,
+        name: i === 0 ? 'books' : 'reviews',
+        url: subgraph.url,
+        meta: {},
+        healthy: true,
+      })),
+    );
   }, 60_000);
   afterAll(async () => {
     await gateway?.stop();
@@ -93,18 +107,25 @@ describe('FederatedExecutor', () => {
     for await (const result of stream) results.push(JSON.parse(JSON.stringify(result)) as ExecutionResult);
     return results;
   };
-  const run = (executor: FederatedExecutor, request: OperationRequest, signal?: AbortSignal) => all(executor.execute(request, context, signal));
-  const codes = (results: ExecutionResult[]) => results.map((result) => result.errors?.map((error) => [error.message, error.extensions?.code]));
+  const run = (executor: FederatedExecutor, request: OperationRequest, signal?: AbortSignal) =>
+    all(executor.execute(request, context, signal));
+  const codes = (results: ExecutionResult[]) =>
+    results.map((result) => result.errors?.map((error) => [error.message, error.extensions?.code]));
 
   it('answers a query with the fields of every subgraph', async () => {
     const executor = new FederatedExecutor(gateway, instances);
-    expect(await run(executor, { query: '{ book(id: "b1") { title stars } }' })).toEqual([{ data: { book: { title: 'Title b1', stars: 2 } } }]);
+    expect(await run(executor, { query: '{ book(id: "b1") { title stars } }' })).toEqual([
+      { data: { book: { title: 'Title b1', stars: 2 } } },
+    ]);
     await executor.close();
   });
 
   it('streams each event of a subscription from the owning subgraph, resolved across the others, with only the variables it uses', async () => {
     const executor = new FederatedExecutor(gateway, instances);
-    const results = await run(executor, { query: 'subscription ($shelf: String!) { bookAdded(shelf: $shelf) { id title stars } }', variables: { shelf: 'new', other: 1 } });
+    const results = await run(executor, {
+      query: 'subscription ($shelf: String!) { bookAdded(shelf: $shelf) { id title stars } }',
+      variables: { shelf: 'new', other: 1 },
+    });
     expect(results).toEqual([
       { data: { bookAdded: { id: 'new-1', title: 'Title new-1', stars: 5 } } },
       { data: { bookAdded: { id: 'new-2', title: 'Title new-2', stars: 5 } } },
@@ -125,7 +146,11 @@ describe('FederatedExecutor', () => {
     const controller = new AbortController();
     const seen: unknown[] = [];
     // An endless stream: the loop ends only because the abort ends the subscription.
-    for await (const result of executor.execute({ query: 'subscription { bookAdded(shelf: "endless") { id } }' }, context, controller.signal)) {
+    for await (const result of executor.execute(
+      { query: 'subscription { bookAdded(shelf: "endless") { id } }' },
+      context,
+      controller.signal,
+    )) {
       seen.push(result.data);
       controller.abort();
     }
@@ -135,26 +160,40 @@ describe('FederatedExecutor', () => {
 
   it('refuses a document it cannot parse, or with more tokens than MAX_TOKENS, as HTTP does', async () => {
     const executor = new FederatedExecutor(gateway, instances, undefined, { maxTokens: 8, introspection: true });
-    expect(codes(await run(executor, { query: '{ books {' }))).toEqual([[['Syntax Error: Expected Name, found <EOF>.', 'GRAPHQL_PARSE_FAILED']]]);
+    expect(codes(await run(executor, { query: '{ books {' }))).toEqual([
+      [['Syntax Error: Expected Name, found <EOF>.', 'GRAPHQL_PARSE_FAILED']],
+    ]);
     // graphql-js's own wording ("more that").
-    expect(codes(await run(executor, { query: '{ book(id: "b1") { id title } }' }))).toEqual([[['Syntax Error: Document contains more that 8 tokens. Parsing aborted.', 'GRAPHQL_PARSE_FAILED']]]);
+    expect(codes(await run(executor, { query: '{ book(id: "b1") { id title } }' }))).toEqual([
+      [['Syntax Error: Document contains more that 8 tokens. Parsing aborted.', 'GRAPHQL_PARSE_FAILED']],
+    ]);
     expect(codes(await run(executor, { query: '{ books { id } }' }))).toEqual([undefined]);
   });
 
   it('refuses an invalid document, and introspection when it is off', async () => {
     const open = new FederatedExecutor(gateway, instances);
-    expect(codes(await run(open, { query: '{ nope }' }))).toEqual([[['Cannot query field "nope" on type "Query".', 'GRAPHQL_VALIDATION_FAILED']]]);
-    expect(await run(open, { query: '{ __schema { queryType { name } } }' })).toEqual([{ data: { __schema: { queryType: { name: 'Query' } } } }]);
+    expect(codes(await run(open, { query: '{ nope }' }))).toEqual([
+      [['Cannot query field "nope" on type "Query".', 'GRAPHQL_VALIDATION_FAILED']],
+    ]);
+    expect(await run(open, { query: '{ __schema { queryType { name } } }' })).toEqual([
+      { data: { __schema: { queryType: { name: 'Query' } } } },
+    ]);
     const closed = new FederatedExecutor(gateway, instances, undefined, { maxTokens: 2000, introspection: false });
-    expect(codes(await run(closed, { query: '{ __schema { queryType { name } } }' }))[0]?.[0]?.[1]).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(codes(await run(closed, { query: '{ __schema { queryType { name } } }' }))[0]?.[0]?.[1]).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
   });
 
   it('runs the operation a request names, and asks for a name when there are several', async () => {
     const executor = new FederatedExecutor(gateway, instances);
     const query = 'query A { book(id: "a") { id } } query B { book(id: "b") { id } }';
     expect(await run(executor, { query, operationName: 'B' })).toEqual([{ data: { book: { id: 'b' } } }]);
-    expect(codes(await run(executor, { query }))).toEqual([[['name the operation to run (operationName)', 'BAD_REQUEST']]]);
-    expect(codes(await run(executor, { query, operationName: 'C' }))).toEqual([[['name the operation to run (operationName)', 'BAD_REQUEST']]]);
+    expect(codes(await run(executor, { query }))).toEqual([
+      [['name the operation to run (operationName)', 'BAD_REQUEST']],
+    ]);
+    expect(codes(await run(executor, { query, operationName: 'C' }))).toEqual([
+      [['name the operation to run (operationName)', 'BAD_REQUEST']],
+    ]);
   });
 
   it('parses and validates a document once per supergraph', () => {
@@ -176,28 +215,61 @@ describe('FederatedExecutor', () => {
     const checks: Array<{ source: string; variables?: unknown }> = [];
     const rewriting = new FederatedExecutor(gateway, instances, (check) => {
       checks.push({ source: check.source, variables: check.variables });
-      return { document: parse('{ books { id } }'), finish: (result) => ({ ...result, extensions: { checked: true } }) };
+      return {
+        document: parse('{ books { id } }'),
+        finish: (result) => ({ ...result, extensions: { checked: true } }),
+      };
     });
-    expect(await run(rewriting, { query: '{ books { id title } }', variables: { a: 1 } })).toEqual([{ data: { books: [{ id: 'b1' }, { id: 'b2' }] }, extensions: { checked: true } }]);
+    expect(await run(rewriting, { query: '{ books { id title } }', variables: { a: 1 } })).toEqual([
+      { data: { books: [{ id: 'b1' }, { id: 'b2' }] }, extensions: { checked: true } },
+    ]);
     expect(checks).toEqual([{ source: '{ books { id title } }', variables: { a: 1 } }]);
     // The rewritten document is planned on its own: the full one still gets every field it asks for.
     const plain = new FederatedExecutor(gateway, instances);
-    expect(await run(plain, { query: print(parse('{ books { id title } }')) })).toEqual([{ data: { books: [{ id: 'b1', title: 'Title b1' }, { id: 'b2', title: 'Title b2' }] } }]);
+    expect(await run(plain, { query: print(parse('{ books { id title } }')) })).toEqual([
+      {
+        data: {
+          books: [
+            { id: 'b1', title: 'Title b1' },
+            { id: 'b2', title: 'Title b2' },
+          ],
+        },
+      },
+    ]);
   });
 
   it("formats every error it sends with the gateway's formatter", async () => {
-    const formatError: GatewayHost['formatError'] = (formatted) => ({ ...formatted, message: `masked: ${formatted.message}`, extensions: { ...formatted.extensions, masked: true } });
-    const executor = new FederatedExecutor(gateway, instances, undefined, { maxTokens: 2000, introspection: true, formatError });
+    const formatError: GatewayHost['formatError'] = (formatted) => ({
+      ...formatted,
+      message: `masked: ${formatted.message}`,
+      extensions: { ...formatted.extensions, masked: true },
+    });
+    const executor = new FederatedExecutor(gateway, instances, undefined, {
+      maxTokens: 2000,
+      introspection: true,
+      formatError,
+    });
     expect(await run(executor, { query: '{ nope }' })).toEqual([
-      { errors: [{ message: 'masked: Cannot query field "nope" on type "Query".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', masked: true } }] },
+      {
+        errors: [
+          {
+            message: 'masked: Cannot query field "nope" on type "Query".',
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED', masked: true },
+          },
+        ],
+      },
     ]);
     const results = await run(executor, { query: 'subscription { bookAdded(shelf: "broken") { id } }' });
-    expect(results[0].errors?.map((error) => [error.message, error.extensions?.masked])).toEqual([['masked: no such shelf', true]]);
+    expect(results[0].errors?.map((error) => [error.message, error.extensions?.masked])).toEqual([
+      ['masked: no such shelf', true],
+    ]);
   });
 
   it('answers SUPERGRAPH_UNAVAILABLE before a supergraph is served', async () => {
     const unloaded = new ApolloGateway({ supergraphSdl: 'type Query { a: Int }' });
     const executor = new FederatedExecutor(unloaded, instances);
-    expect(codes(await run(executor, { query: '{ a }' }))).toEqual([[['no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE']]]);
+    expect(codes(await run(executor, { query: '{ a }' }))).toEqual([
+      [['no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE']],
+    ]);
   });
 });

@@ -32,7 +32,14 @@ describe('findConfigFile', () => {
 describe('readConfigFile', () => {
   it('turns scalars into text, lists into comma-separated text and objects into JSON, and skips empty values', () => {
     const dir = folder({
-      'trellis.config.yaml': ['MAX_COST: 3000', 'DEDUP_QUERIES: false', 'KAFKA_BROKERS: [k1:9092, k2:9092]', 'BREAKER_OVERRIDES: { catalog: { timeoutMs: 500 } }', 'REDIS_URL:', 'SERVICE_NAME: ~'].join('\n'),
+      'trellis.config.yaml': [
+        'MAX_COST: 3000',
+        'DEDUP_QUERIES: false',
+        'KAFKA_BROKERS: [k1:9092, k2:9092]',
+        'BREAKER_OVERRIDES: { catalog: { timeoutMs: 500 } }',
+        'REDIS_URL:',
+        'SERVICE_NAME: ~',
+      ].join('\n'),
     });
     expect(readConfigFile(path.join(dir, 'trellis.config.yaml'), known)).toEqual({
       MAX_COST: '3000',
@@ -49,7 +56,11 @@ describe('readConfigFile', () => {
   it.each([
     ['a scalar', '42', 'must be a mapping of variable names to values, e.g. "REDIS_URL: redis://redis:6379"'],
     ['a list', '- REDIS_URL', 'must be a mapping of variable names to values'],
-    ['an unknown setting', 'REDIS_ULR: redis://r', 'unknown setting REDIS_ULR (settings are the environment variables\' names, e.g. REDIS_URL)'],
+    [
+      'an unknown setting',
+      'REDIS_ULR: redis://r',
+      "unknown setting REDIS_ULR (settings are the environment variables' names, e.g. REDIS_URL)",
+    ],
     ['broken YAML', 'MAX_COST: [', 'cannot read it as YAML or JSON: '],
   ])('refuses %s, naming the file', (_case, text, problem) => {
     const file = path.join(folder({ 'trellis.config.yaml': text }), 'trellis.config.yaml');
@@ -64,8 +75,16 @@ describe('withConfigFile', () => {
   });
 
   it('lays the environment over the file, except for variables that are empty or unset', () => {
-    const dir = folder({ 'trellis.config.json': JSON.stringify({ MAX_COST: 3000, REDIS_URL: 'redis://file:6379', SERVICE_NAME: 'from-file' }) });
-    expect(withConfigFile({ MAX_COST: '4000', REDIS_URL: '', SERVICE_NAME: undefined, DEDUP_QUERIES: 'false' }, dir, known)).toEqual({
+    const dir = folder({
+      'trellis.config.json': JSON.stringify({
+        MAX_COST: 3000,
+        REDIS_URL: 'redis://file:6379',
+        SERVICE_NAME: 'from-file',
+      }),
+    });
+    expect(
+      withConfigFile({ MAX_COST: '4000', REDIS_URL: '', SERVICE_NAME: undefined, DEDUP_QUERIES: 'false' }, dir, known),
+    ).toEqual({
       MAX_COST: '4000',
       REDIS_URL: 'redis://file:6379',
       SERVICE_NAME: 'from-file',
@@ -74,7 +93,10 @@ describe('withConfigFile', () => {
   });
 
   it('knows every variable of the configuration, so a file may set any of them', () => {
-    const dir = folder({ 'trellis.config.yaml': 'GATEWAY_RATE_LIMIT_WINDOW_S: 5\nGATEWAY_RATE_LIMIT: 9\nMOBILE_PERSISTED_OPERATIONS: ops.json\n' });
+    const dir = folder({
+      'trellis.config.yaml':
+        'GATEWAY_RATE_LIMIT_WINDOW_S: 5\nGATEWAY_RATE_LIMIT: 9\nMOBILE_PERSISTED_OPERATIONS: ops.json\n',
+    });
     const config = loadProcessConfig({}, dir);
     expect(config.gateway.rateLimit).toEqual({ limit: 9, windowSec: 5 });
     expect(config.bff.persistedOperationsPath).toBe('ops.json');

@@ -11,7 +11,12 @@ const DEFAULTS: Config = {
   saga: { stepPauseMs: 0 },
   logLevel: 'info',
   serviceName: undefined,
-  http: { host: '127.0.0.1', port: undefined, advertiseHost: '127.0.0.1', timeouts: { keepAliveMs: 65_000, headersMs: 66_000, requestMs: 300_000 } },
+  http: {
+    host: '127.0.0.1',
+    port: undefined,
+    advertiseHost: '127.0.0.1',
+    timeouts: { keepAliveMs: 65_000, headersMs: 66_000, requestMs: 300_000 },
+  },
   admin: { host: '127.0.0.1', port: undefined, token: undefined },
   backends: { consulUrl: undefined, redisUrl: undefined, kafkaBrokers: [], devHubUrl: undefined },
   gateway: {
@@ -20,16 +25,29 @@ const DEFAULTS: Config = {
     sdlTimeoutMs: 3000,
     subgraphAllow: undefined,
     headerRules: {
-      all: { request: ['traceparent', 'tracestate', 'authorization', 'idempotency-key'].map((named) => ({ propagate: { named } })) },
+      all: {
+        request: ['traceparent', 'tracestate', 'authorization', 'idempotency-key'].map((named) => ({
+          propagate: { named },
+        })),
+      },
       subgraphs: {},
     },
     rateLimit: undefined,
     compressResponses: true,
     subgraphHttp2: false,
   },
-  subgraph: { healthIntervalMs: 2000, limits: { maxTokens: 10_000, maxRepresentations: 5000, maxBodyBytes: 2 * 1024 * 1024 } },
+  subgraph: {
+    healthIntervalMs: 2000,
+    limits: { maxTokens: 10_000, maxRepresentations: 5000, maxBodyBytes: 2 * 1024 * 1024 },
+  },
   resilience: {
-    breaker: { timeoutMs: 2000, errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 3000, rollingWindowMs: 10_000 },
+    breaker: {
+      timeoutMs: 2000,
+      errorThresholdPercentage: 50,
+      volumeThreshold: 5,
+      resetTimeoutMs: 3000,
+      rollingWindowMs: 10_000,
+    },
     breakerOverrides: {},
     outliers: { consecutiveFailures: 3, baseEjectionMs: 5000, maxEjectionMs: 60_000, maxEjectedFraction: 0.5 },
     retryBudget: { ratio: 0.1, minRetriesPerWindow: 3, windowMs: 10_000 },
@@ -40,10 +58,29 @@ const DEFAULTS: Config = {
   auth: undefined,
   consul: { checkInterval: '1s', namespace: undefined, token: undefined, caCertPath: undefined },
   shutdownGraceMs: 10_000,
-  limits: { maxDepth: 12, maxIntrospectionDepth: 2, maxAliases: 30, maxRootFields: 20, maxDirectives: 10, maxTokens: 2000, maxCost: 5000, defaultListSize: 10, maxBatch: 10, maxBodyBytes: 1_048_576 },
+  limits: {
+    maxDepth: 12,
+    maxIntrospectionDepth: 2,
+    maxAliases: 30,
+    maxRootFields: 20,
+    maxDirectives: 10,
+    maxTokens: 2000,
+    maxCost: 5000,
+    defaultListSize: 10,
+    maxBatch: 10,
+    maxBodyBytes: 1_048_576,
+  },
   persistedQueries: { ttlSeconds: 86_400, trustedDocumentsPath: undefined },
   cors: { allowedOrigins: [], allowLocalhost: true },
-  bff: { webPort: 4100, mobilePort: 4200, rateLimitPerMinute: 300, cacheTtlMs: 2000, gatewayTimeoutMs: 5000, sessionTtlMs: 8 * 3600_000, persistedOperationsPath: undefined },
+  bff: {
+    webPort: 4100,
+    mobilePort: 4200,
+    rateLimitPerMinute: 300,
+    cacheTtlMs: 2000,
+    gatewayTimeoutMs: 5000,
+    sessionTtlMs: 8 * 3600_000,
+    persistedOperationsPath: undefined,
+  },
   telemetry: undefined,
 };
 
@@ -145,12 +182,31 @@ describe('loadConfig: what each variable becomes', () => {
       saga: { stepPauseMs: 300 },
       logLevel: 'debug',
       serviceName: 'catalog',
-      http: { host: '10.0.0.3', port: 4002, advertiseHost: '10.0.0.3', timeouts: { keepAliveMs: 5000, headersMs: 6000, requestMs: 6000 } },
+      http: {
+        host: '10.0.0.3',
+        port: 4002,
+        advertiseHost: '10.0.0.3',
+        timeouts: { keepAliveMs: 5000, headersMs: 6000, requestMs: 6000 },
+      },
       admin: { host: '0.0.0.0', port: 9100, token: 'a-long-admin-token-1234' },
-      backends: { consulUrl: 'https://consul.internal:8501', redisUrl: 'redis://redis.internal:6379/1', kafkaBrokers: ['k1:9092', 'k2:9092'], devHubUrl: 'http://127.0.0.1:4999' },
-      subgraph: { healthIntervalMs: 700, limits: { maxTokens: 4000, maxRepresentations: 900, maxBodyBytes: 2 * 1024 * 1024 } },
+      backends: {
+        consulUrl: 'https://consul.internal:8501',
+        redisUrl: 'redis://redis.internal:6379/1',
+        kafkaBrokers: ['k1:9092', 'k2:9092'],
+        devHubUrl: 'http://127.0.0.1:4999',
+      },
+      subgraph: {
+        healthIntervalMs: 700,
+        limits: { maxTokens: 4000, maxRepresentations: 900, maxBodyBytes: 2 * 1024 * 1024 },
+      },
       resilience: {
-        breaker: { timeoutMs: 1200, errorThresholdPercentage: 25, volumeThreshold: 8, resetTimeoutMs: 4500, rollingWindowMs: 10_000 },
+        breaker: {
+          timeoutMs: 1200,
+          errorThresholdPercentage: 25,
+          volumeThreshold: 8,
+          resetTimeoutMs: 4500,
+          rollingWindowMs: 10_000,
+        },
         breakerOverrides: { catalog: { timeoutMs: 500, volumeThreshold: 2 } },
         outliers: { consecutiveFailures: 4, baseEjectionMs: 90_000, maxEjectionMs: 90_000, maxEjectedFraction: 0.3 },
         retryBudget: { ratio: 0.25, minRetriesPerWindow: 3, windowMs: 10_000 },
@@ -169,10 +225,29 @@ describe('loadConfig: what each variable becomes', () => {
       },
       consul: { checkInterval: '500ms', namespace: 'shop', token: 'consul-secret', caCertPath: '/etc/consul/ca.pem' },
       shutdownGraceMs: 2500,
-      limits: { maxDepth: 7, maxIntrospectionDepth: 1, maxAliases: 0, maxRootFields: 3, maxDirectives: 4, maxTokens: 800, maxCost: 900, defaultListSize: 5, maxBatch: 2, maxBodyBytes: 4096 },
+      limits: {
+        maxDepth: 7,
+        maxIntrospectionDepth: 1,
+        maxAliases: 0,
+        maxRootFields: 3,
+        maxDirectives: 4,
+        maxTokens: 800,
+        maxCost: 900,
+        defaultListSize: 5,
+        maxBatch: 2,
+        maxBodyBytes: 4096,
+      },
       persistedQueries: { ttlSeconds: 60, trustedDocumentsPath: 'manifest.json' },
       cors: { allowedOrigins: ['https://shop.example', 'https://admin.example'], allowLocalhost: false },
-      bff: { webPort: 5100, mobilePort: 5200, rateLimitPerMinute: 30, cacheTtlMs: 0, gatewayTimeoutMs: 800, sessionTtlMs: 60_000, persistedOperationsPath: 'mobile-ops.json' },
+      bff: {
+        webPort: 5100,
+        mobilePort: 5200,
+        rateLimitPerMinute: 30,
+        cacheTtlMs: 0,
+        gatewayTimeoutMs: 800,
+        sessionTtlMs: 60_000,
+        persistedOperationsPath: 'mobile-ops.json',
+      },
       telemetry: expect.objectContaining({ tracesUrl: 'http://jaeger:4318/v1/traces' }),
     });
     const { subgraphAllow, ...rest } = gateway;
@@ -180,7 +255,10 @@ describe('loadConfig: what each variable becomes', () => {
       url: 'http://gateway.internal:4000/graphql',
       supergraphPath: 'supergraph.graphql',
       sdlTimeoutMs: 900,
-      headerRules: { all: DEFAULTS.gateway.headerRules.all, subgraphs: { catalog: { request: [{ remove: { named: 'authorization' } }] } } },
+      headerRules: {
+        all: DEFAULTS.gateway.headerRules.all,
+        subgraphs: { catalog: { request: [{ remove: { named: 'authorization' } }] } },
+      },
       rateLimit: { limit: 50, windowSec: 10 },
       compressResponses: false,
       subgraphHttp2: true,
@@ -190,8 +268,19 @@ describe('loadConfig: what each variable becomes', () => {
   });
 
   it("derives a subgraph's own limits from the gateway's (tokens: five times MAX_TOKENS; representations: MAX_COST) unless they are set", () => {
-    expect(loadConfig({ MAX_TOKENS: '100', MAX_COST: '70' }).subgraph.limits).toEqual({ maxTokens: 500, maxRepresentations: 70, maxBodyBytes: 2 * 1024 * 1024 });
-    expect(loadConfig({ MAX_TOKENS: '100', SUBGRAPH_MAX_TOKENS: '123', SUBGRAPH_MAX_REPRESENTATIONS: '45', SUBGRAPH_MAX_BODY_BYTES: '6789' }).subgraph.limits).toEqual({
+    expect(loadConfig({ MAX_TOKENS: '100', MAX_COST: '70' }).subgraph.limits).toEqual({
+      maxTokens: 500,
+      maxRepresentations: 70,
+      maxBodyBytes: 2 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({
+        MAX_TOKENS: '100',
+        SUBGRAPH_MAX_TOKENS: '123',
+        SUBGRAPH_MAX_REPRESENTATIONS: '45',
+        SUBGRAPH_MAX_BODY_BYTES: '6789',
+      }).subgraph.limits,
+    ).toEqual({
       maxTokens: 123,
       maxRepresentations: 45,
       maxBodyBytes: 6789,
@@ -199,13 +288,21 @@ describe('loadConfig: what each variable becomes', () => {
   });
 
   it('says production is production', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ env: 'production', isProduction: true, cors: { allowLocalhost: false } });
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({
+      env: 'production',
+      isProduction: true,
+      cors: { allowLocalhost: false },
+    });
   });
 
   it('advertises loopback for a process listening on every interface, unless told what to advertise', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }).http.advertiseHost).toBe('127.0.0.1');
-    expect(loadConfig({ HOST: '0.0.0.0', ADVERTISE_HOST: 'catalog-2.internal' }).http.advertiseHost).toBe('catalog-2.internal');
-    expect(loadConfig({ HOST: '10.1.2.3', ADVERTISE_HOST: 'catalog-2.internal' }).http.advertiseHost).toBe('catalog-2.internal');
+    expect(loadConfig({ HOST: '0.0.0.0', ADVERTISE_HOST: 'catalog-2.internal' }).http.advertiseHost).toBe(
+      'catalog-2.internal',
+    );
+    expect(loadConfig({ HOST: '10.1.2.3', ADVERTISE_HOST: 'catalog-2.internal' }).http.advertiseHost).toBe(
+      'catalog-2.internal',
+    );
   });
 
   it('keeps the outlier ejection ceiling at a minute, or the base ejection when that is longer', () => {
@@ -214,9 +311,15 @@ describe('loadConfig: what each variable becomes', () => {
   });
 
   it('finds the JWKS under the issuer, with or without its trailing slash, unless AUTH_JWKS_URL says where', () => {
-    expect(loadConfig({ AUTH_ISSUER: 'https://id.example' }).auth?.jwksUrl).toBe('https://id.example/.well-known/jwks.json');
-    expect(loadConfig({ AUTH_ISSUER: 'https://id.example/realms/shop/' }).auth?.jwksUrl).toBe('https://id.example/realms/shop/.well-known/jwks.json');
-    expect(loadConfig({ AUTH_ISSUER: 'https://id.example', AUTH_JWKS_URL: 'https://keys.example/jwks' }).auth?.jwksUrl).toBe('https://keys.example/jwks');
+    expect(loadConfig({ AUTH_ISSUER: 'https://id.example' }).auth?.jwksUrl).toBe(
+      'https://id.example/.well-known/jwks.json',
+    );
+    expect(loadConfig({ AUTH_ISSUER: 'https://id.example/realms/shop/' }).auth?.jwksUrl).toBe(
+      'https://id.example/realms/shop/.well-known/jwks.json',
+    );
+    expect(
+      loadConfig({ AUTH_ISSUER: 'https://id.example', AUTH_JWKS_URL: 'https://keys.example/jwks' }).auth?.jwksUrl,
+    ).toBe('https://keys.example/jwks');
   });
 
   it('gives an issuer the default audience and asymmetric algorithms', () => {
@@ -232,8 +335,18 @@ describe('loadConfig: what each variable becomes', () => {
   });
 
   it('trims a URL and list items, and treats empty or blank ones as unset', () => {
-    const config = loadConfig({ REDIS_URL: '  redis://r:6379  ', CORS_ORIGINS: ' , https://a.example ,, ', KAFKA_BROKERS: '', CONSUL_HTTP_ADDR: '' });
-    expect(config.backends).toEqual({ consulUrl: undefined, redisUrl: 'redis://r:6379', kafkaBrokers: [], devHubUrl: undefined });
+    const config = loadConfig({
+      REDIS_URL: '  redis://r:6379  ',
+      CORS_ORIGINS: ' , https://a.example ,, ',
+      KAFKA_BROKERS: '',
+      CONSUL_HTTP_ADDR: '',
+    });
+    expect(config.backends).toEqual({
+      consulUrl: undefined,
+      redisUrl: 'redis://r:6379',
+      kafkaBrokers: [],
+      devHubUrl: undefined,
+    });
     expect(config.cors).toEqual({ allowedOrigins: ['https://a.example'], allowLocalhost: false });
   });
 
@@ -242,11 +355,13 @@ describe('loadConfig: what each variable becomes', () => {
       gateway: { compressResponses: true, subgraphHttp2: false },
       resilience: { dedupQueries: true },
     });
-    for (const variable of ['DEDUP_QUERIES', 'RESPONSE_COMPRESSION', 'SUBGRAPH_HTTP2']) expect(refusal({ [variable]: 'yes' })).toContain(`${variable}="yes"`);
+    for (const variable of ['DEDUP_QUERIES', 'RESPONSE_COMPRESSION', 'SUBGRAPH_HTTP2'])
+      expect(refusal({ [variable]: 'yes' })).toContain(`${variable}="yes"`);
   });
 
   it('accepts each log level and environment it documents', () => {
-    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
     for (const env of ['development', 'production', 'test']) expect(loadConfig({ NODE_ENV: env }).env).toBe(env);
   });
 });
@@ -274,8 +389,16 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['SUBGRAPH_ALLOW', 'users@', '"users@" has an empty host'],
     ['BREAKER_OVERRIDES', '{catalog', 'must be JSON like {"catalog":{"timeoutMs":500}}: '],
     ['BREAKER_OVERRIDES', '{"catalog":{"timeoutMS":500}}', 'must be JSON like {"catalog":{"timeoutMs":500}}: '],
-    ['HEADER_RULES', '{subgraphs', 'must be JSON like {"subgraphs":{"catalog":{"request":[{"remove":{"named":"authorization"}}]}}}: '],
-    ['HEADER_RULES', '{"subgraphs":{"catalog":{"request":[{"remove":{"named":"host"}}]}}}', 'subgraphs.catalog.request.0.remove.named: host is set by the gateway itself'],
+    [
+      'HEADER_RULES',
+      '{subgraphs',
+      'must be JSON like {"subgraphs":{"catalog":{"request":[{"remove":{"named":"authorization"}}]}}}: ',
+    ],
+    [
+      'HEADER_RULES',
+      '{"subgraphs":{"catalog":{"request":[{"remove":{"named":"host"}}]}}}',
+      'subgraphs.catalog.request.0.remove.named: host is set by the gateway itself',
+    ],
     ['HEADER_RULES', '[]', '(root): '],
     ['GATEWAY_URL', 'gateway', 'Invalid url'],
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
@@ -298,7 +421,9 @@ describe('loadConfig: refusals name the variable and the value', () => {
   });
 
   it('lists every problem at once, each with its variable', () => {
-    expect(refusal({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toMatch(/^Invalid configuration: LOG_LEVEL="loud": [^;]+; PORT="eighty": .+$/);
+    expect(refusal({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toMatch(
+      /^Invalid configuration: LOG_LEVEL="loud": [^;]+; PORT="eighty": .+$/,
+    );
   });
 
   it('refuses header timeouts that do not outlast keep-alive or do not fit in the request timeout, and accepts the edges', () => {
@@ -311,15 +436,26 @@ describe('loadConfig: refusals name the variable and the value', () => {
       'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS=5000 must be above HTTP_KEEP_ALIVE_TIMEOUT_MS=5000 and at most HTTP_REQUEST_TIMEOUT_MS=9000',
     );
     expect(refusal(timeouts(5000, 9001, 9000))).toContain('HTTP_HEADERS_TIMEOUT_MS=9001 must be above');
-    expect(loadConfig(timeouts(5000, 5001, 5001)).http.timeouts).toEqual({ keepAliveMs: 5000, headersMs: 5001, requestMs: 5001 });
+    expect(loadConfig(timeouts(5000, 5001, 5001)).http.timeouts).toEqual({
+      keepAliveMs: 5000,
+      headersMs: 5001,
+      requestMs: 5001,
+    });
   });
 
   it('refuses header rules for a subgraph the allow-list does not list, and takes those for one it does', () => {
-    const rules = (names: string[]) => JSON.stringify({ subgraphs: Object.fromEntries(names.map((name) => [name, { request: [] }])) });
+    const rules = (names: string[]) =>
+      JSON.stringify({ subgraphs: Object.fromEntries(names.map((name) => [name, { request: [] }])) });
     expect(refusal({ SUBGRAPH_ALLOW: 'catalog', HEADER_RULES: rules(['catalog', 'users', 'orders']) })).toBe(
       'Invalid configuration: HEADER_RULES has rules for users, orders, which SUBGRAPH_ALLOW does not list',
     );
-    expect(Object.keys(loadConfig({ SUBGRAPH_ALLOW: 'catalog', HEADER_RULES: rules(['catalog']) }).gateway.headerRules.subgraphs)).toEqual(['catalog']);
-    expect(Object.keys(loadConfig({ HEADER_RULES: rules(['anyone']) }).gateway.headerRules.subgraphs)).toEqual(['anyone']);
+    expect(
+      Object.keys(
+        loadConfig({ SUBGRAPH_ALLOW: 'catalog', HEADER_RULES: rules(['catalog']) }).gateway.headerRules.subgraphs,
+      ),
+    ).toEqual(['catalog']);
+    expect(Object.keys(loadConfig({ HEADER_RULES: rules(['anyone']) }).gateway.headerRules.subgraphs)).toEqual([
+      'anyone',
+    ]);
   });
 });

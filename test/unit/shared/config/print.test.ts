@@ -2,9 +2,12 @@
 import { formatConfig, loadConfig, maskSecrets } from '../../../../shared/config';
 
 describe('maskSecrets', () => {
-  it.each(['token', 'adminToken', 'clientSecret', 'password', 'credentials', 'apiKey', 'api-key', 'APIKEY'])('masks the value of a field named %s', (key) => {
-    expect(maskSecrets({ [key]: 'hunter2', host: 'db' })).toEqual({ [key]: '***', host: 'db' });
-  });
+  it.each(['token', 'adminToken', 'clientSecret', 'password', 'credentials', 'apiKey', 'api-key', 'APIKEY'])(
+    'masks the value of a field named %s',
+    (key) => {
+      expect(maskSecrets({ [key]: 'hunter2', host: 'db' })).toEqual({ [key]: '***', host: 'db' });
+    },
+  );
 
   it('leaves fields with other names alone, whatever their type', () => {
     const value = { host: 'db', port: 5432, tls: false, none: null, missing: undefined, tags: ['a', 'b'] };
@@ -19,7 +22,14 @@ describe('maskSecrets', () => {
   });
 
   it('leaves URLs without a password, and text that only looks like one, as they are', () => {
-    for (const text of ['redis://app@redis:6379', 'http://example.com/a@b', 'mailto:a@b.example', 'user@host', 'x://[bad@', 'plain text'])
+    for (const text of [
+      'redis://app@redis:6379',
+      'http://example.com/a@b',
+      'mailto:a@b.example',
+      'user@host',
+      'x://[bad@',
+      'plain text',
+    ])
       expect(maskSecrets({ value: text })).toEqual({ value: text });
   });
 
@@ -48,7 +58,13 @@ describe('maskSecrets', () => {
 
 describe('formatConfig', () => {
   it('prints the configuration as indented JSON ending in a newline, with credentials masked', () => {
-    const printed = formatConfig(loadConfig({ ADMIN_TOKEN: 'a-long-admin-token-1234', CONSUL_HTTP_TOKEN: 'consul-secret', REDIS_URL: 'redis://app:s3cret@redis:6379/0' }));
+    const printed = formatConfig(
+      loadConfig({
+        ADMIN_TOKEN: 'a-long-admin-token-1234',
+        CONSUL_HTTP_TOKEN: 'consul-secret',
+        REDIS_URL: 'redis://app:s3cret@redis:6379/0',
+      }),
+    );
     expect(printed.endsWith('}\n')).toBe(true);
     expect(printed).toContain('\n  "admin": {\n    "host": "127.0.0.1",\n    "token": "***"\n  },');
     expect(printed).not.toMatch(/a-long-admin-token|consul-secret|s3cret/);

@@ -35,7 +35,11 @@ describe('registrationBody', () => {
   });
 
   it('uses the configured check interval and critical deregistration delay', () => {
-    const { Check } = registrationBody(registration, { tag: 't', checkInterval: '5s', deregisterCriticalAfter: '2m' }) as { Check: Record<string, string> };
+    const { Check } = registrationBody(registration, {
+      tag: 't',
+      checkInterval: '5s',
+      deregisterCriticalAfter: '2m',
+    }) as { Check: Record<string, string> };
     expect(Check.Interval).toBe('5s');
     expect(Check.DeregisterCriticalServiceAfter).toBe('2m');
   });
@@ -45,11 +49,19 @@ describe('registrationBody', () => {
     ['https://catalog.internal/graphql', 443],
     ['https://catalog.internal:8443/graphql', 8443],
   ])('takes the port of %s as %d', (url, port) => {
-    expect(registrationBody({ ...registration, url }, { tag: 't' })).toMatchObject({ Address: 'catalog.internal', Port: port });
+    expect(registrationBody({ ...registration, url }, { tag: 't' })).toMatchObject({
+      Address: 'catalog.internal',
+      Port: port,
+    });
   });
 
   it('keeps meta under keys Consul accepts: other characters become _, and a key too long is left out', () => {
-    const meta = { 'breaker.timeoutMs': '500', schema_revision: 'abc', ['k'.repeat(129)]: 'dropped', ['k'.repeat(128)]: 'kept' };
+    const meta = {
+      'breaker.timeoutMs': '500',
+      schema_revision: 'abc',
+      ['k'.repeat(129)]: 'dropped',
+      ['k'.repeat(128)]: 'kept',
+    };
     expect(registrationBody({ ...registration, meta }, { tag: 't' }).Meta).toEqual({
       graphql_url: 'http://10.0.0.5:4002/graphql',
       breaker_timeoutMs: '500',
@@ -67,14 +79,23 @@ const entry = (meta: Record<string, string> | null, statuses: string[] = ['passi
 describe('toInstance', () => {
   it('builds the GraphQL URL from the address Consul checks when meta names none, warning of nothing', () => {
     const { logger, lines } = recordingLogger();
-    expect(toInstance(entry(null), logger)).toEqual({ id: 'users-1', name: 'users', url: 'http://10.0.0.7:4001/graphql', meta: {}, healthy: true });
+    expect(toInstance(entry(null), logger)).toEqual({
+      id: 'users-1',
+      name: 'users',
+      url: 'http://10.0.0.7:4001/graphql',
+      meta: {},
+      healthy: true,
+    });
     expect(lines).toEqual([]);
     expect(toInstance(entry({ graphqlPath: '/api' })).url).toBe('http://10.0.0.7:4001/api');
   });
 
-  it.each(['http://10.0.0.7:4001/custom', 'https://10.0.0.7:4001/graphql'])('takes the registered graphql_url %s when it points at that address and port', (url) => {
-    expect(toInstance(entry({ graphql_url: url })).url).toBe(url);
-  });
+  it.each(['http://10.0.0.7:4001/custom', 'https://10.0.0.7:4001/graphql'])(
+    'takes the registered graphql_url %s when it points at that address and port',
+    (url) => {
+      expect(toInstance(entry({ graphql_url: url })).url).toBe(url);
+    },
+  );
 
   it('takes an IPv6 graphql_url that points at the bracket-less address Consul holds', () => {
     const ipv6 = entry({ graphql_url: 'http://[::1]:4001/graphql' });
@@ -101,7 +122,13 @@ describe('toInstance', () => {
     const { logger, lines } = recordingLogger();
     expect(toInstance(entry({ graphql_url: graphqlUrl }), logger).url).toBe('http://10.0.0.7:4001/graphql');
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'warn', msg: 'graphql_url does not match the service address; using the address', instance: 'users-1', graphqlUrl, address: '10.0.0.7:4001' }),
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'graphql_url does not match the service address; using the address',
+        instance: 'users-1',
+        graphqlUrl,
+        address: '10.0.0.7:4001',
+      }),
     ]);
   });
 

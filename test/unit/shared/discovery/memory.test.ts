@@ -1,6 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpHealthCheck, InMemoryDiscovery, sameInstances, SCHEMA_REVISION_META, sortInstances, SUBGRAPH_TAG, type ServiceInstance } from '../../../../shared/discovery';
+import {
+  httpHealthCheck,
+  InMemoryDiscovery,
+  sameInstances,
+  SCHEMA_REVISION_META,
+  sortInstances,
+  SUBGRAPH_TAG,
+  type ServiceInstance,
+} from '../../../../shared/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const registration = (id: string, name = 'catalog') => ({
@@ -26,7 +34,10 @@ describe('InMemoryDiscovery', () => {
 
   it('marks an instance unhealthy while its check fails, and healthy again when it passes', async () => {
     const healthy = new Map([['http://a/health/ready', true]]);
-    const discovery = new InMemoryDiscovery({ healthIntervalMs: 60_000, checkHealth: async (url) => healthy.get(url) ?? false });
+    const discovery = new InMemoryDiscovery({
+      healthIntervalMs: 60_000,
+      checkHealth: async (url) => healthy.get(url) ?? false,
+    });
     const seen: string[][] = [];
     await discovery.watch((instances) => seen.push(instances.map((i) => `${i.id}:${i.healthy ? 'up' : 'down'}`)));
     await discovery.register(registration('a'));
@@ -39,7 +50,11 @@ describe('InMemoryDiscovery', () => {
   });
 
   it('deregisters an instance that stays unhealthy too long, as a crashed process', async () => {
-    const discovery = new InMemoryDiscovery({ healthIntervalMs: 60_000, deregisterCriticalAfterMs: 0, checkHealth: async () => false });
+    const discovery = new InMemoryDiscovery({
+      healthIntervalMs: 60_000,
+      deregisterCriticalAfterMs: 0,
+      checkHealth: async () => false,
+    });
     await discovery.register(registration('a'));
     await discovery.checkAll();
     const seen: string[][] = [];
@@ -65,7 +80,9 @@ describe('InMemoryDiscovery health checks', () => {
       },
     });
     const seen: string[][] = [];
-    const watching = discovery.watch((instances) => seen.push(instances.map((i) => `${i.id}:${i.healthy ? 'up' : 'down'}`)));
+    const watching = discovery.watch((instances) =>
+      seen.push(instances.map((i) => `${i.id}:${i.healthy ? 'up' : 'down'}`)),
+    );
     return { discovery, results, calls, seen, watching };
   }
 
@@ -192,7 +209,7 @@ describe('InMemoryDiscovery health checks', () => {
     let calls = 0;
     const discovery = new InMemoryDiscovery({
       healthIntervalMs: 60_000,
-      checkHealth: (url) => {
+      checkHealth: () => {
         calls += 1;
         return calls === 1 ? Promise.resolve(true) : new Promise((resolve) => (release = resolve));
       },
@@ -307,7 +324,13 @@ describe('httpHealthCheck', () => {
 });
 
 describe('instance sets', () => {
-  const instance = (id: string, name: string, healthy = true): ServiceInstance => ({ id, name, url: `http://${id}/graphql`, meta: {}, healthy });
+  const instance = (id: string, name: string, healthy = true): ServiceInstance => ({
+    id,
+    name,
+    url: `http://${id}/graphql`,
+    meta: {},
+    healthy,
+  });
 
   it('sorts by name, then id, leaving the given list as it was', () => {
     const given = [instance('b', 'users'), instance('b', 'catalog'), instance('a', 'users')];
@@ -316,7 +339,9 @@ describe('instance sets', () => {
   });
 
   it('compares sets whatever their order, and tells a change of health apart', () => {
-    expect(sameInstances([instance('a', 'x'), instance('b', 'x')], [instance('b', 'x'), instance('a', 'x')])).toBe(true);
+    expect(sameInstances([instance('a', 'x'), instance('b', 'x')], [instance('b', 'x'), instance('a', 'x')])).toBe(
+      true,
+    );
     expect(sameInstances([instance('a', 'x')], [instance('a', 'x', false)])).toBe(false);
     expect(sameInstances([instance('a', 'x')], [])).toBe(false);
   });

@@ -206,8 +206,12 @@ describe('InMemoryStateStore', () => {
     const { store } = storeAt();
     const heard: string[] = [];
     await store.subscribe('changes', (message) => heard.push(message));
-    await store.compareAndSetMany([{ key: 'a', expectedVersion: 0, value: 'x', announce: { channel: 'changes', message: 'a@1' } }]);
-    await store.compareAndSetMany([{ key: 'a', expectedVersion: 0, value: 'y', announce: { channel: 'changes', message: 'lost' } }]);
+    await store.compareAndSetMany([
+      { key: 'a', expectedVersion: 0, value: 'x', announce: { channel: 'changes', message: 'a@1' } },
+    ]);
+    await store.compareAndSetMany([
+      { key: 'a', expectedVersion: 0, value: 'y', announce: { channel: 'changes', message: 'lost' } },
+    ]);
     await delivered();
     expect(heard).toEqual(['a@1']);
   });

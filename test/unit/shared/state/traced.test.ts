@@ -8,17 +8,25 @@ describe('tracedStateStore', () => {
   const exporter = new InMemorySpanExporter();
   let telemetry: ReturnType<typeof startTelemetry>;
   beforeAll(() => {
-    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), { serviceName: 'unit', exporter });
+    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
+      serviceName: 'unit',
+      exporter,
+    });
   });
   afterAll(() => telemetry.stop());
   beforeEach(() => exporter.reset());
 
-  const spans = (): Array<Pick<ReadableSpan, 'name' | 'kind' | 'attributes'>> => exporter.getFinishedSpans().map(({ name, kind, attributes }) => ({ name, kind, attributes }));
+  const spans = (): Array<Pick<ReadableSpan, 'name' | 'kind' | 'attributes'>> =>
+    exporter.getFinishedSpans().map(({ name, kind, attributes }) => ({ name, kind, attributes }));
   const client = (name: string, attributes: Record<string, unknown>) => ({ name, kind: SpanKind.CLIENT, attributes });
 
   it('names each call after its operation, with the key it touches, and returns what the store answers', async () => {
     const store = tracedStateStore(new InMemoryStateStore(), { system: 'trellis' });
-    const on = (key: string, operation: string) => ({ 'db.system.name': 'trellis', 'db.operation.name': operation, 'trellis.state.key': key });
+    const on = (key: string, operation: string) => ({
+      'db.system.name': 'trellis',
+      'db.operation.name': operation,
+      'trellis.state.key': key,
+    });
     const heard: string[] = [];
 
     await store.set('a', '1', { ttlMs: 60_000 });
@@ -54,11 +62,25 @@ describe('tracedStateStore', () => {
 
   it('gives a batch write its size (writes and checks) instead of a key', async () => {
     const store = tracedStateStore(new InMemoryStateStore(), { system: 'trellis' });
-    await store.compareAndSetMany([{ key: 'a', expectedVersion: 0, value: 'x' }, { key: 'b', expectedVersion: 0, value: 'y' }], [{ key: 'c', expectedVersion: 0 }]);
+    await store.compareAndSetMany(
+      [
+        { key: 'a', expectedVersion: 0, value: 'x' },
+        { key: 'b', expectedVersion: 0, value: 'y' },
+      ],
+      [{ key: 'c', expectedVersion: 0 }],
+    );
     await store.compareAndSetMany([{ key: 'd', expectedVersion: 0, value: 'x' }]);
     expect(spans()).toEqual([
-      client('compareAndSetMany', { 'db.system.name': 'trellis', 'db.operation.name': 'compareAndSetMany', 'db.operation.batch.size': 3 }),
-      client('compareAndSetMany', { 'db.system.name': 'trellis', 'db.operation.name': 'compareAndSetMany', 'db.operation.batch.size': 1 }),
+      client('compareAndSetMany', {
+        'db.system.name': 'trellis',
+        'db.operation.name': 'compareAndSetMany',
+        'db.operation.batch.size': 3,
+      }),
+      client('compareAndSetMany', {
+        'db.system.name': 'trellis',
+        'db.operation.name': 'compareAndSetMany',
+        'db.operation.batch.size': 1,
+      }),
     ]);
     expect(await store.getVersioned('b')).toEqual({ value: 'y', version: 1 });
   });
@@ -71,7 +93,9 @@ describe('tracedStateStore', () => {
   ])('says where Redis is from the URL %s', async (url, where) => {
     const store = tracedStateStore(new InMemoryStateStore(), { system: 'redis', url });
     await store.get('k');
-    expect(spans()).toEqual([client('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'trellis.state.key': 'k', ...where })]);
+    expect(spans()).toEqual([
+      client('get', { 'db.system.name': 'redis', 'db.operation.name': 'get', 'trellis.state.key': 'k', ...where }),
+    ]);
   });
 
   it('records a failed call on its span and passes the error on', async () => {

@@ -1,10 +1,20 @@
 /** The context a subgraph's resolvers receive: who calls (verified again here), and the request's correlation id and trace headers. */
 import type { GraphQLError } from 'graphql';
 import { AuthenticationError, SigningKeysUnavailableError } from '../../../../shared/auth/errors';
-import { anonymousIdentity, bearerIdentity, buildBaseContext, connectionParamsHeaders, operationHeaders, type HeaderReader } from '../../../../shared/subgraph/context';
+import {
+  anonymousIdentity,
+  bearerIdentity,
+  buildBaseContext,
+  connectionParamsHeaders,
+  operationHeaders,
+  type HeaderReader,
+} from '../../../../shared/subgraph/context';
 import { recordingLogger } from '../../../support/recordingLogger';
 
-const headers = (values: Record<string, string>): HeaderReader => (name) => values[name];
+const headers =
+  (values: Record<string, string>): HeaderReader =>
+  (name) =>
+    values[name];
 
 describe('bearerIdentity', () => {
   const verifier = (outcome: (token: string) => Promise<{ id: string; scopes: string[] }>) => {
@@ -14,7 +24,10 @@ describe('bearerIdentity', () => {
 
   it('names the caller the forwarded bearer token names', async () => {
     const { tokens, identify } = verifier(async () => ({ id: 'u1', scopes: ['orders:read'] }));
-    await expect(identify(headers({ authorization: 'Bearer abc.def.ghi' }))).resolves.toEqual({ id: 'u1', scopes: ['orders:read'] });
+    await expect(identify(headers({ authorization: 'Bearer abc.def.ghi' }))).resolves.toEqual({
+      id: 'u1',
+      scopes: ['orders:read'],
+    });
     expect(tokens).toEqual(['abc.def.ghi']);
   });
 
@@ -28,7 +41,9 @@ describe('bearerIdentity', () => {
     const { identify } = verifier(async () => {
       throw new AuthenticationError('token expired (exp is in the past)');
     });
-    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer old' }))).catch((error: unknown) => error)) as GraphQLError;
+    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer old' }))).catch(
+      (error: unknown) => error,
+    )) as GraphQLError;
     expect(refusal.message).toBe('token expired (exp is in the past)');
     expect(refusal.extensions).toEqual({ code: 'UNAUTHENTICATED', http: { status: 401 } });
   });
@@ -37,7 +52,9 @@ describe('bearerIdentity', () => {
     const { identify } = verifier(async () => {
       throw new SigningKeysUnavailableError('connection refused');
     });
-    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer t' }))).catch((error: unknown) => error)) as GraphQLError;
+    const refusal = (await Promise.resolve(identify(headers({ authorization: 'Bearer t' }))).catch(
+      (error: unknown) => error,
+    )) as GraphQLError;
     expect(refusal.extensions).toEqual({ code: 'BACKEND_UNAVAILABLE', http: { status: 503 } });
   });
 
@@ -50,11 +67,20 @@ describe('buildBaseContext', () => {
   it('carries the caller, the correlation id, the trace and idempotency headers, and a logger that names the correlation id', async () => {
     const { logger, lines } = recordingLogger();
     const context = await buildBaseContext(
-      headers({ 'x-correlation-id': 'req-42', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'idempotency-key': 'k1' }),
+      headers({
+        'x-correlation-id': 'req-42',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        'idempotency-key': 'k1',
+      }),
       logger,
       () => ({ id: 'u1', scopes: [] }),
     );
-    expect(context).toMatchObject({ correlationId: 'req-42', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', idempotencyKey: 'k1', user: { id: 'u1', scopes: [] } });
+    expect(context).toMatchObject({
+      correlationId: 'req-42',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      idempotencyKey: 'k1',
+      user: { id: 'u1', scopes: [] },
+    });
     context.logger.info('resolving');
     expect(lines).toEqual([expect.objectContaining({ msg: 'resolving', correlationId: 'req-42' })]);
   });
@@ -90,8 +116,22 @@ describe('WebSocket headers', () => {
 
   it("takes an operation's own correlation id and trace context from its extensions, and the caller only from the connection", () => {
     const header = operationHeaders(
-      { headers: { authorization: 'Bearer connection', 'x-correlation-id': 'connection-id', traceparent: 'connection-trace' } },
-      { headers: { Authorization: 'Bearer smuggled', 'X-Correlation-Id': 'op-7', tracestate: 'k=v', baggage: 'b=1', traceparent: 'op-trace' } },
+      {
+        headers: {
+          authorization: 'Bearer connection',
+          'x-correlation-id': 'connection-id',
+          traceparent: 'connection-trace',
+        },
+      },
+      {
+        headers: {
+          Authorization: 'Bearer smuggled',
+          'X-Correlation-Id': 'op-7',
+          tracestate: 'k=v',
+          baggage: 'b=1',
+          traceparent: 'op-trace',
+        },
+      },
     );
     expect(header('authorization')).toBe('Bearer connection');
     expect(header('x-correlation-id')).toBe('op-7');

@@ -66,14 +66,32 @@ describe('createSubgraph', () => {
   });
 
   const start = async (options: Partial<SubgraphOptions> = {}) => {
-    const subgraph = createSubgraph({ name: 'books', typeDefs, resolvers, config, backends, logger: recordingLogger().logger, ...options });
+    const subgraph = createSubgraph({
+      name: 'books',
+      typeDefs,
+      resolvers,
+      config,
+      backends,
+      logger: recordingLogger().logger,
+      ...options,
+    });
     started.push(subgraph);
     const runtime = await subgraph.start();
     return { subgraph, runtime };
   };
   const post = async (url: string, query: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-    return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        data?: Record<string, unknown>;
+        errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
+      },
+    };
   };
   const registered = async () => {
     let seen: ServiceInstance[] = [];
@@ -99,26 +117,38 @@ describe('createSubgraph', () => {
           subgraph: 'books',
           graphqlPath: '/graphql',
           tags: 'trellis-subgraph',
-          schema_revision: createHash('sha256').update(print(parse(typeDefs))).digest('hex').slice(0, 32),
+          schema_revision: createHash('sha256')
+            .update(print(parse(typeDefs)))
+            .digest('hex')
+            .slice(0, 32),
           breaker_timeout_ms: '500',
         },
       },
     ]);
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', msg: 'subgraph books serving', url: runtime.url, guardedFields: 1 }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'info', msg: 'subgraph books serving', url: runtime.url, guardedFields: 1 }),
+    );
   });
 
   it('answers queries over HTTP, and refuses a guarded field to an anonymous caller', async () => {
     const { runtime } = await start();
-    expect((await post(runtime.url, '{ book(id: "b1") { title } }')).body).toEqual({ data: { book: { title: 'Title b1' } } });
+    expect((await post(runtime.url, '{ book(id: "b1") { title } }')).body).toEqual({
+      data: { book: { title: 'Title b1' } },
+    });
     const refused = await post(runtime.url, '{ me }');
     expect(refused.body.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 
   it("keeps a resolver's Trellis error code, and says when a retry may work, never with a stack trace", async () => {
     const { runtime } = await start();
-    const { body } = await post(runtime.url, '{ gone: book(id: "gone") { id } down: book(id: "down") { id } bug: book(id: "bug") { id } }');
-    const byPath = Object.fromEntries((body.errors ?? []).map((error) => [(error as { path?: string[] }).path?.[0], error.extensions]));
+    const { body } = await post(
+      runtime.url,
+      '{ gone: book(id: "gone") { id } down: book(id: "down") { id } bug: book(id: "bug") { id } }',
+    );
+    const byPath = Object.fromEntries(
+      (body.errors ?? []).map((error) => [(error as { path?: string[] }).path?.[0], error.extensions]),
+    );
     expect(byPath.gone).toEqual({ code: 'NOT_FOUND' });
     expect(byPath.down).toEqual({ code: 'BACKEND_UNAVAILABLE', retriable: true });
     expect(byPath.bug).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
@@ -126,9 +156,13 @@ describe('createSubgraph', () => {
 
   it('serves introspection outside production only', async () => {
     const { runtime } = await start();
-    expect((await post(runtime.url, '{ __schema { queryType { name } } }')).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await post(runtime.url, '{ __schema { queryType { name } } }')).body.data).toEqual({
+      __schema: { queryType: { name: 'Query' } },
+    });
     const production = await start({ config: loadConfig({ LOG_LEVEL: 'silent', NODE_ENV: 'production' }) });
-    expect((await post(production.runtime.url, '{ __schema { queryType { name } } }')).body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(
+      (await post(production.runtime.url, '{ __schema { queryType { name } } }')).body.errors?.[0].extensions?.code,
+    ).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it("builds each request's context with the subgraph's identity resolver and context extension", async () => {
@@ -136,23 +170,44 @@ describe('createSubgraph', () => {
       identify: (header) => (header('x-test-user') ? { id: header('x-test-user')!, scopes: [] } : null),
       context: (base) => ({ ...base, tenant: `tenant of ${base.user?.id ?? 'nobody'}` }),
     });
-    expect((await post(runtime.url, '{ me tenant }', { 'x-test-user': 'u1' })).body).toEqual({ data: { me: 'you', tenant: 'tenant of u1' } });
+    expect((await post(runtime.url, '{ me tenant }', { 'x-test-user': 'u1' })).body).toEqual({
+      data: { me: 'you', tenant: 'tenant of u1' },
+    });
   });
 
   it('answers over graphql-ws on the same path, with the same error codes', async () => {
     const { runtime } = await start();
-    const client = createClient({ url: runtime.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const client = createClient({
+      url: runtime.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+    });
     try {
       const query = (source: string) =>
         new Promise<{ results: unknown[]; errors?: unknown }>((resolve) => {
           const results: unknown[] = [];
-          client.subscribe({ query: source }, { next: (result) => results.push(result), error: (errors) => resolve({ results, errors }), complete: () => resolve({ results }) });
+          client.subscribe(
+            { query: source },
+            {
+              next: (result) => results.push(result),
+              error: (errors) => resolve({ results, errors }),
+              complete: () => resolve({ results }),
+            },
+          );
         });
-      expect(await query('{ book(id: "b2") { title } }')).toEqual({ results: [{ data: { book: { title: 'Title b2' } } }] });
-      const gone = (await query('{ book(id: "gone") { id } }')).results as Array<{ errors: Array<{ extensions: unknown }> }>;
+      expect(await query('{ book(id: "b2") { title } }')).toEqual({
+        results: [{ data: { book: { title: 'Title b2' } } }],
+      });
+      const gone = (await query('{ book(id: "gone") { id } }')).results as Array<{
+        errors: Array<{ extensions: unknown }>;
+      }>;
       expect(gone[0].errors.map((error) => error.extensions)).toEqual([{ code: 'NOT_FOUND' }]);
       // An error thrown by the event stream ends the subscription with an error message, its code kept.
-      expect(await query('subscription { missing { id } }')).toEqual({ results: [], errors: [{ message: 'no such feed', extensions: { code: 'NOT_FOUND' } }] });
+      expect(await query('subscription { missing { id } }')).toEqual({
+        results: [],
+        errors: [{ message: 'no such feed', extensions: { code: 'NOT_FOUND' } }],
+      });
     } finally {
       await client.dispose();
     }
@@ -185,7 +240,12 @@ describe('createSubgraph', () => {
     };
     await expect(subgraph.stop()).resolves.toBeUndefined();
     await expect(fetch(runtime.url, { method: 'POST' })).rejects.toThrow();
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'deregistration failed; the health check will drop this instance' }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'deregistration failed; the health check will drop this instance',
+      }),
+    );
   });
 
   it('closes the backends it connected itself, and leaves those it was given', async () => {

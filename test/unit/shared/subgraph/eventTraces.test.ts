@@ -18,7 +18,10 @@ describe('subscribeTraced', () => {
   const exporter = new InMemorySpanExporter();
   let telemetry: ReturnType<typeof startTelemetry>;
   beforeAll(() => {
-    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), { serviceName: 'unit', exporter });
+    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
+      serviceName: 'unit',
+      exporter,
+    });
   });
   afterAll(() => telemetry.stop());
   beforeEach(() => exporter.reset());
@@ -29,24 +32,39 @@ describe('subscribeTraced', () => {
       for (const payload of payloads) yield payload;
     };
   const subscribeTo = async (source: string, rootValue: Record<string, unknown>, traceparent?: string) =>
-    (await subscribeTraced({ schema, document: parse(source), rootValue, contextValue: traceparent ? { traceparent } : {} })) as AsyncIterableIterator<ExecutionResult>;
+    (await subscribeTraced({
+      schema,
+      document: parse(source),
+      rootValue,
+      contextValue: traceparent ? { traceparent } : {},
+    })) as AsyncIterableIterator<ExecutionResult>;
 
   it('serves each event in a server span that continues the caller trace, ended with the stream', async () => {
-    const stream = await subscribeTo('subscription Ticks { ticks }', { ticks: events({ ticks: 1 }, { ticks: 2 }) }, CALLER);
+    const stream = await subscribeTo(
+      'subscription Ticks { ticks }',
+      { ticks: events({ ticks: 1 }, { ticks: 2 }) },
+      CALLER,
+    );
     expect(await stream.next()).toEqual({ done: false, value: { data: { ticks: 1 } } });
     expect(await stream.next()).toEqual({ done: false, value: { data: { ticks: 2 } } });
     expect(spans()).toEqual([]);
     expect(await stream.next()).toEqual({ done: true, value: undefined });
     const [span] = spans();
     expect(spans()).toHaveLength(1);
-    expect(span).toMatchObject({ name: 'subscription Ticks', kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'Ticks' } });
+    expect(span).toMatchObject({
+      name: 'subscription Ticks',
+      kind: SpanKind.SERVER,
+      attributes: { 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'Ticks' },
+    });
     expect(span.spanContext().traceId).toBe(CALLER_TRACE);
   });
 
   it('names an anonymous subscription by its type only', async () => {
     const stream = await subscribeTo('subscription { ticks }', { ticks: events() });
     await stream.next();
-    expect(spans().map((span) => [span.name, span.attributes])).toEqual([['subscription', { 'graphql.operation.type': 'subscription' }]]);
+    expect(spans().map((span) => [span.name, span.attributes])).toEqual([
+      ['subscription', { 'graphql.operation.type': 'subscription' }],
+    ]);
   });
 
   it('delivers an event that belongs to a trace in a producer span of that trace, linked to the subscription, and sends its context along', async () => {
@@ -55,9 +73,16 @@ describe('subscribeTraced', () => {
     const stream = await subscribeTo('subscription Ticks { ticks }', { ticks: events(marked, { ticks: 8 }) }, CALLER);
     const first = (await stream.next()).value as ExecutionResult;
     const [producer] = spans();
-    expect(producer).toMatchObject({ name: 'send Ticks event', kind: SpanKind.PRODUCER, attributes: { 'saga.id': 's1' } });
+    expect(producer).toMatchObject({
+      name: 'send Ticks event',
+      kind: SpanKind.PRODUCER,
+      attributes: { 'saga.id': 's1' },
+    });
     expect(producer.spanContext().traceId).toBe(SAGA_TRACE);
-    expect(first).toEqual({ data: { ticks: 7 }, extensions: { traceparent: `00-${SAGA_TRACE}-${producer.spanContext().spanId}-01` } });
+    expect(first).toEqual({
+      data: { ticks: 7 },
+      extensions: { traceparent: `00-${SAGA_TRACE}-${producer.spanContext().spanId}-01` },
+    });
     expect((await stream.next()).value).toEqual({ data: { ticks: 8 } });
     await stream.return!();
     const subscription = spans().find((span) => span.kind === SpanKind.SERVER)!;
@@ -66,7 +91,9 @@ describe('subscribeTraced', () => {
   });
 
   it('names the producer span of an anonymous subscription', async () => {
-    const stream = await subscribeTo('subscription { ticks }', { ticks: events(tracedEvent({ ticks: 1 }, { traceparent: SAGA })) });
+    const stream = await subscribeTo('subscription { ticks }', {
+      ticks: events(tracedEvent({ ticks: 1 }, { traceparent: SAGA })),
+    });
     await stream.next();
     expect(spans().map((span) => span.name)).toEqual(['send subscription event']);
   });
@@ -91,13 +118,23 @@ describe('subscribeTraced', () => {
     const refuse = () => {
       throw new Error('not yours');
     };
-    const result = (await subscribeTraced({ schema, document: parse('subscription Broken { broken }'), rootValue: { broken: refuse } })) as ExecutionResult;
+    const result = (await subscribeTraced({
+      schema,
+      document: parse('subscription Broken { broken }'),
+      rootValue: { broken: refuse },
+    })) as ExecutionResult;
     expect(result.errors?.map((error) => error.message)).toEqual(['not yours']);
-    expect(spans().map((span) => [span.name, span.status.code, span.attributes['trellis.graphql.outcome']])).toEqual([['subscription Broken', 2, 'error']]);
+    expect(spans().map((span) => [span.name, span.status.code, span.attributes['trellis.graphql.outcome']])).toEqual([
+      ['subscription Broken', 2, 'error'],
+    ]);
   });
 
   it('ends the span, recording the error, of a subscription whose resolver gives no stream', async () => {
-    const noStream = subscribeTraced({ schema, document: parse('subscription Broken { broken }'), rootValue: { broken: () => 42 } });
+    const noStream = subscribeTraced({
+      schema,
+      document: parse('subscription Broken { broken }'),
+      rootValue: { broken: () => 42 },
+    });
     await expect(noStream).rejects.toThrow(/Subscription field must return Async Iterable/);
     expect(spans().map((span) => [span.name, span.status.code])).toEqual([['subscription Broken', 2]]);
   });

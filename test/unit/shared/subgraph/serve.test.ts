@@ -15,7 +15,11 @@ describe('launchSubgraph', () => {
     const { subgraph, stop } = await launchSubgraph(
       (context) => {
         given = context;
-        return { name: 'greeter', typeDefs, resolvers: { Query: { hello: () => `hello from ${context.config.serviceName}` } } };
+        return {
+          name: 'greeter',
+          typeDefs,
+          resolvers: { Query: { hello: () => `hello from ${context.config.serviceName}` } },
+        };
       },
       config,
       logger,
@@ -30,10 +34,16 @@ describe('launchSubgraph', () => {
       expect(seen.map((instance) => instance.name)).toEqual(['greeter']);
       await watch.stop();
 
-      const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello }' }) });
+      const response = await fetch(subgraph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ hello }' }),
+      });
       expect(await response.json()).toEqual({ data: { hello: 'hello from greeter' } });
       // The guard's breaker shows on this subgraph's /metrics.
-      expect(await (await fetch(subgraph.url.replace('/graphql', '/metrics'))).text()).toMatch(/trellis_breaker_state\{breaker="downstream",kind="guard",service="greeter"\} 0/);
+      expect(await (await fetch(subgraph.url.replace('/graphql', '/metrics'))).text()).toMatch(
+        /trellis_breaker_state\{breaker="downstream",kind="guard",service="greeter"\} 0/,
+      );
       expect(lines).toContainEqual(expect.objectContaining({ msg: 'subgraph greeter serving', service: 'greeter' }));
     } catch (error) {
       await stop();
