@@ -1,8 +1,8 @@
 /**
  * Writes test/MUTATION.md from Stryker's JSON report: the mutation score of each core module
  * (killed + timed out over all valid mutants, the way Stryker counts it), with the date and commit.
- * Only files in stryker.config.mjs's `mutate` count: the incremental report keeps the results of
- * files once mutated and since left out of scope (network adapters tested against real servers).
+ * Only files that exist and are in stryker.config.mjs's `mutate` count: the incremental report keeps
+ * the results of files once mutated and since moved or left out of scope (network adapters).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -62,7 +62,8 @@ async function main(): Promise<void> {
     for (const [file, { mutants }] of Object.entries(report.files)) {
       const relative = path.relative(ROOT, path.resolve(ROOT, file));
       if (relative !== module && !relative.startsWith(`${module}/`)) continue;
-      if (!inScope(relative, strykerConfig.mutate)) continue;
+      // Files moved or deleted since they were mutated stay in the incremental report: skip them.
+      if (!inScope(relative, strykerConfig.mutate) || !existsSync(path.join(ROOT, relative))) continue;
       for (const { status } of mutants) {
         if (DETECTED.has(status)) detected += 1;
         else if (UNDETECTED.has(status)) undetected += 1;
