@@ -24,8 +24,9 @@ import { limits } from './limits';
 import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
 import { SubgraphHeaders } from './headers';
-import { rateLimit } from './ratelimit';
+import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '../shared/ratelimit';
+import type { TokenVerifier } from '../shared/auth';
 
 export interface AssembleOptions {
   config: Config;
@@ -33,6 +34,8 @@ export interface AssembleOptions {
   backends: Backends;
   /** A supergraph file to serve instead of discovery (static mode); defaults to SUPERGRAPH_PATH. */
   supergraphPath?: string;
+  /** Verifies tokens instead of one built from `config.auth` (tests count its calls). */
+  verifier?: TokenVerifier;
 }
 
 export interface AssembledGateway extends GatewayServer {
@@ -40,11 +43,11 @@ export interface AssembledGateway extends GatewayServer {
   readonly dataSources: DataSourceFactory;
 }
 
-export async function assembleGateway({ config, logger, backends, supergraphPath }: AssembleOptions): Promise<AssembledGateway> {
+export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow });
+    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow, compositionTimeoutMs: config.deadlines.compositionTimeoutMs });
   // Spans (and trace-id exemplars) only when they are exported: off, no hook builds a span or its attributes.
   const tracing = config.telemetry !== undefined;
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
@@ -65,6 +68,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
+  const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
@@ -75,14 +79,33 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
     persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
-    auth({ settings: config.auth, logger, registry: metrics.registry, spans: checks, maxFields: config.limits.maxCost }),
+    auth({
+      settings: config.auth,
+      verifier,
+      logger,
+      registry: metrics.registry,
+      spans: checks,
+      maxFields: config.limits.maxCost,
+      // Refused tokens count against their address, which, over the limit, has its tokens refused unverified.
+      attempts: limiter && tokenAttempts({ limiter, logger, metrics: rateLimitCounters }),
+    }),
     // After auth, so it rewrites the document auth restricted (and renames back before auth's finish).
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
-    ...(config.gateway.rateLimit
-      ? [rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }), logger, metrics: rateLimitCounters })]
-      : []),
-    subscriptions({ maxBodyBytes: config.limits.maxBodyBytes, maxTokens: config.limits.maxTokens, introspection: !config.isProduction, logger, tracing }),
+    ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
+    subscriptions({
+      maxBodyBytes: config.limits.maxBodyBytes,
+      maxTokens: config.limits.maxTokens,
+      introspection: !config.isProduction,
+      logger,
+      tracing,
+      caps: config.gateway.subscriptions,
+      registry: metrics.registry,
+      upstream: {
+        keepAlive: config.deadlines.upstreamWs,
+        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
+      },
+    }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -19,8 +19,12 @@ export interface GatewayContext {
    * headers), which the operation's span continues; set only when tracing is on.
    */
   traceParent?: Context;
-  /** The verified caller, or null when anonymous (set by the auth extension). */
-  user?: { id: string; scopes: string[] } | null;
+  /**
+   * The verified caller, or null when anonymous (set by the auth extension); `expiresAt` is when its
+   * token stops being accepted (ms since the epoch: `exp` plus AUTH_CLOCK_TOLERANCE_S), where a
+   * graphql-ws connection or SSE stream opened with it ends.
+   */
+  user?: { id: string; scopes: string[]; expiresAt?: number } | null;
 }
 
 /** Reads one header (lower-case name) of an HTTP request, or of a WebSocket's connection params. */

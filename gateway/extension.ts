@@ -9,7 +9,7 @@ import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchem
 import type { ApolloGateway } from '@apollo/gateway';
 import type { InstanceDirectory } from './supergraph/instances';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
-import type { PersistableRequest, PersistedDocuments } from './persisted/documents';
+import type { PersistableRequest, PersistedDocuments, ResolvedDocument } from './persisted/documents';
 
 /** What extensions may use of the gateway they plug into. */
 export interface GatewayHost {
@@ -21,8 +21,13 @@ export interface GatewayHost {
   /** Runs every extension's `checkOperation` in order: the document to plan and how to finish each result (throws to refuse). */
   checkOperation(check: OperationCheck): CheckedOperation;
   isReady(): boolean;
-  /** The document a WebSocket or SSE request runs: its query, or the persisted one its hash names (throws a GraphQLError). */
-  resolveDocument(request: PersistableRequest): Promise<string>;
+  /**
+   * The document a WebSocket or SSE request runs: its query, or the persisted one its hash names
+   * (throws a GraphQLError); a query sent with its hash comes with `register`, for after the checks.
+   */
+  resolveDocument(request: PersistableRequest): Promise<ResolvedDocument>;
+  /** Every extension's `admitOperation` in order, for one more operation on a connection (throws a GraphQLError to refuse it). */
+  admitOperation(context: GatewayContext): Promise<void>;
   /** Every extension's `formatError` in order: how an error reaches a client, on any transport. */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
 }
@@ -80,6 +85,12 @@ export interface GatewayExtension {
    * request's headers or the WebSocket's connection params); may throw a GraphQLError to refuse it.
    */
   extendContext?(header: HeaderReader, context: GatewayContext): void | Promise<void>;
+  /**
+   * Counts one more operation on a transport whose context is built once per connection (each
+   * graphql-ws `subscribe`); HTTP and SSE build a context per operation, so `extendContext` counts
+   * those. May throw a GraphQLError to refuse the operation.
+   */
+  admitOperation?(context: GatewayContext): void | Promise<void>;
   /**
    * Refuses (throws a GraphQLError) or rewrites an operation before planning. The gateway runs every
    * extension's check in order on every transport (HTTP, WebSocket, SSE), stopping at the first

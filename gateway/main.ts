@@ -5,6 +5,7 @@
 import { runMain } from '../shared/lifecycle';
 import { connectBackends } from '../shared/backends';
 import { assembleGateway } from './assemble';
+import { gatewayProfile } from './processProfile';
 
 function supergraphFlag(argv: string[]): string | undefined {
   const index = argv.findIndex((arg) => arg === '--supergraph' || arg.startsWith('--supergraph='));
@@ -14,13 +15,19 @@ function supergraphFlag(argv: string[]): string | undefined {
   return value;
 }
 
-runMain('gateway', async ({ config, logger }) => {
-  const supergraphPath = supergraphFlag(process.argv.slice(2));
-  const backends = await connectBackends(config, logger, { uses: supergraphPath ? ['state', 'events'] : ['discovery', 'state', 'events'] });
-  const server = await assembleGateway({ config, logger, backends, supergraphPath });
-  await server.start();
-  return async () => {
-    await server.stop();
-    await backends.close();
-  };
-});
+// Read inside runMain (its profile, then start), so a bad flag is one line on stderr and a non-zero exit.
+const supergraphPath = () => supergraphFlag(process.argv.slice(2));
+
+runMain(
+  'gateway',
+  async ({ config, logger }) => {
+    const backends = await connectBackends(config, logger, { uses: [...gatewayProfile(config, supergraphPath()).backends] });
+    const server = await assembleGateway({ config, logger, backends, supergraphPath: supergraphPath() });
+    await server.start();
+    return async () => {
+      await server.stop();
+      await backends.close();
+    };
+  },
+  (config) => gatewayProfile(config, supergraphPath()),
+);

@@ -18,7 +18,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { SupergraphSource } from './supergraph/types';
 import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
-import { resolvePersistedQuery, type PersistableRequest } from './persisted/documents';
+import { resolvePersistedQuery, type PersistableRequest, type ResolvedDocument } from './persisted/documents';
 import { checkPipelinePlugin, runChecks } from './checkPipeline';
 
 export interface GatewayOptions {
@@ -88,12 +88,16 @@ export class GatewayServer implements GatewayHost {
     return this.serving && !this.draining;
   }
 
-  async resolveDocument(request: PersistableRequest): Promise<string> {
+  async resolveDocument(request: PersistableRequest): Promise<ResolvedDocument> {
     const documents = this.extensions.find((extension) => extension.persistedDocuments)?.persistedDocuments;
     if (!documents && request.extensions?.persistedQuery !== undefined) {
       throw new GraphQLError('PersistedQueryNotSupported', { extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' } });
     }
-    return documents ? resolvePersistedQuery(request, documents) : (request.query ?? '');
+    return documents ? resolvePersistedQuery(request, documents) : { query: request.query ?? '' };
+  }
+
+  async admitOperation(context: GatewayContext): Promise<void> {
+    for (const extension of this.extensions) await extension.admitOperation?.(context);
   }
 
   /** Listens at once (health answers), then serves `/graphql` when the first supergraph arrives. */

@@ -5,6 +5,7 @@
  */
 import { runMain } from '../shared/lifecycle';
 import { DevIdentityProvider } from '../shared/auth';
+import { IDENTITY_PROFILE } from './launcher/services';
 
 runMain('identity', async ({ config, logger }) => {
   const port = config.http.port ?? 4400;
@@ -12,4 +13,4 @@ runMain('identity', async ({ config, logger }) => {
   const provider = new DevIdentityProvider({ issuer, audience: config.auth?.audience ?? 'trellis', logger });
   await provider.start(port, config.http.host);
   return () => provider.stop();
-});
+}, () => IDENTITY_PROFILE);

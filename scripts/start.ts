@@ -3,7 +3,7 @@
  * real ones are configured, starts every subgraph and the gateway as separate processes,
  * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
  */
-import { formatConfig, loadProcessConfig } from '../shared/config';
+import { assertSafeForProduction, formatConfig, loadProcessConfig } from '../shared/config';
 import { createLogger } from '../shared/logging';
 import { DevHubServer } from '../shared/devhub';
 import { InMemoryDiscovery } from '../shared/discovery';
@@ -20,6 +20,9 @@ async function main(): Promise<void> {
     process.stdout.write(formatConfig(config));
     return;
   }
+  // Everything the launcher runs, refused here at once rather than by each child in turn: the dev
+  // hub stands in for unset backends, and without AUTH_ISSUER the dev identity provider signs tokens.
+  assertSafeForProduction(config, { backends: ['discovery', 'state', 'events'], composes: true, admin: true, devIdentity: !config.auth });
   const logger = createLogger({ service: 'launcher', level: config.logLevel });
   const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
   if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);

@@ -3,7 +3,7 @@
  * not re-exported here is internal to `shared/`.
  */
 export { gql } from 'graphql-tag';
-export { loadConfig, type Config } from './config';
+export { loadConfig, type Config, type ProcessProfile } from './config';
 export { createLogger, correlationIdFrom, CORRELATION_ID_HEADER, TRACEPARENT_HEADER, type Logger } from './logging';
 export { TrellisError, BadUserInputError, NotFoundError, ForbiddenError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
 export { connectBackends, type Backends } from './backends';
@@ -27,7 +27,7 @@ export {
   type BatchRead,
 } from './subgraph';
 export { runMain } from './lifecycle';
-export { createGuard, DependencyUnavailableError, type Guard, type BreakerSettings } from './resilience';
+export { createGuard, DependencyUnavailableError, createKeptAliveClient, type Guard, type BreakerSettings, type KeepAliveSettings } from './resilience';
 export { createMetricsRegistry, type Registry } from './metrics';
 export { createTokenVerifier, bearerToken, AuthenticationError, type TokenVerifier, type AuthSettings } from './auth';
 export { inSpan, injectTrace, extractTrace, withTraceContext, SpanKind, type Span } from './telemetry';

@@ -18,6 +18,9 @@ fi
 echo "==> deploy validators (docker-compose, kubectl)"
 test/stack/deploy-tools.sh
 
+echo "==> python venv for the Python subgraph test (docs/subgraph-contract.md)"
+test/stack/python.sh
+
 echo "==> browser for the browser tests (chromium)"
 test/stack/browser.sh
 

@@ -27,7 +27,7 @@ export function orderRoutes(services: BffServices): { router: Router; close: () 
     const abort = new AbortController();
     streams.add(abort);
     res.on('close', () => abort.abort());
-    const progress = sagaProgress({ gatewayUrl: services.config.gateway.url, sagaId, token: caller.token, correlationId: res.locals.correlationId as string, signal: abort.signal });
+    const progress = sagaProgress({ gatewayUrl: services.config.gateway.url, sagaId, token: caller.token, correlationId: res.locals.correlationId as string, signal: abort.signal, keepAlive: services.progressKeepAlive });
     try {
       const first = await progress.next(); // errors here are still plain HTTP answers
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

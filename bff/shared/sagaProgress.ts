@@ -1,11 +1,11 @@
 /**
  * A saga's progress from the gateway's `sagaStatus` subscription over graphql-ws, with the caller's
  * token in `connectionParams.headers` (where the gateway reads it). Yields every state the gateway
- * sends, first the current one, and ends after a terminal state.
+ * sends, first the current one, and ends after a terminal state. A gateway that stops answering
+ * (frozen, or gone without closing) is noticed by keep-alive pings, and the progress fails with
+ * GATEWAY_UNAVAILABLE instead of waiting for ever.
  */
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { CORRELATION_ID_HEADER } from '../../shared';
+import { CORRELATION_ID_HEADER, createKeptAliveClient, type KeepAliveSettings } from '../../shared';
 import { HttpError } from './errors';
 import { GatewayUnavailableError } from './gatewayClient';
 import { httpErrorOf } from './graphqlErrors';
@@ -32,18 +32,22 @@ export interface SagaProgressRequest {
   token: string;
   correlationId: string;
   signal?: AbortSignal;
+  /** Pings to the gateway and how long a pong may take (config.deadlines.upstreamWs). */
+  keepAlive: KeepAliveSettings;
 }
 
 export async function* sagaProgress(request: SagaProgressRequest): AsyncGenerator<SagaStatus> {
   let closeCode: number | undefined;
-  const client = createClient({
-    url: request.gatewayUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { headers: { authorization: `Bearer ${request.token}`, [CORRELATION_ID_HEADER]: request.correlationId } },
-    retryAttempts: 0,
-    lazy: true,
-    on: { closed: (event) => (closeCode = (event as { code?: number }).code) },
-  });
+  const client = createKeptAliveClient(
+    {
+      url: request.gatewayUrl.replace(/^http/, 'ws'),
+      connectionParams: { headers: { authorization: `Bearer ${request.token}`, [CORRELATION_ID_HEADER]: request.correlationId } },
+      retryAttempts: 0,
+      lazy: true,
+      on: { closed: (event) => (closeCode = (event as { code?: number }).code) },
+    },
+    request.keepAlive,
+  );
   const results = client.iterate<{ sagaStatus: SagaStatus }>({ query: SAGA_STATUS, variables: { id: request.sagaId } });
   const abort = () => void results.return?.();
   request.signal?.addEventListener('abort', abort, { once: true });

@@ -4,18 +4,19 @@
  */
 import { connectBackends, runMain, type Config, type Logger, type StateStore } from '../../shared';
 import type { RateLimiterFactory } from '../../shared';
+import { BFF_PROFILE } from './processProfile';
 import type { BffServer } from './server';
 
 export type BffFactory = (options: { config: Config; logger: Logger; state: StateStore; rateLimiter?: RateLimiterFactory }) => BffServer;
 
 export function serveBff(name: string, create: BffFactory, defaultPort: (config: Config) => number): void {
   runMain(name, async ({ config, logger }) => {
-    const backends = await connectBackends(config, logger, { uses: ['state'] });
+    const backends = await connectBackends(config, logger, { uses: [...BFF_PROFILE.backends] });
     const bff = create({ config, logger, state: backends.state, rateLimiter: backends.rateLimiter });
     await bff.start(config.http.port ?? defaultPort(config));
     return async () => {
       await bff.stop();
       await backends.close();
     };
-  });
+  }, () => BFF_PROFILE);
 }

@@ -1,6 +1,6 @@
 /** What both BFFs are built from, made once from config: metrics, gateway client, token verifier, cache, rate limit. */
 import type { RequestHandler } from 'express';
-import { createMetricsRegistry, createTokenVerifier, stateStoreRateLimiter, type RateLimiterFactory, type Config, type Logger, type Registry, type StateStore, type TokenVerifier } from '../../shared';
+import { createMetricsRegistry, createTokenVerifier, stateStoreRateLimiter, type RateLimiterFactory, type Config, type KeepAliveSettings, type Logger, type Registry, type StateStore, type TokenVerifier } from '../../shared';
 import { createGatewayClient, type GatewayClient } from './gatewayClient';
 import { rateLimit } from './rateLimit';
 import { createResponseCache, type ResponseCache } from './responseCache';
@@ -16,6 +16,8 @@ export interface BffServices {
   verifier?: TokenVerifier;
   cache: ResponseCache;
   rateLimit: RequestHandler;
+  /** Keep-alive of the saga progress subscriptions to the gateway (UPSTREAM_WS_*), logging a gateway given up for dead. */
+  progressKeepAlive: KeepAliveSettings;
 }
 
 export interface BffServicesOptions {
@@ -42,5 +44,9 @@ export function createBffServices({ app, config, logger, state, rateLimiter }: B
     verifier: config.auth ? createTokenVerifier(config.auth) : undefined,
     cache: createResponseCache({ app, state, ttlMs: config.bff.cacheTtlMs, logger, registry }),
     rateLimit: rateLimit({ limiter: limiterFor({ name: `${app}-bff`, limit: config.bff.rateLimitPerMinute, windowSec: 60 }), logger, registry }),
+    progressKeepAlive: {
+      ...config.deadlines.upstreamWs,
+      onDeadPeer: () => logger.warn({ pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, 'the gateway did not answer a ping; the saga progress subscription was terminated'),
+    },
   };
 }

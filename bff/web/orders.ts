@@ -54,7 +54,7 @@ export function serveOrderProgress(server: Server, services: BffServices, sessio
     streams.add(abort);
     ws.on('close', () => abort.abort());
     try {
-      for await (const saga of sagaProgress({ gatewayUrl: services.config.gateway.url, sagaId, token: caller.token, correlationId, signal: abort.signal })) {
+      for await (const saga of sagaProgress({ gatewayUrl: services.config.gateway.url, sagaId, token: caller.token, correlationId, signal: abort.signal, keepAlive: services.progressKeepAlive })) {
         if (abort.signal.aborted) return;
         ws.send(JSON.stringify({ type: 'progress', saga }));
       }

@@ -5,14 +5,16 @@
  * before planning; each comes back null with a FORBIDDEN error at its path.
  */
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { decodeJwt } from 'jose';
 import type { Registry } from 'prom-client';
-import { bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
+import { AuthenticationError, bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
 import type { Logger } from '../../shared/logging';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import { RestrictionCache } from './restrictionCache';
 import { applyRemovals } from './response';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
+import type { TokenAttempts } from '../ratelimit/tokenAttempts';
 
 /** Attributes of the auth spans. */
 export const AUTH_ATTRIBUTES = { anonymous: 'trellis.auth.anonymous', removedFields: 'trellis.auth.removed_fields' } as const;
@@ -27,11 +29,16 @@ export interface AuthOptions {
   registry?: Registry;
   /** `gateway.auth.authenticate` / `gateway.auth.authorize` spans, with tracing on. */
   spans?: CheckSpans;
+  /**
+   * The rate limit's say on tokens (gateway/ratelimit `tokenAttempts`): a refused token counts
+   * against its address, and an address over its limit has its tokens refused unverified.
+   */
+  attempts?: TokenAttempts;
   /** The most fields authorization may inline from a document's fragments (MAX_COST); a document that would make more is refused. */
   maxFields?: number;
 }
 
-export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS, maxFields }: AuthOptions): GatewayExtension {
+export function auth({ settings, logger, verifier: given, registry, spans = BARE_CHECKS, attempts, maxFields }: AuthOptions): GatewayExtension {
   const verifier = given ?? (settings ? createTokenVerifier(settings, { logger, registry }) : undefined);
   let policy: AccessPolicy = new Map();
   const restrictions = new RestrictionCache(undefined, maxFields);
@@ -56,14 +63,22 @@ export function auth({ settings, logger, verifier: given, registry, spans = BARE
     name: 'auth',
     checkOperation: ({ schema, document, context }) => restrict(schema, document, context),
     async extendContext(header, context) {
+      const authorization = header('authorization');
+      // Before any work on a credential: an address over its rate limit gets RATE_LIMITED, unverified.
+      if (authorization) attempts?.admit(context.clientAddress);
       let token: string | null;
       try {
-        token = bearerToken(header('authorization'));
+        token = bearerToken(authorization);
         // A span only for a token to verify: an anonymous caller has nothing checked here.
-        context.user = token ? await spans.checkAsync('gateway.auth.authenticate', () => verifyWith(verifier, token!)) : null;
+        const identity = token ? await spans.checkAsync('gateway.auth.authenticate', () => verifyWith(verifier, token!)) : null;
+        // A copy: the verifier keeps the identity it returned for the token's next request.
+        context.user = identity && token ? { ...identity, expiresAt: expiryOf(token, settings?.clockToleranceSec ?? 0) } : null;
       } catch (error) {
         const refusal = describeTokenFailure(error);
         context.logger.info({ reason: refusal.message }, 'token refused');
+        // A bad credential counts against its address; not an issuer outage (503), which is no fault of the caller's.
+        const limited = refusal instanceof AuthenticationError ? await attempts?.refused(context.clientAddress) : undefined;
+        if (limited) throw limited;
         throw new GraphQLError(refusal.message, { extensions: { code: refusal.code, http: { status: refusal.httpStatus } } });
       }
     },
@@ -83,4 +98,14 @@ export function auth({ settings, logger, verifier: given, registry, spans = BARE
 async function verifyWith(verifier: TokenVerifier | undefined, token: string) {
   if (!verifier) throw describeTokenFailure(new Error('no token issuer is configured (AUTH_ISSUER), so tokens cannot be verified'));
   return verifier.verify(token);
+}
+
+/** When a verified token stops being accepted (ms since the epoch): its `exp` plus the clock tolerance the verifier allows. */
+function expiryOf(token: string, clockToleranceSec: number): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? (exp + clockToleranceSec) * 1000 : undefined;
+  } catch {
+    return undefined; // not a JWT (a test's verifier may accept anything): no expiry to keep
+  }
 }

@@ -52,10 +52,10 @@ export function inlineFragments(document: DocumentNode, { shouldInline = () => t
   const kept = stillSpread(operations.map((operation) => operation.selectionSet), fragments);
   return {
     ...document,
+    // An executable document holds operations and fragments only.
     definitions: document.definitions.flatMap((definition): DefinitionNode[] => {
       if (definition.kind === Kind.OPERATION_DEFINITION) return [operations.shift()!];
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) return kept.has(definition.name.value) ? [definition] : [];
-      return [definition];
+      return kept.has((definition as FragmentDefinitionNode).name.value) ? [definition] : [];
     }),
   };
 }

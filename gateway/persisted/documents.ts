@@ -24,24 +24,34 @@ export const PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND';
 
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } });
 
+/** The document a request runs, and, for a query sent with its hash, how to register it. */
+export interface ResolvedDocument {
+  query: string;
+  /**
+   * Keeps the query under its hash (APQ). Called only once every check passed, as Apollo Server
+   * registers on HTTP: a document the limits or auth refuse is never stored.
+   */
+  register?: () => Promise<void>;
+}
+
 /**
  * The document to run: the query sent, or the one its hash names. Throws a GraphQLError as Apollo
  * Server answers on HTTP: PERSISTED_QUERY_NOT_FOUND for an unknown hash (the client then sends the
- * query with it, which registers it), BAD_REQUEST for a hash that does not match the query sent.
+ * query with it, which registers it once it passed the checks), BAD_REQUEST for a hash that does
+ * not match the query sent. Nothing is written here.
  */
-export async function resolvePersistedQuery(request: PersistableRequest, documents: PersistedDocuments): Promise<string> {
+export async function resolvePersistedQuery(request: PersistableRequest, documents: PersistedDocuments): Promise<ResolvedDocument> {
   const persisted = request.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
   const query = request.query ?? '';
-  if (persisted === undefined) return query;
+  if (persisted === undefined) return { query };
   if (persisted.version !== 1) throw badRequest('Unsupported persisted query version');
   const hash = persisted.sha256Hash;
   if (typeof hash !== 'string' || hash === '') throw badRequest('persistedQuery.sha256Hash must be a non-empty string');
   if (query === '') {
     const found = await documents.lookup(hash);
     if (found === undefined) throw new GraphQLError('PersistedQueryNotFound', { extensions: { code: PERSISTED_QUERY_NOT_FOUND } });
-    return found;
+    return { query: found };
   }
   if (sha256(query) !== hash) throw badRequest('provided sha does not match query');
-  await documents.register(hash, query);
-  return query;
+  return { query, register: () => documents.register(hash, query) };
 }

@@ -23,7 +23,7 @@ import type { PersistedDocuments } from './documents';
 
 export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
 export { StateStoreQueryCache } from './stateStoreCache';
-export { resolvePersistedQuery, PERSISTED_QUERY_NOT_FOUND, type PersistedDocuments, type PersistableRequest } from './documents';
+export { resolvePersistedQuery, PERSISTED_QUERY_NOT_FOUND, type PersistedDocuments, type PersistableRequest, type ResolvedDocument } from './documents';
 
 export const PERSISTED_QUERY_NOT_ALLOWED = 'PERSISTED_QUERY_NOT_ALLOWED';
 const UNTRUSTED_MESSAGE = 'only trusted documents may run here: send the hash of a document in the manifest';

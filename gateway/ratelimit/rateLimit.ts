@@ -1,7 +1,7 @@
 /**
  * Rate limit at the gateway, per verified identity (after auth) or else per client address, on
- * every transport that builds a request context (HTTP per request, SSE per stream, graphql-ws per
- * connection). The count lives where Backends keep state, so every gateway instance shares it.
+ * every transport: HTTP per request, SSE per stream, graphql-ws per connection and again per
+ * operation (each `subscribe` message). The count lives where Backends keep state, so every gateway instance shares it.
  * Each answer carries `RateLimit-Policy` and `RateLimit`; over the limit, 429 with `Retry-After`.
  *
  * ```ts
@@ -11,6 +11,7 @@
 import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter, type RateLimitMetrics } from '../../shared/ratelimit';
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension } from '../extension';
+import type { GatewayContext } from '../context';
 import { RateLimitedError } from './errors';
 
 export interface GatewayRateLimitOptions {
@@ -23,16 +24,20 @@ export interface GatewayRateLimitOptions {
 export function rateLimit({ limiter, logger, metrics, now }: GatewayRateLimitOptions): GatewayExtension {
   const { policy } = limiter;
   const guarded = new FailOpenRateLimiter(limiter, { logger, now, onStoreFailure: () => metrics?.storeFailures.inc({ policy: policy.name }) });
+  /** Counts one request of the caller; throws RateLimitedError over the limit. `answer` takes the RateLimit fields (HTTP and SSE answers). */
+  const count = async (context: GatewayContext, answer: boolean) => {
+    const verdict = await guarded.check(clientKey(context.user?.id, context.clientAddress));
+    if (verdict.storeFailed) return;
+    const headers = rateLimitHeaders(policy, verdict);
+    if (answer) context.responseHeaders = { ...context.responseHeaders, ...headers };
+    if (verdict.allowed) return;
+    metrics?.refused.inc({ policy: policy.name });
+    throw new RateLimitedError(policy, retryAfterSeconds(verdict), headers);
+  };
   return {
     name: 'rate-limit',
-    async extendContext(_header, context) {
-      const verdict = await guarded.check(clientKey(context.user?.id, context.clientAddress));
-      if (verdict.storeFailed) return;
-      const headers = rateLimitHeaders(policy, verdict);
-      context.responseHeaders = { ...context.responseHeaders, ...headers };
-      if (verdict.allowed) return;
-      metrics?.refused.inc({ policy: policy.name });
-      throw new RateLimitedError(policy, retryAfterSeconds(verdict), headers);
-    },
+    extendContext: (_header, context) => count(context, true),
+    // Each graphql-ws operation is a request too: a connection cannot send more than its caller may.
+    admitOperation: (context) => count(context, false),
   };
 }

@@ -21,7 +21,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { GatewayContext } from '../context';
 import type { GatewayHost } from '../extension';
 import type { InstanceDirectory } from '../supergraph/instances';
-import { UpstreamConnections } from './upstream';
+import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 import { sha256 } from '../sha256';
 import { activeContext, failSpan, injectTrace, inSpanSync, withTraceContext, type Context } from '../../shared/telemetry';
@@ -42,6 +42,8 @@ export interface OperationRequest {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  /** Registers the persisted query this request carried (APQ), once every check passed: never before. */
+  register?: () => Promise<void>;
 }
 
 /** The rules HTTP applies through Apollo Server, applied here too, so no transport is softer. */
@@ -56,11 +58,13 @@ export interface TransportRules {
   formatError?: GatewayHost['formatError'];
   /** The headers a call to a subgraph carries (HEADER_RULES); without it, the correlation id alone. */
   subgraphHeaders?: GatewayHost['subgraphHeaders'];
+  /** The subgraph connections: keep-alive pings and what hears of a dead one. */
+  upstream?: UpstreamSettings;
 }
 
 export class FederatedExecutor {
   private readonly prepared = new PreparedDocuments();
-  private readonly upstream = new UpstreamConnections();
+  private readonly upstream: UpstreamConnections;
 
   constructor(
     private readonly gateway: ApolloGateway,
@@ -68,12 +72,15 @@ export class FederatedExecutor {
     /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
     private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
-  ) {}
+  ) {
+    this.upstream = new UpstreamConnections(rules.upstream);
+  }
 
-  /** An error as the client receives it on any transport. */
+  /** An error as the client receives it on any transport: no `extensions.http`, which Apollo Server strips on HTTP too. */
   private formatted(error: GraphQLError): GraphQLError {
     if (!this.rules.formatError) return error;
-    const formatted = this.rules.formatError(error.toJSON(), error);
+    const { http: _http, ...extensions } = error.extensions;
+    const formatted = this.rules.formatError({ ...error.toJSON(), extensions }, error);
     return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
   }
 
@@ -157,6 +164,8 @@ export class FederatedExecutor {
       yield { errors: [this.formatted(error)] };
       return;
     }
+    // Every check passed: only now is a query sent with its hash kept (Apollo Server's order on HTTP).
+    await request.register?.();
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
     const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));

@@ -6,8 +6,14 @@
 import type { Logger } from '../../shared/logging';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
+import type { UpstreamSettings } from './upstream';
 import { mountSse } from './sse';
 import { serveWebSocket } from './websocket';
+import { SubscriptionSlots, type SubscriptionCaps } from './slots';
+import { subscriptionMetrics } from './metrics';
+import type { Registry } from 'prom-client';
+
+export { SubscriptionSlots, SubscriptionLimitError, SubscriptionLimitCode, type SubscriptionCaps } from './slots';
 
 export interface SubscriptionSettings {
   /** The largest SSE request body and WebSocket message, the same bound as `/graphql`'s. */
@@ -20,9 +26,17 @@ export interface SubscriptionSettings {
   logger?: Logger;
   /** Spans for each operation, its upstream subscription and each event (only when spans are exported). */
   tracing?: boolean;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION and MAX_SUBSCRIPTIONS_PER_USER (0: no cap). */
+  caps?: SubscriptionCaps;
+  /** Where the open-subscription gauge and the cap refusals are counted. */
+  registry?: Registry;
+  /** The connections to subgraphs (keep-alive pings; what hears of a dead one). */
+  upstream?: UpstreamSettings;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false }: SubscriptionSettings): GatewayExtension {
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream }: SubscriptionSettings): GatewayExtension {
+  // One count for both transports: a caller's SSE streams and graphql-ws subscriptions share its cap.
+  const slots = new SubscriptionSlots(caps, registry && subscriptionMetrics(registry));
   let websocket: { close(): Promise<void> } | undefined;
   let sse: { close(): void } | undefined;
   let executor: FederatedExecutor | undefined;
@@ -32,14 +46,15 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
       tracing,
       formatError: (formatted, error) => host.formatError(formatted, error),
       subgraphHeaders: (subgraph, context) => host.subgraphHeaders(subgraph, context),
+      upstream,
     }));
   return {
     name: 'subscriptions',
     mount: (app, host) => {
-      sse = mountSse(app, host, executorFor(host), maxBodyBytes, logger, tracing);
+      sse = mountSse(app, host, executorFor(host), { maxBodyBytes, slots, logger, tracing });
     },
     attach: (server, host) => {
-      websocket = serveWebSocket(server, host, executorFor(host), maxBodyBytes, tracing);
+      websocket = serveWebSocket(server, host, executorFor(host), { maxBodyBytes, slots, tracing });
     },
     // On shutdown: graphql-ws clients get 1001 Going Away, SSE streams end (the client may resubscribe elsewhere).
     stop: async () => {

@@ -11,23 +11,37 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import express from 'express';
-import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Response as SseResponse } from 'graphql-sse';
 import { createHandler } from 'graphql-sse/lib/use/express';
 import type { Logger } from '../../shared/logging';
-import { errorMessage } from '../../shared/errors';
 import { extractTrace } from '../../shared/telemetry';
 import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
+import { clientKey } from '../../shared/ratelimit';
+import type { ResolvedDocument } from '../persisted/documents';
+import { tokenExpiredError, whenTokenExpires } from './expiry';
+import { clientError } from './clientError';
+import type { Slot, SubscriptionSlots } from './slots';
 
 const EVENT_STREAM = 'text/event-stream';
 const GOING_AWAY = 'gateway stopping';
+const TOKEN_EXPIRED = 'token expired';
 
 /** Thrown through graphql-sse to end a stream without its `complete` event. */
 class StreamInterrupted extends Error {}
 
+export interface SseSettings {
+  /** The largest SSE request body, the same bound as `/graphql`'s. */
+  maxBodyBytes: number;
+  /** Open subscriptions per caller, counted with the caller's graphql-ws ones. */
+  slots: SubscriptionSlots;
+  logger?: Logger;
+  tracing?: boolean;
+}
+
 /** Mounts the SSE handler; `close()` ends every open stream (on shutdown), so none waits out the drain grace. */
-export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, maxBodyBytes: number, logger?: Logger, tracing = false): { close(): void } {
+export function mountSse(app: Express, host: GatewayHost, executor: FederatedExecutor, { maxBodyBytes, slots, logger, tracing = false }: SseSettings): { close(): void } {
   const open = new Set<AbortController>();
   const handler = createHandler({
     // Single-connection mode keeps a reserved stream per token (PUT) with no bound and no owner,
@@ -39,21 +53,20 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       return randomUUID();
     },
     onSubscribe: async (req, params): Promise<SseResponse | AsyncGenerator<ExecutionResult>> => {
-      let query: string;
+      let resolved: ResolvedDocument;
       try {
-        query = await host.resolveDocument(params);
+        resolved = await host.resolveDocument(params);
       } catch (error) {
         // A persisted query's refusal, answered as on HTTP: a bad hash is a 400, an unknown one an
         // error event the client answers by sending the query with its hash.
-        const formatted = host.formatError(error instanceof GraphQLError ? error.toJSON() : { message: errorMessage(error) }, error);
-        if (formatted.extensions?.code === 'BAD_REQUEST') return jsonAnswer(400, { errors: [formatted] });
-        return (async function* () {
-          yield { errors: [new GraphQLError(formatted.message, { extensions: formatted.extensions })] } as ExecutionResult;
-        })();
+        const refused = clientError(host, error);
+        if (refused.extensions.code === 'BAD_REQUEST') return jsonAnswer(400, { errors: [refused.toJSON()] });
+        return oneResult({ errors: [refused] });
       }
-      const request: OperationRequest = { query, variables: params.variables, operationName: params.operationName };
+      const request: OperationRequest = { query: resolved.query, variables: params.variables, operationName: params.operationName, register: resolved.register };
       // A GET can be made cross-site by any page (an <img>, an EventSource): it may read, never write.
-      if (req.method === 'GET' && isMutation(executor, request)) {
+      let prepared = req.method === 'GET' ? executor.prepare(request) : undefined;
+      if (prepared && !('errors' in prepared) && prepared.operation.operation === 'mutation') {
         return refusal(405, 'METHOD_NOT_ALLOWED', 'a mutation can only be sent with POST', { allow: 'POST' });
       }
       let context;
@@ -70,12 +83,29 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
       if (tracing) context.traceParent = extractTrace(req.raw.headers);
       // The stream's own answer headers (RateLimit): graphql-sse's writeHead keeps what is set here.
       for (const [name, value] of Object.entries(context.responseHeaders ?? {})) req.context.res.setHeader(name, value);
+      // Parsed after the rate limit had its say (a GET was parsed above); kept documents make it a lookup.
+      prepared ??= executor.prepare(request);
+      let slot: Slot | undefined;
+      try {
+        // A subscription holds its caller's slot (counted with its graphql-ws ones) until the stream ends.
+        if (!('errors' in prepared) && prepared.operation.operation === 'subscription') slot = slots.take(clientKey(context.user?.id, context.clientAddress));
+      } catch (error) {
+        return oneResult({ errors: [clientError(host, error)] });
+      }
       const abort = new AbortController();
       open.add(abort);
+      // A stream lives no longer than its token: at expiry it ends with the error a new request would get.
+      const cancelExpiry = whenTokenExpires(context, () => abort.abort(TOKEN_EXPIRED));
+      const ended = () => {
+        abort.abort();
+        cancelExpiry();
+        slot?.release();
+      };
       // graphql-sse returns the generator below when the client leaves, but a generator waiting for
-      // the next event only sees that at its next event: the upstream subscription ends now instead.
-      req.context.res.once('close', () => abort.abort());
-      const results = executor.execute(request, context, abort.signal);
+      // the next event only sees that at its next event: the upstream subscription ends now instead
+      // (and a generator never started has no `finally` to free the slot).
+      req.context.res.once('close', ended);
+      const results = executor.execute(request, context, abort.signal, prepared);
       return (async function* () {
         try {
           for await (const result of results) {
@@ -85,9 +115,10 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
           // On shutdown the stream ends without `complete`: the subscription did not end, and a
           // client may resubscribe elsewhere (graphql-ws clients get 1001 Going Away for the same).
           if (abort.signal.reason === GOING_AWAY) throw new StreamInterrupted();
+          if (abort.signal.reason === TOKEN_EXPIRED) yield { errors: [clientError(host, tokenExpiredError())] };
         } finally {
           open.delete(abort);
-          abort.abort();
+          ended();
         }
       })();
     },
@@ -121,11 +152,6 @@ export function mountSse(app: Express, host: GatewayHost, executor: FederatedExe
   };
 }
 
-function isMutation(executor: FederatedExecutor, request: OperationRequest): boolean {
-  const prepared = executor.prepare(request);
-  return !('errors' in prepared) && prepared.operation.operation === 'mutation';
-}
-
 /**
  * graphql-sse refuses a request without a query before the gateway sees it; a persisted query sent
  * by its hash alone gets an empty one, which resolveDocument replaces with the stored document.
@@ -155,4 +181,9 @@ function jsonAnswer(status: number, body: unknown, headers: Record<string, strin
 
 function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): SseResponse {
   return jsonAnswer(status, errorBody(code, message), headers);
+}
+
+/** A stream of one result (an operation refused inside the stream, as on graphql-ws). */
+async function* oneResult(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
+  yield result;
 }

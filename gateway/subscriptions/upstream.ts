@@ -8,14 +8,23 @@
  * its trace context) goes in that operation's `extensions.headers`, which the kit reads per operation.
  * A connection closes a while after its last subscription ends (`idleCloseMs`). If the instance goes
  * away mid-stream, the client reconnects to another and subscribes again (the subgraph's
- * subscription starts with a snapshot, so nothing is missed).
+ * subscription starts with a snapshot, so nothing is missed). An instance that stops answering
+ * (frozen, or gone without closing) is noticed by keep-alive pings: no pong within the timeout and
+ * the connection is terminated, then retried like any other that dropped.
  */
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { ServiceInstance } from '../../shared/discovery';
 import { PER_OPERATION_HEADERS } from '../../shared/logging';
+import { createKeptAliveClient, type KeepAliveSettings } from '../../shared/resilience';
+
+/**
+ * Where a (re)connect goes when no instance is healthy: refused at once on loopback. graphql-ws
+ * awaits `url()` inside a promise nothing rejects, so a `url()` that threw would leave the
+ * subscription waiting for ever; a refused connection is retried, then fails it.
+ */
+const NO_INSTANCE_URL = 'ws://127.0.0.1:1/graphql';
 
 export interface UpstreamOptions {
   subgraph: string;
@@ -32,6 +41,10 @@ export interface UpstreamSettings {
   maxConnections?: number;
   /** How long a connection stays open after its last subscription ended, for the caller's next one. */
   idleCloseMs?: number;
+  /** Pings to each subgraph connection, and how long a pong may take (UPSTREAM_WS_*; default 10 s and 5 s). */
+  keepAlive?: Omit<KeepAliveSettings, 'onDeadPeer'>;
+  /** Told when a subgraph connection was terminated for want of a pong. */
+  onDeadPeer?: (subgraph: string) => void;
 }
 
 interface Pooled {
@@ -47,9 +60,11 @@ interface Pooled {
 export class UpstreamConnections {
   private readonly pool: LRUCache<string, Pooled>;
   private readonly idleCloseMs: number;
+  private readonly keepAlive: Omit<KeepAliveSettings, 'onDeadPeer'>;
 
-  constructor(settings: UpstreamSettings = {}) {
+  constructor(private readonly settings: UpstreamSettings = {}) {
     this.idleCloseMs = settings.idleCloseMs ?? 10_000;
+    this.keepAlive = settings.keepAlive ?? { pingIntervalMs: 10_000, pongTimeoutMs: 5_000 };
     this.pool = new LRUCache({
       max: settings.maxConnections ?? 10_000,
       dispose: (pooled) => {
@@ -74,14 +89,19 @@ export class UpstreamConnections {
     const pooled = this.connectionFor(options, shared);
     clearTimeout(pooled.idle);
     pooled.active += 1;
-    const iterator = pooled.client.iterate<Record<string, unknown>>({ query: options.query, variables: options.variables, extensions: { headers: own } });
+    const iterator = pooled.client.iterate<Record<string, unknown>>({
+      query: options.query,
+      variables: options.variables,
+      extensions: { headers: own },
+    });
     const abort = () => void iterator.return?.();
     options.signal?.addEventListener('abort', abort);
     try {
       for await (const result of iterator) yield result as ExecutionResult;
     } catch (error) {
       // The subgraph refused the operation (graphql-ws rejects with its GraphQL errors): passed on as they are.
-      yield Array.isArray(error) ? { errors: error as GraphQLError[] } : unavailable(options.subgraph, describe(error));
+      if (Array.isArray(error)) yield { errors: error as GraphQLError[] };
+      else yield unavailable(options.subgraph, options.instances().length === 0 ? `no healthy instance of ${options.subgraph}` : describe(error));
     } finally {
       options.signal?.removeEventListener('abort', abort);
       pooled.active -= 1;
@@ -109,22 +129,24 @@ export class UpstreamConnections {
     let next = 0;
     const pooled: Pooled = {
       key,
-      client: createClient({
-        // Asked at every (re)connect: a healthy instance now, in turn.
-        url: () => {
-          const instances = options.instances();
-          if (instances.length === 0) throw new Error(`no healthy instance of ${options.subgraph}`);
-          return instances[next++ % instances.length].url.replace(/^http/, 'ws');
+      client: createKeptAliveClient(
+        {
+          // Asked at every (re)connect: a healthy instance now, in turn.
+          url: () => {
+            const instances = options.instances();
+            if (instances.length === 0) return NO_INSTANCE_URL;
+            return instances[next++ % instances.length].url.replace(/^http/, 'ws');
+          },
+          connectionParams: { headers: shared },
+          // Connected while pooled, closed by the pool's own idle timer (graphql-ws's lazy-close
+          // timer survives dispose() and would hold a stopping process open).
+          lazy: false,
+          // A connection that cannot be made fails the subscriptions waiting on it, which say so.
+          onNonLazyError: () => undefined,
+          retryAttempts: 3,
         },
-        webSocketImpl: WebSocket,
-        connectionParams: { headers: shared },
-        // Connected while pooled, closed by the pool's own idle timer (graphql-ws's lazy-close
-        // timer survives dispose() and would hold a stopping process open).
-        lazy: false,
-        // A connection that cannot be made fails the subscriptions waiting on it, which say so.
-        onNonLazyError: () => undefined,
-        retryAttempts: 3,
-      }),
+        { ...this.keepAlive, onDeadPeer: () => this.settings.onDeadPeer?.(options.subgraph) },
+      ),
       active: 0,
       evicted: false,
     };
@@ -134,7 +156,10 @@ export class UpstreamConnections {
 }
 
 /** The caller's headers (the connection's) apart from this operation's own (its `extensions.headers`). */
-function splitHeaders(headers: Record<string, string>): { shared: Record<string, string>; own: Record<string, string> } {
+function splitHeaders(headers: Record<string, string>): {
+  shared: Record<string, string>;
+  own: Record<string, string>;
+} {
   const shared: Record<string, string> = {};
   const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -148,7 +173,8 @@ function describe(error: unknown): string {
   if (error instanceof Error) return error.message;
   // graphql-ws rejects with the socket's CloseEvent when the connection closes for good.
   const close = error as { code?: unknown; reason?: unknown } | null;
-  if (close && typeof close.code === 'number') return `connection closed: ${close.code}${close.reason ? ` ${String(close.reason)}` : ''}`;
+  if (close && typeof close.code === 'number')
+    return `connection closed: ${close.code}${close.reason ? ` ${String(close.reason)}` : ''}`;
   return 'connection closed';
 }
 

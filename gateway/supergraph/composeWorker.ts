@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { composeIncrementally } from './compose';
-import type { ComposeRequest, ComposeReply } from './composer';
+import type { ComposeRequest, ComposeReply, WorkerReady } from './composer';
 
 parentPort?.on('message', ({ id, candidates, trusted }: ComposeRequest) => {
   let reply: ComposeReply;
@@ -16,3 +16,5 @@ parentPort?.on('message', ({ id, candidates, trusted }: ComposeRequest) => {
   }
   parentPort?.postMessage(reply);
 });
+const ready: WorkerReady = { ready: true };
+parentPort?.postMessage(ready);

@@ -46,6 +46,8 @@ export interface DiscoverySupergraphManagerOptions {
   allow?: SubgraphAllowList;
   /** Where composition runs (default: a worker thread, off the serving event loop). */
   composer?: Composer;
+  /** The default composer's deadline per composition (COMPOSITION_TIMEOUT_MS); past it the composition fails. */
+  compositionTimeoutMs?: number;
 }
 
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
@@ -76,7 +78,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
 
   constructor(private readonly options: DiscoverySupergraphManagerOptions) {
     super();
-    this.composer = options.composer ?? new WorkerComposer();
+    this.composer = options.composer ?? new WorkerComposer({ timeoutMs: options.compositionTimeoutMs });
     this.firstSdl = new Promise((resolve) => (this.resolveFirst = resolve));
   }
 

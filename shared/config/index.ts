@@ -8,9 +8,13 @@ import { parseAllowList, type SubgraphAllowList } from '../discovery/allowList';
 import { withConfigFile } from './file';
 import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './headerRules';
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
+import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
+import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
+export type { Deadlines } from './deadlines';
+export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -202,6 +206,9 @@ const envSchema = z.object({
   /** Requests per client (verified identity, else IP) per window at the gateway; 0 turns the limit off. */
   GATEWAY_RATE_LIMIT: z.coerce.number().int().min(0).default(0),
   GATEWAY_RATE_LIMIT_WINDOW_S: z.coerce.number().int().positive().default(60),
+  /** Open subscriptions on one graphql-ws connection, and of one caller (identity, else address) per gateway process; 0: no cap. */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
+  MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).default(500),
   BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
   BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
@@ -210,6 +217,10 @@ const envSchema = z.object({
   MOBILE_PERSISTED_OPERATIONS: z.string().min(1).optional(),
   /** A trellis.config file (YAML or JSON) to read instead of ./trellis.config.{yaml,yml,json} (shared/config/file.ts). */
   TRELLIS_CONFIG: z.string().min(1).optional(),
+  /** Opt-outs of the production start checks (production.ts). */
+  ...productionEnvShape,
+  /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
+  ...deadlineEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -224,6 +235,10 @@ export interface ServerTimeouts {
 export interface Config {
   env: 'development' | 'production' | 'test';
   isProduction: boolean;
+  /** Production refusals the operator waived (TRELLIS_ALLOW_*; see production.ts). */
+  production: ProductionOptOuts;
+  /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
+  deadlines: Deadlines;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -246,6 +261,8 @@ export interface Config {
     headerRules: HeaderRules;
     /** Per client per window; undefined: no gateway rate limit. */
     rateLimit?: { limit: number; windowSec: number };
+    /** Caps on open subscriptions (graphql-ws and SSE); 0: no cap. */
+    subscriptions: { maxPerConnection: number; maxPerUser: number };
     /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
     compressResponses: boolean;
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
@@ -335,6 +352,8 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     env: e.NODE_ENV,
     isProduction: e.NODE_ENV === 'production',
+    production: productionOptOuts(e),
+    deadlines: deadlines(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
@@ -358,6 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
       subgraphAllow: e.SUBGRAPH_ALLOW === undefined ? undefined : parseAllowList(e.SUBGRAPH_ALLOW),
       headerRules: e.HEADER_RULES,
       rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
+      subscriptions: { maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPerUser: e.MAX_SUBSCRIPTIONS_PER_USER },
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
     },

@@ -3,8 +3,10 @@
  * tracing (when OTEL_* configure it), starts the service, and stops it cleanly on SIGINT/SIGTERM,
  * flushing spans and logging `stopped`. A bad config or a failed
  * start exits non-zero with a clear line; `--print-config` prints the effective config and exits.
+ * With NODE_ENV=production, a process that would run unsafe (embedded backends, Consul with no
+ * allow-list or token, an open admin listener, the dev identity provider) does not start.
  */
-import { formatConfig, loadProcessConfig, type Config } from '../config';
+import { assertSafeForProduction, formatConfig, loadProcessConfig, type Config, type ProcessProfile } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { ConfigError, errorMessage } from '../errors';
 import { startTelemetry } from '../telemetry';
@@ -16,10 +18,18 @@ export interface MainContext {
   logger: Logger;
 }
 
-export function runMain(service: string, start: (context: MainContext) => Promise<Stop>): void {
+/** A process that says nothing else connects every backend (what `connectBackends` does by default). */
+const EVERY_BACKEND: ProcessProfile = { backends: ['discovery', 'state', 'events'] };
+
+/**
+ * `profile` says what the process runs (its backends, whether it composes, an admin listener, the
+ * dev identity provider), from its config, so the production checks ask only what concerns it.
+ */
+export function runMain(service: string, start: (context: MainContext) => Promise<Stop>, profile: (config: Config) => ProcessProfile = () => EVERY_BACKEND): void {
   let config: Config;
   try {
     config = loadProcessConfig();
+    if (!process.argv.includes('--print-config')) assertSafeForProduction(config, profile(config));
   } catch (error) {
     process.stderr.write(`${service}: ${errorMessage(error)}\n`);
     process.exit(error instanceof ConfigError ? 2 : 1);

@@ -65,10 +65,21 @@ export async function buildBaseContext(header: HeaderReader, logger: Logger, ide
   };
 }
 
-/** A header reader over WebSocket `connectionParams.headers` (names matched case-insensitively). */
+/**
+ * A header reader over a WebSocket's `connectionParams`, where clients put their headers:
+ * `{ headers: { authorization, traceparent, ... } }` (what the gateway, the BFFs and Apollo Client
+ * apps send), or the token alone at the top level, `{ authorization }` / `{ Authorization }`, as
+ * Apollo Router reads it; a token in `headers` wins. Names match case-insensitively; a value that
+ * is not a string is no header.
+ */
 export function connectionParamsHeaders(params: Readonly<Record<string, unknown>> | undefined): HeaderReader {
-  const raw = (params?.headers ?? {}) as Record<string, unknown>;
+  const nested = params?.headers;
+  const raw = nested && typeof nested === 'object' ? (nested as Record<string, unknown>) : {};
   const headers = new Map(Object.entries(raw).map(([key, value]) => [key.toLowerCase(), typeof value === 'string' ? value : undefined]));
+  if (headers.get('authorization') === undefined) {
+    const topLevel = Object.entries(params ?? {}).find(([key, value]) => key.toLowerCase() === 'authorization' && typeof value === 'string');
+    if (topLevel) headers.set('authorization', topLevel[1] as string);
+  }
   return (name) => headers.get(name.toLowerCase());
 }
 

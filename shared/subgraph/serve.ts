@@ -4,6 +4,7 @@ import { connectBackends, type Backends } from '../backends';
 import { createMetricsRegistry, type Registry } from '../metrics';
 import { createGuard, type Guard } from '../resilience';
 import type { Config } from '../config';
+import { SUBGRAPH_PROFILE } from './processProfile';
 import type { Logger } from '../logging';
 import { createSubgraph, type Subgraph, type SubgraphOptions } from './createSubgraph';
 import type { SubgraphContext } from './context';
@@ -52,5 +53,5 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
  * The factory receives the process's config, logger, backends and guard, to build stores and resolvers on them.
  */
 export function serveSubgraph<TContext extends SubgraphContext = SubgraphContext>(build: SubgraphFactory<TContext>): void {
-  runMain('subgraph', async ({ config, logger }) => (await launchSubgraph(build, config, logger)).stop);
+  runMain('subgraph', async ({ config, logger }) => (await launchSubgraph(build, config, logger)).stop, () => SUBGRAPH_PROFILE);
 }

@@ -4,7 +4,8 @@
  * points, Redis is killed and restarted once (append-only file, fsync per write: it comes back
  * with what it acknowledged), Kafka is stopped and started once, and every command is delivered
  * twice. Afterwards every saga is terminal, money and stock add up, and the dead-letter topics are
- * empty. CHAOS_SEED replays a run's schedule.
+ * empty; and at least half the kills landed with sagas in flight (each kill's landing is in the
+ * timeline). CHAOS_SEED replays a run's schedule.
  */
 import { mkdtempSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { SupervisedSagaProcess } from '../support/processRunner';
 import { SAGA_ROLES, type SagaRole } from '../support/sagaProcess';
 import { eventually } from '../support/graphql';
 import { seededRandom } from '../support/random';
+import { describeLanding, hits, landingOf, type KillLanding } from '../support/killLandings';
 import { consumersCaughtUp, deadLetters, duplicateCommands, sampleStock, type CommandDuplicator, type StockSamples } from '../support/sagaChaos';
 
 const SAGAS = 200;
@@ -137,13 +139,28 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
 
     // Kills: each role KILLS_PER_ROLE times, at random points of the run.
     const killPlan = SAGA_ROLES.flatMap((role) => Array.from({ length: KILLS_PER_ROLE }, () => ({ role, at: 2000 + random() * (RUN_MS - 2000) }))).sort((a, b) => a.at - b.at);
+    // Where each kill lands: the sagas in flight and their steps, read just before it. While Redis is
+    // down no saga can move or start, so the last reading still says what is in flight.
+    const landings: KillLanding[] = [];
+    let lastReading: Array<SagaRecord | null> | null = null;
+    const inFlightNow = async () => {
+      const reading = await Promise.race([
+        Promise.all(Array.from({ length: SAGAS }, (_, i) => client.get(`chaos-${i}`))).catch(() => null),
+        sleep(1000).then(() => null),
+      ]);
+      if (reading) lastReading = reading;
+      return { records: reading ?? lastReading, asLastRead: !reading };
+    };
     const killer = (async () => {
       for (const kill of killPlan) {
         await sleep(began + kill.at - Date.now());
         const proc = processes.get(kill.role)!;
+        const { records, asLastRead } = await inFlightNow();
         // Between an exit and its restart there is nothing to kill: the next process gets it.
         while (!(await proc.kill())) await sleep(200);
-        timeline.push(`${at()} kill ${kill.role}`);
+        const landing = landingOf(`${at()} kill ${kill.role}${asLastRead ? ' (Redis down: as last read)' : ''}`, records);
+        landings.push(landing);
+        timeline.push(describeLanding(landing));
         void proc.ready().then(faultEnded, () => undefined);
       }
     })();
@@ -256,7 +273,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
         `  FAILED             ${count('FAILED')}`,
         `  not terminal       ${unfinished.length}`,
         `  settled after      ${(settledInMs / 1000).toFixed(1)} s from the last fault`,
-        `  kills              ${JSON.stringify(kills)}`,
+        `  kills              ${JSON.stringify(kills)}; ${hits(landings).length} of ${landings.length} landed with sagas in flight`,
         `  start crashes      ${JSON.stringify(crashes)} (a start while a backend was down)`,
         `  redis down         ${(redisDownMs / 1000).toFixed(1)} s; kafka down ${(kafkaDownMs / 1000).toFixed(1)} s (plus its restart)`,
         `  commands           ${distinctCommands} distinct (saga, step, action); ${duplicator!.duplicated} command messages delivered a second time`,
@@ -277,6 +294,8 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     expect(count('COMPLETED')).toBeGreaterThan(SAGAS / 3);
     expect(count('COMPENSATED')).toBeGreaterThanOrEqual(SAGAS / 4);
     expect(Object.values(kills).reduce((sum, n) => sum + n, 0)).toBeGreaterThanOrEqual(20);
+    // The kills hit sagas in flight, not idle processes: at least half of them landed with sagas open.
+    expect(hits(landings).length).toBeGreaterThanOrEqual(killPlan.length / 2);
     expect(duplicator!.duplicated).toBeGreaterThanOrEqual(distinctCommands);
     // Stock never negative, and conserved, in every sample.
     expect(sampler.samples).toBeGreaterThan(100);

@@ -97,7 +97,8 @@ describe('production build (npm run build, npm run start:prod)', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['dist/scripts/service.js', 'mobile-bff'], {
       cwd: app,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'info' },
+      // The state store in memory: production refuses it unless told (test/e2e/productionRefusal.test.ts).
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', TRELLIS_ALLOW_EMBEDDED_BACKENDS: 'true', PORT: String(port), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -115,7 +116,7 @@ describe('production build (npm run build, npm run start:prod)', () => {
     const webPort = await freePort();
     const web = spawn(process.execPath, ['dist/scripts/service.js', 'web-bff'], {
       cwd: app,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(webPort), LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', TRELLIS_ALLOW_EMBEDDED_BACKENDS: 'true', PORT: String(webPort), LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     });
     const webExited = new Promise<number | null>((resolve) => web.once('exit', (code) => resolve(code)));

@@ -1,6 +1,6 @@
 /** `CONSUL_HTTP_ADDR=… REDIS_URL=… KAFKA_BROKERS=… npm start`: the platform on the real servers. */
 import { startPlatform, type RunningPlatform } from '../support/platform';
-import { expectSagaStatesInOrder } from '../support/sagaStates';
+import { PLACE_ORDER_STAGES, sagaStage, WATCHABLE_SAGAS } from '../support/sagaStates';
 import { eventually, postGraphQL, postGraphQLSse } from '../support/graphql';
 import { startGateway } from '../support/inProcess';
 import { platformToken } from '../support/identity';
@@ -10,7 +10,8 @@ describe('platform on Consul, Redis and Kafka', () => {
   let platform: RunningPlatform;
 
   beforeAll(async () => {
-    platform = await startPlatform({ backends: 'real' });
+    // Steps pause, so the watcher sees the saga before its first step moves, and then every change.
+    platform = await startPlatform({ backends: 'real', env: WATCHABLE_SAGAS });
   });
 
   afterAll(async () => {
@@ -52,12 +53,13 @@ describe('platform on Consul, Redis and Kafka', () => {
       );
       expect(body.errors).toBeUndefined();
       const id = body.data!.placeOrder.sagaId;
-      const { events } = await postGraphQLSse(second.url, `subscription { sagaStatus(id: "${id}") { state order { status } } }`, { headers });
+      const { events } = await postGraphQLSse(second.url, `subscription { sagaStatus(id: "${id}") { state steps { state } order { status } } }`, { headers });
       const next = events.filter((e) => e.event === 'next');
-      // Every event: `next` without errors, then one complete; the states in order, ending COMPLETED with the order.
+      // Every event: `next` without errors, then one complete; every stage in order (each change crossed
+      // to the second gateway's subgraph connection), ending COMPLETED with the order.
       expect(events.map((e) => [e.event, e.data?.errors])).toEqual([...next.map(() => ['next', undefined]), ['complete', undefined]]);
-      expectSagaStatesInOrder(next.map((e) => e.data.data.sagaStatus.state), 'COMPLETED');
-      expect(next.at(-1)!.data.data.sagaStatus).toEqual({ state: 'COMPLETED', order: { status: 'CONFIRMED' } });
+      expect(next.map((e) => sagaStage(e.data.data.sagaStatus))).toEqual(PLACE_ORDER_STAGES.completed);
+      expect(next.at(-1)!.data.data.sagaStatus.order).toEqual({ status: 'CONFIRMED' });
     } finally {
       await second.stop();
     }

@@ -3,7 +3,7 @@ import { loadConfig, type Env } from '../../shared/config';
 import { createLogger } from '../../shared/logging';
 import { connectBackends, type Backends } from '../../shared/backends';
 import { launchSubgraph, type Subgraph, type SubgraphFactory } from '../../shared/subgraph';
-import { assembleGateway } from '../../gateway/assemble';
+import { assembleGateway, type AssembleOptions } from '../../gateway/assemble';
 import type { GatewayServer } from '../../gateway/server';
 
 export interface InProcessGateway {
@@ -15,12 +15,15 @@ export interface InProcessGateway {
 
 const quiet = { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SHUTDOWN_GRACE_MS: '2000' };
 
-/** `overrides` replaces connected ports (e.g. a Redis state store with a test's own key prefix; the test closes it). */
-export async function startGateway(env: Env, overrides: Partial<Pick<Backends, 'state'>> = {}): Promise<InProcessGateway> {
+/**
+ * `overrides` replaces connected ports (e.g. a Redis state store with a test's own key prefix; the
+ * test closes it); `assemble` passes options to assembleGateway (e.g. a token verifier that counts).
+ */
+export async function startGateway(env: Env, overrides: Partial<Pick<Backends, 'state'>> = {}, assemble: Pick<AssembleOptions, 'verifier'> = {}): Promise<InProcessGateway> {
   const config = loadConfig({ ...quiet, ...env });
   const logger = createLogger({ service: 'gateway', level: config.logLevel });
   const backends = { ...(await connectBackends(config, logger)), ...overrides };
-  const server = await assembleGateway({ config, logger, backends });
+  const server = await assembleGateway({ config, logger, backends, ...assemble });
   const url = await server.start(0);
   return {
     url,

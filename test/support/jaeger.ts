@@ -56,20 +56,28 @@ export async function traceSpans(traceId: string): Promise<TraceSpan[]> {
 }
 
 /**
- * Polls Jaeger until `missing` finds nothing missing in the trace, or the deadline passes (then
- * fails with what is still missing and the spans seen). Spans arrive as each process's batch is exported.
+ * Polls Jaeger until `check` passes on the trace's spans, and returns what it returns. `check` holds
+ * every assertion the test makes on the trace (it throws, e.g. through `expect`, while any span it
+ * asserts on is missing): spans reach Jaeger as each process's batch is exported, in no order
+ * across processes, so reading once a few spans are in can miss the rest. Past `timeoutMs` the
+ * last failure is thrown, with the spans seen.
  */
-export async function waitForTrace(traceId: string, missing: (spans: TraceSpan[]) => string[], timeoutMs = 30_000): Promise<TraceSpan[]> {
+export async function expectTrace<T>(traceId: string, check: (spans: TraceSpan[]) => T, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let spans: TraceSpan[] = [];
-  let gaps: string[] = ['no trace yet'];
-  while (Date.now() < deadline) {
-    spans = await traceSpans(traceId);
-    gaps = spans.length === 0 ? ['no trace yet'] : missing(spans);
-    if (gaps.length === 0) return spans;
+  for (;;) {
+    const spans = await traceSpans(traceId);
+    try {
+      if (spans.length === 0) throw new Error('no trace yet');
+      return check(spans);
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        const seen = spans.map((s) => `${s.service}${s.instance ? `[${s.instance.slice(0, 8)}]` : ''}:${s.name}`).join(', ');
+        (error as Error).message = `trace ${traceId} still failing after ${timeoutMs} ms: ${(error as Error).message}\nspans: ${seen}`;
+        throw error;
+      }
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`trace ${traceId} incomplete after ${timeoutMs} ms: ${gaps.join('; ')}\nspans: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
 }
 
 /** The span's ancestors, nearest first, within the trace. */

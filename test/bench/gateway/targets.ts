@@ -39,8 +39,9 @@ export interface Target {
   prepare(context: TargetContext): Promise<PreparedTarget>;
 }
 
-// Same mode for every gateway: no introspection, no stack traces, as deployed.
-const PRODUCTION = { NODE_ENV: 'production' };
+// Same mode for every gateway: no introspection, no stack traces, as deployed. A bench gateway
+// serves a fixed supergraph on the embedded state store and event bus, which production refuses unless told.
+const PRODUCTION = { NODE_ENV: 'production', TRELLIS_ALLOW_EMBEDDED_BACKENDS: 'true' };
 const tsxNode = (script: string, args: string[], env: Record<string, string>, node = process.execPath): SpawnSpec => ({
   command: node,
   args: ['--import', 'tsx', path.join(ROOT, script), ...args],

@@ -1,6 +1,6 @@
 /** The mobile BFF as `npm start` runs it: compact reads, cursors, ETag/304, persisted operations only, SSE progress. */
 import { startPlatform, type RunningPlatform } from '../../support/platform';
-import { expectSagaStatesInOrder } from '../../support/sagaStates';
+import { PLACE_ORDER_STAGES, sagaStage, WATCHABLE_SAGAS } from '../../support/sagaStates';
 import { getJson, mobileUrl, readSse, sendJson, tokenFor } from '../../support/bff';
 
 describe('mobile BFF', () => {
@@ -9,7 +9,8 @@ describe('mobile BFF', () => {
   let auth: Record<string, string>;
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    // Steps pause, so a progress stream opened when the order is placed sees the saga before its first step moves.
+    platform = await startPlatform({ env: WATCHABLE_SAGAS });
     mobile = mobileUrl(platform);
     auth = { authorization: `Bearer ${await tokenFor(platform, 'u1')}` };
   });
@@ -95,15 +96,15 @@ describe('mobile BFF', () => {
     expect(started.status).toBe(202);
     const { status, events } = await readSse(`${mobile}${started.body.progress}`, auth);
     expect(status).toBe(200);
-    const states = events.filter((e) => e.event === 'progress').map((e) => e.data.state);
-    expectSagaStatesInOrder(states, 'COMPLETED');
+    const states = events.filter((e) => e.event === 'progress').map((e) => sagaStage(e.data));
+    expect(states).toEqual(PLACE_ORDER_STAGES.completed);
     // Every event is progress, then one complete: nothing else (an error) slipped in between.
     expect(events.map((e) => e.event)).toEqual([...states.map(() => 'progress'), 'complete']);
 
     const declined = await sendJson('POST', `${mobile}/v1/orders`, { items: [{ productId: 'p1', quantity: 1 }], paymentMethod: 'card-declined' }, auth);
     const compensated = await readSse(`${mobile}${declined.body.progress}`, auth);
-    const undone = compensated.events.filter((e) => e.event === 'progress').map((e) => e.data.state);
-    expectSagaStatesInOrder(undone, 'COMPENSATED');
+    const undone = compensated.events.filter((e) => e.event === 'progress').map((e) => sagaStage(e.data));
+    expect(undone).toEqual(PLACE_ORDER_STAGES.declined);
     expect(compensated.events.map((e) => e.event)).toEqual([...undone.map(() => 'progress'), 'complete']);
     expect((await readSse(`${mobile}${declined.body.progress}`, {})).status).toBe(401);
     // Another user's saga: refused before any state is sent.

@@ -8,13 +8,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { loadConfig } from '../../../shared/config';
-import { SERVICES } from '../../../scripts/launcher/services';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseAllowList } from '../../../shared/discovery/allowList';
+import { loadConfig, productionProblems, type Env } from '../../../shared/config';
+import { SERVICES, SUBGRAPHS } from '../../../scripts/launcher/services';
 import { composeConfig } from '../../support/compose';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SERVICE_NAMES = SERVICES.map((service) => service.name);
+
+/** What NODE_ENV=production would refuse in `service` run with `env` (shared/config/production.ts), as its main checks at start. */
+function refusals(service: string, env: Env): string[] {
+  const config = loadConfig(env);
+  expect([service, config.isProduction]).toEqual([service, true]);
+  return productionProblems(config, SERVICES.find((spec) => spec.name === service)!.profile(config)).map(({ problem }) => problem);
+}
 
 interface Instruction {
   command: string;
@@ -100,6 +108,31 @@ describe('docker-compose.yml', () => {
       expect(new URL(services[bff].environment!.GATEWAY_URL).hostname).toBe('gateway');
       expect(Object.keys(services[bff].depends_on!)).toEqual(expect.arrayContaining(running('gateway').map(([name]) => name)));
     }
+  });
+
+  it('passes the production start checks in every Trellis service, with the allow-list and a Consul token set', () => {
+    const { services } = composeConfig();
+    const trellis = Object.entries(services).filter(([, service]) => service.image === 'trellis:local');
+    expect(trellis.length).toBeGreaterThan(9);
+    for (const [name, service] of trellis) expect([name, refusals(service.command![0], service.environment!)]).toEqual([name, []]);
+    // The allow-list names every subgraph compose runs, on the hosts each advertises.
+    const gateway = services['gateway-1'].environment!;
+    const allow = parseAllowList(gateway.SUBGRAPH_ALLOW);
+    for (const [name, service] of trellis.filter(([, s]) => SUBGRAPHS.some((spec) => spec.name === s.command![0]))) {
+      expect([name, allow.refusal({ name: service.command![0], url: `http://${service.environment!.ADVERTISE_HOST}:4000/graphql` })]).toEqual([name, null]);
+    }
+    // The check is what passes: without what compose sets, the gateway would not start.
+    const { SUBGRAPH_ALLOW: _allow, CONSUL_HTTP_TOKEN: _token, ADMIN_TOKEN: _admin, ...bare } = gateway;
+    expect(refusals('gateway', bare)).toHaveLength(3);
+    const { TRELLIS_ALLOW_DEV_IDENTITY: _dev, ...idp } = services.idp.environment!;
+    expect(refusals('identity', idp)).toHaveLength(1);
+  });
+
+  it('gives Prometheus the admin token the gateways require', () => {
+    const prometheus = parse(readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string; authorization?: { credentials: string } }> };
+    const job = prometheus.scrape_configs.find((config) => config.job_name === 'gateway')!;
+    const { services } = composeConfig();
+    for (const name of ['gateway-1', 'gateway-2']) expect(job.authorization?.credentials).toBe(services[name].environment!.ADMIN_TOKEN);
   });
 });
 
@@ -188,5 +221,21 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
     expect(config.isProduction).toBe(true);
     expect(config.backends.redisUrl).toBeDefined();
     expect(config.http.timeouts.keepAliveMs).toBeGreaterThan(60_000);
+  });
+
+  it('passes the production start checks in every Deployment, with the allow-list and a Consul token placeholder set', () => {
+    const [configMap] = ofKind('ConfigMap');
+    const [secret] = ofKind('Secret');
+    for (const deployment of ofKind('Deployment')) {
+      const [container] = (deployment.spec as { template: PodTemplate }).template.spec.containers;
+      // What the pod's environment holds: the ConfigMap, the Secret, then the container's own (a pod IP for fieldRefs).
+      const own = Object.fromEntries(container.env.map(({ name, value }) => [name, value ?? '10.0.0.7']));
+      const env = { ...configMap.data, ...secret.stringData, ...own };
+      expect([deployment.metadata.name, refusals(container.args[0], env)]).toEqual([deployment.metadata.name, []]);
+    }
+    expect(parseAllowList(configMap.data!.SUBGRAPH_ALLOW).names.sort()).toEqual(SUBGRAPHS.map((spec) => spec.name).sort());
+    expect(secret.stringData!.CONSUL_HTTP_TOKEN).toMatch(/^replace-with-/);
+    const { SUBGRAPH_ALLOW: _allow, ...bare } = configMap.data!;
+    expect(refusals('gateway', { ...bare, ...secret.stringData })).toEqual([expect.stringContaining('set SUBGRAPH_ALLOW')]);
   });
 });

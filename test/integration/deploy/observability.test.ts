@@ -14,7 +14,7 @@ import { EDGE, GATEWAY, SUBGRAPHS } from '../../../scripts/launcher/services';
 import { composeConfig, ROOT, type ComposeService } from '../../support/compose';
 import { exportedSeries, metricSum, type ExportedSeries } from '../../support/metrics';
 import { platformToken } from '../../support/identity';
-import { postGraphQL } from '../../support/graphql';
+import { eventually, postGraphQL } from '../../support/graphql';
 import { readPromql } from '../../support/promql';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 
@@ -70,11 +70,8 @@ describe('the Grafana dashboard reads what the platform exports', () => {
       expect(body.errors).toBeUndefined();
     }
     // Both sagas ended (a condition polled, not a sleep): their outcomes are on the sagas subgraph's /metrics.
-    const deadline = Date.now() + 30_000;
-    while ((await metricSum(metricsUrls.sagas, 'trellis_sagas_finished_total').catch(() => 0)) < 2) {
-      if (Date.now() > deadline) throw new Error('the two sagas did not end within 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // A missing series is not read as 0: until it is there the read throws, and past the deadline it names it.
+    await eventually(async () => expect(await metricSum(metricsUrls.sagas, 'trellis_sagas_finished_total')).toBe(2), 30_000, 100);
 
     exported = new Map();
     for (const url of Object.values(metricsUrls)) {

@@ -152,6 +152,38 @@ describe('automatic persisted queries on graphql-ws and SSE', () => {
     expect((await postGraphQLSse(platform.url, undefined, { extensions })).events[0]).toEqual({ event: 'next', data: lamp });
   });
 
+  it('registers a hash over graphql-ws and SSE only once every check passed: a refused query leaves it unknown, a valid one registers', async () => {
+    // Deep enough for MAX_QUERY_DEPTH (12) to refuse, valid against the schema.
+    const bomb = (tag: string) => `query Deep_${tag}_${randomUUID().replace(/-/g, '')} { users { ${'orders { user { '.repeat(8)}id${' } }'.repeat(8)} } }`;
+    const overWs = bomb('ws');
+    const wsRefused = await overWebSocket(platform.url, { query: overWs, extensions: persisted(sha256(overWs)) });
+    // As on HTTP, where Apollo Server sends extensions.http as the status: never in the error itself.
+    expect(wsRefused).toEqual([{ errors: [{ message: 'query depth 18 exceeds the limit of 12', extensions: { code: 'QUERY_TOO_DEEP', measured: 18, limit: 12 } }] }]);
+    expect(await overWebSocket(platform.url, { query: '', extensions: persisted(sha256(overWs)) })).toEqual([
+      { refused: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] },
+    ]);
+    const overSse = bomb('sse');
+    const sseRefused = await postGraphQLSse(platform.url, overSse, { extensions: persisted(sha256(overSse)) });
+    expect(sseRefused.events).toEqual([
+      { event: 'next', data: { errors: [{ message: 'query depth 18 exceeds the limit of 12', extensions: { code: 'QUERY_TOO_DEEP', measured: 18, limit: 12 } }] } },
+      { event: 'complete', data: undefined },
+    ]);
+    expect((await postGraphQLSse(platform.url, undefined, { extensions: persisted(sha256(overSse)) })).events[0]).toEqual({
+      event: 'next',
+      data: { errors: [expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })] },
+    });
+    // The hashes stay unknown on HTTP too: one store for every transport.
+    expect((await post(platform.url, { extensions: persisted(sha256(overWs)) })).body.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post(platform.url, { extensions: persisted(sha256(overSse)) })).body.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+
+    const validWs = fresh();
+    expect(await overWebSocket(platform.url, { query: validWs, extensions: persisted(sha256(validWs)) })).toEqual([lamp]);
+    expect((await post(platform.url, { extensions: persisted(sha256(validWs)) })).body).toEqual(lamp);
+    const validSse = fresh();
+    expect((await postGraphQLSse(platform.url, validSse, { extensions: persisted(sha256(validSse)) })).events[0]).toEqual({ event: 'next', data: lamp });
+    expect((await post(platform.url, { extensions: persisted(sha256(validSse)) })).body).toEqual(lamp);
+  });
+
   it('refuses a persisted query version it does not know, as HTTP does', async () => {
     const extensions = { persistedQuery: { version: 2, sha256Hash: sha256('{ x }') } };
     expect(await overWebSocket(platform.url, { query: '', extensions })).toEqual([{ refused: [{ message: 'Unsupported persisted query version', extensions: { code: 'BAD_REQUEST' } }] }]);

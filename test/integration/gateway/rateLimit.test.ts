@@ -8,7 +8,8 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import type { Env } from '../../../shared/config';
+import { loadConfig, type Env } from '../../../shared/config';
+import { createTokenVerifier } from '../../../shared/auth';
 import type { Subgraph } from '../../../shared/subgraph';
 import type { AssembledGateway } from '../../../gateway/assemble';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
@@ -87,11 +88,11 @@ describe('gateway rate limit', () => {
     expect(body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: Number(refused.headers.get('retry-after')) });
   });
 
-  it('counts a graphql-ws connection once, when it opens, and refuses one over the limit with 4403', async () => {
-    const { url } = await gateway({ GATEWAY_RATE_LIMIT: '1' });
+  it('counts a graphql-ws connection when it opens and every operation on it, refusing the one over the limit with RATE_LIMITED for that operation alone', async () => {
+    const { url } = await gateway({ GATEWAY_RATE_LIMIT: '3' });
     const asU3 = await identity.bearer('u3');
     const connect = () => {
-      let closedWith: number | undefined;
+      let closed: { code: number; reason: string } | undefined;
       const client = createClient({
         url: url.replace('http', 'ws'),
         webSocketImpl: WebSocket,
@@ -100,31 +101,41 @@ describe('gateway rate limit', () => {
         lazy: false,
         onNonLazyError: () => undefined,
         connectionParams: { headers: asU3 },
-        on: { closed: (event) => (closedWith = (event as { code: number }).code) },
+        on: { closed: (event) => (closed = event as { code: number; reason: string }) },
       });
-      return { client, closedWith: () => closedWith };
+      return { client, closed: () => closed };
+    };
+    const run = async (client: ReturnType<typeof createClient>) => {
+      const results = [];
+      try {
+        for await (const result of client.iterate({ query: QUERY })) results.push(result);
+        return results;
+      } catch (error) {
+        return [...results, { refused: error }];
+      }
     };
     const first = connect();
     try {
-      // Two operations on one connection: the connection was counted, not each operation.
-      for (let i = 0; i < 2; i++) {
-        const results = [];
-        for await (const result of first.client.iterate({ query: QUERY })) results.push(result);
-        expect(results).toEqual([{ data: { users: expect.any(Array) } }]);
-      }
+      // The connection was 1, these two operations 2 and 3; the third is over the limit.
+      for (let i = 0; i < 2; i++) expect(await run(first.client)).toEqual([{ data: { users: expect.any(Array) } }]);
+      const [refused] = (await run(first.client)) as Array<{ refused: Array<{ message: string; extensions: { code: string; retryAfter: number } }> }>;
+      const retryAfter = refused.refused[0].extensions.retryAfter;
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(refused).toEqual({
+        refused: [{ message: `more than 3 requests in 60 s from this client; retry in ${retryAfter} s`, extensions: { code: 'RATE_LIMITED', retryAfter } }],
+      });
+      // Refused alone: the connection stays open.
+      expect(first.closed()).toBeUndefined();
     } finally {
       await first.client.dispose();
     }
+    // A new connection over the limit is refused as it opens: 4403, naming the rate limit.
     const second = connect();
-    const outcome = await (async () => {
-      try {
-        for await (const result of second.client.iterate({ query: QUERY })) return result;
-      } catch (error) {
-        return error;
-      }
-    })();
+    const outcome = (await run(second.client))[0] as { refused?: { code?: number; reason?: string } };
     await second.client.dispose();
-    expect((outcome as { code?: number }).code ?? second.closedWith()).toBe(4403);
+    const closed = outcome.refused?.code ? outcome.refused : second.closed();
+    expect(closed?.code).toBe(4403);
+    expect(closed?.reason).toMatch(/^RATE_LIMITED: more than 3 requests in 60 s from this client; retry in \d+ s$/);
   });
 
   it('shares one count between two gateways on the same Redis', async () => {
@@ -142,6 +153,64 @@ describe('gateway rate limit', () => {
     } finally {
       await redis.quit();
     }
+  });
+
+  describe('a flood of invalid tokens', () => {
+    /** The gateway's real verifier, counting the tokens it is asked to verify. */
+    const countingVerifier = () => {
+      const real = createTokenVerifier(loadConfig(identity.env).auth!);
+      const counted = { calls: 0, verify: (token: string) => ((counted.calls += 1), real.verify(token)) };
+      return counted;
+    };
+    /** Tokens no one can use, each different (so no cache can answer): a forged signature, or not a JWT at all. */
+    const invalidToken = async (i: number) => (i % 2 === 0 ? `${(await identity.token(`flood-${i}`)).slice(0, -4)}AAAA` : `garbage-${i}`);
+    const stores: Array<[string, () => Env]> = [
+      ['memory', () => ({})],
+      ['Redis', () => ({ REDIS_URL: realBackends.redisUrl, REDIS_KEY_PREFIX: `${uniquePrefix('flood')}:` })],
+    ];
+
+    it.each(stores)('counts them against the address and, past the limit, refuses them on HTTP with 429 RATE_LIMITED, unverified (%s)', async (_store, env) => {
+      const verifier = countingVerifier();
+      const started = await startGateway({ SUPERGRAPH_PATH: supergraphPath, ...identity.env, GATEWAY_RATE_LIMIT: '5', ...env() }, {}, { verifier });
+      gateways.push(started);
+      const answers = [];
+      for (let i = 0; i < 20; i++) {
+        const response = await postGraphQL(started.url, QUERY, { headers: { authorization: `Bearer ${await invalidToken(i)}` } });
+        answers.push([response.status, response.body.errors?.[0].extensions?.code]);
+      }
+      expect(answers).toEqual([...Array(5).fill([401, 'UNAUTHENTICATED']), ...Array(15).fill([429, 'RATE_LIMITED'])]);
+      expect(verifier.calls).toBe(5);
+      // The address is over its limit for anonymous requests too: the tokens used up its count.
+      const anonymous = await postGraphQL(started.url, QUERY);
+      expect([anonymous.status, anonymous.body.errors?.[0].extensions?.code]).toEqual([429, 'RATE_LIMITED']);
+      expect(Number(anonymous.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    });
+
+    it.each(stores)('refuses them on graphql-ws the same way: 4403 naming RATE_LIMITED, unverified (%s)', async (_store, env) => {
+      const verifier = countingVerifier();
+      const started = await startGateway({ SUPERGRAPH_PATH: supergraphPath, ...identity.env, GATEWAY_RATE_LIMIT: '5', ...env() }, {}, { verifier });
+      gateways.push(started);
+      const reasons = [];
+      for (let i = 0; i < 12; i++) {
+        const token = await invalidToken(i);
+        let client!: ReturnType<typeof createClient>;
+        const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+          client = createClient({
+            url: started.url.replace('http', 'ws'),
+            webSocketImpl: WebSocket,
+            retryAttempts: 0,
+            lazy: false,
+            onNonLazyError: () => undefined,
+            connectionParams: { authorization: `Bearer ${token}` },
+            on: { closed: (event) => resolve(event as { code: number; reason: string }) },
+          });
+        });
+        await client.dispose();
+        reasons.push([closed.code, closed.reason.split(':')[0]]);
+      }
+      expect(reasons).toEqual([...Array(5).fill([4403, 'UNAUTHENTICATED']), ...Array(7).fill([4403, 'RATE_LIMITED'])]);
+      expect(verifier.calls).toBe(5);
+    });
   });
 
   describe('when Redis dies', () => {

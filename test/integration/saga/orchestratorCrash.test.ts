@@ -1,7 +1,9 @@
 /**
  * The orchestrator killed (SIGKILL) at random points, over and over, while sagas run on real
  * Kafka and Redis: every saga still ends terminal, stock never goes negative, available +
- * reserved stays constant, and no saga is charged twice or left charged when undone.
+ * reserved stays constant, and no saga is charged twice or left charged when undone. Each kill's
+ * landing is recorded (sagas in flight, by step) and most must have hit sagas in flight, while the
+ * orchestrator ran them and while it booted: kills of an idle process would prove nothing.
  */
 import type { ChildProcess } from 'node:child_process';
 import { TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
@@ -9,6 +11,7 @@ import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
 import { realBackends } from '../../support/backends';
 import { CRASH_TIMINGS } from '../../support/sagaProcess';
 import { killChild, readyLine, spawnSagaProcess } from '../../support/processRunner';
+import { describeLanding, hits, landingOf, stepsHit, type KillLanding } from '../../support/killLandings';
 
 const SAGAS = 60;
 const KILLS = 20;
@@ -60,15 +63,17 @@ describe('orchestrator killed at random points', () => {
     const seed = await world.stock('p2');
     const samples: Array<{ available: number; reserved: number }> = [];
     const sampler = setInterval(() => void world.stock('p2').then((stock) => samples.push(stock)), 100);
-    const killedAt: string[] = [];
+    const landings: KillLanding[] = [];
     try {
       for (let kills = 0; kills < KILLS; kills++) {
         child = spawnOrchestrator();
-        // Every fourth kill lands while it boots (resuming, joining the group); the others while it runs sagas.
+        let booted = false;
+        void readyLine(child, 'orchestrator').then(() => (booted = true), () => undefined);
+        // Every fourth kill is aimed at its boot (resuming, joining the group); the others at it running sagas.
         if (kills % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 2000));
         else await ready(child, 20_000).then(() => new Promise((resolve) => setTimeout(resolve, Math.random() * 1500)));
-        const records = await sagas();
-        killedAt.push(`${records.filter(Boolean).length}/${records.filter((r) => r && TERMINAL_STATES.has(r.state)).length}`);
+        // Where this kill lands: the sagas in flight (started, not terminal) and the step each is at, read just before it.
+        landings.push(landingOf(`kill ${kills + 1} ${booted ? 'running' : 'booting'}`, await sagas()));
         await kill(child);
       }
       child = spawnOrchestrator();
@@ -101,6 +106,12 @@ describe('orchestrator killed at random points', () => {
     expect(records.filter((_, i) => i % 5 === 0).every((record) => record.state === 'COMPENSATED')).toBe(true);
     expect(completed.length).toBeGreaterThan(0);
     expect(completed.length).toBeLessThanOrEqual(seed.available);
-    process.stdout.write(`crash test: ${KILLS} kills (started/terminal at each: ${killedAt.join(', ')}); ${completed.length} completed, ${SAGAS - completed.length} compensated\n`);
+    process.stdout.write(`crash test: ${KILLS} kills; ${completed.length} completed, ${SAGAS - completed.length} compensated; where each kill landed:\n${landings.map((landing) => `  ${describeLanding(landing)}`).join('\n')}\n`);
+    // The kills hit work in flight, not an idle or finished run: most with sagas open, at more than
+    // one step, and both while the orchestrator ran sagas and while it was still booting.
+    expect(hits(landings).length).toBeGreaterThanOrEqual(KILLS / 2);
+    expect(stepsHit(landings).size).toBeGreaterThanOrEqual(2);
+    expect(hits(landings).filter((kill) => kill.label.endsWith('running')).length).toBeGreaterThanOrEqual(KILLS / 4);
+    expect(hits(landings).filter((kill) => kill.label.endsWith('booting')).length).toBeGreaterThanOrEqual(1);
   });
 });

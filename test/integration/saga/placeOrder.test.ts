@@ -3,7 +3,7 @@
  * participants that go quiet, duplicate and late deliveries, compensations in reverse order, a
  * compensation that fails, and orchestrators that restart or run side by side.
  */
-import { dedupeKey, SagaRefusal, type SagaCommand, type SagaHandler } from '../../../shared/saga';
+import { dedupeKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '../../../shared/saga';
 import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
 import { watchSaga } from '../../../subgraphs/sagas/sagaWatch';
 import { eventually } from '../../support/graphql';
@@ -204,17 +204,28 @@ describe('participant kit on Kafka', () => {
   });
 
   it('applies a command delivered three times once, and a command arriving after its compensation not at all', async () => {
+    // Each delivery is answered (a duplicate with the first outcome replayed) after it is handled:
+    // the replies are how the test knows every copy was consumed before it reads the stock.
+    const replies: SagaReply[] = [];
+    await world.events.subscribe({ groupId: 'replies-reader', topics: [SAGA_TOPICS.replies], fromBeginning: true, handler: async (m) => void replies.push(JSON.parse(m.value)) });
     await world.startParticipant('catalog');
     const before = await world.stock('p2');
-    const send = (message: SagaCommand) => world.events.publish('saga.commands.catalog', { key: message.sagaId, value: JSON.stringify(message) });
+    const send = (message: SagaCommand) => world.events.publish(SAGA_TOPICS.commands('catalog'), { key: message.sagaId, value: JSON.stringify(message) });
 
     for (let i = 0; i < 3; i++) await send(command('dup', 'command'));
     await send(command('late', 'compensation'));
     await send(command('late', 'command'));
 
-    await eventually(async () => expect(await world.state.getVersioned(dedupeKey('late', 0, 'command'))).not.toBeNull(), 30_000, 100);
-    await eventually(async () => expect(await world.state.getVersioned(dedupeKey('dup', 0, 'command'))).not.toBeNull(), 30_000, 100);
+    const of = (sagaId: string) => replies.filter((reply) => reply.sagaId === sagaId);
+    await eventually(async () => expect([of('dup').length, of('late').length]).toEqual([3, 2]), 30_000, 50);
+    // All three copies handled, the stock moved once, and each copy got the first outcome.
     expect(await world.stock('p2')).toEqual({ available: before.available - 3, reserved: before.reserved + 3 });
+    expect(of('dup')).toEqual(Array(3).fill({ sagaId: 'dup', stepIndex: 0, action: 'command', outcome: 'success', result: of('dup')[0].result }));
+    // The late command, in order after its compensation, is refused and recorded as refused.
+    expect(of('late').map((reply) => [reply.action, reply.outcome, reply.error])).toEqual([
+      ['compensation', 'success', undefined],
+      ['command', 'failure', 'reserveStock arrived after its compensation; not applied'],
+    ]);
     const late = JSON.parse((await world.state.getVersioned(dedupeKey('late', 0, 'command')))!.value) as { outcome: string; error: string };
     expect(late).toMatchObject({ outcome: 'failure', error: 'reserveStock arrived after its compensation; not applied' });
   });

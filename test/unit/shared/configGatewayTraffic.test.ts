@@ -26,6 +26,21 @@ describe('gateway rate limit config', () => {
   });
 });
 
+describe('subscription caps config', () => {
+  it('caps 100 subscriptions per connection and 500 per caller by default; 0 turns a cap off', () => {
+    expect(loadConfig({}).gateway.subscriptions).toEqual({ maxPerConnection: 100, maxPerUser: 500 });
+    expect(loadConfig({ MAX_SUBSCRIPTIONS_PER_CONNECTION: '0', MAX_SUBSCRIPTIONS_PER_USER: '7' }).gateway.subscriptions).toEqual({ maxPerConnection: 0, maxPerUser: 7 });
+  });
+
+  it.each([
+    ['MAX_SUBSCRIPTIONS_PER_CONNECTION', '-1'],
+    ['MAX_SUBSCRIPTIONS_PER_CONNECTION', 'many'],
+    ['MAX_SUBSCRIPTIONS_PER_USER', '2.5'],
+  ])('refuses %s=%s naming the variable', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`${variable}="${value.replace('.', '\\.')}"`));
+  });
+});
+
 describe('HEADER_RULES config', () => {
   it("defaults to today's four headers for every subgraph", () => {
     expect(loadConfig({}).gateway.headerRules).toEqual({ all: DEFAULT_HEADER_RULES, subgraphs: {} });

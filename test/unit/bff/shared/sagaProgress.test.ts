@@ -64,7 +64,7 @@ describe('sagaProgress', () => {
 
   const read = async (options: { signal?: AbortSignal; gatewayUrl?: string; onState?: (state: SagaStatus) => void } = {}) => {
     const seen: SagaStatus[] = [];
-    for await (const state of sagaProgress({ gatewayUrl: options.gatewayUrl ?? url, sagaId: 's1', token: 'tok', correlationId: 'corr-7', signal: options.signal })) {
+    for await (const state of sagaProgress({ gatewayUrl: options.gatewayUrl ?? url, sagaId: 's1', token: 'tok', correlationId: 'corr-7', signal: options.signal, keepAlive: { pingIntervalMs: 10_000, pongTimeoutMs: 5_000 } })) {
       seen.push(state);
       options.onState?.(state);
     }

@@ -17,15 +17,16 @@ const persisted = (sha256Hash: unknown, version: unknown = 1) => ({ persistedQue
 describe('resolvePersistedQuery', () => {
   it('runs the query sent when there is no persisted query, registering nothing', async () => {
     const { port, registered } = store();
-    await expect(resolvePersistedQuery({ query }, port)).resolves.toBe(query);
-    await expect(resolvePersistedQuery({ query: null, extensions: {} }, port)).resolves.toBe('');
+    await expect(resolvePersistedQuery({ query }, port)).resolves.toStrictEqual({ query });
+    await expect(resolvePersistedQuery({ query: null, extensions: {} }, port)).resolves.toStrictEqual({ query: '' });
     expect(registered).toEqual([]);
   });
 
   it('runs the stored document for a hash sent alone (no query, or an empty one)', async () => {
     const { port } = store({ [sha256(query)]: query });
-    await expect(resolvePersistedQuery({ extensions: persisted(sha256(query)) }, port)).resolves.toBe(query);
-    await expect(resolvePersistedQuery({ query: '', extensions: persisted(sha256(query)) }, port)).resolves.toBe(query);
+    // Already stored: nothing to register.
+    await expect(resolvePersistedQuery({ extensions: persisted(sha256(query)) }, port)).resolves.toStrictEqual({ query });
+    await expect(resolvePersistedQuery({ query: '', extensions: persisted(sha256(query)) }, port)).resolves.toStrictEqual({ query });
   });
 
   it('answers an unknown hash with PERSISTED_QUERY_NOT_FOUND', async () => {
@@ -36,9 +37,12 @@ describe('resolvePersistedQuery', () => {
     });
   });
 
-  it('registers a query sent with its own hash, and runs it', async () => {
+  it('runs a query sent with its own hash, and registers it only when told to (after the checks), never before', async () => {
     const { port, registered } = store();
-    await expect(resolvePersistedQuery({ query, extensions: persisted(sha256(query)) }, port)).resolves.toBe(query);
+    const resolved = await resolvePersistedQuery({ query, extensions: persisted(sha256(query)) }, port);
+    expect(resolved.query).toBe(query);
+    expect(registered).toEqual([]);
+    await resolved.register!();
     expect(registered).toEqual([[sha256(query), query]]);
   });
 

@@ -106,6 +106,36 @@ describe('gateway rate limit', () => {
     expect((await run(context)).responseHeaders).toMatchObject({ 'x-other': 'kept', ratelimit: '"gateway";r=1;t=60' });
   });
 
+  it('counts each operation admitted on a connection against the same caller, refusing the one over the limit', async () => {
+    const extension = rateLimit({ limiter: memoryRateLimiter(policy), logger });
+    const admit = (context: GatewayContext) => extension.admitOperation!(context);
+    const connection = contextOf('u1');
+    await admit(connection);
+    await admit(connection);
+    const error = await refusal(Promise.resolve(admit(connection)));
+    expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
+    // A connection's context is shared by its operations: no answer fields are written on it.
+    expect(connection.responseHeaders).toBeUndefined();
+    // The same count as the caller's other requests.
+    const limited = rateLimit({ limiter: memoryRateLimiter(policy), logger });
+    await limited.admitOperation!(contextOf('u1'));
+    await limited.extendContext!(() => undefined, contextOf('u1'));
+    await refusal(Promise.resolve(limited.admitOperation!(contextOf('u1'))));
+    await refusal(Promise.resolve(limited.extendContext!(() => undefined, contextOf('u1'))));
+  });
+
+  it('counts a refused operation in trellis_rate_limited_total, and lets operations through when the store fails', async () => {
+    const registry = new Registry();
+    const metrics = rateLimitMetrics(registry);
+    const extension = rateLimit({ limiter: memoryRateLimiter({ ...policy, limit: 1 }), logger, metrics });
+    await extension.admitOperation!(contextOf('u1'));
+    await refusal(Promise.resolve(extension.admitOperation!(contextOf('u1'))));
+    expect((await metrics.refused.get()).values).toEqual([expect.objectContaining({ labels: { policy: 'gateway' }, value: 1 })]);
+    const broken: RateLimiter = { policy, consume: () => Promise.reject(new RateLimitStoreError('gateway', new Error('redis down'))) };
+    const open = rateLimit({ limiter: broken, logger, metrics });
+    await expect(Promise.resolve(open.admitOperation!(contextOf('u1')))).resolves.toBeUndefined();
+  });
+
   it('lets requests through without rate limit fields when the store fails, counting each', async () => {
     const broken: RateLimiter = { policy, consume: () => Promise.reject(new RateLimitStoreError('gateway', new Error('redis down'))) };
     const { run, counter, registry } = gatewayLimit(broken);

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { composeIncrementally, type SubgraphSource } from '../../../../gateway/supergraph/compose';
-import { composeOnThisThread, WorkerComposer, type Composer } from '../../../../gateway/supergraph/composer';
+import { composeOnThisThread, CompositionTimeoutError, WorkerComposer, type Composer } from '../../../../gateway/supergraph/composer';
 import { typeDefs as users } from '../../../../subgraphs/users';
 import { typeDefs as catalog } from '../../../../subgraphs/catalog';
 import { typeDefs as orders } from '../../../../subgraphs/orders';
@@ -99,6 +99,20 @@ describe('WorkerComposer', () => {
     expect((await worker.compose(examples, new Set())).composition?.supergraphSdl).toContain('PAYMENTS @join__graph');
     // Nothing of the dead worker's is left pending: the new one goes once idle.
     await until(() => !worker.running);
+  });
+
+  it('terminates a composition still running at its deadline, failing it with a clear error, and composes again on a new worker', async () => {
+    // The deadline counts from when the worker has loaded (start-up is not composing): 3 s is ample for these four, even cold on a loaded machine (about 0.7 s).
+    const worker = composer({ workerFile: MORTAL_WORKER, timeoutMs: 3000 });
+    expect((await worker.compose(examples, new Set())).refused).toEqual([]);
+    const started = performance.now();
+    const hanging = worker.compose([source('hang', users)], new Set());
+    await expect(hanging).rejects.toThrow(new CompositionTimeoutError(3000));
+    await expect(hanging).rejects.toMatchObject({ code: 'COMPOSITION_FAILED' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2995);
+    expect(worker.running).toBe(false);
+    // The looping thread could not have answered: a new worker composes the next one.
+    expect((await worker.compose(examples, new Set())).composition?.supergraphSdl).toContain('PAYMENTS @join__graph');
   });
 
   it('fails the compositions of a worker that throws, naming the error', async () => {
