@@ -33,6 +33,7 @@ const DEFAULTS: Config = {
       subgraphs: {},
     },
     rateLimit: undefined,
+    subscriptions: { maxPerConnection: 100, maxPerUser: 500 },
     compressResponses: true,
     subgraphHttp2: false,
   },
@@ -82,6 +83,8 @@ const DEFAULTS: Config = {
     persistedOperationsPath: undefined,
   },
   telemetry: undefined,
+  production: { embeddedBackends: false, anySubgraph: false, consulWithoutToken: false, openAdmin: false, devIdentity: false },
+  deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
 };
 
 /** Every variable set away from its default (but the subgraph limits that follow the gateway's: see below). */
@@ -249,6 +252,9 @@ describe('loadConfig: what each variable becomes', () => {
         persistedOperationsPath: 'mobile-ops.json',
       },
       telemetry: expect.objectContaining({ tracesUrl: 'http://jaeger:4318/v1/traces' }),
+      // Read by their own modules' tests (configProduction, configDeadlines): the defaults here.
+      production: DEFAULTS.production,
+      deadlines: DEFAULTS.deadlines,
     });
     const { subgraphAllow, ...rest } = gateway;
     expect(rest).toEqual({
@@ -260,6 +266,7 @@ describe('loadConfig: what each variable becomes', () => {
         subgraphs: { catalog: { request: [{ remove: { named: 'authorization' } }] } },
       },
       rateLimit: { limit: 50, windowSec: 10 },
+      subscriptions: DEFAULTS.gateway.subscriptions,
       compressResponses: false,
       subgraphHttp2: true,
     });
