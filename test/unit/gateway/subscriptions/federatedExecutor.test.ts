@@ -15,6 +15,8 @@ import type { GatewayContext } from '../../../../gateway/context';
 import type { GatewayHost } from '../../../../gateway/extension';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 import { recordingLogger } from '../../../support/recordingLogger';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
 
 const booksTypeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -271,5 +273,64 @@ describe('FederatedExecutor', () => {
     expect(codes(await run(executor, { query: '{ a }' }))).toEqual([
       [['no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE']],
     ]);
+  });
+
+  describe('with tracing on', () => {
+    const exporter = new InMemorySpanExporter();
+    let telemetry: ReturnType<typeof startTelemetry>;
+    beforeAll(() => {
+      telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
+        serviceName: 'unit',
+        exporter,
+      });
+    });
+    afterAll(() => telemetry.stop());
+    beforeEach(() => exporter.reset());
+    const traced = () =>
+      new FederatedExecutor(gateway, instances, undefined, { maxTokens: 2000, introspection: true, tracing: true });
+
+    it('traces a subscription: the operation, its upstream subscription and each event, under one trace', async () => {
+      const executor = traced();
+      expect(await run(executor, { query: 'subscription Added { bookAdded(shelf: "t") { id stars } }' })).toHaveLength(
+        2,
+      );
+      await executor.close();
+      const spans = exporter.getFinishedSpans();
+      const names = spans.map((span) => span.name);
+      expect(names.filter((name) => name === 'subscription event')).toHaveLength(2);
+      expect(names).toContain('subscribe books');
+      const operation = spans.find((span) => span.name === 'subscription Added')!;
+      expect(operation.attributes['trellis.graphql.outcome']).toBe('success');
+      expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(
+        new Set([operation.spanContext().traceId]),
+      );
+    });
+
+    it('records a refusal on the operation span, and an exception thrown by a check', async () => {
+      const refusing = new FederatedExecutor(
+        gateway,
+        instances,
+        () => {
+          throw new GraphQLError('too deep', { extensions: { code: 'QUERY_TOO_DEEP' } });
+        },
+        { maxTokens: 2000, introspection: true, tracing: true },
+      );
+      await run(refusing, { query: 'query Deep { books { id } }' });
+      const crashing = new FederatedExecutor(
+        gateway,
+        instances,
+        () => {
+          throw new Error('bug in a check');
+        },
+        { maxTokens: 2000, introspection: true, tracing: true },
+      );
+      await expect(run(crashing, { query: 'query Crash { books { id } }' })).rejects.toThrow('bug in a check');
+      const byName = Object.fromEntries(exporter.getFinishedSpans().map((span) => [span.name, span]));
+      expect(byName['query Deep'].attributes).toMatchObject({
+        'trellis.graphql.outcome': 'error',
+        'error.type': 'QUERY_TOO_DEEP',
+      });
+      expect(byName['query Crash'].status.code).toBe(2);
+    });
   });
 });

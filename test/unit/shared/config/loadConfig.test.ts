@@ -83,7 +83,13 @@ const DEFAULTS: Config = {
     persistedOperationsPath: undefined,
   },
   telemetry: undefined,
-  production: { embeddedBackends: false, anySubgraph: false, consulWithoutToken: false, openAdmin: false, devIdentity: false },
+  production: {
+    embeddedBackends: false,
+    anySubgraph: false,
+    consulWithoutToken: false,
+    openAdmin: false,
+    devIdentity: false,
+  },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
 };
 
@@ -355,6 +361,14 @@ describe('loadConfig: what each variable becomes', () => {
       devHubUrl: undefined,
     });
     expect(config.cors).toEqual({ allowedOrigins: ['https://a.example'], allowLocalhost: false });
+  });
+
+  it('treats an empty variable as unset, so it takes the default rather than an empty value', () => {
+    expect(loadConfig({ PORT: '', ADMIN_PORT: '', MAX_COST: '', HOST: '' })).toMatchObject({
+      http: { host: '127.0.0.1', port: undefined },
+      admin: { port: undefined },
+      limits: { maxCost: 5000 },
+    });
   });
 
   it('reads each on/off switch from true and false only', () => {
