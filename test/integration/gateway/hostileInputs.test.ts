@@ -5,80 +5,14 @@
  * bound generous enough for a loaded machine and far below what an expanding check costs (the
  * 19-level fragment fan-out once took 23 s on HTTP, stalling every other request).
  */
-import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
-import { parseSseEvents } from '../../support/graphql';
-import { hostileInputs, isBatch, normalQuery, type HostileInput, type HostileOperation } from '../../support/hostileInputs';
+import { overHttp, overSse, overWebSocket, type Answer, type Send } from '../../support/hostileTransports';
+import { hostileInputs, isBatch, normalQuery, type HostileInput } from '../../support/hostileInputs';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
 
 /** Per request, attack or normal query alike. */
 const FAST_MS = 2000;
 /** Per request, while every attack is sent at once. */
 const STORM_MS = 8000;
-
-interface Answer {
-  ms: number;
-  /** HTTP status (HTTP, SSE) or the socket's close code when it was closed on us (graphql-ws). */
-  status?: number;
-  closeCode?: number;
-  /** A batch answered operation by operation: how many answers. */
-  answers?: number;
-  data?: unknown;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
-
-type Send = (url: string, request: HostileOperation | HostileOperation[]) => Promise<Answer>;
-
-const timed = async (send: () => Promise<Omit<Answer, 'ms'>>): Promise<Answer> => {
-  const started = performance.now();
-  const answer = await send();
-  return { ...answer, ms: performance.now() - started };
-};
-
-const overHttp: Send = (url, request) =>
-  timed(async () => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(60_000) });
-    const body = (await response.json()) as Answer | Answer[];
-    // A batch answers with one body per operation; a refused batch with one body.
-    const single = Array.isArray(body) ? { data: body.some((item) => item.data) ? body.map((item) => item.data) : undefined, errors: body.flatMap((item) => item.errors ?? []) } : body;
-    return { status: response.status, data: single.data, errors: single.errors?.length ? single.errors : undefined, ...(Array.isArray(body) ? { answers: body.length } : {}) };
-  });
-
-const overSse: Send = (url, request) =>
-  timed(async () => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify(request),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await response.text();
-    // A request refused before its stream opens (a body over the limit) is answered as on HTTP.
-    if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return { status: response.status, ...(JSON.parse(text) as Pick<Answer, 'data' | 'errors'>) };
-    const events = parseSseEvents(text);
-    const next = events.filter((event) => event.event === 'next');
-    expect(next).toHaveLength(1);
-    expect(events.at(-1)?.event).toBe('complete');
-    return { status: response.status, ...(next[0]!.data as Pick<Answer, 'data' | 'errors'>) };
-  });
-
-const overWebSocket: Send = (url, request) =>
-  timed(async () => {
-    const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-    try {
-      const results: Array<Pick<Answer, 'data' | 'errors'>> = [];
-      try {
-        for await (const result of client.iterate(request as HostileOperation)) results.push(result as Pick<Answer, 'data' | 'errors'>);
-      } catch (error) {
-        if (Array.isArray(error)) return { errors: error as Answer['errors'] };
-        return { closeCode: (error as { code?: number }).code };
-      }
-      expect(results).toHaveLength(1);
-      return results[0]!;
-    } finally {
-      await client.dispose();
-    }
-  });
 
 const transports: Array<[string, Send]> = [
   ['HTTP', overHttp],

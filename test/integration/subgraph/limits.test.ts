@@ -6,8 +6,6 @@
  * while a normal query, a gateway-shaped `_entities` fetch of the most representations the
  * gateway's limits let it send, and the federation `_service` query are still answered.
  */
-import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
 import { loadConfig } from '../../../shared/config';
 import type { Subgraph } from '../../../shared/subgraph';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
@@ -15,6 +13,7 @@ import { ordersSubgraph, typeDefs as ordersSdl } from '../../../subgraphs/orders
 import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
 import { startSubgraph } from '../../support/inProcess';
 import { plannerFor } from '../../support/planner/plan';
+import { overHttp, overWebSocket, type Send } from '../../support/hostileTransports';
 import { DEFAULT_LIMITS, hostileInputs, isBatch, normalQuery, type HostileInput, type HostileOperation, type HostileTarget } from '../../support/hostileInputs';
 
 /** Per request, attack or normal query alike: far below what running the attack costs (see the README's "A subgraph with the kit"). */
@@ -31,45 +30,6 @@ const SUBGRAPH_LIMITS = { ...DEFAULT_LIMITS, maxTokens: config.subgraph.limits.m
  * validates first, says GRAPHQL_VALIDATION_FAILED.
  */
 const LIMIT_BEFORE_VALIDATION: Record<string, string> = { 'repeated fields': 'QUERY_TOO_COSTLY', 'repeated __typename': 'QUERY_TOO_COSTLY', 'directive flood': 'TOO_MANY_DIRECTIVES' };
-
-interface Answer {
-  ms: number;
-  status?: number;
-  closeCode?: number;
-  data?: unknown;
-  errors?: Array<{ message: string; extensions?: Record<string, unknown> }>;
-}
-type Send = (url: string, request: HostileOperation) => Promise<Answer>;
-
-const timed = async (send: () => Promise<Omit<Answer, 'ms'>>): Promise<Answer> => {
-  const started = performance.now();
-  const answer = await send();
-  return { ...answer, ms: performance.now() - started };
-};
-
-const overHttp: Send = (url, request) =>
-  timed(async () => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(60_000) });
-    return { status: response.status, ...((await response.json()) as Pick<Answer, 'data' | 'errors'>) };
-  });
-
-const overWebSocket: Send = (url, request) =>
-  timed(async () => {
-    const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-    try {
-      const results: Array<Pick<Answer, 'data' | 'errors'>> = [];
-      try {
-        for await (const result of client.iterate(request)) results.push(result as Pick<Answer, 'data' | 'errors'>);
-      } catch (error) {
-        if (Array.isArray(error)) return { errors: error as Answer['errors'] };
-        return { closeCode: (error as { code?: number }).code };
-      }
-      expect(results).toHaveLength(1);
-      return results[0]!;
-    } finally {
-      await client.dispose();
-    }
-  });
 
 const transports: Array<[string, Send]> = [
   ['HTTP', overHttp],
