@@ -12,6 +12,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import { sameInstances, sortInstances, SUBGRAPH_TAG, type Discovery, type ServiceInstance, type ServiceRegistration, type Watch } from './types';
+import { parseWait, registrationBody, toInstance, type HealthEntry } from './consulRecords';
 
 export interface ConsulDiscoveryOptions {
   url: string;
@@ -40,14 +41,6 @@ export interface ConsulDiscoveryOptions {
   /** PEM of the CA that signed the agent's certificate, for an https `url`. */
   caCert?: string;
 }
-
-interface HealthEntry {
-  Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
-  Checks: Array<{ Status: string }>;
-}
-
-/** Consul meta keys allow only letters, digits, `_` and `-`. */
-const META_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 export class ConsulDiscovery implements Discovery {
   private readonly base: string;
@@ -107,30 +100,8 @@ export class ConsulDiscovery implements Discovery {
   }
 
   private async put(registration: ServiceRegistration): Promise<void> {
-    const url = new URL(registration.url);
-    const meta: Record<string, string> = { graphql_url: registration.url };
-    for (const [key, value] of Object.entries(registration.meta ?? {})) {
-      const safeKey = key.replace(/[^A-Za-z0-9_-]/g, '_');
-      if (META_KEY.test(safeKey)) meta[safeKey] = value;
-    }
-    await this.request('PUT', '/v1/agent/service/register', {
-      ID: registration.id,
-      Name: registration.name,
-      Address: url.hostname,
-      Port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-      Tags: [this.tag],
-      Meta: meta,
-      Check: {
-        CheckID: `${registration.id}:ready`,
-        Name: `${registration.name} ready`,
-        HTTP: registration.healthUrl,
-        Interval: this.options.checkInterval ?? '1s',
-        Timeout: '1s',
-        DeregisterCriticalServiceAfter: this.options.deregisterCriticalAfter ?? '30s',
-        // The kit registers only once the instance serves, so it starts passing.
-        Status: 'passing',
-      },
-    });
+    const { tag, options } = this;
+    await this.request('PUT', '/v1/agent/service/register', registrationBody(registration, { tag, checkInterval: options.checkInterval, deregisterCriticalAfter: options.deregisterCriticalAfter }));
   }
 
   async watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch> {
@@ -257,34 +228,6 @@ export class ConsulDiscovery implements Discovery {
       throw new BackendUnavailableError('consul', `${method} ${path} failed: ${errorMessage(error)}`, error);
     }
   }
-}
-
-function toInstance({ Service: service, Checks: checks }: HealthEntry, logger?: Logger): ServiceInstance {
-  const meta = { ...(service.Meta ?? {}) };
-  const fromAddress = `http://${service.Address}:${service.Port}${meta.graphqlPath ?? '/graphql'}`;
-  let url = fromAddress;
-  if (meta.graphql_url) {
-    // Meta is free text: its URL is taken only when it points at the address and port Consul checks.
-    if (pointsAt(meta.graphql_url, service.Address, service.Port)) url = meta.graphql_url;
-    else logger?.warn({ instance: service.ID, graphqlUrl: meta.graphql_url, address: `${service.Address}:${service.Port}` }, 'graphql_url does not match the service address; using the address');
-  }
-  return { id: service.ID, name: service.Service, url, meta, healthy: (checks ?? []).every((check) => check.Status === 'passing') };
-}
-
-function pointsAt(url: string, address: string, port: number): boolean {
-  try {
-    const parsed = new URL(url);
-    const parsedPort = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
-    return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname.replace(/^\[|\]$/g, '') === address && parsedPort === port;
-  } catch {
-    return false;
-  }
-}
-
-function parseWait(wait: string): number {
-  const match = /^(\d+)(ms|s|m)$/.exec(wait);
-  if (!match) return 30_000;
-  return Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 's' ? 1000 : 60_000);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

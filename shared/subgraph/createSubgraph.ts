@@ -159,7 +159,9 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.app.use(jsonErrorHandler(logger));
     // Subscriptions (and any operation) over graphql-ws on the same path; a message over the body limit closes the socket (1009).
     this.wsServer = new WebSocketServer({ server: this.httpServer, path: '/graphql', maxPayload: config.subgraph.limits.maxBodyBytes });
-    const formatOnSocket = (error: GraphQLError) => formatError(error.toJSON(), error);
+    // graphql-ws wraps an error thrown by an event stream in a GraphQLError with no path, which
+    // unwrapResolverError leaves wrapped: unwrap it here, or the stream's TrellisError loses its code.
+    const formatOnSocket = (error: GraphQLError) => formatError(error.toJSON(), error.originalError ?? error);
     this.wsCleanup = useServer(
       {
         schema,

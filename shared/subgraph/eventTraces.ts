@@ -11,7 +11,7 @@
 import { createSourceEventStream, execute, getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { trace } from '@opentelemetry/api';
 import { GRAPHQL_ATTRIBUTES, recordOutcome } from '../telemetry/graphql';
-import { extractTrace, injectTrace, SpanKind, startSpan, withTraceContext, type Attributes } from '../telemetry/spans';
+import { extractTrace, failSpan, injectTrace, SpanKind, startSpan, withTraceContext, type Attributes } from '../telemetry/spans';
 
 const EVENT_TRACE = Symbol('trellis.eventTrace');
 
@@ -48,7 +48,15 @@ export async function subscribeTraced(args: ExecutionArgs): Promise<AsyncIterabl
     if (!ended) span.end();
     ended = true;
   };
-  const stream = await withTraceContext(own, () => createSourceEventStream(args));
+  let stream: Awaited<ReturnType<typeof createSourceEventStream>>;
+  try {
+    stream = await withTraceContext(own, () => createSourceEventStream(args));
+  } catch (error) {
+    // graphql-js throws (rather than answers) when a resolver gives no stream: the span must still end.
+    failSpan(span, error);
+    end();
+    throw error;
+  }
   if (!(Symbol.asyncIterator in stream)) {
     recordOutcome(span, stream);
     end();
