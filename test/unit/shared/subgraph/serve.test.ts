@@ -53,4 +53,23 @@ describe('launchSubgraph', () => {
     await stop();
     await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
   });
+
+  const metricsOf = async (env: Record<string, string>) => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '500', ...env });
+    const { subgraph, stop } = await launchSubgraph(() => ({ name: 'greeter', typeDefs, resolvers: { Query: { hello: () => 'hi' } } }), config, recordingLogger().logger);
+    try {
+      const response = await fetch(subgraph.url.replace('/graphql', '/metrics'), { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+      return { contentType: response.headers.get('content-type'), text: await response.text() };
+    } finally {
+      await stop();
+    }
+  };
+
+  it("labels its metrics service=\"subgraph\" when SERVICE_NAME is unset, and offers OpenMetrics (exemplars) only with tracing on", async () => {
+    const untraced = await metricsOf({});
+    expect(untraced.text).toMatch(/trellis_process_nodejs_version_info\{[^}]*service="subgraph"\} 1/);
+    expect(untraced.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const traced = await metricsOf({ SERVICE_NAME: 'greeter', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+    expect(traced.contentType).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
+  });
 });
