@@ -1,8 +1,7 @@
 /**
  * `participant: { name, handlers }` on the in-memory backends: the kit consumes that participant's
  * saga commands while the subgraph runs, replies to each on `saga.replies`, and consumes nothing once
- * stopped (the next instance of the group gets what came after). The same over Kafka is
- * test/integration/subgraph/participant.test.ts.
+ * stopped (the next instance of the group gets what came after).
  */
 import { loadConfig } from '../../../../shared/config';
 import { connectBackends, type Backends } from '../../../../shared/backends';
