@@ -15,8 +15,7 @@ import type { GatewayContext } from '../../../../gateway/context';
 import type { GatewayHost } from '../../../../gateway/extension';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 import { recordingLogger } from '../../../support/recordingLogger';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { recordSpans } from '../../../support/recordedSpans';
 
 const booksTypeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -276,16 +275,7 @@ describe('FederatedExecutor', () => {
   });
 
   describe('with tracing on', () => {
-    const exporter = new InMemorySpanExporter();
-    let telemetry: ReturnType<typeof startTelemetry>;
-    beforeAll(() => {
-      telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
-        serviceName: 'unit',
-        exporter,
-      });
-    });
-    afterAll(() => telemetry.stop());
-    beforeEach(() => exporter.reset());
+    const exporter = recordSpans();
     const traced = () =>
       new FederatedExecutor(gateway, instances, undefined, { maxTokens: 2000, introspection: true, tracing: true });
 

@@ -5,7 +5,6 @@
  */
 import { parse, type OperationDefinitionNode } from 'graphql';
 import { context as otelContext, propagation, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import {
   EVENT_SPAN,
   SUBSCRIPTION_ATTRIBUTES,
@@ -14,7 +13,7 @@ import {
   startUpstreamSpan,
 } from '../../../../gateway/subscriptions/operationSpans';
 import type { GatewayContext } from '../../../../gateway/context';
-import { startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { recordSpans } from '../../../support/recordedSpans';
 
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SAGA_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -27,16 +26,7 @@ const prepared = (query: string) => {
 const gatewayContext = (traceParent?: ReturnType<typeof traceOf>) => ({ traceParent }) as unknown as GatewayContext;
 
 describe('operation spans', () => {
-  const exporter = new InMemorySpanExporter();
-  let telemetry: ReturnType<typeof startTelemetry>;
-  beforeAll(() => {
-    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
-      serviceName: 'unit',
-      exporter,
-    });
-  });
-  afterAll(() => telemetry.stop());
-  beforeEach(() => exporter.reset());
+  const exporter = recordSpans();
   const finished = () => exporter.getFinishedSpans();
 
   it("names the operation's server span by type and name, with its document hash, in the caller's trace", () => {

@@ -1,20 +1,11 @@
 /** Every state-store call is a client span with the database conventions, and its answer passes through unchanged. */
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemoryStateStore, STATE_ATTRIBUTES, tracedStateStore } from '../../../../shared/state';
-import { startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { recordSpans } from '../../../support/recordedSpans';
 
 describe('tracedStateStore', () => {
-  const exporter = new InMemorySpanExporter();
-  let telemetry: ReturnType<typeof startTelemetry>;
-  beforeAll(() => {
-    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
-      serviceName: 'unit',
-      exporter,
-    });
-  });
-  afterAll(() => telemetry.stop());
-  beforeEach(() => exporter.reset());
+  const exporter = recordSpans();
 
   const spans = (): Array<Pick<ReadableSpan, 'name' | 'kind' | 'attributes'>> =>
     exporter.getFinishedSpans().map(({ name, kind, attributes }) => ({ name, kind, attributes }));

@@ -4,9 +4,8 @@
  */
 import { buildSchema, parse, type ExecutionResult } from 'graphql';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { subscribeTraced, tracedEvent } from '../../../../shared/subgraph/eventTraces';
-import { startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { recordSpans } from '../../../support/recordedSpans';
 
 const schema = buildSchema('type Query { ok: Boolean } type Subscription { ticks: Int, broken: Int }');
 const CALLER_TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -15,16 +14,7 @@ const SAGA_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SAGA = `00-${SAGA_TRACE}-00f067aa0ba902b7-01`;
 
 describe('subscribeTraced', () => {
-  const exporter = new InMemorySpanExporter();
-  let telemetry: ReturnType<typeof startTelemetry>;
-  beforeAll(() => {
-    telemetry = startTelemetry(telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' }), {
-      serviceName: 'unit',
-      exporter,
-    });
-  });
-  afterAll(() => telemetry.stop());
-  beforeEach(() => exporter.reset());
+  const exporter = recordSpans();
 
   const spans = () => exporter.getFinishedSpans();
   const events = (...payloads: object[]) =>
