@@ -144,6 +144,10 @@ export class UpstreamConnections {
           // A connection that cannot be made fails the subscriptions waiting on it, which say so.
           onNonLazyError: () => undefined,
           retryAttempts: 3,
+          // graphql-ws retries only close events by default: a refused connection (an instance that
+          // died, not yet out of discovery) would fail every subscription on it at once, although the
+          // next url() is another instance. Fatal close codes (4401, 4400...) still fail without a retry.
+          shouldRetry: () => true,
         },
         { ...this.keepAlive, onDeadPeer: () => this.settings.onDeadPeer?.(options.subgraph) },
       ),
