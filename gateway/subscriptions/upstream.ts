@@ -55,6 +55,21 @@ interface Pooled {
   evicted: boolean;
   /** Closes the idle connection (unref'd: it never holds a stopping process). */
   idle?: NodeJS.Timeout;
+  /** Set once the connection is being closed, settled when it is. */
+  closing?: Promise<void>;
+}
+
+/**
+ * Closes a graphql-ws client, never rejecting. `dispose()` awaits the connection attempt in flight
+ * and rejects with its error when that attempt fails (an instance that went away, retried against
+ * a refused port): a connection that never opened has nothing left to close, and that rejection,
+ * unawaited, would surface later as an unhandled one.
+ */
+function disposeOf(pooled: Pooled): Promise<void> {
+  pooled.closing ??= Promise.resolve()
+    .then(() => pooled.client.dispose())
+    .catch(() => undefined);
+  return pooled.closing;
 }
 
 export class UpstreamConnections {
@@ -70,7 +85,7 @@ export class UpstreamConnections {
       dispose: (pooled) => {
         pooled.evicted = true;
         clearTimeout(pooled.idle);
-        if (pooled.active === 0) void pooled.client.dispose();
+        if (pooled.active === 0) void disposeOf(pooled);
       },
     });
   }
@@ -106,7 +121,7 @@ export class UpstreamConnections {
       options.signal?.removeEventListener('abort', abort);
       pooled.active -= 1;
       if (pooled.active === 0) {
-        if (pooled.evicted) await pooled.client.dispose();
+        if (pooled.evicted) await disposeOf(pooled);
         else {
           pooled.idle = setTimeout(() => pooled.active === 0 && this.pool.delete(pooled.key), this.idleCloseMs);
           pooled.idle.unref();
@@ -119,7 +134,7 @@ export class UpstreamConnections {
   async close(): Promise<void> {
     const pooled = [...this.pool.values()];
     this.pool.clear();
-    await Promise.all(pooled.map(({ client, idle }) => (clearTimeout(idle), client.dispose())));
+    await Promise.all(pooled.map((one) => (clearTimeout(one.idle), disposeOf(one))));
   }
 
   private connectionFor(options: UpstreamOptions, shared: Record<string, string>): Pooled {

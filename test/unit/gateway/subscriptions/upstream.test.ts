@@ -16,13 +16,14 @@ import { eventually } from '../../../support/graphql';
 const schema = buildSchema('type Query { ok: Boolean } type Subscription { seen(times: Int!): String! tick: String! }');
 
 /** A loopback server speaking graphql-transport-ws by hand, for peers graphql-ws's own server never is. */
-async function rawPeer(onMessage: (socket: WebSocket, message: { type: string }) => void): Promise<{ url: string; close(): Promise<void> }> {
+async function rawPeer(onMessage: (socket: WebSocket, message: { type: string }) => void): Promise<{ url: string; onConnection(listener: () => void): void; close(): Promise<void> }> {
   const server = createServer();
   const wss = new WebSocketServer({ server, path: '/graphql' });
   wss.on('connection', (socket) => socket.on('message', (data) => onMessage(socket, JSON.parse(String(data)) as { type: string })));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    onConnection: (listener) => void wss.once('connection', listener),
     close: async () => {
       for (const socket of wss.clients) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -275,6 +276,23 @@ describe('UpstreamConnections', () => {
       await ticks.close();
     }
   });
+
+  it('closes without an error while a connection is retrying an instance that went away', async () => {
+    // graphql-ws's dispose() awaits the attempt in flight and rejects with its ECONNREFUSED: unawaited,
+    // that rejection used to surface after this file had finished, failing whichever suite ran next.
+    const peer = await rawPeer((socket, message) => message.type === 'connection_init' && socket.send(JSON.stringify({ type: 'connection_ack' })));
+    const connections = new UpstreamConnections();
+    const abort = new AbortController();
+    const connected = new Promise<void>((resolve) => peer.onConnection(resolve));
+    const running = (async () => {
+      for await (const result of connections.subscribe({ subgraph: 'gone', instances: () => [{ ...instance, url: peer.url }], query: 'subscription { tick }', variables: {}, headers: {}, signal: abort.signal })) void result;
+    })();
+    await connected;
+    await peer.close();
+    abort.abort();
+    await expect(connections.close()).resolves.toBeUndefined();
+    await running;
+  }, 20_000);
 
   it('closes every connection on close()', async () => {
     const connections = pool();
