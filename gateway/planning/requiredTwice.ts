@@ -136,9 +136,10 @@ function restricted(fetch: FetchNode, document: DocumentNode, typeName: string, 
       return { ...fragment, selectionSet: { ...fragment.selectionSet, selections } };
     },
   });
-  const used = new Set<string>();
-  visit(narrowed, { Variable: (variable) => void used.add(variable.name.value) });
   const operation = narrowed.definitions[0] as OperationDefinitionNode;
+  // Only the selections use a variable: a definition left without a use fails the subgraph's validation (NoUnusedVariables).
+  const used = new Set<string>();
+  visit(operation.selectionSet, { Variable: (variable) => void used.add(variable.name.value) });
   const definitions = (operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value) || v.variable.name.value === 'representations');
   const printed = print({ ...narrowed, definitions: [{ ...operation, variableDefinitions: definitions }] });
   return { ...fetch, operation: printed, variableUsages: fetch.variableUsages?.filter((name) => used.has(name)), operationDocumentNode: undefined };
