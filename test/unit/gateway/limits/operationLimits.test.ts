@@ -1,6 +1,8 @@
 import { buildSchema, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LimitExceededError, readCostDirectives, type CostDirectives } from '../../../../gateway/limits';
-import { enforceOperationLimits, type OperationLimits } from '../../../../gateway/limits/operationLimits';
+import { enforceOperationLimits, LIMIT_ATTRIBUTES, tracedOperationLimits, type OperationLimits } from '../../../../gateway/limits/operationLimits';
+import { BARE_CHECKS, checkSpans } from '../../../../gateway/observability/checkSpans';
+import { recordSpans } from '../../../support/recordedSpans';
 
 const schema = buildSchema(`
   type Query { node: Node, nodes(first: Int): [Node!]!, accounts(first: Int): [Account!]!, shop: Shop }
@@ -161,5 +163,30 @@ describe('enforceOperationLimits', () => {
     expect(refusal(everything, { maxDepth: 10, maxRootFields: 10, maxAliases: 10 })?.code).toBe('TOO_MANY_DIRECTIVES');
     expect(refusal(everything, { maxDepth: 10, maxRootFields: 10, maxAliases: 10, maxDirectives: 5 })?.code).toBe('QUERY_TOO_COSTLY');
     expect(refusal('{ __type(name: "Node") { fields { type { fields { type { fields { name } } } } } } a: node { id } b: node { id } c: node { id } d: node { id } }')?.code).toBe('INTROSPECTION_TOO_DEEP');
+  });
+});
+
+describe('tracedOperationLimits', () => {
+  const exporter = recordSpans();
+  const query = '{ a: nodes(first: 2) { id } b: node { child { id } } }';
+
+  it('runs the check in a gateway.limits span that records what the operation measured', () => {
+    const { document, operation } = operationOf(query);
+    const measure = tracedOperationLimits(checkSpans(true), LIMITS, schema, document, operation, undefined);
+    expect(measure).toMatchObject({ depth: 3, aliases: 2, rootFields: 2, cost: 2 * 2 + 3 });
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.name)).toEqual(['gateway.limits']);
+    expect(spans[0].attributes).toEqual({ [LIMIT_ATTRIBUTES.depth]: 3, [LIMIT_ATTRIBUTES.aliases]: 2, [LIMIT_ATTRIBUTES.rootFields]: 2, [LIMIT_ATTRIBUTES.cost]: 7 });
+    expect(LIMIT_ATTRIBUTES).toEqual({ depth: 'trellis.limits.depth', aliases: 'trellis.limits.aliases', rootFields: 'trellis.limits.root_fields', cost: 'trellis.limits.cost' });
+  });
+
+  it('throws the refusal out of the span, and runs bare with tracing off', () => {
+    const { document, operation } = operationOf(query);
+    expect(() => tracedOperationLimits(checkSpans(true), { ...LIMITS, maxDepth: 2 }, schema, document, operation, undefined)).toThrow('query depth 3 exceeds the limit of 2');
+    // the span says why, and records no measure of a refused operation
+    expect(exporter.getFinishedSpans().map((span) => [span.name, span.attributes])).toEqual([['gateway.limits', { 'error.type': 'QUERY_TOO_DEEP' }]]);
+    exporter.reset();
+    expect(tracedOperationLimits(BARE_CHECKS, LIMITS, schema, document, operation, undefined).depth).toBe(3);
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });
