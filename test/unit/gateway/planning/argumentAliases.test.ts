@@ -42,6 +42,12 @@ describe('aliasRequiresConflicts', () => {
     );
   });
 
+  it('finds the conflict among several fields a @requires selects', () => {
+    const both = new RequiresIndex([{ subgraph: 'digest', typeName: 'Post', field: 'summary', selects: [{ name: 'title', printedArguments: '' }, { name: 'comments', printedArguments: '(limit: 3)' }] }]);
+    const aliased = aliasRequiresConflicts(schema, both, parse('{ post { title comments(limit: 1) { id } summary } }'));
+    expect(aliased && print(aliased.document)).toBe(print(parse('{ post { title comments_trellis0: comments(limit: 1) { id } summary } }')));
+  });
+
   it('gives each conflicting field its own alias', () => {
     expect(rewrite('{ post { comments(limit: 1) { id } summary } feed { ... on Post { comments(limit: 2) { id } } } }')).toEqual({
       document: print(parse('{ post { comments_trellis0: comments(limit: 1) { id } summary } feed { ... on Post { comments_trellis1: comments(limit: 2) { id } } } }')),
