@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-/** The `trellis` bin: `trellis --help`, `trellis new subgraph <name>`. */
+/** The `trellis` CLI as a process (bin/trellis.js runs it): `trellis --help`, `trellis new subgraph <name>`. */
 import { runCli } from './cli';
 import { COMMANDS } from './commands';
 
