@@ -1,0 +1,161 @@
+/**
+ * Issue 28's "done when", end to end: from a folder outside the repository, the commands the docs
+ * show for `trellis new subgraph` (the bin of the packed kit tarball, run through npx) write a
+ * project that installs the tarball, builds and passes its own test; started with the command its
+ * own README shows, on the variables of a platform running on the real Consul, Redis and Kafka, it
+ * registers, the gateway composes it in and plans its fields to it, and its items land in Redis;
+ * SIGTERM takes it out of Consul and out of the supergraph.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, realpath, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { eventually, postGraphQL } from '../support/graphql';
+import { startPlatform, type RunningPlatform } from '../support/platform';
+import { realBackends, uniquePrefix } from '../support/backends';
+import { freePort } from '../support/ports';
+import { forgetNpx, outsideEnv, processUnder, runShell, shellBlocks } from '../support/scaffoldRun';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DOC = 'README.md';
+/** The doc's block that makes a new subgraph: the one that runs `trellis new subgraph`. */
+const [NEW_SUBGRAPH] = shellBlocks(readFileSync(path.join(ROOT, DOC), 'utf8')).filter((block) => block.includes('trellis new subgraph'));
+/** The name and the folder the doc uses; the test writes its own unique name (a dashed one, the hard case for GraphQL names). */
+const SHOWN_NAME = 'reviews';
+const SHOWN_TMP = '/tmp';
+const STEP_MS = 240_000;
+
+describe('trellis new subgraph: a project outside the repository joins a platform on Consul, Redis and Kafka', () => {
+  const name = uniquePrefix('scaffold');
+  const field = name.replace(/-([a-z0-9])/g, (_, next: string) => next.toUpperCase());
+  const type = field[0].toUpperCase() + field.slice(1);
+  let work: string;
+  let project: string;
+  let npxSpec: string | undefined;
+  let platformStarting: Promise<RunningPlatform> | undefined;
+  let subgraph: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
+  const redis = new Redis(realBackends.redisUrl, { lazyConnect: true });
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'trellis-scaffold-'));
+    project = path.join(work, name);
+    expect(path.relative(ROOT, work).startsWith('..')).toBe(true);
+  });
+
+  afterAll(async () => {
+    if (subgraph) {
+      // Its whole process group (npm, the shell npm runs, node), whatever a failed test left of it.
+      try {
+        process.kill(-subgraph.child.pid!, 'SIGKILL');
+      } catch {
+        // none left
+      }
+      await subgraph.exited;
+    }
+    const platform = await platformStarting?.catch(() => undefined);
+    await platform?.stop();
+    redis.disconnect();
+    if (npxSpec) await forgetNpx(npxSpec, work);
+    await rm(work, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs the documented commands outside the repository: pack the kit, write the project with the bin of the tarball, install, build, test', async () => {
+    expect(NEW_SUBGRAPH).toBeDefined();
+    const lines = NEW_SUBGRAPH.split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => line.replaceAll(SHOWN_TMP, work).replace(new RegExp(`\\b${SHOWN_NAME}\\b`, 'g'), name));
+    let cwd = ROOT;
+    const timings: string[] = [];
+    for (const line of lines) {
+      const started = Date.now();
+      const cd = /^cd (\S+)$/.exec(line);
+      if (cd) {
+        cwd = path.resolve(cwd, cd[1]);
+        continue;
+      }
+      const npx = /^npx (?:--yes )?-p (\S+) /.exec(line);
+      if (npx) {
+        npxSpec = npx[1];
+        // Nothing an earlier run left in npx's cache for this spec is used: npx installs the tarball of this run.
+        await forgetNpx(npxSpec, cwd);
+      }
+      const output = await runShell(line, cwd, outsideEnv(), STEP_MS);
+      timings.push(`${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
+      // The platform starts as soon as the kit is packed, while the project installs and builds.
+      if (line.startsWith('npm pack')) platformStarting ??= startPlatform({ backends: 'real', timeoutMs: 180_000 });
+      if (line.startsWith('npm test')) expect([output.match(/\bpass (\d+)/)?.[1], output.match(/\bfail (\d+)/)?.[1]]).toEqual(['3', '0']);
+      if (line.startsWith('npx ')) expect(output).toContain(`Created the ${name} subgraph in ${project}:`);
+    }
+    platformStarting?.catch(() => undefined);
+    process.stdout.write(`scaffold steps:\n  ${timings.join('\n  ')}\n`);
+    expect(cwd).toBe(project);
+    expect((await readdir(path.join(project, 'dist'))).sort()).toEqual(expect.arrayContaining(['itemStore.js', 'main.js', 'subgraph.js']));
+    // The project depends on the tarball it was told, not on the repository.
+    const manifest = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies['@trellis/kit']).toMatch(new RegExp(`^file:${work}/trellis-kit-[0-9.]+\\.tgz$`));
+    expect(path.relative(ROOT, await realpath(path.join(project, 'node_modules/@trellis/kit'))).startsWith('..')).toBe(true);
+  }, 4 * STEP_MS);
+
+  it('starts with the command of its README on the platform\'s Consul, Redis and Kafka, and the gateway composes it in', async () => {
+    const platform = await platformStarting!;
+    const readme = shellBlocks(await readFile(path.join(project, 'README.md'), 'utf8'));
+    const [start] = readme.filter((block) => block.includes('CONSUL_HTTP_ADDR='));
+    const [ask] = readme.filter((block) => block.includes('curl'));
+    const port = await freePort();
+    const command = start
+      .replace('CONSUL_HTTP_ADDR=http://127.0.0.1:8500', `CONSUL_HTTP_ADDR=${realBackends.consulUrl}`)
+      .replace('REDIS_URL=redis://127.0.0.1:6379', `REDIS_URL=${realBackends.redisUrl}`)
+      .replace('KAFKA_BROKERS=127.0.0.1:9092', `KAFKA_BROKERS=${realBackends.kafkaBrokers.join(',')}`)
+      .replace('PORT=4010', `PORT=${port}`);
+    expect(command).toContain(`PORT=${port} npm start`);
+    // The platform's own prefixes and namespace, as the README says ("the same values as the gateway's").
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', command], {
+      cwd: project,
+      env: { ...outsideEnv(), CONSUL_NAMESPACE: platform.backendEnv.CONSUL_NAMESPACE, REDIS_KEY_PREFIX: platform.backendEnv.REDIS_KEY_PREFIX, KAFKA_TOPIC_PREFIX: platform.backendEnv.KAFKA_TOPIC_PREFIX },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    subgraph = { child, output: () => output, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+
+    // Composed in: the gateway plans the new field to it (no gateway restart, no config change).
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`the subgraph exited with ${child.exitCode}:\n${output}`);
+      const { body } = await postGraphQL(platform.gatewayUrl, `{ ${field}Items { id } }`);
+      expect(body).toEqual({ data: { [`${field}Items`]: [] } });
+    }, 90_000, 250);
+    expect(output).toMatch(/"backends":\{"discovery":"real","state":"real","events":"real"\}/);
+    const [instance] = (await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()) as Array<{ Service: { Port: number; Tags: string[] }; Checks: Array<{ Status: string }> }>;
+    expect(instance.Service).toMatchObject({ Port: port, Tags: [`trellis-subgraph@${platform.backendEnv.CONSUL_NAMESPACE}`] });
+
+    // The README's queries, through the gateway: the mutation adds an item, the query lists it.
+    const answers = (await runShell(ask.replaceAll('http://localhost:4000/graphql', platform.gatewayUrl), project, outsideEnv(), 30_000))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { data: Record<string, { id?: string; title?: string }> });
+    const id = answers[0].data[`add${type}Item`].id!;
+    expect(answers).toEqual([{ data: { [`add${type}Item`]: { id } } }, { data: { [`${field}Items`]: [{ title: 'first' }] } }]);
+    // Kept in the platform's Redis, under its prefix, where every replica reads it.
+    expect(JSON.parse((await redis.get(`${platform.backendEnv.REDIS_KEY_PREFIX}${name}:item:${id}`))!)).toEqual({ id, title: 'first' });
+  }, 4 * STEP_MS);
+
+  it('on SIGTERM to its Node process (what Docker and its Dockerfile\'s tini send) deregisters from Consul, exits 0, and the gateway composes without it', async () => {
+    const platform = await platformStarting!;
+    const node = processUnder(subgraph!.child.pid!, 'dist/main.js');
+    expect(node).toBeDefined();
+    process.kill(node!, 'SIGTERM');
+    // npm start exits with its script's code.
+    expect(await subgraph!.exited).toBe(0);
+    expect(subgraph!.output()).toMatch(/"signal":"SIGTERM","msg":"stopping"[\s\S]*"msg":"stopped"/);
+    expect(await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()).toEqual([]);
+    await eventually(async () => {
+      const { body } = await postGraphQL(platform.gatewayUrl, `{ ${field}Items { id } }`);
+      expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }, 60_000, 250);
+  }, 2 * STEP_MS);
+});
