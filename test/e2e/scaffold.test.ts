@@ -4,9 +4,9 @@
  * project that installs the tarball, builds and passes its own test; started with the command its
  * own README shows, on the variables of a platform running on the real Consul, Redis and Kafka, it
  * registers, the gateway composes it in and plans its fields to it, and its items land in Redis;
- * SIGTERM takes it out of Consul and out of the supergraph.
+ * SIGTERM takes it out of Consul and out of the supergraph. Its README's other way, `npm run dev`
+ * on the dev hub of the embedded platform (`npm start`), joins that platform too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, realpath, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import { eventually, postGraphQL } from '../support/graphql';
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { realBackends, uniquePrefix } from '../support/backends';
 import { freePort } from '../support/ports';
-import { forgetNpx, outsideEnv, processUnder, runShell, shellBlocks } from '../support/scaffoldRun';
+import { forgetNpx, outsideEnv, processUnder, runShell, shellBlocks, spawnShell, type ShellProcess } from '../support/scaffoldRun';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DOC = 'README.md';
@@ -34,8 +34,10 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
   let work: string;
   let project: string;
   let npxSpec: string | undefined;
+  /** The platform on Consul, Redis and Kafka; then the embedded one (`npm start`, its dev hub), one after the other (each picks free ports). */
   let platformStarting: Promise<RunningPlatform> | undefined;
-  let subgraph: { child: ChildProcess; output: () => string; exited: Promise<number | null> } | undefined;
+  let embeddedStarting: Promise<RunningPlatform> | undefined;
+  const running: ShellProcess[] = [];
   const redis = new Redis(realBackends.redisUrl, { lazyConnect: true });
 
   beforeAll(async () => {
@@ -45,17 +47,8 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
   });
 
   afterAll(async () => {
-    if (subgraph) {
-      // Its whole process group (npm, the shell npm runs, node), whatever a failed test left of it.
-      try {
-        process.kill(-subgraph.child.pid!, 'SIGKILL');
-      } catch {
-        // none left
-      }
-      await subgraph.exited;
-    }
-    const platform = await platformStarting?.catch(() => undefined);
-    await platform?.stop();
+    for (const shell of running) await shell.kill();
+    for (const starting of [platformStarting, embeddedStarting]) await (await starting?.catch(() => undefined))?.stop();
     redis.disconnect();
     if (npxSpec) await forgetNpx(npxSpec, work);
     await rm(work, { recursive: true, force: true });
@@ -85,11 +78,22 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
       const output = await runShell(line, cwd, outsideEnv(), STEP_MS);
       timings.push(`${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
       // The platform starts as soon as the kit is packed, while the project installs and builds.
-      if (line.startsWith('npm pack')) platformStarting ??= startPlatform({ backends: 'real', timeoutMs: 180_000 });
+      if (line.startsWith('npm pack') && !platformStarting) {
+        platformStarting = startPlatform({ backends: 'real', timeoutMs: 180_000 });
+        embeddedStarting = platformStarting.then(() => startPlatform({ timeoutMs: 180_000 }));
+        // Awaited by the tests that use them; a failure to start is theirs to report.
+        embeddedStarting.catch(() => undefined);
+      }
+      if (line.startsWith('npm pack')) {
+        // What the project needs from the tarball is in it: the compiled entry points, the bin, the templates.
+        const packed = await runShell('tar tzf trellis-kit-*.tgz', work, outsideEnv(), 30_000);
+        for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/cli/main.js', 'bin/trellis.js', 'templates/subgraph/src/main.ts.tmpl', 'templates/subgraph/gitignore.tmpl']) {
+          expect(packed).toContain(`package/${file}\n`);
+        }
+      }
       if (line.startsWith('npm test')) expect([output.match(/\bpass (\d+)/)?.[1], output.match(/\bfail (\d+)/)?.[1]]).toEqual(['3', '0']);
       if (line.startsWith('npx ')) expect(output).toContain(`Created the ${name} subgraph in ${project}:`);
     }
-    platformStarting?.catch(() => undefined);
     process.stdout.write(`scaffold steps:\n  ${timings.join('\n  ')}\n`);
     expect(cwd).toBe(project);
     expect((await readdir(path.join(project, 'dist'))).sort()).toEqual(expect.arrayContaining(['itemStore.js', 'main.js', 'subgraph.js']));
@@ -112,24 +116,17 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
       .replace('PORT=4010', `PORT=${port}`);
     expect(command).toContain(`PORT=${port} npm start`);
     // The platform's own prefixes and namespace, as the README says ("the same values as the gateway's").
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', command], {
-      cwd: project,
-      env: { ...outsideEnv(), CONSUL_NAMESPACE: platform.backendEnv.CONSUL_NAMESPACE, REDIS_KEY_PREFIX: platform.backendEnv.REDIS_KEY_PREFIX, KAFKA_TOPIC_PREFIX: platform.backendEnv.KAFKA_TOPIC_PREFIX },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    subgraph = { child, output: () => output, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-
+    const { CONSUL_NAMESPACE, REDIS_KEY_PREFIX, KAFKA_TOPIC_PREFIX } = platform.backendEnv;
+    const subgraph = spawnShell(command, project, { ...outsideEnv(), CONSUL_NAMESPACE, REDIS_KEY_PREFIX, KAFKA_TOPIC_PREFIX });
+    running.push(subgraph);
+    const { child, output } = subgraph;
     // Composed in: the gateway plans the new field to it (no gateway restart, no config change).
     await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`the subgraph exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) throw new Error(`the subgraph exited with ${child.exitCode}:\n${output()}`);
       const { body } = await postGraphQL(platform.gatewayUrl, `{ ${field}Items { id } }`);
       expect(body).toEqual({ data: { [`${field}Items`]: [] } });
     }, 90_000, 250);
-    expect(output).toMatch(/"backends":\{"discovery":"real","state":"real","events":"real"\}/);
+    expect(output()).toMatch(/"backends":\{"discovery":"real","state":"real","events":"real"\}/);
     const [instance] = (await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()) as Array<{ Service: { Port: number; Tags: string[] }; Checks: Array<{ Status: string }> }>;
     expect(instance.Service).toMatchObject({ Port: port, Tags: [`trellis-subgraph@${platform.backendEnv.CONSUL_NAMESPACE}`] });
 
@@ -146,15 +143,41 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
 
   it('on SIGTERM to its Node process (what Docker and its Dockerfile\'s tini send) deregisters from Consul, exits 0, and the gateway composes without it', async () => {
     const platform = await platformStarting!;
-    const node = processUnder(subgraph!.child.pid!, 'dist/main.js');
+    const [subgraph] = running;
+    const node = processUnder(subgraph.child.pid!, 'dist/main.js');
     expect(node).toBeDefined();
     process.kill(node!, 'SIGTERM');
     // npm start exits with its script's code.
-    expect(await subgraph!.exited).toBe(0);
-    expect(subgraph!.output()).toMatch(/"signal":"SIGTERM","msg":"stopping"[\s\S]*"msg":"stopped"/);
+    expect(await subgraph.exited).toBe(0);
+    expect(subgraph.output()).toMatch(/"signal":"SIGTERM","msg":"stopping"[\s\S]*"msg":"stopped"/);
     expect(await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()).toEqual([]);
     await eventually(async () => {
       const { body } = await postGraphQL(platform.gatewayUrl, `{ ${field}Items { id } }`);
+      expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }, 60_000, 250);
+  }, 2 * STEP_MS);
+
+  it('runs from source with `npm run dev` on the dev hub of the embedded platform, as its README shows, and that gateway composes it in; Ctrl-C takes it out', async () => {
+    const embedded = await embeddedStarting!;
+    const [shown] = shellBlocks(await readFile(path.join(project, 'README.md'), 'utf8')).filter((block) => block.includes('TRELLIS_DEVHUB_URL='));
+    const port = await freePort();
+    const command = shown.trim().replace('TRELLIS_DEVHUB_URL=ws://127.0.0.1:4600', `TRELLIS_DEVHUB_URL=${embedded.devHubUrl}`).replace('PORT=4010', `PORT=${port}`);
+    expect(command).toBe(`TRELLIS_DEVHUB_URL=${embedded.devHubUrl} PORT=${port} npm run dev`);
+    const dev = spawnShell(command, project, outsideEnv());
+    running.push(dev);
+    await eventually(async () => {
+      if (dev.child.exitCode !== null) throw new Error(`npm run dev exited with ${dev.child.exitCode}:\n${dev.output()}`);
+      const { body } = await postGraphQL(embedded.gatewayUrl, `mutation { add${type}Item(title: "from source") { title } }`);
+      expect(body).toEqual({ data: { [`add${type}Item`]: { title: 'from source' } } });
+    }, 90_000, 250);
+    expect(dev.output()).toMatch(/"backends":\{"discovery":"devhub","state":"devhub","events":"devhub"\}/);
+
+    // Ctrl-C in its terminal: SIGINT to the whole foreground job (npm, tsx watch, node).
+    process.kill(-dev.child.pid!, 'SIGINT');
+    await dev.exited;
+    expect(dev.output()).toMatch(/"signal":"SIGINT","msg":"stopping"[\s\S]*"msg":"stopped"/);
+    await eventually(async () => {
+      const { body } = await postGraphQL(embedded.gatewayUrl, `{ ${field}Items { id } }`);
       expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     }, 60_000, 250);
   }, 2 * STEP_MS);

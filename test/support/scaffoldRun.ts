@@ -3,7 +3,7 @@
  * environment that carries nothing of the repository's own npm run or test platform, and with npx's
  * cache entry for a spec cleared before and after (a test must not reuse, nor leave, an install).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -76,4 +76,35 @@ export function processUnder(root: number, argument: string): number | undefined
     queue.push(...(children.get(pid) ?? []));
   }
   return undefined;
+}
+
+export interface ShellProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** SIGKILLs whatever is left of its process group (npm, the shell npm runs, node). */
+  kill(): Promise<void>;
+}
+
+/** Starts a long-running command line in bash, in its own process group as a terminal's foreground job. */
+export function spawnShell(command: string, cwd: string, env: NodeJS.ProcessEnv): ShellProcess {
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    kill: async () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // none left
+      }
+      await exited;
+    },
+  };
 }
