@@ -103,6 +103,20 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
     expect(path.relative(ROOT, await realpath(path.join(project, 'node_modules/@trellis/kit'))).startsWith('..')).toBe(true);
   }, 4 * STEP_MS);
 
+  it('checks its configuration once at start, as its README says: --print-config shows the defaults, a bad value and production without real backends are refused by name', async () => {
+    const node = (env: Record<string, string>, ...args: string[]) => runShell(['node', 'dist/main.js', ...args].join(' '), project, { ...outsideEnv(), ...env }, 60_000);
+    const printed = JSON.parse(await node({}, '--print-config')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(printed).toMatchObject({ logLevel: 'info', http: { host: '127.0.0.1', advertiseHost: '127.0.0.1' }, redis: { keyPrefix: '' }, kafka: { topicPrefix: '' }, backends: { kafkaBrokers: [] } });
+    expect([printed.http.port, printed.auth, printed.backends.consulUrl, printed.backends.redisUrl, printed.backends.devHubUrl]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect((JSON.parse(await node({ HOST: '0.0.0.0' }, '--print-config')) as { http: unknown }).http).toMatchObject({ host: '0.0.0.0', advertiseHost: '127.0.0.1' });
+
+    await expect(node({ PORT: 'eighty' })).rejects.toThrow(/failed \(2\):[\s\S]*PORT/);
+    // What the Dockerfile runs (NODE_ENV=production): no embedded backend, and no Consul without its ACL token.
+    await expect(node({ NODE_ENV: 'production' })).rejects.toThrow(/failed \(2\):[\s\S]*CONSUL_HTTP_ADDR is not set[\s\S]*REDIS_URL is not set[\s\S]*KAFKA_BROKERS is not set/);
+    const real = { NODE_ENV: 'production', CONSUL_HTTP_ADDR: realBackends.consulUrl, REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(',') };
+    await expect(node(real)).rejects.toThrow(/failed \(2\):[\s\S]*set CONSUL_HTTP_TOKEN/);
+  }, STEP_MS);
+
   it('starts with the command of its README on the platform\'s Consul, Redis and Kafka, and the gateway composes it in', async () => {
     const platform = await platformStarting!;
     const readme = shellBlocks(await readFile(path.join(project, 'README.md'), 'utf8'));
