@@ -131,3 +131,40 @@ describe('trellis new subgraph', () => {
     expect(devDependencies).toEqual({ '@types/node': installed('@types/node'), tsx: installed('tsx'), typescript: installed('typescript') });
   });
 });
+
+describe("the project's Dockerfile (no Docker engine here: what each stage needs is checked against what the project has)", () => {
+  let work: string;
+  let project: string;
+  let dockerfile: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'trellis-new-'));
+    project = path.join(work, 'reviews');
+    expect(await runCli(['new', 'subgraph', 'reviews'], recordingIo(work), COMMANDS)).toBe(0);
+    dockerfile = await readFile(path.join(project, 'Dockerfile'), 'utf8');
+  });
+
+  afterAll(() => rm(work, { recursive: true, force: true }));
+
+  it('copies only what the project has (and the lock file npm install writes), and ignores what a build makes', async () => {
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)].flatMap((match) => match[1].split(' '));
+    expect(sources.sort()).toEqual(['package-lock.json', 'package-lock.json', 'package.json', 'package.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
+    const files = await filesUnder(project);
+    for (const source of new Set(sources.filter((source) => source !== 'package-lock.json'))) expect(files.some((file) => file === source || file.startsWith(`${source}/`))).toBe(true);
+    expect((await readFile(path.join(project, '.dockerignore'), 'utf8')).split('\n')).toEqual(expect.arrayContaining(['node_modules', 'dist']));
+  });
+
+  it("builds with the project's own build script and runs what it builds, as the unprivileged user under tini, in production", async () => {
+    const { scripts } = JSON.parse(await readFile(path.join(project, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const { compilerOptions } = JSON.parse(await readFile(path.join(project, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
+    expect(dockerfile).toContain('RUN npm run build\n');
+    expect(scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    expect(dockerfile).toContain('RUN npm ci --omit=dev --no-audit --no-fund\n');
+    expect(dockerfile).toContain('COPY --from=build --chown=root:root /app/dist ./dist\n');
+    expect(dockerfile).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "node", "--enable-source-maps", "dist/main.js"]\n');
+    expect(dockerfile).toMatch(/ENV NODE_ENV=production \\\n\s+HOST=0\.0\.0\.0 \\\n\s+PORT=4000 \\\n\s+SERVICE_NAME=reviews\n/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health\/ready/m);
+  });
+});
