@@ -7,6 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parentPid } from './serviceProcess';
 
 const exec = promisify(execFile);
 
@@ -57,9 +58,7 @@ export function processUnder(root: number, argument: string): number | undefined
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      // The parent pid is the 4th field of /proc/<pid>/stat, after "pid (comm) state".
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const parent = parentPid(entry);
       children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
     } catch {
       // a process that ended while we looked
