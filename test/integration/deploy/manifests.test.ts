@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseAllowList } from '../../../shared/discovery/allowList';
-import { loadConfig, productionProblems, type Env } from '../../../shared/config';
+import { parseAllowList } from '@trellis/kit/internal/discovery/allowList';
+import { loadConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
 import { SERVICES, SUBGRAPHS } from '../../../scripts/launcher/services';
 import { composeConfig } from '../../support/compose';
 
@@ -160,7 +160,7 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
 
   it('builds with kustomize, and every object validates against the Kubernetes API schemas', () => {
     expect(objects.length).toBeGreaterThan(20);
-    const checked = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify(objects), encoding: 'utf8' });
+    const checked = spawnSync(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify(objects), encoding: 'utf8' });
     expect(checked.status).toBe(0);
     const results = JSON.parse(checked.stdout) as Array<{ kind: string; name: string; error?: string }>;
     expect(results).toHaveLength(objects.length);
@@ -169,7 +169,7 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
 
   it('the schema check catches a broken object', () => {
     const broken = { ...ofKind('Deployment')[0], spec: { ...ofKind('Deployment')[0].spec, replicas: 'two' } };
-    const checked = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify([broken]), encoding: 'utf8' });
+    const checked = spawnSync(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify([broken]), encoding: 'utf8' });
     expect(JSON.parse(checked.stdout)[0].error).toMatch(/replicas must be integer/);
   });
 
