@@ -57,14 +57,23 @@ describe('Dockerfile', () => {
     expect(stages.map((stage) => stage.from)).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}', '${NODE_IMAGE}']);
   });
 
-  it('compiles in a stage with dev dependencies, and ships only dist/ and production dependencies', () => {
+  it('compiles in a stage with dev dependencies, and ships only dist/, the built kit and production dependencies', () => {
     const build = stages.find((stage) => stage.name === 'build')!;
     expect(has(build, 'RUN', /^npm ci --no-audit/)).toBe(true);
     expect(has(build, 'RUN', /^npm run build$/)).toBe(true);
     const deps = stages.find((stage) => stage.name === 'deps')!;
     expect(has(deps, 'RUN', /^npm ci --omit=dev\b/)).toBe(true);
     const copies = runtime.instructions.filter((i) => i.command === 'COPY').map((i) => i.args.replace(/--chown=\S+ /g, ''));
-    expect(copies).toEqual(['package.json package-lock.json ./', '--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist']);
+    // The kit is the workspace package @trellis/kit: each npm ci needs its manifest, the runtime its build.
+    expect(has(build, 'COPY', /^shared\/package\.json \.\/shared\/$/)).toBe(true);
+    expect(has(deps, 'COPY', /^shared\/package\.json \.\/shared\/$/)).toBe(true);
+    expect(copies).toEqual([
+      'package.json package-lock.json ./',
+      '--from=deps /app/node_modules ./node_modules',
+      '--from=build /app/dist ./dist',
+      '--from=build /app/shared/package.json ./shared/package.json',
+      '--from=build /app/shared/dist ./shared/dist',
+    ]);
   });
 
   it('runs non-root under tini, with a heap cap, a health check on /health/ready, and one entry per service', () => {
