@@ -1,4 +1,4 @@
-import { COMMANDS, runCli, UsageError, type CliIo, type Command } from '../../../../shared/cli';
+import { COMMANDS, runCli, UsageError, type CliIo, type Command } from '@trellis/kit/internal/cli';
 
 function recordingIo(cwd = '/nowhere'): CliIo & { stdout: string; stderr: string } {
   const io = { cwd, stdout: '', stderr: '', out: (text: string) => void (io.stdout += text), err: (text: string) => void (io.stderr += text) };

@@ -1,4 +1,4 @@
-import { subgraphNames, UsageError } from '../../../../shared/cli';
+import { subgraphNames, UsageError } from '@trellis/kit/internal/cli';
 
 describe('subgraph names', () => {
   it('derives the GraphQL field and type names from a dashed name', () => {

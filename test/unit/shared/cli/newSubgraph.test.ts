@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMMANDS, runCli, type CliIo } from '../../../../shared/cli';
+import { COMMANDS, runCli, type CliIo } from '@trellis/kit/internal/cli';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const KIT_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'shared/package.json'), 'utf8')) as { version: string }).version;
