@@ -5,7 +5,7 @@
  * starts a real subgraph that answers with a token from its issuer.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { packKit } from '../support/kitTarball';
@@ -75,11 +75,21 @@ describe('the packed kit (npm pack -w @trellis/kit) in a project outside the rep
     if (install.status !== 0) throw new Error(`npm install of the tarball failed:\n${install.out}`);
   });
 
-  it('holds the build, its declarations and maps, the README and the CHANGELOG, and no sources', () => {
+  // The project (its node_modules) and packKit's folder: nothing left in the temporary folder run after run.
+  afterAll(() => {
+    for (const dir of [project, tarball && path.dirname(tarball)]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the build, its declarations and maps, the trellis bin and its templates, the README and the CHANGELOG, and no sources', () => {
     const listed = run('tar', ['tzf', tarball], project);
     expect(listed.status).toBe(0);
     const files = listed.out.trim().split('\n');
-    expect(files.filter((file) => !file.startsWith('package/dist/')).sort()).toEqual(['package/CHANGELOG.md', 'package/README.md', 'package/package.json']);
+    const templates = readdirSync(path.join(ROOT, 'shared/templates'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => `package/${path.relative(path.join(ROOT, 'shared'), path.join(entry.parentPath, entry.name))}`);
+    expect(files.filter((file) => !file.startsWith('package/dist/')).sort()).toEqual(
+      ['package/CHANGELOG.md', 'package/README.md', 'package/package.json', 'package/bin/trellis.js', ...templates].sort(),
+    );
     expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/index.js.map', 'package/dist/saga/index.d.ts', 'package/dist/testing/index.js']));
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
   });
