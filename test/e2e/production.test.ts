@@ -1,6 +1,6 @@
 /**
  * Production as a user runs it: `npm run build`, then the compiled platform from dist/ with plain
- * Node (what `npm run start:prod` runs) answers the README's four-subgraph query; and Ctrl-C, on the
+ * Node (what `npm run start:prod` runs) answers the four-subgraph query of docs/clients.md; and Ctrl-C, on the
  * compiled platform and on `npm start` from source, stops every process fast, each logging `stopped`.
  */
 import { spawn, spawnSync } from 'node:child_process';
