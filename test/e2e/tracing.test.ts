@@ -23,6 +23,8 @@ describe('traces in Jaeger', () => {
   let platform: RunningPlatform;
 
   beforeAll(async () => {
+    // docs/observability.md's first step, as written: a no-op when the stack's Jaeger (or JAEGER_QUERY_URL's) already runs.
+    execFileSync('test/stack/up', ['jaeger'], { cwd: path.join(__dirname, '..', '..'), stdio: 'ignore', timeout: 90_000 });
     const services = await fetch(`${jaeger.queryUrl}/api/services`);
     if (!services.ok) throw new Error(`Jaeger's query API at ${jaeger.queryUrl} answered ${services.status}; start it with test/stack/up jaeger`);
     // A short batch delay so a test waits on seconds of export, not the default 5 s per hop.

@@ -100,3 +100,58 @@ export function markdownLinks(markdown: string): MarkdownLink[] {
 export function readDoc(file: string, root = REPO_ROOT): string {
   return readFileSync(path.join(root, file), 'utf8');
 }
+
+const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell', 'console']);
+
+export interface ShellCommand {
+  /** The command as one line: continuation lines joined, a trailing comment dropped, spaces collapsed. */
+  command: string;
+  /** The fenced block it is in (its opening fence's line), so a test can tell blocks apart. */
+  block: FencedBlock;
+}
+
+/** Splits a shell block into its commands: a command runs on over a trailing `\` or an open quote. */
+export function commandsOfBlock(block: FencedBlock): string[] {
+  const commands: string[] = [];
+  let current = '';
+  let quote: "'" | '"' | undefined;
+  for (const line of block.body.split('\n')) {
+    let text = '';
+    for (let index = 0; index < line.length; index++) {
+      const char = line[index];
+      if (quote === undefined && char === '#' && (index === 0 || /\s/.test(line[index - 1]))) break;
+      if (char === '\\' && quote !== "'" && index + 1 < line.length) {
+        text += char + line[++index];
+        continue;
+      }
+      if (quote === undefined && (char === "'" || char === '"')) quote = char;
+      else if (char === quote) quote = undefined;
+      text += char;
+    }
+    current += (current === '' ? '' : quote === undefined ? ' ' : '\n') + text.replace(/\\$/, '').trimEnd();
+    if (quote === undefined && !/\\\s*$/.test(line)) {
+      const command = current.replace(/[ \t]+/g, ' ').trim();
+      if (command !== '') commands.push(command);
+      current = '';
+    }
+  }
+  if (current.trim() !== '') commands.push(current.replace(/[ \t]+/g, ' ').trim());
+  return commands;
+}
+
+/** Every shell command shown in a Markdown text's fenced shell blocks (```bash, ```sh, ```shell, ```console). */
+export function shellCommands(markdown: string): ShellCommand[] {
+  return fencedBlocks(markdown)
+    .filter((block) => SHELL_LANGUAGES.has(block.language))
+    .flatMap((block) => commandsOfBlock(block).map((command) => ({ command, block })));
+}
+
+/** The first shell block after a phrase of the text: how a test finds the block it runs as written. */
+export function shellBlockAfter(markdown: string, phrase: string): FencedBlock {
+  const at = markdown.indexOf(phrase);
+  if (at < 0) throw new Error(`no "${phrase}" in the document`);
+  const line = markdown.slice(0, at).split('\n').length;
+  const block = fencedBlocks(markdown).find((candidate) => candidate.line > line && SHELL_LANGUAGES.has(candidate.language));
+  if (!block) throw new Error(`no shell block after "${phrase}"`);
+  return block;
+}
