@@ -138,7 +138,7 @@ describe('the examples of docs/kit/, run as a reader runs them', () => {
   });
 
   it('testing.md: the test passes under node:test', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', FILES['docs/kit/testing.md']], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', FILES['docs/kit/testing.md']], {
       cwd: project,
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
