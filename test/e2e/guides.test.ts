@@ -43,19 +43,27 @@ function expectHttpAnswer(actual: string, shown: string): void {
   const [shownStatus, ...shownHeaders] = shownHead.split('\n');
   const actualLines = actualHead.split('\n');
   expect(actualLines[0]).toBe(shownStatus);
-  const headers = new Map(actualLines.slice(1).map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = new Map(
+    actualLines
+      .slice(1)
+      .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
   for (const line of shownHeaders) {
     const name = line.slice(0, line.indexOf(':'));
     const value = line.slice(line.indexOf(':') + 1).trim();
     // The requests left and the seconds to reset depend on when the test runs; their form does not.
-    const comparable = (text: string | undefined) => (name.startsWith('ratelimit') && name !== 'ratelimit-policy' ? text?.replace(/\d+/g, 'N') : text);
+    const comparable = (text: string | undefined) =>
+      name.startsWith('ratelimit') && name !== 'ratelimit-policy' ? text?.replace(/\d+/g, 'N') : text;
     expect([name, comparable(headers.get(name))]).toEqual([name, comparable(value)]);
   }
   expect(JSON.parse(actualBody)).toEqual(JSON.parse(shownBody));
 }
 
 /** A web session's lifetime is its token's, which began a moment before: shown as 3599 s, it is a few seconds under the hour. */
-const settled = (json: string): unknown => JSON.parse(json, (key, value: unknown) => (key === 'expiresInSec' && typeof value === 'number' && value > 3590 && value <= 3600 ? 'about an hour' : value));
+const settled = (json: string): unknown =>
+  JSON.parse(json, (key, value: unknown) =>
+    key === 'expiresInSec' && typeof value === 'number' && value > 3590 && value <= 3600 ? 'about an hour' : value,
+  );
 
 function expectOutput(actual: string, shown: FencedBlock): void {
   if (shown.language === 'json') {
@@ -84,7 +92,12 @@ describe('the client and BFF guides, run as written against `npm start`', () => 
   });
 
   const asOnThePlatform = (text: string) =>
-    text.replace(/(localhost|127\.0\.0\.1):(4000|4100|4200|4400)\b/g, (_all, host: string, port: string) => `${host}:${platform.base + PORT_OFFSETS[port]}`).replaceAll(SHOWN_SAGA_ID, sagaId);
+    text
+      .replace(
+        /(localhost|127\.0\.0\.1):(4000|4100|4200|4400)\b/g,
+        (_all, host: string, port: string) => `${host}:${platform.base + PORT_OFFSETS[port]}`,
+      )
+      .replaceAll(SHOWN_SAGA_ID, sagaId);
 
   /** Runs one block in bash in the session folder, with the variables earlier blocks set. */
   function run(block: FencedBlock): string {
@@ -97,21 +110,34 @@ describe('the client and BFF guides, run as written against `npm start`', () => 
   async function sagaEnded(): Promise<void> {
     const token = await platformToken(platform.base, 'u1');
     await eventually(async () => {
-      const { body } = await postGraphQL<{ saga: { state: string } }>(platform.gatewayUrl, `{ saga(id: "${sagaId}") { state } }`, { headers: { authorization: `Bearer ${token}` } });
+      const { body } = await postGraphQL<{ saga: { state: string } }>(
+        platform.gatewayUrl,
+        `{ saga(id: "${sagaId}") { state } }`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
       expect(body.data?.saga.state).toBe('COMPLETED');
     }, 30_000);
   }
 
-  it.each(['docs/bff.md', 'docs/clients.md'])('%s: every shell block gives the answer the guide shows', async (doc) => {
-    const ran: number[] = [];
-    for (const { block, shown } of steps(doc)) {
-      if (block.body.includes('sagaStatus')) await sagaEnded();
-      const output = run(block);
-      ran.push(block.line);
-      if (block.body.includes('placeOrder')) sagaId = (JSON.parse(output) as { data: { placeOrder: { sagaId: string } } }).data.placeOrder.sagaId;
-      if (shown) expectOutput(output, { ...shown, body: asOnThePlatform(shown.body) });
-      else expect([block.line, output]).toEqual([block.line, '']);
-    }
-    expect(ran).toEqual(fencedBlocks(readDoc(doc)).filter((block) => SHELL.has(block.language)).map((block) => block.line));
-  }, 180_000);
+  it.each(['docs/bff.md', 'docs/clients.md'])(
+    '%s: every shell block gives the answer the guide shows',
+    async (doc) => {
+      const ran: number[] = [];
+      for (const { block, shown } of steps(doc)) {
+        if (block.body.includes('sagaStatus')) await sagaEnded();
+        const output = run(block);
+        ran.push(block.line);
+        if (block.body.includes('placeOrder'))
+          sagaId = (JSON.parse(output) as { data: { placeOrder: { sagaId: string } } }).data.placeOrder.sagaId;
+        if (shown) expectOutput(output, { ...shown, body: asOnThePlatform(shown.body) });
+        else expect([block.line, output]).toEqual([block.line, '']);
+      }
+      expect(ran).toEqual(
+        fencedBlocks(readDoc(doc))
+          .filter((block) => SHELL.has(block.language))
+          .map((block) => block.line),
+      );
+    },
+    180_000,
+  );
 });

@@ -16,13 +16,25 @@ export interface KitEntryPoint {
 }
 
 /** `exports` subpath → the page of docs/kit/ that documents it. `./internal` is not documented, by design. */
-const PAGES: Record<string, string> = { '.': 'docs/kit/kit.md', './saga': 'docs/kit/saga.md', './testing': 'docs/kit/testing.md', './bff': 'docs/kit/bff.md' };
+const PAGES: Record<string, string> = {
+  '.': 'docs/kit/kit.md',
+  './saga': 'docs/kit/saga.md',
+  './testing': 'docs/kit/testing.md',
+  './bff': 'docs/kit/bff.md',
+};
 
 export function kitEntryPoints(): KitEntryPoint[] {
-  const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'shared', 'package.json'), 'utf8')) as { name: string; exports: Record<string, Record<string, string>> };
+  const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'shared', 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, Record<string, string>>;
+  };
   return Object.entries(PAGES).map(([subpath, page]) => {
     const conditions = manifest.exports[subpath];
     if (!conditions) throw new Error(`shared/package.json exports no ${subpath}, which ${page} documents`);
-    return { specifier: subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`, page, source: path.join(REPO_ROOT, 'shared', conditions['trellis-source']) };
+    return {
+      specifier: subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
+      page,
+      source: path.join(REPO_ROOT, 'shared', conditions['trellis-source']),
+    };
   });
 }

@@ -37,7 +37,8 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
     const [, indent, fence, language] = opening;
     const body: string[] = [];
     let end = index + 1;
-    while (end < lines.length && !lines[end].trimStart().startsWith(fence)) body.push(lines[end++].slice(indent.length));
+    while (end < lines.length && !lines[end].trimStart().startsWith(fence))
+      body.push(lines[end++].slice(indent.length));
     blocks.push({ language, line: index + 1, body: body.join('\n') });
     index = end;
   }
@@ -49,7 +50,8 @@ export function prose(markdown: string): string {
   const lines = markdown.split('\n');
   for (const block of fencedBlocks(markdown)) {
     const count = block.body === '' ? 1 : block.body.split('\n').length + 1;
-    for (let offset = 0; offset <= count; offset++) if (lines[block.line - 1 + offset] !== undefined) lines[block.line - 1 + offset] = '';
+    for (let offset = 0; offset <= count; offset++)
+      if (lines[block.line - 1 + offset] !== undefined) lines[block.line - 1 + offset] = '';
   }
   return lines.join('\n');
 }
@@ -151,7 +153,9 @@ export function shellBlockAfter(markdown: string, phrase: string): FencedBlock {
   const at = markdown.indexOf(phrase);
   if (at < 0) throw new Error(`no "${phrase}" in the document`);
   const line = markdown.slice(0, at).split('\n').length;
-  const block = fencedBlocks(markdown).find((candidate) => candidate.line > line && SHELL_LANGUAGES.has(candidate.language));
+  const block = fencedBlocks(markdown).find(
+    (candidate) => candidate.line > line && SHELL_LANGUAGES.has(candidate.language),
+  );
   if (!block) throw new Error(`no shell block after "${phrase}"`);
   return block;
 }

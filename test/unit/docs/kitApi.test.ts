@@ -11,14 +11,28 @@ const entryPoints = kitEntryPoints();
 
 /** Every name a module exports, re-exports through `export *` included. */
 function exportedNames(files: string[]): Map<string, string[]> {
-  const program = ts.createProgram(files, { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true, esModuleInterop: true, noEmit: true });
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+    esModuleInterop: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   return new Map(
     files.map((file) => {
       const source = program.getSourceFile(file);
       const module = source && checker.getSymbolAtLocation(source);
       if (!module) throw new Error(`TypeScript cannot read ${file}`);
-      return [file, checker.getExportsOfModule(module).map((symbol) => symbol.getName()).sort()];
+      return [
+        file,
+        checker
+          .getExportsOfModule(module)
+          .map((symbol) => symbol.getName())
+          .sort(),
+      ];
     }),
   );
 }
