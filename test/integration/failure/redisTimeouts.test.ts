@@ -3,7 +3,7 @@
  * every command within REDIS_COMMAND_TIMEOUT_MS, a hung one fails each command at that timeout,
  * and at most 10,000 commands wait at once (the 10,001st fails at once).
  */
-import { RedisStateStore } from '../../../shared/state';
+import { RedisStateStore } from '@trellis/kit/internal/state';
 import { privateRedis, type PausableServer } from '../../support/privateServers';
 
 const COMMAND_TIMEOUT_MS = 1500;

@@ -5,7 +5,7 @@
  * the caller sent none. With tracing off nothing is made up: the caller's traceparent passes as it came.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { startTelemetry, telemetrySettings } from '../../../shared/telemetry';
+import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 

@@ -6,8 +6,8 @@
  * while a normal query, a gateway-shaped `_entities` fetch of the most representations the
  * gateway's limits let it send, and the federation `_service` query are still answered.
  */
-import { loadConfig } from '../../../shared/config';
-import type { Subgraph } from '../../../shared/subgraph';
+import { loadConfig } from '@trellis/kit';
+import type { Subgraph } from '@trellis/kit';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
 import { ordersSubgraph, typeDefs as ordersSdl } from '../../../subgraphs/orders';
 import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';

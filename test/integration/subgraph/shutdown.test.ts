@@ -3,12 +3,12 @@
  * routing to it) while its in-flight request is still running, then drains; a request still
  * running when SHUTDOWN_GRACE_MS ends is cut, at the grace.
  */
-import { InMemoryDiscovery } from '../../../shared/discovery';
-import { InMemoryStateStore } from '../../../shared/state';
-import { InMemoryEventBus } from '../../../shared/events';
-import { DevHubServer } from '../../../shared/devhub';
-import type { ServiceInstance } from '../../../shared';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import type { ServiceInstance } from '@trellis/kit';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { postGraphQL } from '../../support/graphql';
 import { startSubgraph } from '../../support/inProcess';

@@ -131,7 +131,7 @@ describe('WorkerComposer', () => {
   });
 
   it('holds a process whose only work is composing until the answers come, then lets it exit', async () => {
-    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), path.join(FIXTURES, 'composeOnly.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', require.resolve('tsx'), path.join(FIXTURES, 'composeOnly.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     const exited = once(child, 'exit');

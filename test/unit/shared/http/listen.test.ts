@@ -5,9 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { listen } from '../../../../shared/http/listen';
-import { DevHubServer } from '../../../../shared/devhub';
-import { InMemoryDiscovery } from '../../../../shared/discovery';
+import { listen } from '@trellis/kit/internal/http/listen';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import { InMemoryDiscovery } from '@trellis/kit/internal/discovery';
 
 describe('listening on a port another process holds', () => {
   let holder: Server;
