@@ -1,6 +1,6 @@
 /**
  * Production as a user runs it: `npm run build`, then the compiled platform from dist/ with plain
- * Node (what `npm run start:prod` runs) answers the README's four-subgraph query; and Ctrl-C, on the
+ * Node (what `npm run start:prod` runs) answers the four-subgraph query of docs/clients.md; and Ctrl-C, on the
  * compiled platform and on `npm start` from source, stops every process fast, each logging `stopped`.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { startPlatform, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
 import { freePort } from '../support/ports';
 import { platformToken } from '../support/identity';
+import { fencedBlocks, readDoc, shellBlockAfter } from '../support/markdown';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FOUR_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }`;
@@ -89,6 +90,16 @@ describe('production build (npm run build, npm run start:prod)', () => {
     expect(packageJson.devDependencies.tsx).toBeDefined();
     expect(packageJson.dependencies.tsx).toBeUndefined();
     expect(packageJson.scripts['start:prod']).toBe('scripts/runtime/node24 node dist/scripts/start.js');
+  });
+
+  it("refuses to start unsafe exactly as docs/operators.md shows, running its command as written", () => {
+    const doc = readDoc('docs/operators.md');
+    const block = shellBlockAfter(doc, 'names every problem, the variable that fixes it');
+    const shown = fencedBlocks(doc).find((candidate) => candidate.line > block.line)!;
+    const refused = spawnSync('bash', ['-c', block.body], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim()).toBe(shown.body.trim());
   });
 
   it('runs from dist/ and production dependencies alone (the image\'s runtime stage), and stops on SIGTERM logging "stopped"', async () => {

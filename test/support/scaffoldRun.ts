@@ -11,11 +11,6 @@ import { parentPid } from './serviceProcess';
 
 const exec = promisify(execFile);
 
-/** The bodies of the ```bash blocks of a Markdown text, in order. */
-export function shellBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```bash\n([\s\S]*?)^```/gm)].map((match) => match[1]);
-}
-
 /**
  * Set by the npm run that started the tests (npm passes its whole config on as `npm_*`, e.g. an
  * empty `npm_config_yes` that makes npx refuse to install), or by the test platform: a user's

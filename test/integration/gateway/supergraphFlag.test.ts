@@ -1,4 +1,4 @@
-/** `node --import tsx gateway/main.ts --supergraph <file>`, as the README writes it: a gateway process that answers from that file. */
+/** `node --import tsx gateway/main.ts --supergraph <file>`, as docs/operators.md writes it: a gateway process that answers from that file. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -16,7 +16,7 @@ import { plannerFor } from '../../support/planner/plan';
 import { overHttp, overWebSocket, type Send } from '../../support/hostileTransports';
 import { DEFAULT_LIMITS, hostileInputs, isBatch, normalQuery, type HostileInput, type HostileOperation, type HostileTarget } from '../../support/hostileInputs';
 
-/** Per request, attack or normal query alike: far below what running the attack costs (see the README's "A subgraph with the kit"). */
+/** Per request, attack or normal query alike: far below what running the attack costs (see docs/subgraph-authors.md, "A subgraph with the kit"). */
 const FAST_MS = 2000;
 
 const config = loadConfig({});

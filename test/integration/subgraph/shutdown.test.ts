@@ -1,5 +1,5 @@
 /**
- * A subgraph's stop, as the README orders it: it leaves discovery first (so the gateway stops
+ * A subgraph's stop, as docs/subgraph-authors.md orders it: it leaves discovery first (so the gateway stops
  * routing to it) while its in-flight request is still running, then drains; a request still
  * running when SHUTDOWN_GRACE_MS ends is cut, at the grace.
  */

@@ -1,5 +1,5 @@
 /**
- * The whole configuration: what a process runs on with nothing set (the README's defaults), what
+ * The whole configuration: what a process runs on with nothing set (the defaults in docs/operators.md's Configuration table), what
  * each variable turns into, and a refusal that names the variable for each bad value.
  */
 import { loadConfig, type Config } from '@trellis/kit/internal/config';
