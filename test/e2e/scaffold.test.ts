@@ -84,7 +84,8 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
       // `npm pack -w @trellis/kit` in the repository, as packKit runs it: in a temporary copy, so it never races
       // another worker's `npm run build` rebuilding shared/dist (the tarball would miss files).
       if (packs) expect([line, cwd]).toEqual([`npm pack -w @trellis/kit --pack-destination ${work}`, ROOT]);
-      const output = packs ? packInto(work) : await runShell(line, cwd, outsideEnv(), STEP_MS);
+      // prefer-offline, as a user's npmrc may say: packages npm has cached are not asked for again (what is missing still is).
+      const output = packs ? packInto(work) : await runShell(line, cwd, { ...outsideEnv(), npm_config_prefer_offline: 'true' }, STEP_MS);
       timings.push(`${((Date.now() - started) / 1000).toFixed(1)}s  ${line}`);
       if (packs) {
         // The platforms start as soon as the kit is packed, while the project installs and builds.
