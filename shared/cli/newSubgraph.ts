@@ -54,7 +54,7 @@ Example:
         `  cd ${shown}`,
         '  npm install',
         '  npm test',
-        '  npm run dev    # joins the platform that `npm start` runs in the Trellis repository (see README.md)',
+        '  TRELLIS_DEVHUB_URL=ws://127.0.0.1:4600 PORT=4010 npm run dev    # joins the platform of `npm start` (README.md: Consul, Redis, Kafka too)',
         '',
       ].join('\n'),
     );

@@ -61,6 +61,10 @@ describe('trellis new subgraph', () => {
     expect(subgraph).toContain('type ShippingRatesItem @key(fields: "id")');
     expect(io.stdout).toContain(`Created the shipping-rates subgraph in ${project}:`);
     expect(io.stdout).toContain('  cd shipping-rates\n  npm install\n  npm test\n');
+    // The same dev-hub command as the project's README shows.
+    const readme = await readFile(path.join(project, 'README.md'), 'utf8');
+    const devCommand = /^ {2}(TRELLIS_DEVHUB_URL=\S+ PORT=\d+ npm run dev)/m.exec(io.stdout)?.[1];
+    expect(readme).toContain(`\n${devCommand}\n`);
     expect(io.stderr).toBe('');
     // Nothing else next to it: the staging folder was renamed into place.
     expect(await readdir(work)).toEqual(['shipping-rates']);
