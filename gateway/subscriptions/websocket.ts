@@ -5,7 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { CloseCode } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { GatewayHost } from '../extension';
-import { errorMessage } from '@trellis/kit/internal';
+import { errorMessage, quietClientProtocolErrors } from '@trellis/kit/internal';
 import type { GatewayContext } from '../context';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 import type { PreparedOperation } from './preparedDocuments';
@@ -144,6 +144,7 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
     },
     wss,
   );
+  quietClientProtocolErrors(wss);
   return {
     close: async () => {
       await cleanup.dispose();

@@ -54,7 +54,7 @@ describe('hostile inputs on HTTP, SSE and graphql-ws', () => {
   it('graphql-ws: a frame past the payload limit is closed with 1009 and writes nothing to stderr', async () => {
     // ws closes the socket with 1009 and emits the error; graphql-ws logged every one as an
     // "Internal error" with its stack, which let any client write to the gateway's stderr at will
-    // (patches/graphql-ws+6.4.2+001+quiet-client-protocol-errors.patch). The server's error handlers
+    // (quietClientProtocolErrors, shared/http/webSocketErrors.ts). The server's error handlers
     // run before the close frame is sent, so by the time the client has its close, they have run.
     const logged = jest.spyOn(console, 'error');
     try {

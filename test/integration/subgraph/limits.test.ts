@@ -134,6 +134,20 @@ describe("a subgraph's own port is limited like the gateway", () => {
     expect(normal.ms).toBeLessThan(FAST_MS);
   });
 
+  it('graphql-ws: a frame past the payload limit is closed with 1009 and writes nothing to stderr', async () => {
+    // See the gateway's twin in test/integration/gateway/hostileInputs.test.ts: the kit's own code
+    // (quietClientProtocolErrors) keeps graphql-ws from logging it, so a team's subgraph has it too.
+    const logged = jest.spyOn(console, 'error');
+    try {
+      for (const input of hostileInputs(USERS, SUBGRAPH_LIMITS).filter((candidate) => candidate.webSocketClose === 1009)) {
+        expect((await overWebSocket(users.url, input.request as HostileOperation)).closeCode).toBe(1009);
+      }
+      expect(logged.mock.calls.map(([message]) => String(message))).not.toContainEqual(expect.stringContaining('Internal error emitted on a WebSocket socket'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('HTTP: a batch (JSON array body) is refused; a subgraph takes one operation per request', async () => {
     const response = await fetch(users.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([normalQuery(USERS), normalQuery(USERS)]) });
     expect(response.status).toBe(400);
