@@ -8,6 +8,8 @@ ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The kit is an npm workspace (shared/, the package @trellis/kit): its manifest before the install.
+COPY shared/package.json ./shared/
 # The planner patches (patches/, applied by postinstall) must be there before the install.
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
@@ -23,6 +25,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY shared/package.json ./shared/
 COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund
 
@@ -40,6 +43,9 @@ ENV NODE_ENV=production \
 COPY --chown=root:root package.json package-lock.json ./
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# The kit the compiled code requires as @trellis/kit (node_modules/@trellis/kit links to shared/).
+COPY --from=build --chown=root:root /app/shared/package.json ./shared/package.json
+COPY --from=build --chown=root:root /app/shared/dist ./shared/dist
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

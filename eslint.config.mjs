@@ -1,8 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import kitImports from './scripts/lint/kitImports.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'shared/dist/**', 'coverage/**', 'reports/**', '.stryker-tmp/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,6 +14,11 @@ export default tseslint.config(
         { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read the environment only in shared/config.' },
       ],
     },
+  },
+  {
+    // The kit only through its entry points (scripts/lint/kitImports.js); subgraphs and BFFs only the documented ones.
+    plugins: { trellis: { rules: { 'kit-imports': kitImports } } },
+    rules: { 'trellis/kit-imports': ['error', { root: import.meta.dirname }] },
   },
   {
     files: ['shared/config/**', 'scripts/**', 'test/**'],

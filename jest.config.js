@@ -1,9 +1,19 @@
 /** Jest projects: one per test kind, so `npm test` can run them all and a developer can pick one. */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+// `@trellis/kit` and its entry points map to the kit's sources under <rootDir>, never through
+// node_modules: Stryker runs jest in a sandbox copy whose node_modules links to the original repo,
+// where the package would resolve to the unmutated kit. Order matters: the first match wins.
+const moduleNameMapper = {
+  '^@trellis/kit$': '<rootDir>/shared/index.ts',
+  '^@trellis/kit/internal$': '<rootDir>/shared/internal.ts',
+  '^@trellis/kit/internal/(.+)$': '<rootDir>/shared/$1',
+  '^@trellis/kit/(saga|testing|bff)$': '<rootDir>/shared/$1/index.ts',
+};
 const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: 'node',
   transform,
+  moduleNameMapper,
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   ...extra,
 });

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Express, type RequestHandler, type Router } from 'express';
-import { closeServer, listen, mountHealth } from '../shared/http';
+import { closeServer, listen, mountHealth } from '@trellis/kit/internal';
 
 export interface AdminListenerOptions {
   host: string;

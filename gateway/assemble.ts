@@ -2,10 +2,10 @@
  * Builds a gateway from config: the supergraph source, the data sources and the extensions, in
  * the order their hooks run. `main.ts` and the tests both start gateways through here.
  */
-import type { Config } from '../shared/config';
-import type { Logger } from '../shared/logging';
-import type { Backends } from '../shared/backends';
-import { createMetricsRegistry } from '../shared/metrics';
+import type { Config } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
+import type { Backends } from '@trellis/kit';
+import { createMetricsRegistry } from '@trellis/kit';
 import { DiscoverySupergraphManager } from './supergraph/discoveryManager';
 import { FileSupergraphSource } from './supergraph/fileSource';
 import type { SupergraphSource } from './supergraph/types';
@@ -16,7 +16,7 @@ import { checkSpans, GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
-import { SagaLog } from '../shared/saga';
+import { SagaLog } from '@trellis/kit/saga';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
 import { planning } from './planning';
@@ -25,8 +25,8 @@ import { persistedQueries } from './persisted';
 import { httpSecurity } from './http-security';
 import { SubgraphHeaders } from './headers';
 import { rateLimit, tokenAttempts } from './ratelimit';
-import { rateLimitMetrics } from '../shared/ratelimit';
-import type { TokenVerifier } from '../shared/auth';
+import { rateLimitMetrics } from '@trellis/kit';
+import type { TokenVerifier } from '@trellis/kit';
 
 export interface AssembleOptions {
   config: Config;

@@ -1,6 +1,6 @@
 /** The per-request context the gateway builds. */
-import type { Logger } from '../shared/logging';
-import type { Context } from '../shared/telemetry';
+import type { Logger } from '@trellis/kit';
+import type { Context } from '@trellis/kit/internal';
 
 export interface GatewayContext {
   correlationId: string;

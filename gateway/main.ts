@@ -2,8 +2,8 @@
  * Entry point of the gateway process (`node --import tsx gateway/main.ts`, or the launcher).
  * `--supergraph <file>` (or SUPERGRAPH_PATH) serves a fixed supergraph file instead of discovery.
  */
-import { runMain } from '../shared/lifecycle';
-import { connectBackends } from '../shared/backends';
+import { runMain } from '@trellis/kit';
+import { connectBackends } from '@trellis/kit';
 import { assembleGateway } from './assemble';
 import { gatewayProfile } from './processProfile';
 

@@ -1,5 +1,5 @@
 /** What the gateway process runs, for the production start checks (shared/config/production.ts). */
-import type { Config, ProcessProfile } from '../shared/config';
+import type { Config, ProcessProfile } from '@trellis/kit';
 
 /** A fixed supergraph (`--supergraph` or SUPERGRAPH_PATH) needs no discovery and composes nothing. */
 export function gatewayProfile(config: Config, supergraphFlag?: string): ProcessProfile {

@@ -3,8 +3,8 @@
  * subject and scopes, signed by a key made at start. `npm start` runs the same one in-process.
  * Its issuer is AUTH_ISSUER (what the gateway and subgraphs trust), else http://<ADVERTISE_HOST>:<PORT>.
  */
-import { runMain } from '../shared/lifecycle';
-import { DevIdentityProvider } from '../shared/auth';
+import { runMain } from '@trellis/kit';
+import { DevIdentityProvider } from '@trellis/kit/internal';
 import { IDENTITY_PROFILE } from './launcher/services';
 
 runMain('identity', async ({ config, logger }) => {

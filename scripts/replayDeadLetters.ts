@@ -3,11 +3,11 @@
  * topics named) back on their source topics, once their cause is fixed, and prints how many.
  * Uses the same backends as the platform (KAFKA_BROKERS, or the dev hub of a running `npm start`).
  */
-import { loadConfig } from '../shared/config';
-import { createLogger } from '../shared/logging';
-import { connectBackends } from '../shared/backends';
-import { replayDeadLetters } from '../shared/events';
-import { SAGA_TOPICS } from '../shared/saga';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { connectBackends } from '@trellis/kit';
+import { replayDeadLetters } from '@trellis/kit/internal';
+import { SAGA_TOPICS } from '@trellis/kit/saga';
 import { placeOrderSaga } from '../subgraphs/sagas/placeOrderSaga';
 
 async function main(): Promise<void> {

@@ -3,13 +3,13 @@
  * real ones are configured, starts every subgraph and the gateway as separate processes,
  * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
  */
-import { assertSafeForProduction, formatConfig, loadProcessConfig } from '../shared/config';
-import { createLogger } from '../shared/logging';
-import { DevHubServer } from '../shared/devhub';
-import { InMemoryDiscovery } from '../shared/discovery';
-import { InMemoryStateStore } from '../shared/state';
-import { InMemoryEventBus } from '../shared/events';
-import { DevIdentityProvider } from '../shared/auth';
+import { assertSafeForProduction, formatConfig, loadProcessConfig } from '@trellis/kit/internal';
+import { createLogger } from '@trellis/kit';
+import { DevHubServer } from '@trellis/kit/internal';
+import { InMemoryDiscovery } from '@trellis/kit/internal';
+import { InMemoryStateStore } from '@trellis/kit/internal';
+import { InMemoryEventBus } from '@trellis/kit/internal';
+import { DevIdentityProvider } from '@trellis/kit/internal';
 import { EDGE, GATEWAY, IDENTITY_PORT_OFFSET, SUBGRAPHS } from './launcher/services';
 import { Supervisor } from './launcher/supervisor';
 import { entryRuntime } from './launcher/runtime';

@@ -8,7 +8,7 @@ export { createLogger, correlationIdFrom, CORRELATION_ID_HEADER, TRACEPARENT_HEA
 export { TrellisError, BadUserInputError, NotFoundError, ForbiddenError, BackendUnavailableError, ConfigError, ErrorCode } from './errors';
 export { connectBackends, type Backends } from './backends';
 export type { Discovery, ServiceInstance, ServiceRegistration } from './discovery';
-export type { StateStore } from './state';
+export type { StateStore, VersionedValue, VersionedWrite } from './state';
 export { FailOpenRateLimiter, clientKey, rateLimitHeaders, retryAfterSeconds, rateLimitMetrics, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory, type RateLimitPolicy } from './ratelimit';
 export type { EventBus, EventMessage, OutgoingMessage } from './events';
 export {

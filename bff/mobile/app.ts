@@ -1,6 +1,6 @@
 /** The mobile BFF: compact reads with cursors and ETags, persisted operations only, orders with SSE progress. */
-import type { Config, Logger, StateStore } from '../../shared';
-import type { RateLimiterFactory } from '../../shared';
+import type { Config, Logger, StateStore } from '@trellis/kit';
+import type { RateLimiterFactory } from '@trellis/kit';
 import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
 import { bearerCaller } from './caller';
 import { persistedGraphql } from './graphql';

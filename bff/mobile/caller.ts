@@ -1,6 +1,6 @@
 /** Mobile callers authenticate each request with `Authorization: Bearer <JWT>`; a bad token is a 401 before anything else runs. */
 import type { RequestHandler } from 'express';
-import { bearerToken, type TokenVerifier } from '../../shared';
+import { bearerToken, type TokenVerifier } from '@trellis/kit';
 import { callerFromToken, unauthenticated, type Caller } from '../shared';
 
 export function bearerCaller(verifier: TokenVerifier | undefined): RequestHandler {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
-import { ConfigError } from '../../shared';
+import { ConfigError } from '@trellis/kit';
 
 export const DEFAULT_MANIFEST = path.join(__dirname, 'persisted-operations.json');
 

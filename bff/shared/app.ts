@@ -5,10 +5,10 @@
  */
 import express, { type Express } from 'express';
 import { Histogram } from 'prom-client';
-import { CORRELATION_ID_HEADER, correlationIdFrom, type Logger, type Registry } from '../../shared';
-import { mountHealth } from '../../shared/http';
-import { mountMetrics } from '../../shared/metrics';
-import { traceHttpRequests } from '../../shared/telemetry';
+import { CORRELATION_ID_HEADER, correlationIdFrom, type Logger, type Registry } from '@trellis/kit';
+import { mountHealth } from '@trellis/kit/bff';
+import { mountMetrics } from '@trellis/kit/bff';
+import { traceHttpRequests } from '@trellis/kit/bff';
 import { errorHandler, unknownRoute } from './errors';
 
 export interface BffAppOptions {

@@ -3,7 +3,7 @@
  * exactly what the caller may see (user and scopes), so a personal cache entry is never shared.
  */
 import { createHash } from 'node:crypto';
-import type { TokenVerifier } from '../../shared';
+import type { TokenVerifier } from '@trellis/kit';
 
 export interface Caller {
   id: string;

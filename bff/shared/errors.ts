@@ -4,8 +4,8 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z, ZodError, ZodTypeAny } from 'zod';
-import { TrellisError } from '../../shared';
-import type { Logger } from '../../shared';
+import { TrellisError } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
 
 export class HttpError extends TrellisError {
   constructor(

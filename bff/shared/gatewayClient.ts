@@ -4,8 +4,8 @@
  * `GatewayUnavailableError`, which the apps answer with 503 and `Retry-After`.
  */
 import { Agent, request } from 'undici';
-import { CORRELATION_ID_HEADER, createGuard, injectTrace, inSpan, SpanKind, TrellisError, type Logger, type Registry, type Span } from '../../shared';
-import type { BreakerSettings } from '../../shared';
+import { CORRELATION_ID_HEADER, createGuard, injectTrace, inSpan, SpanKind, TrellisError, type Logger, type Registry, type Span } from '@trellis/kit';
+import type { BreakerSettings } from '@trellis/kit';
 import { HttpError } from './errors';
 
 export interface GraphQLErrorBody {

@@ -1,7 +1,7 @@
 /** Starting the placeOrder saga through the gateway: the body both BFFs accept and the mutation they send. */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '../../shared/saga';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE } from '@trellis/kit/saga';
 import type { Caller } from './caller';
 import { HttpError, validate } from './errors';
 import type { GatewayClient } from './gatewayClient';

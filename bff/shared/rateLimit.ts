@@ -5,7 +5,7 @@
  * the request through (logged, counted): the limiter protects the gateway, it must not become the outage.
  */
 import type { RequestHandler } from 'express';
-import { clientKey, FailOpenRateLimiter, rateLimitHeaders, rateLimitMetrics, retryAfterSeconds, type Logger, type RateLimiter, type Registry } from '../../shared';
+import { clientKey, FailOpenRateLimiter, rateLimitHeaders, rateLimitMetrics, retryAfterSeconds, type Logger, type RateLimiter, type Registry } from '@trellis/kit';
 import type { Caller } from './caller';
 import { HttpError } from './errors';
 

@@ -4,8 +4,8 @@
  * kept. A store that fails is skipped (logged), never an error for the caller.
  */
 import { Counter } from 'prom-client';
-import type { Logger, Registry, StateStore } from '../../shared';
-import { singleMetric } from '../../shared/metrics';
+import type { Logger, Registry, StateStore } from '@trellis/kit';
+import { singleMetric } from '@trellis/kit/bff';
 import type { Caller } from './caller';
 
 export interface CacheEntry {

@@ -5,7 +5,7 @@
  * (frozen, or gone without closing) is noticed by keep-alive pings, and the progress fails with
  * GATEWAY_UNAVAILABLE instead of waiting for ever.
  */
-import { CORRELATION_ID_HEADER, createKeptAliveClient, type KeepAliveSettings } from '../../shared';
+import { CORRELATION_ID_HEADER, createKeptAliveClient, type KeepAliveSettings } from '@trellis/kit';
 import { HttpError } from './errors';
 import { GatewayUnavailableError } from './gatewayClient';
 import { httpErrorOf } from './graphqlErrors';

@@ -2,8 +2,8 @@
  * Runs a BFF as its own process, as `serveSubgraph` does for subgraphs: config, logging, the state
  * store (the only backend a BFF uses), signals, and a stop that drains before closing the store.
  */
-import { connectBackends, runMain, type Config, type Logger, type StateStore } from '../../shared';
-import type { RateLimiterFactory } from '../../shared';
+import { connectBackends, runMain, type Config, type Logger, type StateStore } from '@trellis/kit';
+import type { RateLimiterFactory } from '@trellis/kit';
 import { BFF_PROFILE } from './processProfile';
 import type { BffServer } from './server';
 

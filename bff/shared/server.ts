@@ -1,9 +1,9 @@
 /** The HTTP server of one BFF: listens, reports ready, and on stop drains requests and closes streams. */
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
-import type { Logger } from '../../shared';
-import type { ServerTimeouts } from '../../shared/config';
-import { closeServer, listen } from '../../shared/http';
+import type { Logger } from '@trellis/kit';
+import type { ServerTimeouts } from '@trellis/kit/bff';
+import { closeServer, listen } from '@trellis/kit/bff';
 
 export class BffServer {
   readonly httpServer: Server;

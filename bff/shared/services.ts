@@ -1,6 +1,6 @@
 /** What both BFFs are built from, made once from config: metrics, gateway client, token verifier, cache, rate limit. */
 import type { RequestHandler } from 'express';
-import { createMetricsRegistry, createTokenVerifier, stateStoreRateLimiter, type RateLimiterFactory, type Config, type KeepAliveSettings, type Logger, type Registry, type StateStore, type TokenVerifier } from '../../shared';
+import { createMetricsRegistry, createTokenVerifier, stateStoreRateLimiter, type RateLimiterFactory, type Config, type KeepAliveSettings, type Logger, type Registry, type StateStore, type TokenVerifier } from '@trellis/kit';
 import { createGatewayClient, type GatewayClient } from './gatewayClient';
 import { rateLimit } from './rateLimit';
 import { createResponseCache, type ResponseCache } from './responseCache';

@@ -1,6 +1,6 @@
 /** The web BFF: session cookie to token, page endpoints, orders with progress over WebSocket, `/graphql` passthrough. */
-import type { Config, Logger, StateStore } from '../../shared';
-import type { RateLimiterFactory } from '../../shared';
+import type { Config, Logger, StateStore } from '@trellis/kit';
+import type { RateLimiterFactory } from '@trellis/kit';
 import { BffServer, createBffApp, createBffServices, finishBffApp } from '../shared';
 import { graphqlPassthrough } from './graphql';
 import { orderRoutes, serveOrderProgress } from './orders';

@@ -8,8 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import express from 'express';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
-import { CORRELATION_ID_HEADER, correlationIdFrom } from '../../shared';
+import { isOriginAllowed, type CorsPolicy } from '@trellis/kit/bff';
+import { CORRELATION_ID_HEADER, correlationIdFrom } from '@trellis/kit';
 import { HttpError, placeOrder, sagaProgress, type BffServices, type Caller } from '../shared';
 import { requireCaller, sessionIdOf, type SessionStore } from './session';
 

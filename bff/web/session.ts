@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { decodeJwt } from 'jose';
-import type { StateStore, TokenVerifier } from '../../shared';
+import type { StateStore, TokenVerifier } from '@trellis/kit';
 import { callerFromToken, HttpError, unauthenticated, type Caller } from '../shared';
 
 export const SESSION_COOKIE = 'trellis_session';

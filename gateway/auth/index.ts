@@ -7,8 +7,9 @@
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { decodeJwt } from 'jose';
 import type { Registry } from 'prom-client';
-import { AuthenticationError, bearerToken, createTokenVerifier, describeTokenFailure, readAccessPolicy, type AccessPolicy, type AuthSettings, type TokenVerifier } from '../../shared/auth';
-import type { Logger } from '../../shared/logging';
+import { AuthenticationError, bearerToken, createTokenVerifier, type AuthSettings, type TokenVerifier } from '@trellis/kit';
+import { describeTokenFailure, readAccessPolicy, type AccessPolicy } from '@trellis/kit/internal';
+import type { Logger } from '@trellis/kit';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import { RestrictionCache } from './restrictionCache';

@@ -9,7 +9,7 @@
  * (once per fragment, linear), and a document over `maxFields` is refused before anything is built.
  */
 import { Kind, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode, type InlineFragmentNode, type SelectionSetNode } from 'graphql';
-import { LimitCode, LimitExceededError } from '../../shared/limits';
+import { LimitCode, LimitExceededError } from '@trellis/kit/internal';
 import { fragmentsOf, perFragment } from './perFragment';
 
 export interface InlineOptions {

@@ -20,7 +20,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '../../shared/auth';
+import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '@trellis/kit/internal';
 import { fragmentsOf, perFragment } from './perFragment';
 
 export interface Removable {

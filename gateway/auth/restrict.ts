@@ -21,7 +21,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '../../shared/auth';
+import { deny, requirementsOf, type AccessPolicy, type AccessSubject } from '@trellis/kit/internal';
 import { inlineFragments } from './inlineFragments';
 import { removableFor } from './removable';
 

@@ -8,7 +8,7 @@
  */
 import { print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { AccessPolicy, AccessSubject } from '../../shared/auth';
+import type { AccessPolicy, AccessSubject } from '@trellis/kit/internal';
 import { restrictDocument, type Removal } from './restrict';
 import { sha256 } from '../sha256';
 

@@ -1,6 +1,6 @@
 /** Each subgraph breaker's recent state changes, kept in memory (the newest `perBreaker` of each) for the console. */
 import type CircuitBreaker from 'opossum';
-import type { BreakerState } from '../../shared/resilience';
+import type { BreakerState } from '@trellis/kit/internal';
 import { BoundedLog } from './boundedLog';
 
 export interface BreakerTransition {

@@ -5,12 +5,12 @@
  */
 import path from 'node:path';
 import type { Router } from 'express';
-import type { SagaLog } from '../../shared/saga';
+import type { SagaLog } from '@trellis/kit/saga';
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SubgraphClient } from '../datasource';
-import { BrowserBundle, bundlePage } from '../../shared/http/browserBundle';
+import { BrowserBundle, bundlePage } from '@trellis/kit/internal';
 import { BreakerJournal } from './breakerJournal';
 import { CompositionHistory } from './compositionHistory';
 import { TrafficMeter } from './trafficMeter';

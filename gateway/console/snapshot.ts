@@ -1,7 +1,7 @@
 /** What the console shows, as one JSON document (`/admin/console.json`), built from its sources on each ask. */
-import { breakerState, type BreakerState } from '../../shared/resilience';
-import { errorMessage } from '../../shared/errors';
-import type { SagaLog, SagaOverview } from '../../shared/saga';
+import { breakerState, type BreakerState } from '@trellis/kit/internal';
+import { errorMessage } from '@trellis/kit/internal';
+import type { SagaLog, SagaOverview } from '@trellis/kit/saga';
 import type { SubgraphClient } from '../datasource';
 import type { SupergraphSource, SupergraphStatus } from '../supergraph/types';
 import type { BreakerJournal, BreakerTransition } from './breakerJournal';

@@ -11,8 +11,8 @@ import {
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import type { ServiceInstance } from '../../shared/discovery';
-import { injectTrace, inSpan, type Span } from '../../shared/telemetry';
+import type { ServiceInstance } from '@trellis/kit';
+import { injectTrace, inSpan, type Span } from '@trellis/kit';
 
 export const FETCH_ATTRIBUTES = {
   subgraph: 'trellis.subgraph.name',

@@ -3,8 +3,8 @@
  * name across supergraph swaps, so a recomposition never resets a breaker.
  */
 import type { GraphQLDataSource } from '@apollo/gateway';
-import type { Logger } from '../../shared/logging';
-import type { BreakerSettings } from '../../shared/resilience';
+import type { Logger } from '@trellis/kit';
+import type { BreakerSettings } from '@trellis/kit';
 import type { InstanceDirectory } from '../supergraph/instances';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SubgraphHeaders } from '../headers';

@@ -1,5 +1,5 @@
 /** Power-of-two-choices balancing on in-flight requests, skipping ejected instances. */
-import type { ServiceInstance } from '../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 import type { OutlierDetector } from './outlierDetector';
 
 export class LoadBalancer {

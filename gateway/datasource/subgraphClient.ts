@@ -4,10 +4,11 @@
  * query on another instance within the retry budget, and no retry of mutations.
  */
 import type CircuitBreaker from 'opossum';
-import type { Logger } from '../../shared/logging';
-import { createBreaker, type BreakerSettings } from '../../shared/resilience';
+import type { Logger } from '@trellis/kit';
+import { createBreaker } from '@trellis/kit/internal';
+import { type BreakerSettings } from '@trellis/kit';
 import type { InstanceDirectory } from '../supergraph/instances';
-import type { ServiceInstance } from '../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 import type { GatewayMetrics } from '../observability/metrics';
 import { isRetriable, SubgraphUnavailableError } from './errors';
 import type { HttpClient } from './httpClient';
@@ -15,7 +16,7 @@ import { LoadBalancer } from './loadBalancer';
 import { OutlierDetector, type OutlierSettings } from './outlierDetector';
 import { RetryBudget, type RetryBudgetSettings } from './retryBudget';
 import { FETCH_ATTRIBUTES, inAttemptSpan } from './fetchSpans';
-import { observeWithTrace } from '../../shared/metrics';
+import { observeWithTrace } from '@trellis/kit/internal';
 
 export interface SubgraphClientOptions {
   name: string;

@@ -8,7 +8,8 @@ import { SubgraphUnavailableError } from './errors';
 import { entityErrorsAnswer } from './entityErrors';
 import type { InflightDedup } from './inflightDedup';
 import type { SubgraphClient } from './subgraphClient';
-import { failSpan, inSpan } from '../../shared/telemetry';
+import { failSpan } from '@trellis/kit/internal';
+import { inSpan } from '@trellis/kit';
 import { FETCH_ATTRIBUTES } from './fetchSpans';
 
 const MUTATION = /^\s*mutation\b/;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Request } from 'express';
 import type { GatewayExtension } from '../extension';
-import { BrowserBundle, bundlePage } from '../../shared/http/browserBundle';
+import { BrowserBundle, bundlePage } from '@trellis/kit/internal';
 
 export const GRAPHIQL_BUNDLE = new BrowserBundle({ name: 'graphiql', entry: path.join(__dirname, 'web', 'graphiql.tsx'), prebuiltDir: path.join(__dirname, 'web', 'bundle') });
 

@@ -3,8 +3,8 @@
  * removed or inserted, always with the request's correlation id. Only named headers are read from
  * the caller, so a header no rule names never leaves the gateway.
  */
-import type { HeaderRules } from '../../shared/config';
-import { CORRELATION_ID_HEADER } from '../../shared/logging';
+import type { HeaderRules } from '@trellis/kit/internal';
+import { CORRELATION_ID_HEADER } from '@trellis/kit';
 import type { HeaderReader } from '../context';
 
 export class SubgraphHeaders {

@@ -5,7 +5,7 @@
  * the answer to the page) and its preflight is answered 403.
  */
 import type { RequestHandler } from 'express';
-import { isOriginAllowed, type CorsPolicy } from '../../shared/http';
+import { isOriginAllowed, type CorsPolicy } from '@trellis/kit/internal';
 
 export { isOriginAllowed, type CorsPolicy };
 // Answer headers a page on another origin may read: the rate-limit state (so a client can back off

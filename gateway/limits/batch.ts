@@ -6,7 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
-import { LimitCode, LimitExceededError, measureOperation, type CostDirectives } from '../../shared/limits';
+import { LimitCode, LimitExceededError, measureOperation, type CostDirectives } from '@trellis/kit/internal';
 
 /** One element of a batch as the client sent it. */
 export interface BatchedRequest {

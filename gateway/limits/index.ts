@@ -9,16 +9,16 @@
  * ```
  */
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { Config } from '../../shared/config';
-import type { Logger } from '../../shared/logging';
+import type { Config } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
 import type { GatewayExtension } from '../extension';
 import { batchLimit, measureBatchedOperation } from './batch';
-import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '../../shared/limits';
+import { introspectionDepthError, MeasureCache, NO_COST_DIRECTIVES, readCostDirectives, tokenLimitError, validationBudgetError, type CostDirectives } from '@trellis/kit/internal';
 import { tracedOperationLimits } from './operationLimits';
 import { BARE_CHECKS, type CheckSpans } from '../observability/checkSpans';
 
 // The measure is the kit's (shared/limits), so that subgraphs reached directly limit the same way.
-export { LimitCode, LimitExceededError, measureOperation, readCostDirectives, type OperationMeasure, type MeasureOptions, type CostDirectives, type ListSizeDirective } from '../../shared/limits';
+export { LimitCode, LimitExceededError, measureOperation, readCostDirectives, type OperationMeasure, type MeasureOptions, type CostDirectives, type ListSizeDirective } from '@trellis/kit/internal';
 
 /** `spans`: the `gateway.limits` span of each check, with tracing on. */
 export function limits(settings: Config['limits'], logger?: Logger, spans: CheckSpans = BARE_CHECKS): GatewayExtension {

@@ -2,7 +2,8 @@
  * Spans of the gateway's checks (limits, authentication, authorization), on every transport. With
  * tracing off a check runs bare: no span, no attributes built.
  */
-import { inSpan, inSpanSync, type Span } from '../../shared/telemetry';
+import { inSpan, type Span } from '@trellis/kit';
+import { inSpanSync } from '@trellis/kit/internal';
 
 export interface CheckSpans {
   /** Runs a synchronous check (throws to refuse) in span `name`; `span` is undefined with tracing off. */

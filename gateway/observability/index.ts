@@ -6,8 +6,8 @@
  * (gateway/datasource). With tracing off none of the tracing hooks is installed.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { mountMetrics, observeWithTrace } from '../../shared/metrics';
-import { graphqlSpans, traceHttpRequests } from '../../shared/telemetry';
+import { mountMetrics, observeWithTrace } from '@trellis/kit/internal';
+import { graphqlSpans, traceHttpRequests } from '@trellis/kit/internal';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';

@@ -1,6 +1,6 @@
 /** The gateway's Prometheus metrics, on a registry passed in. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { keepsExemplars } from '../../shared/metrics';
+import { keepsExemplars } from '@trellis/kit/internal';
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -6,7 +6,7 @@
  */
 import type { ApolloGateway } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
-import { activeSpan, startSpan } from '../../shared/telemetry';
+import { activeSpan, startSpan } from '@trellis/kit/internal';
 
 export const PLAN_SPAN = 'gateway.plan';
 export const PLAN_ATTRIBUTES = { cacheHit: 'trellis.plan.cache_hit' } as const;

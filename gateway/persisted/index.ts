@@ -13,9 +13,9 @@
 import { GraphQLError } from 'graphql';
 import type { RequestHandler } from 'express';
 import type { PersistedQueryOptions } from '@apollo/server';
-import type { Config } from '../../shared/config';
-import type { StateStore } from '../../shared/state';
-import type { Logger } from '../../shared/logging';
+import type { Config } from '@trellis/kit';
+import type { StateStore } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
 import type { GatewayExtension } from '../extension';
 import { loadTrustedDocuments, sha256, type TrustedDocuments } from './manifest';
 import { StateStoreQueryCache, storeErrorsAsMisses } from './stateStoreCache';

@@ -4,7 +4,8 @@
  * and a plain `{ "<sha256>": "<query>" }` map.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage } from '../../shared/errors';
+import { ConfigError } from '@trellis/kit';
+import { errorMessage } from '@trellis/kit/internal';
 import { sha256 } from '../sha256';
 
 export { sha256 };

@@ -4,9 +4,9 @@
  * client sends the query again and it runs; a failed registration Apollo Server already only logs.
  */
 import type { PersistedQueryOptions } from '@apollo/server';
-import type { StateStore } from '../../shared/state';
-import type { Logger } from '../../shared/logging';
-import { errorMessage } from '../../shared/errors';
+import type { StateStore } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
+import { errorMessage } from '@trellis/kit/internal';
 
 type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 

@@ -5,7 +5,7 @@
  * what this returns, so the rewrite runs once per plan, not per request.
  */
 import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
-import type { Logger } from '../../shared/logging';
+import type { Logger } from '@trellis/kit';
 import { planningErrorOf } from './planningError';
 import { splitRequiredTwice } from './requiredTwice';
 import type { RequiresIndex } from './requiresIndex';

@@ -7,7 +7,7 @@
  */
 import { print as printed, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { QueryPlanner } from '@apollo/query-planner';
-import type { Logger } from '../../shared/logging';
+import type { Logger } from '@trellis/kit';
 import type { GatewayExtension } from '../extension';
 import { sha256 } from '../sha256';
 import { aliasRequiresConflicts, renameBack } from './argumentAliases';

@@ -8,8 +8,9 @@
  * rateLimit({ limiter: backends.rateLimiter({ name: 'gateway', limit: 100, windowSec: 60 }), logger, metrics: rateLimitMetrics(registry) })
  * ```
  */
-import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter, type RateLimitMetrics } from '../../shared/ratelimit';
-import type { Logger } from '../../shared/logging';
+import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter } from '@trellis/kit';
+import { type RateLimitMetrics } from '@trellis/kit/internal';
+import type { Logger } from '@trellis/kit';
 import type { GatewayExtension } from '../extension';
 import type { GatewayContext } from '../context';
 import { RateLimitedError } from './errors';

@@ -8,8 +8,9 @@
  * process until its window ends, so the check before verifying is a map lookup, never a store
  * round trip; with a shared store another instance learns it at its own first refusal.
  */
-import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter, type RateLimitMetrics } from '../../shared/ratelimit';
-import type { Logger } from '../../shared/logging';
+import { clientKey, FailOpenRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimiter } from '@trellis/kit';
+import { type RateLimitMetrics } from '@trellis/kit/internal';
+import type { Logger } from '@trellis/kit';
 import { RateLimitedError } from './errors';
 
 export interface TokenAttemptOptions {

@@ -1,6 +1,6 @@
 /** An error as a graphql-ws or SSE client receives it, outside Apollo Server's HTTP answer. */
 import { GraphQLError } from 'graphql';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage } from '@trellis/kit/internal';
 import type { GatewayHost } from '../extension';
 
 /**

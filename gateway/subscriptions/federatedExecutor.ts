@@ -24,7 +24,8 @@ import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
 import { sha256 } from '../sha256';
-import { activeContext, failSpan, injectTrace, inSpanSync, withTraceContext, type Context } from '../../shared/telemetry';
+import { activeContext, failSpan, inSpanSync, type Context } from '@trellis/kit/internal';
+import { injectTrace, withTraceContext } from '@trellis/kit';
 import { PLAN_SPAN } from '../observability/planSpans';
 import { startEventSpan, startOperationSpan, startUpstreamSpan, type OperationTrace } from './operationSpans';
 

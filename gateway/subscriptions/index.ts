@@ -3,7 +3,7 @@
  * `/graphql`. Apollo Gateway
  * has none; see FederatedExecutor for how a subscription's events are resolved across subgraphs.
  */
-import type { Logger } from '../../shared/logging';
+import type { Logger } from '@trellis/kit';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import { FederatedExecutor } from './federatedExecutor';
 import type { UpstreamSettings } from './upstream';

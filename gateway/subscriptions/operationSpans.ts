@@ -7,17 +7,8 @@
  */
 import type { ExecutionResult } from 'graphql';
 import { trace } from '@opentelemetry/api';
-import {
-  extractTrace,
-  graphqlOutcome,
-  GRAPHQL_ATTRIBUTES,
-  recordOutcome,
-  SpanKind,
-  startSpan,
-  type Context,
-  type GraphQLOutcome,
-  type Span,
-} from '../../shared/telemetry';
+import { extractTrace, SpanKind, type Span } from '@trellis/kit';
+import { graphqlOutcome, GRAPHQL_ATTRIBUTES, recordOutcome, startSpan, type Context, type GraphQLOutcome } from '@trellis/kit/internal';
 import type { GatewayContext } from '../context';
 import type { OperationRequest } from './federatedExecutor';
 import type { PreparedOperation } from './preparedDocuments';

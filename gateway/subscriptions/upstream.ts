@@ -15,9 +15,9 @@
 import type { Client } from 'graphql-ws';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import type { ServiceInstance } from '../../shared/discovery';
-import { PER_OPERATION_HEADERS } from '../../shared/logging';
-import { createKeptAliveClient, type KeepAliveSettings } from '../../shared/resilience';
+import type { ServiceInstance } from '@trellis/kit';
+import { PER_OPERATION_HEADERS } from '@trellis/kit/internal';
+import { createKeptAliveClient, type KeepAliveSettings } from '@trellis/kit';
 
 /**
  * Where a (re)connect goes when no instance is healthy: refused at once on loopback. graphql-ws

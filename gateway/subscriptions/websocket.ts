@@ -5,15 +5,15 @@ import { useServer } from 'graphql-ws/use/ws';
 import { CloseCode } from 'graphql-ws';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { GatewayHost } from '../extension';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage, quietClientProtocolErrors } from '@trellis/kit/internal';
 import type { GatewayContext } from '../context';
 import type { FederatedExecutor, OperationRequest } from './federatedExecutor';
 import type { PreparedOperation } from './preparedDocuments';
-import { extractTrace } from '../../shared/telemetry';
-import { clientKey } from '../../shared/ratelimit';
+import { extractTrace } from '@trellis/kit';
+import { clientKey } from '@trellis/kit';
 import type { ResolvedDocument } from '../persisted/documents';
 // The kit's reader, so the gateway and a subgraph reached directly take the token from the same places.
-import { connectionParamsHeaders } from '../../shared/subgraph/context';
+import { connectionParamsHeaders } from '@trellis/kit/internal';
 import { clientError } from './clientError';
 import { TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_MESSAGE, whenTokenExpires } from './expiry';
 import type { ConnectionSlots, Slot, SubscriptionSlots } from './slots';
@@ -144,6 +144,7 @@ export function serveWebSocket(server: Server, host: GatewayHost, executor: Fede
     },
     wss,
   );
+  quietClientProtocolErrors(wss);
   return {
     close: async () => {
       await cleanup.dispose();

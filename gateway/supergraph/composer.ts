@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ErrorCode, TrellisError } from '../../shared/errors';
+import { ErrorCode, TrellisError } from '@trellis/kit';
 import { composeIncrementally, type IncrementalComposition, type SubgraphSource } from './compose';
 
 export interface Composer {
@@ -127,8 +127,9 @@ export class WorkerComposer implements Composer {
   }
 
   private startWorker(): Worker {
-    // Source (.ts) under tsx or jest: the worker needs tsx's loader too; compiled (.js): nothing.
-    const execArgv = this.workerFile.endsWith('.ts') ? ['--import', require.resolve('tsx')] : [];
+    // Source (.ts) under tsx or jest: the worker needs tsx's loader too, and the condition that resolves
+    // `@trellis/kit` to the kit's sources (an explicit execArgv drops the parent's); compiled (.js): nothing.
+    const execArgv = this.workerFile.endsWith('.ts') ? ['--conditions=trellis-source', '--import', require.resolve('tsx')] : [];
     const worker = new Worker(this.workerFile, { execArgv });
     worker.on('message', (message: ComposeReply | WorkerReady) => {
       // Loaded: what waited on start-up (bounded by the same deadline meanwhile) gets its full time to compose.

@@ -12,9 +12,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import { SCHEMA_REVISION_META, type Discovery, type ServiceInstance, type SubgraphAllowList, type Watch } from '../../shared/discovery';
-import type { Logger } from '../../shared/logging';
-import { errorMessage } from '../../shared/errors';
+import { SCHEMA_REVISION_META, type SubgraphAllowList, type Watch } from '@trellis/kit/internal';
+import { type Discovery, type ServiceInstance } from '@trellis/kit';
+import type { Logger } from '@trellis/kit';
+import { errorMessage } from '@trellis/kit/internal';
 import type { SubgraphSource } from './compose';
 import { WorkerComposer, type Composer } from './composer';
 import { fetchSubgraphSdl } from './fetchSdl';

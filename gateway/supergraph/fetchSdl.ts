@@ -1,5 +1,5 @@
 /** Reads a subgraph's SDL through the federation `_service { sdl }` field. */
-import { TrellisError, ErrorCode } from '../../shared/errors';
+import { TrellisError, ErrorCode } from '@trellis/kit';
 
 export async function fetchSubgraphSdl(url: string, timeoutMs: number): Promise<string> {
   let response: Response;

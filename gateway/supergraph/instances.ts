@@ -1,6 +1,6 @@
 /** The live set of healthy instances per subgraph, shared by the supergraph manager and data sources. */
 import { EventEmitter } from 'node:events';
-import type { ServiceInstance } from '../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 
 export class InstanceDirectory extends EventEmitter {
   private byName = new Map<string, ServiceInstance[]>();

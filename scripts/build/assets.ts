@@ -7,11 +7,11 @@
  */
 import { cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { BrowserBundle } from '../../shared/http/browserBundle';
+import { BrowserBundle } from '@trellis/kit/internal';
 import { buildStorefront } from '../../bff/web/storefront/bundle';
 
-/** Source folders tsc compiles (tsconfig.build.json), and which of their files are run-time assets. */
-const SOURCE_FOLDERS = ['shared', 'gateway', 'subgraphs', 'bff', 'scripts'];
+/** Source folders tsc compiles (tsconfig.build.json; the kit builds into shared/dist on its own), and which of their files are run-time assets. */
+const SOURCE_FOLDERS = ['gateway', 'subgraphs', 'bff', 'scripts'];
 const isAsset = (file: string) => /\.(json|graphql)$/.test(file);
 
 function assetsUnder(root: string, folder: string): string[] {

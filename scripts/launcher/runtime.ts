@@ -20,6 +20,6 @@ export function entryRuntime(callerFile: string, depth: number): EntryRuntime {
   return {
     root,
     compiled,
-    nodeArgs: (entry) => (compiled ? [path.join(root, `${entry}.js`)] : ['--import', 'tsx', path.join(root, `${entry}.ts`)]),
+    nodeArgs: (entry) => (compiled ? [path.join(root, `${entry}.js`)] : ['--conditions=trellis-source', '--import', 'tsx', path.join(root, `${entry}.ts`)]),
   };
 }

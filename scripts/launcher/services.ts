@@ -1,5 +1,5 @@
-import type { Config, ProcessProfile } from '../../shared/config';
-import { SUBGRAPH_PROFILE } from '../../shared/subgraph/processProfile';
+import type { Config, ProcessProfile } from '@trellis/kit';
+import { SUBGRAPH_PROFILE } from '@trellis/kit/internal';
 import { gatewayProfile } from '../../gateway/processProfile';
 import { BFF_PROFILE } from '../../bff/shared/processProfile';
 

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logging';
+import { listen } from '../http/listen';
 import { isCallbackRef, toWireError, type Frame, type HandleRef } from './protocol';
 
 export interface DevHubServerOptions {
@@ -33,10 +34,10 @@ export class DevHubServer {
     });
     const wss = new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024 });
     wss.on('connection', (socket) => this.serve(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    // ws re-emits the HTTP server's errors on the WebSocketServer: unheard, a port already in use
+    // crashed the launcher with an unhandled 'error' event instead of failing start() with its reason.
+    wss.on('error', () => undefined);
+    await listen(server, this.options.port ?? 0, this.options.host ?? '127.0.0.1');
     this.server = server;
     this.wss = wss;
     const { address, port } = server.address() as AddressInfo;

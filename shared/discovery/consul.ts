@@ -36,7 +36,7 @@ export interface ConsulDiscoveryOptions {
    * restarted agent answers empty until instances re-register, and that is not a real change.
    */
   recoveryGraceMs?: number;
-  /** ACL token sent on every call (`X-Consul-Token`); see the README for the policy each process needs. */
+  /** ACL token sent on every call (`X-Consul-Token`); see docs/security.md for the policy each process needs. */
   token?: string;
   /** PEM of the CA that signed the agent's certificate, for an https `url`. */
   caCert?: string;

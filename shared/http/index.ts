@@ -3,3 +3,4 @@ export { mountHealth } from './health';
 export { listen, closeServer } from './listen';
 export { isOriginAllowed, type CorsPolicy } from './origin';
 export { graphqlError, jsonErrorHandler } from './jsonErrors';
+export { quietClientProtocolErrors } from './webSocketErrors';

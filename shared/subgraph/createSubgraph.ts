@@ -24,7 +24,7 @@ import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
-import { apolloHandler, closeServer, jsonErrorHandler, listen, mountHealth } from '../http';
+import { apolloHandler, closeServer, jsonErrorHandler, listen, mountHealth, quietClientProtocolErrors } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -180,6 +180,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
       },
       this.wsServer,
     );
+    quietClientProtocolErrors(this.wsServer);
 
     const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host, config.http.timeouts);
     const host = config.http.advertiseHost;

@@ -1,7 +1,7 @@
 /**
  * Ownership: a record that belongs to a user (their orders, payments, email, sagas) is answered to
  * that user only. Scopes say what kind of data a token may read; ownership says whose. No scope
- * lifts it: the platform has no admin scope that reads other users' data (see README, Security).
+ * lifts it: the platform has no admin scope that reads other users' data (see docs/security.md).
  */
 import { ForbiddenError } from '../errors';
 import type { CallerIdentity } from './context';

@@ -1,5 +1,5 @@
 /** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
-import { BadUserInputError, requestLoader, type SubgraphFactory } from '../../shared';
+import { BadUserInputError, requestLoader, type SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
 import { Inventory, type Product } from './inventory';
 

@@ -2,9 +2,9 @@
  * Products and their stock. Names and prices are reference data kept in memory; stock lives in
  * the state store as versioned records `{ available, reserved }`, changed by sagas.
  */
-import type { Guard, StateStore } from '../../shared';
-import type { VersionedValue, VersionedWrite } from '../../shared/state';
-import { SagaRefusal, type SagaHandler } from '../../shared/saga';
+import type { Guard, StateStore } from '@trellis/kit';
+import type { VersionedValue, VersionedWrite } from '@trellis/kit';
+import { SagaRefusal, type SagaHandler } from '@trellis/kit/saga';
 
 export interface Product {
   id: string;

@@ -1,5 +1,5 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
-import { requestLoader, type SubgraphContext, type SubgraphFactory } from '../../shared';
+import { requestLoader, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
 import { OrderBook, type Order, type OrderItem } from './orderBook';
 

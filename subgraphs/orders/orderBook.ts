@@ -2,9 +2,9 @@
  * Orders, in the state store: one versioned record per order and a per-user index, both written
  * in one compare-and-set. Totals are captured when an order is placed, as a shop's ledger would.
  */
-import type { Guard, StateStore } from '../../shared';
-import type { VersionedValue, VersionedWrite } from '../../shared/state';
-import type { SagaHandler } from '../../shared/saga';
+import type { Guard, StateStore } from '@trellis/kit';
+import type { VersionedValue, VersionedWrite } from '@trellis/kit';
+import type { SagaHandler } from '@trellis/kit/saga';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 

@@ -1,5 +1,5 @@
 /** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
-import type { SubgraphContext, SubgraphFactory } from '../../shared';
+import type { SubgraphContext, SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
 import { PaymentLedger, type Payment } from './ledger';
 

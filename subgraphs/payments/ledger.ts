@@ -2,9 +2,9 @@
  * Payments per order, in the state store. A charge is written once per order (never two for one
  * saga); a refund flips it to REFUNDED. Declined cards and amounts over the limit are refused.
  */
-import type { Guard, StateStore } from '../../shared';
-import type { VersionedValue } from '../../shared/state';
-import { SagaRefusal, type SagaHandler } from '../../shared/saga';
+import type { Guard, StateStore } from '@trellis/kit';
+import type { VersionedValue } from '@trellis/kit';
+import { SagaRefusal, type SagaHandler } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider, type PaymentProvider } from './provider';
 
 export type PaymentState = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'REFUNDED';

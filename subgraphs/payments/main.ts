@@ -1,4 +1,4 @@
-import { serveSubgraph } from '../../shared';
+import { serveSubgraph } from '@trellis/kit';
 import { paymentsSubgraph } from '.';
 
 serveSubgraph(paymentsSubgraph);

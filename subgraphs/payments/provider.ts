@@ -3,7 +3,7 @@
  * and refund goes through the saga kit's `once` (at most one call per saga step). The embedded
  * provider keeps its books in the state store, where tests can count what it captured.
  */
-import type { StateStore } from '../../shared';
+import type { StateStore } from '@trellis/kit';
 
 export interface PaymentProvider {
   /** Captures `amount` under `reference` (the order id); resolves with the provider's capture id. */

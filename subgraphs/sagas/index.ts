@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { injectTrace, NotFoundError, tracedEvent, type SubgraphContext, type SubgraphFactory } from '../../shared';
-import { CORRELATION_ID_HEADER } from '../../shared/logging';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '../../shared/saga';
+import { injectTrace, NotFoundError, tracedEvent, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
+import { CORRELATION_ID_HEADER } from '@trellis/kit';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '@trellis/kit/saga';
 import { FEDERATION_LINK } from '../federation';
 import { gatewayCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';

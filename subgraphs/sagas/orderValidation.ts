@@ -2,8 +2,8 @@
  * Checks a placeOrder request before any saga starts: known products, positive whole quantities,
  * enough stock. Prices and stock come from the catalog through the gateway (guarded).
  */
-import { BadUserInputError, type Guard } from '../../shared';
-import { TrellisError, ErrorCode } from '../../shared/errors';
+import { BadUserInputError, type Guard } from '@trellis/kit';
+import { TrellisError, ErrorCode } from '@trellis/kit';
 
 export interface OrderLine {
   productId: string;

@@ -1,5 +1,5 @@
 /** The placeOrder saga: reserve stock (catalog), charge (payments), create the order (orders). */
-import type { RetryPolicy, SagaDefinition } from '../../shared/saga';
+import type { RetryPolicy, SagaDefinition } from '@trellis/kit/saga';
 
 export interface PlaceOrderInput {
   orderId: string;

@@ -4,9 +4,9 @@
  * so a change that lands between the two is not lost. Aborting `signal` (the client went away) ends
  * it at once, even while it waits for a change that may never come.
  */
-import type { StateStore } from '../../shared';
-import { NotFoundError } from '../../shared/errors';
-import { sagaChannel, TERMINAL_STATES, type SagaRecord } from '../../shared/saga';
+import type { StateStore } from '@trellis/kit';
+import { NotFoundError } from '@trellis/kit';
+import { sagaChannel, TERMINAL_STATES, type SagaRecord } from '@trellis/kit/saga';
 
 /** With no change heard for this long, the watcher reads the record itself (pub/sub can drop a message). */
 const RECHECK_MS = 2000;

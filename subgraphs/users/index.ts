@@ -1,5 +1,5 @@
 /** The users subgraph: who people are. Owns `User`. */
-import type { SubgraphContext, SubgraphFactory } from '../../shared';
+import type { SubgraphContext, SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
 import { UserDirectory, type User } from './directory';
 

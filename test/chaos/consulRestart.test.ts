@@ -5,7 +5,7 @@ import { eventually, postGraphQL, type GraphQLResult } from '../support/graphql'
 import { startGateway, startSubgraph, type InProcessGateway } from '../support/inProcess';
 import { usersSubgraph } from '../../subgraphs/users';
 import { catalogSubgraph } from '../../subgraphs/catalog';
-import type { Subgraph } from '../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 const QUERY = '{ user(id: "u2") { name } product(id: "p4") { name } }';
 

@@ -10,10 +10,10 @@
 import { mkdtempSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RedisStateStore } from '../../shared/state';
-import { KafkaEventBus } from '../../shared/events';
-import { createLogger } from '../../shared/logging';
-import { SAGA_TOPICS, SagaOrchestrator, TERMINAL_STATES, type SagaRecord } from '../../shared/saga';
+import { RedisStateStore } from '@trellis/kit/internal/state';
+import { KafkaEventBus } from '@trellis/kit/internal/events';
+import { createLogger } from '@trellis/kit';
+import { SAGA_TOPICS, SagaOrchestrator, TERMINAL_STATES, type SagaRecord } from '@trellis/kit/saga';
 import { Inventory, type Stock } from '../../subgraphs/catalog/inventory';
 import { PaymentLedger, DECLINED_METHOD } from '../../subgraphs/payments/ledger';
 import { EmbeddedPaymentProvider } from '../../subgraphs/payments/provider';

@@ -3,7 +3,7 @@ import { ChaosCluster, runLoad } from '../support/chaos';
 import { eventually, postGraphQL, type GraphQLResult } from '../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../support/inProcess';
 import { catalogSubgraph } from '../../subgraphs/catalog';
-import type { Subgraph } from '../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 const TIMEOUT_MS = 400;
 

@@ -5,9 +5,9 @@
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
 import { platformToken } from '../support/identity';
-import { createSubgraph, type Subgraph } from '../../shared/subgraph';
-import { loadConfig } from '../../shared/config';
-import { createLogger } from '../../shared/logging';
+import { createSubgraph, type Subgraph } from '@trellis/kit';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
 
 const FOUR_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }`;
 

@@ -1,18 +1,19 @@
 /**
  * Production as a user runs it: `npm run build`, then the compiled platform from dist/ with plain
- * Node (what `npm run start:prod` runs) answers the README's four-subgraph query; and Ctrl-C, on the
+ * Node (what `npm run start:prod` runs) answers the four-subgraph query of docs/clients.md; and Ctrl-C, on the
  * compiled platform and on `npm start` from source, stops every process fast, each logging `stopped`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { get } from 'node:http';
 import { builtinModules } from 'node:module';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
 import { freePort } from '../support/ports';
 import { platformToken } from '../support/identity';
+import { fencedBlocks, readDoc, shellBlockAfter } from '../support/markdown';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FOUR_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name inStock } } payment { state } } } }`;
@@ -80,15 +81,35 @@ describe('production build (npm run build, npm run start:prod)', () => {
     const required = [...packagesRequiredBy(path.join(ROOT, 'dist'))];
     expect(required).toContain('@apollo/gateway'); // the scan sees the compiled requires
     expect(required.filter((name) => !(name in packageJson.dependencies))).toEqual([]);
+    // The kit, built on its own into shared/dist, requires exactly the packages its package.json declares
+    // (beside the type packages its declarations need in a project that installs it).
+    const kit = JSON.parse(readFileSync(path.join(ROOT, 'shared/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(required).toContain('@trellis/kit');
+    const kitPackages = Object.keys(kit.dependencies).filter((name) => !name.startsWith('@types/'));
+    expect([...packagesRequiredBy(path.join(ROOT, 'shared/dist'))].sort()).toEqual(kitPackages.sort());
     expect(packageJson.devDependencies.tsx).toBeDefined();
     expect(packageJson.dependencies.tsx).toBeUndefined();
     expect(packageJson.scripts['start:prod']).toBe('scripts/runtime/node24 node dist/scripts/start.js');
+  });
+
+  it("refuses to start unsafe exactly as docs/operators.md shows, running its command as written", () => {
+    const doc = readDoc('docs/operators.md');
+    const block = shellBlockAfter(doc, 'names every problem, the variable that fixes it');
+    const shown = fencedBlocks(doc).find((candidate) => candidate.line > block.line)!;
+    const refused = spawnSync('bash', ['-c', block.body], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim()).toBe(shown.body.trim());
   });
 
   it('runs from dist/ and production dependencies alone (the image\'s runtime stage), and stops on SIGTERM logging "stopped"', async () => {
     const app = mkdtempSync(path.join(tmpdir(), 'trellis-runtime-'));
     for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(ROOT, file), path.join(app, file));
     cpSync(path.join(ROOT, 'dist'), path.join(app, 'dist'), { recursive: true });
+    // The kit, the workspace package the compiled code requires: its manifest and build, as the image copies them.
+    mkdirSync(path.join(app, 'shared'));
+    copyFileSync(path.join(ROOT, 'shared/package.json'), path.join(app, 'shared/package.json'));
+    cpSync(path.join(ROOT, 'shared/dist'), path.join(app, 'shared/dist'), { recursive: true });
     const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, encoding: 'utf8' });
     expect(install.status).toBe(0);
     expect(existsSync(path.join(app, 'node_modules/tsx'))).toBe(false);

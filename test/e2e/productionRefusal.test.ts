@@ -23,7 +23,7 @@ interface Exit {
 
 function run(script: string, args: string[], env: Record<string, string>): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+    const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, script), ...args], {
       cwd: ROOT,
       // PORT=0: a process that wrongly starts takes a free port instead of colliding with another test.
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: '0', TRELLIS_PORT_BASE: '47000', LOG_LEVEL: 'info', ...env },
@@ -103,7 +103,7 @@ describe('NODE_ENV=production refuses to start unsafe', () => {
 
     // The identity provider opted in starts and serves, in production.
     const port = await freePort();
-    const identity = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/service.ts'), 'identity'], {
+    const identity = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'scripts/service.ts'), 'identity'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'warn', TRELLIS_ALLOW_DEV_IDENTITY: 'true' },
       stdio: 'ignore',

@@ -1,10 +1,10 @@
 /** Chaos harness: subgraph processes on the dev hub that can be killed, and a bounded load loop. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DevHubServer } from '../../shared/devhub';
-import { InMemoryDiscovery } from '../../shared/discovery';
-import { InMemoryStateStore } from '../../shared/state';
-import { InMemoryEventBus } from '../../shared/events';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
 import { freePort } from './ports';
 import { eventually } from './graphql';
 import { startTestIdentity, type TestIdentity } from './identity';
@@ -44,7 +44,7 @@ export class ChaosCluster {
   /** Starts `subgraphs/<name>/main.ts` as its own process and waits until it is ready. */
   async startSubgraph(name: string): Promise<SubgraphProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, `subgraphs/${name}/main.ts`)], {
+    const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, `subgraphs/${name}/main.ts`)], {
       cwd: ROOT,
       env: { ...process.env, ...this.identity.env, TRELLIS_DEVHUB_URL: this.hubUrl, PORT: String(port), LOG_LEVEL: 'error', SERVICE_NAME: name },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,8 +1,9 @@
 /** In-process gateway and subgraphs on given backends, for integration and chaos tests. */
-import { loadConfig, type Env } from '../../shared/config';
-import { createLogger } from '../../shared/logging';
-import { connectBackends, type Backends } from '../../shared/backends';
-import { launchSubgraph, type Subgraph, type SubgraphFactory } from '../../shared/subgraph';
+import { loadConfig, type Env } from '@trellis/kit/internal/config';
+import { createLogger } from '@trellis/kit';
+import { connectBackends, type Backends } from '@trellis/kit';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
+import { startTestSubgraph } from '@trellis/kit/testing';
 import { assembleGateway, type AssembleOptions } from '../../gateway/assemble';
 import type { GatewayServer } from '../../gateway/server';
 
@@ -36,10 +37,7 @@ export async function startGateway(env: Env, overrides: Partial<Pick<Backends, '
   };
 }
 
-/** A subgraph built by its factory on the backends `env` names, as its own `main.ts` would. */
+/** A subgraph built by its factory on the backends `env` names, as its own `main.ts` would (the kit's harness, quiet unless TEST_LOG_LEVEL). */
 export async function startSubgraph(build: SubgraphFactory, env: Env): Promise<Subgraph> {
-  const config = loadConfig({ ...quiet, ...env });
-  const { subgraph, stop } = await launchSubgraph(build, config, createLogger({ service: 'subgraph', level: config.logLevel }));
-  // Stopping the subgraph also closes the backends it connected.
-  return Object.assign(subgraph, { stop });
+  return startTestSubgraph(build, { ...quiet, ...env });
 }

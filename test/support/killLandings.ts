@@ -3,7 +3,7 @@
  * terminal) and at which step, read just before the kill. A kill that hit nothing in flight tested
  * nothing, so the tests count the ones that did.
  */
-import { TERMINAL_STATES, type SagaRecord } from '../../shared/saga';
+import { TERMINAL_STATES, type SagaRecord } from '@trellis/kit/saga';
 
 export interface KillLanding {
   /** What was killed and when, e.g. `kill 3 orchestrator (running)`. */

@@ -2,7 +2,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../shared';
+import { createLogger, type Logger } from '@trellis/kit';
 
 export interface Loopback {
   url: string;

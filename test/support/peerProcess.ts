@@ -19,7 +19,7 @@ export interface PeerProcess {
 }
 
 export async function spawnPeer(name: string, timeoutMs = 60_000): Promise<PeerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/subscriptionPeer.ts')], {
+  const child: ChildProcess = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'test/support/subscriptionPeer.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PEER_NAME: name },
     stdio: ['ignore', 'pipe', 'inherit'],

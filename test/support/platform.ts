@@ -72,7 +72,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
           CONSUL_NAMESPACE: namespace,
         }
       : {};
-  const entry = build === 'compiled' ? [path.join(ROOT, 'dist/scripts/start.js')] : ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')];
+  const entry = build === 'compiled' ? [path.join(ROOT, 'dist/scripts/start.js')] : ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'scripts/start.ts')];
   const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: ROOT,
     // Its own process group, as a shell gives a foreground job, so pressCtrlC reaches every process.

@@ -1,13 +1,2 @@
-/** A free TCP port on loopback, for servers the tests and benchmarks start. */
-import net from 'node:net';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on loopback, for servers the tests and benchmarks start (the kit's, as a subgraph team's tests use it). */
+export { freePort } from '@trellis/kit/testing';

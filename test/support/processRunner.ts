@@ -22,7 +22,7 @@ export interface SagaProcessEnv {
 
 /** Starts one role; its stdout is piped (for the ready line), its stderr goes to `stderr` or the test's. */
 export function spawnSagaProcess(role: SagaRole, env: SagaProcessEnv, stderr: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+  return spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', ENTRY], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -4,7 +4,7 @@
  * Call it at the top of a `describe`; read `exporter.getFinishedSpans()`.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { startTelemetry, telemetrySettings } from '../../shared/telemetry';
+import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 
 export function recordSpans(): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();

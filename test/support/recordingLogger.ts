@@ -1,5 +1,5 @@
 /** A real pino logger whose lines are kept in memory, so a test can assert what was logged. */
-import { createLogger, type Logger } from '../../shared/logging';
+import { createLogger, type Logger } from '@trellis/kit';
 
 export interface LogLine {
   level: string;

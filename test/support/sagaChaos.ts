@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka } from 'kafkajs';
-import type { EventBus, Subscription } from '../../shared/events';
-import { DEAD_LETTER_SUFFIX } from '../../shared/events';
+import type { EventBus, Subscription } from '@trellis/kit/internal/events';
+import { DEAD_LETTER_SUFFIX } from '@trellis/kit/internal/events';
 import type { Stock } from '../../subgraphs/catalog/inventory';
 
 export const DUPLICATE_HEADER = 'x-chaos-duplicate';

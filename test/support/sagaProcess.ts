@@ -11,11 +11,11 @@
  * - SAGA_TRACEPARENT (orchestrator, optional): the W3C traceparent the started sagas carry, as a placeOrder request's would
  * - OTEL_* (optional): tracing as every Trellis process does it (service `saga-<role>`), Kafka spans included
  */
-import { RedisStateStore, type StateStore } from '../../shared/state';
-import { KafkaEventBus, tracedEventBus, type EventBus } from '../../shared/events';
-import { startTelemetry, telemetrySettings } from '../../shared/telemetry';
-import { createLogger, type Logger } from '../../shared/logging';
-import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '../../shared/saga';
+import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { KafkaEventBus, tracedEventBus, type EventBus } from '@trellis/kit/internal/events';
+import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
+import { createLogger, type Logger } from '@trellis/kit';
+import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '@trellis/kit/saga';
 import { Inventory } from '../../subgraphs/catalog/inventory';
 import { PaymentLedger } from '../../subgraphs/payments/ledger';
 import { EmbeddedPaymentProvider, type PaymentProvider } from '../../subgraphs/payments/provider';

@@ -3,11 +3,11 @@
  * (catalog, payments, orders) and any number of orchestrators, each startable and stoppable on
  * its own, in a private namespace so runs sharing the servers never see each other.
  */
-import { RedisStateStore, type StateStore } from '../../shared/state';
-import { KafkaEventBus } from '../../shared/events';
-import type { EventBus, Subscription } from '../../shared/events';
-import { createLogger } from '../../shared/logging';
-import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../shared/saga';
+import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { KafkaEventBus } from '@trellis/kit/internal/events';
+import type { EventBus, Subscription } from '@trellis/kit/internal/events';
+import { createLogger } from '@trellis/kit';
+import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { Inventory, type Stock } from '../../subgraphs/catalog/inventory';
 import { PaymentLedger, type Payment } from '../../subgraphs/payments/ledger';
 import { OrderBook, type Order } from '../../subgraphs/orders/orderBook';

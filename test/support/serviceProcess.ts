@@ -15,15 +15,18 @@ export interface ServiceProcess {
 
 const nulSeparated = (file: string) => readFileSync(file, 'utf8').split('\0').filter(Boolean);
 
+/** The parent of process `pid` (throws once it has ended): the 4th field of /proc/<pid>/stat, after "pid (comm) state". */
+export function parentPid(pid: number | string): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
 /** The launcher's child running `service` (its SERVICE_NAME). */
 export function findService(launcherPid: number, service: string): ServiceProcess {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      // The parent pid is the 4th field of /proc/<pid>/stat, after "pid (comm) state".
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent !== launcherPid) continue;
+      if (parentPid(entry) !== launcherPid) continue;
       const env = Object.fromEntries(nulSeparated(`/proc/${entry}/environ`).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
       if (env.SERVICE_NAME !== service) continue;
       return { pid: Number(entry), argv: nulSeparated(`/proc/${entry}/cmdline`), env, cwd: readlinkSync(`/proc/${entry}/cwd`) };

@@ -2,9 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Env } from '../../shared/config';
-import type { Subgraph } from '../../shared/subgraph';
-import type { Backends } from '../../shared/backends';
+import type { Env } from '@trellis/kit/internal/config';
+import type { Subgraph } from '@trellis/kit';
+import type { Backends } from '@trellis/kit';
 import type { AssembledGateway } from '../../gateway/assemble';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../subgraphs/users';

@@ -5,9 +5,9 @@
  * once it serves. Spawned by test/support/peerProcess.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../../shared/config';
-import { createLogger } from '../../shared/logging';
-import { launchSubgraph } from '../../shared/subgraph';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { launchSubgraph } from '@trellis/kit/internal/subgraph';
 import { FEDERATION_LINK } from '../../subgraphs/federation';
 
 const name = process.env.PEER_NAME ?? 'peer';

@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BrowserBundle } from '../../../shared/http/browserBundle';
+import { BrowserBundle } from '@trellis/kit/bff';
 
 export interface StorefrontFiles {
   'index.html': string;

@@ -23,8 +23,8 @@ import { summarizeProfile } from './profile';
 import { writeResultsSection } from './results';
 import { report } from './report';
 import { startOtlpSink } from './otlpSink';
-import { DevIdentityProvider } from '../../../shared/auth';
-import { createLogger } from '../../../shared/logging';
+import { DevIdentityProvider } from '@trellis/kit/internal/auth';
+import { createLogger } from '@trellis/kit';
 import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   const sink = await startOtlpSink();
   const subgraphs = spawnProcess('subgraphs', {
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql'), authIssuer],
+    args: ['--conditions=trellis-source', '--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql'), authIssuer],
     cwd: path.resolve(BENCH_DIR, '..', '..'),
     env: {},
   });

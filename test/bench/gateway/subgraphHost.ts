@@ -5,9 +5,9 @@
  * With an issuer in argv[3] (AUTH_ISSUER), every subgraph verifies the forwarded bearer token.
  */
 import { writeFileSync } from 'node:fs';
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { launchSubgraph, type SubgraphFactory } from '../../../shared/subgraph';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { launchSubgraph, type SubgraphFactory } from '@trellis/kit/internal/subgraph';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { usersSubgraphOf, typeDefs as usersSdl } from '../../../subgraphs/users';
 import { catalogSubgraphOf, typeDefs as catalogSdl } from '../../../subgraphs/catalog';

@@ -44,7 +44,7 @@ export interface Target {
 const PRODUCTION = { NODE_ENV: 'production', TRELLIS_ALLOW_EMBEDDED_BACKENDS: 'true' };
 const tsxNode = (script: string, args: string[], env: Record<string, string>, node = process.execPath): SpawnSpec => ({
   command: node,
-  args: ['--import', 'tsx', path.join(ROOT, script), ...args],
+  args: ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, script), ...args],
   cwd: ROOT,
   env: { ...PRODUCTION, ...env },
 });

@@ -4,8 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
-import { createTokenVerifier } from '../../../shared/auth';
-import { listen } from '../../../shared/http';
+import { createTokenVerifier } from '@trellis/kit';
+import { listen } from '@trellis/kit/bff';
 
 describe('remote JWKS', () => {
   let server: Server;

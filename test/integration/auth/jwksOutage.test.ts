@@ -7,9 +7,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { Registry } from 'prom-client';
-import { createTokenVerifier, RemoteKeySet, SigningKeysUnavailableError } from '../../../shared/auth';
-import { createLogger } from '../../../shared/logging';
-import { listen } from '../../../shared/http';
+import { createTokenVerifier, RemoteKeySet, SigningKeysUnavailableError } from '@trellis/kit/internal/auth';
+import { createLogger } from '@trellis/kit';
+import { listen } from '@trellis/kit/bff';
 
 const issuer = 'https://issuer.test';
 const settings = (jwksUrl: string) => ({ issuer, audience: 'trellis', jwksUrl, algorithms: ['ES256'], clockToleranceSec: 5 });

@@ -2,9 +2,9 @@
  * The BFFs' gateway deadline (BFF_GATEWAY_TIMEOUT_MS): with a gateway that accepts and never
  * answers, each BFF answers 503 GATEWAY_UNAVAILABLE at the deadline, measured against it.
  */
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { InMemoryStateStore } from '../../../shared/state';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { createWebBff } from '../../../bff/web/app';
 import { createMobileBff } from '../../../bff/mobile/app';
 import type { BffServer } from '../../../bff/shared';

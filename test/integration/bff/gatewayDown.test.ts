@@ -6,9 +6,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Env } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { connectBackends, type Backends } from '../../../shared/backends';
+import { loadConfig, type Env } from '@trellis/kit/internal/config';
+import { createLogger } from '@trellis/kit';
+import { connectBackends, type Backends } from '@trellis/kit';
 import { assembleGateway } from '../../../gateway/assemble';
 import type { GatewayServer } from '../../../gateway/server';
 import { createMobileBff } from '../../../bff/mobile/app';

@@ -9,9 +9,9 @@ import type { Express } from 'express';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 import { getJson, mobileUrl, readSse, sendJson, tokenFor } from '../../support/bff';
 import { PLACE_ORDER_STAGES, sagaStage, WATCHABLE_SAGAS } from '../../support/sagaStates';
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { InMemoryStateStore } from '../../../shared/state';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { createMobileBff } from '../../../bff/mobile/app';
 
 /** `METHOD /path` of every route an express app serves, with `:id` written `{id}` as OpenAPI does. */

@@ -3,9 +3,9 @@
  * gateway again on the next read instead of serving the failure for BFF_CACHE_TTL_MS; a clean answer
  * is then cached. Web and mobile BFFs, against a scripted gateway.
  */
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { InMemoryStateStore } from '../../../shared/state';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { createWebBff } from '../../../bff/web/app';
 import { createMobileBff } from '../../../bff/mobile/app';
 import type { BffServer } from '../../../bff/shared';

@@ -2,9 +2,9 @@
  * "Headers like x-user-id are never trusted", at the BFFs: a client that sends one is still
  * anonymous, and the header never reaches the gateway.
  */
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { InMemoryStateStore } from '../../../shared/state';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { createWebBff } from '../../../bff/web/app';
 import { createMobileBff } from '../../../bff/mobile/app';
 import type { BffServer } from '../../../bff/shared';

@@ -2,9 +2,9 @@
  * The web session cookie as a browser gets it: `Secure` in production (not in development), and a
  * session that lives no longer than the token it stands for, whatever BFF_SESSION_TTL_MS allows.
  */
-import { loadConfig, type Env } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { InMemoryStateStore } from '../../../shared/state';
+import { loadConfig, type Env } from '@trellis/kit/internal/config';
+import { createLogger } from '@trellis/kit';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { createWebBff } from '../../../bff/web/app';
 import type { BffServer } from '../../../bff/shared';
 import { eventually } from '../../support/graphql';

@@ -1,8 +1,8 @@
 /** One contract, three implementations: in-memory (health-checked), through the dev hub, and real Consul. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConsulDiscovery, InMemoryDiscovery, type Discovery, type ServiceInstance } from '../../../shared/discovery';
-import { DevHubClient, DevHubServer } from '../../../shared/devhub';
+import { ConsulDiscovery, InMemoryDiscovery, type Discovery, type ServiceInstance } from '@trellis/kit/internal/discovery';
+import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
 

@@ -1,7 +1,7 @@
 /** One contract, three implementations: in-memory, through the dev hub, and real Kafka. */
-import { InMemoryEventBus, KafkaEventBus, replayDeadLetters, type EventBus, type EventMessage, type Subscription } from '../../../shared/events';
-import { DevHubClient, DevHubServer } from '../../../shared/devhub';
-import { BackendUnavailableError, PoisonMessageError } from '../../../shared/errors';
+import { InMemoryEventBus, KafkaEventBus, replayDeadLetters, type EventBus, type EventMessage, type Subscription } from '@trellis/kit/internal/events';
+import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
+import { BackendUnavailableError, PoisonMessageError } from '@trellis/kit/internal/errors';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
 

@@ -1,6 +1,6 @@
 /** One contract, three implementations: in-memory, through the dev hub, and real Redis. */
-import { InMemoryStateStore, RedisStateStore, type StateStore } from '../../../shared/state';
-import { DevHubClient, DevHubServer } from '../../../shared/devhub';
+import { InMemoryStateStore, RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
 

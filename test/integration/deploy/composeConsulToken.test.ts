@@ -5,7 +5,7 @@
  * the placeholder as it would with no token.
  */
 import { randomUUID } from 'node:crypto';
-import { ConsulDiscovery, type ServiceInstance } from '../../../shared/discovery';
+import { ConsulDiscovery, type ServiceInstance } from '@trellis/kit/internal/discovery';
 import { realBackends, uniquePrefix } from '../../support/backends';
 import { composeConfig } from '../../support/compose';
 

@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseAllowList } from '../../../shared/discovery/allowList';
-import { loadConfig, productionProblems, type Env } from '../../../shared/config';
+import { parseAllowList } from '@trellis/kit/internal/discovery/allowList';
+import { loadConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
 import { SERVICES, SUBGRAPHS } from '../../../scripts/launcher/services';
 import { composeConfig } from '../../support/compose';
 
@@ -57,14 +57,23 @@ describe('Dockerfile', () => {
     expect(stages.map((stage) => stage.from)).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}', '${NODE_IMAGE}']);
   });
 
-  it('compiles in a stage with dev dependencies, and ships only dist/ and production dependencies', () => {
+  it('compiles in a stage with dev dependencies, and ships only dist/, the built kit and production dependencies', () => {
     const build = stages.find((stage) => stage.name === 'build')!;
     expect(has(build, 'RUN', /^npm ci --no-audit/)).toBe(true);
     expect(has(build, 'RUN', /^npm run build$/)).toBe(true);
     const deps = stages.find((stage) => stage.name === 'deps')!;
     expect(has(deps, 'RUN', /^npm ci --omit=dev\b/)).toBe(true);
     const copies = runtime.instructions.filter((i) => i.command === 'COPY').map((i) => i.args.replace(/--chown=\S+ /g, ''));
-    expect(copies).toEqual(['package.json package-lock.json ./', '--from=deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist']);
+    // The kit is the workspace package @trellis/kit: each npm ci needs its manifest, the runtime its build.
+    expect(has(build, 'COPY', /^shared\/package\.json \.\/shared\/$/)).toBe(true);
+    expect(has(deps, 'COPY', /^shared\/package\.json \.\/shared\/$/)).toBe(true);
+    expect(copies).toEqual([
+      'package.json package-lock.json ./',
+      '--from=deps /app/node_modules ./node_modules',
+      '--from=build /app/dist ./dist',
+      '--from=build /app/shared/package.json ./shared/package.json',
+      '--from=build /app/shared/dist ./shared/dist',
+    ]);
   });
 
   it('runs non-root under tini, with a heap cap, a health check on /health/ready, and one entry per service', () => {
@@ -160,7 +169,7 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
 
   it('builds with kustomize, and every object validates against the Kubernetes API schemas', () => {
     expect(objects.length).toBeGreaterThan(20);
-    const checked = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify(objects), encoding: 'utf8' });
+    const checked = spawnSync(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify(objects), encoding: 'utf8' });
     expect(checked.status).toBe(0);
     const results = JSON.parse(checked.stdout) as Array<{ kind: string; name: string; error?: string }>;
     expect(results).toHaveLength(objects.length);
@@ -169,7 +178,7 @@ describe('Kubernetes base (deploy/kubernetes/base)', () => {
 
   it('the schema check catches a broken object', () => {
     const broken = { ...ofKind('Deployment')[0], spec: { ...ofKind('Deployment')[0].spec, replicas: 'two' } };
-    const checked = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify([broken]), encoding: 'utf8' });
+    const checked = spawnSync(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(ROOT, 'test/support/kubernetesSchemas.ts')], { cwd: ROOT, input: JSON.stringify([broken]), encoding: 'utf8' });
     expect(JSON.parse(checked.stdout)[0].error).toMatch(/replicas must be integer/);
   });
 

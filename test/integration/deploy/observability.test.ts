@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '@trellis/kit';
 import { EDGE, GATEWAY, SUBGRAPHS } from '../../../scripts/launcher/services';
 import { composeConfig, ROOT, type ComposeService } from '../../support/compose';
 import { exportedSeries, metricSum, type ExportedSeries } from '../../support/metrics';

@@ -25,7 +25,7 @@ it('publishes and consumes on the real broker without a negative timer', async (
       await bus.close();
       console.log('consumed ' + received);
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', '-e', script], { cwd: ROOT, env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));

@@ -4,7 +4,7 @@ import { usersSubgraph } from '../../../subgraphs/users';
 import { eventually, postGraphQL } from '../../support/graphql';
 import { privateConsul, type PrivateServer } from '../../support/privateServers';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 describe('gateway on Consul when Consul stops and returns', () => {
   let consul: PrivateServer;

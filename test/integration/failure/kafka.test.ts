@@ -1,5 +1,5 @@
 /** A Kafka broker stopped, SIGKILLed or hung (SIGSTOP) for a few seconds: nothing acknowledged is lost, publishes fail within their deadline, consumers resume by themselves. */
-import { KafkaEventBus } from '../../../shared/events';
+import { KafkaEventBus } from '@trellis/kit/internal/events';
 import { eventually } from '../../support/graphql';
 import { privateKafka } from '../../support/privateServers';
 import { uniquePrefix } from '../../support/backends';

@@ -1,5 +1,5 @@
 /** A Redis that dies mid-test: calls fail fast and clearly, then the adapter reconnects by itself. */
-import { RedisStateStore } from '../../../shared/state';
+import { RedisStateStore } from '@trellis/kit/internal/state';
 import { eventually } from '../../support/graphql';
 import { privateRedis, type PrivateServer } from '../../support/privateServers';
 

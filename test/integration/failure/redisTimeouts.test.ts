@@ -1,9 +1,9 @@
 /**
- * The README's Redis promises, each measured against the setting it names: a stopped Redis fails
+ * The Redis promises of docs/operators.md (Backends), each measured against the setting it names: a stopped Redis fails
  * every command within REDIS_COMMAND_TIMEOUT_MS, a hung one fails each command at that timeout,
  * and at most 10,000 commands wait at once (the 10,001st fails at once).
  */
-import { RedisStateStore } from '../../../shared/state';
+import { RedisStateStore } from '@trellis/kit/internal/state';
 import { privateRedis, type PausableServer } from '../../support/privateServers';
 
 const COMMAND_TIMEOUT_MS = 1500;

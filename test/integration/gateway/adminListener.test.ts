@@ -6,8 +6,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Subgraph } from '../../../shared/subgraph';
-import { loadConfig } from '../../../shared/config';
+import type { Subgraph } from '@trellis/kit';
+import { loadConfig } from '@trellis/kit';
 import { catalogSubgraph, typeDefs as catalogTypeDefs } from '../../../subgraphs/catalog';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { postGraphQL } from '../../support/graphql';

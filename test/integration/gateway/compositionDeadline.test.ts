@@ -11,7 +11,7 @@ import { WorkerComposer } from '../../../gateway/supergraph/composer';
 import { GatewayMetrics } from '../../../gateway/observability/metrics';
 import { observability } from '../../../gateway/observability';
 import type { SupergraphStatus } from '../../../gateway/supergraph/types';
-import { InMemoryDiscovery } from '../../../shared/discovery';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
 import { recordingLogger } from '../../support/recordingLogger';
 
 /** The real composition worker, which loops for ever on a subgraph named "hang" (test/support/composer/dieOnRequest.ts). */

@@ -11,7 +11,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 interface Answer {
   status: number;

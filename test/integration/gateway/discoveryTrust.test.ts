@@ -6,8 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ConsulDiscovery, SUBGRAPH_TAG, type ServiceInstance } from '../../../shared/discovery';
-import type { Subgraph } from '../../../shared/subgraph';
+import { ConsulDiscovery, SUBGRAPH_TAG, type ServiceInstance } from '@trellis/kit/internal/discovery';
+import type { Subgraph } from '@trellis/kit';
 import { usersSubgraph } from '../../../subgraphs/users';
 import { privateConsul, type PrivateServer } from '../../support/privateServers';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';

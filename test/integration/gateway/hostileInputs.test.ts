@@ -51,6 +51,22 @@ describe('hostile inputs on HTTP, SSE and graphql-ws', () => {
     expect(normal.ms).toBeLessThan(FAST_MS);
   });
 
+  it('graphql-ws: a frame past the payload limit is closed with 1009 and writes nothing to stderr', async () => {
+    // ws closes the socket with 1009 and emits the error; graphql-ws logged every one as an
+    // "Internal error" with its stack, which let any client write to the gateway's stderr at will
+    // (quietClientProtocolErrors, shared/http/webSocketErrors.ts). The server's error handlers
+    // run before the close frame is sent, so by the time the client has its close, they have run.
+    const logged = jest.spyOn(console, 'error');
+    try {
+      for (const input of hostileInputs().filter((candidate) => candidate.webSocketClose === 1009)) {
+        expect((await overWebSocket(platform.url, input.request)).closeCode).toBe(1009);
+      }
+      expect(logged.mock.calls.map(([message]) => String(message))).not.toContainEqual(expect.stringContaining('Internal error emitted on a WebSocket socket'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('every attack on every transport at once: each refused, and normal queries sent meanwhile are answered', async () => {
     const attacks = cases.map(({ transport, send, input }) => send(platform.url, input.request).then((answer) => ({ transport, input, answer })));
     const normals = transports.flatMap(([, send]) => Array.from({ length: 3 }, () => send(platform.url, normalQuery())));

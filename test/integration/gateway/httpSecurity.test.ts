@@ -2,8 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Env } from '../../../shared/config';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import type { Env } from '@trellis/kit/internal/config';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
 import { postGraphQL } from '../../support/graphql';

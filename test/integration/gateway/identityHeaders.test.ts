@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { getIntrospectionQuery } from 'graphql';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';

@@ -1,11 +1,11 @@
 /**
- * What the README promises an operator sees: every metric it lists is exported at the admin
+ * What docs/observability.md promises an operator sees: every metric it lists is exported at the admin
  * listener's /metrics (a missing one fails, it never reads as 0), and every subgraph call carries the
  * W3C context of the gateway's attempt span when tracing is on: the caller's trace, or a new one when
  * the caller sent none. With tracing off nothing is made up: the caller's traceparent passes as it came.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { startTelemetry, telemetrySettings } from '../../../shared/telemetry';
+import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,17 +14,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
-/** The metric names of the README's **Metrics** paragraph, without labels. */
-function readmeMetricNames(): string[] {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const paragraph = readme.slice(readme.indexOf('**Metrics**'), readme.indexOf('and the Node process metrics'));
+/** The metric names of docs/observability.md's **Metrics** paragraph, without labels. */
+function documentedMetricNames(): string[] {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'observability.md'), 'utf8');
+  const paragraph = doc.slice(doc.indexOf('**Metrics**'), doc.indexOf('and the Node process metrics'));
   const names = [...paragraph.matchAll(/`([a-z_]+)(?:\{[^}]*\})?`/g)].map((match) => match[1]).filter((name) => name !== 'trellis_' && name !== 'kind' && name !== 'subgraph' && name !== 'guard');
   return [...new Set(names)];
 }
@@ -127,8 +127,8 @@ describe('gateway observability', () => {
     });
   });
 
-  it('exports every metric the README lists at /metrics', async () => {
-    const names = readmeMetricNames();
+  it('exports every metric docs/observability.md lists at /metrics', async () => {
+    const names = documentedMetricNames();
     expect(names.length).toBeGreaterThanOrEqual(13);
     await postGraphQL(gateway.url, '{ user(id: "u1") { name } }');
     const text = await (await fetch(`${gateway.server.admin.url}/metrics`)).text();

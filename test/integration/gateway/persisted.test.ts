@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { RedisStateStore } from '../../../shared/state';
+import { RedisStateStore } from '@trellis/kit/internal/state';
 import { sha256 } from '../../../gateway/persisted';
 import { parseSseEvents, postGraphQLSse, type GraphQLResult } from '../../support/graphql';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';

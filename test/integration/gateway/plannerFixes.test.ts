@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
 import { nonResolvableKeyCase, requiredTwiceCase, requiresArgumentCase, unreachableInterfaceObjectCase, type CaseSubgraph } from '../../support/planner/cases';

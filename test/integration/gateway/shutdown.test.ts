@@ -1,10 +1,10 @@
 /** On stop, the gateway refuses new work, lets in-flight requests finish, then closes. */
-import { InMemoryDiscovery } from '../../../shared/discovery';
-import { InMemoryStateStore } from '../../../shared/state';
-import { InMemoryEventBus } from '../../../shared/events';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { postGraphQL, eventually } from '../../support/graphql';
-import { DevHubServer } from '../../../shared/devhub';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
 import { startGateway, startSubgraph } from '../../support/inProcess';
 
 describe('gateway graceful shutdown', () => {

@@ -5,13 +5,13 @@
 import { EventEmitter, on } from 'node:events';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import { InMemoryDiscovery } from '../../../shared/discovery';
-import { InMemoryStateStore } from '../../../shared/state';
-import { InMemoryEventBus } from '../../../shared/events';
-import { DevHubServer } from '../../../shared/devhub';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
 import { eventually, postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 const GRACE_MS = 5000;
 

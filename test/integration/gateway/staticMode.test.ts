@@ -7,7 +7,7 @@ import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
 import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
 import { eventually, postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 
 describe('static supergraph mode', () => {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-static-')), 'supergraph.graphql');

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { HttpClient } from '../../../gateway/datasource';
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '@trellis/kit';
 
 function selfSignedCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-h2-'));

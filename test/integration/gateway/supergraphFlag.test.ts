@@ -1,11 +1,11 @@
-/** `node --import tsx gateway/main.ts --supergraph <file>`, as the README writes it: a gateway process that answers from that file. */
+/** `node --import tsx gateway/main.ts --supergraph <file>`, as docs/operators.md writes it: a gateway process that answers from that file. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { eventually, postGraphQL } from '../../support/graphql';
 import { startSubgraph } from '../../support/inProcess';
 import { freePort } from '../../support/ports';
@@ -28,7 +28,7 @@ describe('gateway --supergraph flag', () => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000' };
     for (const name of ['CONSUL_HTTP_ADDR', 'REDIS_URL', 'KAFKA_BROKERS', 'SUPERGRAPH_PATH', 'TRELLIS_DEVHUB_URL']) delete env[name];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', 'gateway/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));

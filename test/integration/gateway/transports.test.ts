@@ -10,7 +10,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
 import { parseSseEvents, postGraphQL, postGraphQLSse } from '../../support/graphql';

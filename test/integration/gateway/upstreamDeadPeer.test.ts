@@ -6,7 +6,7 @@
  * within the ping interval plus the pong timeout, and the subscription resumes on the other one.
  */
 import { UpstreamConnections } from '../../../gateway/subscriptions/upstream';
-import type { ServiceInstance } from '../../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 import { spawnPeer, type PeerProcess } from '../../support/peerProcess';
 
 const PING_INTERVAL_MS = 500;

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import type { SupergraphSource, SupergraphStatus } from '../../../gateway/supergraph/types';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { realBackends, uniquePrefix } from '../../support/backends';

@@ -4,8 +4,8 @@
  * later (Redis down), deadlines that pass during an outage, idempotent starts, and outside calls
  * made once however often a command is delivered.
  */
-import { BackendUnavailableError } from '../../../shared/errors';
-import { IdempotencyKeyReusedError, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '../../../shared/saga';
+import { BackendUnavailableError } from '@trellis/kit';
+import { IdempotencyKeyReusedError, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider } from '../../../subgraphs/payments/provider';
 import type { PlaceOrderInput } from '../../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from '../../support/graphql';

@@ -6,7 +6,7 @@
  * orchestrator ran them and while it booted: kills of an idle process would prove nothing.
  */
 import type { ChildProcess } from 'node:child_process';
-import { TERMINAL_STATES, type SagaHandler, type SagaRecord } from '../../../shared/saga';
+import { TERMINAL_STATES, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
 import { realBackends } from '../../support/backends';
 import { CRASH_TIMINGS } from '../../support/sagaProcess';

@@ -3,7 +3,7 @@
  * participants that go quiet, duplicate and late deliveries, compensations in reverse order, a
  * compensation that fails, and orchestrators that restart or run side by side.
  */
-import { dedupeKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '../../../shared/saga';
+import { dedupeKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/saga';
 import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
 import { watchSaga } from '../../../subgraphs/sagas/sagaWatch';
 import { eventually } from '../../support/graphql';

@@ -10,9 +10,9 @@
  * (catalog starts only after the kill). Spans are then read by polling until every one asserted is in.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createLogger } from '../../../shared/logging';
-import { sagaKey, TERMINAL_STATES, type SagaRecord } from '../../../shared/saga';
-import { RedisStateStore } from '../../../shared/state';
+import { createLogger } from '@trellis/kit';
+import { sagaKey, TERMINAL_STATES, type SagaRecord } from '@trellis/kit/saga';
+import { RedisStateStore } from '@trellis/kit/internal/state';
 import { realBackends, uniquePrefix } from '../../support/backends';
 import { eventually } from '../../support/graphql';
 import { clientTraceparent, expectTrace, jaeger, type TraceSpan } from '../../support/jaeger';

@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { usersSubgraph } from '../../../subgraphs/users';
 import { paymentsSubgraph } from '../../../subgraphs/payments';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';

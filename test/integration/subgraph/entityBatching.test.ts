@@ -4,13 +4,13 @@
  * `__resolveReference` of the call into one `getVersionedMany`. Counted at the state-store port,
  * over a real HTTP request to the subgraph's port.
  */
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { connectBackends, type Backends } from '../../../shared/backends';
-import { createGuard } from '../../../shared/resilience';
-import { createMetricsRegistry } from '../../../shared/metrics';
-import { createSubgraph, type Subgraph, type SubgraphFactory } from '../../../shared/subgraph';
-import type { StateStore } from '../../../shared/state';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { connectBackends, type Backends } from '@trellis/kit';
+import { createGuard } from '@trellis/kit';
+import { createMetricsRegistry } from '@trellis/kit';
+import { createSubgraph, type Subgraph, type SubgraphFactory } from '@trellis/kit';
+import type { StateStore } from '@trellis/kit';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { ordersSubgraph } from '../../../subgraphs/orders';
 import { postGraphQL } from '../../support/graphql';

@@ -5,8 +5,8 @@
  * orders and products, through two hops) accepted. Limits on both sides are the defaults.
  */
 import { getOperationAST, parse } from 'graphql';
-import { loadConfig } from '../../../shared/config';
-import { measureOperation } from '../../../shared/limits';
+import { loadConfig } from '@trellis/kit';
+import { measureOperation } from '@trellis/kit/internal/limits';
 import { typeDefs as usersSdl } from '../../../subgraphs/users';
 import { typeDefs as ordersSdl } from '../../../subgraphs/orders';
 import { typeDefs as catalogSdl } from '../../../subgraphs/catalog';

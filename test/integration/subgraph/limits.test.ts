@@ -6,8 +6,8 @@
  * while a normal query, a gateway-shaped `_entities` fetch of the most representations the
  * gateway's limits let it send, and the federation `_service` query are still answered.
  */
-import { loadConfig } from '../../../shared/config';
-import type { Subgraph } from '../../../shared/subgraph';
+import { loadConfig } from '@trellis/kit';
+import type { Subgraph } from '@trellis/kit';
 import { usersSubgraph, typeDefs as usersSdl } from '../../../subgraphs/users';
 import { ordersSubgraph, typeDefs as ordersSdl } from '../../../subgraphs/orders';
 import { catalogSubgraph, typeDefs as catalogSdl } from '../../../subgraphs/catalog';
@@ -16,7 +16,7 @@ import { plannerFor } from '../../support/planner/plan';
 import { overHttp, overWebSocket, type Send } from '../../support/hostileTransports';
 import { DEFAULT_LIMITS, hostileInputs, isBatch, normalQuery, type HostileInput, type HostileOperation, type HostileTarget } from '../../support/hostileInputs';
 
-/** Per request, attack or normal query alike: far below what running the attack costs (see the README's "A subgraph with the kit"). */
+/** Per request, attack or normal query alike: far below what running the attack costs (see docs/subgraph-authors.md, "A subgraph with the kit"). */
 const FAST_MS = 2000;
 
 const config = loadConfig({});
@@ -132,6 +132,20 @@ describe("a subgraph's own port is limited like the gateway", () => {
     expect((normal.data as { users: unknown[] }).users).toEqual(expect.arrayContaining([{ name: 'Ada Lovelace' }]));
     expect(refused.ms).toBeLessThan(FAST_MS);
     expect(normal.ms).toBeLessThan(FAST_MS);
+  });
+
+  it('graphql-ws: a frame past the payload limit is closed with 1009 and writes nothing to stderr', async () => {
+    // See the gateway's twin in test/integration/gateway/hostileInputs.test.ts: the kit's own code
+    // (quietClientProtocolErrors) keeps graphql-ws from logging it, so a team's subgraph has it too.
+    const logged = jest.spyOn(console, 'error');
+    try {
+      for (const input of hostileInputs(USERS, SUBGRAPH_LIMITS).filter((candidate) => candidate.webSocketClose === 1009)) {
+        expect((await overWebSocket(users.url, input.request as HostileOperation)).closeCode).toBe(1009);
+      }
+      expect(logged.mock.calls.map(([message]) => String(message))).not.toContainEqual(expect.stringContaining('Internal error emitted on a WebSocket socket'));
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('HTTP: a batch (JSON array body) is refused; a subgraph takes one operation per request', async () => {

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import type { Subgraph } from '../../../shared/subgraph';
+import type { Subgraph } from '@trellis/kit';
 import { usersSubgraph } from '../../../subgraphs/users';
 import { ordersSubgraph } from '../../../subgraphs/orders';
 import { paymentsSubgraph } from '../../../subgraphs/payments';

@@ -2,11 +2,11 @@
  * The kit registers every instance with a schema revision (a digest of its schema), so a gateway
  * can tell a redeploy with a new schema on the same host and port from a restart of the same one.
  */
-import { InMemoryDiscovery, SCHEMA_REVISION_META, type ServiceInstance } from '../../../shared/discovery';
-import { InMemoryStateStore } from '../../../shared/state';
-import { InMemoryEventBus } from '../../../shared/events';
-import { DevHubServer } from '../../../shared/devhub';
-import type { SubgraphFactory } from '../../../shared/subgraph';
+import { InMemoryDiscovery, SCHEMA_REVISION_META, type ServiceInstance } from '@trellis/kit/internal/discovery';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import type { SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
 import { startSubgraph } from '../../support/inProcess';
 

@@ -1,14 +1,14 @@
 /**
- * A subgraph's stop, as the README orders it: it leaves discovery first (so the gateway stops
+ * A subgraph's stop, as docs/subgraph-authors.md orders it: it leaves discovery first (so the gateway stops
  * routing to it) while its in-flight request is still running, then drains; a request still
  * running when SHUTDOWN_GRACE_MS ends is cut, at the grace.
  */
-import { InMemoryDiscovery } from '../../../shared/discovery';
-import { InMemoryStateStore } from '../../../shared/state';
-import { InMemoryEventBus } from '../../../shared/events';
-import { DevHubServer } from '../../../shared/devhub';
-import type { ServiceInstance } from '../../../shared';
-import type { Subgraph, SubgraphFactory } from '../../../shared/subgraph';
+import { InMemoryDiscovery } from '@trellis/kit/testing';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import { InMemoryEventBus } from '@trellis/kit/testing';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import type { ServiceInstance } from '@trellis/kit';
+import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { catalogSubgraph } from '../../../subgraphs/catalog';
 import { postGraphQL } from '../../support/graphql';
 import { startSubgraph } from '../../support/inProcess';

@@ -4,11 +4,11 @@
  * a failed span. With tracing off the backends hand out the adapter itself, unwrapped.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { connectBackends, type Backends } from '../../../shared/backends';
-import { loadConfig } from '../../../shared/config';
-import { createLogger } from '../../../shared/logging';
-import { RedisStateStore } from '../../../shared/state';
-import { inSpan, startTelemetry, telemetrySettings } from '../../../shared/telemetry';
+import { connectBackends, type Backends } from '@trellis/kit';
+import { loadConfig } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import { RedisStateStore } from '@trellis/kit/internal/state';
+import { inSpan, startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { realBackends, uniquePrefix } from '../../support/backends';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { Registry } from 'prom-client';
-import { createLogger } from '../../../shared/logging';
-import { memoryRateLimiter, RateLimitStoreError, type RateLimiter } from '../../../shared/ratelimit';
+import { createLogger } from '@trellis/kit';
+import { memoryRateLimiter, RateLimitStoreError, type RateLimiter } from '@trellis/kit/internal/ratelimit';
 import { rateLimit } from '../../../bff/shared/rateLimit';
 import { errorHandler } from '../../../bff/shared/errors';
 

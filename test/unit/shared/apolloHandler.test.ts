@@ -8,7 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import { ApolloServer, HeaderMap } from '@apollo/server';
-import { apolloHandler } from '../../../shared/http';
+import { apolloHandler } from '@trellis/kit/internal/http';
 
 const typeDefs = `
   type Query { echo(word: String!): String!, header(name: String!): String, slow: String! }

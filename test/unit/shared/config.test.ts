@@ -1,5 +1,5 @@
-import { assertSupportedNode, loadConfig } from '../../../shared/config';
-import { ConfigError } from '../../../shared/errors';
+import { assertSupportedNode, loadConfig } from '@trellis/kit/internal/config';
+import { ConfigError } from '@trellis/kit/internal/errors';
 
 describe('loadConfig', () => {
   it('runs the embedded platform with no variables set', () => {

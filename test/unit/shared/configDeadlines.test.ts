@@ -1,5 +1,5 @@
 /** The deadlines of work that could hang (shared/config/deadlines.ts): defaults, overrides, and refusals naming the variable. */
-import { loadConfig } from '../../../shared/config';
+import { loadConfig } from '@trellis/kit/internal/config';
 
 describe('deadline configuration', () => {
   it('defaults to a 30 s composition deadline and 10 s pings with a 5 s pong timeout', () => {

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { formatConfig, loadConfig, loadProcessConfig } from '../../../shared/config';
-import { ConfigError } from '../../../shared/errors';
+import { formatConfig, loadConfig, loadProcessConfig } from '@trellis/kit/internal/config';
+import { ConfigError } from '@trellis/kit/internal/errors';
 
 const folderWith = (name: string, text: string): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'trellis-config-'));

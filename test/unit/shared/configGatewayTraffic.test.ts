@@ -2,8 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_HEADER_RULES, formatConfig, loadConfig, loadProcessConfig } from '../../../shared/config';
-import { ConfigError } from '../../../shared/errors';
+import { DEFAULT_HEADER_RULES, formatConfig, loadConfig, loadProcessConfig } from '@trellis/kit/internal/config';
+import { ConfigError } from '@trellis/kit/internal/errors';
 
 describe('gateway rate limit config', () => {
   it('is off by default', () => {

@@ -3,8 +3,8 @@
  * opt-out variable accepts it, nothing is asked outside production, and a process is held only to
  * the rules that concern what it runs.
  */
-import { assertSafeForProduction, isLoopback, loadConfig, productionProblems, type Env, type ProcessProfile } from '../../../shared/config';
-import { ConfigError } from '../../../shared/errors';
+import { assertSafeForProduction, isLoopback, loadConfig, productionProblems, type Env, type ProcessProfile } from '@trellis/kit/internal/config';
+import { ConfigError } from '@trellis/kit/internal/errors';
 
 /** A production gateway with everything a safe deployment sets. */
 const SAFE: Env = {

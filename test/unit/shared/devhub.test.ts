@@ -1,7 +1,7 @@
-import { DevHubClient, DevHubServer } from '../../../shared/devhub';
-import { InMemoryDiscovery, type Discovery, type ServiceInstance } from '../../../shared/discovery';
-import { InMemoryStateStore, type StateStore } from '../../../shared/state';
-import { InMemoryEventBus, type EventBus, type EventMessage } from '../../../shared/events';
+import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
+import { InMemoryDiscovery, type Discovery, type ServiceInstance } from '@trellis/kit/internal/discovery';
+import { InMemoryStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { InMemoryEventBus, type EventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { eventually } from '../../support/graphql';
 
 describe('dev hub', () => {

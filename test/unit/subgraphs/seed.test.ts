@@ -1,5 +1,5 @@
 /** The example subgraphs' stores take an optional seed (the gateway bench brings 200 users); without one they hold the examples' records. */
-import { InMemoryStateStore } from '../../../shared/state/memory';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { UserDirectory } from '../../../subgraphs/users/directory';
 import { Inventory } from '../../../subgraphs/catalog/inventory';
 import { OrderBook, type Order } from '../../../subgraphs/orders/orderBook';

@@ -1,7 +1,7 @@
 /** Who calls a BFF: the verified identity, or (with no issuer configured) only the token's digest. */
 import { createHash } from 'node:crypto';
 import { callerFromToken } from '../../../../bff/shared';
-import type { TokenVerifier } from '../../../../shared';
+import type { TokenVerifier } from '@trellis/kit';
 
 const verifierOf = (identities: Record<string, { id: string; scopes: string[] }>): TokenVerifier => ({
   verify: async (token) => {

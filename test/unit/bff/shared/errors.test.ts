@@ -1,7 +1,7 @@
 /** The BFFs' JSON errors: each thrown thing becomes the status, code and body a client developer acts on. */
 import express from 'express';
 import { z } from 'zod';
-import { TrellisError } from '../../../../shared';
+import { TrellisError } from '@trellis/kit';
 import { badRequest, errorHandler, HttpError, notFound, unauthenticated, unknownRoute, validate } from '../../../../bff/shared';
 import { recordingLogger, serveOnLoopback, type Loopback } from '../../../support/loopback';
 

@@ -4,8 +4,8 @@
  */
 import { Registry } from 'prom-client';
 import { createResponseCache, type Caller } from '../../../../bff/shared';
-import { InMemoryStateStore } from '../../../../shared/state';
-import type { StateStore } from '../../../../shared';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import type { StateStore } from '@trellis/kit';
 import { recordingLogger } from '../../../support/loopback';
 
 const caller = (id: string, cacheKey = `user:${id}:s`): Caller => ({ id, scopes: [], token: `t-${id}`, cacheKey });

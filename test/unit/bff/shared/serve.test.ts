@@ -1,12 +1,12 @@
 /** serveBff: what the BFF process does with its config under runMain (the signals are runMain's own, mocked here). */
-import { loadConfig, type Config } from '../../../../shared/config';
-import { createLogger } from '../../../../shared/logging';
-import type { MainContext, Stop } from '../../../../shared/lifecycle';
+import { loadConfig, type Config } from '@trellis/kit';
+import { createLogger } from '@trellis/kit';
+import type { MainContext, Stop } from '@trellis/kit/internal/lifecycle';
 import { serveBff, type BffServer } from '../../../../bff/shared';
-import { InMemoryStateStore } from '../../../../shared/state';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 
 const mains: Array<{ service: string; start: (context: MainContext) => Promise<Stop> }> = [];
-jest.mock('../../../../shared/lifecycle', () => ({
+jest.mock('@trellis/kit/internal/lifecycle', () => ({
   runMain: (service: string, start: (context: MainContext) => Promise<Stop>) => void mains.push({ service, start }),
 }));
 

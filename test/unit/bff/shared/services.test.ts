@@ -1,8 +1,8 @@
-/** What a BFF is built from, made from config: each piece takes its setting from the variable the README names. */
+/** What a BFF is built from, made from config: each piece takes its setting from the variable docs/bff.md names. */
 import express from 'express';
 import { createBffServices, type BffServices } from '../../../../bff/shared';
-import { loadConfig, type Env } from '../../../../shared/config';
-import { InMemoryStateStore } from '../../../../shared/state';
+import { loadConfig, type Env } from '@trellis/kit/internal/config';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { recordingLogger, serveOnLoopback, type Loopback } from '../../../support/loopback';
 
 describe('createBffServices', () => {

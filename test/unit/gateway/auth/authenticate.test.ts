@@ -5,9 +5,9 @@
  */
 import { GraphQLError } from 'graphql';
 import { base64url } from 'jose';
-import { AuthenticationError, SigningKeysUnavailableError, type TokenVerifier } from '../../../../shared/auth';
-import { memoryRateLimiter } from '../../../../shared/ratelimit';
-import { createLogger } from '../../../../shared/logging';
+import { AuthenticationError, SigningKeysUnavailableError, type TokenVerifier } from '@trellis/kit/internal/auth';
+import { memoryRateLimiter } from '@trellis/kit/internal/ratelimit';
+import { createLogger } from '@trellis/kit';
 import type { GatewayContext } from '../../../../gateway/context';
 import { auth } from '../../../../gateway/auth';
 import { RateLimitedError, tokenAttempts } from '../../../../gateway/ratelimit';

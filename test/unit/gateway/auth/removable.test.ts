@@ -4,7 +4,7 @@
  * time on a fragment fan-out, whose inlined form is exponential.
  */
 import { buildSchema, parse } from 'graphql';
-import { readAccessPolicy } from '../../../../shared/auth';
+import { readAccessPolicy } from '@trellis/kit/internal/auth';
 import { removableFor } from '../../../../gateway/auth/removable';
 import { restrictDocument } from '../../../../gateway/auth/restrict';
 

@@ -4,7 +4,7 @@
  * it), and the nulls and FORBIDDEN errors are put back, so the tests see what a client sees.
  */
 import { buildSchema, execute, parse, print, validate, type ExecutionResult } from 'graphql';
-import { readAccessPolicy } from '../../../../shared/auth';
+import { readAccessPolicy } from '@trellis/kit/internal/auth';
 import { PLACEHOLDER, restrictDocument, TYPE_KEY } from '../../../../gateway/auth/restrict';
 import { applyRemovals } from '../../../../gateway/auth/response';
 

@@ -1,7 +1,7 @@
 /** Field authorization walks, prints and hashes a document once per (document, caller's access), not per request. */
 import { createHash } from 'node:crypto';
 import { buildSchema, parse, print } from 'graphql';
-import { readAccessPolicy } from '../../../../shared/auth';
+import { readAccessPolicy } from '@trellis/kit/internal/auth';
 import * as restrictModule from '../../../../gateway/auth/restrict';
 import { accessKeyOf, RestrictionCache } from '../../../../gateway/auth/restrictionCache';
 

@@ -1,6 +1,6 @@
 import { LoadBalancer } from '../../../../gateway/datasource/loadBalancer';
 import { OutlierDetector } from '../../../../gateway/datasource/outlierDetector';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 
 const instance = (id: string): ServiceInstance => ({ id, name: 'catalog', url: `http://${id}/graphql`, meta: {}, healthy: true });
 

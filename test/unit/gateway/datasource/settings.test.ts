@@ -1,5 +1,5 @@
 import { breakerSettingsFor, type ResilienceSettings } from '../../../../gateway/datasource';
-import { loadConfig } from '../../../../shared/config';
+import { loadConfig } from '@trellis/kit';
 
 describe('breaker settings per subgraph', () => {
   const settings: ResilienceSettings = loadConfig({

@@ -6,8 +6,8 @@ import type { RetryBudgetSettings } from '../../../../gateway/datasource/retryBu
 import { SubgraphClient, type SubgraphCall } from '../../../../gateway/datasource/subgraphClient';
 import { GatewayMetrics } from '../../../../gateway/observability/metrics';
 import { InstanceDirectory } from '../../../../gateway/supergraph/instances';
-import type { ServiceInstance } from '../../../../shared/discovery';
-import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '../../../../shared/resilience';
+import type { ServiceInstance } from '@trellis/kit';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from '@trellis/kit/internal/resilience';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 type Reply = HttpResponse | Error | 'hang';

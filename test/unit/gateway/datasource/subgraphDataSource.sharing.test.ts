@@ -7,7 +7,7 @@ import { SubgraphDataSource } from '../../../../gateway/datasource/subgraphDataS
 import type { GatewayContext } from '../../../../gateway/context';
 import { GatewayMetrics } from '../../../../gateway/observability/metrics';
 import { SubgraphHeaders } from '../../../../gateway/headers';
-import { DEFAULT_HEADER_RULES } from '../../../../shared/config';
+import { DEFAULT_HEADER_RULES } from '@trellis/kit/internal/config';
 
 /** The default rules: what every subgraph receives unless HEADER_RULES says otherwise. */
 const headers = new SubgraphHeaders({ all: DEFAULT_HEADER_RULES, subgraphs: {} });

@@ -5,7 +5,7 @@ import { SubgraphUnavailableError } from '../../../../gateway/datasource';
 import type { SubgraphClient, SubgraphCall } from '../../../../gateway/datasource/subgraphClient';
 import { InflightDedup } from '../../../../gateway/datasource/inflightDedup';
 import { SubgraphHeaders } from '../../../../gateway/headers';
-import { DEFAULT_HEADER_RULES } from '../../../../shared/config';
+import { DEFAULT_HEADER_RULES } from '@trellis/kit/internal/config';
 import type { GatewayContext } from '../../../../gateway/context';
 
 /** A client whose calls wait until released, so two can be in flight at once. */

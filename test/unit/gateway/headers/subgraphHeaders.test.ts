@@ -1,5 +1,5 @@
 /** HEADER_RULES applied: each rule shape, the order of `all` then the subgraph's, and the default list. */
-import { DEFAULT_HEADER_RULES, loadConfig, type HeaderRules } from '../../../../shared/config';
+import { DEFAULT_HEADER_RULES, loadConfig, type HeaderRules } from '@trellis/kit/internal/config';
 import { SubgraphHeaders } from '../../../../gateway/headers';
 
 const reader = (headers: Record<string, string>) => (name: string) => headers[name];

@@ -1,6 +1,6 @@
 import { buildSchema, parse, type OperationDefinitionNode } from 'graphql';
 import type { Request, Response } from 'express';
-import { loadConfig } from '../../../../shared/config';
+import { loadConfig } from '@trellis/kit';
 import { limits } from '../../../../gateway/limits';
 import type { GatewayHost } from '../../../../gateway/extension';
 

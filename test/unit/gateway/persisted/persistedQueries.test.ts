@@ -10,7 +10,7 @@ import type { Request, Response } from 'express';
 import { GraphQLError, GraphQLSchema, parse, type OperationDefinitionNode } from 'graphql';
 import { persistedQueries, sha256, PERSISTED_QUERY_NOT_ALLOWED } from '../../../../gateway/persisted';
 import type { GatewayContext } from '../../../../gateway/context';
-import { InMemoryStateStore } from '../../../../shared/state';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const trustedQuery = '{ products { id } }';

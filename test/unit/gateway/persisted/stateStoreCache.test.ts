@@ -1,7 +1,7 @@
 /** Apollo's APQ cache over the state store: TTLs in seconds, the gateway's key prefix, and a store outage served as a miss. */
 import { StateStoreQueryCache } from '../../../../gateway/persisted';
 import { storeErrorsAsMisses } from '../../../../gateway/persisted/stateStoreCache';
-import { InMemoryStateStore } from '../../../../shared/state';
+import { InMemoryStateStore } from '@trellis/kit/testing';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 function clockedStore() {

@@ -7,7 +7,7 @@ import type { QueryPlan, QueryPlanner } from '@apollo/query-planner';
 import { guardPlanner } from '../../../../gateway/planning/guardedPlanner';
 import { planningErrorOf, QUERY_PLANNING_FAILED, QueryPlanningError } from '../../../../gateway/planning/planningError';
 import { RequiresIndex } from '../../../../gateway/planning/requiresIndex';
-import type { Logger } from '../../../../shared/logging';
+import type { Logger } from '@trellis/kit';
 
 const UNREACHABLE = 'the operation cannot be planned: a selected field cannot be reached from the subgraphs that return its parent';
 

@@ -5,8 +5,8 @@
  */
 import { Registry } from 'prom-client';
 import { GraphQLError } from 'graphql';
-import { memoryRateLimiter, rateLimitMetrics, RateLimitStoreError, type RateLimiter } from '../../../../shared/ratelimit';
-import { createLogger } from '../../../../shared/logging';
+import { memoryRateLimiter, rateLimitMetrics, RateLimitStoreError, type RateLimiter } from '@trellis/kit/internal/ratelimit';
+import { createLogger } from '@trellis/kit';
 import type { GatewayContext } from '../../../../gateway/context';
 import { rateLimit, RateLimitedError } from '../../../../gateway/ratelimit';
 

@@ -4,8 +4,8 @@
  * RATE_LIMITED and the time left, until the window ends.
  */
 import { Registry } from 'prom-client';
-import { memoryRateLimiter, rateLimitMetrics, RateLimitStoreError, type RateLimiter } from '../../../../shared/ratelimit';
-import { createLogger } from '../../../../shared/logging';
+import { memoryRateLimiter, rateLimitMetrics, RateLimitStoreError, type RateLimiter } from '@trellis/kit/internal/ratelimit';
+import { createLogger } from '@trellis/kit';
 import { RateLimitedError, tokenAttempts } from '../../../../gateway/ratelimit';
 
 const logger = createLogger({ service: 'test', level: 'silent' });

@@ -1,7 +1,7 @@
 /** A session ends at its token's expiry: on time, however far away (past setTimeout's range), and not once cancelled. */
 import { tokenExpiredError, whenTokenExpires } from '../../../../gateway/subscriptions/expiry';
 import type { GatewayContext } from '../../../../gateway/context';
-import { createLogger } from '../../../../shared/logging';
+import { createLogger } from '@trellis/kit';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const contextUntil = (expiresAt?: number, anonymous = false): GatewayContext => ({

@@ -5,9 +5,9 @@
  */
 import { ApolloGateway } from '@apollo/gateway';
 import { GraphQLError, parse, print, type ExecutionResult } from 'graphql';
-import { connectBackends, type Backends } from '../../../../shared/backends';
-import { loadConfig } from '../../../../shared/config';
-import { createSubgraph, type Subgraph } from '../../../../shared/subgraph/createSubgraph';
+import { connectBackends, type Backends } from '@trellis/kit';
+import { loadConfig } from '@trellis/kit';
+import { createSubgraph, type Subgraph } from '@trellis/kit';
 import { composeSupergraph } from '../../../../gateway/supergraph/compose';
 import { InstanceDirectory } from '../../../../gateway/supergraph/instances';
 import { FederatedExecutor, type OperationRequest } from '../../../../gateway/subscriptions/federatedExecutor';

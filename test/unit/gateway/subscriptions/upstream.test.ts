@@ -9,8 +9,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { buildSchema } from 'graphql';
 import { UpstreamConnections } from '../../../../gateway/subscriptions/upstream';
-import { operationHeaders } from '../../../../shared/subgraph/context';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import { operationHeaders } from '@trellis/kit/internal/subgraph/context';
+import type { ServiceInstance } from '@trellis/kit';
 import { eventually } from '../../../support/graphql';
 
 const schema = buildSchema('type Query { ok: Boolean } type Subscription { seen(times: Int!): String! tick: String! }');

@@ -4,7 +4,7 @@ import { DiscoverySupergraphManager, logicalSubgraphUrl } from '../../../../gate
 import { composeOnThisThread } from '../../../../gateway/supergraph/composer';
 import * as composeModule from '../../../../gateway/supergraph/compose';
 import type { SupergraphStatus } from '../../../../gateway/supergraph/types';
-import { InMemoryDiscovery, parseAllowList, SCHEMA_REVISION_META, type ServiceRegistration, type SubgraphAllowList } from '../../../../shared/discovery';
+import { InMemoryDiscovery, parseAllowList, SCHEMA_REVISION_META, type ServiceRegistration, type SubgraphAllowList } from '@trellis/kit/internal/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const START = new Date('2026-03-01T12:00:00.000Z');

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetchSubgraphSdl } from '../../../../gateway/supergraph/fetchSdl';
-import { TrellisError } from '../../../../shared/errors';
+import { TrellisError } from '@trellis/kit';
 
 interface Seen {
   method?: string;

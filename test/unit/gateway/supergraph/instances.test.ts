@@ -1,5 +1,5 @@
 import { InstanceDirectory } from '../../../../gateway/supergraph/instances';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import type { ServiceInstance } from '@trellis/kit';
 
 const instance = (name: string, id: string, healthy = true): ServiceInstance => ({ id, name, url: `http://${id}.test/graphql`, meta: {}, healthy });
 

@@ -4,7 +4,7 @@
  * decision with its reason. The gateway and the kit both decide with this module.
  */
 import { buildSchema, isCompositeType, parse, type GraphQLCompositeType, type GraphQLSchema } from 'graphql';
-import { deny, readAccessPolicy, requirementsOf, type AccessRequirement } from '../../../../shared/auth';
+import { deny, readAccessPolicy, requirementsOf, type AccessRequirement } from '@trellis/kit/internal/auth';
 
 const DIRECTIVES = `
   directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM | UNION

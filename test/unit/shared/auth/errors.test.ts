@@ -1,6 +1,6 @@
 /** Each way a token fails, as the message a client developer reads, with the HTTP status it gets. */
 import { errors } from 'jose';
-import { AuthenticationError, describeTokenFailure, SigningKeysUnavailableError } from '../../../../shared/auth';
+import { AuthenticationError, describeTokenFailure, SigningKeysUnavailableError } from '@trellis/kit/internal/auth';
 
 describe('describeTokenFailure', () => {
   const claim = (name: string, reason = 'check_failed') => new errors.JWTClaimValidationFailed('failed', {}, name, reason);

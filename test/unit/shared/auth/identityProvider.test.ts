@@ -1,7 +1,7 @@
 /** The dev identity provider `npm start` runs: its JWKS, the tokens it mints, and what it refuses. */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { DevIdentityProvider } from '../../../../shared/auth';
-import { createLogger } from '../../../../shared/logging';
+import { DevIdentityProvider } from '@trellis/kit/internal/auth';
+import { createLogger } from '@trellis/kit/internal/logging';
 
 describe('DevIdentityProvider', () => {
   const lines: Array<{ msg: string; issuer?: string }> = [];

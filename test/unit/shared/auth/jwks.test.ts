@@ -4,8 +4,8 @@
  */
 import { exportJWK, generateKeyPair, SignJWT, decodeProtectedHeader, type JWK, type KeyLike } from 'jose';
 import { Registry } from 'prom-client';
-import { JWKS_BACKOFF, RemoteKeySet, SigningKeysUnavailableError } from '../../../../shared/auth';
-import { createLogger } from '../../../../shared/logging';
+import { JWKS_BACKOFF, RemoteKeySet, SigningKeysUnavailableError } from '@trellis/kit/internal/auth';
+import { createLogger } from '@trellis/kit/internal/logging';
 
 const URL = 'https://issuer.test/jwks';
 const MAX_AGE = 600_000;

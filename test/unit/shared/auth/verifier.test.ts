@@ -5,7 +5,7 @@
  */
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, base64url, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { Registry } from 'prom-client';
-import { bearerToken, createTokenVerifier, AuthenticationError } from '../../../../shared/auth';
+import { bearerToken, createTokenVerifier, AuthenticationError } from '@trellis/kit/internal/auth';
 
 const settings = { issuer: 'https://issuer.test', audience: 'trellis', jwksUrl: 'https://issuer.test/jwks', algorithms: ['ES256'], clockToleranceSec: 5 };
 

@@ -2,8 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CONFIG_FILE_NAMES, loadProcessConfig } from '../../../../shared/config';
-import { findConfigFile, readConfigFile, withConfigFile } from '../../../../shared/config/file';
+import { CONFIG_FILE_NAMES, loadProcessConfig } from '@trellis/kit/internal/config';
+import { findConfigFile, readConfigFile, withConfigFile } from '@trellis/kit/internal/config/file';
 
 const folder = (files: Record<string, string>): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'trellis-config-'));

@@ -1,5 +1,5 @@
 /** HEADER_RULES: header names as HTTP defines them, never one the gateway sets itself, one action per rule. */
-import { loadConfig, RESERVED_HEADERS } from '../../../../shared/config';
+import { loadConfig, RESERVED_HEADERS } from '@trellis/kit/internal/config';
 
 const rulesFor = (request: unknown[]) =>
   loadConfig({ HEADER_RULES: JSON.stringify({ all: { request } }) }).gateway.headerRules.all.request;

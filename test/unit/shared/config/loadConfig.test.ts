@@ -1,9 +1,9 @@
 /**
- * The whole configuration: what a process runs on with nothing set (the README's defaults), what
+ * The whole configuration: what a process runs on with nothing set (the defaults in docs/operators.md's Configuration table), what
  * each variable turns into, and a refusal that names the variable for each bad value.
  */
-import { loadConfig, type Config } from '../../../../shared/config';
-import { ConfigError } from '../../../../shared/errors';
+import { loadConfig, type Config } from '@trellis/kit/internal/config';
+import { ConfigError } from '@trellis/kit/internal/errors';
 
 const DEFAULTS: Config = {
   env: 'development',

@@ -1,5 +1,5 @@
 /** `--print-config` shows the effective configuration and never a credential. */
-import { formatConfig, loadConfig, maskSecrets } from '../../../../shared/config';
+import { formatConfig, loadConfig, maskSecrets } from '@trellis/kit/internal/config';
 
 describe('maskSecrets', () => {
   it.each(['token', 'adminToken', 'clientSecret', 'password', 'credentials', 'apiKey', 'api-key', 'APIKEY'])(

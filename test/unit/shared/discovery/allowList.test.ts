@@ -1,6 +1,6 @@
 /** SUBGRAPH_ALLOW: names, hosts, IPs and CIDR blocks; a bad value stops start-up naming the variable. */
-import { parseAllowList } from '../../../../shared/discovery';
-import { loadConfig } from '../../../../shared/config';
+import { parseAllowList } from '@trellis/kit/internal/discovery';
+import { loadConfig } from '@trellis/kit/internal/config';
 
 describe('subgraph allow-list', () => {
   const allow = parseAllowList('users@10.0.0.0/8|users.internal, catalog, orders@127.0.0.1|::1');

@@ -3,7 +3,7 @@
  * (blocking queries, restore after an agent restart, outages) is tested against a real Consul in
  * test/integration/contracts/discovery.test.ts and test/integration/failure/consul.test.ts.
  */
-import { parseWait, registrationBody, toInstance, type HealthEntry } from '../../../../shared/discovery/consulRecords';
+import { parseWait, registrationBody, toInstance, type HealthEntry } from '@trellis/kit/internal/discovery/consulRecords';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const registration = {

@@ -8,7 +8,7 @@ import {
   sortInstances,
   SUBGRAPH_TAG,
   type ServiceInstance,
-} from '../../../../shared/discovery';
+} from '@trellis/kit/internal/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const registration = (id: string, name = 'catalog') => ({

@@ -1,7 +1,7 @@
 /** What every bus does with a failed handler: retry the retriable for as long as it lasts, dead-letter poison at once, others after maxAttempts. */
-import { deadLetterOf, onHandlerFailure, replayOf } from '../../../../shared/events/delivery';
-import { BackendUnavailableError, PoisonMessageError } from '../../../../shared/errors';
-import type { EventMessage } from '../../../../shared/events';
+import { deadLetterOf, onHandlerFailure, replayOf } from '@trellis/kit/internal/events/delivery';
+import { BackendUnavailableError, PoisonMessageError } from '@trellis/kit/internal/errors';
+import type { EventMessage } from '@trellis/kit/internal/events';
 
 const backoff = { initialDelayMs: 10, maxDelayMs: 40, jitter: 0 };
 

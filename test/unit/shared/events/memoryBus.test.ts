@@ -4,8 +4,8 @@
  * the next; a retry holds back only its key. (The contract every bus shares is in
  * test/integration/contracts/eventBus.test.ts.)
  */
-import { InMemoryEventBus, type EventMessage } from '../../../../shared/events';
-import { BackendUnavailableError } from '../../../../shared/errors';
+import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 import { eventually } from '../../../support/graphql';
 
 /** A promise the test settles when it wants. */

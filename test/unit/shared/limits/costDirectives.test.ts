@@ -1,5 +1,5 @@
 import { parse } from 'graphql';
-import { readCostDirectives } from '../../../../shared/limits';
+import { readCostDirectives } from '@trellis/kit/internal/limits';
 
 describe('readCostDirectives', () => {
   // As composition writes them into a supergraph (the cost spec's link imports @cost and @listSize).

@@ -1,6 +1,6 @@
 import { buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
-import { introspectionDepthError } from '../../../../shared/limits/introspectionLimit';
-import { measureOperation } from '../../../../shared/limits';
+import { introspectionDepthError } from '@trellis/kit/internal/limits/introspectionLimit';
+import { measureOperation } from '@trellis/kit/internal/limits';
 
 const schema = buildSchema('type Query { a: Int }');
 const deep = '{ __schema { types { fields { type { fields { type { fields { type { name } } } } } } } } }';

@@ -1,5 +1,5 @@
 import { buildSchema, getIntrospectionQuery, parse, type OperationDefinitionNode } from 'graphql';
-import { measureOperation, readCostDirectives, type CostDirectives } from '../../../../shared/limits';
+import { measureOperation, readCostDirectives, type CostDirectives } from '@trellis/kit/internal/limits';
 
 const schema = buildSchema(`
   type Query {

@@ -1,6 +1,6 @@
 import { buildSchema, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-import { measureOperation, readCostDirectives } from '../../../../shared/limits';
-import { MAX_KEPT_SIZES, MeasureCache } from '../../../../shared/limits/measureCache';
+import { measureOperation, readCostDirectives } from '@trellis/kit/internal/limits';
+import { MAX_KEPT_SIZES, MeasureCache } from '@trellis/kit/internal/limits/measureCache';
 
 const schema = buildSchema(`
   type Query { product(id: ID!): Product, products(first: Int, count: Int): [Product!]!, feed(size: Int): [Product!]! }

@@ -1,5 +1,5 @@
 import { parse, GraphQLError } from 'graphql';
-import { tokenLimitError } from '../../../../shared/limits/tokenLimit';
+import { tokenLimitError } from '@trellis/kit/internal/limits/tokenLimit';
 
 describe('tokenLimitError', () => {
   it("turns graphql's own token-limit parse error into TOO_MANY_TOKENS", () => {

@@ -1,5 +1,5 @@
 import { buildSchema, parse, specifiedRules, validate } from 'graphql';
-import { VALIDATION_ABORTED_MESSAGE, validationBudgetError } from '../../../../shared/limits/validationBudget';
+import { VALIDATION_ABORTED_MESSAGE, validationBudgetError } from '@trellis/kit/internal/limits/validationBudget';
 
 const schema = buildSchema('type Query { users: [User!]! } type User { name: String }');
 const repeated = `{ users { ${'name '.repeat(1990)}} }`;

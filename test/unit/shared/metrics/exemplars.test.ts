@@ -8,8 +8,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram } from 'prom-client';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { createMetricsRegistry, keepsExemplars, mountMetrics, observeWithTrace, type Registry } from '../../../../shared/metrics';
-import { inSpan, startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { createMetricsRegistry, keepsExemplars, mountMetrics, observeWithTrace, type Registry } from '@trellis/kit/internal/metrics';
+import { inSpan, startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 
 /** What Prometheus 2.x/3.x sends when it scrapes. */
 const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';

@@ -2,13 +2,13 @@
  * The limiter the backends choose: under the launcher's dev hub, two processes' limiters share
  * one count in the hub's store; alone, each process counts in its own memory.
  */
-import { DevHubServer } from '../../../../shared/devhub';
-import { InMemoryDiscovery } from '../../../../shared/discovery';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { InMemoryEventBus } from '../../../../shared/events';
-import { connectBackends, type Backends } from '../../../../shared/backends';
-import { loadConfig } from '../../../../shared/config';
-import { createLogger } from '../../../../shared/logging';
+import { DevHubServer } from '@trellis/kit/internal/devhub';
+import { InMemoryDiscovery } from '@trellis/kit/internal/discovery';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { InMemoryEventBus } from '@trellis/kit/internal/events';
+import { connectBackends, type Backends } from '@trellis/kit/internal/backends';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { createLogger } from '@trellis/kit/internal/logging';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const policy = { name: 'gateway', limit: 3, windowSec: 60 };

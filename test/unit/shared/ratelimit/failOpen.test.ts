@@ -1,6 +1,6 @@
 /** A failing store lets requests through, counts each, and warns at most once per interval with how many passed. */
-import { FailOpenRateLimiter, memoryRateLimiter, RateLimitStoreError, type RateLimiter } from '../../../../shared/ratelimit';
-import type { Logger } from '../../../../shared/logging';
+import { FailOpenRateLimiter, memoryRateLimiter, RateLimitStoreError, type RateLimiter } from '@trellis/kit/internal/ratelimit';
+import type { Logger } from '@trellis/kit/internal/logging';
 
 const policy = { name: 'gw', limit: 2, windowSec: 60 };
 const brokenLimiter = (error: unknown = new RateLimitStoreError('gw', new Error('down'))): RateLimiter => ({ policy, consume: () => Promise.reject(error) });

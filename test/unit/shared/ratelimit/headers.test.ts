@@ -1,6 +1,6 @@
 /** The IETF draft RateLimit fields, Retry-After, and whom a request counts against. */
 import { Registry } from 'prom-client';
-import { clientKey, rateLimitHeaders, rateLimitMetrics, retryAfterSeconds } from '../../../../shared/ratelimit';
+import { clientKey, rateLimitHeaders, rateLimitMetrics, retryAfterSeconds } from '@trellis/kit/internal/ratelimit';
 
 describe('rate limit headers', () => {
   const policy = { name: 'gateway', limit: 100, windowSec: 60 };

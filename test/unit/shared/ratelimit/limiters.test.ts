@@ -1,6 +1,6 @@
 /** The memory and state-store limiters: exactly `limit` requests per key per window, then refusals until the window ends. */
-import { memoryRateLimiter, RateLimitStoreError, stateStoreRateLimiter, type RateLimiter } from '../../../../shared/ratelimit';
-import { InMemoryStateStore, type StateStore } from '../../../../shared/state';
+import { memoryRateLimiter, RateLimitStoreError, stateStoreRateLimiter, type RateLimiter } from '@trellis/kit/internal/ratelimit';
+import { InMemoryStateStore, type StateStore } from '@trellis/kit/internal/state';
 
 const policy = { name: 'test', limit: 3, windowSec: 10 };
 

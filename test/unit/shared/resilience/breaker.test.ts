@@ -4,8 +4,8 @@
  * timers, so time is driven with jest's fake timers.
  */
 import { Registry } from 'prom-client';
-import { breakerState, createBreaker, DEFAULT_BREAKER_SETTINGS, type BreakerOptions, type BreakerSettings } from '../../../../shared/resilience';
-import type { Logger } from '../../../../shared/logging';
+import { breakerState, createBreaker, DEFAULT_BREAKER_SETTINGS, type BreakerOptions, type BreakerSettings } from '@trellis/kit/internal/resilience';
+import type { Logger } from '@trellis/kit/internal/logging';
 
 const ok = async () => 'ok';
 const boom = async () => {

@@ -1,7 +1,7 @@
 /** `guard`: a breaker per outbound dependency, with errors a resolver can act on. Time runs on jest's fake timers (opossum reads the real ones). */
 import { Registry } from 'prom-client';
-import { createGuard, DependencyUnavailableError } from '../../../../shared/resilience';
-import { BackendUnavailableError, BadUserInputError, ErrorCode, TrellisError } from '../../../../shared/errors';
+import { createGuard, DependencyUnavailableError } from '@trellis/kit/internal/resilience';
+import { BackendUnavailableError, BadUserInputError, ErrorCode, TrellisError } from '@trellis/kit/internal/errors';
 
 const failing = (message = 'ECONNREFUSED') => async () => {
   throw new Error(message);

@@ -1,6 +1,6 @@
 /** The kit's one retry mechanism: backoff with jitter, and retries only for errors that say they are retriable. */
-import { Backoff, backoffDelay, isRetriable, retry } from '../../../../shared/retry';
-import { BackendUnavailableError, BadUserInputError } from '../../../../shared/errors';
+import { Backoff, backoffDelay, isRetriable, retry } from '@trellis/kit/internal/retry';
+import { BackendUnavailableError, BadUserInputError } from '@trellis/kit/internal/errors';
 
 const noJitter = { initialDelayMs: 100, maxDelayMs: 1000, jitter: 0 };
 

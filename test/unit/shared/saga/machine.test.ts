@@ -1,6 +1,6 @@
 /** The pure saga state machine: every transition, retries, timeouts, reverse compensation and stale replies, with time as plain numbers. */
-import { applyReply, begin, createRecord, nextWakeUp, tick, type Transition } from '../../../../shared/saga/machine';
-import type { SagaAction, SagaDefinition, SagaRecord, SagaReply } from '../../../../shared/saga/types';
+import { applyReply, begin, createRecord, nextWakeUp, tick, type Transition } from '@trellis/kit/internal/saga/machine';
+import type { SagaAction, SagaDefinition, SagaRecord, SagaReply } from '@trellis/kit/internal/saga/types';
 
 interface OrderInput {
   orderId: string;

@@ -3,12 +3,12 @@
  * hand: commands survive a bus outage, deadlines fire from the index, a failed sweep is retried,
  * and two orchestrators never send one retry twice.
  */
-import { InMemoryEventBus, type EventBus, type EventMessage, type OutgoingMessage } from '../../../../shared/events';
-import { InMemoryStateStore, type StateStore } from '../../../../shared/state';
-import { BackendUnavailableError } from '../../../../shared/errors';
-import { createLogger } from '../../../../shared/logging';
-import { SAGA_DUE_INDEX, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '../../../../shared/saga';
-import { ManualClock } from '../../../support/manualClock';
+import { InMemoryEventBus, type EventBus, type EventMessage, type OutgoingMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { BackendUnavailableError } from '@trellis/kit/internal/errors';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { SAGA_DUE_INDEX, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '@trellis/kit/internal/saga';
+import { ManualClock } from '@trellis/kit/testing';
 
 
 /** A bus that can be taken down: publishes fail with a retriable error while it is. */

@@ -2,11 +2,11 @@
  * The orchestrator decides a reply from the record it wrote last, without reading it back, and
  * still gets it right when that record is stale (another orchestrator moved the saga meanwhile).
  */
-import { InMemoryEventBus, type OutgoingMessage } from '../../../../shared/events';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { createLogger } from '../../../../shared/logging';
-import { SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '../../../../shared/saga';
-import { ManualClock } from '../../../support/manualClock';
+import { InMemoryEventBus, type OutgoingMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/internal/saga';
+import { ManualClock } from '@trellis/kit/testing';
 
 const definition: SagaDefinition<{ n: number }> = {
   name: 'demo',

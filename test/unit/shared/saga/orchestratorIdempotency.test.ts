@@ -3,11 +3,11 @@
  * the same saga for exactly the key's TTL (24 h by default), a different request under the key is
  * refused, and the ways a start can fail say what went wrong. Embedded backends, time by hand.
  */
-import { InMemoryEventBus, type EventMessage } from '../../../../shared/events';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { createLogger } from '../../../../shared/logging';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, IdempotencyKeyReusedError, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaOrchestratorOptions } from '../../../../shared/saga';
-import { ManualClock } from '../../../support/manualClock';
+import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, IdempotencyKeyReusedError, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaOrchestratorOptions } from '@trellis/kit/internal/saga';
+import { ManualClock } from '@trellis/kit/testing';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const HOUR = 3600_000;

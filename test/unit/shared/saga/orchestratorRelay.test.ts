@@ -4,12 +4,12 @@
  * logs, commands built from earlier results with the saga's headers, every change announced, and
  * the ways a saga's work can fail without stopping the others. Embedded backends, time by hand.
  */
-import { InMemoryEventBus, type EventMessage, type OutgoingMessage } from '../../../../shared/events';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { BackendUnavailableError } from '../../../../shared/errors';
-import type { Logger } from '../../../../shared/logging';
-import { SAGA_DUE_INDEX, SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '../../../../shared/saga';
-import { ManualClock } from '../../../support/manualClock';
+import { InMemoryEventBus, type EventMessage, type OutgoingMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { BackendUnavailableError } from '@trellis/kit/internal/errors';
+import type { Logger } from '@trellis/kit/internal/logging';
+import { SAGA_DUE_INDEX, SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/internal/saga';
+import { ManualClock } from '@trellis/kit/testing';
 
 const DAY = 24 * 3600_000;
 const flush = () => new Promise((resolve) => setImmediate(resolve));

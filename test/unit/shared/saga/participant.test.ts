@@ -1,10 +1,10 @@
 /** The participant kit on the embedded backends: once per (saga, step, action), never after its compensation, outside calls at most once. */
-import { InMemoryEventBus, type EventMessage } from '../../../../shared/events';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { createLogger } from '../../../../shared/logging';
-import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type SagaCommand, type SagaHandler, type SagaReply } from '../../../../shared/saga';
+import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 import { eventually } from '../../../support/graphql';
-import { ManualClock } from '../../../support/manualClock';
+import { ManualClock } from '@trellis/kit/testing';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

@@ -4,10 +4,10 @@
  * live exactly `dedupeTtlMs`, and the check on the other action makes a command that lost the race
  * to its compensation never apply. Each test waits on the replies it expects, never on a timer.
  */
-import { InMemoryEventBus, type EventMessage } from '../../../../shared/events';
-import { InMemoryStateStore } from '../../../../shared/state';
-import { createLogger } from '../../../../shared/logging';
-import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '../../../../shared/saga';
+import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const T0 = 1_000_000;

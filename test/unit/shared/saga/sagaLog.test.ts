@@ -1,6 +1,6 @@
 /** The saga overview operators see: in flight and latest finished, each with its steps, from the store. */
-import { InMemoryStateStore } from '../../../../shared/state';
-import { SagaLog, sagaKey, type SagaRecord } from '../../../../shared/saga';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
+import { SagaLog, sagaKey, type SagaRecord } from '@trellis/kit/internal/saga';
 
 const record = (id: string, state: SagaRecord['state'], updatedAt: string): SagaRecord => ({
   id,

@@ -4,11 +4,11 @@
  * orchestrators sharing the sagas never count one end twice.
  */
 import { Registry } from 'prom-client';
-import { InMemoryEventBus } from '../../../../shared/events';
-import { InMemoryStateStore, type StateStore } from '../../../../shared/state';
-import { createLogger } from '../../../../shared/logging';
-import { SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord, type SagaReply } from '../../../../shared/saga';
-import { ManualClock } from '../../../support/manualClock';
+import { InMemoryEventBus } from '@trellis/kit/internal/events';
+import { InMemoryStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit/internal/logging';
+import { SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord, type SagaReply } from '@trellis/kit/internal/saga';
+import { ManualClock } from '@trellis/kit/testing';
 
 const retry = { maxAttempts: 1, backoffMs: 100, maxBackoffMs: 100 };
 const definition: SagaDefinition<Record<string, never>> = {

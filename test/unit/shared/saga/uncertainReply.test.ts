@@ -1,5 +1,5 @@
 /** An uncertain failure (an outside call whose outcome is unknown) is undone like a timeout, never left applied. */
-import { applyReply, begin, createRecord, type SagaDefinition, type SagaRecord, type SagaReply } from '../../../../shared/saga';
+import { applyReply, begin, createRecord, type SagaDefinition, type SagaRecord, type SagaReply } from '@trellis/kit/internal/saga';
 
 const T0 = 1_000_000;
 const retry = { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 250 };

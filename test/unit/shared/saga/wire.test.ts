@@ -1,6 +1,6 @@
 /** Saga messages off the bus: a well-formed one parses, a malformed one is a PoisonMessageError naming what is wrong (so the bus dead-letters it at once). */
-import { PoisonMessageError } from '../../../../shared/errors';
-import { parseCommand, parseReply } from '../../../../shared/saga/wire';
+import { PoisonMessageError } from '@trellis/kit/internal/errors';
+import { parseCommand, parseReply } from '@trellis/kit/internal/saga/wire';
 
 const command = { sagaId: 's1', saga: 'placeOrder', step: 'charge', stepIndex: 0, action: 'command', name: 'charge', attempt: 1, payload: { amount: 5 } };
 const reply = { sagaId: 's1', stepIndex: 0, action: 'compensation', outcome: 'failure', error: 'declined', uncertain: true };

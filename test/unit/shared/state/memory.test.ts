@@ -3,7 +3,7 @@
  * indexes and pub/sub behave as the Redis adapter's (the shared contract against real Redis is
  * test/integration/contracts/stateStore.test.ts).
  */
-import { InMemoryStateStore } from '../../../../shared/state';
+import { InMemoryStateStore } from '@trellis/kit/internal/state';
 
 function storeAt(start = 1_000) {
   let now = start;

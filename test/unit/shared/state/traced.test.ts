@@ -1,7 +1,7 @@
 /** Every state-store call is a client span with the database conventions, and its answer passes through unchanged. */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemoryStateStore, STATE_ATTRIBUTES, tracedStateStore } from '../../../../shared/state';
+import { InMemoryStateStore, STATE_ATTRIBUTES, tracedStateStore } from '@trellis/kit/internal/state';
 import { recordSpans } from '../../../support/recordedSpans';
 
 describe('tracedStateStore', () => {

@@ -1,5 +1,5 @@
 /** The headers of a graphql-ws connection, wherever clients put them in connectionParams (the gateway and the kit read them alike). */
-import { connectionParamsHeaders } from '../../../../shared/subgraph';
+import { connectionParamsHeaders } from '@trellis/kit/internal/subgraph';
 
 describe('connectionParamsHeaders', () => {
   it('reads headers from { headers }, names matched case-insensitively, non-strings dropped', () => {

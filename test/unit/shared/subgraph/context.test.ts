@@ -1,6 +1,6 @@
 /** The context a subgraph's resolvers receive: who calls (verified again here), and the request's correlation id and trace headers. */
 import type { GraphQLError } from 'graphql';
-import { AuthenticationError, SigningKeysUnavailableError } from '../../../../shared/auth/errors';
+import { AuthenticationError, SigningKeysUnavailableError } from '@trellis/kit/internal/auth/errors';
 import {
   anonymousIdentity,
   bearerIdentity,
@@ -8,7 +8,7 @@ import {
   connectionParamsHeaders,
   operationHeaders,
   type HeaderReader,
-} from '../../../../shared/subgraph/context';
+} from '@trellis/kit/internal/subgraph/context';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const headers =

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { parse, print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { connectBackends, type Backends } from '../../../../shared/backends';
-import { loadConfig, type Config } from '../../../../shared/config';
-import { BackendUnavailableError, NotFoundError } from '../../../../shared/errors';
-import { createSubgraph, type Subgraph, type SubgraphOptions } from '../../../../shared/subgraph/createSubgraph';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import { connectBackends, type Backends } from '@trellis/kit/internal/backends';
+import { loadConfig, type Config } from '@trellis/kit/internal/config';
+import { BackendUnavailableError, NotFoundError } from '@trellis/kit/internal/errors';
+import { createSubgraph, type Subgraph, type SubgraphOptions } from '@trellis/kit/internal/subgraph/createSubgraph';
+import type { ServiceInstance } from '@trellis/kit/internal/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 

@@ -5,9 +5,9 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { connectBackends, type Backends } from '../../../../shared/backends';
-import { loadConfig } from '../../../../shared/config';
-import { createSubgraph, type Subgraph, type SubgraphOptions } from '../../../../shared/subgraph/createSubgraph';
+import { connectBackends, type Backends } from '@trellis/kit/internal/backends';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { createSubgraph, type Subgraph, type SubgraphOptions } from '@trellis/kit/internal/subgraph/createSubgraph';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 

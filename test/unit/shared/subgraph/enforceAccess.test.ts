@@ -1,7 +1,7 @@
 /** A subgraph reached directly refuses what the gateway would: every guarded field checks the caller, on every path. */
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { graphql, parse, subscribe, type ExecutionResult } from 'graphql';
-import { enforceAccess } from '../../../../shared/subgraph/enforceAccess';
+import { enforceAccess } from '@trellis/kit/internal/subgraph/enforceAccess';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 
 const typeDefs = parse(/* GraphQL */ `

@@ -4,7 +4,7 @@
  */
 import { buildSchema, parse, type ExecutionResult } from 'graphql';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { subscribeTraced, tracedEvent } from '../../../../shared/subgraph/eventTraces';
+import { subscribeTraced, tracedEvent } from '@trellis/kit/internal/subgraph/eventTraces';
 import { recordSpans } from '../../../support/recordedSpans';
 
 const schema = buildSchema('type Query { ok: Boolean } type Subscription { ticks: Int, broken: Int }');

@@ -1,8 +1,8 @@
 import { parse } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { Request, Response } from 'express';
-import { loadConfig } from '../../../../shared/config';
-import { subgraphLimits } from '../../../../shared/subgraph/limits';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { subgraphLimits } from '@trellis/kit/internal/subgraph/limits';
 
 const typeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@cost"])

@@ -1,5 +1,5 @@
-import { requireOwner } from '../../../../shared/subgraph/ownership';
-import { ForbiddenError, TrellisError } from '../../../../shared/errors';
+import { requireOwner } from '@trellis/kit/internal/subgraph/ownership';
+import { ForbiddenError, TrellisError } from '@trellis/kit/internal/errors';
 
 const refusal = (run: () => void) => {
   try {

@@ -3,10 +3,10 @@
  * saga commands while the subgraph runs, replies to each on `saga.replies`, and consumes nothing once
  * stopped (the next instance of the group gets what came after).
  */
-import { loadConfig } from '../../../../shared/config';
-import { connectBackends, type Backends } from '../../../../shared/backends';
-import { createSubgraph } from '../../../../shared/subgraph/createSubgraph';
-import { SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '../../../../shared/saga';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { connectBackends, type Backends } from '@trellis/kit/internal/backends';
+import { createSubgraph } from '@trellis/kit/internal/subgraph/createSubgraph';
+import { SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { eventually } from '../../../support/graphql';
 

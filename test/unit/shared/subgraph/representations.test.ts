@@ -1,6 +1,6 @@
 import { parse, getOperationAST } from 'graphql';
-import { countRepresentations, enforceRepresentationLimit } from '../../../../shared/subgraph/representations';
-import { LimitExceededError } from '../../../../shared/limits';
+import { countRepresentations, enforceRepresentationLimit } from '@trellis/kit/internal/subgraph/representations';
+import { LimitExceededError } from '@trellis/kit/internal/limits';
 
 const count = (query: string, variables?: Record<string, unknown>) => {
   const document = parse(query);

@@ -1,4 +1,4 @@
-import { requestLoader } from '../../../../shared/subgraph';
+import { requestLoader } from '@trellis/kit/internal/subgraph';
 
 describe('requestLoader', () => {
   const recorded = () => {

@@ -1,7 +1,7 @@
 /** launchSubgraph: what a subgraph's main.ts gets (config, logger, backends, guard, registry), and a stop that undoes it all. */
-import { loadConfig } from '../../../../shared/config';
-import { launchSubgraph, type ServeContext } from '../../../../shared/subgraph/serve';
-import type { ServiceInstance } from '../../../../shared/discovery';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { launchSubgraph, type ServeContext } from '@trellis/kit/internal/subgraph/serve';
+import type { ServiceInstance } from '@trellis/kit/internal/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
 

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-node';
-import { loadConfig } from '../../../../shared/config';
-import { samplerFor, telemetrySettings } from '../../../../shared/telemetry';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { samplerFor, telemetrySettings } from '@trellis/kit/internal/telemetry';
 
 describe('tracing settings from the OTEL_* variables', () => {
   it('is off when no endpoint is set, or the SDK or the exporter is switched off', () => {

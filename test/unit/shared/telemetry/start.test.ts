@@ -1,5 +1,5 @@
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
-import { activeTraceIds, extractTrace, injectTrace, inSpan, startTelemetry, telemetrySettings } from '../../../../shared/telemetry';
+import { activeTraceIds, extractTrace, injectTrace, inSpan, startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { recordingLogger } from '../../../support/recordingLogger';
 
 const settings = telemetrySettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' })!;

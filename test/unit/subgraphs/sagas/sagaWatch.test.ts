@@ -3,8 +3,8 @@
  * frees the server's side at once: the state-store subscription and the recheck timer end, instead
  * of living until the saga next changes (which may be never).
  */
-import { InMemoryStateStore } from '../../../../shared/state';
-import type { SagaRecord } from '../../../../shared/saga';
+import { InMemoryStateStore } from '@trellis/kit/testing';
+import type { SagaRecord } from '@trellis/kit/saga';
 import { watchSaga } from '../../../../subgraphs/sagas/sagaWatch';
 
 const running = { id: 's1', state: 'RUNNING', revision: 3, steps: [] } as unknown as SagaRecord;

@@ -1,5 +1,5 @@
 /** A saga `Clock` moved by hand: `advance` runs the timers that fell due; `delays` lists what each timer was set for. */
-import type { Clock } from '../../shared/saga';
+import type { Clock } from '../saga';
 
 export class ManualClock implements Clock {
   current: number;
