@@ -3,7 +3,7 @@
  * fenced code blocks, the anchors their headings make and the links they hold. Deliberately small:
  * the docs are ours and follow CommonMark's plain forms (``` fences, ATX headings, inline links).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -158,4 +158,51 @@ export function shellBlockAfter(markdown: string, phrase: string): FencedBlock {
   );
   if (!block) throw new Error(`no shell block after "${phrase}"`);
   return block;
+}
+
+export interface InlineCommand {
+  /** The code span's text, spaces (and a line break inside the span) collapsed. */
+  command: string;
+  /** Line number (1-based) where the span opens. */
+  line: number;
+}
+
+/** Every code span of the prose (fenced blocks left out); a span may run over one line break. */
+export function codeSpans(markdown: string): InlineCommand[] {
+  const text = prose(markdown);
+  const spans: InlineCommand[] = [];
+  for (const match of text.matchAll(/(`+)((?:(?!\n\s*\n)[\s\S])+?)\1(?!`)/g)) {
+    spans.push({
+      command: match[2].replace(/\s+/g, ' ').trim(),
+      line: text.slice(0, match.index).split('\n').length,
+    });
+  }
+  return spans;
+}
+
+const COMMAND_START = /^(npm|npx|curl|docker|kubectl|bash) \S|^node (-|\S*[/.])/;
+const SCRIPT_FOLDERS = /^(scripts|test\/stack)\//;
+
+/**
+ * Whether a code span is a command a reader would type: `npm …`, `npx …`, `node` with a flag or a
+ * path, `curl`, `docker`, `kubectl`, `bash`, an executable under scripts/ or test/stack/, any of
+ * these after environment assignments. An assignment alone (`NODE_ENV=production`) is
+ * configuration, and a folder or a non-executable file under scripts/ is a mention of it.
+ */
+export function isInlineCommand(span: string, root = REPO_ROOT): boolean {
+  const command = span.replace(/^([A-Z_][A-Z0-9_]*=\S*\s+)+/, '');
+  if (command !== span && /^[A-Z_][A-Z0-9_]*=/.test(command)) return false;
+  if (COMMAND_START.test(command)) return true;
+  if (!SCRIPT_FOLDERS.test(command)) return false;
+  try {
+    const file = path.join(root, command.split(' ')[0]);
+    return statSync(file).isFile() && (statSync(file).mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The commands a Markdown text shows inline in its prose (see isInlineCommand). */
+export function inlineCommands(markdown: string, root = REPO_ROOT): InlineCommand[] {
+  return codeSpans(markdown).filter((span) => isInlineCommand(span.command, root));
 }
