@@ -90,6 +90,11 @@ const BUILD_AND_SHIP: Entry[] = [
 ];
 
 const TESTS_AND_TOOLS: Entry[] = [
+  {
+    command: 'npm run saga:replay-dlq [topic …]',
+    runBy: [{ file: 'test/integration/events/replayDlqScript.test.ts', invokes: "['run', '--silent', 'saga:replay-dlq', ...topics]" }],
+    note: 'run with no topic (the saga topics) and with topics named, on the real Kafka',
+  },
   { command: 'npm test', runBy: [{ file: '.ci/run', invokes: 'npm test' }] },
   { command: 'test/stack/up', runBy: [{ file: RUN_SH, invokes: 'test/stack/up' }] },
   { command: 'test/stack/deploy-tools.sh', runBy: [{ file: RUN_SH, invokes: 'test/stack/deploy-tools.sh' }] },
