@@ -95,6 +95,16 @@ const TESTS_AND_TOOLS: Entry[] = [
     runBy: [{ file: 'test/integration/events/replayDlqScript.test.ts', invokes: "['run', '--silent', 'saga:replay-dlq', ...topics]" }],
     note: 'run with no topic (the saga topics) and with topics named, on the real Kafka',
   },
+  {
+    command: 'npm run bench:gateway',
+    runBy: [{ file: 'test/e2e/benches.test.ts', invokes: "bench('bench:gateway'," }],
+    note: 'briefly, through its own BENCH_* settings, the apollo target only (a trellis target rebuilds dist/)',
+  },
+  {
+    command: 'npm run bench:saga',
+    runBy: [{ file: 'test/e2e/benches.test.ts', invokes: "bench('bench:saga'," }],
+    note: 'briefly, through its own BENCH_* settings, on the embedded platform',
+  },
   { command: 'npm test', runBy: [{ file: '.ci/run', invokes: 'npm test' }] },
   { command: 'test/stack/up', runBy: [{ file: RUN_SH, invokes: 'test/stack/up' }] },
   { command: 'test/stack/deploy-tools.sh', runBy: [{ file: RUN_SH, invokes: 'test/stack/deploy-tools.sh' }] },
