@@ -1,7 +1,12 @@
 /**
  * The platform started the way `npm start` starts it: the four-subgraph query, a fifth subgraph
- * joining and leaving while the gateway runs, and a subgraph that cannot compose.
+ * joining and leaving while the gateway runs, docs/subgraph-authors.md's own subgraph written and
+ * started as the page shows, and a subgraph that cannot compose.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fencedBlocks, inlineCommands, readDoc, REPO_ROOT } from '../support/markdown';
 import { startPlatform, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
 import { platformToken } from '../support/identity';
@@ -104,6 +109,48 @@ describe('platform (npm start)', () => {
     expect(Date.now() - stopped).toBeLessThan(2000);
     expect((await postGraphQL(platform.gatewayUrl, '{ product(id: "p1") { name } }')).body.data).toEqual({ product: { name: 'Trellis Mug' } });
   });
+
+  it("starts subgraph-authors.md's own subgraph with the page's command; the gateway composes it in, and drops it on SIGTERM", async () => {
+    const page = readDoc('docs/subgraph-authors.md');
+    const block = fencedBlocks(page).find((candidate) => candidate.language === 'ts' && candidate.body.startsWith('// subgraphs/reviews/main.ts'));
+    const command = inlineCommands(page).find((shown) => shown.command.endsWith(' subgraphs/reviews/main.ts'));
+    expect({ block: block !== undefined, command: command?.command }).toEqual({
+      block: true,
+      command: 'node --conditions=trellis-source --import tsx subgraphs/reviews/main.ts',
+    });
+    const file = path.join(REPO_ROOT, 'subgraphs/reviews/main.ts');
+    // Written where the page says, so the page's command runs as it is; never over a reader's own.
+    expect(existsSync(path.dirname(file))).toBe(false);
+    mkdirSync(path.dirname(file));
+    writeFileSync(file, block!.body);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...platform.backendEnv, LOG_LEVEL: 'warn' };
+    for (const name of ['PORT', 'TRELLIS_PORT_BASE', 'CONSUL_HTTP_ADDR', 'REDIS_URL', 'KAFKA_BROKERS']) delete env[name];
+    const [, ...args] = command!.command.split(' ');
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const reviewsOf = '{ product(id: "p1") { name reviews { body stars } } }';
+    try {
+      await eventually(async () => {
+        expect(child.exitCode).toBeNull();
+        const { body } = await postGraphQL(platform.gatewayUrl, reviewsOf);
+        expect(body.data).toEqual({ product: { name: 'Trellis Mug', reviews: [{ body: 'Great p1', stars: 5 }] } });
+      }, 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${output}`);
+      });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await eventually(async () => {
+        const { body } = await postGraphQL(platform.gatewayUrl, reviewsOf);
+        expect(body.errors?.[0].message).toMatch(/Cannot query field "reviews"/);
+      }, 10_000);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('refuses a subgraph that cannot compose and leaves the schema as it was', async () => {
     const introspect = async () =>

@@ -53,6 +53,11 @@ const PLATFORM: Entry[] = [
     note: 'the same GET on the admin listener, with fetch instead of curl',
   },
   {
+    command: 'node --conditions=trellis-source --import tsx subgraphs/reviews/main.ts',
+    runBy: [{ file: 'test/e2e/platform.test.ts', invokes: "const [, ...args] = command!.command.split(' ');" }],
+    note: "the page's subgraphs/reviews/main.ts block written where it says, started with the page's own span, beside npm start's platform",
+  },
+  {
     command: 'node --conditions=trellis-source --import tsx',
     runBy: [{ file: 'test/support/processRunner.ts', invokes: "['--conditions=trellis-source', '--import', 'tsx', ENTRY]" }],
     note: 'how every service of a test platform starts from source',
