@@ -35,8 +35,8 @@ const PLATFORM: Entry[] = [
   },
   {
     command: 'AUTH_ISSUER=https://login.example.com/ AUTH_AUDIENCE=trellis-api npm start',
-    runBy: [{ file: 'test/integration/gateway/badTokens.test.ts', invokes: 'AUTH_ISSUER: issuer.iss, AUTH_JWKS_URL: jwks.url' }],
-    note: "a gateway pointed at an issuer of its own (not the dev provider): its tokens pass, everyone else's are refused",
+    runBy: [{ file: 'test/e2e/realIssuer.test.ts', invokes: "startPlatform({ env: { AUTH_ISSUER: `http://127.0.0.1:${port}`, AUTH_AUDIENCE: 'trellis-api' } })" }],
+    note: 'an issuer of its own on loopback stands in for login.example.com',
   },
   {
     command: 'SUPERGRAPH_PATH=./supergraph.graphql npm start',
@@ -128,7 +128,7 @@ const TESTS_AND_TOOLS: Entry[] = [
   ...['TRELLIS_SCREENSHOTS=1 npx jest test/browser', 'TRELLIS_SCREENSHOTS=1 npx jest test/browser/console.test.ts'].map((command) => ({
     command,
     runBy: [{ file: 'test/support/browser.ts', invokes: "process.env.TRELLIS_SCREENSHOTS !== '1'" }],
-    note: 'the browser tests save their pictures through this switch; npm test runs them without it',
+    note: 'validated, not run with the switch set (it rewrites the pictures in docs/): the browser tests read it here, and npm test runs them without it',
   })),
 ];
 
