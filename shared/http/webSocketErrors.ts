@@ -12,7 +12,15 @@
  * quietClientProtocolErrors(wss); // after useServer: it wraps the error listeners graphql-ws added
  * ```
  */
-import type { WebSocketServer } from 'ws';
+import type { EventEmitter } from 'node:events';
+
+/**
+ * What this needs of ws's `WebSocketServer`, structurally: the kit's declarations must not name
+ * `ws`'s types, which a project installing the kit does not have (no `@types/ws` in its dependencies).
+ */
+interface SocketServer {
+  on(event: 'connection', listener: (socket: EventEmitter) => void): unknown;
+}
 
 /** Whether `ws` raised this for a client's frame (its `WS_ERR_*` codes), the socket already closed. */
 export function isClientProtocolError(error: unknown): boolean {
@@ -20,7 +28,7 @@ export function isClientProtocolError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('WS_ERR_');
 }
 
-export function quietClientProtocolErrors(wss: WebSocketServer): void {
+export function quietClientProtocolErrors(wss: SocketServer): void {
   // Runs after the 'connection' listeners registered before it (useServer's), which have by then
   // added their error listeners to the socket.
   wss.on('connection', (socket) => {

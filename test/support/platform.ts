@@ -4,6 +4,7 @@ import path from 'node:path';
 import net from 'node:net';
 import { findService, killService } from './serviceProcess';
 import { realBackends, uniquePrefix } from './backends';
+import { releaseLease, tryLease } from './portLease';
 
 export interface RunningPlatform {
   base: number;
@@ -31,16 +32,29 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose fixed offsets (0-9, 100, 200, 400, 600, 700) are all free. */
+/**
+ * A base port whose fixed offsets (0-9, 100, 200, 400, 600, 700) are all free, leased to this
+ * process until `releasePortBase` (test/support/portLease.ts): two workers starting a platform at
+ * once could otherwise both find the same block free, and one would die on EADDRINUSE.
+ */
 export async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (let attempt = 0; attempt < 200; attempt++) {
     // Below Linux's ephemeral range (32768-60999), where any outgoing connection could take a port between this check and the bind.
-    // Bases 1000 apart: one platform's offsets (up to +700) never land on another's ports, whatever two test workers pick at once.
+    // Bases 1000 apart: one platform's offsets (up to +700) never land on another's ports.
     const base = 20000 + Math.floor(Math.random() * 12) * 1000;
+    if (!tryLease(`base-${base}`)) continue;
     const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600, 700];
     if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
+    releasePortBase(base);
+    // Every block leased or busy: wait for one to be given back.
+    if (attempt % 12 === 11) await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('no free port block found');
+}
+
+/** Gives a block from freePortBase back once nothing listens on it any more. */
+export function releasePortBase(base: number): void {
+  releaseLease(`base-${base}`);
 }
 
 export interface PlatformOptions {
@@ -83,7 +97,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      releasePortBase(base);
+      resolve(code);
+    }),
+  );
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`platform not up within ${timeoutMs} ms:\n${output}`)), timeoutMs);
