@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: typecheck and lint (what `npm run typecheck` and `npm run lint` run), bring up the
-# real servers the integration suites need (a no-op when they already run, or when REDIS_URL / KAFKA_BROKERS / CONSUL_HTTP_ADDR point at your own),
-# then run every jest project: unit, integration, e2e, chaos and browser.
+# real servers the integration suites need (a no-op when they already run, or when REDIS_URL /
+# KAFKA_BROKERS / CONSUL_HTTP_ADDR point at your own), then run every jest project: unit,
+# integration, e2e, chaos and browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
