@@ -4,7 +4,8 @@
  * started as the page shows, and a subgraph that cannot compose.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fencedBlocks, inlineCommands, readDoc, REPO_ROOT } from '../support/markdown';
 import { startPlatform, type RunningPlatform } from '../support/platform';
@@ -118,15 +119,18 @@ describe('platform (npm start)', () => {
       block: true,
       command: 'node --conditions=trellis-source --import tsx subgraphs/reviews/main.ts',
     });
-    const file = path.join(REPO_ROOT, 'subgraphs/reviews/main.ts');
-    // Written where the page says, so the page's command runs as it is; never over a reader's own.
-    expect(existsSync(path.dirname(file))).toBe(false);
-    mkdirSync(path.dirname(file));
+    // Written where the page says, relative to a folder of its own that sees this repository's
+    // node_modules (so `@trellis/kit` resolves as it does here): the page's command runs as it is,
+    // and nothing is written into the repository, where other suites read subgraphs/ meanwhile.
+    const workdir = mkdtempSync(path.join(tmpdir(), 'trellis-reviews-'));
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(workdir, 'node_modules'));
+    const file = path.join(workdir, 'subgraphs/reviews/main.ts');
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, block!.body);
     const env: NodeJS.ProcessEnv = { ...process.env, ...platform.backendEnv, LOG_LEVEL: 'warn' };
     for (const name of ['PORT', 'TRELLIS_PORT_BASE', 'CONSUL_HTTP_ADDR', 'REDIS_URL', 'KAFKA_BROKERS']) delete env[name];
     const [, ...args] = command!.command.split(' ');
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -148,7 +152,7 @@ describe('platform (npm start)', () => {
       }, 10_000);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(path.dirname(file), { recursive: true, force: true });
+      rmSync(workdir, { recursive: true, force: true });
     }
   }, 120_000);
 
