@@ -9,7 +9,7 @@ import { ConfigError } from '../errors';
 import type { Logger } from '../logging';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
 import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore } from '../state';
-import { InMemoryEventBus, KafkaEventBus, tracedEventBus, type EventBus } from '../events';
+import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
@@ -96,7 +96,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
-      ? async () => new KafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix })
+      ? async () => createKafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix })
       : undefined,
     () => new InMemoryEventBus({ logger }),
   );

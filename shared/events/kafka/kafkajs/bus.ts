@@ -1,0 +1,42 @@
+/**
+ * The Kafka event bus on kafkajs: topics through the admin client, publishes through one
+ * idempotent producer, and a consumer per subscription.
+ */
+import type { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../../types';
+import { namespaced } from '../names';
+import type { KafkaEventBusOptions } from '../options';
+import { kafkajsClient } from './client';
+import { KafkajsConsumers } from './consumer';
+import { KafkajsPublisher } from './producer';
+import { KafkajsTopics } from './topics';
+
+export class KafkaEventBus implements EventBus {
+  private readonly topics: KafkajsTopics;
+  private readonly publisher: KafkajsPublisher;
+  private readonly consumers: KafkajsConsumers;
+
+  constructor(options: KafkaEventBusOptions) {
+    const kafka = kafkajsClient(options);
+    const names = namespaced(options.namespace);
+    this.topics = new KafkajsTopics(kafka, names, options);
+    this.publisher = new KafkajsPublisher(kafka, names, options);
+    this.consumers = new KafkajsConsumers(kafka, names, options, (topic, message) => this.publisher.publish(topic, message));
+  }
+
+  ensureTopics(topics: string[]): Promise<void> {
+    return this.topics.ensure(topics);
+  }
+
+  publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
+    return this.publisher.publish(topic, messages);
+  }
+
+  subscribe(options: SubscribeOptions): Promise<Subscription> {
+    return this.consumers.subscribe(options);
+  }
+
+  async close(): Promise<void> {
+    await this.consumers.close();
+    await this.publisher.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What every Kafka event bus takes, whichever client speaks to the broker: where the cluster is,
+ * how to authenticate, how topics are made, and the timings of consumers and publishes.
+ */
+import type { Logger } from '../../logging';
+
+/** The Kafka clients Trellis can use (`KAFKA_CLIENT`). */
+export const KAFKA_CLIENTS = ['kafkajs'] as const;
+export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId?: string;
+  logger?: Logger;
+  /** Partitions of topics this bus creates. */
+  partitions?: number;
+  /**
+   * Prefix of every topic and consumer group on the broker, so several platforms (or test runs)
+   * can share one cluster; callers keep using the plain names.
+   */
+  namespace?: string;
+  /** Longest a fetch waits for new messages before it returns empty (and a resumed partition is fetched again). */
+  maxWaitTimeMs?: number;
+  /** How long the group waits for a silent consumer before handing its partitions to others. */
+  sessionTimeoutMs?: number;
+  /**
+   * Longest one publish may take, connecting and the client's own retries included (default 15 s).
+   * Past it the publish fails as retriable and the producer is made anew: a hung broker, or a
+   * producer stuck after a broker restart, must not hold a caller (the saga sweeper) for minutes.
+   */
+  publishTimeoutMs?: number;
+}
+
+export const JOIN_TIMEOUT_MS = 30_000;
+/** Default longest publish (see `publishTimeoutMs`): one slow answer within the request timeout (10 s) is still waited for. */
+export const PUBLISH_TIMEOUT_MS = 15_000;
+/** Attempts at creating topics and at subscribing while a just-made topic's metadata settles. */
+export const TOPIC_ATTEMPTS = 5;
+export const DEFAULT_PARTITIONS = 3;
