@@ -8,12 +8,38 @@ import type { Logger } from '../../logging';
 export const KAFKA_CLIENTS = ['kafkajs'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
+/** SASL mechanisms a secured cluster may ask for (`KAFKA_SASL_MECHANISM`). */
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** TLS to the brokers; PEM text, not paths (the config module reads the files). */
+export interface KafkaTls {
+  /** Certificate authorities to trust instead of the system's. */
+  ca?: string;
+  /** Client certificate and key, for clusters that require mTLS. */
+  cert?: string;
+  key?: string;
+}
+
+export type KafkaSasl =
+  | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  /** OAUTHBEARER: a bearer token, fetched again whenever the client reconnects. */
+  | { mechanism: 'oauthbearer'; token: () => Promise<string> };
+
 export interface KafkaEventBusOptions {
   brokers: string[];
   clientId?: string;
   logger?: Logger;
+  /** TLS to the brokers (`KAFKA_SSL`); plaintext when absent. */
+  tls?: KafkaTls;
+  /** SASL authentication; none when absent. */
+  sasl?: KafkaSasl;
   /** Partitions of topics this bus creates. */
   partitions?: number;
+  /** Replicas of topics this bus creates; the broker's default when absent. */
+  replicationFactor?: number;
+  /** Topic configs set when this bus creates a topic, e.g. `{ 'min.insync.replicas': '2', 'retention.ms': '604800000' }`. */
+  topicConfigs?: Record<string, string>;
   /**
    * Prefix of every topic and consumer group on the broker, so several platforms (or test runs)
    * can share one cluster; callers keep using the plain names.
