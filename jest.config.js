@@ -1,5 +1,9 @@
 /** Jest projects: one per test kind, so `npm test` can run them all and a developer can pick one. */
-const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+  // ES-module-only packages, made CommonJS for jest (see the transform's header).
+  '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/support/esmPackageTransform.js',
+};
 // `@trellis/kit` and its entry points map to the kit's sources under <rootDir>, never through
 // node_modules: Stryker runs jest in a sandbox copy whose node_modules links to the original repo,
 // where the package would resolve to the unmutated kit. Order matters: the first match wins.
@@ -14,6 +18,7 @@ const project = (name, extra = {}) => ({
   testEnvironment: 'node',
   transform,
   moduleNameMapper,
+  transformIgnorePatterns: ['/node_modules/(?!@platformatic/(kafka|dynamic-buffer|wasm-utils)/)'],
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   ...extra,
 });

@@ -4,6 +4,7 @@
  */
 import type { EventBus } from '../types';
 import { KafkaEventBus } from './kafkajs/bus';
+import { PlatformaticKafkaEventBus } from './platformatic/bus';
 import type { KafkaClientName, KafkaEventBusOptions } from './options';
 
 export { KafkaEventBus } from './kafkajs/bus';
@@ -13,5 +14,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions & { client?: K
   switch (options.client ?? 'kafkajs') {
     case 'kafkajs':
       return new KafkaEventBus(options);
+    case 'platformatic':
+      return new PlatformaticKafkaEventBus(options);
   }
 }

@@ -4,8 +4,11 @@
  */
 import type { Logger } from '../../logging';
 
-/** The Kafka clients Trellis can use (`KAFKA_CLIENT`). */
-export const KAFKA_CLIENTS = ['kafkajs'] as const;
+/**
+ * The Kafka clients Trellis can use (`KAFKA_CLIENT`): kafkajs (the design's original client, no
+ * release since 2023) and @platformatic/kafka (maintained, pure JS).
+ */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
 /** SASL mechanisms a secured cluster may ask for (`KAFKA_SASL_MECHANISM`). */

@@ -1,5 +1,5 @@
-/** One contract, three implementations: in-memory, through the dev hub, and real Kafka. */
-import { InMemoryEventBus, KafkaEventBus, replayDeadLetters, type EventBus, type EventMessage, type Subscription } from '@trellis/kit/internal/events';
+/** One contract, every implementation: in-memory, through the dev hub, and real Kafka on each client (`KAFKA_CLIENTS`). */
+import { createKafkaEventBus, InMemoryEventBus, KAFKA_CLIENTS, replayDeadLetters, type EventBus, type EventMessage, type Subscription } from '@trellis/kit/internal/events';
 import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
 import { BackendUnavailableError, PoisonMessageError } from '@trellis/kit/internal/errors';
 import { eventually } from '../../support/graphql';
@@ -20,13 +20,13 @@ const implementations: Array<[string, () => Promise<Subject>]> = [
       return { bus: client.remote<EventBus>('events'), close: async () => (await client.close(), await server.stop()) };
     },
   ],
-  [
-    'kafka',
+  ...KAFKA_CLIENTS.map((client): [string, () => Promise<Subject>] => [
+    `kafka (${client})`,
     async () => {
-      const bus = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'contract' });
+      const bus = createKafkaEventBus({ client, brokers: realBackends.kafkaBrokers, clientId: 'contract' });
       return { bus, close: () => bus.close() };
     },
-  ],
+  ]),
 ];
 
 describe.each(implementations)('EventBus contract: %s', (_name, make) => {
@@ -219,9 +219,9 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
   });
 });
 
-describe('KafkaEventBus namespace', () => {
+describe.each(KAFKA_CLIENTS)('Kafka event bus namespace (%s)', (client) => {
   it('keeps two namespaces on one cluster apart while callers use the same topic names', async () => {
-    const make = (namespace: string) => new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'namespace', namespace });
+    const make = (namespace: string) => createKafkaEventBus({ client, brokers: realBackends.kafkaBrokers, clientId: 'namespace', namespace });
     const [left, right] = [make(`${uniquePrefix('ns')}.`), make(`${uniquePrefix('ns')}.`)];
     const received: Record<'left' | 'right', EventMessage[]> = { left: [], right: [] };
     const subscriptions: Subscription[] = [];
