@@ -4,6 +4,7 @@
  * once it serves, and runs until killed. Environment:
  * - SAGA_ROLE: orchestrator | catalog | payments | orders
  * - REDIS_URL, KAFKA_BROKERS, SAGA_NAMESPACE: the backends and this world's key/topic prefix
+ * - KAFKA_CLIENT (optional): the Kafka client, as the platform's (kafkajs by default)
  * - SAGA_TIMINGS (orchestrator): the placeOrder timings as JSON; CRASH_TIMINGS by default
  * - SAGA_COUNT (orchestrator, optional): also starts the sagas `crash-0 … crash-<n-1>` not started yet
  * - SAGA_HANDLER_DELAY_MS (participants): up to this much random work before each handler, so kills land mid-command
@@ -12,7 +13,7 @@
  * - OTEL_* (optional): tracing as every Trellis process does it (service `saga-<role>`), Kafka spans included
  */
 import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
-import { KafkaEventBus, tracedEventBus, type EventBus } from '@trellis/kit/internal/events';
+import { createKafkaEventBus, KAFKA_CLIENTS, tracedEventBus, type EventBus, type KafkaClientName } from '@trellis/kit/internal/events';
 import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { createLogger, type Logger } from '@trellis/kit';
 import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '@trellis/kit/saga';
@@ -101,7 +102,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: `saga-${role}`, level: process.env.LOG_LEVEL ?? 'warn' });
   startTelemetry(telemetrySettings(process.env), { serviceName: `saga-${role}` });
   const state = new RedisStateStore({ url: process.env.REDIS_URL as string, logger, keyPrefix: `${namespace}:` });
-  const kafka = new KafkaEventBus({
+  const client = (process.env.KAFKA_CLIENT || 'kafkajs') as KafkaClientName;
+  if (!KAFKA_CLIENTS.includes(client)) throw new Error(`KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(', ')}, not ${client}`);
+  const kafka = createKafkaEventBus({
+    client,
     brokers: (process.env.KAFKA_BROKERS as string).split(','),
     logger,
     clientId: `saga-${role}`,

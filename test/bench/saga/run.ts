@@ -16,6 +16,7 @@ import { benchUsers, runSagas } from './load';
 import { watchForeignInstances } from './foreignInstances';
 import { countCpu, platformProcesses } from './cpu';
 import { summarizeProfile } from '../gateway/profile';
+import type { KafkaClientName } from '@trellis/kit/internal/events';
 import { countErrors, renderCpuTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
@@ -28,30 +29,32 @@ async function readStock(gatewayUrl: string): Promise<ProductStock[]> {
 }
 
 /** The platform's own log of the run (LOG_LEVEL=warn), for when a row has errors. */
-function keepOutput(backends: Backends, output: string): void {
-  const file = path.join(BENCH_DIR, 'out', `saga-${backends}.log`);
+function keepOutput(run: string, output: string): void {
+  const file = path.join(BENCH_DIR, 'out', `saga-${run}.log`);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, output);
-  log(`${backends}: platform log in ${path.relative(process.cwd(), file)}`);
+  log(`${run}: platform log in ${path.relative(process.cwd(), file)}`);
 }
 
 const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
-const labelOf = (backends: Backends) => (backends === 'real' ? 'real (Kafka + Redis + Consul)' : 'embedded (dev hub)');
+const labelOf = (backends: Backends, client?: KafkaClientName) => (backends === 'real' ? `real (Kafka via ${client} + Redis + Consul)` : 'embedded (dev hub)');
 
-/** One platform per backend; every concurrency level of the sweep runs on it, one after another. */
-async function benchBackends(backends: Backends, settings: SagaBenchSettings): Promise<SagaRow[]> {
+/** One platform per backend (and Kafka client); every concurrency level of the sweep runs on it, one after another. */
+async function benchBackends(backends: Backends, settings: SagaBenchSettings, client?: KafkaClientName): Promise<SagaRow[]> {
   const levels = settings.concurrency.map((concurrency) => ({ concurrency, sagas: concurrency === 1 ? settings.soloSagas : settings.sagas }));
-  const rows: SagaRow[] = levels.map((level) => ({ backends, label: labelOf(backends), ...level }));
+  const rows: SagaRow[] = levels.map((level) => ({ backends, label: labelOf(backends, client), ...level }));
+  const run = client ? `${backends}-${client}` : backends;
   let platform: RunningPlatform | undefined;
   let processes: ReturnType<typeof platformProcesses> = [];
-  const profileDir = path.join(BENCH_DIR, 'out', `saga-profile-${backends}`);
+  const profileDir = path.join(BENCH_DIR, 'out', `saga-profile-${run}`);
   if (settings.profile) {
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });
   }
   try {
-    log(`${backends}: starting the platform`);
+    log(`${run}: starting the platform`);
     const env: Record<string, string> = settings.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
+    if (client) env.KAFKA_CLIENT = client;
     platform = await startPlatform({ backends, timeoutMs: 120_000, env });
     const base = platform.base;
     const tokens = await Promise.all(Array.from({ length: settings.users }, (_, i) => platformToken(base, `bench-user-${i + 1}`)));
@@ -59,13 +62,13 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
     const stock = await readStock(platform.gatewayUrl);
     const plans = planSweep(stock, levels, settings.users);
     processes = platformProcesses(platform.pid, backends === 'real');
-    log(`${backends}: up at ${platform.gatewayUrl}; ${units(stock)} units in stock; ${settings.users} users; processes ${processes.map((p) => p.name).join(', ')}`);
+    log(`${run}: up at ${platform.gatewayUrl}; ${units(stock)} units in stock; ${settings.users} users; processes ${processes.map((p) => p.name).join(', ')}`);
     let completedSoFar = 0;
     try {
       const common = { gatewayUrl: platform.gatewayUrl, sagaTimeoutMs: settings.sagaTimeoutMs };
       if (settings.warmupSagas > 0) {
         const warm = await runSagas(users, Math.min(20, settings.warmupSagas), { ...common, orders: warmupOrders(stock, settings.warmupSagas, settings.users) });
-        log(`${backends}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${countErrors(warm.errors)}` : ''}`);
+        log(`${run}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${countErrors(warm.errors)}` : ''}`);
       }
       for (const [index, row] of rows.entries()) {
         const notes: string[] = [];
@@ -79,27 +82,27 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
         const left = units(await readStock(platform.gatewayUrl));
         if (left !== units(stock) - completedSoFar) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completedSoFar}`);
         if (notes.length) row.note = notes.join('; ');
-        log(`${backends} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${countErrors(row.load.errors)}` : ''}`);
+        log(`${run} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${countErrors(row.load.errors)}` : ''}`);
       }
     } finally {
       await Promise.all(users.map((user) => user.client.dispose()));
     }
   } catch (error) {
     const message = (error as Error).message ?? String(error);
-    log(`${backends} failed: ${message}`);
+    log(`${run} failed: ${message}`);
     for (const row of rows) if (!row.load) row.note = `n/a: ${message.split('\n')[0]}`;
   } finally {
     const code = await platform?.stop();
-    if (platform && code !== 0 && code !== null) log(`${backends}: platform exited with ${code}`);
-    if (platform) keepOutput(backends, platform.output());
-    if (settings.profile) writeProfiles(backends, profileDir, processes);
+    if (platform && code !== 0 && code !== null) log(`${run}: platform exited with ${code}`);
+    if (platform) keepOutput(run, platform.output());
+    if (settings.profile) writeProfiles(run, labelOf(backends, client), profileDir, processes);
   }
   return rows;
 }
 
 /** Where each platform process spent its time over the whole run (all levels), from its `--cpu-prof` profile. */
-function writeProfiles(backends: Backends, dir: string, processes: Array<{ pid: number; name: string }>): void {
-  const sections: string[] = [`# Saga bench profile: ${labelOf(backends)}`, ''];
+function writeProfiles(run: string, label: string, dir: string, processes: Array<{ pid: number; name: string }>): void {
+  const sections: string[] = [`# Saga bench profile: ${label}`, ''];
   for (const { pid, name } of processes) {
     const summary = (() => {
       try {
@@ -112,9 +115,9 @@ function writeProfiles(backends: Backends, dir: string, processes: Array<{ pid: 
     sections.push(`## ${name}`, '', '| area | % of busy |', '| --- | ---: |', ...summary.areas.map((a) => `| ${a.name} | ${a.percent.toFixed(1)} |`), '');
     sections.push('| function | % of busy |', '| --- | ---: |', ...summary.functions.map((f) => `| ${f.name} | ${f.percent.toFixed(1)} |`), '');
   }
-  const file = path.join(BENCH_DIR, 'out', `saga-profile-${backends}.md`);
+  const file = path.join(BENCH_DIR, 'out', `saga-profile-${run}.md`);
   writeFileSync(file, sections.join('\n'));
-  log(`${backends}: profiles summed in ${path.relative(process.cwd(), file)}`);
+  log(`${run}: profiles summed in ${path.relative(process.cwd(), file)}`);
 }
 
 function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
@@ -126,7 +129,7 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     `- users: ${settings.users} signed-in users, each with its own token and graphql-ws client (kept open between their sagas); orders go to users in turn`,
     '- orders: one unit each; card-ok orders spend the seeded stock (COMPLETED), shared out between the levels and going round all five products; the rest use a declined card (reserve, charge refused, release: COMPENSATED) so no order is refused for stock',
     '- **embedded (dev hub)**: `npm start` with no backend variables, the in-memory dev hub: the baseline',
-    '- **real**: `npm start` on Kafka, Redis and Consul (test/stack), fresh key and topic prefixes',
+    `- **real**: \`npm start\` on Kafka, Redis and Consul (test/stack), fresh key and topic prefixes; Kafka client (\`KAFKA_CLIENT\`): ${settings.kafkaClients.join(', ')}`,
     '',
     renderSagaTable(rows),
     '',
@@ -145,7 +148,10 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
 async function main(): Promise<void> {
   const settings = loadSagaBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const rows: SagaRow[] = [];
-  for (const backends of settings.backends) rows.push(...(await benchBackends(backends, settings)));
+  for (const backends of settings.backends) {
+    if (backends === 'embedded') rows.push(...(await benchBackends(backends, settings)));
+    else for (const client of settings.kafkaClients) rows.push(...(await benchBackends(backends, settings, client)));
+  }
   const report = markdown(settings, rows);
   process.stdout.write(`${report}\n`);
   if (settings.resultsPath) {

@@ -1,4 +1,6 @@
 /** The saga bench's knobs, read once from the environment (the only file here that reads it). */
+import { KAFKA_CLIENTS, type KafkaClientName } from '@trellis/kit/internal/events';
+
 export type Backends = 'embedded' | 'real';
 
 export interface SagaBenchSettings {
@@ -18,6 +20,11 @@ export interface SagaBenchSettings {
   backends: Backends[];
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
+  /**
+   * Kafka clients the real backends run on, one platform each, side by side in the tables
+   * (BENCH_KAFKA_CLIENTS, comma-separated; by default KAFKA_CLIENT, else kafkajs).
+   */
+  kafkaClients: KafkaClientName[];
   /** Runs every platform process under `--cpu-prof` and writes where each one's time goes to test/bench/out (BENCH_PROFILE=1). */
   profile: boolean;
 }
@@ -44,7 +51,11 @@ export function loadSagaBenchSettings(defaultResultsPath: string): SagaBenchSett
   const backends = (process.env.BENCH_BACKENDS || 'embedded,real').split(',').map((name) => name.trim()).filter(Boolean);
   const unknown = backends.filter((name) => name !== 'embedded' && name !== 'real');
   if (unknown.length || backends.length === 0) throw new Error(`BENCH_BACKENDS: unknown ${unknown.join(', ') || '(empty)'} (known: embedded, real)`);
+  const clients = (process.env.BENCH_KAFKA_CLIENTS || process.env.KAFKA_CLIENT || 'kafkajs').split(',').map((name) => name.trim()).filter(Boolean);
+  const unknownClients = clients.filter((name) => !(KAFKA_CLIENTS as readonly string[]).includes(name));
+  if (unknownClients.length || clients.length === 0) throw new Error(`BENCH_KAFKA_CLIENTS: unknown ${unknownClients.join(', ') || '(empty)'} (known: ${KAFKA_CLIENTS.join(', ')})`);
   return {
+    kafkaClients: clients as KafkaClientName[],
     sagas: whole('BENCH_SAGAS', 1000),
     soloSagas: whole('BENCH_SOLO_SAGAS', 100),
     concurrency: wholeList('BENCH_CONCURRENCY', [1, 20, 50, 100]),
