@@ -19,6 +19,10 @@ export class PartitionLane {
   private readonly queue: Array<{ message: EventMessage; settled: () => void }> = [];
   private draining?: Promise<void>;
   private closed = false;
+  /** Held through a rebalance: nothing new starts until `release`. */
+  private held = false;
+  /** Failed attempts at the head so far (kept across a hold). */
+  private attempts = 0;
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
   /** The offset after the last message taken in: a message redelivered after a rejoin is not handled twice. */
@@ -43,25 +47,42 @@ export class PartitionLane {
   async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    await this.hold();
+  }
+
+  /** Starts nothing more (a backoff is cut short, its retry waits for `release`); resolves once no handler of the lane runs. */
+  async hold(): Promise<void> {
+    this.held = true;
     clearTimeout(this.timer);
     this.wake?.();
     await this.draining;
   }
 
+  release(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.draining ??= this.drain();
+  }
+
   private async drain(): Promise<void> {
-    while (!this.closed && this.queue.length > 0) {
+    while (!this.closed && !this.held && this.queue.length > 0) {
       const next = this.queue[0];
       if (!(await this.settle(next.message))) break;
+      this.attempts = 0;
       this.queue.shift();
       next.settled();
     }
     this.draining = undefined;
   }
 
-  /** True once the message is handled or dead-lettered; false if the lane closed first. */
+  private get stopping(): boolean {
+    return this.closed || this.held;
+  }
+
+  /** True once the message is handled or dead-lettered; false if the lane was held or closed first. */
   private async settle(message: EventMessage): Promise<boolean> {
     const { subscription, logger } = this.deps;
-    for (let attempt = 1; !this.closed; attempt++) {
+    while (!this.stopping) {
+      const attempt = ++this.attempts;
       try {
         await subscription.handler(message);
         return true;
@@ -83,7 +104,7 @@ export class PartitionLane {
   private async deadLetter(message: EventMessage, reason: string): Promise<boolean> {
     this.deps.logger?.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason }, 'message dead-lettered');
     // A failed dead-letter publish is tried again (the broker is likely away): the message is never skipped unrecorded.
-    for (let attempt = 1; !this.closed; attempt++) {
+    for (let attempt = 1; !this.stopping; attempt++) {
       try {
         await this.deps.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, reason));
         return true;
@@ -97,6 +118,7 @@ export class PartitionLane {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.stopping) return resolve();
       this.wake = resolve;
       this.timer = setTimeout(resolve, ms);
     });

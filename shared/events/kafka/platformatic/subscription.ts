@@ -22,12 +22,16 @@ type StringStream = MessagesStream<string, string, string, string>;
 const MAX_QUEUED = 2000;
 const REJOIN_BACKOFF = { initialDelayMs: 500, maxDelayMs: 5000 };
 
-interface Member {
-  consumer: StringConsumer;
+/** Longest a rejoin waits for offset commits in flight (one cannot finish while the group is mid-join). */
+const COMMIT_FLUSH_MS = 2000;
+
+class Member {
+  consumer!: StringConsumer;
   stream?: StringStream;
-  lanes: Map<string, PartitionLane>;
-  /** Between a rebalance's start and the new assignment: nothing is fetched. */
-  rebalancing: boolean;
+  readonly lanes = new Map<string, PartitionLane>();
+  /** Between a rebalance's start and the new assignment: nothing is fetched and no handler starts. */
+  rebalancing = false;
+  readonly commits = new Set<Promise<void>>();
 }
 
 export class PlatformaticSubscription {
@@ -58,7 +62,8 @@ export class PlatformaticSubscription {
   }
 
   private async join(): Promise<Member> {
-    const consumer: StringConsumer = new Consumer({
+    const member = new Member();
+    const consumer: StringConsumer = (member.consumer = new Consumer({
       ...platformaticBaseOptions(this.options),
       groupId: this.names.onBroker(this.subscription.groupId),
       deserializers: stringDeserializers,
@@ -68,8 +73,11 @@ export class PlatformaticSubscription {
       // A member that does not rejoin within this is dropped from the generation instead of holding it for the default 102 s.
       rebalanceTimeout: 20_000,
       maxWaitTime: this.options.maxWaitTimeMs ?? 500,
-    });
-    const member: Member = { consumer, lanes: new Map(), rebalancing: false };
+      // Runs before every JoinGroup, as Java's onPartitionsRevoked: the join waits until no handler
+      // of this member runs and its settled offsets are committed, so a partition's next owner
+      // never overlaps a handler here and starts after what was handled.
+      protocolsMetadata: () => this.quiesce(member),
+    }));
     consumer.on('error', (error: unknown) => this.fail(consumer, 'consumer', error));
     // The classic (eager) protocol: a member keeps fetching while the group rebalances, so the
     // stream pauses from the rebalance's start until the new assignment is known.
@@ -80,6 +88,7 @@ export class PlatformaticSubscription {
     consumer.on('consumer:group:join', ({ assignments }) => {
       member.rebalancing = false;
       this.dropRevoked(member.lanes, assignments ?? []);
+      for (const lane of member.lanes.values()) lane.release();
       if (this.queued < MAX_QUEUED) member.stream?.resume();
     });
     consumer.on('consumer:heartbeat:stalled', ({ stalledFor }) => this.fail(consumer, 'heartbeat', new Error(`no heartbeat for ${stalledFor} ms`)));
@@ -131,9 +140,22 @@ export class PlatformaticSubscription {
     if (this.queued < MAX_QUEUED / 2 && !member.rebalancing && member.stream?.isPaused()) member.stream.resume();
     // Commits are coalesced per partition by the stream; one refused by a rebalance is harmless
     // (the partition's next owner starts from the last committed offset: at least once).
-    message.commit((error?: Error) => {
-      if (error) this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
-    });
+    const commit = new Promise<void>((resolve) =>
+      message.commit((error?: Error) => {
+        if (error) this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
+        resolve();
+      }),
+    );
+    member.commits.add(commit);
+    void commit.then(() => member.commits.delete(commit));
+  }
+
+  private async quiesce(member: Member): Promise<Buffer> {
+    member.rebalancing = true;
+    member.stream?.pause();
+    await Promise.all([...member.lanes.values()].map((lane) => lane.hold()));
+    await withTimeout(Promise.all(member.commits).then(() => undefined), COMMIT_FLUSH_MS, 'commits still in flight').catch(() => undefined);
+    return Buffer.alloc(0);
   }
 
   /** Partitions handed to another member after a rebalance: what their lanes still hold is that member's now. */
