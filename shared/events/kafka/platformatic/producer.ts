@@ -1,35 +1,59 @@
 /**
  * Publishing with @platformatic/kafka: one idempotent producer acknowledged by all in-sync
- * replicas, each publish bounded in time; a producer that let a publish time out is replaced.
+ * replicas. Its idempotent producer keeps one request in flight per broker, so publishes ready
+ * together go out in one request (the coalescer), each bounded in time for its caller; a producer
+ * that let a request time out is replaced.
  */
 import { compatibilityPartitioner, Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import { BackendUnavailableError, errorMessage } from '../../../errors';
 import type { OutgoingMessage } from '../../types';
+import { ProduceCoalescer, type TopicMessages } from '../coalescer';
 import type { Namespaced } from '../names';
 import { PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
 import { TimedOut, withTimeout } from '../timeout';
 import { platformaticBaseOptions } from './client';
 
-export type StringProducer = Producer<string, string, string, string>;
+type StringProducer = Producer<string, string, string, string>;
 
 export class PlatformaticPublisher {
   private producer?: StringProducer;
+  private readonly coalescer: ProduceCoalescer;
 
   constructor(
     private readonly names: Namespaced,
     private readonly options: KafkaEventBusOptions,
-  ) {}
+  ) {
+    // No linger: with one request in flight at a time, what arrives meanwhile joins the next one anyway.
+    this.coalescer = new ProduceCoalescer((batch) => this.send(batch), { lingerMs: 0, timeoutMs: this.timeoutMs() });
+  }
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
-    const batch = Array.isArray(messages) ? messages : [messages];
+    try {
+      await this.coalescer.publish(this.names.onBroker(topic), Array.isArray(messages) ? messages : [messages]);
+    } catch (error) {
+      throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
+    }
+  }
+
+  /** Sends what is queued, then closes the producer. */
+  async close(): Promise<void> {
+    await this.coalescer.flush();
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.close().catch(() => undefined);
+  }
+
+  /** One request for a coalesced batch, bounded so a stuck producer frees the coalescer for the next one. */
+  private async send(batch: TopicMessages[]): Promise<void> {
     const producer = this.current();
-    const onBroker = this.names.onBroker(topic);
     const sending = producer.send({
-      messages: batch.map((message) => ({ topic: onBroker, key: message.key, value: message.value, headers: message.headers ?? {} })),
+      messages: batch.flatMap(({ topic, messages }) =>
+        messages.map((message) => ({ topic, key: message.key, value: message.value, headers: message.headers ?? {} })),
+      ),
     });
     // A send given up on below may still settle later: never as an unhandled rejection.
     sending.catch(() => undefined);
-    const timeoutMs = this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
+    const timeoutMs = this.timeoutMs();
     try {
       await withTimeout(
         sending.then(() => undefined),
@@ -38,14 +62,12 @@ export class PlatformaticPublisher {
       );
     } catch (error) {
       if (error instanceof TimedOut) this.replace(producer);
-      throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
+      throw error;
     }
   }
 
-  async close(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    await producer?.close().catch(() => undefined);
+  private timeoutMs(): number {
+    return this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
   }
 
   /** Drops a producer that let a publish time out (the next publish makes a new one) and closes it in the background. */
