@@ -1,8 +1,9 @@
 /**
  * One consumer-group member on @platformatic/kafka. Its single message stream is split into a
  * lane per partition (lane.ts), so a failing message holds back only its partition. Offsets are
- * committed as lanes settle messages. When the stream or the group membership fails (a broker
- * restart), the member tears itself down and joins again with backoff, by itself.
+ * committed every second (each partition's last settled message) and before a rejoin or a stop.
+ * When the stream or the group membership fails (a broker restart), the member tears itself down
+ * and joins again with backoff, by itself.
  */
 import { Consumer, MessagesStreamModes, stringDeserializers, type Message, type MessagesStream } from '@platformatic/kafka';
 import { errorMessage } from '../../../errors';
@@ -22,6 +23,11 @@ type StringStream = MessagesStream<string, string, string, string>;
 const MAX_QUEUED = 2000;
 const REJOIN_BACKOFF = { initialDelayMs: 500, maxDelayMs: 5000 };
 
+/**
+ * How often settled offsets are committed: a commit per message would double the broker's requests
+ * for nothing; a crash redelivers at most this much (handlers are idempotent: at least once).
+ */
+const COMMIT_INTERVAL_MS = 1000;
 /** Longest a rejoin waits for offset commits in flight (one cannot finish while the group is mid-join). */
 const COMMIT_FLUSH_MS = 2000;
 
@@ -32,6 +38,9 @@ class Member {
   /** Between a rebalance's start and the new assignment: nothing is fetched and no handler starts. */
   rebalancing = false;
   readonly commits = new Set<Promise<void>>();
+  /** Per partition, the last message settled and not yet committed. */
+  readonly uncommitted = new Map<string, StringMessage>();
+  committer?: NodeJS.Timeout;
 }
 
 export class PlatformaticSubscription {
@@ -87,7 +96,7 @@ export class PlatformaticSubscription {
     });
     consumer.on('consumer:group:join', ({ assignments }) => {
       member.rebalancing = false;
-      this.dropRevoked(member.lanes, assignments ?? []);
+      this.dropRevoked(member, assignments ?? []);
       for (const lane of member.lanes.values()) lane.release();
       if (this.queued < MAX_QUEUED) member.stream?.resume();
     });
@@ -138,32 +147,44 @@ export class PlatformaticSubscription {
   private settled(member: Member, message: StringMessage): void {
     this.queued--;
     if (this.queued < MAX_QUEUED / 2 && !member.rebalancing && member.stream?.isPaused()) member.stream.resume();
-    // Commits are coalesced per partition by the stream; one refused by a rebalance is harmless
-    // (the partition's next owner starts from the last committed offset: at least once).
-    const commit = new Promise<void>((resolve) =>
-      message.commit((error?: Error) => {
-        if (error) this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
-        resolve();
-      }),
-    );
-    member.commits.add(commit);
-    void commit.then(() => member.commits.delete(commit));
+    // Lanes settle in offset order, so the last settled message of a partition is what to commit.
+    member.uncommitted.set(`${message.topic}:${message.partition}`, message);
+    member.committer ??= setTimeout(() => this.commit(member), COMMIT_INTERVAL_MS);
+  }
+
+  /** Commits each partition's last settled message; one refused by a rebalance is harmless (the next owner starts from the last committed offset: at least once). */
+  private commit(member: Member): void {
+    clearTimeout(member.committer);
+    member.committer = undefined;
+    for (const message of member.uncommitted.values()) {
+      const commit = new Promise<void>((resolve) =>
+        message.commit((error?: Error) => {
+          if (error) this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
+          resolve();
+        }),
+      );
+      member.commits.add(commit);
+      void commit.then(() => member.commits.delete(commit));
+    }
+    member.uncommitted.clear();
   }
 
   private async quiesce(member: Member): Promise<Buffer> {
     member.rebalancing = true;
     member.stream?.pause();
     await Promise.all([...member.lanes.values()].map((lane) => lane.hold()));
+    this.commit(member);
     await withTimeout(Promise.all(member.commits).then(() => undefined), COMMIT_FLUSH_MS, 'commits still in flight').catch(() => undefined);
     return Buffer.alloc(0);
   }
 
   /** Partitions handed to another member after a rebalance: what their lanes still hold is that member's now. */
-  private dropRevoked(lanes: Map<string, PartitionLane>, assignments: Array<{ topic: string; partitions: number[] }>): void {
+  private dropRevoked(member: Member, assignments: Array<{ topic: string; partitions: number[] }>): void {
     const kept = new Set(assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => `${topic}:${partition}`)));
-    for (const [slot, lane] of lanes) {
+    for (const [slot, lane] of member.lanes) {
       if (kept.has(slot)) continue;
-      lanes.delete(slot);
+      member.lanes.delete(slot);
+      member.uncommitted.delete(slot);
       this.queued -= lane.size;
       void lane.close();
     }
@@ -203,6 +224,9 @@ export class PlatformaticSubscription {
     await Promise.all([...member.lanes.values()].map((lane) => lane.close()));
     member.lanes.clear();
     this.queued = 0;
+    // What was handled is committed before the member leaves, so the next owner does not handle it again.
+    this.commit(member);
+    await withTimeout(Promise.all(member.commits).then(() => undefined), COMMIT_FLUSH_MS, 'commits still in flight').catch(() => undefined);
     await member.stream?.close().catch(() => undefined);
     await member.consumer.close(true).catch(() => undefined);
   }
