@@ -40,9 +40,11 @@ export class KafkajsTopics {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
+        const { partitions = DEFAULT_PARTITIONS, replicationFactor = -1, topicConfigs = {} } = this.options;
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? DEFAULT_PARTITIONS, replicationFactor: -1 })),
+          // replicationFactor -1: the broker's default.replication.factor.
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor, configEntries: Object.entries(topicConfigs).map(([name, value]) => ({ name, value })) })),
         });
       }
     } finally {
