@@ -3,7 +3,8 @@ import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaEventBusOptions, KafkaSasl, KafkaTls } from '../options';
 
-export function kafkajsClient(options: KafkaEventBusOptions): Kafka {
+/** `retries`: kafkajs's own retries of a request or connection (8 unless a caller wants a single try). */
+export function kafkajsClient(options: KafkaEventBusOptions, { retries = 8 }: { retries?: number } = {}): Kafka {
   const logger = options.logger?.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId ?? 'trellis',
@@ -14,7 +15,7 @@ export function kafkajsClient(options: KafkaEventBusOptions): Kafka {
     connectionTimeout: 3000,
     authenticationTimeout: 5000,
     requestTimeout: 10_000,
-    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries },
     logLevel: logLevel.WARN,
     logCreator:
       () =>

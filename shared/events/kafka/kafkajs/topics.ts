@@ -4,6 +4,7 @@ import { BackendUnavailableError, errorMessage } from '../../../errors';
 import { retry } from '../../../retry';
 import { DEAD_LETTER_SUFFIX } from '../../types';
 import type { Namespaced } from '../names';
+import { isRefusal } from './access';
 import { DEFAULT_PARTITIONS, TOPIC_ATTEMPTS, type KafkaEventBusOptions } from '../options';
 
 export class KafkajsTopics {
@@ -25,7 +26,8 @@ export class KafkajsTopics {
     await retry(() => this.createMissing(wanted), {
       maxAttempts: TOPIC_ATTEMPTS,
       policy: { initialDelayMs: 250, maxDelayMs: 4000 },
-      shouldRetry: () => true,
+      // Metadata lag is retriable; a refusal (a rejected login, an invalid replication factor) is not.
+      shouldRetry: (error) => !isRefusal(error),
       onRetry: (error, attempt) => this.options.logger?.debug({ attempt, err: errorMessage(error) }, 'topic creation failed; retrying'),
     }).catch((error) => {
       throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);

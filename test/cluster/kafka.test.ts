@@ -1,0 +1,98 @@
+/**
+ * Kafka on the secured 3-broker cluster (`test/stack/up cluster`, KRaft, SASL_SSL with SCRAM):
+ * the platform's own wiring reaches it from the variables of test/stack/cluster.env, the topics it
+ * makes are replicated as configured, and a client the cluster refuses (a wrong password, a CA
+ * that did not sign the brokers' certificates) gets a clear BackendUnavailableError at once
+ * instead of after a minute of kafkajs's retries. The EventBus contract itself runs on the cluster
+ * from test/integration/contracts/eventBus.test.ts (npm run test:cluster).
+ */
+import { ConfigResourceTypes } from 'kafkajs';
+import { KafkaEventBus, type EventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { kafkajsClient } from '@trellis/kit/internal/events/kafka/kafkajs/client';
+import { connectBackends } from '@trellis/kit/internal/backends';
+import { loadConfig } from '@trellis/kit/internal/config';
+import { BackendUnavailableError } from '@trellis/kit/internal/errors';
+import { createLogger } from '@trellis/kit';
+import { kafkaVariables, uniquePrefix } from '../support/backends';
+import { securedCluster } from '../support/cluster';
+import { eventually } from '../support/graphql';
+
+const cluster = securedCluster();
+/** Well under kafkajs's own retries of a refused connection (about a minute), with room for a loaded machine. */
+const FAST_MS = 5000;
+
+describe('Kafka on the secured cluster', () => {
+  it('is reached by the platform’s own wiring from the KAFKA_* variables alone (connectBackends)', async () => {
+    const logger = createLogger({ service: 'cluster-test', level: 'silent' });
+    const config = loadConfig({ ...kafkaVariables(process.env), KAFKA_TOPIC_PREFIX: `${uniquePrefix('wiring')}.` });
+    const backends = await connectBackends(config, logger, { uses: ['events'] });
+    try {
+      expect(backends.kinds.events).toBe('real');
+      const received: EventMessage[] = [];
+      await backends.events.ensureTopics(['orders']);
+      const subscription = await backends.events.subscribe({ groupId: 'g', topics: ['orders'], fromBeginning: true, handler: async (m) => void received.push(m) });
+      await backends.events.publish('orders', { key: 'o-1', value: 'placed' });
+      await eventually(async () => expect(received.map((m) => m.value)).toEqual(['placed']), 30_000);
+      await subscription.stop();
+    } finally {
+      await backends.close();
+    }
+  });
+
+  it(`creates topics (and their dead-letter topics) with replication factor ${cluster.replicationFactor} and the configured min.insync.replicas`, async () => {
+    const namespace = `${uniquePrefix('replicas')}.`;
+    const bus = new KafkaEventBus({ ...cluster, clientId: 'cluster-topics', namespace });
+    const admin = kafkajsClient(cluster).admin();
+    try {
+      await bus.ensureTopics(['payments']);
+      await admin.connect();
+      const topics = [`${namespace}payments`, `${namespace}payments.dlq`];
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      for (const topic of metadata) {
+        expect([topic.name, topic.partitions.length]).toEqual([topic.name, cluster.partitions]);
+        for (const partition of topic.partitions) {
+          expect([topic.name, partition.partitionId, partition.replicas.length]).toEqual([topic.name, partition.partitionId, 3]);
+        }
+      }
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+      });
+      expect(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue])).toEqual(
+        topics.map((name) => [name, cluster.topicConfigs?.['min.insync.replicas']]),
+      );
+      expect(cluster.topicConfigs?.['min.insync.replicas']).toBe('2');
+    } finally {
+      await admin.disconnect();
+      await bus.close();
+    }
+  });
+
+  const refusedBy = (bus: EventBus): Array<[string, () => Promise<unknown>]> => [
+    ['ensureTopics', () => bus.ensureTopics([uniquePrefix('refused')])],
+    ['publish', () => bus.publish(uniquePrefix('refused'), { key: 'k', value: 'v' })],
+    ['subscribe', () => bus.subscribe({ groupId: uniquePrefix('refused'), topics: [uniquePrefix('refused')], handler: async () => undefined })],
+  ];
+
+  it.each<[string, Partial<typeof cluster>, RegExp]>([
+    ['a wrong password', { sasl: { ...(cluster.sasl as { mechanism: 'scram-sha-512'; username: string; password: string }), password: 'not-the-password' } }, /refused this client \(TLS \+ SASL scram-sha-\d+\): .*authentication failed/i],
+    ['a CA that did not sign the brokers’ certificates (the system’s)', { tls: {} }, /refused this client \(TLS \+ SASL scram-sha-\d+\): .*self-signed certificate in certificate chain/i],
+  ])('refuses %s within seconds, on every operation, with BackendUnavailableError', async (_case, override, reason) => {
+    const bus = new KafkaEventBus({ ...cluster, ...override, clientId: 'cluster-refused' });
+    try {
+      for (const [operation, run] of refusedBy(bus)) {
+        const began = Date.now();
+        const error = await run().then(
+          () => new Error(`${operation} succeeded`),
+          (failure: unknown) => failure,
+        );
+        const tookMs = Date.now() - began;
+        expect([operation, error]).toEqual([operation, expect.any(BackendUnavailableError)]);
+        expect([operation, (error as Error).message]).toEqual([operation, expect.stringMatching(reason)]);
+        expect([operation, tookMs < FAST_MS]).toEqual([operation, true]);
+      }
+    } finally {
+      await bus.close();
+    }
+  });
+});
