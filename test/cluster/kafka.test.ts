@@ -1,20 +1,23 @@
 /**
  * Kafka on the secured 3-broker cluster (`test/stack/up cluster`, KRaft, SASL_SSL with SCRAM):
- * the platform's own wiring reaches it from the variables of test/stack/cluster.env, the topics it
+ * the platform reaches it from the secured configuration the operators' guide shows, the topics it
  * makes are replicated as configured, and a client the cluster refuses (a wrong password, a CA
  * that did not sign the brokers' certificates) gets a clear BackendUnavailableError at once
  * instead of after a minute of kafkajs's retries. The EventBus contract itself runs on the cluster
  * from test/integration/contracts/eventBus.test.ts (npm run test:cluster).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import { KafkaEventBus, type EventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { kafkajsClient } from '@trellis/kit/internal/events/kafka/kafkajs/client';
 import { connectBackends } from '@trellis/kit/internal/backends';
-import { loadConfig } from '@trellis/kit/internal/config';
+import { loadProcessConfig } from '@trellis/kit/internal/config';
 import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 import { createLogger } from '@trellis/kit';
-import { kafkaVariables, uniquePrefix } from '../support/backends';
-import { securedCluster } from '../support/cluster';
+import { uniquePrefix } from '../support/backends';
+import { securedCluster, securedExample } from '../support/cluster';
 import { eventually } from '../support/graphql';
 
 const cluster = securedCluster();
@@ -22,10 +25,18 @@ const cluster = securedCluster();
 const FAST_MS = 5000;
 
 describe('Kafka on the secured cluster', () => {
-  it('is reached by the platform’s own wiring from the KAFKA_* variables alone (connectBackends)', async () => {
-    const logger = createLogger({ service: 'cluster-test', level: 'silent' });
-    const config = loadConfig({ ...kafkaVariables(process.env), KAFKA_TOPIC_PREFIX: `${uniquePrefix('wiring')}.` });
-    const backends = await connectBackends(config, logger, { uses: ['events'] });
+  it('carries events on the secured configuration docs/operators.md shows, with the cluster’s brokers, CA and password put in', async () => {
+    const env = process.env as Record<string, string>;
+    const example = securedExample()
+      .replace(/^KAFKA_BROKERS: .*$/m, `KAFKA_BROKERS: [${env.KAFKA_BROKERS}]`)
+      .replace(/^KAFKA_SSL_CA_FILE: .*$/m, `KAFKA_SSL_CA_FILE: ${env.KAFKA_SSL_CA_FILE}`)
+      .replace(/^KAFKA_SASL_USERNAME: .*$/m, `KAFKA_SASL_USERNAME: ${env.KAFKA_SASL_USERNAME}`)
+      .replace(/^KAFKA_SASL_PASSWORD: .*$/m, `KAFKA_SASL_PASSWORD: ${env.KAFKA_SASL_PASSWORD}`);
+    const folder = mkdtempSync(path.join(tmpdir(), 'kafka-secured-'));
+    writeFileSync(path.join(folder, 'trellis.config.yaml'), example);
+    // Only the file speaks: none of cluster.env's variables, the topic prefix aside.
+    const config = loadProcessConfig({ KAFKA_TOPIC_PREFIX: `${uniquePrefix('docs')}.` }, folder);
+    const backends = await connectBackends(config, createLogger({ service: 'cluster-test', level: 'silent' }), { uses: ['events'] });
     try {
       expect(backends.kinds.events).toBe('real');
       const received: EventMessage[] = [];

@@ -7,6 +7,8 @@
 # Usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env
 # `start N` / `stop N` act on one node (a test that kills a broker restarts it with `start N`);
 # the nodes' pids are in the stack's run folder as kafka-c1.pid … kafka-c3.pid.
+# The SASL_SSL listeners take SCRAM-SHA-512/256 (the user in cluster.env) and OAUTHBEARER with
+# unsigned tokens (Kafka's unsecured validator; test/cluster/kafkaOauth.test.ts serves them).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 NODES=(1 2 3)
@@ -72,9 +74,12 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$(plaintext_port "$n"),SASL_SSL://127
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
-sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,OAUTHBEARER
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+# OAUTHBEARER with Kafka's built-in validator of unsecured (unsigned) JWTs: enough to test a client's
+# token flow against a local token endpoint; a real cluster validates signed tokens (JWKS).
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";
 ssl.keystore.type=PKCS12
 ssl.keystore.location=$TLS/broker.p12
 ssl.keystore.password=$(secret keystore-password)

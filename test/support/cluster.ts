@@ -5,6 +5,7 @@
  */
 import type { KafkaBusSettings } from '@trellis/kit/internal/backends/kafka';
 import { realBackends } from './backends';
+import { fencedBlocks, readDoc } from './markdown';
 
 export const CLUSTER_HOWTO = 'run `npm run test:cluster`, or `test/stack/up cluster` then `set -a; source test/stack/cluster.env; set +a` before jest';
 
@@ -15,4 +16,13 @@ export function securedCluster(): KafkaBusSettings & Required<Pick<KafkaBusSetti
     throw new Error(`these tests need the secured Kafka cluster (KAFKA_SSL, KAFKA_SASL_*, KAFKA_REPLICATION_FACTOR are not all set): ${CLUSTER_HOWTO}`);
   }
   return kafka as ReturnType<typeof securedCluster>;
+}
+
+/** The YAML block of docs/operators.md's "Kafka: secured and managed clusters", as the page shows it. */
+export function securedExample(): string {
+  const doc = readDoc('docs/operators.md');
+  const line = doc.slice(0, doc.indexOf('### Kafka: secured and managed clusters')).split('\n').length;
+  const block = fencedBlocks(doc).find((candidate) => candidate.line > line && candidate.language === 'yaml');
+  if (!block) throw new Error('no yaml block under "Kafka: secured and managed clusters" in docs/operators.md');
+  return block.body;
 }

@@ -41,7 +41,9 @@ export function clientCredentialsToken(options: ClientCredentials): () => Promis
         body,
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
-      answer = (await response.json().catch(() => ({}))) as typeof answer;
+      // Any JSON at all (null, a string) or none: only an object's fields are read.
+      const json: unknown = await response.json().catch(() => undefined);
+      answer = json !== null && typeof json === 'object' ? (json as typeof answer) : {};
       if (!response.ok) {
         const reason = typeof answer.error === 'string' ? `${answer.error}${typeof answer.error_description === 'string' ? `: ${answer.error_description}` : ''}` : `HTTP ${response.status}`;
         throw new Error(reason);

@@ -5,7 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
+import { parse } from 'yaml';
+import { loadConfig, loadProcessConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
+import { securedExample } from '../../../support/cluster';
 import { ConfigError } from '@trellis/kit/internal/errors';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kafka-config-'));
@@ -95,6 +97,23 @@ describe('Kafka settings', () => {
     ['KAFKA_SSL neither true nor false', { KAFKA_SSL: 'yes' }, 'KAFKA_SSL="yes"'],
   ])('refuse %s', (_case, env, message) => {
     expect(refusal(env)).toContain(message);
+  });
+});
+
+describe('the secured configuration shown in docs/operators.md', () => {
+  it('loads, as a trellis.config.yaml, into TLS with the CA, SCRAM-SHA-512, replication factor 3 and min.insync.replicas 2', () => {
+    const example = parse(securedExample()) as Record<string, unknown>;
+    expect(example.KAFKA_SSL_CA_FILE).toBe('/etc/trellis/kafka-ca.pem');
+    const folder = mkdtempSync(path.join(tmpdir(), 'kafka-doc-'));
+    writeFileSync(path.join(folder, 'trellis.config.yaml'), securedExample().replace('/etc/trellis/kafka-ca.pem', CA));
+    const config = loadProcessConfig({}, folder);
+    expect(config.backends.kafkaBrokers).toEqual(['b-1.kafka.example.com:9096', 'b-2.kafka.example.com:9096', 'b-3.kafka.example.com:9096']);
+    expect(config.kafka).toMatchObject({
+      ssl: { caFile: CA },
+      sasl: { mechanism: 'scram-sha-512', username: 'trellis', password: 'change-me' },
+      replicationFactor: 3,
+      topicConfigs: { 'min.insync.replicas': '2' },
+    });
   });
 });
 
