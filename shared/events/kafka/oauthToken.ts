@@ -3,7 +3,17 @@
  * Confluent Cloud and Strimzi issue them. Client-neutral: every Kafka client's adapter calls the
  * function at each (re)authentication, so a token is kept until shortly before it expires.
  */
-import { BackendUnavailableError, errorMessage } from '../../errors';
+import { BackendUnavailableError, ErrorCode, errorMessage, TrellisError } from '../../errors';
+
+/**
+ * The token endpoint refused the client (a 4xx: a wrong secret, an unknown client or scope): the
+ * same credentials will not do better, so no client retries it (kafkajs bails on `retriable: false`).
+ */
+export class TokenRefusedError extends TrellisError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.BACKEND_UNAVAILABLE, `kafka: ${message}`, { retriable: false, cause });
+  }
+}
 
 export interface ClientCredentials {
   tokenUrl: string;
@@ -46,13 +56,15 @@ export function clientCredentialsToken(options: ClientCredentials): () => Promis
       answer = json !== null && typeof json === 'object' ? (json as typeof answer) : {};
       if (!response.ok) {
         const reason = typeof answer.error === 'string' ? `${answer.error}${typeof answer.error_description === 'string' ? `: ${answer.error_description}` : ''}` : `HTTP ${response.status}`;
-        throw new Error(reason);
+        const message = `cannot get an OAUTHBEARER token from ${options.tokenUrl}: ${reason}`;
+        throw response.status >= 400 && response.status < 500 && response.status !== 429 ? new TokenRefusedError(message) : new BackendUnavailableError('kafka', message);
       }
     } catch (error) {
+      if (error instanceof TrellisError) throw error;
       throw new BackendUnavailableError('kafka', `cannot get an OAUTHBEARER token from ${options.tokenUrl}: ${errorMessage(error)}`, error);
     }
     if (typeof answer.access_token !== 'string' || answer.access_token === '') {
-      throw new BackendUnavailableError('kafka', `the token endpoint ${options.tokenUrl} answered without an access_token`);
+      throw new BackendUnavailableError('kafka', `cannot get an OAUTHBEARER token from ${options.tokenUrl}: it answered without an access_token`);
     }
     const lifetimeMs = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in * 1000 : DEFAULT_LIFETIME_MS;
     cached = { token: answer.access_token, renewAt: now() + Math.max(lifetimeMs - RENEW_BEFORE_MS, lifetimeMs / 2) };

@@ -50,6 +50,7 @@ export function isRefusal(error: unknown): boolean {
     case 'KafkaJSAggregateError':
       return (failure.errors ?? []).length > 0 && (failure.errors ?? []).every(isRefusal);
     case 'KafkaJSSASLAuthenticationError':
+    case 'TokenRefusedError':
       return true;
     default:
       return failure.retriable === false && /^KafkaJS.*(Protocol|Topic)/.test(failure.name ?? '');

@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clientCredentialsToken } from '@trellis/kit/internal/events/kafka/oauthToken';
+import { clientCredentialsToken, TokenRefusedError } from '@trellis/kit/internal/events/kafka/oauthToken';
 import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 
 interface Seen {
@@ -63,16 +63,17 @@ describe('clientCredentialsToken', () => {
     expect(Object.fromEntries(new URLSearchParams(seen[0].body))).toEqual({ grant_type: 'client_credentials' });
   });
 
-  it.each<[string, { status: number; json: unknown }, string]>([
-    ['an OAuth error', { status: 401, json: { error: 'invalid_client', error_description: 'bad secret' } }, 'invalid_client: bad secret'],
-    ['an HTTP error without a body', { status: 503, json: null }, 'HTTP 503'],
-    ['an answer without access_token', { status: 200, json: { token_type: 'Bearer' } }, 'answered without an access_token'],
-  ])('refuses %s with BackendUnavailableError naming the endpoint', async (_case, reply, reason) => {
+  it.each<[string, { status: number; json: unknown }, string, boolean]>([
+    ['a refused client (4xx), not to be retried', { status: 401, json: { error: 'invalid_client', error_description: 'bad secret' } }, 'invalid_client: bad secret', false],
+    ['an endpoint down (5xx without a body), retriable', { status: 503, json: null }, 'HTTP 503', true],
+    ['an answer without access_token, retriable', { status: 200, json: { token_type: 'Bearer' } }, 'answered without an access_token', true],
+  ])('fails on %s with BACKEND_UNAVAILABLE naming the endpoint', async (_case, reply, reason, retriable) => {
     answer = reply;
     const token = clientCredentialsToken({ tokenUrl: url, clientId: 'c', clientSecret: 's' });
     const error = await token().catch((failure: unknown) => failure);
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toContain(url);
+    expect(error).toBeInstanceOf(retriable ? BackendUnavailableError : TokenRefusedError);
+    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', retriable });
+    expect((error as Error).message).toContain(`kafka: cannot get an OAUTHBEARER token from ${url}`);
     expect((error as Error).message).toContain(reason);
   });
 
