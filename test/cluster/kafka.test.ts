@@ -6,7 +6,8 @@
  * instead of after a minute of kafkajs's retries. The EventBus contract itself runs on the cluster
  * from test/integration/contracts/eventBus.test.ts (npm run test:cluster).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
@@ -76,6 +77,30 @@ describe('Kafka on the secured cluster', () => {
     } finally {
       await admin.disconnect();
       await bus.close();
+    }
+  });
+
+  it('sends the client certificate (mTLS): one the cluster’s CA signed is accepted, one from another CA is refused at once', async () => {
+    // The cluster's SASL_SSL listeners check a client certificate when one is offered (ssl.client.auth=requested).
+    const tlsDir = path.dirname(process.env.KAFKA_SSL_CA_FILE as string);
+    const rogue = mkdtempSync(path.join(tmpdir(), 'rogue-ca-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: rogue, stdio: 'ignore' });
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=rogue CA', '-addext', 'basicConstraints=critical,CA:TRUE');
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=rogue-client');
+    openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '1');
+    const withCertificate = (dir: string) => ({ ...cluster.tls, cert: readFileSync(path.join(dir, 'client.pem'), 'utf8'), key: readFileSync(path.join(dir, 'client.key'), 'utf8') });
+
+    const trusted = new KafkaEventBus({ ...cluster, tls: withCertificate(tlsDir), clientId: 'cluster-mtls' });
+    const untrusted = new KafkaEventBus({ ...cluster, tls: withCertificate(rogue), clientId: 'cluster-mtls' });
+    try {
+      await trusted.ensureTopics([uniquePrefix('mtls')]);
+      const began = Date.now();
+      const error = await untrusted.ensureTopics([uniquePrefix('mtls')]).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as Error).message).toMatch(/refused this client \(TLS \+ SASL scram-sha-\d+\): .*alert certificate unknown/);
+      expect(Date.now() - began).toBeLessThan(FAST_MS);
+    } finally {
+      await Promise.all([trusted.close(), untrusted.close()]);
     }
   });
 

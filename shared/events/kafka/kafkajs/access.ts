@@ -10,7 +10,7 @@ import { BackendUnavailableError, errorMessage } from '../../../errors';
 import type { KafkaEventBusOptions } from '../options';
 import { kafkajsClient } from './client';
 
-/** Node's codes for a certificate the client will not trust, and for TLS spoken to a plaintext port. */
+/** Node's codes for a certificate one side will not trust, and for TLS spoken to a plaintext port. */
 const REFUSED_TLS = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -26,6 +26,8 @@ const REFUSED_TLS = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
   'ERR_SSL_PACKET_LENGTH_TOO_LONG',
 ]);
+/** The broker's TLS alerts about our client certificate (mTLS): not trusted, bad, or missing (`ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN` on OpenSSL 3). */
+const REFUSED_CLIENT_CERTIFICATE = /^ERR_SSL_.*ALERT_(CERTIFICATE_UNKNOWN|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)$/;
 
 interface KafkajsFailure {
   name?: string;
@@ -44,7 +46,7 @@ export function isRefusal(error: unknown): boolean {
   const failure = (error ?? {}) as KafkajsFailure;
   switch (failure.name) {
     case 'KafkaJSConnectionError':
-      return REFUSED_TLS.has(failure.code ?? '');
+      return REFUSED_TLS.has(failure.code ?? '') || REFUSED_CLIENT_CERTIFICATE.test(failure.code ?? '');
     case 'KafkaJSNumberOfRetriesExceeded':
       return failure.cause !== error && isRefusal(failure.cause);
     case 'KafkaJSAggregateError':
