@@ -9,6 +9,7 @@ set -a
 # shellcheck source=/dev/null
 source test/stack/cluster.env
 set +a
-# One file at a time (the chaos test wants the machine); in band, so --forceExit: the saga suites,
-# written for npm test's worker processes, leave a client's timer behind that would hold jest open.
+# One file at a time (the chaos test wants the machine), so in band; --forceExit because one of the
+# saga or chaos suites (written for npm test's worker processes, which are killed at the end) leaves
+# a handle open that would hold jest after the last result (placeOrder and test/cluster do not).
 npx jest -c jest.cluster.config.js --ci --maxWorkers=1 --forceExit "$@"
