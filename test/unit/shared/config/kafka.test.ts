@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig, loadProcessConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
+import { formatConfig, loadConfig, loadProcessConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
 import { securedExample } from '../../../support/cluster';
 import { ConfigError } from '@trellis/kit/internal/errors';
 
@@ -72,6 +72,16 @@ describe('Kafka settings', () => {
     });
     expect(config.kafka.sasl).toEqual({ mechanism: 'oauthbearer', tokenUrl: 'https://id.example/oauth2/token', clientId: 'trellis-client', clientSecret: 'client-secret', scope: 'kafka' });
     expect(config.kafka.ssl).toEqual({ caFile: undefined, certFile: undefined, keyFile: undefined });
+  });
+
+  it('never print the SASL password or the OAuth client secret (--print-config)', () => {
+    const scram = formatConfig(loadConfig({ KAFKA_SSL: 'true', ...SCRAM, KAFKA_SASL_PASSWORD: 'scram-password-123' }));
+    const oauth = formatConfig(
+      loadConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_USERNAME: 'c', KAFKA_SASL_PASSWORD: 'client-secret-456', KAFKA_SASL_OAUTHBEARER_TOKEN_URL: 'https://id.example/token' }),
+    );
+    expect(scram).toContain('"mechanism": "scram-sha-512"');
+    expect(scram).not.toContain('scram-password-123');
+    expect(oauth).not.toContain('client-secret-456');
   });
 
   it.each<[string, Env, string]>([
