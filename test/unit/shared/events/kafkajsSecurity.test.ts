@@ -4,16 +4,17 @@
  * The real refusals are produced on the secured cluster by test/cluster/kafka.test.ts.
  */
 import * as kafkajs from 'kafkajs';
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { isRefusal } from '@trellis/kit/internal/events/kafka/kafkajs/access';
 import { kafkajsSasl, kafkajsSsl } from '@trellis/kit/internal/events/kafka/kafkajs/client';
 import { TokenRefusedError } from '@trellis/kit/internal/events/kafka/oauthToken';
 import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 
-// kafkajs exports these at run time, but its types leave one out and give the other no constructor arguments.
-const { KafkaJSCreateTopicError, KafkaJSAggregateError } = kafkajs as unknown as {
+// kafkajs exports these at run time, but its types leave one out and give the others no constructor arguments.
+const { KafkaJSCreateTopicError, KafkaJSAggregateError, KafkaJSSASLAuthenticationError } = kafkajs as unknown as {
   KafkaJSCreateTopicError: new (cause: Error, topic: string) => Error;
   KafkaJSAggregateError: new (message: string, errors: Error[]) => Error;
+  KafkaJSSASLAuthenticationError: new (message: string) => Error;
 };
 const connection = (code: string) => new KafkaJSConnectionError('Connection error', { code } as never);
 const protocol = (type: string, retriable: boolean) => new KafkaJSProtocolError({ type, code: 0, retriable, message: type } as never);
