@@ -8,7 +8,7 @@
  */
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../../../errors';
-import { retry } from '../../../retry';
+import { Backoff, retry } from '../../../retry';
 import type { EventMessage, SubscribeOptions, Subscription } from '../../types';
 import { KeyedAssignment, type TopicPartitionOffset } from '../keyedAssignment';
 import { keyedDelivery, type Publish } from '../keyedDelivery';
@@ -78,6 +78,9 @@ class KeyedKafkajsConsumer {
   /** Partitions sought back to have a due retry handed over again, not fetched since. */
   private readonly poked = new Set<string>();
   private commitTimer?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
+  private readonly restarts = new Backoff({ initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.2 });
+  private committing?: Promise<void>;
   private stopping?: Promise<void>;
 
   constructor(
@@ -103,11 +106,18 @@ class KeyedKafkajsConsumer {
 
   async start(): Promise<void> {
     const { consumer, options } = this;
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
-      this.bus.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed'),
-    );
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.bus.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
+      // kafkajs restarts a crashed consumer only after an error it deems retriable. Others happen
+      // while a broker restarts (a heartbeat answered "not coordinator" by a broker shutting down,
+      // then "Failed to find group coordinator" while it is down) and would leave this consumer
+      // stopped for good: it is run again here, with backoff, until it joins.
+      if (payload.restart || this.stopping) return;
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => void this.run(), this.restarts.next());
+    });
     // A new generation hands every partition out again from its committed offset.
-    consumer.on(consumer.events.GROUP_JOIN, () => this.newGeneration());
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.restarts.reset(), this.newGeneration()));
     // Every eachBatch has returned (kafkajs waits for them) and no handler runs: commit before the rejoin.
     consumer.on(consumer.events.REBALANCING, () => {
       this.assignment.halt();
@@ -120,23 +130,37 @@ class KeyedKafkajsConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics.map((topic) => this.names.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({
-      // Offsets are committed here (commit()), never past an unsettled message.
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Partitions are independent: their batches run at once.
-      partitionsConsumedConcurrently: this.bus.partitions ?? DEFAULT_PARTITIONS,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
-    this.commitTimer = setInterval(() => void this.commit(), COMMIT_INTERVAL_MS);
+    await this.run();
+    // A tick while a commit is still on its way (kafkajs retries one for a while) is skipped, not queued.
+    this.commitTimer = setInterval(() => void (this.committing ?? this.commit()), COMMIT_INTERVAL_MS);
     this.commitTimer.unref();
     await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
+  }
+
+  /** Runs the consumer (again, after a crash kafkajs does not restart from: its subscription is kept). */
+  private async run(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.consumer.run({
+        // Offsets are committed here (commit()), never past an unsettled message.
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Partitions are independent: their batches run at once.
+        partitionsConsumedConcurrently: this.bus.partitions ?? DEFAULT_PARTITIONS,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+    } catch (error) {
+      // A start that fails is reported as a crash (and retried from there); this is anything else.
+      this.bus.logger?.error({ groupId: this.options.groupId, err: errorMessage(error) }, 'consumer could not run');
+      throw error;
+    }
   }
 
   /** Starts nothing more, lets running handlers end, commits what they settled, and leaves the group. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.commitTimer);
+      clearTimeout(this.restartTimer);
       this.assignment.halt();
       try {
         this.consumer.pause(this.options.topics.map((topic) => ({ topic: this.names.onBroker(topic) })));
@@ -220,12 +244,20 @@ class KeyedKafkajsConsumer {
   }
 
   /** Commits every partition's settled prefix that moved; a failure is logged and retried on the next tick. */
-  private async commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => this.consumer.commitOffsets(offsets)): Promise<void> {
-    try {
-      await this.assignment.commitDue(send);
-    } catch (error) {
-      this.bus.logger?.debug({ groupId: this.options.groupId, err: errorMessage(error) }, 'offset commit failed; retried on the next tick');
-    }
+  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => this.consumer.commitOffsets(offsets)): Promise<void> {
+    // One at a time, in order: a commit at a rejoin or a stop goes after the one on its way.
+    const previous = this.committing ?? Promise.resolve();
+    const next = previous.then(() =>
+      this.assignment.commitDue(send).then(
+        () => undefined,
+        (error: unknown) => this.bus.logger?.debug({ groupId: this.options.groupId, err: errorMessage(error) }, 'offset commit failed; retried on the next tick'),
+      ),
+    );
+    this.committing = next;
+    void next.finally(() => {
+      if (this.committing === next) this.committing = undefined;
+    });
+    return next;
   }
 
   private toEventMessage(topic: string, partition: number, message: KafkaMessage): EventMessage {
