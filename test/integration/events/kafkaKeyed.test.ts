@@ -94,6 +94,43 @@ describe('KafkaEventBus keyed consumer', () => {
     expect(second[0]).toMatchObject({ key: 'blocked', value: 'first', offset: blockedOffset });
     expect(second).toHaveLength(22);
   });
+
+  it('takes at most `window` messages past an unfinished one; the rest comes once it is done', async () => {
+    const windowed = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'keyed-window', partitions: 1, window: 4 });
+    let outage = true;
+    let failures = 0;
+    const handled: string[] = [];
+    try {
+      subscriptions.push(
+        await windowed.subscribe({
+          groupId: uniquePrefix('keyed-window'),
+          topics: [topic],
+          fromBeginning: true,
+          backoff: { initialDelayMs: 20, maxDelayMs: 100, jitter: 0 },
+          handler: async (m) => {
+            if (m.key === 'blocked' && outage) {
+              failures += 1;
+              throw new BackendUnavailableError('redis', 'connection refused');
+            }
+            handled.push(m.value);
+          },
+        }),
+      );
+      await windowed.publish(topic, [{ key: 'blocked', value: 'first' }, ...Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `m${i}` }))]);
+      // The blocked message and the three after it fill the window; retry after retry, nothing more is taken.
+      await eventually(async () => expect(handled).toEqual(['m0', 'm1', 'm2']), 20_000);
+      const seen = failures;
+      await eventually(async () => expect(failures).toBeGreaterThan(seen + 5), 20_000);
+      expect(handled).toEqual(['m0', 'm1', 'm2']);
+      outage = false;
+      await eventually(async () => expect(handled).toHaveLength(11), 20_000);
+      expect(handled.slice(0, 4)).toEqual(['m0', 'm1', 'm2', 'first']);
+      expect(handled.slice(4).sort()).toEqual(Array.from({ length: 7 }, (_, i) => `m${i + 3}`));
+    } finally {
+      await Promise.all(subscriptions.splice(0).map((s) => s.stop()));
+      await windowed.close();
+    }
+  });
 });
 
 /** Reads the topic from the start with a group of its own and returns the message with that value. */

@@ -187,7 +187,8 @@ class KeyedKafkajsConsumer {
         await heartbeat();
       } catch (error) {
         failure = error;
-        if (isRebalancing(error)) this.assignment.halt();
+        // Either way kafkajs rejoins (and GROUP_JOIN resets): nothing more starts on partitions this member may have lost.
+        if (isRebalancing(error) || (error as { type?: string }).type === 'UNKNOWN_MEMBER_ID') this.assignment.halt();
       }
     };
     let next = 0;
