@@ -114,7 +114,7 @@ class KeyedKafkajsConsumer {
       // stopped for good: it is run again here, with backoff, until it joins.
       if (payload.restart || this.stopping) return;
       clearTimeout(this.restartTimer);
-      this.restartTimer = setTimeout(() => void this.run(), this.restarts.next());
+      this.restartTimer = setTimeout(() => void this.run().catch(() => undefined), this.restarts.next());
     });
     // A new generation hands every partition out again from its committed offset.
     consumer.on(consumer.events.GROUP_JOIN, () => (this.restarts.reset(), this.newGeneration()));
