@@ -10,10 +10,12 @@ import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './hea
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
+import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
+export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
 export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
@@ -167,6 +169,12 @@ const envSchema = z.object({
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   RESPONSE_COMPRESSION: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SUBGRAPH_HTTP2: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /**
+   * Apollo Gateway's own usage metrics, sent hourly to Apollo (usage-reporting.api.apollographql.com)
+   * after probing cloud metadata servers, unless this is true. Trellis keeps them off unless an
+   * operator opts in with `false`: a gateway should not call home, nor reach outside its network, by default.
+   */
+  APOLLO_TELEMETRY_DISABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((value) => value === 'true' || value === '1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
   /** A pause before each saga participant applies a command or compensation, to watch sagas move in the storefront; 0 in normal use. */
   SAGA_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(0),
@@ -221,6 +229,8 @@ const envSchema = z.object({
   ...productionEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
+  /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
+  ...kafkaEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -267,6 +277,8 @@ export interface Config {
     compressResponses: boolean;
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
     subgraphHttp2: boolean;
+    /** Apollo Gateway's usage metrics to Apollo (`APOLLO_TELEMETRY_DISABLED=false`); off by default. */
+    apolloTelemetry: boolean;
   };
   subgraph: {
     healthIntervalMs: number;
@@ -281,7 +293,8 @@ export interface Config {
     dedupQueries: boolean;
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
-  kafka: { topicPrefix: string };
+  /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
+  kafka: KafkaSettings;
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
   shutdownGraceMs: number;
   bff: {
@@ -380,6 +393,7 @@ export function loadConfig(env: Env = process.env): Config {
       subscriptions: { maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPerUser: e.MAX_SUBSCRIPTIONS_PER_USER },
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
+      apolloTelemetry: !e.APOLLO_TELEMETRY_DISABLED,
     },
     subgraph: {
       healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS,
@@ -408,7 +422,7 @@ export function loadConfig(env: Env = process.env): Config {
       dedupQueries: e.DEDUP_QUERIES,
     },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
-    kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER
       ? {
           issuer: e.AUTH_ISSUER,

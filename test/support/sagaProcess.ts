@@ -3,7 +3,7 @@
  * or one participant (catalog, payments, orders) on its real handlers. It prints `<role> ready`
  * once it serves, and runs until killed. Environment:
  * - SAGA_ROLE: orchestrator | catalog | payments | orders
- * - REDIS_URL, KAFKA_BROKERS, SAGA_NAMESPACE: the backends and this world's key/topic prefix
+ * - REDIS_URL, KAFKA_BROKERS (and KAFKA_SSL… on a secured cluster), SAGA_NAMESPACE: the backends and this world's key/topic prefix
  * - KAFKA_CLIENT (optional): the Kafka client, as the platform's (kafkajs by default)
  * - SAGA_TIMINGS (orchestrator): the placeOrder timings as JSON; CRASH_TIMINGS by default
  * - SAGA_COUNT (orchestrator, optional): also starts the sagas `crash-0 … crash-<n-1>` not started yet
@@ -13,7 +13,7 @@
  * - OTEL_* (optional): tracing as every Trellis process does it (service `saga-<role>`), Kafka spans included
  */
 import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
-import { createKafkaEventBus, KAFKA_CLIENTS, tracedEventBus, type EventBus, type KafkaClientName } from '@trellis/kit/internal/events';
+import { createKafkaEventBus, tracedEventBus, type EventBus } from '@trellis/kit/internal/events';
 import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { createLogger, type Logger } from '@trellis/kit';
 import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '@trellis/kit/saga';
@@ -22,6 +22,7 @@ import { PaymentLedger } from '../../subgraphs/payments/ledger';
 import { EmbeddedPaymentProvider, type PaymentProvider } from '../../subgraphs/payments/provider';
 import { OrderBook } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
+import { realBackends } from './backends';
 
 export type SagaRole = 'orchestrator' | 'catalog' | 'payments' | 'orders';
 export const SAGA_ROLES: readonly SagaRole[] = ['orchestrator', 'catalog', 'payments', 'orders'];
@@ -102,11 +103,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: `saga-${role}`, level: process.env.LOG_LEVEL ?? 'warn' });
   startTelemetry(telemetrySettings(process.env), { serviceName: `saga-${role}` });
   const state = new RedisStateStore({ url: process.env.REDIS_URL as string, logger, keyPrefix: `${namespace}:` });
-  const client = (process.env.KAFKA_CLIENT || 'kafkajs') as KafkaClientName;
-  if (!KAFKA_CLIENTS.includes(client)) throw new Error(`KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(', ')}, not ${client}`);
   const kafka = createKafkaEventBus({
-    client,
-    brokers: (process.env.KAFKA_BROKERS as string).split(','),
+    // KAFKA_BROKERS, KAFKA_CLIENT and, on the shared cluster, its TLS/SASL/topic variables (processRunner.ts).
+    ...realBackends.kafka,
     logger,
     clientId: `saga-${role}`,
     namespace: `${namespace}.`,

@@ -23,7 +23,7 @@ const implementations: Array<[string, () => Promise<Subject>]> = [
   ...KAFKA_CLIENTS.map((client): [string, () => Promise<Subject>] => [
     `kafka (${client})`,
     async () => {
-      const bus = createKafkaEventBus({ client, brokers: realBackends.kafkaBrokers, clientId: 'contract' });
+      const bus = createKafkaEventBus({ ...realBackends.kafka, client, clientId: 'contract' });
       return { bus, close: () => bus.close() };
     },
   ]),
@@ -221,7 +221,7 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
 
 describe.each(KAFKA_CLIENTS)('Kafka event bus namespace (%s)', (client) => {
   it('keeps two namespaces on one cluster apart while callers use the same topic names', async () => {
-    const make = (namespace: string) => createKafkaEventBus({ client, brokers: realBackends.kafkaBrokers, clientId: 'namespace', namespace });
+    const make = (namespace: string) => createKafkaEventBus({ ...realBackends.kafka, client, clientId: 'namespace', namespace });
     const [left, right] = [make(`${uniquePrefix('ns')}.`), make(`${uniquePrefix('ns')}.`)];
     const received: Record<'left' | 'right', EventMessage[]> = { left: [], right: [] };
     const subscriptions: Subscription[] = [];

@@ -36,6 +36,7 @@ const DEFAULTS: Config = {
     subscriptions: { maxPerConnection: 100, maxPerUser: 500 },
     compressResponses: true,
     subgraphHttp2: false,
+    apolloTelemetry: false,
   },
   subgraph: {
     healthIntervalMs: 2000,
@@ -55,7 +56,7 @@ const DEFAULTS: Config = {
     dedupQueries: true,
   },
   redis: { commandTimeoutMs: 2000, keyPrefix: '' },
-  kafka: { topicPrefix: '' },
+  kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {} },
   auth: undefined,
   consul: { checkInterval: '1s', namespace: undefined, token: undefined, caCertPath: undefined },
   shutdownGraceMs: 10_000,
@@ -89,6 +90,7 @@ const DEFAULTS: Config = {
     consulWithoutToken: false,
     openAdmin: false,
     devIdentity: false,
+    kafkaSaslWithoutTls: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
 };
@@ -109,6 +111,13 @@ const EVERYTHING = {
   TRELLIS_DEVHUB_URL: 'http://127.0.0.1:4999',
   REDIS_KEY_PREFIX: 'shop:',
   KAFKA_TOPIC_PREFIX: 'shop.v1_a-',
+  KAFKA_SASL_MECHANISM: 'scram-sha-256',
+  KAFKA_SASL_USERNAME: 'shop',
+  KAFKA_SASL_PASSWORD: 'kafka-secret',
+  KAFKA_PARTITIONS: '12',
+  KAFKA_REPLICATION_FACTOR: '3',
+  KAFKA_MIN_INSYNC_REPLICAS: '2',
+  KAFKA_RETENTION_MS: '86400000',
   REDIS_COMMAND_TIMEOUT_MS: '750',
   CONSUL_NAMESPACE: 'shop',
   CONSUL_CHECK_INTERVAL: '500ms',
@@ -138,6 +147,7 @@ const EVERYTHING = {
   DEDUP_QUERIES: 'false',
   RESPONSE_COMPRESSION: 'false',
   SUBGRAPH_HTTP2: 'true',
+  APOLLO_TELEMETRY_DISABLED: 'false',
   SHUTDOWN_GRACE_MS: '2500',
   SAGA_STEP_PAUSE_MS: '300',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
@@ -222,7 +232,15 @@ describe('loadConfig: what each variable becomes', () => {
         dedupQueries: false,
       },
       redis: { commandTimeoutMs: 750, keyPrefix: 'shop:' },
-      kafka: { topicPrefix: 'shop.v1_a-' },
+      kafka: {
+        topicPrefix: 'shop.v1_a-',
+        client: 'kafkajs',
+        ssl: undefined,
+        sasl: { mechanism: 'scram-sha-256', username: 'shop', password: 'kafka-secret' },
+        partitions: 12,
+        replicationFactor: 3,
+        topicConfigs: { 'min.insync.replicas': '2', 'retention.ms': '86400000' },
+      },
       auth: {
         issuer: 'https://id.example/',
         audience: 'shop',
@@ -275,6 +293,7 @@ describe('loadConfig: what each variable becomes', () => {
       subscriptions: DEFAULTS.gateway.subscriptions,
       compressResponses: false,
       subgraphHttp2: true,
+      apolloTelemetry: true,
     });
     expect(subgraphAllow?.names).toEqual(['catalog', 'users']);
     expect(subgraphAllow?.refusal({ name: 'users', url: 'http://192.168.0.1/graphql' })).toMatch(/not allowed/);
