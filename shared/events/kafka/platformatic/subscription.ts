@@ -152,21 +152,28 @@ export class PlatformaticSubscription {
     member.committer ??= setTimeout(() => this.commit(member), COMMIT_INTERVAL_MS);
   }
 
-  /** Commits each partition's last settled message; one refused by a rebalance is harmless (the next owner starts from the last committed offset: at least once). */
+  /**
+   * Commits each partition's last settled message in one request, straight through the consumer:
+   * the stream's own commit waits out a rejoin, and a commit made before a join must land before
+   * it (a partition's next owner starts from it). One refused by a rebalance is harmless: the next
+   * owner starts from the last committed offset (at least once).
+   */
   private commit(member: Member): void {
     clearTimeout(member.committer);
     member.committer = undefined;
-    for (const message of member.uncommitted.values()) {
-      const commit = new Promise<void>((resolve) =>
-        message.commit((error?: Error) => {
-          if (error) this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
-          resolve();
-        }),
-      );
-      member.commits.add(commit);
-      void commit.then(() => member.commits.delete(commit));
-    }
+    if (member.uncommitted.size === 0) return;
+    const offsets = [...member.uncommitted.values()].map((message) => ({
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset + 1n,
+      leaderEpoch: message.leaderEpoch,
+    }));
     member.uncommitted.clear();
+    const commit = member.consumer.commit({ offsets }).catch((error: unknown) => {
+      this.options.logger?.debug({ err: errorMessage(error), groupId: this.subscription.groupId }, 'offset commit failed');
+    });
+    member.commits.add(commit);
+    void commit.then(() => member.commits.delete(commit));
   }
 
   private async quiesce(member: Member): Promise<Buffer> {
