@@ -1,5 +1,6 @@
 /** The saga results: one row per backend with ratios against embedded, and latency per terminal state. */
 import { fixed, markdownTable, ratio } from '../gateway/table';
+import type { ProduceCounts } from './kafkaTraffic';
 import type { LoadResult } from './load';
 
 export interface SagaRow {
@@ -11,12 +12,16 @@ export interface SagaRow {
   load?: LoadResult;
   /** CPU ms each process spent during the measured run, by process name. */
   cpu?: Map<string, number>;
+  /** Produce requests and messages the services sent to Kafka during the measured run (real backends). */
+  produced?: ProduceCounts;
+  /** The machine's 1-minute load average when the level ended: other sessions share the cores. */
+  loadAverage?: number;
   /** Why there is no measurement, or a warning about this one. */
   note?: string;
 }
 
 const STATES = ['COMPLETED', 'COMPENSATED', 'FAILED'];
-const HEADER = ['backends', 'sagas', 'concurrency', 'wall s', 'sagas/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', ...STATES, 'errors', 'sagas/s ×embedded', 'p50 ×embedded', 'p99 ×embedded', 'note'];
+const HEADER = ['backends', 'sagas', 'concurrency', 'wall s', 'sagas/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', ...STATES, 'errors', 'sagas/s ×embedded', 'p50 ×embedded', 'p99 ×embedded', 'load', 'note'];
 
 /** Nearest-rank percentile of ascending `sorted`. */
 export function percentile(sorted: number[], p: number): number | undefined {
@@ -74,6 +79,7 @@ export function renderSagaTable(rows: SagaRow[]): string {
         ratio(summary?.perSecond, base?.perSecond),
         ratio(summary?.p50, base?.p50),
         ratio(summary?.p99, base?.p99),
+        fixed(row.loadAverage, 1),
         [row.note, row.load && countErrors(row.load.errors, 120)].filter(Boolean).join('; '),
       ];
     }),
@@ -110,4 +116,24 @@ export function renderCpuTable(rows: SagaRow[]): string {
       return [row.label, String(row.concurrency), ...names.map((name) => perSaga(row.cpu!.get(name))), perSaga(total), `${fixed(busy, 0)}%`];
     });
   return markdownTable(['backends', 'concurrency', ...names.map((name) => `${name} ms`), 'all ms', 'CPU busy (of 1 core)'], body);
+}
+
+/** Produce requests, messages and broker CPU per saga (real backends): what a saga costs the Kafka broker. */
+export function renderKafkaTable(rows: SagaRow[]): string {
+  const body = rows
+    .filter((row) => row.backends === 'real' && row.load && row.load.outcomes.length > 0)
+    .map((row) => {
+      const sagas = row.load!.outcomes.length;
+      const produced = row.produced;
+      return [
+        row.label,
+        String(row.concurrency),
+        fixed(produced && produced.requests / sagas, 2),
+        fixed(produced && produced.messages / sagas, 2),
+        fixed(produced && produced.requests > 0 ? produced.messages / produced.requests : undefined, 2),
+        fixed(row.cpu?.has('kafka') ? row.cpu.get('kafka')! / sagas : undefined, 2),
+        fixed(row.loadAverage, 2),
+      ];
+    });
+  return markdownTable(['backends', 'concurrency', 'produce requests', 'messages', 'messages per request', 'kafka CPU ms', 'load'], body);
 }

@@ -1,47 +1,76 @@
 /**
- * Publishing with kafkajs: an idempotent producer acknowledged by all in-sync replicas, each
- * publish bounded in time; a producer that let a publish time out is replaced.
+ * Publishing with kafkajs: an idempotent producer acknowledged by all in-sync replicas. Publishes
+ * ready together go out in one request (the coalescer), each bounded in time for its caller; a
+ * producer that let a request time out is replaced.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../../../errors';
 import type { OutgoingMessage } from '../../types';
+import { ProduceCoalescer, type TopicMessages } from '../coalescer';
+import { KafkaProduceMetrics } from '../metrics';
 import type { Namespaced } from '../names';
-import { PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
+import { LINGER_MS, PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
 import { TimedOut, withTimeout } from '../timeout';
 
 export class KafkajsPublisher {
   private producer?: Promise<Producer>;
+  private readonly coalescer: ProduceCoalescer;
+  private readonly metrics?: KafkaProduceMetrics;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly names: Namespaced,
     private readonly options: KafkaEventBusOptions,
-  ) {}
+  ) {
+    if (options.registry) this.metrics = new KafkaProduceMetrics(options.registry);
+    this.coalescer = new ProduceCoalescer((batch) => this.send(batch), {
+      lingerMs: options.lingerMs ?? LINGER_MS,
+      timeoutMs: this.timeoutMs(),
+      timers: options.clock,
+    });
+  }
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {
-    const batch = Array.isArray(messages) ? messages : [messages];
-    const producer = this.connected();
-    const sending = producer.then((connected) =>
-      connected.send({
-        topic: this.names.onBroker(topic),
-        acks: -1,
-        messages: batch.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
-      }),
-    );
-    // A send given up on below may still settle later: never as an unhandled rejection.
-    sending.catch(() => undefined);
-    const timeoutMs = this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
     try {
-      await withTimeout(sending.then(() => undefined), timeoutMs, `no acknowledgement within ${timeoutMs} ms`);
+      await this.coalescer.publish(this.names.onBroker(topic), Array.isArray(messages) ? messages : [messages]);
     } catch (error) {
-      if (error instanceof TimedOut) this.replace(producer);
       throw new BackendUnavailableError('kafka', `publish to ${topic} failed: ${errorMessage(error)}`, error);
     }
   }
 
+  /** Sends what is queued, then disconnects. */
   async close(): Promise<void> {
+    await this.coalescer.flush();
     const producer = await this.producer?.catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
+  }
+
+  /** One request for a coalesced batch, bounded so a stuck producer frees the coalescer for the next one. */
+  private async send(batch: TopicMessages[]): Promise<void> {
+    const producer = this.connected();
+    const sending = producer.then((connected) =>
+      connected.sendBatch({
+        acks: -1,
+        topicMessages: batch.map(({ topic, messages }) => ({
+          topic,
+          messages: messages.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
+        })),
+      }),
+    );
+    // A send given up on below may still settle later: never as an unhandled rejection.
+    sending.catch(() => undefined);
+    const timeoutMs = this.timeoutMs();
+    try {
+      await withTimeout(sending.then(() => undefined), timeoutMs, `no acknowledgement within ${timeoutMs} ms`);
+      this.metrics?.producedMessages(batch.reduce((sum, { messages }) => sum + messages.length, 0));
+    } catch (error) {
+      if (error instanceof TimedOut) this.replace(producer);
+      throw error;
+    }
+  }
+
+  private timeoutMs(): number {
+    return this.options.publishTimeoutMs ?? PUBLISH_TIMEOUT_MS;
   }
 
   /** Drops a producer that let a publish time out (the next publish connects a new one) and disconnects it in the background. */
@@ -54,6 +83,9 @@ export class KafkajsPublisher {
   private connected(): Promise<Producer> {
     if (!this.producer) {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
+      const metrics = this.metrics;
+      // Counted from the client's own instrumentation: one per broker a batch goes to, retries included.
+      if (metrics) producer.on(producer.events.REQUEST, ({ payload }) => payload.apiName === 'Produce' && metrics.produceRequest());
       this.producer = producer.connect().then(
         () => producer,
         (error) => {
