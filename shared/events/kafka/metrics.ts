@@ -1,31 +1,32 @@
 /**
- * What a Kafka bus sends, counted whichever client sends it (`trellis_kafka_*` on `/metrics`):
- * produce requests and the messages they carry, so messages per request shows what coalescing
- * gains and requests per saga what the broker pays for.
+ * What a Kafka bus asks of the brokers, counted whichever client sends it (`trellis_kafka_*` on
+ * `/metrics`): requests by API (Produce, Fetch, OffsetCommit, Heartbeat...) and the messages
+ * produced, so messages per produce request shows what coalescing gains and requests per saga
+ * what the broker pays for.
  */
 import { Counter, type Registry } from 'prom-client';
 import { singleMetric } from '../../metrics';
 
-export class KafkaProduceMetrics {
-  private readonly requests: Counter;
+export class KafkaMetrics {
+  private readonly requests: Counter<'api'>;
   private readonly messages: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.requests = singleMetric(
       registry,
-      'trellis_kafka_produce_requests_total',
-      () => new Counter({ name: 'trellis_kafka_produce_requests_total', help: 'Produce requests sent to Kafka brokers (one per broker a batch goes to)', registers }),
+      'trellis_kafka_requests_total',
+      () => new Counter({ name: 'trellis_kafka_requests_total', help: 'Requests sent to Kafka brokers, by API (Produce, Fetch, OffsetCommit...)', labelNames: ['api'], registers }),
     );
     this.messages = singleMetric(
       registry,
       'trellis_kafka_produced_messages_total',
-      () => new Counter({ name: 'trellis_kafka_produced_messages_total', help: 'Messages sent to Kafka in produce requests', registers }),
+      () => new Counter({ name: 'trellis_kafka_produced_messages_total', help: 'Messages acknowledged by Kafka brokers in produce requests', registers }),
     );
   }
 
-  produceRequest(): void {
-    this.requests.inc();
+  request(api: string): void {
+    this.requests.inc({ api });
   }
 
   producedMessages(count: number): void {

@@ -63,7 +63,7 @@ export interface KafkaEventBusOptions {
    * what arrives within a few ms of an idle producer, at that much latency per message.
    */
   lingerMs?: number;
-  /** Where produce requests and messages are counted (`trellis_kafka_*`); uncounted when absent. */
+  /** Where requests by API and produced messages are counted (`trellis_kafka_*`); uncounted when absent. */
   registry?: Registry;
   /** Times the linger and publish deadlines; injected so tests drive time. */
   clock?: Clock;

@@ -1,6 +1,7 @@
 /**
- * Produce requests and messages each service sent to Kafka, from the `trellis_kafka_*` counters on
- * its `/metrics`: read before and after a level, the difference is that level's traffic.
+ * What the services asked of Kafka, from the `trellis_kafka_*` counters on each one's `/metrics`:
+ * requests by API and messages produced. Read before and after a level; the difference is that
+ * level's traffic.
  */
 const SERVICES = [
   { name: 'users', offset: 1 },
@@ -10,37 +11,40 @@ const SERVICES = [
   { name: 'sagas', offset: 5 },
 ];
 
-export interface ProduceCounts {
-  requests: number;
+export interface KafkaTraffic {
+  /** Requests by API (Produce, Fetch, OffsetCommit, Heartbeat...), all services together. */
+  requests: Map<string, number>;
   messages: number;
 }
 
-/** The counter's value, or undefined when the service does not expose it (never read as 0). */
-function counter(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((entry) => entry.startsWith(`${name}{`) || entry.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
+const REQUESTS = /^trellis_kafka_requests_total\{(?:.*,)?api="([^"]+)"(?:,.*)?\} (\S+)$/;
+const MESSAGES = /^trellis_kafka_produced_messages_total(?:\{.*\})? (\S+)$/;
 
-/** What every service has produced so far; undefined when one cannot be read (then the level shows no figure). */
-export async function readProduceCounts(base: number): Promise<ProduceCounts | undefined> {
-  const totals: ProduceCounts = { requests: 0, messages: 0 };
+/** What every service has sent so far; undefined when a service cannot be read or none has a Kafka bus (never read as 0). */
+export async function readKafkaTraffic(base: number): Promise<KafkaTraffic | undefined> {
+  const totals: KafkaTraffic = { requests: new Map(), messages: 0 };
   let counted = 0;
   for (const { offset } of SERVICES) {
     const response = await fetch(`http://127.0.0.1:${base + offset}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     if (!response?.ok) return undefined;
-    const text = await response.text();
-    const requests = counter(text, 'trellis_kafka_produce_requests_total');
-    const messages = counter(text, 'trellis_kafka_produced_messages_total');
+    let seen = false;
+    for (const line of (await response.text()).split('\n')) {
+      const request = REQUESTS.exec(line);
+      if (request) totals.requests.set(request[1], (totals.requests.get(request[1]) ?? 0) + Number(request[2]));
+      const messages = MESSAGES.exec(line);
+      if (messages) {
+        totals.messages += Number(messages[1]);
+        seen = true;
+      }
+    }
     // Absent where the service has no Kafka bus (embedded backends, or users, which takes no part in sagas).
-    if (requests === undefined || messages === undefined) continue;
-    totals.requests += requests;
-    totals.messages += messages;
-    counted++;
+    if (seen) counted++;
   }
   return counted > 0 ? totals : undefined;
 }
 
-export function produceDelta(before: ProduceCounts | undefined, after: ProduceCounts | undefined): ProduceCounts | undefined {
+export function trafficDelta(before: KafkaTraffic | undefined, after: KafkaTraffic | undefined): KafkaTraffic | undefined {
   if (!before || !after) return undefined;
-  return { requests: after.requests - before.requests, messages: after.messages - before.messages };
+  const requests = new Map([...after.requests].map(([api, count]) => [api, count - (before.requests.get(api) ?? 0)]));
+  return { requests, messages: after.messages - before.messages };
 }

@@ -16,7 +16,7 @@ import { planSweep, warmupOrders, type ProductStock } from './orders';
 import { benchUsers, runSagas } from './load';
 import { watchForeignInstances } from './foreignInstances';
 import { countCpu, platformProcesses } from './cpu';
-import { produceDelta, readProduceCounts } from './kafkaTraffic';
+import { readKafkaTraffic, trafficDelta } from './kafkaTraffic';
 import { summarizeProfile } from '../gateway/profile';
 import { countErrors, renderCpuTable, renderKafkaTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
@@ -72,12 +72,12 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings): P
       for (const [index, row] of rows.entries()) {
         const notes: string[] = [];
         const stopWatching = backends === 'real' ? watchForeignInstances(base) : undefined;
-        const producedBefore = backends === 'real' ? await readProduceCounts(base) : undefined;
+        const trafficBefore = backends === 'real' ? await readKafkaTraffic(base) : undefined;
         const stopCounting = countCpu(processes);
         row.load = await runSagas(users, row.concurrency, { ...common, orders: plans[index] });
         row.cpu = stopCounting();
         row.loadAverage = loadavg()[0];
-        if (backends === 'real') row.produced = produceDelta(producedBefore, await readProduceCounts(base));
+        if (backends === 'real') row.kafka = trafficDelta(trafficBefore, await readKafkaTraffic(base));
         const foreign = stopWatching?.();
         if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
         completedSoFar += row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
@@ -148,7 +148,7 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     'Latency: from sending placeOrder to receiving the terminal state on sagaStatus. sagas/s: terminal sagas divided by the wall time of the measured run.',
     '×embedded: this row divided by the embedded row at the same concurrency (sagas/s above 1 is better; latency below 1 is better).',
     'CPU: user + system time of each process during the level (from /proc), divided by the sagas that ended; "CPU busy" is all of it over the wall time (the machine has 2 cores, so 200% is all of it; the load generator is not counted).',
-    'Kafka traffic: produce requests and messages all services sent during the level (their `trellis_kafka_produce_requests_total` and `trellis_kafka_produced_messages_total`), and the broker\'s CPU, per saga that ended; `load` is the machine\'s 1-minute load average when the level ended (other work on the machine included).',
+    'Kafka traffic: requests by API and messages produced by all services during the level (their `trellis_kafka_requests_total` and `trellis_kafka_produced_messages_total`), and the broker\'s CPU, per saga that ended; `load` is the machine\'s 1-minute load average when the level ended (other work on the machine included).',
   ].join('\n');
 }
 

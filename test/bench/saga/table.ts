@@ -1,6 +1,6 @@
 /** The saga results: one row per backend with ratios against embedded, and latency per terminal state. */
 import { fixed, markdownTable, ratio } from '../gateway/table';
-import type { ProduceCounts } from './kafkaTraffic';
+import type { KafkaTraffic } from './kafkaTraffic';
 import type { LoadResult } from './load';
 
 export interface SagaRow {
@@ -12,8 +12,8 @@ export interface SagaRow {
   load?: LoadResult;
   /** CPU ms each process spent during the measured run, by process name. */
   cpu?: Map<string, number>;
-  /** Produce requests and messages the services sent to Kafka during the measured run (real backends). */
-  produced?: ProduceCounts;
+  /** Requests by API and messages the services sent to Kafka during the measured run (real backends). */
+  kafka?: KafkaTraffic;
   /** The machine's 1-minute load average when the level ended: other sessions share the cores. */
   loadAverage?: number;
   /** Why there is no measurement, or a warning about this one. */
@@ -118,22 +118,32 @@ export function renderCpuTable(rows: SagaRow[]): string {
   return markdownTable(['backends', 'concurrency', ...names.map((name) => `${name} ms`), 'all ms', 'CPU busy (of 1 core)'], body);
 }
 
-/** Produce requests, messages and broker CPU per saga (real backends): what a saga costs the Kafka broker. */
+/** Requests (by API), messages and broker CPU per saga (real backends): what a saga costs the Kafka broker. */
 export function renderKafkaTable(rows: SagaRow[]): string {
+  const shown = ['Produce', 'Fetch', 'OffsetCommit', 'Heartbeat'];
   const body = rows
     .filter((row) => row.backends === 'real' && row.load && row.load.outcomes.length > 0)
     .map((row) => {
       const sagas = row.load!.outcomes.length;
-      const produced = row.produced;
+      const traffic = row.kafka;
+      const perSaga = (count: number | undefined) => fixed(count === undefined ? undefined : count / sagas, 2);
+      const requests = traffic && [...traffic.requests.values()].reduce((sum, count) => sum + count, 0);
+      const other = traffic && [...traffic.requests].filter(([api]) => !shown.includes(api)).reduce((sum, [, count]) => sum + count, 0);
+      const produce = traffic?.requests.get('Produce');
       return [
         row.label,
         String(row.concurrency),
-        fixed(produced && produced.requests / sagas, 2),
-        fixed(produced && produced.messages / sagas, 2),
-        fixed(produced && produced.requests > 0 ? produced.messages / produced.requests : undefined, 2),
+        ...shown.map((api) => perSaga(traffic ? (traffic.requests.get(api) ?? 0) : undefined)),
+        perSaga(other),
+        perSaga(requests),
+        perSaga(traffic?.messages),
+        fixed(traffic && produce ? traffic.messages / produce : undefined, 2),
         fixed(row.cpu?.has('kafka') ? row.cpu.get('kafka')! / sagas : undefined, 2),
-        fixed(row.loadAverage, 2),
+        fixed(row.loadAverage, 1),
       ];
     });
-  return markdownTable(['backends', 'concurrency', 'produce requests', 'messages', 'messages per request', 'kafka CPU ms', 'load'], body);
+  return markdownTable(
+    ['backends', 'concurrency', 'produce requests', 'fetch', 'offset commit', 'heartbeat', 'other requests', 'all requests', 'messages', 'messages per produce request', 'kafka CPU ms', 'load'],
+    body,
+  );
 }

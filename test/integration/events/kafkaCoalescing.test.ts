@@ -1,6 +1,6 @@
 /**
  * Publishes ready at once share produce requests on the real broker: many concurrent callers cost
- * a few requests (counted by `trellis_kafka_produce_requests_total`), every caller is acknowledged,
+ * a few requests (counted by `trellis_kafka_requests_total{api="Produce"}`), every caller is acknowledged,
  * every message arrives, each key in the order its publishes were called, across topics too.
  */
 import { Registry } from 'prom-client';
@@ -8,11 +8,14 @@ import { KafkaEventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
 
-async function counter(registry: Registry, name: string): Promise<number> {
+/** A counter's value (of the series with these labels); throws when it is not there, never reads as 0. */
+async function counter(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((entry) => entry.name === name);
-  if (!metric) throw new Error(`${name} is not registered`);
-  return metric.values[0].value;
+  const series = metric?.values.find((value) => Object.entries(labels).every(([label, wanted]) => value.labels[label] === wanted));
+  if (!series) throw new Error(`${name} ${JSON.stringify(labels)} is not there`);
+  return series.value;
 }
+const produceRequests = (registry: Registry) => counter(registry, 'trellis_kafka_requests_total', { api: 'Produce' });
 
 it('sends concurrent publishes to two topics in a few requests, in publish order per key', async () => {
   const registry = new Registry();
@@ -25,13 +28,13 @@ it('sends concurrent publishes to two topics in a few requests, in publish order
     await bus.subscribe({ groupId: uniquePrefix('group'), topics: [commands, replies], fromBeginning: true, handler: async (m) => void received.push(m) });
     // Connects the producer, so the count below is only the burst's.
     await bus.publish(commands, { key: 'warm', value: 'warm' });
-    const requestsBefore = await counter(registry, 'trellis_kafka_produce_requests_total');
+    const requestsBefore = await produceRequests(registry);
 
     const keys = ['saga-a', 'saga-b', 'saga-c', 'saga-d'];
     const calls = Array.from({ length: 200 }, (_, i) => ({ topic: i % 2 === 0 ? commands : replies, key: keys[i % keys.length], value: String(i) }));
     await Promise.all(calls.map(({ topic, key, value }) => bus.publish(topic, { key, value })));
 
-    const requests = (await counter(registry, 'trellis_kafka_produce_requests_total')) - requestsBefore;
+    const requests = (await produceRequests(registry)) - requestsBefore;
     expect(requests).toBeGreaterThan(0);
     expect(requests).toBeLessThanOrEqual(5);
     expect(await counter(registry, 'trellis_kafka_produced_messages_total')).toBe(201);

@@ -5,9 +5,11 @@
 import type { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../../types';
 import { namespaced } from '../names';
 import type { KafkaEventBusOptions } from '../options';
+import { KafkaMetrics } from '../metrics';
 import { kafkajsClient } from './client';
 import { KafkajsConsumers } from './consumer';
 import { KafkajsPublisher } from './producer';
+import { countingRequests } from './requests';
 import { KafkajsTopics } from './topics';
 
 export class KafkaEventBus implements EventBus {
@@ -16,10 +18,11 @@ export class KafkaEventBus implements EventBus {
   private readonly consumers: KafkajsConsumers;
 
   constructor(options: KafkaEventBusOptions) {
-    const kafka = kafkajsClient(options);
+    const metrics = options.registry && new KafkaMetrics(options.registry);
+    const kafka = metrics ? countingRequests(kafkajsClient(options), metrics) : kafkajsClient(options);
     const names = namespaced(options.namespace);
     this.topics = new KafkajsTopics(kafka, names, options);
-    this.publisher = new KafkajsPublisher(kafka, names, options);
+    this.publisher = new KafkajsPublisher(kafka, names, options, metrics);
     this.consumers = new KafkajsConsumers(kafka, names, options, (topic, message) => this.publisher.publish(topic, message));
   }
 

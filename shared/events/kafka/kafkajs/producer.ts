@@ -7,7 +7,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../../../errors';
 import type { OutgoingMessage } from '../../types';
 import { ProduceCoalescer, type TopicMessages } from '../coalescer';
-import { KafkaProduceMetrics } from '../metrics';
+import type { KafkaMetrics } from '../metrics';
 import type { Namespaced } from '../names';
 import { LINGER_MS, PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
 import { TimedOut, withTimeout } from '../timeout';
@@ -15,14 +15,13 @@ import { TimedOut, withTimeout } from '../timeout';
 export class KafkajsPublisher {
   private producer?: Promise<Producer>;
   private readonly coalescer: ProduceCoalescer;
-  private readonly metrics?: KafkaProduceMetrics;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly names: Namespaced,
     private readonly options: KafkaEventBusOptions,
+    private readonly metrics?: KafkaMetrics,
   ) {
-    if (options.registry) this.metrics = new KafkaProduceMetrics(options.registry);
     this.coalescer = new ProduceCoalescer((batch) => this.send(batch), {
       lingerMs: options.lingerMs ?? LINGER_MS,
       timeoutMs: this.timeoutMs(),
@@ -83,9 +82,6 @@ export class KafkajsPublisher {
   private connected(): Promise<Producer> {
     if (!this.producer) {
       const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: true });
-      const metrics = this.metrics;
-      // Counted from the client's own instrumentation: one per broker a batch goes to, retries included.
-      if (metrics) producer.on(producer.events.REQUEST, ({ payload }) => payload.apiName === 'Produce' && metrics.produceRequest());
       this.producer = producer.connect().then(
         () => producer,
         (error) => {
