@@ -27,20 +27,30 @@ export async function readKafkaTraffic(base: number): Promise<KafkaTraffic | und
   for (const { offset } of SERVICES) {
     const response = await fetch(`http://127.0.0.1:${base + offset}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     if (!response?.ok) return undefined;
-    let seen = false;
-    for (const line of (await response.text()).split('\n')) {
-      const request = REQUESTS.exec(line);
-      if (request) totals.requests.set(request[1], (totals.requests.get(request[1]) ?? 0) + Number(request[2]));
-      const messages = MESSAGES.exec(line);
-      if (messages) {
-        totals.messages += Number(messages[1]);
-        seen = true;
-      }
-    }
+    const traffic = parseKafkaTraffic(await response.text());
     // Absent where the service has no Kafka bus (embedded backends, or users, which takes no part in sagas).
-    if (seen) counted++;
+    if (!traffic) continue;
+    for (const [api, count] of traffic.requests) totals.requests.set(api, (totals.requests.get(api) ?? 0) + count);
+    totals.messages += traffic.messages;
+    counted++;
   }
   return counted > 0 ? totals : undefined;
+}
+
+/** One service's counters from its Prometheus text; undefined when it has no Kafka bus (no produced-messages counter). */
+export function parseKafkaTraffic(text: string): KafkaTraffic | undefined {
+  const traffic: KafkaTraffic = { requests: new Map(), messages: 0 };
+  let seen = false;
+  for (const line of text.split('\n')) {
+    const request = REQUESTS.exec(line);
+    if (request) traffic.requests.set(request[1], (traffic.requests.get(request[1]) ?? 0) + Number(request[2]));
+    const messages = MESSAGES.exec(line);
+    if (messages) {
+      traffic.messages += Number(messages[1]);
+      seen = true;
+    }
+  }
+  return seen ? traffic : undefined;
 }
 
 export function trafficDelta(before: KafkaTraffic | undefined, after: KafkaTraffic | undefined): KafkaTraffic | undefined {
