@@ -49,6 +49,8 @@ export class GatewayServer implements GatewayHost {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
     this.admin = new AdminListener({ ...config.admin, isReady: () => this.isReady(), details: () => ({ supergraph: source.status().hash }) });
+    // Apollo Gateway reads only this variable to decide whether to send its usage metrics to Apollo.
+    process.env.APOLLO_TELEMETRY_DISABLED = config.gateway.apolloTelemetry ? 'false' : 'true';
     this.gateway = new ApolloGateway({
       supergraphSdl: withEnforcedSecurityFeatures(source),
       buildService: ({ name }) => options.buildDataSource(name),

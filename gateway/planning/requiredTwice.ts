@@ -7,42 +7,50 @@
  * (In sequence rather than side by side under aliases: Apollo's `KeyRenamer` input rewrite skips
  * falsy values, so a price of 0 renamed from an alias would vanish.) Where the plan cannot be
  * rewritten so (no subgraph can serve the field by a key the representation carries), the operation
- * is refused with a clear error rather than answered with wrong data. Plans without such a fetch
- * are returned as they are (the same object).
+ * is refused with a clear error rather than answered with wrong data. Once split, the variants
+ * other fetches ask side by side for the same field (an unconditional `price(currency: EUR)` beside
+ * a `price(currency: USD)` under `@include`) are one too many: each is fetched again before the
+ * fetch that needs it, and together they fail the subgraph's validation
+ * (`redundantVariants.ts`). Plans without such a fetch are returned as they are (the same object).
  */
 import { Kind, parse, print, visit, type DocumentNode, type FieldNode, type InlineFragmentNode, type OperationDefinitionNode } from 'graphql';
 import type { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode } from '@apollo/query-planner';
 import type { RequiresIndex } from './requiresIndex';
 import { QueryPlanningError } from './planningError';
+import { dropRedundantVariants, type Split } from './redundantVariants';
 
 export function splitRequiredTwice(plan: QueryPlan, index: RequiresIndex): QueryPlan {
   if (index.isEmpty || !plan.node) return plan;
+  const split: Split = { conflicts: [], made: new WeakSet() };
   if (plan.node.kind === 'Subscription') {
-    const rest = plan.node.rest && rewriteNode(plan.node.rest, index);
-    return rest === plan.node.rest ? plan : { ...plan, node: { ...plan.node, rest } };
+    const rest = plan.node.rest && rewriteNode(plan.node.rest, index, split);
+    if (split.conflicts.length === 0) return plan;
+    const primary = dropRedundantVariants(plan.node.primary, split) as FetchNode;
+    return { ...plan, node: { ...plan.node, primary, rest: rest && dropRedundantVariants(rest, split) } };
   }
-  const node = rewriteNode(plan.node, index);
+  const rewritten = rewriteNode(plan.node, index, split);
+  const node = split.conflicts.length === 0 ? rewritten : dropRedundantVariants(rewritten, split);
   return node === plan.node ? plan : { ...plan, node };
 }
 
-function rewriteNode(node: PlanNode, index: RequiresIndex): PlanNode {
+function rewriteNode(node: PlanNode, index: RequiresIndex, split: Split): PlanNode {
   switch (node.kind) {
     case 'Sequence':
     case 'Parallel': {
-      const nodes = node.nodes.map((child) => rewriteNode(child, index));
+      const nodes = node.nodes.map((child) => rewriteNode(child, index, split));
       return nodes.every((child, i) => child === node.nodes[i]) ? node : { ...node, nodes };
     }
     case 'Flatten': {
       if (node.node.kind !== 'Fetch') {
-        const inner = rewriteNode(node.node, index);
+        const inner = rewriteNode(node.node, index, split);
         return inner === node.node ? node : { ...node, node: inner };
       }
-      const split = splitFetch(node.node, index);
-      return split ? { kind: 'Sequence', nodes: split.map((fetch) => ({ ...node, node: fetch })) } : node;
+      const fetches = splitFetch(node.node, index, split);
+      return fetches ? { kind: 'Sequence', nodes: fetches.map((fetch) => ({ ...node, node: fetch })) } : node;
     }
     case 'Condition': {
-      const ifClause = node.ifClause && rewriteNode(node.ifClause, index);
-      const elseClause = node.elseClause && rewriteNode(node.elseClause, index);
+      const ifClause = node.ifClause && rewriteNode(node.ifClause, index, split);
+      const elseClause = node.elseClause && rewriteNode(node.elseClause, index, split);
       return ifClause === node.ifClause && elseClause === node.elseClause ? node : { ...node, ifClause, elseClause };
     }
     case 'Defer':
@@ -51,15 +59,15 @@ function rewriteNode(node: PlanNode, index: RequiresIndex): PlanNode {
   }
 }
 
-interface Conflict {
+export interface Conflict {
   typeName: string;
   field: string;
   /** printed arguments → the requiring fields needing that variant. */
   variants: Map<string, string[]>;
 }
 
-/** The fetches that replace `fetch`, in order, or undefined when it needs no split. */
-function splitFetch(fetch: FetchNode, index: RequiresIndex): FetchNode[] | undefined {
+/** The fetches that replace `fetch`, in order (recorded in `split`), or undefined when it needs no split. */
+function splitFetch(fetch: FetchNode, index: RequiresIndex, split: Split): FetchNode[] | undefined {
   if (!fetch.requires) return undefined;
   const document = parse(fetch.operation);
   const conflicts = conflictsIn(document, fetch.serviceName, index);
@@ -69,10 +77,13 @@ function splitFetch(fetch: FetchNode, index: RequiresIndex): FetchNode[] | undef
   const source = sourceOf(conflict, fetch, index);
   const variants = [...conflict.variants.entries()];
   const conflicting = new Set(variants.flatMap(([, fields]) => fields));
-  return variants.flatMap(([printedArguments, fields], i) => [
+  const fetches = variants.flatMap(([printedArguments, fields], i) => [
     variantFetch(source, conflict, printedArguments, `${fetch.operationName ?? 'Trellis'}_requires${i}`),
     restricted(fetch, document, conflict.typeName, (name) => fields.includes(name) || (i === 0 && !conflicting.has(name))),
   ]);
+  split.conflicts.push(conflict);
+  for (const made of fetches) split.made.add(made);
+  return fetches;
 }
 
 function conflictsIn(document: DocumentNode, subgraph: string, index: RequiresIndex): Conflict[] {
@@ -136,12 +147,17 @@ function restricted(fetch: FetchNode, document: DocumentNode, typeName: string, 
       return { ...fragment, selectionSet: { ...fragment.selectionSet, selections } };
     },
   });
-  const operation = narrowed.definitions[0] as OperationDefinitionNode;
+  return withOperation(fetch, narrowed);
+}
+
+/** `fetch` sending `document` instead, its variables narrowed to those the selections still use. */
+export function withOperation(fetch: FetchNode, document: DocumentNode): FetchNode {
+  const operation = document.definitions[0] as OperationDefinitionNode;
   // Only the selections use a variable: a definition left without a use fails the subgraph's validation (NoUnusedVariables).
   const used = new Set<string>();
   visit(operation.selectionSet, { Variable: (variable) => void used.add(variable.name.value) });
   const definitions = (operation.variableDefinitions ?? []).filter((v) => used.has(v.variable.name.value) || v.variable.name.value === 'representations');
-  const printed = print({ ...narrowed, definitions: [{ ...operation, variableDefinitions: definitions }] });
+  const printed = print({ ...document, definitions: [{ ...operation, variableDefinitions: definitions }] });
   return { ...fetch, operation: printed, variableUsages: fetch.variableUsages?.filter((name) => used.has(name)), operationDocumentNode: undefined };
 }
 

@@ -167,6 +167,12 @@ const envSchema = z.object({
   DEDUP_QUERIES: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   RESPONSE_COMPRESSION: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   SUBGRAPH_HTTP2: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /**
+   * Apollo Gateway's own usage metrics, sent hourly to Apollo (usage-reporting.api.apollographql.com)
+   * after probing cloud metadata servers, unless this is true. Trellis keeps them off unless an
+   * operator opts in with `false`: a gateway should not call home, nor reach outside its network, by default.
+   */
+  APOLLO_TELEMETRY_DISABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((value) => value === 'true' || value === '1'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
   /** A pause before each saga participant applies a command or compensation, to watch sagas move in the storefront; 0 in normal use. */
   SAGA_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(0),
@@ -267,6 +273,8 @@ export interface Config {
     compressResponses: boolean;
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
     subgraphHttp2: boolean;
+    /** Apollo Gateway's usage metrics to Apollo (`APOLLO_TELEMETRY_DISABLED=false`); off by default. */
+    apolloTelemetry: boolean;
   };
   subgraph: {
     healthIntervalMs: number;
@@ -380,6 +388,7 @@ export function loadConfig(env: Env = process.env): Config {
       subscriptions: { maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPerUser: e.MAX_SUBSCRIPTIONS_PER_USER },
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
+      apolloTelemetry: !e.APOLLO_TELEMETRY_DISABLED,
     },
     subgraph: {
       healthIntervalMs: e.SUBGRAPH_HEALTH_INTERVAL_MS,

@@ -68,4 +68,11 @@ describe('query planner fixes through the gateway', () => {
     const { body } = await postGraphQL(gateway.url, '{ product { usd eur } }');
     expect(body).toEqual({ data: { product: { usd: '$10', eur: '€9' } } });
   });
+
+  it('bug 4 under @include: usd asked only when $c holds, each still in its own currency', async () => {
+    const gateway = await serve(requiredTwiceCase);
+    const query = 'query ($c: Boolean!) { product { usd @include(if: $c) eur } }';
+    expect((await postGraphQL(gateway.url, query, { variables: { c: true } })).body).toEqual({ data: { product: { usd: '$10', eur: '€9' } } });
+    expect((await postGraphQL(gateway.url, query, { variables: { c: false } })).body).toEqual({ data: { product: { eur: '€9' } } });
+  });
 });

@@ -1,5 +1,6 @@
 /** Bugs 3 and 4 of issue 20 at the plan level: what Apollo's planner fetches, and what Trellis's rewrites make of it. */
 import { GraphQLError, parse, print } from 'graphql';
+import type { FetchNode, SequenceNode } from '@apollo/query-planner';
 import { plannerFor } from '../../../support/planner/plan';
 import { requiredTwiceCase, requiresArgumentCase, nonResolvableKeyCase, unreachableInterfaceObjectCase } from '../../../support/planner/cases';
 import { aliasRequiresConflicts, renameBack, RequiresIndex } from '../../../../gateway/planning';
@@ -58,6 +59,16 @@ describe('one field required twice with different arguments', () => {
     const { pretty } = planner.plan(query);
     const order = [...pretty.matchAll(/price\(currency: (\w+)\)|\b(usd|eur)\b/g)].map((m) => m[1] ?? m[2]);
     // The root fetch still asks EUR; then USD, usd, EUR, eur in sequence.
+    expect(order).toEqual(['EUR', 'USD', 'usd', 'EUR', 'eur']);
+  });
+
+  it('under @include: the root fetch keeps one variant (Apollo puts both there, which no subgraph accepts), each still fetched before its field', () => {
+    const conditional = 'query ($c: Boolean!) { product { usd @include(if: $c) eur } }';
+    expect(planner.apolloPlan(conditional).pretty).toMatch(/price\(currency: EUR\)\s*\.\.\. on Product @include\(if: \$c\) \{\s*price\(currency: USD\)/);
+    const { plan, pretty } = planner.plan(conditional);
+    const root = ((plan.node as SequenceNode).nodes[0] as FetchNode).operation;
+    expect(print(parse(root))).toBe(print(parse('{ product { __typename id price(currency: EUR) } }')));
+    const order = [...pretty.matchAll(/price\(currency: (\w+)\)|\b(usd|eur)\b/g)].map((m) => m[1] ?? m[2]);
     expect(order).toEqual(['EUR', 'USD', 'usd', 'EUR', 'eur']);
   });
 

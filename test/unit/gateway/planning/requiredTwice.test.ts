@@ -32,6 +32,14 @@ const root: FetchNode = {
   operationName: 'Q__pricing__0',
 };
 
+/** The root fetch once a split made its conditional USD price redundant (redundantVariants.ts): EUR alone, $c unused. */
+const rootNarrowed: FetchNode = {
+  ...root,
+  operation: print(parse('query Q__pricing__0 { product { __typename id price(currency: EUR) } }')),
+  variableUsages: [],
+  operationDocumentNode: undefined,
+};
+
 const carried = [{ kind: 'InlineFragment' as const, typeCondition: 'Product', selections: ['__typename', 'id', 'price'].map((name) => ({ kind: 'Field' as const, name })) }];
 
 /** The labels fetch Apollo plans after the root fetch, selecting `selection` on Product. */
@@ -77,7 +85,7 @@ describe('splitRequiredTwice', () => {
     expect(split.node).toEqual({
       kind: 'Sequence',
       nodes: [
-        root,
+        rootNarrowed,
         {
           kind: 'Sequence',
           nodes: [
@@ -104,15 +112,15 @@ describe('splitRequiredTwice', () => {
     const expected = splitRequiredTwice(planOf(flatten(fetch)), index()).node;
     expect((expected as { nodes: unknown[] }).nodes).toHaveLength(4);
 
-    expect(splitRequiredTwice(planOf({ kind: 'Parallel', nodes: [root, flatten(fetch)] }), index()).node).toEqual({ kind: 'Parallel', nodes: [root, expected] });
+    expect(splitRequiredTwice(planOf({ kind: 'Parallel', nodes: [root, flatten(fetch)] }), index()).node).toEqual({ kind: 'Parallel', nodes: [rootNarrowed, expected] });
     const condition = { kind: 'Condition', condition: 'c', ifClause: flatten(fetch), elseClause: root } as PlanNode;
-    expect(splitRequiredTwice(planOf(condition), index()).node).toEqual({ ...condition, ifClause: expected, elseClause: root });
+    expect(splitRequiredTwice(planOf(condition), index()).node).toEqual({ ...condition, ifClause: expected, elseClause: rootNarrowed });
     const otherwise = { kind: 'Condition', condition: 'c', ifClause: undefined, elseClause: flatten(fetch) } as PlanNode;
     expect(splitRequiredTwice(planOf(otherwise), index()).node).toEqual({ ...otherwise, elseClause: expected });
     const nested = { kind: 'Flatten', path: ['list', '@'], node: { kind: 'Sequence', nodes: [flatten(fetch)] } } as PlanNode;
     expect(splitRequiredTwice(planOf(nested), index()).node).toEqual({ ...nested, node: { kind: 'Sequence', nodes: [expected] } });
     const subscription: QueryPlan['node'] = { kind: 'Subscription', primary: root, rest: flatten(fetch) };
-    expect(splitRequiredTwice(planOf(subscription), index()).node).toEqual({ kind: 'Subscription', primary: root, rest: expected });
+    expect(splitRequiredTwice(planOf(subscription), index()).node).toEqual({ kind: 'Subscription', primary: rootNarrowed, rest: expected });
   });
 
   it('returns the very same plan when nothing needs a split', () => {

@@ -36,6 +36,7 @@ const DEFAULTS: Config = {
     subscriptions: { maxPerConnection: 100, maxPerUser: 500 },
     compressResponses: true,
     subgraphHttp2: false,
+    apolloTelemetry: false,
   },
   subgraph: {
     healthIntervalMs: 2000,
@@ -138,6 +139,7 @@ const EVERYTHING = {
   DEDUP_QUERIES: 'false',
   RESPONSE_COMPRESSION: 'false',
   SUBGRAPH_HTTP2: 'true',
+  APOLLO_TELEMETRY_DISABLED: 'false',
   SHUTDOWN_GRACE_MS: '2500',
   SAGA_STEP_PAUSE_MS: '300',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
@@ -275,6 +277,7 @@ describe('loadConfig: what each variable becomes', () => {
       subscriptions: DEFAULTS.gateway.subscriptions,
       compressResponses: false,
       subgraphHttp2: true,
+      apolloTelemetry: true,
     });
     expect(subgraphAllow?.names).toEqual(['catalog', 'users']);
     expect(subgraphAllow?.refusal({ name: 'users', url: 'http://192.168.0.1/graphql' })).toMatch(/not allowed/);
