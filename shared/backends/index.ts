@@ -12,6 +12,7 @@ import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery
 import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore } from '../state';
 import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
+import { kafkaEventBusOptions } from './kafka';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
@@ -99,7 +100,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
-      ? async () => createKafkaEventBus({ brokers: kafkaBrokers, logger, clientId: config.serviceName ?? 'trellis', namespace: config.kafka.topicPrefix, registry: options.registry })
+      ? async () => createKafkaEventBus({ ...kafkaEventBusOptions(config, logger), registry: options.registry })
       : undefined,
     () => new InMemoryEventBus({ logger }),
   );

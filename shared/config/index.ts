@@ -10,10 +10,12 @@ import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './hea
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
+import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
+export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
 export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
@@ -227,6 +229,8 @@ const envSchema = z.object({
   ...productionEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
+  /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
+  ...kafkaEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -289,7 +293,8 @@ export interface Config {
     dedupQueries: boolean;
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
-  kafka: { topicPrefix: string };
+  /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
+  kafka: KafkaSettings;
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
   shutdownGraceMs: number;
   bff: {
@@ -417,7 +422,7 @@ export function loadConfig(env: Env = process.env): Config {
       dedupQueries: e.DEDUP_QUERIES,
     },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
-    kafka: { topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER
       ? {
           issuer: e.AUTH_ISSUER,

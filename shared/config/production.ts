@@ -2,7 +2,7 @@
  * What `NODE_ENV=production` refuses at start: a platform that would quietly split its state per
  * process (embedded backends), compose whatever registers in Consul (no allow-list, no ACL token),
  * expose its admin listener to the network without a token, or sign tokens for anyone (the dev
- * identity provider). Each refusal names the variable that fixes it and the one that opts out.
+ * identity provider), or send Kafka credentials over plaintext. Each refusal names the variable that fixes it and the one that opts out.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -23,6 +23,8 @@ export const productionEnvShape = {
   TRELLIS_ALLOW_OPEN_ADMIN: optOut,
   /** Production running the development identity provider. */
   TRELLIS_ALLOW_DEV_IDENTITY: optOut,
+  /** Production logging in to Kafka (KAFKA_SASL_MECHANISM) without KAFKA_SSL. */
+  TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS: optOut,
 };
 
 /** Which production refusals the operator waived, by name (config.production). */
@@ -32,6 +34,7 @@ export interface ProductionOptOuts {
   consulWithoutToken: boolean;
   openAdmin: boolean;
   devIdentity: boolean;
+  kafkaSaslWithoutTls: boolean;
 }
 
 export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]: boolean }): ProductionOptOuts {
@@ -41,6 +44,7 @@ export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]:
     consulWithoutToken: env.TRELLIS_ALLOW_CONSUL_WITHOUT_TOKEN,
     openAdmin: env.TRELLIS_ALLOW_OPEN_ADMIN,
     devIdentity: env.TRELLIS_ALLOW_DEV_IDENTITY,
+    kafkaSaslWithoutTls: env.TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS,
   };
 }
 
@@ -93,6 +97,11 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
   }
   if (profile.admin && !isLoopback(config.admin.host) && !config.admin.token && !allow.openAdmin) {
     problems.push({ problem: `the admin listener is on ADMIN_HOST=${config.admin.host}, off loopback, with no ADMIN_TOKEN`, optOut: 'TRELLIS_ALLOW_OPEN_ADMIN' });
+  }
+  const { sasl, ssl } = config.kafka;
+  if (profile.backends.includes('events') && isReal.events && sasl && !ssl && !allow.kafkaSaslWithoutTls) {
+    // A PLAIN password, a bearer token, and with SCRAM every event too, readable on the wire.
+    problems.push({ problem: `KAFKA_SASL_MECHANISM=${sasl.mechanism} without KAFKA_SSL=true: the Kafka login and every event cross the network in clear`, optOut: 'TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS' });
   }
   if (profile.devIdentity && !allow.devIdentity) {
     problems.push({ problem: 'the development identity provider signs tokens for any subject and scopes: set AUTH_ISSUER to your issuer', optOut: 'TRELLIS_ALLOW_DEV_IDENTITY' });

@@ -34,8 +34,8 @@ export interface SubscribeOptions {
   /**
    * Handles one message; what a throw does depends on the error:
    * - retriable (`retriable: true`, e.g. Redis briefly down): the message is tried again with
-   *   backoff for as long as the error stays retriable, holding back at most its own partition
-   *   (Kafka: the partition; in memory: only its key), never letting a later message of its key pass;
+   *   backoff for as long as the error stays retriable, holding back only its key (and the
+   *   commit of the offsets after it), never letting a later message of its key pass;
    * - a `PoisonMessageError` (unparseable, fails its schema): to `<topic>.dlq` at once, with the reason;
    * - anything else: tried `maxAttempts` times in all, then to `<topic>.dlq` with the reason.
    * The consumer then moves on; nothing is lost and nothing blocks other partitions.

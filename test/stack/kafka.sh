@@ -8,15 +8,6 @@ NAME="${KAFKA_INSTANCE:-kafka}" PORT="${KAFKA_PORT:-9092}" CONTROLLER_PORT="${KA
 HOME_DIR="$STACK_HOME/$NAME"
 LIBS="$STACK_HOME/kafka/libs"
 
-java_bin() {
-  local candidate
-  for candidate in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/temurin-17*/bin/java "$(command -v java)"; do
-    [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return 0; }
-  done
-  log "installing Java 17 (apt)" && apt-get update -qq >/dev/null && apt-get install -y -qq openjdk-17-jre-headless >/dev/null || die "no Java 17 found and apt could not install it"
-  ls /usr/lib/jvm/java-17-openjdk-*/bin/java | head -1
-}
-
 install() {
   if ls "$LIBS"/kafka_2.13-3.9*.jar >/dev/null 2>&1 && [ -f "$LIBS/.complete" ]; then return 0; fi
   command -v mvn >/dev/null || { log "installing maven (apt)"; apt-get update -qq >/dev/null; apt-get install -y -qq maven >/dev/null; }

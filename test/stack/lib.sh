@@ -65,6 +65,16 @@ is_default() {
   [[ "$host" == "127.0.0.1" || "$host" == "localhost" ]] && [ "$port" = "$3" ]
 }
 
+# java_bin: a Java 17 (what Kafka 3.9 and 4 run on), installed with apt when none is found.
+java_bin() {
+  local candidate
+  for candidate in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/temurin-17*/bin/java "$(command -v java)"; do
+    [ -x "$candidate" ] && "$candidate" -version 2>&1 | grep -q 'version "17' && { echo "$candidate"; return 0; }
+  done
+  log "installing Java 17 (apt)" && apt-get update -qq >/dev/null && apt-get install -y -qq openjdk-17-jre-headless >/dev/null || die "no Java 17 found and apt could not install it"
+  ls /usr/lib/jvm/java-17-openjdk-*/bin/java | head -1
+}
+
 # go_bin GO_MOD: a Go at least as new as GO_MOD (a wrapper module's go.mod) asks: the one on PATH,
 # else the toolchain module fetched (once, cached) from the Go module proxy, which is how Go itself
 # distributes toolchains.

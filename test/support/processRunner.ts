@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { SagaRole } from './sagaProcess';
+import { kafkaVariables, realBackends } from './backends';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'test/support/sagaProcess.ts');
@@ -20,12 +21,22 @@ export interface SagaProcessEnv {
   extra?: Record<string, string>;
 }
 
+/**
+ * A child inherits the test's KAFKA_* variables (TLS, SASL: test/stack/cluster.env), which fit the
+ * shared brokers only; for a private broker (a failure test's, plaintext) they are blanked.
+ */
+function plaintextUnlessShared(brokers: string[]): Record<string, string> {
+  if (brokers.join(',') === realBackends.kafkaBrokers.join(',')) return {};
+  return Object.fromEntries(Object.keys(kafkaVariables(process.env)).filter((name) => name !== 'KAFKA_CLIENT').map((name) => [name, '']));
+}
+
 /** Starts one role; its stdout is piped (for the ready line), its stderr goes to `stderr` or the test's. */
 export function spawnSagaProcess(role: SagaRole, env: SagaProcessEnv, stderr: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
   return spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', ENTRY], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...plaintextUnlessShared(env.kafkaBrokers),
       SAGA_ROLE: role,
       REDIS_URL: env.redisUrl,
       KAFKA_BROKERS: env.kafkaBrokers.join(','),

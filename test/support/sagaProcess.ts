@@ -3,7 +3,7 @@
  * or one participant (catalog, payments, orders) on its real handlers. It prints `<role> ready`
  * once it serves, and runs until killed. Environment:
  * - SAGA_ROLE: orchestrator | catalog | payments | orders
- * - REDIS_URL, KAFKA_BROKERS, SAGA_NAMESPACE: the backends and this world's key/topic prefix
+ * - REDIS_URL, KAFKA_BROKERS (and KAFKA_SSL… on a secured cluster), SAGA_NAMESPACE: the backends and this world's key/topic prefix
  * - SAGA_TIMINGS (orchestrator): the placeOrder timings as JSON; CRASH_TIMINGS by default
  * - SAGA_COUNT (orchestrator, optional): also starts the sagas `crash-0 … crash-<n-1>` not started yet
  * - SAGA_HANDLER_DELAY_MS (participants): up to this much random work before each handler, so kills land mid-command
@@ -21,6 +21,7 @@ import { PaymentLedger } from '../../subgraphs/payments/ledger';
 import { EmbeddedPaymentProvider, type PaymentProvider } from '../../subgraphs/payments/provider';
 import { OrderBook } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
+import { realBackends } from './backends';
 
 export type SagaRole = 'orchestrator' | 'catalog' | 'payments' | 'orders';
 export const SAGA_ROLES: readonly SagaRole[] = ['orchestrator', 'catalog', 'payments', 'orders'];
@@ -102,7 +103,8 @@ async function main(): Promise<void> {
   startTelemetry(telemetrySettings(process.env), { serviceName: `saga-${role}` });
   const state = new RedisStateStore({ url: process.env.REDIS_URL as string, logger, keyPrefix: `${namespace}:` });
   const kafka = new KafkaEventBus({
-    brokers: (process.env.KAFKA_BROKERS as string).split(','),
+    // KAFKA_BROKERS and, on the shared cluster, its TLS/SASL/topic variables (processRunner.ts).
+    ...realBackends.kafka,
     logger,
     clientId: `saga-${role}`,
     namespace: `${namespace}.`,

@@ -13,7 +13,7 @@ import { PaymentLedger, type Payment } from '../../subgraphs/payments/ledger';
 import { OrderBook, type Order } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from './graphql';
-import { realBackends, uniquePrefix } from './backends';
+import { kafkaOptionsFor, realBackends, uniquePrefix } from './backends';
 
 export type Participant = 'catalog' | 'payments' | 'orders';
 
@@ -54,7 +54,7 @@ export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, 
   const namespace = uniquePrefix('saga');
   const logger = createLogger({ service: 'saga-world', level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' });
   const state = new RedisStateStore({ url: backends.redisUrl, logger, keyPrefix: `${namespace}:` });
-  const events = new KafkaEventBus({ brokers: backends.kafkaBrokers, logger, clientId: 'saga-world', namespace: `${namespace}.` });
+  const events = new KafkaEventBus({ ...kafkaOptionsFor(backends.kafkaBrokers), logger, clientId: 'saga-world', namespace: `${namespace}.` });
   const inventory = new Inventory(state);
   const ledger = new PaymentLedger(state);
   const orders = new OrderBook(state);

@@ -49,6 +49,8 @@ export interface KafkaEventBusOptions {
   namespace?: string;
   /** Longest a fetch waits for new messages before it returns empty (and a resumed partition is fetched again). */
   maxWaitTimeMs?: number;
+  /** Most messages of one partition a consumer takes past its first unsettled one (keys run at once within it); 256 by default. */
+  window?: number;
   /** How long the group waits for a silent consumer before handing its partitions to others. */
   sessionTimeoutMs?: number;
   /**

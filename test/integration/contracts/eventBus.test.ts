@@ -23,7 +23,7 @@ const implementations: Array<[string, () => Promise<Subject>]> = [
   [
     'kafka',
     async () => {
-      const bus = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'contract' });
+      const bus = new KafkaEventBus({ ...realBackends.kafka, clientId: 'contract' });
       return { bus, close: () => bus.close() };
     },
   ],
@@ -221,7 +221,7 @@ describe.each(implementations)('EventBus contract: %s', (_name, make) => {
 
 describe('KafkaEventBus namespace', () => {
   it('keeps two namespaces on one cluster apart while callers use the same topic names', async () => {
-    const make = (namespace: string) => new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'namespace', namespace });
+    const make = (namespace: string) => new KafkaEventBus({ ...realBackends.kafka, clientId: 'namespace', namespace });
     const [left, right] = [make(`${uniquePrefix('ns')}.`), make(`${uniquePrefix('ns')}.`)];
     const received: Record<'left' | 'right', EventMessage[]> = { left: [], right: [] };
     const subscriptions: Subscription[] = [];

@@ -26,7 +26,7 @@ async function replayDlq(...topics: string[]): Promise<string> {
     .join('');
 }
 
-const bus = new KafkaEventBus({ brokers: realBackends.kafkaBrokers, clientId: 'dlq-script', namespace: prefix });
+const bus = new KafkaEventBus({ ...realBackends.kafka, clientId: 'dlq-script', namespace: prefix });
 const subscriptions: Subscription[] = [];
 let fixed = false;
 const handled: EventMessage[] = [];

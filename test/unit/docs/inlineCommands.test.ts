@@ -112,6 +112,16 @@ const TESTS_AND_TOOLS: Entry[] = [
   },
   { command: 'npm test', runBy: [{ file: '.ci/run', invokes: 'npm test' }] },
   { command: 'test/stack/up', runBy: [{ file: RUN_SH, invokes: 'test/stack/up' }] },
+  {
+    command: 'test/stack/up cluster',
+    runBy: [{ file: 'test/cluster.sh', invokes: 'test/stack/up redis cluster' }],
+    note: 'npm run test:cluster brings the cluster up with Redis beside it',
+  },
+  {
+    command: 'npm run test:cluster',
+    runBy: [{ file: 'package.json', invokes: '"test:cluster": "scripts/runtime/node24 bash test/cluster.sh"' }],
+    note: 'validated, not run: npm test stays on the single broker; test:cluster is run by hand or by a CI job that can afford the cluster',
+  },
   { command: 'test/stack/deploy-tools.sh', runBy: [{ file: RUN_SH, invokes: 'test/stack/deploy-tools.sh' }] },
   { command: 'test/stack/python.sh', runBy: [{ file: RUN_SH, invokes: 'test/stack/python.sh' }] },
   {

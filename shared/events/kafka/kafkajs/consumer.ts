@@ -1,22 +1,32 @@
 /**
- * Consumer groups with kafkajs. A handler that fails retriably pauses only its own partition and
- * is tried again from the same offset after a backoff (the group keeps heartbeating meanwhile);
- * poison messages go to `<topic>.dlq` at once. Consumers restart themselves after a crash.
+ * Consumer groups with kafkajs, keyed: within a partition, different keys run at once and one key
+ * in order (shared/events/kafka/keyedPartition.ts). Handlers run only inside `eachBatch`, and
+ * `eachBatch` returns only once its partition's handlers have ended: kafkajs rejoins a rebalancing
+ * group only after every `eachBatch` has returned, so a partition never has handlers on two members.
+ * The fetch position moves past every message taken; the committed offset, every second and before
+ * a rejoin or a stop, only up to the first unsettled one. Consumers restart themselves after a crash.
  */
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { BackendUnavailableError, errorMessage } from '../../../errors';
-import { retry } from '../../../retry';
-import { deadLetterOf, onHandlerFailure } from '../../delivery';
-import { DEAD_LETTER_SUFFIX, type EventMessage, type OutgoingMessage, type SubscribeOptions, type Subscription } from '../../types';
+import { Backoff, retry } from '../../../retry';
+import type { EventMessage, SubscribeOptions, Subscription } from '../../types';
+import { KeyedAssignment, type TopicPartitionOffset } from '../keyedAssignment';
+import { keyedDelivery, type Publish } from '../keyedDelivery';
+import { DEFAULT_WINDOW, KeyedPartition } from '../keyedPartition';
 import type { Namespaced } from '../names';
 import { DEFAULT_PARTITIONS, JOIN_TIMEOUT_MS, TOPIC_ATTEMPTS, type KafkaEventBusOptions } from '../options';
 import { withTimeout } from '../timeout';
 
-/** How a consumer publishes a dead-lettered message (through the bus's producer). */
-export type Publish = (topic: string, message: OutgoingMessage) => Promise<void>;
+export type { Publish } from '../keyedDelivery';
+
+/** How often settled offsets are committed (and at every rejoin and stop): not once per message or batch. */
+export const COMMIT_INTERVAL_MS = 1000;
+
+/** kafkajs's own test for "the group is rebalancing: rejoin" (src/errors.js isRebalancing). */
+const isRebalancing = (error: unknown) => ['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION'].includes((error as { type?: string } | null)?.type ?? '');
 
 export class KafkajsConsumers {
-  private readonly consumers = new Set<Consumer>();
+  private readonly consumers = new Set<KeyedKafkajsConsumer>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -28,95 +38,227 @@ export class KafkajsConsumers {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     // Right after several processes create the same topics the broker's metadata can lag ("does
     // not host this topic-partition"): a few attempts with backoff instead of a failed start.
-    return retry(() => this.subscribeOnce(options), {
+    const consumer = await retry(() => this.subscribeOnce(options), {
       maxAttempts: TOPIC_ATTEMPTS,
       policy: { initialDelayMs: 250, maxDelayMs: 2000 },
       onRetry: (error, attempt) => this.options.logger?.warn({ groupId: options.groupId, attempt, err: errorMessage(error) }, 'subscribe failed; retrying'),
     });
+    this.consumers.add(consumer);
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.stop();
+      },
+    };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop().catch(() => undefined)));
     this.consumers.clear();
   }
 
-  private async subscribeOnce(options: SubscribeOptions): Promise<Subscription> {
-    const consumer = this.kafka.consumer({
-      groupId: this.names.onBroker(options.groupId),
-      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+  private async subscribeOnce(options: SubscribeOptions): Promise<KeyedKafkajsConsumer> {
+    const consumer = new KeyedKafkajsConsumer(this.kafka, this.names, this.options, options, this.publish);
+    try {
+      await consumer.start();
+      return consumer;
+    } catch (error) {
+      await consumer.stop().catch(() => undefined);
+      throw new BackendUnavailableError('kafka', `cannot subscribe to ${options.topics.join(', ')}: ${errorMessage(error)}`, error);
+    }
+  }
+}
+
+/** One subscription: a kafkajs consumer driving a keyed assignment. */
+class KeyedKafkajsConsumer {
+  private readonly consumer: Consumer;
+  private readonly assignment: KeyedAssignment;
+  /** Resumes of partitions paused with a full window, by slot. */
+  private readonly paused = new Map<string, () => void>();
+  /** Partitions sought back to have a due retry handed over again, not fetched since. */
+  private readonly poked = new Set<string>();
+  private commitTimer?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
+  private readonly restarts = new Backoff({ initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.2 });
+  private committing?: Promise<void>;
+  private stopping?: Promise<void>;
+
+  constructor(
+    kafka: Kafka,
+    private readonly names: Namespaced,
+    private readonly bus: KafkaEventBusOptions,
+    private readonly options: SubscribeOptions,
+    publish: Publish,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: names.onBroker(options.groupId),
+      sessionTimeout: bus.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
-      // A fetch long-polls partitions that are not paused; a partition resumed after a retry joins
-      // the next fetch, so this bounds how late a retry runs on an otherwise idle consumer.
-      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 250,
+      // A fetch long-polls partitions that are not paused, so this bounds how late a resumed partition is fetched.
+      maxWaitTimeInMs: bus.maxWaitTimeMs ?? 250,
       retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 10, restartOnFailure: async () => true },
     });
-    this.consumers.add(consumer);
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
-      this.options.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed'),
+    const deliver = keyedDelivery(options, publish, bus.logger);
+    this.assignment = new KeyedAssignment(
+      (topic, partition) => new KeyedPartition({ deliver, window: bus.window ?? DEFAULT_WINDOW, onDue: () => this.poke(topic, partition) }),
     );
+  }
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.bus.logger?.warn({ err: errorMessage(payload.error), restart: payload.restart, groupId: options.groupId }, 'consumer crashed');
+      // kafkajs restarts a crashed consumer only after an error it deems retriable. Others happen
+      // while a broker restarts (a heartbeat answered "not coordinator" by a broker shutting down,
+      // then "Failed to find group coordinator" while it is down) and would leave this consumer
+      // stopped for good: it is run again here, with backoff, until it joins.
+      if (payload.restart || this.stopping) return;
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => void this.run().catch(() => undefined), this.restarts.next());
+    });
+    // A new generation hands every partition out again from its committed offset.
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.restarts.reset(), this.newGeneration()));
+    // Every eachBatch has returned (kafkajs waits for them) and no handler runs: commit before the rejoin.
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.assignment.halt();
+      void this.commit();
+    });
     // Resolve only once the group has handed this consumer its partitions: a message published
     // after subscribe() returns is then never skipped by a consumer that starts at the log's end.
     const joined = new Promise<void>((resolve) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => (remove(), resolve()));
     });
-    const resumeTimers = new Set<NodeJS.Timeout>();
-    const failures = new Map<string, { offset: string; attempts: number }>();
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics.map((topic) => this.names.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
+    await this.run();
+    // A tick while a commit is still on its way (kafkajs retries one for a while) is skipped, not queued.
+    this.commitTimer = setInterval(() => void (this.committing ?? this.commit()), COMMIT_INTERVAL_MS);
+    this.commitTimer.unref();
+    await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
+  }
+
+  /** Runs the consumer (again, after a crash kafkajs does not restart from: its subscription is kept). */
+  private async run(): Promise<void> {
+    if (this.stopping) return;
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics.map((topic) => this.names.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
-      await consumer.run({
-        // Partitions are independent (order is kept per key, within a partition): work on them at once.
-        partitionsConsumedConcurrently: this.options.partitions ?? DEFAULT_PARTITIONS,
-        // Offsets are resolved one message at a time, so a paused partition resumes at the message that failed.
+      await this.consumer.run({
+        // Offsets are committed here (commit()), never past an unsettled message.
+        autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }) => {
-          const slot = `${batch.topic}:${batch.partition}`;
-          for (const raw of batch.messages) {
-            if (!isRunning() || isStale()) return;
-            const message = this.toEventMessage(batch.topic, batch.partition, raw);
-            try {
-              await options.handler(message);
-            } catch (error) {
-              const previous = failures.get(slot);
-              const attempts = previous?.offset === raw.offset ? previous.attempts + 1 : 1;
-              const verdict = onHandlerFailure(error, attempts, options);
-              if ('retryInMs' in verdict) {
-                failures.set(slot, { offset: raw.offset, attempts });
-                if (attempts === 1 || attempts % 10 === 0) {
-                  this.options.logger?.warn(
-                    { topic: message.topic, partition: batch.partition, offset: raw.offset, attempts, retryInMs: verdict.retryInMs, err: errorMessage(error) },
-                    'handler failed; partition paused until the retry',
-                  );
-                }
-                const resume = pause();
-                const timer = setTimeout(() => (resumeTimers.delete(timer), resume()), verdict.retryInMs);
-                resumeTimers.add(timer);
-                return;
-              }
-              this.options.logger?.warn({ topic: message.topic, partition: batch.partition, offset: raw.offset, reason: verdict.deadLetter }, 'message dead-lettered');
-              // If this publish fails, kafkajs hands the batch over again from this message: nothing skipped unrecorded.
-              await this.publish(message.topic + DEAD_LETTER_SUFFIX, deadLetterOf(message, verdict.deadLetter));
-            }
-            failures.delete(slot);
-            resolveOffset(raw.offset);
-            await heartbeat();
-          }
-        },
+        // Partitions are independent: their batches run at once.
+        partitionsConsumedConcurrently: this.bus.partitions ?? DEFAULT_PARTITIONS,
+        eachBatch: (payload) => this.eachBatch(payload),
       });
-      await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
     } catch (error) {
-      this.consumers.delete(consumer);
-      await consumer.disconnect().catch(() => undefined);
-      throw new BackendUnavailableError('kafka', `cannot subscribe to ${options.topics.join(', ')}: ${errorMessage(error)}`, error);
+      // A start that fails is reported as a crash (and retried from there); this is anything else.
+      this.bus.logger?.error({ groupId: this.options.groupId, err: errorMessage(error) }, 'consumer could not run');
+      throw error;
     }
-    return {
-      stop: async () => {
-        for (const timer of resumeTimers) clearTimeout(timer);
-        resumeTimers.clear();
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
-      },
+  }
+
+  /** Starts nothing more, lets running handlers end, commits what they settled, and leaves the group. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.commitTimer);
+      clearTimeout(this.restartTimer);
+      this.assignment.halt();
+      try {
+        this.consumer.pause(this.options.topics.map((topic) => ({ topic: this.names.onBroker(topic) })));
+      } catch {
+        // not running (never started, or between a crash and its restart): nothing is fetched anyway
+      }
+      await this.assignment.idle();
+      await this.commit();
+      await this.consumer.disconnect();
+    })();
+    return this.stopping;
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, pause, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale()) return;
+    const state = this.assignment.partition(batch.topic, batch.partition);
+    if (!state) return;
+    const slot = `${batch.partition}/${batch.topic}`;
+    this.poked.delete(slot);
+    let failure: unknown;
+    const beat = async () => {
+      if (failure !== undefined) return;
+      try {
+        await heartbeat();
+      } catch (error) {
+        failure = error;
+        // Either way kafkajs rejoins (and GROUP_JOIN resets): nothing more starts on partitions this member may have lost.
+        if (isRebalancing(error) || (error as { type?: string }).type === 'UNKNOWN_MEMBER_ID') this.assignment.halt();
+      }
     };
+    let next = 0;
+    state.open();
+    try {
+      while (next < batch.messages.length && !this.assignment.halted && failure === undefined && isRunning()) {
+        if (state.offer(this.toEventMessage(batch.topic, batch.partition, batch.messages[next])) !== 'full') next += 1;
+        // A full window with nothing running is held by retries: the rest waits (paused below).
+        else if (state.running === 0) break;
+        else await state.changed().then(beat);
+      }
+      while (state.running > 0) await state.changed().then(beat);
+    } finally {
+      state.close();
+    }
+    if (state.revoked) return;
+    const lastTaken = state.lastTaken;
+    if (lastTaken !== undefined) resolveOffset(lastTaken);
+    if (next < batch.messages.length && failure === undefined && !this.assignment.halted && !this.paused.has(slot)) this.paused.set(slot, pause());
+    if (failure === undefined) return;
+    if (isRebalancing(failure)) {
+      // Before kafkajs rejoins: every handler of this member ends and what they settled is committed.
+      await this.assignment.idle();
+      await this.commit((offsets) => commitOffsetsIfNecessary({ topics: byTopic(offsets) }));
+    }
+    throw failure;
+  }
+
+  /** A retry came due on a partition no eachBatch is running for: fetch it again from its first unsettled message. */
+  private poke(topic: string, partition: number): void {
+    const slot = `${partition}/${topic}`;
+    const state = this.assignment.partition(topic, partition);
+    if (!state || this.stopping || this.poked.has(slot)) return;
+    const offset = state.committable;
+    if (offset === undefined) return;
+    this.poked.add(slot);
+    try {
+      this.paused.get(slot)?.();
+      this.paused.delete(slot);
+      // Every message below this offset is settled, so even a seek that lands in a later generation loses nothing.
+      this.consumer.seek({ topic, partition, offset });
+    } catch (error) {
+      this.poked.delete(slot);
+      this.bus.logger?.debug({ topic, partition, err: errorMessage(error) }, 'could not fetch a partition again for its retry; the next generation will');
+    }
+  }
+
+  private newGeneration(): void {
+    this.assignment.reset();
+    if (this.stopping) this.assignment.halt();
+    for (const resume of this.paused.values()) resume();
+    this.paused.clear();
+    this.poked.clear();
+  }
+
+  /** Commits every partition's settled prefix that moved; a failure is logged and retried on the next tick. */
+  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => this.consumer.commitOffsets(offsets)): Promise<void> {
+    // One at a time, in order: a commit at a rejoin or a stop goes after the one on its way.
+    const previous = this.committing ?? Promise.resolve();
+    const next = previous.then(() =>
+      this.assignment.commitDue(send).then(
+        () => undefined,
+        (error: unknown) => this.bus.logger?.debug({ groupId: this.options.groupId, err: errorMessage(error) }, 'offset commit failed; retried on the next tick'),
+      ),
+    );
+    this.committing = next;
+    void next.finally(() => {
+      if (this.committing === next) this.committing = undefined;
+    });
+    return next;
   }
 
   private toEventMessage(topic: string, partition: number, message: KafkaMessage): EventMessage {
@@ -130,6 +272,12 @@ export class KafkajsConsumers {
       timestamp: Number(message.timestamp),
     };
   }
+}
+
+function byTopic(offsets: TopicPartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of offsets) topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {

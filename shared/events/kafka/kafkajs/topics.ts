@@ -4,6 +4,7 @@ import { BackendUnavailableError, errorMessage } from '../../../errors';
 import { retry } from '../../../retry';
 import { DEAD_LETTER_SUFFIX } from '../../types';
 import type { Namespaced } from '../names';
+import { isRefusal } from './access';
 import { DEFAULT_PARTITIONS, TOPIC_ATTEMPTS, type KafkaEventBusOptions } from '../options';
 
 export class KafkajsTopics {
@@ -25,7 +26,8 @@ export class KafkajsTopics {
     await retry(() => this.createMissing(wanted), {
       maxAttempts: TOPIC_ATTEMPTS,
       policy: { initialDelayMs: 250, maxDelayMs: 4000 },
-      shouldRetry: () => true,
+      // Metadata lag is retriable; a refusal (a rejected login, an invalid replication factor) is not.
+      shouldRetry: (error) => !isRefusal(error),
       onRetry: (error, attempt) => this.options.logger?.debug({ attempt, err: errorMessage(error) }, 'topic creation failed; retrying'),
     }).catch((error) => {
       throw new BackendUnavailableError('kafka', `cannot create topics: ${errorMessage(error)}`, error);
@@ -40,9 +42,11 @@ export class KafkajsTopics {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
+        const { partitions = DEFAULT_PARTITIONS, replicationFactor = -1, topicConfigs = {} } = this.options;
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: this.options.partitions ?? DEFAULT_PARTITIONS, replicationFactor: -1 })),
+          // replicationFactor -1: the broker's default.replication.factor.
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor, configEntries: Object.entries(topicConfigs).map(([name, value]) => ({ name, value })) })),
         });
       }
     } finally {
