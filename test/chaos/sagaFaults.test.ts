@@ -6,12 +6,16 @@
  * twice. Afterwards every saga is terminal, money and stock add up, and the dead-letter topics are
  * empty; and at least half the kills landed with sagas in flight (each kill's landing is in the
  * timeline). CHAOS_SEED replays a run's schedule.
+ *
+ * Under `npm run test:cluster` (test/stack/cluster.env sourced) the same run goes over the secured
+ * 3-broker cluster instead of a private broker: its "Kafka outage" stops all three brokers, and
+ * before it the broker leading a saga command partition is SIGKILLed and restarted mid-run.
  */
 import { mkdtempSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RedisStateStore } from '@trellis/kit/internal/state';
-import { KafkaEventBus } from '@trellis/kit/internal/events';
+import { KafkaEventBus, type KafkaEventBusOptions } from '@trellis/kit/internal/events';
 import { createLogger } from '@trellis/kit';
 import { SAGA_TOPICS, SagaOrchestrator, TERMINAL_STATES, type SagaRecord } from '@trellis/kit/saga';
 import { Inventory, type Stock } from '../../subgraphs/catalog/inventory';
@@ -20,7 +24,8 @@ import { EmbeddedPaymentProvider } from '../../subgraphs/payments/provider';
 import { OrderBook } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
 import { privateKafka, privateRedis, type PrivateServer } from '../support/privateServers';
-import { uniquePrefix } from '../support/backends';
+import { kafkaOptionsFor, realBackends, uniquePrefix } from '../support/backends';
+import { killNode, leaderOf, onStackCluster, startNodes, stopNodes } from '../support/kafkaClusterNodes';
 import { SupervisedSagaProcess } from '../support/processRunner';
 import { SAGA_ROLES, type SagaRole } from '../support/sagaProcess';
 import { eventually } from '../support/graphql';
@@ -37,6 +42,27 @@ const PRODUCTS = ['p1', 'p2', 'p3', 'p4', 'p5'];
 /** Long enough for a participant's group to move on after a kill; enough attempts to ride out an outage. */
 const TIMINGS: PlaceOrderTimings = { stepTimeoutMs: 5000, retry: { maxAttempts: 6, backoffMs: 250, maxBackoffMs: 2000 } };
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** The secured cluster of `test/stack/up cluster` when the environment points at it; else a private broker. */
+const CLUSTER = onStackCluster(realBackends.kafkaBrokers);
+
+/** The Kafka a run goes over: where it is, how to reach it, and how to take all of it down and back. */
+interface ChaosKafka {
+  brokers: string[];
+  options: KafkaEventBusOptions;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function chaosKafka(): Promise<ChaosKafka> {
+  if (CLUSTER) {
+    const brokers = realBackends.kafkaBrokers;
+    return { brokers, options: kafkaOptionsFor(brokers), stop: stopNodes, start: () => startNodes(), close: () => startNodes() };
+  }
+  const kafka = await privateKafka();
+  await kafka.start();
+  return { brokers: [kafka.url], options: kafkaOptionsFor([kafka.url]), stop: () => kafka.stop(), start: () => kafka.start(), close: () => kafka.stop() };
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -58,7 +84,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
   const logger = createLogger({ service: 'chaos-test', level: 'warn', destination: createWriteStream(path.join(logDir, 'test.log')) });
   const definition = placeOrderSaga(TIMINGS);
   let redis: PrivateServer;
-  let kafka: PrivateServer & { stop(): Promise<void> };
+  let kafka: ChaosKafka;
   let state: RedisStateStore;
   let events: KafkaEventBus;
   let client: SagaOrchestrator;
@@ -68,13 +94,12 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
 
   beforeAll(async () => {
     redis = await privateRedis({ durable: true });
-    kafka = await privateKafka();
-    await Promise.all([redis.start(), kafka.start()]);
+    [kafka] = await Promise.all([chaosKafka(), redis.start()]);
     state = new RedisStateStore({ url: redis.url, logger, keyPrefix: `${namespace}:` });
-    events = new KafkaEventBus({ brokers: [kafka.url], logger, clientId: 'chaos-test', namespace: `${namespace}.` });
+    events = new KafkaEventBus({ ...kafka.options, logger, clientId: 'chaos-test', namespace: `${namespace}.` });
     const env = {
       redisUrl: redis.url,
-      kafkaBrokers: [kafka.url],
+      kafkaBrokers: kafka.brokers,
       namespace,
       extra: { SAGA_TIMINGS: JSON.stringify(TIMINGS), SAGA_HANDLER_DELAY_MS: '60', SAGA_PROVIDER_LATENCY_MS: '60' },
     };
@@ -96,10 +121,11 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     await events?.close();
     await state?.close();
     await redis?.kill();
-    await kafka?.stop();
-  }, 60_000);
+    // A private broker is stopped; the shared cluster is left serving (started again if a failed run left a node down).
+    await kafka?.close();
+  }, 180_000);
 
-  it(`keeps every saga's promises through ${SAGA_ROLES.length * KILLS_PER_ROLE} kills, a Redis and a Kafka outage, and duplicate commands`, async () => {
+  it(`keeps every saga's promises through ${SAGA_ROLES.length * KILLS_PER_ROLE} kills, a Redis and a Kafka outage${CLUSTER ? ', a partition leader SIGKILLed' : ''}, and duplicate commands`, async () => {
     const random = seededRandom(SEED);
     const inventory = new Inventory(state);
     const books = new EmbeddedPaymentProvider(state);
@@ -178,12 +204,28 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
       timeline.push(`${at()} redis up`);
     })();
 
-    // Kafka: stopped and started once; meanwhile a client places one order and retries it with the same key.
+    // On the cluster: the broker leading a saga command partition SIGKILLed, restarted once it is gone.
+    const leaderAt = RUN_MS * (0.3 + random() * 0.1);
+    let leaderKilled: number | undefined;
+    const leaderFault = (async () => {
+      if (!CLUSTER) return;
+      await sleep(began + leaderAt - Date.now());
+      leaderKilled = await leaderOf(kafka.options, `${namespace}.${SAGA_TOPICS.commands('payments')}`);
+      await killNode(leaderKilled);
+      timeline.push(`${at()} kafka node ${leaderKilled} (leader of ${SAGA_TOPICS.commands('payments')}[0]) SIGKILLed`);
+      await startNodes(leaderKilled);
+      faultEnded();
+      timeline.push(`${at()} kafka node ${leaderKilled} back`);
+    })();
+
+    // Kafka: stopped and started once (every broker of the cluster); meanwhile a client places one order and retries it with the same key.
     const kafkaAt = RUN_MS * (0.5 + random() * 0.15);
     const kafkaDownMs = 5000 + random() * 15_000;
     let retried: { first: SagaRecord; second: SagaRecord; reuse: unknown } | undefined;
     const retryInput: PlaceOrderInput = { orderId: 'o-chaos-retry', userId: 'u-chaos', items: [{ productId: 'p4', quantity: 2, unitPrice: 9.75 }], total: 19.5, paymentMethod: 'card-ok' };
     const kafkaOutage = (async () => {
+      // Never while the killed leader restarts: the outage stops every broker the stack started.
+      await leaderFault;
       await sleep(began + kafkaAt - Date.now());
       await kafka.stop();
       const down = Date.now();
@@ -199,7 +241,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
       timeline.push(`${at()} kafka up (down ${((Date.now() - down) / 1000).toFixed(1)}s)`);
     })();
 
-    await Promise.all([starter, killer, redisOutage, kafkaOutage]);
+    await Promise.all([starter, killer, redisOutage, leaderFault, kafkaOutage]);
     const ids = await Promise.all(starting);
     await Promise.all([...processes.values()].map((proc) => proc.ready()));
     faultEnded();
@@ -222,7 +264,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     // copy, so the checks below see what the duplicates did.
     await eventually(async () => expect(duplicator!.duplicated).toBeGreaterThanOrEqual(distinctCommands), 60_000, 250);
     await consumersCaughtUp({
-      brokers: [kafka.url],
+      kafka: kafka.options,
       namespace: `${namespace}.`,
       groups: (['catalog', 'payments', 'orders'] as const).map((participant) => ({ groupId: `saga-participant-${participant}`, topic: SAGA_TOPICS.commands(participant) })),
     });
@@ -258,7 +300,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     const retryRecords = (await Promise.all((await state.keys('saga:record:')).map((key) => state.getVersioned(key)))).filter(
       (stored) => stored && (JSON.parse(stored.value) as SagaRecord<PlaceOrderInput>).input.orderId === retryInput.orderId,
     ).length;
-    const dlq = await deadLetters(events, { brokers: [kafka.url], namespace: `${namespace}.`, topics: [SAGA_TOPICS.replies, ...['catalog', 'payments', 'orders'].map(SAGA_TOPICS.commands)] });
+    const dlq = await deadLetters(events, { kafka: kafka.options, namespace: `${namespace}.`, topics: [SAGA_TOPICS.replies, ...['catalog', 'payments', 'orders'].map(SAGA_TOPICS.commands)] });
 
     const count = (wanted: string) => records.filter((record) => record?.state === wanted).length;
     const kills = Object.fromEntries([...processes].map(([role, proc]) => [role, proc.kills]));
@@ -275,7 +317,7 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
         `  settled after      ${(settledInMs / 1000).toFixed(1)} s from the last fault`,
         `  kills              ${JSON.stringify(kills)}; ${hits(landings).length} of ${landings.length} landed with sagas in flight`,
         `  start crashes      ${JSON.stringify(crashes)} (a start while a backend was down)`,
-        `  redis down         ${(redisDownMs / 1000).toFixed(1)} s; kafka down ${(kafkaDownMs / 1000).toFixed(1)} s (plus its restart)`,
+        `  redis down         ${(redisDownMs / 1000).toFixed(1)} s; kafka down ${(kafkaDownMs / 1000).toFixed(1)} s (plus its restart)${CLUSTER ? `; leader node ${leaderKilled} SIGKILLed` : ''}`,
         `  commands           ${distinctCommands} distinct (saga, step, action); ${duplicator!.duplicated} command messages delivered a second time`,
         `  starts retried     ${startAttempts.filter((n) => n > 1).length}`,
         `  double charges     ${doubleCharged}`,
@@ -307,5 +349,6 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     expect(retried!.reuse).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(sagaRecords).toBe(SAGAS + 1);
     expect(dlq).toEqual(Object.fromEntries(Object.keys(dlq).map((topic) => [topic, []])));
-  }, 300_000);
+    if (CLUSTER) expect(leaderKilled).toBeGreaterThanOrEqual(1);
+  }, 420_000);
 });

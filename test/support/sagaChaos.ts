@@ -4,8 +4,8 @@
  * that cannot pass on silence.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka } from 'kafkajs';
-import type { EventBus, Subscription } from '@trellis/kit/internal/events';
+import type { EventBus, KafkaEventBusOptions, Subscription } from '@trellis/kit/internal/events';
+import { kafkajsClient } from '@trellis/kit/internal/events/kafka/kafkajs/client';
 import { DEAD_LETTER_SUFFIX } from '@trellis/kit/internal/events';
 import type { Stock } from '../../subgraphs/catalog/inventory';
 
@@ -72,14 +72,14 @@ export function sampleStock(read: (productId: string) => Promise<Stock>, seed: R
  * goes first into every DLQ, and the reader must have read each partition up to its end offset
  * (which includes the sentinels) before the answer counts, so a reader that saw nothing is a failure, not a pass.
  */
-export async function deadLetters(bus: EventBus, options: { brokers: string[]; namespace: string; topics: string[]; timeoutMs?: number }): Promise<Record<string, string[]>> {
+export async function deadLetters(bus: EventBus, options: { kafka: KafkaEventBusOptions; namespace: string; topics: string[]; timeoutMs?: number }): Promise<Record<string, string[]>> {
   const dlqs = options.topics.map((topic) => topic + DEAD_LETTER_SUFFIX);
   const sentinel = `chaos-sentinel-${randomUUID()}`;
   await bus.ensureTopics(options.topics);
   // Several keys, so most partitions hold a sentinel; the end offsets below cover every partition anyway.
   for (const dlq of dlqs) await bus.publish(dlq, Array.from({ length: 6 }, (_, i) => ({ key: `${sentinel}-${i}`, value: sentinel })));
 
-  const admin = new Kafka({ brokers: options.brokers, clientId: 'chaos-dlq-check', logLevel: 0 }).admin();
+  const admin = kafkajsClient({ ...options.kafka, clientId: 'chaos-dlq-check' }).admin();
   await admin.connect();
   const ends = new Map<string, Map<number, number>>();
   try {
@@ -122,8 +122,8 @@ export async function deadLetters(bus: EventBus, options: { brokers: string[]; n
  * Resolves once each consumer group has committed every partition of its topics up to the end
  * (nothing left to handle), polling the broker's offsets; rejects after `timeoutMs` naming the lag.
  */
-export async function consumersCaughtUp(options: { brokers: string[]; namespace: string; groups: Array<{ groupId: string; topic: string }>; timeoutMs?: number }): Promise<void> {
-  const admin = new Kafka({ brokers: options.brokers, clientId: 'chaos-lag-check', logLevel: 0 }).admin();
+export async function consumersCaughtUp(options: { kafka: KafkaEventBusOptions; namespace: string; groups: Array<{ groupId: string; topic: string }>; timeoutMs?: number }): Promise<void> {
+  const admin = kafkajsClient({ ...options.kafka, clientId: 'chaos-lag-check' }).admin();
   await admin.connect();
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   try {
