@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logging';
+import type { Registry } from '../metrics';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery } from '../discovery';
 import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore } from '../state';
 import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
@@ -31,6 +32,8 @@ export interface Backends {
 export interface ConnectOptions {
   /** Ports this process uses; the others are never connected. Defaults to all. */
   uses?: Port[];
+  /** Where the adapters count what they do (Kafka produce requests); uncounted when absent. */
+  registry?: Registry;
 }
 
 export async function connectBackends(config: Config, logger: Logger, options: ConnectOptions = {}): Promise<Backends> {
@@ -97,7 +100,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
-      ? async () => createKafkaEventBus(kafkaEventBusOptions(config, logger))
+      ? async () => createKafkaEventBus({ ...kafkaEventBusOptions(config, logger), registry: options.registry })
       : undefined,
     () => new InMemoryEventBus({ logger }),
   );

@@ -24,6 +24,7 @@ export function kafkaEventBusOptions(config: Pick<Config, 'backends' | 'kafka' |
     partitions: kafka.partitions,
     replicationFactor: kafka.replicationFactor,
     topicConfigs: kafka.topicConfigs,
+    lingerMs: kafka.lingerMs,
   };
 }
 

@@ -38,6 +38,8 @@ export const kafkaEnvShape = {
   KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
   /** `retention.ms` of the topics Trellis creates (-1: for ever); unset: the broker's default. */
   KAFKA_RETENTION_MS: z.coerce.number().int().min(-1).optional(),
+  /** How long a publish waits for others to share its produce request (0: none; one request is in flight at a time regardless). */
+  KAFKA_LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
 };
 
 type KafkaEnv = z.infer<z.ZodObject<typeof kafkaEnvShape>>;
@@ -65,6 +67,8 @@ export interface KafkaSettings {
   replicationFactor?: number;
   /** Configs of topics Trellis creates (`min.insync.replicas`, `retention.ms`). */
   topicConfigs: Record<string, string>;
+  /** KAFKA_LINGER_MS. */
+  lingerMs: number;
 }
 
 /** The settings, or a ConfigError naming every variable of the first bad combination. */
@@ -110,6 +114,7 @@ export function kafkaSettings(env: KafkaEnv & { KAFKA_TOPIC_PREFIX: string }): K
     partitions: env.KAFKA_PARTITIONS,
     replicationFactor: replicas,
     topicConfigs,
+    lingerMs: env.KAFKA_LINGER_MS,
   };
 }
 

@@ -193,7 +193,9 @@ export class SagaOrchestrator {
       return;
     }
     const definition = this.definition(stored.record.definition);
-    await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()), stored);
+    // Once the transition is durable (its outbox with it) the reply is handled: the relay goes on
+    // without holding the partition, as after startSaga, and a sweeper sends what a crash left unsent.
+    await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()), stored, { relayInBackground: true });
   }
 
   private async read(id: string): Promise<Stored | undefined> {
@@ -226,13 +228,15 @@ export class SagaOrchestrator {
   }
 
   /**
-   * Reads, decides, writes with compare-and-set (record, outbox and due time at once), then relays.
-   * On a conflict (another orchestrator or a relay moved first) it reads again and decides again.
+   * Reads, decides, writes with compare-and-set (record, outbox and due time at once), then relays
+   * (awaited, or tracked in the background). On a conflict (another orchestrator or a relay moved
+   * first) it reads again and decides again.
    */
   private async advance(
     id: string,
     decide: (record: SagaRecord) => Transition<unknown> | null,
     first?: Stored,
+    { relayInBackground = false } = {},
   ): Promise<SagaRecord | null> {
     let stored = first;
     let fresh = first === undefined || first !== this.written.get(id);
@@ -262,7 +266,8 @@ export class SagaOrchestrator {
       this.remember(next, versions[0]);
       this.logTransition(next);
       this.metrics?.sagaMoved(next, this.clock.now());
-      await this.relay(next, versions[0]);
+      if (relayInBackground) this.track(this.relay(next, versions[0]));
+      else await this.relay(next, versions[0]);
       return next;
     }
     throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `saga ${id}: too many concurrent updates`, { retriable: true });

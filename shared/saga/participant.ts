@@ -135,7 +135,8 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
     once: (name, call, onceOptions) => runOnce(command, name, call, onceResults, options, onceOptions),
   };
   for (let attempt = 0; attempt < WRITE_CONFLICT_ATTEMPTS; attempt++) {
-    const [previous, otherSide] = await Promise.all([state.getVersioned(key), state.getVersioned(otherKey)]);
+    // Both dedupe records in one round trip (a pipeline on Redis).
+    const [previous, otherSide] = await state.getVersionedMany([key, otherKey]);
     if (previous) return JSON.parse(previous.value) as StoredOutcome;
     // The other action of this step, as read now, must be unchanged when this one commits:
     // a command never takes effect after its compensation, and a compensation that found nothing

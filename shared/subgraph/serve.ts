@@ -29,8 +29,8 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
   config: Config,
   baseLogger: Logger,
 ): Promise<{ subgraph: Subgraph<TContext>; stop: () => Promise<void> }> {
-  const backends = await connectBackends(config, baseLogger);
   const registry = createMetricsRegistry(config.serviceName ?? 'subgraph', { exemplars: config.telemetry !== undefined });
+  const backends = await connectBackends(config, baseLogger, { registry });
   const guard = createGuard({ registry, logger: baseLogger });
   const options = await build({ config, logger: baseLogger, backends, guard, registry });
   const logger = baseLogger.child({ service: options.name });

@@ -2,7 +2,9 @@
  * What every Kafka event bus takes, whichever client speaks to the broker: where the cluster is,
  * how to authenticate, how topics are made, and the timings of consumers and publishes.
  */
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../logging';
+import type { Clock } from '../../saga/clock';
 
 /**
  * The Kafka clients Trellis can use (`KAFKA_CLIENT`): kafkajs (the design's original client, no
@@ -60,11 +62,23 @@ export interface KafkaEventBusOptions {
    * producer stuck after a broker restart, must not hold a caller (the saga sweeper) for minutes.
    */
   publishTimeoutMs?: number;
+  /**
+   * How long a publish waits for others to join its produce request (`KAFKA_LINGER_MS`). Whatever
+   * is published while a request is in flight goes in the next one anyway; the linger gathers
+   * what arrives within a few ms of an idle producer, at that much latency per message.
+   */
+  lingerMs?: number;
+  /** Where requests by API and produced messages are counted (`trellis_kafka_*`); uncounted when absent. */
+  registry?: Registry;
+  /** Times the linger and publish deadlines; injected so tests drive time. */
+  clock?: Clock;
 }
 
 export const JOIN_TIMEOUT_MS = 30_000;
 /** Default longest publish (see `publishTimeoutMs`): one slow answer within the request timeout (10 s) is still waited for. */
 export const PUBLISH_TIMEOUT_MS = 15_000;
+/** Default linger (see `lingerMs`): short next to a saga step, long enough to gather concurrent handlers' publishes. */
+export const LINGER_MS = 2;
 /** Attempts at creating topics and at subscribing while a just-made topic's metadata settles. */
 export const TOPIC_ATTEMPTS = 5;
 export const DEFAULT_PARTITIONS = 3;

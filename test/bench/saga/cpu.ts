@@ -2,7 +2,8 @@
  * CPU time per process of the platform under test, from /proc (Linux): the launcher (with the
  * embedded dev hub), each service it spawned, and the real Kafka and Redis when they serve it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { realBackends } from '../../support/backends';
 import { cpuMs, statFields } from '../gateway/usage';
 
 interface Process {
@@ -37,16 +38,68 @@ function serviceName(command: string): string | undefined {
   return 'gateway';
 }
 
-/** The platform's processes: the launcher, its service children, and Kafka and Redis when `real`. */
+/** Socket inodes listening on `port` (any address), from /proc/net/tcp and tcp6. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local address is HEXIP:HEXPORT; state 0A is LISTEN; inode is the tenth field.
+      if (fields.length > 9 && fields[3] === '0A' && parseInt(fields[1].split(':')[1], 16) === port) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The process listening on `port`: the broker or Redis the platform talks to, not another one on
+ * the machine (other test runs start private brokers and clusters beside the stack's).
+ */
+function listenerOf(port: number, pids: number[]): number | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return pid;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+const portOf = (address: string) => Number(new URL(address.includes('://') ? address : `tcp://${address}`).port);
+
+/** The platform's processes: the launcher, its service children, and the Kafka broker and Redis it uses when `real`. */
 export function platformProcesses(launcherPid: number, real: boolean): Process[] {
   const processes: Process[] = [{ pid: launcherPid, name: real ? 'launcher' : 'launcher + dev hub' }];
-  for (const pid of allPids()) {
-    const command = commandOf(pid);
-    if (parentOf(pid) === launcherPid) {
-      const name = serviceName(command);
-      if (name) processes.push({ pid, name });
-    } else if (real && /kafka\.Kafka /.test(command)) processes.push({ pid, name: 'kafka' });
-    else if (real && /^redis-server /.test(command)) processes.push({ pid, name: 'redis' });
+  const pids = allPids();
+  for (const pid of pids) {
+    if (parentOf(pid) !== launcherPid) continue;
+    const name = serviceName(commandOf(pid));
+    if (name) processes.push({ pid, name });
+  }
+  if (real) {
+    const servers = pids.filter((pid) => /kafka\.Kafka |^redis-server /.test(commandOf(pid)));
+    const kafka = listenerOf(portOf(realBackends.kafkaBrokers[0]), servers);
+    const redis = listenerOf(portOf(realBackends.redisUrl), servers);
+    if (kafka !== undefined) processes.push({ pid: kafka, name: 'kafka' });
+    if (redis !== undefined) processes.push({ pid: redis, name: 'redis' });
   }
   return processes;
 }

@@ -5,6 +5,7 @@
  * by many users. The platform runs as a child process; this process is the load generator.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../support/platform';
 import { platformToken } from '../../support/identity';
@@ -15,9 +16,10 @@ import { planSweep, warmupOrders, type ProductStock } from './orders';
 import { benchUsers, runSagas } from './load';
 import { watchForeignInstances } from './foreignInstances';
 import { countCpu, platformProcesses } from './cpu';
+import { readKafkaTraffic, trafficDelta } from './kafkaTraffic';
 import { summarizeProfile } from '../gateway/profile';
 import type { KafkaClientName } from '@trellis/kit/internal/events';
-import { countErrors, renderCpuTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
+import { countErrors, renderCpuTable, renderKafkaTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
 const BENCH_DIR = path.resolve(__dirname, '..');
 const log = (line: string) => process.stderr.write(`[bench:saga] ${line}\n`);
@@ -73,9 +75,12 @@ async function benchBackends(backends: Backends, settings: SagaBenchSettings, cl
       for (const [index, row] of rows.entries()) {
         const notes: string[] = [];
         const stopWatching = backends === 'real' ? watchForeignInstances(base) : undefined;
+        const trafficBefore = backends === 'real' ? await readKafkaTraffic(base) : undefined;
         const stopCounting = countCpu(processes);
         row.load = await runSagas(users, row.concurrency, { ...common, orders: plans[index] });
         row.cpu = stopCounting();
+        row.loadAverage = loadavg()[0];
+        if (backends === 'real') row.kafka = trafficDelta(trafficBefore, await readKafkaTraffic(base));
         const foreign = stopWatching?.();
         if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
         completedSoFar += row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
@@ -139,9 +144,14 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     '',
     renderCpuTable(rows),
     '',
+    '### Kafka traffic per saga',
+    '',
+    renderKafkaTable(rows),
+    '',
     'Latency: from sending placeOrder to receiving the terminal state on sagaStatus. sagas/s: terminal sagas divided by the wall time of the measured run.',
     '×embedded: this row divided by the embedded row at the same concurrency (sagas/s above 1 is better; latency below 1 is better).',
     'CPU: user + system time of each process during the level (from /proc), divided by the sagas that ended; "CPU busy" is all of it over the wall time (the machine has 2 cores, so 200% is all of it; the load generator is not counted).',
+    'Kafka traffic: requests by API and messages produced by all services during the level (their `trellis_kafka_requests_total` and `trellis_kafka_produced_messages_total`), and the broker\'s CPU, per saga that ended; `load` is the machine\'s 1-minute load average when the level ended (other work on the machine included).',
   ].join('\n');
 }
 

@@ -1,5 +1,6 @@
 /** The saga results: one row per backend with ratios against embedded, and latency per terminal state. */
 import { fixed, markdownTable, ratio } from '../gateway/table';
+import type { KafkaTraffic } from './kafkaTraffic';
 import type { LoadResult } from './load';
 
 export interface SagaRow {
@@ -11,12 +12,16 @@ export interface SagaRow {
   load?: LoadResult;
   /** CPU ms each process spent during the measured run, by process name. */
   cpu?: Map<string, number>;
+  /** Requests by API and messages the services sent to Kafka during the measured run (real backends). */
+  kafka?: KafkaTraffic;
+  /** The machine's 1-minute load average when the level ended: other sessions share the cores. */
+  loadAverage?: number;
   /** Why there is no measurement, or a warning about this one. */
   note?: string;
 }
 
 const STATES = ['COMPLETED', 'COMPENSATED', 'FAILED'];
-const HEADER = ['backends', 'sagas', 'concurrency', 'wall s', 'sagas/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', ...STATES, 'errors', 'sagas/s ×embedded', 'p50 ×embedded', 'p99 ×embedded', 'note'];
+const HEADER = ['backends', 'sagas', 'concurrency', 'wall s', 'sagas/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', ...STATES, 'errors', 'sagas/s ×embedded', 'p50 ×embedded', 'p99 ×embedded', 'load', 'note'];
 
 /** Nearest-rank percentile of ascending `sorted`. */
 export function percentile(sorted: number[], p: number): number | undefined {
@@ -74,6 +79,7 @@ export function renderSagaTable(rows: SagaRow[]): string {
         ratio(summary?.perSecond, base?.perSecond),
         ratio(summary?.p50, base?.p50),
         ratio(summary?.p99, base?.p99),
+        fixed(row.loadAverage, 1),
         [row.note, row.load && countErrors(row.load.errors, 120)].filter(Boolean).join('; '),
       ];
     }),
@@ -110,4 +116,34 @@ export function renderCpuTable(rows: SagaRow[]): string {
       return [row.label, String(row.concurrency), ...names.map((name) => perSaga(row.cpu!.get(name))), perSaga(total), `${fixed(busy, 0)}%`];
     });
   return markdownTable(['backends', 'concurrency', ...names.map((name) => `${name} ms`), 'all ms', 'CPU busy (of 1 core)'], body);
+}
+
+/** Requests (by API), messages and broker CPU per saga (real backends): what a saga costs the Kafka broker. */
+export function renderKafkaTable(rows: SagaRow[]): string {
+  const shown = ['Produce', 'Fetch', 'OffsetCommit', 'Heartbeat'];
+  const body = rows
+    .filter((row) => row.backends === 'real' && row.load && row.load.outcomes.length > 0)
+    .map((row) => {
+      const sagas = row.load!.outcomes.length;
+      const traffic = row.kafka;
+      const perSaga = (count: number | undefined) => fixed(count === undefined ? undefined : count / sagas, 2);
+      const requests = traffic && [...traffic.requests.values()].reduce((sum, count) => sum + count, 0);
+      const other = traffic && [...traffic.requests].filter(([api]) => !shown.includes(api)).reduce((sum, [, count]) => sum + count, 0);
+      const produce = traffic?.requests.get('Produce');
+      return [
+        row.label,
+        String(row.concurrency),
+        ...shown.map((api) => perSaga(traffic ? (traffic.requests.get(api) ?? 0) : undefined)),
+        perSaga(other),
+        perSaga(requests),
+        perSaga(traffic?.messages),
+        fixed(traffic && produce ? traffic.messages / produce : undefined, 2),
+        fixed(row.cpu?.has('kafka') ? row.cpu.get('kafka')! / sagas : undefined, 2),
+        fixed(row.loadAverage, 1),
+      ];
+    });
+  return markdownTable(
+    ['backends', 'concurrency', 'produce requests', 'fetch', 'offset commit', 'heartbeat', 'other requests', 'all requests', 'messages', 'messages per produce request', 'kafka CPU ms', 'load'],
+    body,
+  );
 }

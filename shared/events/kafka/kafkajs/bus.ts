@@ -5,10 +5,12 @@
 import type { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../../types';
 import { namespaced } from '../names';
 import type { KafkaEventBusOptions } from '../options';
+import { KafkaMetrics } from '../metrics';
 import { KafkajsAccess } from './access';
 import { kafkajsClient } from './client';
 import { KafkajsConsumers } from './consumer';
 import { KafkajsPublisher } from './producer';
+import { countingRequests } from './requests';
 import { KafkajsTopics } from './topics';
 
 export class KafkaEventBus implements EventBus {
@@ -18,11 +20,12 @@ export class KafkaEventBus implements EventBus {
   private readonly access: KafkajsAccess;
 
   constructor(options: KafkaEventBusOptions) {
-    const kafka = kafkajsClient(options);
+    const metrics = options.registry && new KafkaMetrics(options.registry);
+    const kafka = metrics ? countingRequests(kafkajsClient(options), metrics) : kafkajsClient(options);
     this.access = new KafkajsAccess(options);
     const names = namespaced(options.namespace);
     this.topics = new KafkajsTopics(kafka, names, options);
-    this.publisher = new KafkajsPublisher(kafka, names, options);
+    this.publisher = new KafkajsPublisher(kafka, names, options, metrics);
     this.consumers = new KafkajsConsumers(kafka, names, options, (topic, message) => this.publisher.publish(topic, message));
   }
 

@@ -9,7 +9,7 @@ import { BackendUnavailableError, errorMessage } from '../../../errors';
 import type { OutgoingMessage } from '../../types';
 import { ProduceCoalescer, type TopicMessages } from '../coalescer';
 import type { Namespaced } from '../names';
-import { PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
+import { LINGER_MS, PUBLISH_TIMEOUT_MS, type KafkaEventBusOptions } from '../options';
 import { TimedOut, withTimeout } from '../timeout';
 import { platformaticBaseOptions } from './client';
 
@@ -23,8 +23,11 @@ export class PlatformaticPublisher {
     private readonly names: Namespaced,
     private readonly options: KafkaEventBusOptions,
   ) {
-    // No linger: with one request in flight at a time, what arrives meanwhile joins the next one anyway.
-    this.coalescer = new ProduceCoalescer((batch) => this.send(batch), { lingerMs: 0, timeoutMs: this.timeoutMs() });
+    this.coalescer = new ProduceCoalescer((batch) => this.send(batch), {
+      lingerMs: options.lingerMs ?? LINGER_MS,
+      timeoutMs: this.timeoutMs(),
+      timers: options.clock,
+    });
   }
 
   async publish(topic: string, messages: OutgoingMessage | OutgoingMessage[]): Promise<void> {

@@ -34,7 +34,7 @@ const refusal = (env: Env): string => {
 
 describe('Kafka settings', () => {
   it('default to the kafkajs client, plaintext, no login, 3 partitions and the broker’s replication', () => {
-    expect(loadConfig({}).kafka).toEqual({ topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {} });
+    expect(loadConfig({}).kafka).toEqual({ topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 });
   });
 
   it('read a secured cluster: TLS with a CA and a client certificate, SCRAM, replication and topic configs', () => {
@@ -49,6 +49,7 @@ describe('Kafka settings', () => {
       KAFKA_REPLICATION_FACTOR: '3',
       KAFKA_MIN_INSYNC_REPLICAS: '2',
       KAFKA_RETENTION_MS: '-1',
+      KAFKA_LINGER_MS: '0',
     });
     expect(config.kafka).toEqual({
       topicPrefix: '',
@@ -58,6 +59,7 @@ describe('Kafka settings', () => {
       partitions: 6,
       replicationFactor: 3,
       topicConfigs: { 'min.insync.replicas': '2', 'retention.ms': '-1' },
+      lingerMs: 0,
     });
   });
 

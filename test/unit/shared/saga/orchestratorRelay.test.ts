@@ -242,6 +242,35 @@ describe('SagaOrchestrator relay and sweeper', () => {
     await orchestrator.stop();
   });
 
+  it('has a reply handled once its transition is written, while the next command still waits for the bus', async () => {
+    const handled: string[] = [];
+    const subscribe = bus.subscribe.bind(bus);
+    jest.spyOn(bus, 'subscribe').mockImplementation((options) =>
+      subscribe({ ...options, handler: async (message) => (await options.handler(message), void handled.push(message.value)) }),
+    );
+    const orchestrator = make();
+    await orchestrator.start();
+    await orchestrator.startSaga('order', { sku: 'a' }, { id: 's1' });
+    await flush();
+    expect(commands).toHaveLength(1);
+
+    let open!: () => void;
+    bus.gate = new Promise((resolve) => (open = resolve));
+    await reply('s1', 0, { result: 'held' });
+    for (let i = 0; i < 5 && handled.length === 0; i++) await flush();
+    // The partition is free for the next reply; the charge command is in the record's outbox, not sent yet.
+    expect(handled).toHaveLength(1);
+    expect((await record('s1')).outbox).toEqual([{ stepIndex: 1, action: 'command', attempt: 1 }]);
+    expect(commands).toHaveLength(1);
+
+    bus.gate = undefined;
+    open();
+    for (let i = 0; i < 5 && commands.length < 2; i++) await flush();
+    expect(commands.map((command) => JSON.parse(command.value).name)).toEqual(['reserveStock', 'charge']);
+    await orchestrator.stop();
+    expect((await record('s1')).outbox).toEqual([]);
+  });
+
   it('skips a due entry whose record is gone or finished, without an error', async () => {
     const orchestrator = make();
     await state.compareAndSetMany([{ key: sagaKey('gone'), expectedVersion: 0, value: '{}', due: { index: SAGA_DUE_INDEX, at: 0 } }]);
