@@ -11,6 +11,7 @@ import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '@trellis/kit';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '@trellis/kit';
 import { apolloHandler, closeServer, graphqlError, jsonErrorHandler, listen, mountHealth } from '@trellis/kit/internal';
+import { applyApolloTelemetry } from '@trellis/kit/internal/config';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
 import type { ApolloOptionsContribution, GatewayExtension, GatewayHost, CheckedOperation, OperationCheck } from './extension';
@@ -49,8 +50,7 @@ export class GatewayServer implements GatewayHost {
     const { source, config } = options;
     this.extensions = options.extensions ?? [];
     this.admin = new AdminListener({ ...config.admin, isReady: () => this.isReady(), details: () => ({ supergraph: source.status().hash }) });
-    // Apollo Gateway reads only this variable to decide whether to send its usage metrics to Apollo.
-    process.env.APOLLO_TELEMETRY_DISABLED = config.gateway.apolloTelemetry ? 'false' : 'true';
+    applyApolloTelemetry(config.gateway.apolloTelemetry);
     this.gateway = new ApolloGateway({
       supergraphSdl: withEnforcedSecurityFeatures(source),
       buildService: ({ name }) => options.buildDataSource(name),

@@ -12,6 +12,7 @@ import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from '.
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 
+export { applyApolloTelemetry } from './apolloEnv';
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
