@@ -19,6 +19,8 @@ const project = (name, extra = {}) => ({
   transform,
   moduleNameMapper,
   transformIgnorePatterns: ['/node_modules/(?!@platformatic/(kafka|dynamic-buffer|wasm-utils)/)'],
+  // A Stryker run's sandbox copies (a second shared/package.json) would clash with the repo's in the module map.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   ...extra,
 });

@@ -266,7 +266,11 @@ describe('chaos: placeOrder sagas through kills, outages and duplicate commands'
     await consumersCaughtUp({
       kafka: kafka.options,
       namespace: `${namespace}.`,
-      groups: (['catalog', 'payments', 'orders'] as const).map((participant) => ({ groupId: `saga-participant-${participant}`, topic: SAGA_TOPICS.commands(participant) })),
+      groups: [
+        ...(['catalog', 'payments', 'orders'] as const).map((participant) => ({ groupId: `saga-participant-${participant}`, topic: SAGA_TOPICS.commands(participant) })),
+        // The orchestrator's replies too: a reply consumer that stopped would otherwise show only as sagas timing out.
+        { groupId: 'saga-orchestrator', topic: SAGA_TOPICS.replies },
+      ],
     });
     sampler.stop();
 
