@@ -13,6 +13,9 @@ export default {
     'shared/saga/**/*.ts',
     'shared/retry/**/*.ts',
     'shared/events/delivery.ts',
+    // The Kafka bus's client-agnostic logic: per-key concurrency bookkeeping and produce coalescing.
+    'shared/events/kafka/keyed*.ts',
+    'shared/events/kafka/coalescer.ts',
     'shared/resilience/**/*.ts',
     'shared/auth/**/*.ts',
     'gateway/limits/**/*.ts',
