@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { kafkajsClient } from '@trellis/kit/internal/events/kafka/kafkajs/client';
 import type { KafkaEventBusOptions } from '@trellis/kit/internal/events';
+import { alive } from './privateServers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'test/stack/kafka-cluster.sh');
@@ -27,15 +28,6 @@ export function onStackCluster(brokers: string[]): boolean {
 /** The pid the stack recorded for node `n` (1..3). */
 function pidOf(node: number): number {
   return Number(readFileSync(path.join(STACK_HOME, 'run', `kafka-c${node}.pid`), 'utf8').trim());
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The node id leading `partition` of `topic` (a name as on the broker, namespace included). */

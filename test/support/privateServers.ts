@@ -24,7 +24,8 @@ async function accepts(port: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` still runs. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
