@@ -46,6 +46,8 @@ export interface OpenedPage {
   page: Page;
   /** What went wrong in the page so far: uncaught errors, console.error lines, failed requests. */
   problems: string[];
+  /** The problems `expected` filtered out, so a test can wait until what it caused has happened. */
+  ignored: string[];
 }
 
 /**
@@ -56,15 +58,19 @@ export async function openPage(browser: Browser, expected: RegExp[] = []): Promi
   const page = await browser.newPage();
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
+  const ignored: string[] = [];
   const record = (problem: string) => {
-    if (!expected.some((pattern) => pattern.test(problem))) problems.push(problem);
+    (expected.some((pattern) => pattern.test(problem)) ? ignored : problems).push(problem);
   };
   page.on('pageerror', (error) => record(`page error: ${(error as Error).message ?? String(error)}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') record(`console.error: ${message.text()}`);
+    // The location names the resource a "Failed to load resource" line is about, so a pattern
+    // for an expected failed request filters Chromium's console line for it too.
+    const where = message.location().url;
+    if (message.type() === 'error') record(`console.error: ${message.text()}${where ? ` (${where})` : ''}`);
   });
   page.on('requestfailed', (request) => record(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`));
-  return { page, problems };
+  return { page, problems, ignored };
 }
 
 /**
