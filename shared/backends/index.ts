@@ -94,7 +94,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   );
   const state = await pick<StateStore>(
     'state',
-    redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix }) : undefined,
+    config.redis.topology ? async () => new RedisStateStore({ ...config.redis, logger, registry: options.registry }) : undefined,
     () => new InMemoryStateStore(),
   );
   const events = await pick<EventBus>(

@@ -11,11 +11,13 @@ import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
+import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
 
 export { applyApolloTelemetry } from './apolloEnv';
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
+export type { RedisSettings } from './redis';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
 export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
@@ -232,6 +234,8 @@ const envSchema = z.object({
   ...deadlineEnvShape,
   /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
   ...kafkaEnvShape,
+  /** The state store's Redis topology (Sentinel, Cluster) and replica waits (redis.ts). */
+  ...redisEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -293,7 +297,8 @@ export interface Config {
     retryBudget: { ratio: number; minRetriesPerWindow: number; windowMs: number };
     dedupQueries: boolean;
   };
-  redis: { commandTimeoutMs: number; keyPrefix: string };
+  /** The state store's Redis: topology (REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES), prefix, timeouts, replica waits (redis.ts). */
+  redis: RedisSettings;
   /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
   kafka: KafkaSettings;
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
@@ -422,7 +427,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryBudget: { ratio: e.RETRY_BUDGET_RATIO, minRetriesPerWindow: 3, windowMs: 10_000 },
       dedupQueries: e.DEDUP_QUERIES,
     },
-    redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
+    redis: redisSettings(e),
     kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER
       ? {

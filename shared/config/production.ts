@@ -80,7 +80,7 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
   if (!config.isProduction) return [];
   const { backends, production: allow } = config;
   const problems: ProductionProblem[] = [];
-  const isReal: Record<BackendPort, boolean> = { state: !!backends.redisUrl, events: backends.kafkaBrokers.length > 0, discovery: !!backends.consulUrl };
+  const isReal: Record<BackendPort, boolean> = { state: !!config.redis.topology, events: backends.kafkaBrokers.length > 0, discovery: !!backends.consulUrl };
   if (!allow.embeddedBackends) {
     const embedded = backends.devHubUrl ? 'the dev hub' : 'in memory';
     for (const port of profile.backends.filter((used) => !isReal[used])) {

@@ -15,6 +15,8 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL_SERVER_ERROR',
   MESSAGE_INVALID: 'MESSAGE_INVALID',
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** One atomic state-store write over keys of several Redis Cluster hash slots: a bug in the caller's key names. */
+  CROSS_SLOT: 'CROSS_SLOT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

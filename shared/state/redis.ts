@@ -1,17 +1,28 @@
 /**
- * Redis state store (ioredis). Plain keys are strings; versioned keys are hashes {v, d} changed
- * only by Lua scripts, so compare-and-set is atomic. A dead Redis fails fast: once connected,
- * commands are refused at once while it reconnects, and a hung connection times out per command.
+ * Redis state store (ioredis) on a standalone Redis, a Sentinel-managed primary or a Cluster
+ * (redisConnection.ts). Plain keys are strings; versioned keys are hashes {v, d} changed only by
+ * Lua scripts, so compare-and-set is atomic; on Cluster a script's keys must share one slot
+ * (redisSlots.ts). A dead Redis fails fast: once connected, commands are refused at once while it
+ * reconnects, and a hung connection times out per command. With `replicaAck`, every write waits
+ * for that many replicas (redisDurability.ts).
  */
-import Redis, { type RedisOptions } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Counter as PromCounter } from 'prom-client';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { RateLimiter, RateLimitPolicy } from '../ratelimit/types';
 import { redisRateLimiter } from './redisRateLimiter';
+import { createRedisConnection, isCluster, type RedisClient, type RedisTopology } from './redisConnection';
+import { defineScripts, type ScriptedRedis } from './redisScripts';
+import { assertOneSlot } from './redisSlots';
+import { replicaAckTimeouts, ReplicaAckTimeoutError, type ReplicaAckOptions } from './redisDurability';
 import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 export interface RedisStateStoreOptions {
-  url: string;
+  /** A standalone Redis; shorthand for `topology: { kind: 'standalone', url }`. */
+  url?: string;
+  /** Where Redis is: standalone, Sentinel or Cluster. */
+  topology?: RedisTopology;
   logger?: Logger;
   /** A command with no answer after this long fails. */
   commandTimeoutMs?: number;
@@ -19,79 +30,34 @@ export interface RedisStateStoreOptions {
   maxPending?: number;
   /** Prefix for every key and channel (tests isolate themselves with it). */
   keyPrefix?: string;
+  /** Every write (set, delete, compare-and-set) resolves only once this many replicas have it (REDIS_MIN_REPLICAS_ACK). */
+  replicaAck?: ReplicaAckOptions;
+  /** Where writes the replicas did not confirm in time are counted. */
+  registry?: Registry;
 }
-
-const INCREMENT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('PTTL', KEYS[1])}`;
-
-/**
- * KEYS: the written keys, then the checked keys, then one due index per written key ('' for none).
- * ARGV: writes, checks, then per write expectedVersion, value, ttlMs (0 = none), due (0 keep,
- * 1 file at, 2 take out), at, member, channel ('' = no announcement), message; then per check
- * expectedVersion.
- */
-const COMPARE_AND_SET_MANY = `
-local writes = tonumber(ARGV[1])
-local checks = tonumber(ARGV[2])
-local base = 2
-local stride = 8
-local checkBase = base + writes * stride
-for i = 1, writes do
-  local current = tonumber(redis.call('HGET', KEYS[i], 'v') or '0')
-  if current ~= tonumber(ARGV[base + (i - 1) * stride + 1]) then return false end
-end
-for j = 1, checks do
-  local current = tonumber(redis.call('HGET', KEYS[writes + j], 'v') or '0')
-  if current ~= tonumber(ARGV[checkBase + j]) then return false end
-end
-local versions = {}
-for i = 1, writes do
-  local at = base + (i - 1) * stride
-  local version = tonumber(ARGV[at + 1]) + 1
-  redis.call('HSET', KEYS[i], 'v', version, 'd', ARGV[at + 2])
-  local ttl = tonumber(ARGV[at + 3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) else redis.call('PERSIST', KEYS[i]) end
-  local due = tonumber(ARGV[at + 4])
-  local index = KEYS[writes + checks + i]
-  if due == 1 then redis.call('ZADD', index, ARGV[at + 5], ARGV[at + 6]) end
-  if due == 2 then redis.call('ZREM', index, ARGV[at + 6]) end
-  if ARGV[at + 7] ~= '' then redis.call('PUBLISH', ARGV[at + 7], ARGV[at + 8]) end
-  versions[i] = version
-end
-return versions`;
-
-/** KEYS[1]: the index. ARGV: now, limit, lease end. */
-const CLAIM_DUE = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
-return due`;
-
-/** The scripts, loaded once per connection and called by hash (EVALSHA), not sent as text each time. */
-type ScriptedRedis = Redis & {
-  trellisIncrement(key: string, windowMs: number): Promise<[number, number]>;
-  trellisCompareAndSetMany(keyCount: number, ...keysAndArgs: Array<string | number>): Promise<number[] | null>;
-  trellisClaimDue(index: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
-};
 
 export class RedisStateStore implements StateStore {
   private readonly client: ScriptedRedis;
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private pending = 0;
   private everReady = false;
   private lastErrorLog = 0;
   private readonly maxPending: number;
   private readonly prefix: string;
+  private readonly topology: RedisTopology;
+  private readonly onCluster: boolean;
+  private readonly ackTimeouts?: PromCounter;
 
   constructor(private readonly options: RedisStateStoreOptions) {
+    const topology = options.topology ?? (options.url ? { kind: 'standalone' as const, url: options.url } : undefined);
+    if (!topology) throw new Error('RedisStateStore needs a url or a topology');
+    this.topology = topology;
     this.maxPending = options.maxPending ?? 10_000;
     this.prefix = options.keyPrefix ?? '';
-    this.client = this.connect('command') as ScriptedRedis;
-    this.client.defineCommand('trellisIncrement', { numberOfKeys: 1, lua: INCREMENT });
-    this.client.defineCommand('trellisCompareAndSetMany', { lua: COMPARE_AND_SET_MANY });
-    this.client.defineCommand('trellisClaimDue', { numberOfKeys: 1, lua: CLAIM_DUE });
+    this.client = defineScripts(this.connect('command'));
+    this.onCluster = isCluster(this.client);
+    if (options.replicaAck?.minReplicas && options.registry) this.ackTimeouts = replicaAckTimeouts(options.registry);
     this.client.on('ready', () => (this.everReady = true));
   }
 
@@ -100,22 +66,21 @@ export class RedisStateStore implements StateStore {
   }
 
   async set(key: string, value: string, options: SetOptions = {}): Promise<void> {
-    await this.run(() =>
-      options.ttlMs ? this.client.set(this.k(key), value, 'PX', options.ttlMs) : this.client.set(this.k(key), value),
-    );
+    const name = this.k(key);
+    await this.write('set', [name], (target) => (options.ttlMs ? target.set(name, value, 'PX', options.ttlMs) : target.set(name, value)));
   }
 
   async setIfAbsent(key: string, value: string, options: SetOptions = {}): Promise<boolean> {
-    const result = await this.run(() =>
-      options.ttlMs
-        ? this.client.set(this.k(key), value, 'PX', options.ttlMs, 'NX')
-        : this.client.set(this.k(key), value, 'NX'),
+    const name = this.k(key);
+    const result = await this.write('setIfAbsent', [name], (target) =>
+      options.ttlMs ? target.set(name, value, 'PX', options.ttlMs, 'NX') : target.set(name, value, 'NX'),
     );
     return result === 'OK';
   }
 
   async delete(key: string): Promise<void> {
-    await this.run(() => this.client.del(this.k(key)));
+    const name = this.k(key);
+    await this.write('delete', [name], (target) => target.del(name));
   }
 
   async increment(key: string, windowMs: number): Promise<Counter> {
@@ -135,12 +100,15 @@ export class RedisStateStore implements StateStore {
 
   /**
    * Versioned records are hashes, which MGET cannot read: one pipeline of HMGETs instead, written
-   * to Redis at once and answered in one round trip.
+   * to Redis at once and answered in one round trip. On Cluster the keys may live on several
+   * nodes, which one pipeline cannot reach: there each is its own command, all sent at once.
    */
   async getVersionedMany(keys: readonly string[]): Promise<Array<VersionedValue | null>> {
     if (keys.length === 0) return [];
-    const answers = await this.run(() => keys.reduce((pipeline, key) => pipeline.hmget(this.k(key), 'v', 'd'), this.client.pipeline()).exec());
-    return (answers ?? []).map(([error, fields]) => {
+    const answers: Array<[Error | null, unknown]> = this.onCluster
+      ? await Promise.all(keys.map((key) => this.run(() => this.client.hmget(this.k(key), 'v', 'd')).then((fields): [null, unknown] => [null, fields])))
+      : ((await this.run(() => keys.reduce((pipeline, key) => pipeline.hmget(this.k(key), 'v', 'd'), this.client.pipeline()).exec())) ?? []);
+    return answers.map(([error, fields]) => {
       if (error) throw new BackendUnavailableError('redis', errorMessage(error), error);
       const [version, value] = fields as Array<string | null>;
       return version === null || value === null ? null : { value, version: Number(version) };
@@ -167,7 +135,7 @@ export class RedisStateStore implements StateStore {
       args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key, channel, write.announce?.message ?? '');
     }
     for (const check of checks) args.push(check.expectedVersion);
-    const result = await this.run(() => this.client.trellisCompareAndSetMany(keys.length, ...keys, ...args));
+    const result = await this.write('compareAndSetMany', keys, (target) => target.trellisCompareAndSetMany(keys.length, ...keys, ...args));
     return Array.isArray(result) ? result.map(Number) : null;
   }
 
@@ -175,15 +143,19 @@ export class RedisStateStore implements StateStore {
     return this.run(() => this.client.trellisClaimDue(this.k(index), now, options.limit, now + options.leaseMs));
   }
 
+  /** SCAN over every primary (one on a server, each of them on Cluster). */
   async keys(prefix: string): Promise<string[]> {
     const found: string[] = [];
-    let cursor = '0';
     const pattern = this.k(prefix).replace(/[*?[\]\\]/g, '\\$&') + '*';
-    do {
-      const [next, batch] = await this.run(() => this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
-      cursor = next;
-      found.push(...batch.map((key) => key.slice(this.prefix.length)));
-    } while (cursor !== '0');
+    const nodes = isCluster(this.client) ? this.client.nodes('master') : [this.client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await this.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+        cursor = next;
+        found.push(...batch.map((key) => key.slice(this.prefix.length)));
+      } while (cursor !== '0');
+    }
     return [...new Set(found)];
   }
 
@@ -218,10 +190,10 @@ export class RedisStateStore implements StateStore {
     return this.prefix + key;
   }
 
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): RedisClient {
     if (!this.subscriber) {
       this.subscriber = this.connect('subscriber');
-      // ioredis re-subscribes its channels by itself after a reconnect.
+      // ioredis re-subscribes its channels by itself after a reconnect (and after a failover).
       this.subscriber.on('message', (channel: string, message: string) => {
         for (const listener of this.listeners.get(channel) ?? []) listener(message);
       });
@@ -229,17 +201,9 @@ export class RedisStateStore implements StateStore {
     return this.subscriber;
   }
 
-  private connect(role: string): Redis {
-    const options: RedisOptions = {
-      commandTimeout: this.options.commandTimeoutMs ?? 2000,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      enableOfflineQueue: true,
-      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-      connectionName: `trellis-${role}`,
-    };
-    const client = new Redis(this.options.url, options);
-    client.on('error', (error) => {
+  private connect(role: string): RedisClient {
+    const client = createRedisConnection(this.topology, { commandTimeoutMs: this.options.commandTimeoutMs ?? 2000, connectionName: `trellis-${role}` });
+    client.on('error', (error: Error) => {
       // One line every few seconds is enough while Redis is down.
       if (Date.now() - this.lastErrorLog > 5000) {
         this.lastErrorLog = Date.now();
@@ -247,6 +211,29 @@ export class RedisStateStore implements StateStore {
       }
     });
     return client;
+  }
+
+  /**
+   * A write: its keys in one slot on Cluster (else a CrossSlotError names them), and with
+   * `replicaAck` sent in one pipeline with a WAIT, resolving only once enough replicas have it.
+   */
+  private async write<T>(operation: string, keys: string[], queue: (target: ScriptedRedis) => Promise<T>): Promise<T> {
+    if (this.onCluster && keys.length > 1) assertOneSlot(operation, keys);
+    const ack = this.options.replicaAck;
+    if (!ack?.minReplicas) return this.run(() => queue(this.client));
+    const answers = await this.run(() => {
+      const pipeline = this.client.pipeline();
+      void queue(pipeline as unknown as ScriptedRedis);
+      return pipeline.wait(ack.minReplicas, ack.timeoutMs).exec();
+    });
+    const [[writeError, written], [waitError, acked]] = answers as Array<[Error | null, unknown]>;
+    const failed = writeError ?? waitError;
+    if (failed) throw new BackendUnavailableError('redis', errorMessage(failed), failed);
+    if (Number(acked) < ack.minReplicas) {
+      this.ackTimeouts?.inc();
+      throw new ReplicaAckTimeoutError(Number(acked), ack);
+    }
+    return written as T;
   }
 
   private assertReady(): void {

@@ -3,12 +3,12 @@
  * INCRBY with the window's expiry) on the state store's own connection, so it shares its command
  * timeout and its fail-fast while Redis is down.
  */
-import type Redis from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RedisClient } from './redisConnection';
 import { flexibleOptions, fromFlexible } from '../ratelimit/flexible';
 import { RateLimitStoreError, type RateLimiter, type RateLimitPolicy } from '../ratelimit/types';
 
-export function redisRateLimiter(client: Redis, policy: RateLimitPolicy, keyPrefix: string, assertReady: () => void): RateLimiter {
+export function redisRateLimiter(client: RedisClient, policy: RateLimitPolicy, keyPrefix: string, assertReady: () => void): RateLimiter {
   const limiter = fromFlexible(policy, new RateLimiterRedis({ storeClient: client, ...flexibleOptions(policy, keyPrefix) }));
   return {
     policy,

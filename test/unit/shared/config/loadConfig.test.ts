@@ -55,7 +55,7 @@ const DEFAULTS: Config = {
     retryBudget: { ratio: 0.1, minRetriesPerWindow: 3, windowMs: 10_000 },
     dedupQueries: true,
   },
-  redis: { commandTimeoutMs: 2000, keyPrefix: '' },
+  redis: { commandTimeoutMs: 2000, keyPrefix: '', topology: undefined, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
   kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 },
   auth: undefined,
   consul: { checkInterval: '1s', namespace: undefined, token: undefined, caCertPath: undefined },
@@ -232,7 +232,7 @@ describe('loadConfig: what each variable becomes', () => {
         retryBudget: { ratio: 0.25, minRetriesPerWindow: 3, windowMs: 10_000 },
         dedupQueries: false,
       },
-      redis: { commandTimeoutMs: 750, keyPrefix: 'shop:' },
+      redis: { commandTimeoutMs: 750, keyPrefix: 'shop:', topology: { kind: 'standalone', url: 'redis://redis.internal:6379/1' }, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
       kafka: {
         topicPrefix: 'shop.v1_a-',
         client: 'kafkajs',
