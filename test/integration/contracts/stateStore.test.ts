@@ -1,38 +1,72 @@
-/** One contract, three implementations: in-memory, through the dev hub, and real Redis. */
-import { InMemoryStateStore, RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
+/**
+ * One contract, five implementations: in-memory, through the dev hub, and real Redis standalone,
+ * behind Sentinel and as a Cluster (private servers: CI runs no cluster profile). Keys written
+ * together in one atomic call share a hash tag (`{t}`), as the saga engine's keys do, so the same
+ * test holds on Cluster, where a script runs in one slot.
+ */
+import { InMemoryStateStore, RedisStateStore, type RedisTopology, type StateStore } from '@trellis/kit/internal/state';
 import { DevHubClient, DevHubServer } from '@trellis/kit/internal/devhub';
 import { eventually } from '../../support/graphql';
 import { realBackends, uniquePrefix } from '../../support/backends';
+import { privateCluster, privateSentinelSet } from '../../support/privateRedisTopologies';
 
 interface Subject {
   store: StateStore;
   close: () => Promise<void>;
 }
 
-const implementations: Array<[string, () => Promise<Subject>]> = [
-  ['in-memory', async () => ({ store: new InMemoryStateStore(), close: async () => undefined })],
+interface Implementation {
+  /** Servers of its own, started once for its tests. */
+  start?: () => Promise<void>;
+  make: () => Promise<Subject>;
+  stop?: () => Promise<void>;
+}
+
+/** A Redis topology whose servers this suite starts and stops. */
+function privateRedis(start: () => Promise<{ topology: RedisTopology; stop(): Promise<void> }>): Implementation {
+  let servers: { topology: RedisTopology; stop(): Promise<void> } | undefined;
+  return {
+    start: async () => void (servers = await start()),
+    make: async () => {
+      const store = new RedisStateStore({ topology: servers!.topology, keyPrefix: uniquePrefix('state') + ':' });
+      return { store, close: () => store.close() };
+    },
+    stop: async () => servers?.stop(),
+  };
+}
+
+const implementations: Array<[string, Implementation]> = [
+  ['in-memory', { make: async () => ({ store: new InMemoryStateStore(), close: async () => undefined }) }],
   [
     'dev hub',
-    async () => {
-      const server = new DevHubServer({ targets: { state: new InMemoryStateStore() } });
-      const client = await DevHubClient.connect(await server.start());
-      return { store: client.remote<StateStore>('state'), close: async () => (await client.close(), await server.stop()) };
+    {
+      make: async () => {
+        const server = new DevHubServer({ targets: { state: new InMemoryStateStore() } });
+        const client = await DevHubClient.connect(await server.start());
+        return { store: client.remote<StateStore>('state'), close: async () => (await client.close(), await server.stop()) };
+      },
     },
   ],
   [
     'redis',
-    async () => {
-      const store = new RedisStateStore({ url: realBackends.redisUrl, keyPrefix: uniquePrefix('state') + ':' });
-      return { store, close: () => store.close() };
+    {
+      make: async () => {
+        const store = new RedisStateStore({ url: realBackends.redisUrl, keyPrefix: uniquePrefix('state') + ':' });
+        return { store, close: () => store.close() };
+      },
     },
   ],
+  ['redis sentinel', privateRedis(privateSentinelSet)],
+  ['redis cluster', privateRedis(privateCluster)],
 ];
 
-describe.each(implementations)('StateStore contract: %s', (_name, make) => {
+describe.each(implementations)('StateStore contract: %s', (_name, implementation) => {
   let subject: Subject;
   let store: StateStore;
+  beforeAll(async () => implementation.start?.(), 90_000);
+  afterAll(async () => implementation.stop?.());
   beforeEach(async () => {
-    subject = await make();
+    subject = await implementation.make();
     store = subject.store;
   });
   afterEach(() => subject.close());
@@ -83,57 +117,57 @@ describe.each(implementations)('StateStore contract: %s', (_name, make) => {
   });
 
   it('compare-and-set many: all or nothing', async () => {
-    expect(await store.compareAndSetMany([{ key: 'stock', expectedVersion: 0, value: '10' }])).toEqual([1]);
+    expect(await store.compareAndSetMany([{ key: '{t}stock', expectedVersion: 0, value: '10' }])).toEqual([1]);
     const conflict = await store.compareAndSetMany([
-      { key: 'stock', expectedVersion: 1, value: '8' },
-      { key: 'dedupe', expectedVersion: 1, value: 'done' },
+      { key: '{t}stock', expectedVersion: 1, value: '8' },
+      { key: '{t}dedupe', expectedVersion: 1, value: 'done' },
     ]);
     expect(conflict).toBeNull();
-    expect(await store.getVersioned('stock')).toEqual({ value: '10', version: 1 });
-    expect(await store.getVersioned('dedupe')).toBeNull();
+    expect(await store.getVersioned('{t}stock')).toEqual({ value: '10', version: 1 });
+    expect(await store.getVersioned('{t}dedupe')).toBeNull();
     expect(
       await store.compareAndSetMany([
-        { key: 'stock', expectedVersion: 1, value: '8' },
-        { key: 'dedupe', expectedVersion: 0, value: 'done' },
+        { key: '{t}stock', expectedVersion: 1, value: '8' },
+        { key: '{t}dedupe', expectedVersion: 0, value: 'done' },
       ]),
     ).toEqual([2, 1]);
   });
 
   it('compare-and-set many: a check guards the write without being written', async () => {
-    await store.compareAndSet('guard', 0, 'g1');
-    expect(await store.compareAndSetMany([{ key: 'guarded', expectedVersion: 0, value: 'x' }], [{ key: 'guard', expectedVersion: 0 }])).toBeNull();
-    expect(await store.getVersioned('guarded')).toBeNull();
-    expect(await store.compareAndSetMany([{ key: 'guarded', expectedVersion: 0, value: 'x' }], [{ key: 'guard', expectedVersion: 1 }])).toEqual([1]);
-    expect(await store.getVersioned('guard')).toEqual({ value: 'g1', version: 1 });
+    await store.compareAndSet('{t}guard', 0, 'g1');
+    expect(await store.compareAndSetMany([{ key: '{t}guarded', expectedVersion: 0, value: 'x' }], [{ key: '{t}guard', expectedVersion: 0 }])).toBeNull();
+    expect(await store.getVersioned('{t}guarded')).toBeNull();
+    expect(await store.compareAndSetMany([{ key: '{t}guarded', expectedVersion: 0, value: 'x' }], [{ key: '{t}guard', expectedVersion: 1 }])).toEqual([1]);
+    expect(await store.getVersioned('{t}guard')).toEqual({ value: 'g1', version: 1 });
     // A check that a key is still absent.
-    expect(await store.compareAndSetMany([{ key: 'other', expectedVersion: 0, value: 'y' }], [{ key: 'never-written', expectedVersion: 0 }])).toEqual([1]);
+    expect(await store.compareAndSetMany([{ key: '{t}other', expectedVersion: 0, value: 'y' }], [{ key: '{t}never-written', expectedVersion: 0 }])).toEqual([1]);
   });
 
   it('files keys in a due index with their write, and claims each due key once per lease', async () => {
     await store.compareAndSetMany([
-      { key: 'job:a', expectedVersion: 0, value: 'a', due: { index: 'jobs', at: 1000 } },
-      { key: 'job:b', expectedVersion: 0, value: 'b', due: { index: 'jobs', at: 2000 } },
+      { key: '{t}job:a', expectedVersion: 0, value: 'a', due: { index: '{t}jobs', at: 1000 } },
+      { key: '{t}job:b', expectedVersion: 0, value: 'b', due: { index: '{t}jobs', at: 2000 } },
     ]);
     // A refused write files nothing.
-    expect(await store.compareAndSetMany([{ key: 'job:c', expectedVersion: 5, value: 'c', due: { index: 'jobs', at: 10 } }])).toBeNull();
-    expect(await store.claimDue('jobs', 999, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect(await store.claimDue('jobs', 1000, { limit: 10, leaseMs: 500 })).toEqual(['job:a']);
+    expect(await store.compareAndSetMany([{ key: '{t}job:c', expectedVersion: 5, value: 'c', due: { index: '{t}jobs', at: 10 } }])).toBeNull();
+    expect(await store.claimDue('{t}jobs', 999, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect(await store.claimDue('{t}jobs', 1000, { limit: 10, leaseMs: 500 })).toEqual(['{t}job:a']);
     // Leased: not due again until the lease ends (1000 + 500).
-    expect(await store.claimDue('jobs', 1499, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect((await store.claimDue('jobs', 2000, { limit: 10, leaseMs: 500 })).sort()).toEqual(['job:a', 'job:b']);
-    expect(await store.claimDue('jobs', 9000, { limit: 1, leaseMs: 500 })).toHaveLength(1);
+    expect(await store.claimDue('{t}jobs', 1499, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect((await store.claimDue('{t}jobs', 2000, { limit: 10, leaseMs: 500 })).sort()).toEqual(['{t}job:a', '{t}job:b']);
+    expect(await store.claimDue('{t}jobs', 9000, { limit: 1, leaseMs: 500 })).toHaveLength(1);
     // Taken out with a write: never claimed again; a re-filed key is due at its new time.
     await store.compareAndSetMany([
-      { key: 'job:a', expectedVersion: 1, value: 'a2', due: { index: 'jobs', at: null } },
-      { key: 'job:b', expectedVersion: 1, value: 'b2', due: { index: 'jobs', at: 50_000 } },
+      { key: '{t}job:a', expectedVersion: 1, value: 'a2', due: { index: '{t}jobs', at: null } },
+      { key: '{t}job:b', expectedVersion: 1, value: 'b2', due: { index: '{t}jobs', at: 50_000 } },
     ]);
-    expect(await store.claimDue('jobs', 49_999, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect(await store.claimDue('jobs', 50_000, { limit: 10, leaseMs: 500 })).toEqual(['job:b']);
+    expect(await store.claimDue('{t}jobs', 49_999, { limit: 10, leaseMs: 500 })).toEqual([]);
+    expect(await store.claimDue('{t}jobs', 50_000, { limit: 10, leaseMs: 500 })).toEqual(['{t}job:b']);
   });
 
   it('gives each due key to exactly one of many concurrent claimers', async () => {
-    await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, expectedVersion: 0, value: 'v', due: { index: 'idx', at: 1 } })));
-    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('idx', 100, { limit: 8, leaseMs: 10_000 })));
+    await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `{t}k${i}`, expectedVersion: 0, value: 'v', due: { index: '{t}idx', at: 1 } })));
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('{t}idx', 100, { limit: 8, leaseMs: 10_000 })));
     const all = claims.flat();
     expect(all).toHaveLength(20);
     expect(new Set(all).size).toBe(20);

@@ -1,0 +1,179 @@
+/**
+ * A Redis Sentinel set (primary, replica, three Sentinels) and a three-primary Redis Cluster of
+ * their own, on free ports, for the state store's topology tests: CI runs no cluster profile, and
+ * a failover test kills the primary, which must never be a shared server. `stop()` kills every
+ * process and deletes its directory.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import type { RedisTopology } from '@trellis/kit/internal/state';
+import { eventually } from './graphql';
+import { freePort } from './ports';
+
+const run = promisify(execFile);
+
+interface RedisProcess {
+  port: number;
+  child: ChildProcess;
+}
+
+/** Starts redis-server with `args` on `port` and waits until it answers PING. */
+async function startRedis(port: number, args: string[], dir: string): Promise<RedisProcess> {
+  const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await eventually(async () => expect(await ask(port, (redis) => redis.ping())).toBe('PONG'), 20_000, 100);
+  return { port, child };
+}
+
+/** One command on a short-lived connection that gives up at once, so a dead server is an error, not a wait. */
+async function ask<T>(port: number, command: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await command(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function killAll(processes: RedisProcess[]): Promise<void> {
+  await Promise.all(
+    processes.map(({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
+
+export interface PrivateSentinelSet {
+  topology: Extract<RedisTopology, { kind: 'sentinel' }>;
+  /** The port of the server the Sentinels call primary now. */
+  primaryPort(): Promise<number>;
+  /** SIGKILLs the server that is primary now; resolves once it is dead. */
+  killPrimary(): Promise<number>;
+  /** Resolves once the Sentinels name a primary other than `port` and it accepts writes. */
+  promoted(from: number, timeoutMs?: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A primary, one replica of it, and three Sentinels (quorum 2) that fail over after 1 s of silence. */
+export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSentinelSet> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-sentinel-'));
+  const processes: RedisProcess[] = [];
+  const byPort = new Map<number, RedisProcess>();
+  const started = (each: RedisProcess) => (processes.push(each), byPort.set(each.port, each), each);
+  try {
+    const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+    started(await startRedis(primaryPort, [], dir));
+    started(await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)], dir));
+    await eventually(async () => expect(await ask(replicaPort, (redis) => redis.info('replication'))).toContain('master_link_status:up'), 20_000, 100);
+    for (const port of sentinelPorts) {
+      const conf = path.join(dir, `sentinel-${port}.conf`);
+      // Sentinel rewrites its file (the replicas and peers it learns): one writable file each.
+      writeFileSync(
+        conf,
+        [
+          `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+        ].join('\n') + '\n',
+      );
+      const child = spawn('redis-server', [conf, '--sentinel', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir], { stdio: 'ignore' });
+      started({ port, child });
+    }
+    // Ready when every Sentinel sees the primary, its replica, and the two other Sentinels (else no quorum to fail over).
+    for (const port of sentinelPorts) {
+      await eventually(
+        async () => {
+          const [master, replicas, peers] = await ask(port, async (redis) => [
+            (await redis.call('SENTINEL', 'get-master-addr-by-name', name)) as string[],
+            (await redis.call('SENTINEL', 'replicas', name)) as unknown[],
+            (await redis.call('SENTINEL', 'sentinels', name)) as unknown[],
+          ]);
+          expect([master, replicas.length, peers.length]).toEqual([['127.0.0.1', String(primaryPort)], 1, 2]);
+        },
+        30_000,
+        200,
+      );
+    }
+    const sentinel = sentinelPorts.map((port) => ({ host: '127.0.0.1', port }));
+    const primaryNow = async () => {
+      for (const { port } of sentinel) {
+        const answer = await ask(port, (redis) => redis.call('SENTINEL', 'get-master-addr-by-name', name) as Promise<string[]>).catch(() => undefined);
+        if (answer) return Number(answer[1]);
+      }
+      throw new Error('no Sentinel answers');
+    };
+    return {
+      topology: { kind: 'sentinel', sentinels: sentinel, name },
+      primaryPort: primaryNow,
+      async killPrimary() {
+        const port = await primaryNow();
+        await killAll([byPort.get(port)!]);
+        return port;
+      },
+      async promoted(from, timeoutMs = 30_000) {
+        return eventually(
+          async () => {
+            const port = await primaryNow();
+            expect(port).not.toBe(from);
+            expect(await ask(port, (redis) => redis.call('ROLE') as Promise<unknown[]>).then((role) => role[0])).toBe('master');
+            return port;
+          },
+          timeoutMs,
+          50,
+        );
+      },
+      stop: async () => {
+        await killAll(processes);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await killAll(processes);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export interface PrivateCluster {
+  topology: Extract<RedisTopology, { kind: 'cluster' }>;
+  stop(): Promise<void>;
+}
+
+/** Three primaries (no replicas), every slot assigned, ready when each node says cluster_state:ok. */
+export async function privateCluster(): Promise<PrivateCluster> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-cluster-'));
+  const processes: RedisProcess[] = [];
+  try {
+    const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    const nodes = ports.slice(0, 3);
+    for (const [i, port] of nodes.entries()) {
+      // The bus port is given, not port + 10000, which may be taken or past 65535.
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(ports[3 + i]), '--cluster-node-timeout', '2000'];
+      processes.push(await startRedis(port, args, dir));
+    }
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-yes'], { timeout: 60_000 });
+    for (const port of nodes) {
+      await eventually(async () => expect(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>)).toContain('cluster_state:ok'), 30_000, 200);
+    }
+    return {
+      topology: { kind: 'cluster', nodes: nodes.map((port) => ({ host: '127.0.0.1', port })) },
+      stop: async () => {
+        await killAll(processes);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await killAll(processes);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
