@@ -254,8 +254,8 @@ export interface Config {
   production: ProductionOptOuts;
   /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
   deadlines: Deadlines;
-  /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
-  saga: { stepPauseMs: number };
+  /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS); orchestrators: the due-index shards (SAGA_DUE_SHARDS). */
+  saga: { stepPauseMs: number; dueShards: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
@@ -373,7 +373,7 @@ export function loadConfig(env: Env = process.env): Config {
     isProduction: e.NODE_ENV === 'production',
     production: productionOptOuts(e),
     deadlines: deadlines(e),
-    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
+    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: {

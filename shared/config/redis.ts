@@ -34,6 +34,8 @@ export const redisEnvShape = {
   REDIS_MIN_REPLICAS_ACK: z.coerce.number().int().min(0).max(16).default(0),
   /** How long a write waits for those replicas before it fails. */
   REDIS_REPLICA_ACK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
+  /** Shards of the saga due-time index (a saga's keys share its shard's hash tag): the same on every sagas instance of one store. */
+  SAGA_DUE_SHARDS: z.coerce.number().int().min(1).max(1024).default(16),
 };
 
 type RedisEnv = z.infer<z.ZodObject<typeof redisEnvShape>> & { REDIS_URL?: string; REDIS_COMMAND_TIMEOUT_MS: number; REDIS_KEY_PREFIX: string };

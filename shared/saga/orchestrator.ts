@@ -19,13 +19,20 @@ import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type 
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
 import { parseReply } from './wire';
 import { SagaMetrics } from './metrics';
+import {
+  DEFAULT_DUE_SHARDS,
+  dueIndexKey,
+  dueShardOf,
+  idempotencyKey,
+  LAYOUT_KEY,
+  LEGACY_DUE_INDEX,
+  legacySagaKey,
+  sagaChannel,
+  sagaIdOfKey,
+  sagaKey,
+} from './keys';
 
-export const sagaKey = (id: string) => `saga:record:${id}`;
-export const sagaChannel = (id: string) => `saga:${id}`;
-export const idempotencyKey = (scope: string, key: string) => `saga:idempotency:${scope}:${key}`;
-/** The due-time index of unfinished sagas: member = record key, score = when it next needs attention. */
-export const SAGA_DUE_INDEX = 'saga:due';
-export const RECORD_PREFIX = 'saga:record:';
+export { sagaKey, sagaChannel, idempotencyKey, RECORD_PREFIX } from './keys';
 
 /** What an idempotency key may be: what clients and BFFs send, checked before a saga starts. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -72,6 +79,11 @@ export interface SagaOrchestratorOptions {
   rememberedSagas?: number;
   /** Where sagas started, ended (by outcome) and their durations are counted (`trellis_sagas_*`); uncounted when absent. */
   registry?: Registry;
+  /**
+   * Shards of the due-time index (SAGA_DUE_SHARDS, 16 by default): part of the key layout, so every
+   * orchestrator on one store must use the same count; `start()` refuses another one.
+   */
+  dueShards?: number;
 }
 
 export class SagaOrchestrator {
@@ -92,15 +104,21 @@ export class SagaOrchestrator {
   private sweepTimer?: { clear(): void };
   private stopped = false;
   private readonly metrics?: SagaMetrics;
+  private readonly shards: number;
+  /** Where this process's sweeps start: orchestrators start at different shards, so they seldom claim from the same one at once. */
+  private sweepOffset = Math.floor(Math.random() * 1_000_000);
 
   constructor(private readonly options: SagaOrchestratorOptions) {
     this.clock = options.clock ?? systemClock;
+    this.shards = options.dueShards ?? DEFAULT_DUE_SHARDS;
+    if (!Number.isInteger(this.shards) || this.shards < 1) throw new TrellisError(ErrorCode.CONFIG_INVALID, `dueShards must be a whole number of at least 1, got ${this.shards}`);
     if (options.registry) this.metrics = new SagaMetrics(options.registry);
     for (const definition of options.definitions) this.definitions.set(definition.name, definition);
   }
 
   async start(): Promise<void> {
     this.stopped = false;
+    await this.checkLayout();
     const participants = new Set(this.options.definitions.flatMap((d) => d.steps.map((s) => s.participant)));
     await this.options.events.ensureTopics([SAGA_TOPICS.replies, ...[...participants].map(SAGA_TOPICS.commands)]);
     this.subscription = await this.options.events.subscribe({
@@ -122,62 +140,107 @@ export class SagaOrchestrator {
 
   /**
    * Creates a saga with its first command in its outbox, in one atomic write, and resolves once
-   * that write is durable: the command goes out after (now, or when the bus is back).
+   * that write is durable: the command goes out after (now, or when the bus is back). With an
+   * idempotency key, the key is taken first (its own slot on Cluster) and the record written
+   * second; a start that stopped between the two is finished by the caller's retry.
    */
   async startSaga<Input>(definitionName: string, input: Input, options: StartSagaOptions = {}): Promise<SagaRecord<Input>> {
     const definition = this.definition(definitionName);
     const id = options.id ?? (this.options.newId ?? randomUUID)();
+    const { idempotency } = options;
+    if (!idempotency) {
+      const started = await this.create(definition, id, input, options);
+      if (!started) throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
+      return started as SagaRecord<Input>;
+    }
+    const fingerprint = fingerprintOf(definitionName, idempotency.request);
+    const key = idempotencyKey(idempotency.scope, idempotency.key);
+    const mapping: IdempotencyMapping = { sagaId: id, fingerprint, at: this.clock.now() };
+    const taken = await this.options.state.compareAndSetMany([{ key, expectedVersion: 0, value: JSON.stringify(mapping), ttlMs: this.options.idempotencyTtlMs ?? 24 * 3600_000 }]);
+    if (!taken) return (await this.existingFor(idempotency.key, key, fingerprint, (mappedId) => this.create(definition, mappedId, input, options))) as SagaRecord<Input>;
+    const started = await this.create(definition, id, input, options);
+    if (!started) {
+      // The id was taken by another saga: the key must not point at it.
+      await this.options.state.delete(key);
+      throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
+    }
+    return started as SagaRecord<Input>;
+  }
+
+  /** Writes a new saga's record (null when the id is taken) and relays its first command. */
+  private async create(definition: SagaDefinition, id: string, input: unknown, options: StartSagaOptions): Promise<SagaRecord | null> {
     const now = this.clock.now();
     const created = createRecord(definition, id, input, now, options.correlationId);
     if (options.traceparent) created.traceparent = options.traceparent;
     const started = withOutbox(begin(definition, created, now));
-    const writes: VersionedWrite[] = [this.recordWrite(started, 0, now, true)];
-    const { idempotency } = options;
-    const fingerprint = idempotency ? fingerprintOf(definitionName, idempotency.request) : '';
-    if (idempotency) {
-      writes.push({
-        key: idempotencyKey(idempotency.scope, idempotency.key),
-        expectedVersion: 0,
-        value: JSON.stringify({ sagaId: id, fingerprint }),
-        ttlMs: this.options.idempotencyTtlMs ?? 24 * 3600_000,
-      });
-    }
-    const versions = await this.options.state.compareAndSetMany(writes);
-    if (!versions) {
-      if (idempotency) return (await this.existingFor(idempotency.scope, idempotency.key, fingerprint)) as SagaRecord<Input>;
-      throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
-    }
+    const versions = await this.options.state.compareAndSetMany([this.recordWrite(started, 0, now, true)]);
+    if (!versions) return null;
     this.remember(started, versions[0]);
     this.logTransition(started);
     this.metrics?.sagaStarted(started, now);
     this.track(this.relay(started, versions[0]));
-    return started as SagaRecord<Input>;
+    return started;
   }
 
   async get(id: string): Promise<SagaRecord | null> {
-    const stored = await this.options.state.getVersioned(sagaKey(id));
+    const stored = (await this.options.state.getVersioned(sagaKey(id, this.shards))) ?? (await this.options.state.getVersioned(legacySagaKey(id)));
     return stored ? (JSON.parse(stored.value) as SagaRecord) : null;
   }
 
-  /** Claims the sagas that are due and moves each on; returns how many it claimed. Run by the sweeper, callable by tests. */
+  /**
+   * Claims the sagas that are due in every shard (and in the index of the layout before shards)
+   * and moves each on; returns how many it claimed. Run by the sweeper, callable by tests.
+   */
   async sweep(): Promise<number> {
-    const keys = await this.options.state.claimDue(SAGA_DUE_INDEX, this.clock.now(), {
-      limit: 200,
-      leaseMs: this.options.claimLeaseMs ?? 10_000,
-    });
+    const now = this.clock.now();
+    const claim = { limit: 200, leaseMs: this.options.claimLeaseMs ?? 10_000 };
+    // Each sweep starts one shard further on, from a point of its own, so orchestrators sweeping
+    // at the same moment mostly claim from different shards first.
+    const start = this.sweepOffset++;
+    const indexes = [...Array.from({ length: this.shards }, (_, i) => dueIndexKey((start + i) % this.shards)), LEGACY_DUE_INDEX];
+    const claimed = (await Promise.all(indexes.map((index) => this.options.state.claimDue(index, now, claim)))).flat();
     // One saga that cannot move (logged by track) never holds back the others.
-    await Promise.allSettled(keys.map((key) => this.track(this.moveOn(key.slice(RECORD_PREFIX.length)))));
-    return keys.length;
+    await Promise.allSettled(claimed.map((key) => this.track(this.moveOn(sagaIdOfKey(key)))));
+    return claimed.length;
   }
 
-  private async existingFor(scope: string, key: string, fingerprint: string): Promise<SagaRecord> {
-    const stored = await this.options.state.getVersioned(idempotencyKey(scope, key));
-    if (!stored) throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `idempotency key ${key}: conflicting write, try again`, { retriable: true });
-    const mapping = JSON.parse(stored.value) as { sagaId: string; fingerprint: string };
-    if (mapping.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
+  /**
+   * The key's saga for a repeated start. A key whose saga has no record yet, taken less than a
+   * retention ago (so the record cannot have expired), is a start that stopped between its two
+   * writes, or is still writing: the same request creates the saga under the key's id.
+   */
+  private async existingFor(
+    shownKey: string,
+    key: string,
+    fingerprint: string,
+    create: (id: string) => Promise<SagaRecord | null>,
+  ): Promise<SagaRecord> {
+    const stored = await this.options.state.getVersioned(key);
+    if (!stored) throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `idempotency key ${shownKey}: conflicting write, try again`, { retriable: true });
+    const mapping = JSON.parse(stored.value) as IdempotencyMapping;
+    if (mapping.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(shownKey);
     const record = await this.get(mapping.sagaId);
-    if (!record) throw new NotFoundError(`saga ${mapping.sagaId} of idempotency key ${key} is no longer kept`);
-    return record;
+    if (record) return record;
+    const retention = this.options.retentionMs ?? 7 * 24 * 3600_000;
+    if (mapping.at !== undefined && this.clock.now() - mapping.at < retention) {
+      const created = (await create(mapping.sagaId)) ?? (await this.get(mapping.sagaId));
+      if (created) return created;
+    }
+    throw new NotFoundError(`saga ${mapping.sagaId} of idempotency key ${shownKey} is no longer kept`);
+  }
+
+  /** Refuses to run with another shard count than the store's sagas were filed with. */
+  private async checkLayout(): Promise<void> {
+    const layout = JSON.stringify({ dueShards: this.shards });
+    if (await this.options.state.setIfAbsent(LAYOUT_KEY, layout)) return;
+    const found = await this.options.state.get(LAYOUT_KEY);
+    if (found !== null && found !== layout) {
+      const shards = (JSON.parse(found) as { dueShards: number }).dueShards;
+      throw new TrellisError(
+        ErrorCode.CONFIG_INVALID,
+        `SAGA_DUE_SHARDS=${this.shards}, but the sagas in this state store are filed in ${shards} shards: every orchestrator must use SAGA_DUE_SHARDS=${shards}`,
+      );
+    }
   }
 
   private definition(name: string): SagaDefinition {
@@ -199,8 +262,32 @@ export class SagaOrchestrator {
   }
 
   private async read(id: string): Promise<Stored | undefined> {
-    const stored = await this.options.state.getVersioned(sagaKey(id));
-    return stored ? { record: JSON.parse(stored.value) as SagaRecord, version: stored.version } : undefined;
+    const stored = await this.options.state.getVersioned(sagaKey(id, this.shards));
+    if (stored) return { record: JSON.parse(stored.value) as SagaRecord, version: stored.version };
+    return this.migrate(id);
+  }
+
+  /**
+   * A record of the layout before shards, moved to its shard in one write that also takes it out
+   * of the old index (both are plain keys on a standalone or Sentinel Redis, the only places
+   * that layout ran); undefined when there is none. A lost race reads the moved record.
+   */
+  private async migrate(id: string): Promise<Stored | undefined> {
+    const legacyKey = legacySagaKey(id);
+    const legacy = await this.options.state.getVersioned(legacyKey);
+    if (!legacy) return undefined;
+    const record = JSON.parse(legacy.value) as SagaRecord;
+    const versions = await this.options.state.compareAndSetMany([
+      this.recordWrite(record, 0, this.clock.now()),
+      // Expires at once: the old key is gone, and a late writer of the old layout conflicts.
+      { key: legacyKey, expectedVersion: legacy.version, value: legacy.value, ttlMs: 1, due: { index: LEGACY_DUE_INDEX, at: null } },
+    ]);
+    if (!versions) {
+      const moved = await this.options.state.getVersioned(sagaKey(id, this.shards));
+      return moved ? { record: JSON.parse(moved.value) as SagaRecord, version: moved.version } : undefined;
+    }
+    this.options.logger.info({ sagaId: id }, 'saga moved to the sharded layout');
+    return { record, version: versions[0] };
   }
 
   /** Keeps what this process wrote last for an unfinished saga; forgets it once the saga ends. */
@@ -317,11 +404,11 @@ export class SagaOrchestrator {
     const unsent = (record.outbox?.length ?? 0) > 0;
     const at = terminal ? null : unsent ? now + (this.options.relayGraceMs ?? 2000) : (nextWakeUp(record) ?? null);
     return {
-      key: sagaKey(record.id),
+      key: sagaKey(record.id, this.shards),
       expectedVersion,
       value: JSON.stringify(record),
       ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
-      due: { index: SAGA_DUE_INDEX, at },
+      due: { index: dueIndexKey(dueShardOf(record.id, this.shards)), at },
       ...(transition ? { announce: { channel: sagaChannel(record.id), message: JSON.stringify(visibleOf(record)) } } : {}),
     };
   }
@@ -357,6 +444,13 @@ export class SagaOrchestrator {
     void tracked.finally(() => this.inFlight.delete(tracked));
     return work;
   }
+}
+
+/** What an idempotency key holds: its saga, the request's fingerprint, and when it was taken (absent in keys written before that was kept). */
+interface IdempotencyMapping {
+  sagaId: string;
+  fingerprint: string;
+  at?: number;
 }
 
 /** A record as this process knows it, with the version a compare-and-set must name. */

@@ -16,6 +16,7 @@ import { ErrorCode, PoisonMessageError, TrellisError } from '../errors';
 import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from './types';
 import { parseCommand } from './wire';
 import { systemClock, type Clock } from './clock';
+import { sagaHashTag } from './keys';
 
 /** A business refusal: the command will never succeed as asked (declined card, no stock). */
 export class SagaRefusal extends TrellisError {
@@ -85,8 +86,15 @@ export interface ParticipantOptions {
   stepPauseMs?: number;
 }
 
-export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
-export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaId}:${stepIndex}:${action}:${name}`;
+/**
+ * The dedupe record of one (saga, step, action). The records of one saga share its hash tag, so
+ * the "other action" check and the write are one slot on Cluster; a handler's own writes must be
+ * in that slot too there (`sagaHashTag`), or the write is refused as cross-slot.
+ */
+export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaHashTag(sagaId)}:${stepIndex}:${action}`;
+export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaHashTag(sagaId)}:${stepIndex}:${action}:${name}`;
+/** Dedupe records written before the hash tag: still honoured (read only), so an upgrade applies no command twice. */
+const legacyDedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
 
 const WRITE_CONFLICT_ATTEMPTS = 20;
 /** How often a run waiting on another run's outside call looks again. */
@@ -129,19 +137,28 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
     command,
     read: (k) => state.getVersioned(k),
     outcomeOf: async (action) => {
-      const stored = await state.getVersioned(dedupeKey(command.sagaId, command.stepIndex, action));
-      return stored ? (JSON.parse(stored.value) as StoredOutcome) : null;
+      const [stored, legacy] = await state.getVersionedMany([dedupeKey(command.sagaId, command.stepIndex, action), legacyDedupeKey(command.sagaId, command.stepIndex, action)]);
+      const found = stored ?? legacy;
+      return found ? (JSON.parse(found.value) as StoredOutcome) : null;
     },
     once: (name, call, onceOptions) => runOnce(command, name, call, onceResults, options, onceOptions),
   };
   for (let attempt = 0; attempt < WRITE_CONFLICT_ATTEMPTS; attempt++) {
-    // Both dedupe records in one round trip (a pipeline on Redis).
-    const [previous, otherSide] = await state.getVersionedMany([key, otherKey]);
+    // Both dedupe records, and their pre-tag twins, in one round trip (a pipeline on Redis).
+    const [current, currentOther, legacy, legacyOther] = await state.getVersionedMany([
+      key,
+      otherKey,
+      legacyDedupeKey(command.sagaId, command.stepIndex, command.action),
+      legacyDedupeKey(command.sagaId, command.stepIndex, other),
+    ]);
+    const previous = current ?? legacy;
     if (previous) return JSON.parse(previous.value) as StoredOutcome;
+    // A pre-tag record of the other action counts as that action having happened; no one writes it any more.
+    const otherSide = currentOther ?? legacyOther;
     // The other action of this step, as read now, must be unchanged when this one commits:
     // a command never takes effect after its compensation, and a compensation that found nothing
     // to undo cannot be overtaken by its command landing a moment later.
-    const check: VersionCheck = { key: otherKey, expectedVersion: otherSide?.version ?? 0 };
+    const check: VersionCheck = { key: otherKey, expectedVersion: currentOther?.version ?? 0 };
     const { outcome, writes } = command.action === 'command' && otherSide ? lateCommand(command) : await decide(handler, context);
     // A refused compensation is not recorded: the orchestrator's next attempt must run it again, not replay the refusal.
     if (command.action === 'compensation' && outcome.outcome === 'failure' && writes.length === 0) return outcome;

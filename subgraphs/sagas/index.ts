@@ -112,7 +112,7 @@ export interface SagasSubgraphOptions {
 export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFactory {
   return ({ backends, guard, logger, config, registry }) => {
     const definition = placeOrderSaga(options.timings);
-    const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition], registry });
+    const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition], registry, dueShards: config.saga.dueShards });
     const catalog = options.catalog ?? gatewayCatalogLookup(config.gateway.url, guard);
     const load = (id: string) => orchestrator.get(id);
     const ownerOf = (record: SagaRecord) => (record.input as Partial<PlaceOrderInput>).userId;

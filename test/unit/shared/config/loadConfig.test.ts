@@ -8,7 +8,7 @@ import { ConfigError } from '@trellis/kit/internal/errors';
 const DEFAULTS: Config = {
   env: 'development',
   isProduction: false,
-  saga: { stepPauseMs: 0 },
+  saga: { stepPauseMs: 0, dueShards: 16 },
   logLevel: 'info',
   serviceName: undefined,
   http: {
@@ -199,7 +199,7 @@ describe('loadConfig: what each variable becomes', () => {
     expect(config).toEqual({
       env: 'test',
       isProduction: false,
-      saga: { stepPauseMs: 300 },
+      saga: { stepPauseMs: 300, dueShards: 16 },
       logLevel: 'debug',
       serviceName: 'catalog',
       http: {

@@ -7,7 +7,7 @@ import { InMemoryEventBus, type EventBus, type EventMessage, type OutgoingMessag
 import { InMemoryStateStore, type StateStore } from '@trellis/kit/internal/state';
 import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 import { createLogger } from '@trellis/kit/internal/logging';
-import { SAGA_DUE_INDEX, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '@trellis/kit/internal/saga';
+import { DEFAULT_DUE_SHARDS, dueIndexKey, dueShardOf, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '@trellis/kit/internal/saga';
 import { ManualClock } from '@trellis/kit/testing';
 
 
@@ -50,7 +50,7 @@ describe('SagaOrchestrator', () => {
     return orchestrator;
   };
   const record = async (id: string) => JSON.parse((await state.getVersioned(sagaKey(id)))!.value) as SagaRecord;
-  const dueAt = async (id: string, at: number) => (await state.claimDue(SAGA_DUE_INDEX, at, { limit: 100, leaseMs: 0 })).includes(sagaKey(id));
+  const dueAt = async (id: string, at: number) => (await state.claimDue(dueIndexKey(dueShardOf(id, DEFAULT_DUE_SHARDS)), at, { limit: 100, leaseMs: 0 })).includes(sagaKey(id));
 
   beforeEach(() => {
     clock = new ManualClock();

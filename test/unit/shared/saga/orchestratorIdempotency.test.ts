@@ -96,21 +96,45 @@ describe('SagaOrchestrator.startSaga with an idempotency key', () => {
     expect((await orchestrator.startSaga('order', {}, keyed('k1', { amount: 5 }))).id).toBe('saga-3');
   });
 
-  it('says so when the saga of a live key is no longer kept', async () => {
-    const orchestrator = make();
+  it('says so when the saga of a live key is no longer kept (its retention ended before the key)', async () => {
+    const orchestrator = make({ retentionMs: 1000 });
     await orchestrator.startSaga('order', {}, keyed('k1', { amount: 5 }));
     await state.delete(sagaKey('saga-1'));
+    clock.current += 1000;
     await expect(orchestrator.startSaga('order', {}, keyed('k1', { amount: 5 }))).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'saga saga-1 of idempotency key k1 is no longer kept' });
   });
 
-  it('asks to try again when the write conflicts and the key maps to nothing', async () => {
+  it('finishes, on the retry, a start that took its key and failed to write its record: one saga, one command', async () => {
     const orchestrator = make();
-    await orchestrator.startSaga('order', {}, { id: 'fixed' });
-    await expect(orchestrator.startSaga('order', {}, { id: 'fixed', ...keyed('k1', {}) })).rejects.toMatchObject({
+    const writes = jest.spyOn(state, 'compareAndSetMany');
+    // The key is taken; the record's write then fails, as when Redis goes away between the two.
+    writes.mockImplementationOnce((...args) => InMemoryStateStore.prototype.compareAndSetMany.apply(state, args)).mockRejectedValueOnce(new Error('redis: connection lost'));
+    await expect(orchestrator.startSaga('order', { sku: 'a' }, keyed('k1', { sku: 'a' }))).rejects.toThrow('redis: connection lost');
+    expect(await state.getVersioned(sagaKey('saga-1'))).toBeNull();
+    const retried = await orchestrator.startSaga('order', { sku: 'a' }, keyed('k1', { sku: 'a' }));
+    expect(retried).toMatchObject({ id: 'saga-1', state: 'RUNNING', input: { sku: 'a' } });
+    expect((await orchestrator.startSaga('order', { sku: 'a' }, keyed('k1', { sku: 'a' }))).id).toBe('saga-1');
+    await flush();
+    expect(sent.map((m) => m.key)).toEqual(['saga-1']);
+    writes.mockRestore();
+  });
+
+  it('asks to try again when the key cannot be taken and maps to nothing (it expired in between)', async () => {
+    const orchestrator = make();
+    const writes = jest.spyOn(state, 'compareAndSetMany').mockResolvedValueOnce(null);
+    await expect(orchestrator.startSaga('order', {}, keyed('k1', {}))).rejects.toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
       retriable: true,
       message: 'idempotency key k1: conflicting write, try again',
     });
+    writes.mockRestore();
+  });
+
+  it('refuses a taken id under an idempotency key, and leaves the key free for the retry', async () => {
+    const orchestrator = make();
+    await orchestrator.startSaga('order', {}, { id: 'fixed' });
+    await expect(orchestrator.startSaga('order', {}, { id: 'fixed', ...keyed('k1', {}) })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'saga fixed already exists' });
+    expect((await orchestrator.startSaga('order', {}, keyed('k1', {}))).id).toBe('saga-1');
   });
 
   it('refuses a second saga with an id already taken, and an unknown kind of saga', async () => {

@@ -8,7 +8,7 @@ import { InMemoryEventBus, type EventMessage, type OutgoingMessage } from '@trel
 import { InMemoryStateStore } from '@trellis/kit/internal/state';
 import { BackendUnavailableError } from '@trellis/kit/internal/errors';
 import type { Logger } from '@trellis/kit/internal/logging';
-import { SAGA_DUE_INDEX, SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/internal/saga';
+import { DEFAULT_DUE_SHARDS, dueIndexKey, dueShardOf, SagaOrchestrator, sagaChannel, sagaKey, type SagaDefinition, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/internal/saga';
 import { ManualClock } from '@trellis/kit/testing';
 
 const DAY = 24 * 3600_000;
@@ -102,14 +102,44 @@ describe('SagaOrchestrator relay and sweeper', () => {
     expect((await record('s1')).outbox).toEqual([]);
   });
 
-  it('claims at most 200 due sagas per sweep, the rest on the next', async () => {
-    const orchestrator = make();
+  it('claims at most 200 due sagas per shard per sweep, the rest on the next', async () => {
+    const orchestrator = make({ dueShards: 1 });
     bus.failWith = new BackendUnavailableError('kafka', 'down');
     for (let i = 0; i < 201; i++) await orchestrator.startSaga('order', { sku: 'a' }, { id: `s${i}` });
     await flush();
     clock.current += 2000;
     expect(await orchestrator.sweep()).toBe(200);
     expect(await orchestrator.sweep()).toBe(1);
+  });
+
+  it('files each saga in the due shard of its id, and every sweep visits every shard', async () => {
+    const orchestrator = make({ dueShards: 4 });
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    const ids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (const id of ids) await orchestrator.startSaga('order', { sku: 'a' }, { id });
+    await flush();
+    const shards = new Set(ids.map((id) => dueShardOf(id, 4)));
+    expect(shards.size).toBe(4);
+    // Each saga is in its shard's index (and in no other): a claim on one shard gives exactly its sagas.
+    const due = clock.current + 2000;
+    for (const shard of shards) {
+      const claimed = await state.claimDue(dueIndexKey(shard), due, { limit: 100, leaseMs: 0 });
+      expect(claimed.sort()).toEqual(ids.filter((id) => dueShardOf(id, 4) === shard).map((id) => sagaKey(id, 4)).sort());
+    }
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(40);
+  });
+
+  it('refuses to start with another shard count than the store was first used with, naming SAGA_DUE_SHARDS', async () => {
+    const first = make({ dueShards: 4 });
+    await first.start();
+    await expect(make({ dueShards: 8 }).start()).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'SAGA_DUE_SHARDS=8, but the sagas in this state store are filed in 4 shards: every orchestrator must use SAGA_DUE_SHARDS=4',
+    });
+    const same = make({ dueShards: 4 });
+    await same.start();
+    await Promise.all([first.stop(), same.stop()]);
   });
 
   it('does not send a second time what it is still relaying', async () => {
@@ -273,10 +303,10 @@ describe('SagaOrchestrator relay and sweeper', () => {
 
   it('skips a due entry whose record is gone or finished, without an error', async () => {
     const orchestrator = make();
-    await state.compareAndSetMany([{ key: sagaKey('gone'), expectedVersion: 0, value: '{}', due: { index: SAGA_DUE_INDEX, at: 0 } }]);
+    await state.compareAndSetMany([{ key: sagaKey('gone'), expectedVersion: 0, value: '{}', due: { index: dueIndexKey(dueShardOf('gone', DEFAULT_DUE_SHARDS)), at: 0 } }]);
     await state.delete(sagaKey('gone'));
     const done = { id: 'done', definition: 'order', state: 'COMPLETED', steps: [], cursor: 0, outbox: [{ stepIndex: 0, action: 'command', attempt: 1 }] };
-    await state.compareAndSetMany([{ key: sagaKey('done'), expectedVersion: 0, value: JSON.stringify(done), due: { index: SAGA_DUE_INDEX, at: 0 } }]);
+    await state.compareAndSetMany([{ key: sagaKey('done'), expectedVersion: 0, value: JSON.stringify(done), due: { index: dueIndexKey(dueShardOf('done', DEFAULT_DUE_SHARDS)), at: 0 } }]);
     expect(await orchestrator.sweep()).toBe(2);
     await flush();
     expect(messages('error')).toEqual([]);
