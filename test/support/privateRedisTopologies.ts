@@ -59,10 +59,12 @@ export interface PrivateSentinelSet {
   killPrimary(): Promise<number>;
   /** Resolves once the Sentinels name a primary other than `port` and it accepts writes. */
   promoted(from: number, timeoutMs?: number): Promise<number>;
+  /** Starts an empty Redis again on the port of a killed server; the Sentinels make it a replica of the primary. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A primary, one replica of it, and three Sentinels (quorum 2) that fail over after 1 s of silence. */
+/** A primary, one replica of it, and three Sentinels (quorum 2) that fail over after 1 s of silence, an election held again after 4 s. */
 export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSentinelSet> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-sentinel-'));
   const processes: RedisProcess[] = [];
@@ -81,7 +83,7 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
         [
           `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
           `sentinel down-after-milliseconds ${name} 1000`,
-          `sentinel failover-timeout ${name} 5000`,
+          `sentinel failover-timeout ${name} 2000`,
           `sentinel parallel-syncs ${name} 1`,
         ].join('\n') + '\n',
       );
@@ -130,6 +132,9 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
           timeoutMs,
           50,
         );
+      },
+      async restart(port) {
+        started(await startRedis(port, [], dir));
       },
       stop: async () => {
         await killAll(processes);
