@@ -78,7 +78,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
-    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
+    persistedQueries({ settings: config.persistedQueries, state: backends.cache, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({
       settings: config.auth,
       verifier,

@@ -1,7 +1,8 @@
 /**
  * Chooses, once at start-up, which implementation serves each port: the real backend when its
  * variable is set (CONSUL_HTTP_ADDR, REDIS_URL, KAFKA_BROKERS), else the launcher's dev hub
- * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests).
+ * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests). The cache port
+ * comes with the state port: a Redis of its own on CACHE_REDIS_URL, else the state store itself.
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config';
@@ -13,6 +14,7 @@ import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore 
 import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { kafkaEventBusOptions } from './kafka';
+import { checkStateStoreEviction } from './evictionPolicy';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
@@ -22,10 +24,15 @@ export interface Backends {
   discovery: Discovery;
   state: StateStore;
   events: EventBus;
-  /** Rate limiters counting where the state port keeps its data, so every instance shares a count. */
+  /**
+   * Caches (APQ, BFF responses): what may be evicted and rebuilt. A Redis of its own when
+   * CACHE_REDIS_URL is set, else the state store itself. Never saga records, dedupe keys or sessions.
+   */
+  cache: StateStore;
+  /** Rate limiters counting where the cache port keeps its data, so every instance shares a count. */
   rateLimiter: RateLimiterFactory;
-  /** Which implementation each port uses, for logs and `/admin`. */
-  kinds: Record<Port, BackendKind>;
+  /** Which implementation each port uses, for logs and `/admin`; `cache` follows `state` unless CACHE_REDIS_URL is set. */
+  kinds: Record<Port | 'cache', BackendKind>;
   close(): Promise<void>;
 }
 
@@ -40,7 +47,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const uses = new Set<Port>(options.uses ?? ['discovery', 'state', 'events']);
   const closers: Array<() => Promise<void>> = [];
   const ports: Array<{ close(): Promise<void> }> = [];
-  const kinds = {} as Record<Port, BackendKind>;
+  const kinds = {} as Record<Port | 'cache', BackendKind>;
   const { backends } = config;
 
   let hub: DevHubClient | undefined;
@@ -97,6 +104,24 @@ export async function connectBackends(config: Config, logger: Logger, options: C
     redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix }) : undefined,
     () => new InMemoryStateStore(),
   );
+  if (kinds.state === 'real') {
+    try {
+      await checkStateStoreEviction(state as RedisStateStore, config, logger);
+    } catch (error) {
+      for (const port of ports) await port.close();
+      throw error;
+    }
+  }
+  const cacheUrl = config.cache.redisUrl;
+  let cache = state;
+  if (uses.has('state')) {
+    kinds.cache = kinds.state;
+    if (cacheUrl) {
+      kinds.cache = 'real';
+      cache = new RedisStateStore({ url: cacheUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix });
+      ports.push(cache);
+    }
+  }
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
@@ -108,12 +133,15 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   // Spans around every message and state call only when tracing is on: off, the wrappers would cost each call for nothing.
   const tracedEvents = uses.has('events') && config.telemetry ? tracedEventBus(events, kinds.events === 'real' ? 'kafka' : 'trellis') : events;
   const tracedState = uses.has('state') && config.telemetry ? tracedStateStore(state, { system: kinds.state === 'real' ? 'redis' : 'trellis', url: redisUrl }) : state;
-  const rateLimiter = rateLimiterFor(kinds.state, state);
+  const tracedCache =
+    cache === state ? tracedState : config.telemetry ? tracedStateStore(cache, { system: 'redis', url: cacheUrl }) : cache;
+  const rateLimiter = rateLimiterFor(kinds.cache, cache);
 
   return {
     discovery,
     state: tracedState,
     events: tracedEvents,
+    cache: tracedCache,
     rateLimiter,
     kinds,
     async close() {
@@ -124,7 +152,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   };
 }
 
-/** The limiter of the state port's kind: RateLimiterRedis on Redis, the shared store's atomic increment on the dev hub, else memory. */
+/** The limiter of the cache port's kind: RateLimiterRedis on Redis, the shared store's atomic increment on the dev hub, else memory. */
 function rateLimiterFor(kind: BackendKind | undefined, state: StateStore): RateLimiterFactory {
   if (kind === 'real') return (policy) => (state as RedisStateStore).rateLimiter(policy);
   if (kind === 'devhub') return (policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`);

@@ -11,13 +11,17 @@ import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
+import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
+import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
 
 export { applyApolloTelemetry } from './apolloEnv';
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
+export type { CacheSettings } from './cache';
+export type { LauncherSettings } from './launcher';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
-export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
+export { assertSafeForProduction, isLoopback, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -232,6 +236,10 @@ const envSchema = z.object({
   ...deadlineEnvShape,
   /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
   ...kafkaEnvShape,
+  /** The Redis of caches and rate limits (cache.ts). */
+  ...cacheEnvShape,
+  /** `npm start`'s port block and replicas (launcher.ts). */
+  ...launcherEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -294,6 +302,10 @@ export interface Config {
     dedupQueries: boolean;
   };
   redis: { commandTimeoutMs: number; keyPrefix: string };
+  /** Where caches and rate limits live (cache.ts). */
+  cache: CacheSettings;
+  /** What `npm start` runs: its port block and replicas (launcher.ts). */
+  launcher: LauncherSettings;
   /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
   kafka: KafkaSettings;
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
@@ -423,6 +435,8 @@ export function loadConfig(env: Env = process.env): Config {
       dedupQueries: e.DEDUP_QUERIES,
     },
     redis: { commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: e.REDIS_KEY_PREFIX },
+    cache: cacheSettings(e),
+    launcher: launcherSettings(e),
     kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER
       ? {

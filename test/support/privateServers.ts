@@ -72,12 +72,12 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
  * `durable` turns on the append-only file with an fsync per write, so a SIGKILLed and restarted
  * Redis comes back with every write it acknowledged, as a production Redis with AOF would.
  */
-export async function privateRedis(options: { durable?: boolean } = {}): Promise<PausableServer> {
+export async function privateRedis(options: { durable?: boolean; /** More redis-server arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */ args?: string[] } = {}): Promise<PausableServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return processServer(`redis://127.0.0.1:${port}`, port, () =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])], {
       stdio: 'ignore',
     }),
   );

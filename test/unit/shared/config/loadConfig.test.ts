@@ -56,6 +56,8 @@ const DEFAULTS: Config = {
     dedupQueries: true,
   },
   redis: { commandTimeoutMs: 2000, keyPrefix: '' },
+  cache: { redisUrl: undefined },
+  launcher: { portBase: 4000, replicas: 1 },
   kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 },
   auth: undefined,
   consul: { checkInterval: '1s', namespace: undefined, token: undefined, caCertPath: undefined },
@@ -91,6 +93,7 @@ const DEFAULTS: Config = {
     openAdmin: false,
     devIdentity: false,
     kafkaSaslWithoutTls: false,
+    evictingStateStore: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
 };
@@ -120,6 +123,9 @@ const EVERYTHING = {
   KAFKA_RETENTION_MS: '86400000',
   KAFKA_LINGER_MS: '5',
   REDIS_COMMAND_TIMEOUT_MS: '750',
+  CACHE_REDIS_URL: 'redis://cache.internal:6380',
+  TRELLIS_PORT_BASE: '5000',
+  TRELLIS_REPLICAS: '3',
   CONSUL_NAMESPACE: 'shop',
   CONSUL_CHECK_INTERVAL: '500ms',
   CONSUL_HTTP_TOKEN: 'consul-secret',
@@ -233,6 +239,8 @@ describe('loadConfig: what each variable becomes', () => {
         dedupQueries: false,
       },
       redis: { commandTimeoutMs: 750, keyPrefix: 'shop:' },
+      cache: { redisUrl: 'redis://cache.internal:6380' },
+      launcher: { portBase: 5000, replicas: 3 },
       kafka: {
         topicPrefix: 'shop.v1_a-',
         client: 'kafkajs',
@@ -443,6 +451,12 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ],
     ['HEADER_RULES', '[]', '(root): '],
     ['GATEWAY_URL', 'gateway', 'Invalid url'],
+    ['CACHE_REDIS_URL', 'cache:6379', 'a redis:// or rediss:// URL'],
+    ['CACHE_REDIS_URL', 'http://cache:6379', 'a redis:// or rediss:// URL'],
+    ['TRELLIS_REPLICAS', '0', 'greater than or equal to 1'],
+    ['TRELLIS_REPLICAS', '1.5', 'Expected integer'],
+    ['TRELLIS_PORT_BASE', '80', 'a port from 1024'],
+    ['TRELLIS_PORT_BASE', '64001', 'a port up to 64000, so every offset fits'],
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });

@@ -1,0 +1,119 @@
+/**
+ * `TRELLIS_REPLICAS=2 npm start`: two of every service, the second on the first one's ports plus
+ * 10000, both on the launcher's dev hub. Both gateways answer the same, a saga placed through one
+ * is read through the other, the printed list names every port, and stopping leaves no process
+ * and no listening port behind.
+ */
+import net from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startPlatform, REPLICA_PORT_STEP, type RunningPlatform } from '../support/platform';
+import { eventually, postGraphQL } from '../support/graphql';
+import { platformToken } from '../support/identity';
+import { parentPid } from '../support/serviceProcess';
+
+const SERVICES = ['users', 'catalog', 'orders', 'payments', 'sagas', 'gateway', 'web-bff', 'mobile-bff'];
+/** Each replica's listeners, as offsets of its base: the gateway, five subgraphs, the BFFs, the gateway's admin. */
+const OFFSETS = [0, 1, 2, 3, 4, 5, 100, 200, 700];
+const ACROSS_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name } } payment { state } } } }`;
+const PLACE_ORDER = `mutation($items: [OrderItemInput!]!) { placeOrder(input: { items: $items, paymentMethod: "card-ok" }) { sagaId state } }`;
+const SAGA = 'query($id: ID!) { saga(id: $id) { id state steps { name state } } }';
+
+/** The launcher's children, by pid, with the SERVICE_NAME each runs. */
+function childrenOf(launcherPid: number): Map<number, string> {
+  const children = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (parentPid(entry) !== launcherPid) continue;
+      const service = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((pair) => pair.startsWith('SERVICE_NAME='));
+      if (service) children.set(Number(entry), service.slice('SERVICE_NAME='.length));
+    } catch {
+      // a process that ended while we looked
+    }
+  }
+  return children;
+}
+
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const accepts = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+describe('TRELLIS_REPLICAS=2 npm start', () => {
+  let platform: RunningPlatform;
+  let gateways: string[];
+  let buyer: { authorization: string };
+
+  beforeAll(async () => {
+    platform = await startPlatform({ replicas: 2, timeoutMs: 180_000 });
+    gateways = [0, 1].map((k) => `http://127.0.0.1:${platform.base + REPLICA_PORT_STEP * k}/graphql`);
+    buyer = { authorization: `Bearer ${await platformToken(platform.base, 'u1', ['payments:read'])}` };
+  }, 200_000);
+
+  afterAll(async () => {
+    if (platform) await platform.stop();
+  });
+
+  it('prints every replica\'s every port, and each of them listens', async () => {
+    const ports = [0, 1].flatMap((k) => OFFSETS.map((offset) => platform.base + REPLICA_PORT_STEP * k + offset));
+    const printed = [...platform.output().matchAll(/127\.0\.0\.1:(\d+)/g)].map((match) => Number(match[1]));
+    expect(ports.filter((port) => !printed.includes(port))).toEqual([]);
+    const listening = await Promise.all(ports.map(accepts));
+    expect(ports.filter((_, i) => !listening[i])).toEqual([]);
+    // Each replica's services answer ready on their own ports; each gateway's admin listener serves its metrics.
+    for (const k of [0, 1]) {
+      const block = platform.base + REPLICA_PORT_STEP * k;
+      for (const offset of [0, 1, 2, 3, 4, 5, 100, 200]) expect([offset + block, (await fetch(`http://127.0.0.1:${block + offset}/health/ready`)).status]).toEqual([offset + block, 200]);
+      expect((await fetch(`http://127.0.0.1:${block + 700}/metrics`)).status).toBe(200);
+    }
+  });
+
+  it('runs two processes of every service', () => {
+    const names = [...childrenOf(platform.pid).values()].sort();
+    expect(names).toEqual(SERVICES.flatMap((name) => [name, name]).sort());
+  });
+
+  it('answers a query across four subgraphs the same through both gateways', async () => {
+    const [first, second] = await Promise.all(gateways.map((url) => postGraphQL(url, ACROSS_SUBGRAPHS, { headers: buyer })));
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.data).toMatchObject({ user: { name: 'Ada Lovelace' } });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+  });
+
+  it('reads through the second gateway the saga placed through the first, to its end', async () => {
+    const placed = await postGraphQL<{ placeOrder: { sagaId: string } }>(gateways[0], PLACE_ORDER, { variables: { items: [{ productId: 'p1', quantity: 1 }] }, headers: buyer });
+    expect(placed.body.errors).toBeUndefined();
+    const id = placed.body.data!.placeOrder.sagaId;
+    // Acknowledged means stored: the other replica's sagas subgraph finds it at once.
+    const read = await postGraphQL<{ saga: { id: string } | null }>(gateways[1], SAGA, { variables: { id }, headers: buyer });
+    expect(read.body.errors).toBeUndefined();
+    expect(read.body.data?.saga?.id).toBe(id);
+    await eventually(async () => {
+      const { body } = await postGraphQL<{ saga: { state: string; steps: Array<{ name: string; state: string }> } }>(gateways[1], SAGA, { variables: { id }, headers: buyer });
+      expect(body.data?.saga).toMatchObject({ state: 'COMPLETED', steps: [{ name: 'reserveStock', state: 'SUCCEEDED' }, { name: 'chargePayment', state: 'SUCCEEDED' }, { name: 'createOrder', state: 'SUCCEEDED' }] });
+    }, 60_000, 200);
+  });
+
+  it('stops every replica of every service, and frees every port', async () => {
+    const children = [...childrenOf(platform.pid).keys()];
+    expect(children).toHaveLength(SERVICES.length * 2);
+    expect(await platform.stop()).toBe(0);
+    // The launcher exits only once each child has: none may be left running.
+    expect(children.filter(isRunning)).toEqual([]);
+    const ports = [0, 1].flatMap((k) => [...OFFSETS, 400, 600].map((offset) => platform.base + REPLICA_PORT_STEP * k + offset));
+    const listening = await Promise.all(ports.map(accepts));
+    expect(ports.filter((_, i) => listening[i])).toEqual([]);
+  });
+});
