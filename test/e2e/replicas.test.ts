@@ -4,7 +4,9 @@
  * is read through the other, the printed list names every port, and stopping leaves no process
  * and no listening port behind.
  */
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { startPlatform, REPLICA_PORT_STEP, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
@@ -115,5 +117,22 @@ describe('TRELLIS_REPLICAS=2 npm start', () => {
     const ports = [0, 1].flatMap((k) => [...OFFSETS, 400, 600].map((offset) => platform.base + REPLICA_PORT_STEP * k + offset));
     const listening = await Promise.all(ports.map(accepts));
     expect(ports.filter((_, i) => listening[i])).toEqual([]);
+  });
+});
+
+describe('TRELLIS_REPLICAS past the last port', () => {
+  it('is refused before anything starts, naming the variable, the port and how many fit', async () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', path.join(root, 'scripts/start.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TRELLIS_PORT_BASE: '4000', TRELLIS_REPLICAS: '8', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toBe('trellis: Invalid configuration: TRELLIS_REPLICAS=8: replica 8 would listen on port 74700 (the first replica\'s highest port 4700 + 10000·7), past 65535; at most 7 with these ports (TRELLIS_PORT_BASE, ADMIN_PORT)\n');
   });
 });
