@@ -2,7 +2,7 @@
  * NODE_ENV=production refuses to start unsafe, through the entries an operator runs: the image's
  * one entry (`scripts/service.ts <service>`) for every service, and the launcher (`npm start`). Each
  * exits non-zero before listening or connecting anything, with one message that names every
- * problem and its opt-out variable.
+ * problem and its opt-out variable; only an evicting state store Redis is found once connected.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
