@@ -59,9 +59,24 @@ format_storage() {
 
 ready() { port_open "$PORT" && grep -q 'Kafka Server started' "$(log_file $NAME)" 2>/dev/null; }
 
+# Private brokers (failure tests) leave a data directory each; a test that crashed never removes
+# its own. Before starting one, remove those of private brokers that no longer run and were last
+# touched an hour ago or more (a broker a test stopped to restart later is younger than that).
+prune_private() {
+  local dir name
+  for dir in "$STACK_HOME"/kafka-private-*; do
+    [ -d "$dir" ] || continue
+    name="$(basename "$dir")"
+    our_pid "$name" >/dev/null && continue
+    [ -n "$(find "$dir" -maxdepth 0 -mmin +60)" ] || continue
+    rm -rf "$dir" "$(log_file "$name")" "$STACK_HOME/logs/$name.stdout"
+  done
+}
+
 start() {
   if port_open "$PORT"; then return 0; fi
   install
+  [ "$NAME" = kafka ] || prune_private
   write_config
   format_storage
   local java; java="$(java_bin)"
