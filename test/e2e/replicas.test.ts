@@ -86,6 +86,18 @@ describe('TRELLIS_REPLICAS=2 npm start', () => {
     expect(names).toEqual(SERVICES.flatMap((name) => [name, name]).sort());
   });
 
+  it('composes, in each gateway, both replicas of every subgraph into the same supergraph', async () => {
+    const instancesOf = (name: string) => [0, 1].map((k) => `${name}-127.0.0.1-${platform.base + REPLICA_PORT_STEP * k + 1 + SERVICES.indexOf(name)}`);
+    await eventually(async () => {
+      const served = await Promise.all([0, 1].map(async (k) => (await fetch(`http://127.0.0.1:${platform.base + REPLICA_PORT_STEP * k + 700}/admin/supergraph`)).json()));
+      const [first, second] = served as Array<{ hash: string; subgraphs: Array<{ name: string; instances: string[] }> }>;
+      expect(second.hash).toBe(first.hash);
+      for (const { subgraphs } of [first, second]) {
+        expect(subgraphs.map(({ name, instances }) => [name, [...instances].sort()])).toEqual(['catalog', 'orders', 'payments', 'sagas', 'users'].map((name) => [name, instancesOf(name)]));
+      }
+    }, 30_000, 200);
+  });
+
   it('answers a query across four subgraphs the same through both gateways', async () => {
     const [first, second] = await Promise.all(gateways.map((url) => postGraphQL(url, ACROSS_SUBGRAPHS, { headers: buyer })));
     expect(first.body.errors).toBeUndefined();
