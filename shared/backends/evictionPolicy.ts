@@ -31,3 +31,14 @@ export async function checkStateStoreEviction(store: EvictionPolicySource, confi
   if (config.isProduction && !config.production.evictingStateStore) refuseUnsafe([{ problem, optOut: 'TRELLIS_ALLOW_EVICTING_STATE_STORE' }]);
   logger.warn({ maxmemoryPolicy: answer.policy }, problem);
 }
+
+/** The store once its policy is checked; closed before the refusal, so a refused process leaves no connection behind. */
+export async function refusedIfEvicting<T extends EvictionPolicySource & { close(): Promise<void> }>(store: T, config: Config, logger: Logger): Promise<T> {
+  try {
+    await checkStateStoreEviction(store, config, logger);
+    return store;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

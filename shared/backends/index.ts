@@ -14,7 +14,8 @@ import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore 
 import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { kafkaEventBusOptions } from './kafka';
-import { checkStateStoreEviction } from './evictionPolicy';
+import { refusedIfEvicting } from './evictionPolicy';
+import { cachePort } from './cache';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
@@ -101,27 +102,12 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   );
   const state = await pick<StateStore>(
     'state',
-    redisUrl ? async () => new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix }) : undefined,
+    redisUrl ? async () => refusedIfEvicting(new RedisStateStore({ url: redisUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix }), config, logger) : undefined,
     () => new InMemoryStateStore(),
   );
-  if (kinds.state === 'real') {
-    try {
-      await checkStateStoreEviction(state as RedisStateStore, config, logger);
-    } catch (error) {
-      for (const port of ports) await port.close();
-      throw error;
-    }
-  }
-  const cacheUrl = config.cache.redisUrl;
-  let cache = state;
-  if (uses.has('state')) {
-    kinds.cache = kinds.state;
-    if (cacheUrl) {
-      kinds.cache = 'real';
-      cache = new RedisStateStore({ url: cacheUrl, logger, commandTimeoutMs: config.redis.commandTimeoutMs, keyPrefix: config.redis.keyPrefix });
-      ports.push(cache);
-    }
-  }
+  const cache = uses.has('state') ? cachePort(config, logger, state, kinds.state) : { store: state };
+  if (cache.kind) kinds.cache = cache.kind;
+  if (cache.store !== state) ports.push(cache.store);
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
@@ -133,9 +119,8 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   // Spans around every message and state call only when tracing is on: off, the wrappers would cost each call for nothing.
   const tracedEvents = uses.has('events') && config.telemetry ? tracedEventBus(events, kinds.events === 'real' ? 'kafka' : 'trellis') : events;
   const tracedState = uses.has('state') && config.telemetry ? tracedStateStore(state, { system: kinds.state === 'real' ? 'redis' : 'trellis', url: redisUrl }) : state;
-  const tracedCache =
-    cache === state ? tracedState : config.telemetry ? tracedStateStore(cache, { system: 'redis', url: cacheUrl }) : cache;
-  const rateLimiter = rateLimiterFor(kinds.cache, cache);
+  const tracedCache = cache.store === state ? tracedState : config.telemetry ? tracedStateStore(cache.store, { system: 'redis', url: config.cache.redisUrl }) : cache.store;
+  const rateLimiter = rateLimiterFor(kinds.cache, cache.store);
 
   return {
     discovery,
