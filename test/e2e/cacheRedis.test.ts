@@ -1,8 +1,8 @@
 /**
  * CACHE_REDIS_URL under `npm start`, on two real Redis: the state store (the shared one) and an LRU
  * cache instance of this test's own. The gateway's persisted queries and rate-limit counts, and
- * the web BFF's response cache and rate-limit counts, land on the cache; a saga's record and its
- * dedupe keys land on the state store, and none of it on the cache.
+ * the web BFF's response cache and rate-limit counts, land on the cache; a session, a saga's record
+ * and its dedupe keys land on the state store, and none of it on the cache.
  */
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
@@ -89,6 +89,19 @@ describe('CACHE_REDIS_URL: caches and limits on their own Redis', () => {
     expect(cached).toContain('bff:web:cache:public:pages/home');
     expect(cached.filter((key) => key.startsWith('ratelimit:web-bff')).length).toBeGreaterThan(0);
     expect((await keysOf(state, prefix)).filter((key) => CACHE_FAMILIES.test(key))).toEqual([]);
+  });
+
+  it("keeps the web BFF's sessions on the state store: evicted, one would sign its user out", async () => {
+    const response = await fetch(`http://127.0.0.1:${platform.base + 100}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: buyer.authorization.slice('Bearer '.length) }),
+    });
+    expect(response.status).toBe(201);
+    const sessionId = /trellis_session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+    expect(sessionId).toBeDefined();
+    expect(await keysOf(state, prefix)).toContain(`bff:web:session:${sessionId}`);
+    expect((await keysOf(cache, prefix)).filter((key) => key.includes('session'))).toEqual([]);
   });
 
   it("keeps a saga's record and dedupe keys on the state store, none on the cache", async () => {
