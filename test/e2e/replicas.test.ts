@@ -5,13 +5,12 @@
  * and no listening port behind.
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { readdirSync, readFileSync } from 'node:fs';
 import { startPlatform, REPLICA_PORT_STEP, type RunningPlatform } from '../support/platform';
 import { eventually, postGraphQL } from '../support/graphql';
 import { platformToken } from '../support/identity';
-import { parentPid } from '../support/serviceProcess';
+import { launcherChildren } from '../support/serviceProcess';
+import { accepts, alive } from '../support/privateServers';
 
 const SERVICES = ['users', 'catalog', 'orders', 'payments', 'sagas', 'gateway', 'web-bff', 'mobile-bff'];
 /** Each replica's listeners, as offsets of its base: the gateway, five subgraphs, the BFFs, the gateway's admin. */
@@ -19,38 +18,6 @@ const OFFSETS = [0, 1, 2, 3, 4, 5, 100, 200, 700];
 const ACROSS_SUBGRAPHS = `{ user(id: "u1") { name orders { total status items { quantity product { name } } payment { state } } } }`;
 const PLACE_ORDER = `mutation($items: [OrderItemInput!]!) { placeOrder(input: { items: $items, paymentMethod: "card-ok" }) { sagaId state } }`;
 const SAGA = 'query($id: ID!) { saga(id: $id) { id state steps { name state } } }';
-
-/** The launcher's children, by pid, with the SERVICE_NAME each runs. */
-function childrenOf(launcherPid: number): Map<number, string> {
-  const children = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (parentPid(entry) !== launcherPid) continue;
-      const service = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((pair) => pair.startsWith('SERVICE_NAME='));
-      if (service) children.set(Number(entry), service.slice('SERVICE_NAME='.length));
-    } catch {
-      // a process that ended while we looked
-    }
-  }
-  return children;
-}
-
-const isRunning = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 describe('TRELLIS_REPLICAS=2 npm start', () => {
   let platform: RunningPlatform;
@@ -82,7 +49,7 @@ describe('TRELLIS_REPLICAS=2 npm start', () => {
   });
 
   it('runs two processes of every service', () => {
-    const names = [...childrenOf(platform.pid).values()].sort();
+    const names = launcherChildren(platform.pid).map((child) => child.env.SERVICE_NAME).sort();
     expect(names).toEqual(SERVICES.flatMap((name) => [name, name]).sort());
   });
 
@@ -121,11 +88,11 @@ describe('TRELLIS_REPLICAS=2 npm start', () => {
   });
 
   it('stops every replica of every service, and frees every port', async () => {
-    const children = [...childrenOf(platform.pid).keys()];
+    const children = launcherChildren(platform.pid).map((child) => child.pid);
     expect(children).toHaveLength(SERVICES.length * 2);
     expect(await platform.stop()).toBe(0);
     // The launcher exits only once each child has: none may be left running.
-    expect(children.filter(isRunning)).toEqual([]);
+    expect(children.filter(alive)).toEqual([]);
     const ports = [0, 1].flatMap((k) => [...OFFSETS, 400, 600].map((offset) => platform.base + REPLICA_PORT_STEP * k + offset));
     const listening = await Promise.all(ports.map(accepts));
     expect(ports.filter((_, i) => listening[i])).toEqual([]);

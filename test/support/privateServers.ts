@@ -16,7 +16,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const STACK_HOME = process.env.TRELLIS_STACK_HOME || path.join(os.homedir(), '.cache', 'trellis-stack');
 
 
-async function accepts(port: number): Promise<boolean> {
+/** Whether something listens on `port` of 127.0.0.1. */
+export async function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => (socket.destroy(), resolve(true)));
