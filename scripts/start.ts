@@ -93,9 +93,9 @@ async function main(): Promise<void> {
     const gateways = await startStage([GATEWAY]);
     const edge = await startStage(EDGE);
 
-    const adminOf = (gateway: RunningService) => replicas[gateways.indexOf(gateway)].adminPort;
+    const adminOf = (port: number) => (port === 0 ? 'admin on a free port (ADMIN_PORT=0)' : `admin http://127.0.0.1:${port}/admin/`);
     const lines = [...subgraphs, ...gateways, ...edge].map((s) => {
-      const admin = s.spec === GATEWAY ? `, admin http://127.0.0.1:${adminOf(s)}/admin/` : '';
+      const admin = s.spec === GATEWAY ? `, ${adminOf(replicas[gateways.indexOf(s)].adminPort)}` : '';
       return `  ${s.label.padEnd(12)} ${s.spec.describe(s.url)}${admin}`;
     });
     process.stdout.write(

@@ -21,7 +21,7 @@ export interface ReplicaPorts {
 export interface ReplicaLayout {
   portBase: number;
   replicas: number;
-  /** The first replica's admin port (ADMIN_PORT, else base+700). */
+  /** The first replica's admin port (ADMIN_PORT, else base+700); 0: a free one for each. */
   adminPort: number;
 }
 
@@ -43,7 +43,8 @@ export function replicaPorts({ portBase, replicas, adminPort }: ReplicaLayout, s
     return {
       index,
       port: (spec) => portBase + spec.portOffset + shift,
-      adminPort: adminPort + shift,
+      // ADMIN_PORT=0 asks each gateway for a free port, so every replica's stays 0.
+      adminPort: adminPort === 0 ? 0 : adminPort + shift,
       gatewayUrl: `http://127.0.0.1:${portBase + shift}/graphql`,
     };
   });

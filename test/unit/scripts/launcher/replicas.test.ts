@@ -25,6 +25,10 @@ describe('replicaPorts', () => {
     ]);
   });
 
+  it('leaves ADMIN_PORT=0 (a free port for each gateway) at 0 in every replica', () => {
+    expect(replicaPorts({ portBase: 4000, replicas: 3, adminPort: 0 }, SERVICES).map((replica) => replica.adminPort)).toEqual([0, 0, 0]);
+  });
+
   it('takes as many replicas as fit below 65536, and refuses one more, naming TRELLIS_REPLICAS and the port', () => {
     // 4700 + 10000·6 = 64700: seven fit on the default ports.
     expect(replicaPorts({ portBase: 4000, replicas: 7, adminPort: 4700 }, SERVICES).at(-1)!.adminPort).toBe(64_700);
