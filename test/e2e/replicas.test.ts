@@ -1,7 +1,7 @@
 /**
  * `TRELLIS_REPLICAS=2 npm start`: two of every service, the second on the first one's ports plus
- * 10000, both on the launcher's dev hub. Both gateways answer the same, a saga placed through one
- * is read through the other, the printed list names every port, and stopping leaves no process
+ * 10000, both on the launcher's dev hub. Both gateways answer the same, sagas placed through one
+ * are read through the other to their end, the printed list names every port, and stopping leaves no process
  * and no listening port behind.
  */
 import { spawn } from 'node:child_process';
@@ -73,17 +73,24 @@ describe('TRELLIS_REPLICAS=2 npm start', () => {
     expect(second.body).toEqual(first.body);
   });
 
-  it('reads through the second gateway the saga placed through the first, to its end', async () => {
-    const placed = await postGraphQL<{ placeOrder: { sagaId: string } }>(gateways[0], PLACE_ORDER, { variables: { items: [{ productId: 'p1', quantity: 1 }] }, headers: buyer });
-    expect(placed.body.errors).toBeUndefined();
-    const id = placed.body.data!.placeOrder.sagaId;
-    // Acknowledged means stored: the other replica's sagas subgraph finds it at once.
-    const read = await postGraphQL<{ saga: { id: string } | null }>(gateways[1], SAGA, { variables: { id }, headers: buyer });
-    expect(read.body.errors).toBeUndefined();
-    expect(read.body.data?.saga?.id).toBe(id);
+  it('reads through each gateway the sagas placed through the other, each to its end', async () => {
+    // Two each way: the orchestrators and participants of both replicas share the work through the hub.
+    const placements = [0, 1, 0, 1];
+    const ids: string[] = [];
+    for (const from of placements) {
+      const placed = await postGraphQL<{ placeOrder: { sagaId: string } }>(gateways[from], PLACE_ORDER, { variables: { items: [{ productId: 'p1', quantity: 1 }] }, headers: buyer });
+      expect(placed.body.errors).toBeUndefined();
+      const id = placed.body.data!.placeOrder.sagaId;
+      // Acknowledged means stored: the other replica finds it at once.
+      const read = await postGraphQL<{ saga: { id: string } | null }>(gateways[1 - from], SAGA, { variables: { id }, headers: buyer });
+      expect(read.body.errors).toBeUndefined();
+      expect(read.body.data?.saga?.id).toBe(id);
+      ids.push(id);
+    }
+    expect(new Set(ids).size).toBe(placements.length);
     await eventually(async () => {
-      const { body } = await postGraphQL<{ saga: { state: string; steps: Array<{ name: string; state: string }> } }>(gateways[1], SAGA, { variables: { id }, headers: buyer });
-      expect(body.data?.saga).toMatchObject({ state: 'COMPLETED', steps: [{ name: 'reserveStock', state: 'SUCCEEDED' }, { name: 'chargePayment', state: 'SUCCEEDED' }, { name: 'createOrder', state: 'SUCCEEDED' }] });
+      const finished = await Promise.all(ids.map(async (id, i) => (await postGraphQL<{ saga: { state: string; steps: Array<{ name: string; state: string }> } }>(gateways[1 - placements[i]], SAGA, { variables: { id }, headers: buyer })).body.data?.saga));
+      expect(finished).toEqual(ids.map(() => expect.objectContaining({ state: 'COMPLETED', steps: [{ name: 'reserveStock', state: 'SUCCEEDED' }, { name: 'chargePayment', state: 'SUCCEEDED' }, { name: 'createOrder', state: 'SUCCEEDED' }] })));
     }, 60_000, 200);
   });
 

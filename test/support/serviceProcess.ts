@@ -21,7 +21,7 @@ export function parentPid(pid: number | string): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-/** Every child of the launcher (one per service, or per replica with TRELLIS_REPLICAS). */
+/** Every service the launcher runs (one process each, or per replica with TRELLIS_REPLICAS): its children with a SERVICE_NAME, not tsx's esbuild. */
 export function launcherChildren(launcherPid: number): ServiceProcess[] {
   const children: ServiceProcess[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -29,7 +29,7 @@ export function launcherChildren(launcherPid: number): ServiceProcess[] {
     try {
       if (parentPid(entry) !== launcherPid) continue;
       const env = Object.fromEntries(nulSeparated(`/proc/${entry}/environ`).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-      children.push({ pid: Number(entry), argv: nulSeparated(`/proc/${entry}/cmdline`), env, cwd: readlinkSync(`/proc/${entry}/cwd`) });
+      if (env.SERVICE_NAME) children.push({ pid: Number(entry), argv: nulSeparated(`/proc/${entry}/cmdline`), env, cwd: readlinkSync(`/proc/${entry}/cwd`) });
     } catch {
       // a process that ended while we looked
     }
