@@ -55,7 +55,9 @@ answers() { curl -fsS -m 2 "http://127.0.0.1:$1/v1/status/leader" 2>/dev/null | 
 start_agent() {
   local name="$1" port="$2"
   if curl -fsS -m 2 "http://127.0.0.1:$port/v1/agent/self" >/dev/null 2>&1; then return 0; fi
-  our_pid "$name" >/dev/null && stop_ours "$name" # alive but not answering: a hung leftover
+  # Started but not answering yet (another start under way, or a server waiting for its peers):
+  # wait for that one, never a second on the same data folder.
+  our_pid "$name" >/dev/null && return 0
   log "starting $name on 127.0.0.1:$port"
   : >"$(log_file "$name")"
   ("$BIN" agent -config-file "$HOME_DIR/$name/config.json" >>"$(log_file "$name")" 2>&1) &

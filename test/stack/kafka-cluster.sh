@@ -130,6 +130,9 @@ node_ready() {
 start_node() {
   local n="$1" name; name="$(node_name "$n")"
   if port_open "$(sasl_port "$n")"; then return 0; fi
+  # Started but not listening yet (another `up cluster` or `start N` is under way): a second JVM on
+  # the same data folder would fight it for the log, so wait for that one instead.
+  if our_pid "$name" >/dev/null; then log "$name is starting (pid $(our_pid "$name"))"; return 0; fi
   write_config "$n"
   format_storage "$n"
   local java; java="$(java_bin)"

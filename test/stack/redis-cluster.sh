@@ -27,7 +27,8 @@ answers() { [ "$(cli "$1" ping)" = PONG ]; }
 start_server() {
   local name="$1" port="$2" dir="$3"; shift 3
   answers "$port" && return 0
-  our_pid "$name" >/dev/null && stop_ours "$name" # alive but not answering: a hung leftover
+  # Started but not answering yet (another start under way): wait for that one, never a second.
+  our_pid "$name" >/dev/null && return 0
   mkdir -p "$dir"
   [ -f "$dir/redis.conf" ] || printf '%s\n' "port $port" "bind 127.0.0.1" "dir $dir" "$@" >"$dir/redis.conf"
   log "starting $name on 127.0.0.1:$port"
@@ -59,7 +60,7 @@ start_sentinel_part() {
     name="redis-${entry%%:*}" port="${entry#*:}" dir="$HOME_DIR/${entry%%:*}"
     # A node that is not the master starts as its replica (its config is written anew each time,
     # since the role it last had may be stale); Sentinel rewrites it on a failover.
-    answers "$port" || rm -f "$dir/redis.conf"
+    answers "$port" || our_pid "$name" >/dev/null || rm -f "$dir/redis.conf"
     local role=()
     [ "$port" != "${master#* }" ] && role=("replicaof ${master% *} ${master#* }")
     start_server "$name" "$port" "$dir" "${role[@]}" \
@@ -77,7 +78,7 @@ start_sentinel_part() {
       "sentinel down-after-milliseconds $MASTER_NAME 2000" \
       "sentinel failover-timeout $MASTER_NAME 10000" \
       "sentinel parallel-syncs $MASTER_NAME 1" >"$dir/sentinel.conf"
-    our_pid "$name" >/dev/null && stop_ours "$name"
+    our_pid "$name" >/dev/null && continue
     log "starting $name on 127.0.0.1:$port"
     (exec redis-server "$dir/sentinel.conf" --sentinel >"$(log_file "$name")" 2>&1) &
     echo $! >"$(pid_file "$name")"
