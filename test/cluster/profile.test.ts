@@ -91,6 +91,9 @@ async function expectConsulWhole(): Promise<string> {
   for (const server of cluster.consulServers) {
     expect([server, await consulLeader(server)]).toEqual([server, leader]);
     expect([server, (await consulPeers(server)).length]).toEqual([server, 3]);
+    // raft_multiplier 1: elections time out after 1 s (5 s at Consul's default).
+    const { DebugConfig } = (await (await fetch(`${server}/v1/agent/self`)).json()) as { DebugConfig: { BootstrapExpect: number; ConsulRaftElectionTimeout: string } };
+    expect([server, DebugConfig.BootstrapExpect, DebugConfig.ConsulRaftElectionTimeout]).toEqual([server, 3, '1s']);
   }
   const members = (await (await fetch(`${cluster.consulServers[0]}/v1/agent/members`)).json()) as Array<{ Name: string; Status: number }>;
   expect(members.map((member) => [member.Name, member.Status]).sort()).toEqual([
@@ -122,10 +125,18 @@ async function expectEveryServerAnswers(): Promise<void> {
     const client = redis(node.port);
     expect([node.name, await config(client, 'appendonly'), await config(client, 'appendfsync'), await config(client, 'maxmemory-policy')]).toEqual([node.name, 'yes', 'everysec', 'noeviction']);
   }
-  // Redis Cluster: every primary in a healthy cluster of three.
+  // Each Sentinel: quorum 2, the master down after 2 s.
+  for (const sentinel of cluster.sentinels) {
+    const fields = (await redis(sentinel.port).call('SENTINEL', 'MASTER', cluster.masterName)) as string[];
+    const master = Object.fromEntries(fields.flatMap((_, i) => (i % 2 === 0 ? [[fields[i], fields[i + 1]]] : [])));
+    expect([sentinel.port, master.quorum, master['down-after-milliseconds']]).toEqual([sentinel.port, '2', '2000']);
+  }
+  // Redis Cluster: every primary in a healthy cluster of three, durable and never evicting.
   for (const node of cluster.clusterNodes) {
-    const state = Object.fromEntries(((await redis(node.port).call('CLUSTER', 'INFO')) as string).split('\r\n').map((line) => line.split(':')));
+    const client = redis(node.port);
+    const state = Object.fromEntries(((await client.call('CLUSTER', 'INFO')) as string).split('\r\n').map((line) => line.split(':')));
     expect([node.port, state.cluster_state, state.cluster_known_nodes, state.cluster_size]).toEqual([node.port, 'ok', '3', '3']);
+    expect([node.port, await config(client, 'appendonly'), await config(client, 'maxmemory-policy')]).toEqual([node.port, 'yes', 'noeviction']);
   }
   // The cache: LRU over every key, bounded, nothing persisted.
   const cache = redis(Number(new URL(cluster.cacheUrl).port));
