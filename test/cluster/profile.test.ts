@@ -10,7 +10,7 @@ import Redis, { Cluster } from 'ioredis';
 import { kafkajsClient } from '@trellis/kit/internal/events/kafka/kafkajs/client';
 import { eventually } from '../support/graphql';
 import { CLUSTER_HOWTO, securedCluster } from '../support/cluster';
-import { consulLeader, downCluster, hostPorts, killProcess, profileProcesses, sentinelMaster, upCluster, type ProfileProcess } from '../support/clusterProfile';
+import { consulLeader, downCluster, hostPorts, leftovers, killProcess, profileProcesses, sentinelMaster, upCluster, type ProfileProcess } from '../support/clusterProfile';
 
 /** The profile's variables (test/stack/cluster.env); a missing one fails with how to get them. */
 function profile() {
@@ -142,11 +142,12 @@ async function expectEveryServerAnswers(): Promise<void> {
   const cache = redis(Number(new URL(cluster.cacheUrl).port));
   expect([await config(cache, 'maxmemory-policy'), await config(cache, 'maxmemory'), await config(cache, 'appendonly')]).toEqual(['allkeys-lru', String(64 * 1024 * 1024), 'no']);
   await expectConsulWhole();
-  // Kafka: the three secured brokers.
+  // Kafka: the three secured brokers, each registered (a broker just started shows in the metadata a moment after it listens).
   const admin = kafkajsClient({ ...securedCluster(), clientId: 'profile-test' }, { retries: 2 }).admin();
   await admin.connect();
   try {
-    expect((await admin.describeCluster()).brokers.map((broker) => broker.port).sort()).toEqual(securedCluster().brokers.map((broker) => Number(broker.split(':')[1])).sort());
+    const expected = securedCluster().brokers.map((broker) => Number(broker.split(':')[1])).sort();
+    await eventually(async () => expect((await admin.describeCluster()).brokers.map((broker) => broker.port).sort()).toEqual(expected), 30_000, 500);
   } finally {
     await admin.disconnect();
   }
@@ -247,8 +248,14 @@ describe('the cluster profile (test/stack/up cluster)', () => {
     const downAt = Date.now();
     await downCluster();
     const downMs = Date.now() - downAt;
-    for (const { port } of [...cluster.sentinels, ...cluster.clusterNodes]) await expect(redis(port).ping()).rejects.toThrow();
+    const processes = [...(await profileProcesses('redis-cluster.sh')), ...(await profileProcesses('consul-cluster.sh'))];
+    for (const { name, port } of processes.filter((process) => !process.name.startsWith('consul'))) {
+      const answered = await redis(port).ping().then(() => true, () => false);
+      expect([name, answered]).toEqual([name, false]);
+    }
     await expect(fetch(`${cluster.consulAgent}/v1/status/leader`)).rejects.toThrow();
+    // Nothing left behind: no pid file of the profile's processes, no Redis or Consul data.
+    expect(leftovers(processes.map((process) => process.name))).toEqual([]);
     const upAt = Date.now();
     await upCluster();
     const upMs = Date.now() - upAt;

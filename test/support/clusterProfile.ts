@@ -4,7 +4,7 @@
  * the Consul leader), SIGKILL by the stack's pid file, and `up cluster` to bring it all back.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,6 +46,12 @@ export async function killProcess(name: string): Promise<void> {
   const pid = pidOf(name);
   process.kill(pid, 'SIGKILL');
   while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** What `down cluster` should have removed and did not: pid files of `names`, the Redis and Consul data folders. */
+export function leftovers(names: string[]): string[] {
+  const paths = [...names.map((name) => path.join(STACK_HOME, 'run', `${name}.pid`)), path.join(STACK_HOME, 'redis-cluster'), path.join(STACK_HOME, 'consul-cluster')];
+  return paths.filter((file) => existsSync(file));
 }
 
 /** `test/stack/up cluster`: starts whatever part of the profile is not running and waits until all of it is ready. */
