@@ -2,7 +2,7 @@
  * The cluster profile itself (`test/stack/up cluster`, cluster.env sourced): every server
  * cluster.env names answers as configured; a SIGKILLed Sentinel master is replaced by its replica
  * within seconds and `up cluster` brings the dead node back as a replica; the Redis Cluster takes a
- * write in each primary's slot range; a SIGKILLed Consul leader is replaced while the client agent
+ * write in each primary's slot range, also after `up cluster` restarted a SIGKILLed primary; a SIGKILLed Consul leader is replaced while the client agent
  * keeps answering; and `up cluster` after `down cluster` brings the whole profile back.
  * The times are printed (failover, new leader, restart), so a slower profile shows in the log.
  */
@@ -187,9 +187,8 @@ describe('the cluster profile (test/stack/up cluster)', () => {
     expect(failoverMs).toBeLessThan(FAILOVER_MS);
   });
 
-  it('writes to each primary of the Redis Cluster, in its own slot range', async () => {
-    const client = new Cluster(cluster.clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
-    clients.push(client);
+  /** Writes a key into each primary's slot range through `client`, and finds it on that primary itself (not through the client's routing). */
+  async function writeToEachSlotRange(client: Cluster): Promise<void> {
     const slots = (await client.cluster('SLOTS')).map(([from, to, [, port]]) => [from, to, port] as const);
     expect(slots.map(([, , port]) => port).sort()).toEqual(cluster.clusterNodes.map((node) => node.port).sort());
     expect(slots.reduce((sum, [from, to]) => sum + to - from + 1, 0)).toBe(16384);
@@ -202,9 +201,21 @@ describe('the cluster profile (test/stack/up cluster)', () => {
         if (slot >= from && slot <= to) key = `profile-test:{${tag}}:${Date.now()}`;
       }
       await client.set(key, String(port));
-      // On the owner itself, not through the cluster client's routing.
       expect([port, await owner.get(key)]).toEqual([port, String(port)]);
     }
+  }
+
+  it('writes to each primary of the Redis Cluster, in its own slot range, and again once up cluster brought back a SIGKILLed primary', async () => {
+    const client = new Cluster(cluster.clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+    clients.push(client);
+    await writeToEachSlotRange(client);
+    const victim = (await profileProcesses('redis-cluster.sh')).find((process) => process.port === cluster.clusterNodes[1].port)!;
+    await killProcess(victim.name);
+    await upCluster();
+    // Back from its nodes.conf with its slots: a client new to the cluster sees the three and writes to each.
+    const fresh = new Cluster(cluster.clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+    clients.push(fresh);
+    await writeToEachSlotRange(fresh);
   });
 
   it('elects a new Consul leader within seconds when the leader is SIGKILLed, the client agent answering all along, and up cluster brings the server back', async () => {
