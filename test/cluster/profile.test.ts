@@ -2,8 +2,9 @@
  * The cluster profile itself (`test/stack/up cluster`, cluster.env sourced): every server
  * cluster.env names answers as configured; a SIGKILLed Sentinel master is replaced by its replica
  * within seconds and `up cluster` brings the dead node back as a replica; the Redis Cluster takes a
- * write in each primary's slot range, also after `up cluster` restarted a SIGKILLed primary; a SIGKILLed Consul leader is replaced while the client agent
- * keeps answering; and `up cluster` after `down cluster` brings the whole profile back.
+ * write in each primary's slot range, also after `up cluster` restarted a SIGKILLed primary; a
+ * SIGKILLed Consul leader is replaced while the client agent keeps answering; and `up cluster`
+ * after `down cluster` brings the whole profile back.
  * The times are printed (failover, new leader, restart), so a slower profile shows in the log.
  */
 import Redis, { Cluster } from 'ioredis';

@@ -38,8 +38,9 @@ start_server() {
 
 # --- Sentinel ---------------------------------------------------------------------------------
 
-# The master as the Sentinels see it ("host port"), else the data node that says it is a master
-# with a replica, else the first node: a fresh start.
+# The master ("host port") as a live Sentinel names it, else the data node that says it is a master
+# with a replica, else as the Sentinels last wrote it in their config (they rewrite it on a
+# failover), else the first node: a fresh start.
 current_master() {
   local entry port address
   for entry in "${SENTINELS[@]}"; do
@@ -49,6 +50,10 @@ current_master() {
   for entry in "${DATA_NODES[@]}"; do
     port="${entry#*:}"
     cli "$port" info replication | grep -q '^connected_slaves:[1-9]' && { echo "127.0.0.1 $port"; return 0; }
+  done
+  for entry in "${SENTINELS[@]}"; do
+    address="$(awk -v name="$MASTER_NAME" '$1 == "sentinel" && $2 == "monitor" && $3 == name { print $4, $5; exit }' "$HOME_DIR/sentinel${entry%%:*}/sentinel.conf" 2>/dev/null)"
+    [ -n "$address" ] && { echo "$address"; return 0; }
   done
   echo "127.0.0.1 ${DATA_NODES[0]#*:}"
 }
