@@ -34,6 +34,14 @@ const PLATFORM: Entry[] = [
     note: 'the storefront test runs the platform slowed the same way, 300 ms a step',
   },
   {
+    command: 'TRELLIS_REPLICAS=2 npm start',
+    runBy: [
+      { file: 'test/e2e/replicas.test.ts', invokes: 'startPlatform({ replicas: 2' },
+      { file: 'test/support/platform.ts', invokes: 'TRELLIS_REPLICAS: String(replicas)' },
+    ],
+    note: 'the platform npm start runs, with TRELLIS_REPLICAS=2 on its own leased blocks of ports',
+  },
+  {
     command: 'AUTH_ISSUER=https://login.example.com/ AUTH_AUDIENCE=trellis-api npm start',
     runBy: [{ file: 'test/e2e/realIssuer.test.ts', invokes: "startPlatform({ env: { AUTH_ISSUER: `http://127.0.0.1:${port}`, AUTH_AUDIENCE: 'trellis-api' } })" }],
     note: 'an issuer of its own on loopback stands in for login.example.com',
