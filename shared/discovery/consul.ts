@@ -4,15 +4,15 @@
  * `Watch`), one on the service catalog and one per subgraph service, so changes arrive as they
  * happen with no polling delay. While the agent is unreachable it retries with backoff and keeps
  * the last known set. The same client serves the composer lock and the published supergraph
- * (`supergraphs`, consulPublication.ts).
+ * (`supergraphPublication`, consulPublication.ts).
  */
 import type Consul from 'consul';
-import { BackendUnavailableError, errorMessage } from '../errors';
+import { BackendUnavailableError } from '../errors';
 import type { Logger } from '../logging';
 import { sameInstances, sortInstances, SUBGRAPH_TAG, type Discovery, type ServiceInstance, type ServiceRegistration, type Watch } from './types';
 import { registrationBody, toInstance, type HealthEntry } from './consulRecords';
 import { consulClient } from './consulClient';
-import { followConsul, type Following } from './consulFollow';
+import { consulErrorMessage, followConsul, type Following } from './consulFollow';
 import { ConsulSupergraphPublication, type ConsulPublicationOptions } from './consulPublication';
 
 export interface ConsulDiscoveryOptions {
@@ -41,8 +41,6 @@ export interface ConsulDiscoveryOptions {
   token?: string;
   /** PEM of the CA that signed the agent's certificate, for an https `url`. */
   caCert?: string;
-  /** The composer lock and the published supergraph (keys, session TTL, lock delay). */
-  publication?: Omit<ConsulPublicationOptions, 'consul' | 'logger' | 'blockingWait'>;
 }
 
 export class ConsulDiscovery implements Discovery {
@@ -52,18 +50,24 @@ export class ConsulDiscovery implements Discovery {
   private antiEntropy?: NodeJS.Timeout;
   private recoveredAt = 0;
   private readonly tag: string;
-  /** The lock that elects one composing gateway, and the supergraph it publishes in KV. */
-  readonly supergraphs: ConsulSupergraphPublication;
+  private readonly publications = new Set<ConsulSupergraphPublication>();
 
   constructor(private readonly options: ConsulDiscoveryOptions) {
     this.tag = options.namespace ? `${SUBGRAPH_TAG}@${options.namespace}` : SUBGRAPH_TAG;
     this.consul = consulClient(options);
-    this.supergraphs = new ConsulSupergraphPublication({
-      ...options.publication,
-      consul: this.consul,
-      logger: options.logger,
-      blockingWait: options.blockingWait,
-    });
+  }
+
+  /**
+   * The lock that elects one composing gateway, and the supergraph it publishes in KV, on this
+   * discovery's agent and credentials; its keys default to `trellis/supergraph` (with a namespace,
+   * `trellis/<namespace>/supergraph`). Closed with the discovery.
+   */
+  supergraphPublication(settings: Omit<ConsulPublicationOptions, 'consul' | 'logger'> = {}): ConsulSupergraphPublication {
+    const { namespace, logger, blockingWait } = this.options;
+    const prefix = settings.prefix ?? (namespace ? `trellis/${namespace}/supergraph` : 'trellis/supergraph');
+    const publication = new ConsulSupergraphPublication({ blockingWait, ...settings, prefix, consul: this.consul, logger });
+    this.publications.add(publication);
+    return publication;
   }
 
   async register(registration: ServiceRegistration): Promise<void> {
@@ -192,7 +196,7 @@ export class ConsulDiscovery implements Discovery {
     clearInterval(this.antiEntropy);
     for (const stop of this.watches) stop();
     this.watches.clear();
-    await this.supergraphs.close();
+    await Promise.all([...this.publications].map((publication) => publication.close()));
     this.consul.destroy();
   }
 
@@ -200,7 +204,7 @@ export class ConsulDiscovery implements Discovery {
     try {
       await call();
     } catch (error) {
-      throw new BackendUnavailableError('consul', `${what} failed: ${errorMessage(error)}`, error);
+      throw new BackendUnavailableError('consul', `${what} failed: ${consulErrorMessage(error)}`, error);
     }
   }
 }

@@ -1,16 +1,17 @@
 /**
  * One gateway's campaign for the composer lock: a Consul session (a TTL as a backstop, a
  * `lock-delay`, and the agent's `serfHealth` plus a TTL check this process keeps passing) and a KV
- * acquire on the lock key. A holder that is SIGKILLed stops passing its check, Consul invalidates
+ * acquire on the lock key. The TTL check belongs to a service the campaign registers
+ * (`trellis-supergraph-composer`, untagged, so discovery ignores it): a node-level check that goes
+ * critical would mark every service on the agent unhealthy, subgraphs included. A holder that is SIGKILLed stops passing its check, Consul invalidates
  * its session within the check's TTL and releases the lock; after the lock delay the next
  * campaigner, which follows the lock key with a blocking query, acquires it. A holder whose session
  * was invalidated (its check went critical, an operator destroyed it) waits a while before
  * campaigning again, so a healthy peer takes over rather than the suspect holder.
  */
 import type Consul from 'consul';
-import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
-import { followConsul, type Following } from './consulFollow';
+import { consulErrorMessage, followConsul, type Following } from './consulFollow';
 import { parseWait } from './consulRecords';
 
 export interface ComposerLockOptions {
@@ -44,10 +45,12 @@ export class ComposerLock {
   private watch?: Following;
   private timers = new Set<NodeJS.Timeout>();
   private acquiring = false;
+  private readonly serviceId: string;
   private readonly checkId: string;
 
   constructor(private readonly options: ComposerLockOptions) {
-    this.checkId = `trellis-composer:${options.holder}`.replace(/[^A-Za-z0-9:._-]/g, '_');
+    this.serviceId = `trellis-composer:${options.holder}`.replace(/[^A-Za-z0-9:._-]/g, '_');
+    this.checkId = `${this.serviceId}:alive`;
   }
 
   /** The session holding the lock, while this campaign holds it (publishing is fenced on it). */
@@ -57,6 +60,7 @@ export class ComposerLock {
 
   start(): void {
     void this.openSession();
+    this.every(() => this.heartbeat(), Math.max(200, parseWait(this.options.holderCheckTtl) / 3));
     this.watch = followConsul<LockEntry>(this.options.consul, {
       what: `kv/${this.options.key}`,
       call: (query) => this.options.consul.kv.get({ ...query, key: this.options.key } as never),
@@ -78,7 +82,7 @@ export class ComposerLock {
       if (this.leading) await consul.kv.set({ key: this.options.key, value: '', release: session }).catch(() => undefined);
       await consul.session.destroy(session).catch(() => undefined);
     }
-    await consul.agent.check.deregister(this.checkId).catch(() => undefined);
+    await consul.agent.service.deregister(this.serviceId).catch(() => undefined);
     this.setLeading(false);
   }
 
@@ -100,7 +104,13 @@ export class ComposerLock {
   private async openSession(): Promise<void> {
     const { consul, holder, holderCheckTtl, sessionTtl, lockDelay, logger } = this.options;
     try {
-      await consul.agent.check.register({ id: this.checkId, name: `trellis supergraph composer ${holder}`, ttl: holderCheckTtl, status: 'passing' } as never);
+      await consul.agent.service.register({
+        id: this.serviceId,
+        name: 'trellis-supergraph-composer',
+        meta: { holder },
+        // A killed process's entry goes away by itself; its check turns critical after one TTL.
+        check: { checkid: this.checkId, name: `${holder} campaigns`, ttl: holderCheckTtl, status: 'passing', deregistercriticalserviceafter: '1m' },
+      } as never);
       const { ID } = await consul.session.create({ name: `trellis supergraph composer ${holder}`, ttl: sessionTtl, lockdelay: lockDelay, behavior: 'release', checks: ['serfHealth', this.checkId] });
       if (this.stopped) {
         await consul.session.destroy(ID).catch(() => undefined);
@@ -109,18 +119,17 @@ export class ComposerLock {
       this.sessionId = ID;
       logger?.info({ holder, session: ID }, 'supergraph composer session opened');
     } catch (error) {
-      logger?.warn({ holder, err: errorMessage(error) }, 'cannot open the supergraph composer session; trying again');
+      logger?.warn({ holder, err: consulErrorMessage(error) }, 'cannot open the supergraph composer session; trying again');
       this.later(() => void this.openSession(), 1000);
       return;
     }
     const session = this.sessionId;
-    this.every(() => this.heartbeat(session), Math.max(200, parseWait(holderCheckTtl) / 3));
     this.every(() => this.renew(session), parseWait(sessionTtl) / 2);
     if (this.free) void this.acquire();
   }
 
-  private async heartbeat(session: string): Promise<boolean> {
-    if (this.sessionId !== session) return false;
+  /** Keeps this process's check passing for as long as it campaigns, between sessions too: a session cannot be opened on a critical check. */
+  private async heartbeat(): Promise<boolean> {
     // Unreachable: the next beat tries again; past the check's TTL Consul frees the lock, as it should.
     await this.options.consul.agent.check.pass(this.checkId).catch(() => undefined);
     return true;
@@ -168,7 +177,7 @@ export class ComposerLock {
       // Refused on a free lock: the lock delay of a lost holder runs; try again shortly.
       else if (this.free) this.later(() => void this.acquire(), 250);
     } catch (error) {
-      if (statusOf(error) === 500 && /invalid session/i.test(errorMessage(error)) && this.sessionId === session) this.lost(session);
+      if (statusOf(error) === 500 && /invalid session/i.test(consulErrorMessage(error)) && this.sessionId === session) this.lost(session);
       else this.later(() => void this.acquire(), 1000);
     } finally {
       this.acquiring = false;

@@ -33,12 +33,24 @@ export interface Following {
   stop(): void;
 }
 
+/** An error of the package with what Consul said (papi's message is the status text alone when the body is not JSON). */
+export function consulErrorMessage(error: unknown): string {
+  const body = (error as { response?: { body?: unknown } }).response?.body;
+  const said = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined;
+  return said?.trim() ? `${errorMessage(error)} (${said.trim()})` : errorMessage(error);
+}
+
 export function followConsul<T>(consul: Consul, options: FollowOptions<T>): Following {
   const wait = options.wait ?? '30s';
   let failures = 0;
   const watch = consul.watch({
     method: async (query: Record<string, unknown>) => {
-      const answer = await options.call(query);
+      // After a failure, ask without `index`: Consul answers at once, so recovery is known without waiting for a change
+      // (the watch still reports a change only if the index moved).
+      const { index: _index, ...unblocked } = query;
+      const answer = await options.call(failures > 0 ? unblocked : query);
+      // papi resolves with the error itself when it is not an `Error` of its own realm (under jest's vm): a failure all the same.
+      if (!Array.isArray(answer)) throw answer instanceof Object && 'message' in answer ? answer : new Error(`consul answered ${String(answer)}`);
       options.onSuccess?.(failures);
       if (failures > 0) options.logger?.info({ what: options.what, failures }, 'consul reachable again');
       failures = 0;
@@ -49,11 +61,18 @@ export function followConsul<T>(consul: Consul, options: FollowOptions<T>): Foll
     backoffFactor: 100,
     backoffMax: options.backoffMaxMs ?? 5000,
   });
-  watch.on('change', (body: T | undefined) => options.onChange(body));
+  watch.on('change', (body: T | undefined) => {
+    // A listener's own failure is not Consul's: logged as such, and the watch goes on without backing off.
+    try {
+      options.onChange(body);
+    } catch (error) {
+      options.logger?.error({ what: options.what, err: errorMessage(error), stack: (error as Error).stack }, 'a consul watch listener failed');
+    }
+  });
   watch.on('error', (error: unknown) => {
     failures += 1;
     if (failures === 1 || failures % 10 === 0) {
-      options.logger?.warn({ what: options.what, err: errorMessage(error), failures }, 'consul watch failed; keeping the last known state');
+      options.logger?.warn({ what: options.what, err: consulErrorMessage(error), failures }, 'consul watch failed; keeping the last known state');
     }
     options.onFailure?.(error);
   });

@@ -8,11 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import type Consul from 'consul';
-import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { PublicationListener, PublishedSupergraph, SupergraphPublication, Watch } from './types';
 import { ComposerLock } from './consulComposerLock';
-import { followConsul } from './consulFollow';
+import { consulErrorMessage, followConsul } from './consulFollow';
 
 export interface ConsulPublicationOptions {
   consul: Consul;
@@ -96,7 +95,6 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
   async follow(listener: PublicationListener): Promise<Watch> {
     const { consul, logger } = this.options;
     let served: string | undefined;
-    let reachable = true;
     let retry: NodeJS.Timeout | undefined;
     let stopped = false;
     const read = async (pointer: Pointer) => {
@@ -110,7 +108,7 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
         served = pointer.hash;
         listener.onPublished(published);
       } catch (error) {
-        logger?.warn({ hash: pointer.hash, err: errorMessage(error) }, 'cannot read the published supergraph; trying again');
+        logger?.warn({ hash: pointer.hash, err: consulErrorMessage(error) }, 'cannot read the published supergraph; trying again');
         retry = setTimeout(() => void read(pointer), 1000);
         retry.unref();
       }
@@ -125,16 +123,8 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
         const pointer = JSON.parse(entry.Value) as Pointer;
         if (pointer.hash !== served) void read(pointer);
       },
-      onFailure: () => {
-        if (!reachable) return;
-        reachable = false;
-        listener.onReachable(false);
-      },
-      onSuccess: () => {
-        if (reachable) return;
-        reachable = true;
-        listener.onReachable(true);
-      },
+      onFailure: () => listener.onUnreachable(),
+      onSuccess: () => listener.onRead(),
     });
     const stop = () => {
       stopped = true;
@@ -165,7 +155,7 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
       const keep = new Set([this.keys.sdl(published), previous && this.keys.sdl(previous)]);
       await Promise.all(keys.filter((key) => !keep.has(key)).map((key) => consul.kv.del(key)));
     } catch (error) {
-      logger?.warn({ err: errorMessage(error) }, 'cannot prune old published supergraphs');
+      logger?.warn({ err: consulErrorMessage(error) }, 'cannot prune old published supergraphs');
     }
   }
 }

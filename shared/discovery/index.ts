@@ -5,8 +5,9 @@ export type { ConsulPublicationOptions } from './consulPublication';
 export { parseAllowList, type SubgraphAllowList } from './allowList';
 import type { Discovery, SupergraphPublication } from './types';
 import { ConsulDiscovery } from './consul';
+import type { ConsulPublicationOptions } from './consulPublication';
 
 /** The published-supergraph store behind a discovery port: Consul has one; the embedded ports and the dev hub do not. */
-export function supergraphPublicationOf(discovery: Discovery): SupergraphPublication | undefined {
-  return discovery instanceof ConsulDiscovery ? discovery.supergraphs : undefined;
+export function supergraphPublicationOf(discovery: Discovery, settings?: Omit<ConsulPublicationOptions, 'consul' | 'logger'>): SupergraphPublication | undefined {
+  return discovery instanceof ConsulDiscovery ? discovery.supergraphPublication(settings) : undefined;
 }

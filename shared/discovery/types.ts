@@ -72,8 +72,10 @@ export interface PublishedSupergraph {
 /** What a reader of the published supergraph hears. */
 export interface PublicationListener {
   onPublished(supergraph: PublishedSupergraph): void;
-  /** The store stopped answering (false) or answers again (true); the last supergraph read stands meanwhile. */
-  onReachable(reachable: boolean): void;
+  /** The store answered a read (it may be unchanged): what is served is current as of now. */
+  onRead(): void;
+  /** The store stopped answering: the last supergraph read stands meanwhile. */
+  onUnreachable(): void;
 }
 
 /**
