@@ -205,9 +205,9 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       return;
     }
     this.composedSources = key;
-    if (composition.supergraphSdl === this.current?.sdl) return;
+    // Published even when served already: a newly elected composer restores what a KV that lost its data no longer names.
     if (this.member) await this.publish(composition.supergraphSdl, composition.subgraphs, key);
-    else this.serve(composition.supergraphSdl, composition.subgraphs);
+    else if (composition.supergraphSdl !== this.current?.sdl) this.serve(composition.supergraphSdl, composition.subgraphs);
   }
 
   private counted(outcome: CompositionOutcome): void {

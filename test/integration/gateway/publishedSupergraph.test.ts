@@ -162,8 +162,10 @@ describe('one published supergraph on a 3-server Consul cluster', () => {
     served = hash;
     const next = await cluster.leader();
     expect(next.name).not.toBe(leader.name);
-    const statuses = await Promise.all([second, third].map(statusOf));
-    expect(statuses.filter((status) => status.publication.composer)).toHaveLength(1);
+    await eventually(async () => {
+      const statuses = await Promise.all([second, third].map(statusOf));
+      expect(statuses.filter((status) => status.publication.composer)).toHaveLength(1);
+    }, 10_000, 100);
     for (const gateway of [second, third]) {
       await eventually(async () => expect((await postGraphQL(gateway.url, USER_AND_PRODUCT)).body).toEqual({ data: { user: { name: 'Alan Turing' }, product: { name: 'Federation Hoodie' } } }), 10_000, 100);
     }
