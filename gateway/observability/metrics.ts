@@ -50,6 +50,8 @@ export class GatewayMetrics {
     this.supergraphVersion = new Gauge({ name: 'trellis_supergraph_version', help: 'Version of the served supergraph (grows with each swap)', registers });
     this.compositionFailures = new Counter({ name: 'trellis_composition_failures_total', help: 'Supergraph compositions that failed', registers });
     this.compositions = new Counter({ name: 'trellis_supergraph_compositions_total', help: 'Supergraph compositions by outcome (ok, failed, timed_out: killed at COMPOSITION_TIMEOUT_MS)', labelNames: ['outcome'], registers });
+    // Every outcome exported from the start, so a dashboard reads 0 timeouts rather than no series.
+    for (const outcome of ['ok', 'failed', 'timed_out']) this.compositions.inc({ outcome }, 0);
     const publication = () => this.publication();
     this.supergraphComposer = new Gauge({
       name: 'trellis_supergraph_composer',

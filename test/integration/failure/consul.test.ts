@@ -42,7 +42,7 @@ describe('gateway on Consul when Consul stops and returns', () => {
     await consul.start();
     await eventually(async () => {
       const published = await fetch(`${consul.url}/v1/kv/trellis/supergraph/current?raw`);
-      expect(((await published.json()) as { hash: string }).hash).toBe((await (await fetch(`${gateway.server.admin.url}/admin/supergraph`)).json()).hash);
+      expect(((await published.json()) as { hash: string }).hash).toBe(gateway.server.options.source.status().hash);
     }, 20_000, 200);
     subgraphs.push(await startSubgraph(usersSubgraph, env));
     await eventually(async () => {

@@ -82,7 +82,7 @@ describe('one published supergraph on a 3-server Consul cluster', () => {
     // The process gateway starts alone, so it is the composer the SIGKILL below takes away.
     first = await gatewayProcess(env);
     await eventually(async () => expect((await statusOf(first)).publication.composer).toBe(true), 60_000, 200);
-    for (const name of ['second', 'third']) inProcessGateways.push(await startGateway(env));
+    for (let i = 0; i < 2; i++) inProcessGateways.push(await startGateway(env));
     [second, third] = inProcessGateways.map((gateway, i) => inProcess(['second', 'third'][i], gateway));
   }, 180_000);
 
@@ -106,6 +106,9 @@ describe('one published supergraph on a 3-server Consul cluster', () => {
     for (const gateway of gateways) expect((await postGraphQL(gateway.url, PRODUCT)).body.data).toEqual({ product: { name: 'Federation Hoodie' } });
     expect(await metricValue(`${second.admin}/metrics`, 'trellis_supergraph_composer')).toBe(0);
     expect(await metricValue(`${first.admin}/metrics`, 'trellis_supergraph_composer')).toBe(1);
+    // What the console renders: the hash, and who published it.
+    const consoleJson = (await (await fetch(`${second.admin}/admin/console.json`)).json()) as { supergraph: Status };
+    expect(consoleJson.supergraph).toMatchObject({ hash: served, publication: { publishedBy: (await statusOf(first)).publication.holder, composer: false } });
   });
 
   it('serves a new subgraph revision on every gateway within 2 s of its composition', async () => {
