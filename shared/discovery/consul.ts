@@ -11,7 +11,7 @@ import { BackendUnavailableError } from '../errors';
 import type { Logger } from '../logging';
 import { sameInstances, sortInstances, SUBGRAPH_TAG, type Discovery, type ServiceInstance, type ServiceRegistration, type Watch } from './types';
 import { registrationBody, toInstance, type HealthEntry } from './consulRecords';
-import { consulClient } from './consulClient';
+import { consulClient, settled } from './consulClient';
 import { consulErrorMessage, followConsul, type Following } from './consulFollow';
 import { ConsulSupergraphPublication, type ConsulPublicationOptions } from './consulPublication';
 
@@ -79,7 +79,7 @@ export class ConsulDiscovery implements Discovery {
 
   async deregister(id: string): Promise<void> {
     this.registrations.delete(id);
-    await this.request(`deregister ${id}`, () => this.consul.agent.service.deregister(id));
+    await this.request(`deregister ${id}`, () => settled(this.consul.agent.service.deregister(id)));
   }
 
   /** Re-registers whatever the agent no longer knows (an agent restart loses dev-mode state). */
@@ -87,7 +87,7 @@ export class ConsulDiscovery implements Discovery {
     if (this.registrations.size === 0) return;
     let known: Record<string, unknown>;
     try {
-      known = (await this.consul.agent.service.list()) as Record<string, unknown>;
+      known = (await settled(this.consul.agent.service.list())) as Record<string, unknown>;
     } catch {
       return; // Agent unreachable: the next round tries again.
     }
@@ -106,7 +106,7 @@ export class ConsulDiscovery implements Discovery {
     const { tag, options } = this;
     const body = registrationBody(registration, { tag, checkInterval: options.checkInterval, deregisterCriticalAfter: options.deregisterCriticalAfter });
     // The package takes Consul's own field names (it lower-cases keys before building the request).
-    await this.request(`register ${registration.id}`, () => this.consul.agent.service.register(body as never));
+    await this.request(`register ${registration.id}`, () => settled(this.consul.agent.service.register(body as never)));
   }
 
   async watch(onChange: (instances: ServiceInstance[]) => void): Promise<Watch> {

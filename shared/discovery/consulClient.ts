@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { types } from 'node:util';
 import Consul from 'consul';
 
 export interface ConsulConnection {
@@ -30,4 +31,15 @@ export function consulClient(connection: ConsulConnection): Consul {
     defaults: { token: connection.token, timeout: connection.requestTimeoutMs ?? 3000 } as ClientOptions['defaults'],
   };
   return new Consul(options);
+}
+
+/**
+ * A call of the package that rejects when it failed. papi tells a failure from a result with
+ * `instanceof Error`, which an error made in another realm fails (under jest's vm, every socket
+ * and TLS error): papi then resolves with the error. This turns that back into a rejection.
+ */
+export async function settled<T>(call: Promise<T>): Promise<T> {
+  const value = await call;
+  if (types.isNativeError(value)) throw value;
+  return value;
 }

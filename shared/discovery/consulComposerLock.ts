@@ -12,6 +12,7 @@
 import type Consul from 'consul';
 import type { Logger } from '../logging';
 import { consulErrorMessage, followConsul, type Following } from './consulFollow';
+import { settled } from './consulClient';
 import { parseWait } from './consulRecords';
 
 export interface ComposerLockOptions {
@@ -79,10 +80,10 @@ export class ComposerLock {
     this.sessionId = undefined;
     if (session) {
       // Released first: a released lock is free at once, a destroyed session's only after the lock delay.
-      if (this.leading) await consul.kv.set({ key: this.options.key, value: '', release: session }).catch(() => undefined);
-      await consul.session.destroy(session).catch(() => undefined);
+      if (this.leading) await settled(consul.kv.set({ key: this.options.key, value: '', release: session })).catch(() => undefined);
+      await settled(consul.session.destroy(session)).catch(() => undefined);
     }
-    await consul.agent.service.deregister(this.serviceId).catch(() => undefined);
+    await settled(consul.agent.service.deregister(this.serviceId)).catch(() => undefined);
     this.setLeading(false);
   }
 
@@ -104,16 +105,16 @@ export class ComposerLock {
   private async openSession(): Promise<void> {
     const { consul, holder, holderCheckTtl, sessionTtl, lockDelay, logger } = this.options;
     try {
-      await consul.agent.service.register({
+      await settled(consul.agent.service.register({
         id: this.serviceId,
         name: 'trellis-supergraph-composer',
         meta: { holder },
         // A killed process's entry goes away by itself; its check turns critical after one TTL.
         check: { checkid: this.checkId, name: `${holder} campaigns`, ttl: holderCheckTtl, status: 'passing', deregistercriticalserviceafter: '1m' },
-      } as never);
-      const { ID } = await consul.session.create({ name: `trellis supergraph composer ${holder}`, ttl: sessionTtl, lockdelay: lockDelay, behavior: 'release', checks: ['serfHealth', this.checkId] });
+      } as never));
+      const { ID } = await settled(consul.session.create({ name: `trellis supergraph composer ${holder}`, ttl: sessionTtl, lockdelay: lockDelay, behavior: 'release', checks: ['serfHealth', this.checkId] }));
       if (this.stopped) {
-        await consul.session.destroy(ID).catch(() => undefined);
+        await settled(consul.session.destroy(ID)).catch(() => undefined);
         return;
       }
       this.sessionId = ID;
@@ -131,14 +132,14 @@ export class ComposerLock {
   /** Keeps this process's check passing for as long as it campaigns, between sessions too: a session cannot be opened on a critical check. */
   private async heartbeat(): Promise<boolean> {
     // Unreachable: the next beat tries again; past the check's TTL Consul frees the lock, as it should.
-    await this.options.consul.agent.check.pass(this.checkId).catch(() => undefined);
+    await settled(this.options.consul.agent.check.pass(this.checkId)).catch(() => undefined);
     return true;
   }
 
   private async renew(session: string): Promise<boolean> {
     if (this.sessionId !== session) return false;
     try {
-      await this.options.consul.session.renew(session);
+      await settled(this.options.consul.session.renew(session));
     } catch (error) {
       if (statusOf(error) !== 404) return true; // Unreachable: the next renewal tries again; the session's TTL covers a short outage.
       if (this.sessionId === session) this.lost(session);
@@ -172,7 +173,7 @@ export class ComposerLock {
     if (!session || this.acquiring || this.stopped) return;
     this.acquiring = true;
     try {
-      const acquired = (await this.options.consul.kv.set({ key: this.options.key, value: this.options.holder, acquire: session })) as unknown as boolean;
+      const acquired = (await settled(this.options.consul.kv.set({ key: this.options.key, value: this.options.holder, acquire: session }))) as unknown as boolean;
       if (acquired && this.sessionId === session) this.setLeading(true);
       // Refused on a free lock: the lock delay of a lost holder runs; try again shortly.
       else if (this.free) this.later(() => void this.acquire(), 250);

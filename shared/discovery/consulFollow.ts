@@ -6,6 +6,7 @@
  * once and every tenth time rather than per attempt, and the caller hears when a query succeeds
  * again after failures (the watch itself only reports changes).
  */
+import { types } from 'node:util';
 import type Consul from 'consul';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logging';
@@ -49,8 +50,8 @@ export function followConsul<T>(consul: Consul, options: FollowOptions<T>): Foll
       // (the watch still reports a change only if the index moved).
       const { index: _index, ...unblocked } = query;
       const answer = await options.call(failures > 0 ? unblocked : query);
-      // papi resolves with the error itself when it is not an `Error` of its own realm (under jest's vm): a failure all the same.
-      if (!Array.isArray(answer)) throw answer instanceof Object && 'message' in answer ? answer : new Error(`consul answered ${String(answer)}`);
+      // Not `[response, body]`: papi resolved with an error of another realm (see `settled`).
+      if (!Array.isArray(answer)) throw types.isNativeError(answer) ? answer : new Error(`consul answered ${String(answer)}`);
       options.onSuccess?.(failures);
       if (failures > 0) options.logger?.info({ what: options.what, failures }, 'consul reachable again');
       failures = 0;

@@ -12,6 +12,7 @@ import type { Logger } from '../logging';
 import type { PublicationListener, PublishedSupergraph, SupergraphPublication, Watch } from './types';
 import { ComposerLock } from './consulComposerLock';
 import { consulErrorMessage, followConsul } from './consulFollow';
+import { settled } from './consulClient';
 
 export interface ConsulPublicationOptions {
   consul: Consul;
@@ -76,13 +77,13 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
     const { consul } = this.options;
     const current = (await consul.kv.get(this.keys.current)) as KvEntry | undefined;
     if (current?.Value && (JSON.parse(current.Value) as Pointer).hash === supergraph.hash) return true;
-    await consul.kv.set(this.keys.sdl(supergraph.hash), JSON.stringify(supergraph));
+    await settled(consul.kv.set(this.keys.sdl(supergraph.hash), JSON.stringify(supergraph)));
     const { sdl: _sdl, ...pointer } = supergraph;
     try {
-      await consul.transaction.create([
+      await settled(consul.transaction.create([
         { KV: { Verb: 'check-session', Key: this.keys.lock, Session: session } },
         { KV: { Verb: 'cas', Key: this.keys.current, Index: current?.ModifyIndex ?? 0, Value: Buffer.from(JSON.stringify(pointer)).toString('base64') } },
-      ] as never);
+      ] as never));
     } catch (error) {
       // 409: the lock is no longer ours, or another publish moved `current` since it was read.
       if ((error as { response?: { statusCode?: number } }).response?.statusCode === 409) return false;
@@ -151,9 +152,9 @@ export class ConsulSupergraphPublication implements SupergraphPublication {
   private async prune(published: string, previous: string | undefined): Promise<void> {
     const { consul, logger } = this.options;
     try {
-      const keys = ((await consul.kv.keys(`${this.prefix}/sdl/`)) as string[] | undefined) ?? [];
+      const keys = ((await settled(consul.kv.keys(`${this.prefix}/sdl/`))) as string[] | undefined) ?? [];
       const keep = new Set([this.keys.sdl(published), previous && this.keys.sdl(previous)]);
-      await Promise.all(keys.filter((key) => !keep.has(key)).map((key) => consul.kv.del(key)));
+      await Promise.all(keys.filter((key) => !keep.has(key)).map((key) => settled(consul.kv.del(key))));
     } catch (error) {
       logger?.warn({ err: consulErrorMessage(error) }, 'cannot prune old published supergraphs');
     }
