@@ -159,9 +159,11 @@ describe('one published supergraph on a 3-server Consul cluster', () => {
 
   it('keeps discovery, registration and the lock working when the Consul leader is killed', async () => {
     const leader = await cluster.leader();
+    const killedAt = Date.now();
     await leader.kill();
     users = await startSubgraph(usersSubgraph, env);
     const { hash } = await allServeNew([second, third], served);
+    console.log(`Consul leader killed: a subgraph registered meanwhile is served by both gateways ${Date.now() - killedAt} ms after the kill`);
     served = hash;
     const next = await cluster.leader();
     expect(next.name).not.toBe(leader.name);
