@@ -153,6 +153,8 @@ export class ComposerLock {
     this.options.logger?.warn({ holder: this.options.holder, session }, 'supergraph composer session invalidated; campaigning again after the lock delay');
     this.sessionId = undefined;
     this.setLeading(false);
+    // Gone already, or valid but no longer holding the lock (its key was deleted): either way, not left to expire.
+    void settled(this.options.consul.session.destroy(session)).catch(() => undefined);
     this.later(() => void this.openSession(), parseWait(this.options.lockDelay) + 1000);
   }
 
