@@ -92,6 +92,11 @@ const BUILD_AND_SHIP: Entry[] = [
     runBy: [{ file: MANIFESTS, invokes: command.startsWith('kubectl') ? "execFileSync('kubectl', ['kustomize'" : command === 'docker build' ? 'function dockerfileStages(' : "spawnSync('docker-compose', ['config', '-q']" }],
     note: 'validated, not run: no Docker engine or cluster here; the Dockerfile is parsed, compose checked by docker-compose config, the base built by kustomize and checked against the API schemas',
   })),
+  {
+    command: 'kubectl apply -k deploy/kubernetes/redis',
+    runBy: [{ file: 'test/integration/deploy/redisInstances.test.ts', invokes: "execFileSync('kubectl', ['kustomize'" }],
+    note: 'validated, not run: built by kustomize, checked against the API schemas, each Redis started locally with its flags',
+  },
 ];
 
 const TESTS_AND_TOOLS: Entry[] = [
