@@ -10,6 +10,7 @@ import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './hea
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
+import { supergraphPublicationEnvShape, supergraphPublicationSettings, type SupergraphPublicationSettings } from './supergraphPublication';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
 import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
@@ -234,6 +235,8 @@ const envSchema = z.object({
   ...productionEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
+  /** One published supergraph for every gateway on Consul: lock timing and KV prefix (supergraphPublication.ts). */
+  ...supergraphPublicationEnvShape,
   /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
   ...kafkaEnvShape,
   /** The Redis of caches and rate limits (cache.ts). */
@@ -258,6 +261,8 @@ export interface Config {
   production: ProductionOptOuts;
   /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
   deadlines: Deadlines;
+  /** The composer lock and the published supergraph on Consul (supergraphPublication.ts). */
+  supergraphPublication: SupergraphPublicationSettings;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS). */
   saga: { stepPauseMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -380,6 +385,7 @@ export function loadConfig(env: Env = process.env): Config {
     isProduction: e.NODE_ENV === 'production',
     production: productionOptOuts(e),
     deadlines: deadlines(e),
+    supergraphPublication: supergraphPublicationSettings(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,

@@ -96,6 +96,7 @@ const DEFAULTS: Config = {
     evictingStateStore: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
+  supergraphPublication: { prefix: undefined, lockDelay: '1s', sessionTtl: '10s', holderCheckTtl: '3s' },
 };
 
 /** Every variable set away from its default (but the subgraph limits that follow the gateway's: see below). */
@@ -289,6 +290,7 @@ describe('loadConfig: what each variable becomes', () => {
       // Read by their own modules' tests (configProduction, configDeadlines): the defaults here.
       production: DEFAULTS.production,
       deadlines: DEFAULTS.deadlines,
+      supergraphPublication: DEFAULTS.supergraphPublication,
     });
     const { subgraphAllow, ...rest } = gateway;
     expect(rest).toEqual({
