@@ -17,6 +17,7 @@ import { admin } from './admin';
 import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
 import { SagaLog } from '@trellis/kit/saga';
+import { supergraphPublicationOf } from '@trellis/kit/internal';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
 import { planning } from './planning';
@@ -47,7 +48,15 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
-    : new DiscoverySupergraphManager({ discovery: backends.discovery, logger, sdlTimeoutMs: config.gateway.sdlTimeoutMs, allow: config.gateway.subgraphAllow, compositionTimeoutMs: config.deadlines.compositionTimeoutMs });
+    : new DiscoverySupergraphManager({
+        discovery: backends.discovery,
+        logger,
+        sdlTimeoutMs: config.gateway.sdlTimeoutMs,
+        allow: config.gateway.subgraphAllow,
+        compositionTimeoutMs: config.deadlines.compositionTimeoutMs,
+        // On Consul one gateway composes and all serve what it publishes; on the embedded ports each composes.
+        publication: supergraphPublicationOf(backends.discovery, config.supergraphPublication),
+      });
   // Spans (and trace-id exemplars) only when they are exported: off, no hook builds a span or its attributes.
   const tracing = config.telemetry !== undefined;
   const metrics = new GatewayMetrics(createMetricsRegistry('gateway', { exemplars: tracing }));
@@ -78,7 +87,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
-    persistedQueries({ settings: config.persistedQueries, state: backends.state, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
+    persistedQueries({ settings: config.persistedQueries, state: backends.cache, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({
       settings: config.auth,
       verifier,

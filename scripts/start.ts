@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole platform on one machine. Hosts the embedded backends (dev hub) unless
- * real ones are configured, starts every subgraph and the gateway as separate processes,
- * prints their URLs, and stops everything on Ctrl-C or when one cannot start.
+ * real ones are configured, starts every subgraph, the gateway and the BFFs as separate processes
+ * (TRELLIS_REPLICAS of each), prints their URLs, and stops everything on Ctrl-C or when one cannot start.
  */
 import { assertSafeForProduction, formatConfig, loadProcessConfig } from '@trellis/kit/internal';
 import { createLogger } from '@trellis/kit';
@@ -10,9 +10,11 @@ import { InMemoryDiscovery } from '@trellis/kit/internal';
 import { InMemoryStateStore } from '@trellis/kit/internal';
 import { InMemoryEventBus } from '@trellis/kit/internal';
 import { DevIdentityProvider } from '@trellis/kit/internal';
-import { EDGE, GATEWAY, IDENTITY_PORT_OFFSET, SUBGRAPHS } from './launcher/services';
+import { EDGE, GATEWAY, IDENTITY_PORT_OFFSET, SUBGRAPHS, type ServiceSpec } from './launcher/services';
 import { Supervisor } from './launcher/supervisor';
 import { entryRuntime } from './launcher/runtime';
+import { replicaPorts, REPLICA_PORT_STEP, type ReplicaPorts } from './launcher/replicas';
+import type { RunningService } from './launcher/supervisor';
 
 async function main(): Promise<void> {
   const config = loadProcessConfig();
@@ -24,12 +26,15 @@ async function main(): Promise<void> {
   // hub stands in for unset backends, and without AUTH_ISSUER the dev identity provider signs tokens.
   assertSafeForProduction(config, { backends: ['discovery', 'state', 'events'], composes: true, admin: true, devIdentity: !config.auth });
   const logger = createLogger({ service: 'launcher', level: config.logLevel });
-  const base = Number(process.env.TRELLIS_PORT_BASE ?? 4000);
-  if (!Number.isInteger(base) || base < 1024 || base > 64000) throw new Error(`TRELLIS_PORT_BASE=${process.env.TRELLIS_PORT_BASE}: must be an integer port between 1024 and 64000`);
+  const { portBase: base, replicas: replicaCount } = config.launcher;
+  // The gateway's admin listener (/metrics, /admin/*) on base+700, loopback; replica k's 10000·k higher.
+  const replicas = replicaPorts({ portBase: base, replicas: replicaCount, adminPort: config.admin.port ?? base + 700 }, [...SUBGRAPHS, GATEWAY, ...EDGE]);
   // From source the children run through tsx; compiled (dist/scripts/start.js), as plain JavaScript.
   const runtime = entryRuntime(__filename, 1);
-  // The gateway's admin listener (/metrics, /admin/*) on base+700, loopback.
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWAY_URL: `http://127.0.0.1:${base}/graphql`, ADMIN_PORT: process.env.ADMIN_PORT ?? String(base + 700) };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Each replica's BFFs (and the sagas subgraph's catalog lookups) call that replica's gateway.
+  const replicaEnv = (replica: ReplicaPorts): NodeJS.ProcessEnv => ({ GATEWAY_URL: replica.gatewayUrl, ADMIN_PORT: String(replica.adminPort) });
+  const label = (name: string, replica: ReplicaPorts) => (replica.index === 0 ? name : `${name}#${replica.index + 1}`);
 
   const { backends } = config;
   const needsHub = !backends.consulUrl || !backends.redisUrl || backends.kafkaBrokers.length === 0;
@@ -70,26 +75,39 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  supervisor.onUnexpectedExit = (service, code) => logger.error({ service: service.spec.name, code }, `${service.spec.name} exited`);
+  supervisor.onUnexpectedExit = (service, code) => logger.error({ service: service.label, code }, `${service.label} exited`);
+  // The gateways once every subgraph serves, the BFFs once the gateways do. Within a stage one replica
+  // after the other: N replicas starting at once would each start N times slower than one does.
+  const startStage = async (specs: ServiceSpec[]): Promise<RunningService[]> => {
+    const started: RunningService[] = [];
+    for (const replica of replicas) {
+      const batch = specs.map((spec) => supervisor.start(spec, replica.port(spec), replicaEnv(replica), label(spec.name, replica)));
+      started.push(...batch);
+      await Promise.all(batch.map((service) => supervisor.waitReady(service, 60_000)));
+    }
+    return started;
+  };
 
   try {
-    const subgraphs = SUBGRAPHS.map((spec) => supervisor.start(spec, base + spec.portOffset));
-    await Promise.all(subgraphs.map((service) => supervisor.waitReady(service, 60_000)));
-    const gateway = supervisor.start(GATEWAY, base + GATEWAY.portOffset);
-    await supervisor.waitReady(gateway, 60_000);
-    const edge = EDGE.map((spec) => supervisor.start(spec, base + spec.portOffset));
-    await Promise.all(edge.map((service) => supervisor.waitReady(service, 60_000)));
+    const subgraphs = await startStage(SUBGRAPHS);
+    const gateways = await startStage([GATEWAY]);
+    const edge = await startStage(EDGE);
 
-    const lines = [...subgraphs, gateway, ...edge].map((s) => `  ${s.spec.name.padEnd(10)} ${s.spec.describe(s.url)}`);
+    const adminOf = (port: number) => (port === 0 ? 'admin on a free port (ADMIN_PORT=0)' : `admin http://127.0.0.1:${port}/admin/`);
+    const lines = [...subgraphs, ...gateways, ...edge].map((s) => {
+      const admin = s.spec === GATEWAY ? `, ${adminOf(replicas[gateways.indexOf(s)].adminPort)}` : '';
+      return `  ${s.label.padEnd(12)} ${s.spec.describe(s.url)}${admin}`;
+    });
     process.stdout.write(
       [
         '',
         'Trellis is up.',
+        ...(replicas.length > 1 ? [`  ${replicas.length} replicas of each service: replica k on the first one's ports + ${REPLICA_PORT_STEP}·(k−1), sharing the backends below`] : []),
         ...lines,
-        hub ? `  backends   embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : '  backends   Consul, Redis, Kafka',
-        idp ? `  identity   ${env.AUTH_ISSUER} (dev tokens)` : `  identity   ${env.AUTH_ISSUER}`,
+        hub ? `  ${'backends'.padEnd(12)} embedded (dev hub ${env.TRELLIS_DEVHUB_URL})` : `  ${'backends'.padEnd(12)} Consul, Redis, Kafka`,
+        idp ? `  ${'identity'.padEnd(12)} ${env.AUTH_ISSUER} (dev tokens)` : `  ${'identity'.padEnd(12)} ${env.AUTH_ISSUER}`,
         '',
-        `Console (supergraph, instances, breakers, sagas, traffic): http://127.0.0.1:${env.ADMIN_PORT}/admin/`,
+        `Console (supergraph, instances, breakers, sagas, traffic): http://127.0.0.1:${replicas[0].adminPort}/admin/`,
         ...(config.isProduction ? [] : [`GraphiQL (queries, mutations, subscriptions): http://127.0.0.1:${base}/graphql`]),
         '',
         ...(idp

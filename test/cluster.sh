@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm run test:cluster`: brings up Redis and the secured Kafka cluster (test/stack/up redis cluster,
-# a no-op when they run), points every test at the cluster through test/stack/cluster.env, and runs
-# jest.cluster.config.js: test/cluster/, the EventBus contract, the saga suites and the saga chaos test.
+# `npm run test:cluster`: brings up Redis and the cluster profile (test/stack/up redis cluster: the
+# secured Kafka cluster, Redis with Sentinels, a Redis Cluster, a cache Redis, three Consul servers and
+# an agent; a no-op when they run), points every test at the profile through test/stack/cluster.env,
+# and runs jest.cluster.config.js: test/cluster/, the EventBus contract, the saga suites and the saga
+# chaos test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test/stack/up redis cluster

@@ -13,14 +13,16 @@ export interface MobileBffOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
-  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `state`. */
+  /** Where responses are cached (`Backends.cache`); defaults to `state`. */
+  cache?: StateStore;
+  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `cache`. */
   rateLimiter?: RateLimiterFactory;
 }
 
 /** Throws ConfigError when the persisted operations manifest is missing or broken. */
-export function createMobileBff({ config, logger, state, rateLimiter }: MobileBffOptions): BffServer {
+export function createMobileBff({ config, logger, state, cache, rateLimiter }: MobileBffOptions): BffServer {
   const operations = loadPersistedOperations(config.bff.persistedOperationsPath);
-  const services = createBffServices({ app: 'mobile', config, logger, state, rateLimiter });
+  const services = createBffServices({ app: 'mobile', config, logger, state, cache, rateLimiter });
   const app = createBffApp({ app: 'mobile', logger, registry: services.registry, isReady: () => server.isReady() });
   // Before the caller and the rate limit: the description is public and static.
   app.use(openApiRoute());

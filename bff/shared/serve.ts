@@ -7,12 +7,12 @@ import type { RateLimiterFactory } from '@trellis/kit';
 import { BFF_PROFILE } from './processProfile';
 import type { BffServer } from './server';
 
-export type BffFactory = (options: { config: Config; logger: Logger; state: StateStore; rateLimiter?: RateLimiterFactory }) => BffServer;
+export type BffFactory = (options: { config: Config; logger: Logger; state: StateStore; cache?: StateStore; rateLimiter?: RateLimiterFactory }) => BffServer;
 
 export function serveBff(name: string, create: BffFactory, defaultPort: (config: Config) => number): void {
   runMain(name, async ({ config, logger }) => {
     const backends = await connectBackends(config, logger, { uses: [...BFF_PROFILE.backends] });
-    const bff = create({ config, logger, state: backends.state, rateLimiter: backends.rateLimiter });
+    const bff = create({ config, logger, state: backends.state, cache: backends.cache, rateLimiter: backends.rateLimiter });
     await bff.start(config.http.port ?? defaultPort(config));
     return async () => {
       await bff.stop();

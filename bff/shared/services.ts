@@ -25,12 +25,14 @@ export interface BffServicesOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
-  /** The backends' rate limiters (`Backends.rateLimiter`); without it, counts are kept in `state`. */
+  /** Where responses are cached (`Backends.cache`); defaults to `state`. */
+  cache?: StateStore;
+  /** The backends' rate limiters (`Backends.rateLimiter`); without it, counts are kept in `cache`. */
   rateLimiter?: RateLimiterFactory;
 }
 
-export function createBffServices({ app, config, logger, state, rateLimiter }: BffServicesOptions): BffServices {
-  const limiterFor = rateLimiter ?? ((policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`));
+export function createBffServices({ app, config, logger, state, cache = state, rateLimiter }: BffServicesOptions): BffServices {
+  const limiterFor = rateLimiter ?? ((policy) => stateStoreRateLimiter(cache, policy, `ratelimit:${policy.name}`));
   const registry = createMetricsRegistry(`${app}-bff`);
   const { timeoutMs: _unused, ...breaker } = config.resilience.breaker;
   void _unused;
@@ -42,7 +44,7 @@ export function createBffServices({ app, config, logger, state, rateLimiter }: B
     registry,
     gateway: createGatewayClient({ url: config.gateway.url, timeoutMs: config.bff.gatewayTimeoutMs, breaker, logger, registry }),
     verifier: config.auth ? createTokenVerifier(config.auth) : undefined,
-    cache: createResponseCache({ app, state, ttlMs: config.bff.cacheTtlMs, logger, registry }),
+    cache: createResponseCache({ app, state: cache, ttlMs: config.bff.cacheTtlMs, logger, registry }),
     rateLimit: rateLimit({ limiter: limiterFor({ name: `${app}-bff`, limit: config.bff.rateLimitPerMinute, windowSec: 60 }), logger, registry }),
     progressKeepAlive: {
       ...config.deadlines.upstreamWs,

@@ -15,12 +15,14 @@ export interface WebBffOptions {
   config: Config;
   logger: Logger;
   state: StateStore;
-  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `state`. */
+  /** Where responses are cached (`Backends.cache`); defaults to `state`. */
+  cache?: StateStore;
+  /** Where the rate limit counts (`Backends.rateLimiter`); defaults to `cache`. */
   rateLimiter?: RateLimiterFactory;
 }
 
-export function createWebBff({ config, logger, state, rateLimiter }: WebBffOptions): BffServer {
-  const services = createBffServices({ app: 'web', config, logger, state, rateLimiter });
+export function createWebBff({ config, logger, state, cache, rateLimiter }: WebBffOptions): BffServer {
+  const services = createBffServices({ app: 'web', config, logger, state, cache, rateLimiter });
   const sessions = new SessionStore({ state, verifier: services.verifier, ttlMs: config.bff.sessionTtlMs, secureCookie: config.isProduction });
   const app = createBffApp({ app: 'web', logger, registry: services.registry, isReady: () => server.isReady() });
   app.use('/api', (_req, res, next) => {

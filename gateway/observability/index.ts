@@ -34,6 +34,8 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource,
   };
   source.on('served', (status) => metrics.supergraphVersion.set(status.version));
   source.on('failed', () => metrics.compositionFailures.inc());
+  source.on('composition', (outcome) => metrics.compositions.inc({ outcome }));
+  metrics.followPublication(() => source.status().publication);
 
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart() {

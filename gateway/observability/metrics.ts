@@ -1,6 +1,7 @@
 /** The gateway's Prometheus metrics, on a registry passed in. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { keepsExemplars } from '@trellis/kit/internal';
+import type { SupergraphStatus } from '../supergraph/types';
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -14,6 +15,11 @@ export class GatewayMetrics {
   readonly ejectedInstances: Gauge<'subgraph'>;
   readonly supergraphVersion: Gauge;
   readonly compositionFailures: Counter;
+  readonly compositions: Counter<'outcome'>;
+  readonly supergraphComposer: Gauge;
+  readonly supergraphStaleSeconds: Gauge;
+  /** Where the publication gauges read from at each scrape (observability sets it). */
+  private publication: () => SupergraphStatus['publication'] = () => undefined;
   readonly persistedQueryStoreErrors: Counter;
 
   constructor(readonly registry: Registry) {
@@ -43,6 +49,33 @@ export class GatewayMetrics {
     this.ejectedInstances = new Gauge({ name: 'trellis_subgraph_ejected_instances', help: 'Instances ejected as outliers', labelNames: ['subgraph'], registers });
     this.supergraphVersion = new Gauge({ name: 'trellis_supergraph_version', help: 'Version of the served supergraph (grows with each swap)', registers });
     this.compositionFailures = new Counter({ name: 'trellis_composition_failures_total', help: 'Supergraph compositions that failed', registers });
+    this.compositions = new Counter({ name: 'trellis_supergraph_compositions_total', help: 'Supergraph compositions by outcome (ok, failed, timed_out: killed at COMPOSITION_TIMEOUT_MS)', labelNames: ['outcome'], registers });
+    // Every outcome exported from the start, so a dashboard reads 0 timeouts rather than no series.
+    for (const outcome of ['ok', 'failed', 'timed_out']) this.compositions.inc({ outcome }, 0);
+    const publication = () => this.publication();
+    this.supergraphComposer = new Gauge({
+      name: 'trellis_supergraph_composer',
+      help: 'Whether this gateway holds the composer lock and composes the published supergraph (1) or serves what another published (0)',
+      registers,
+      collect() {
+        const status = publication();
+        if (status) this.set(status.composer ? 1 : 0);
+      },
+    });
+    this.supergraphStaleSeconds = new Gauge({
+      name: 'trellis_supergraph_kv_stale_seconds',
+      help: 'While the published supergraph cannot be read (Consul KV unreachable), seconds since it was last read; 0 while it can',
+      registers,
+      collect() {
+        const status = publication();
+        if (status) this.set(status.staleSeconds);
+      },
+    });
     this.persistedQueryStoreErrors = new Counter({ name: 'trellis_persisted_query_store_errors_total', help: 'APQ lookups that failed in the state store and were treated as misses', registers });
+  }
+
+  /** The gauges of the published supergraph read `status` at each scrape. */
+  followPublication(status: () => SupergraphStatus['publication']): void {
+    this.publication = status;
   }
 }

@@ -30,6 +30,7 @@ const UNTRUSTED_MESSAGE = 'only trusted documents may run here: send the hash of
 
 export interface PersistedQueriesOptions {
   settings: Config['persistedQueries'];
+  /** Where automatic persisted queries are registered: the cache port (`Backends.cache`), as a client re-sends one that is gone. */
   state: StateStore;
   logger: Logger;
   /** Counts a lookup that failed in the store (served as a miss). */

@@ -9,19 +9,23 @@
  * (a redeploy on the same host and port). Composition runs in a worker thread (composer.ts), so
  * a deploy does not stall the requests in flight. A failure (SDL fetch, composition, a dead
  * worker, discovery outage) never empties the schema.
+ * With a publication (Consul), one gateway at a time composes: the holder of the composer lock
+ * publishes by hash, and every gateway, the composer included, serves what is published
+ * (publishedSupergraph.ts); the others keep following discovery only to route to instances.
  */
 import { EventEmitter } from 'node:events';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import { SCHEMA_REVISION_META, type SubgraphAllowList, type Watch } from '@trellis/kit/internal';
+import { SCHEMA_REVISION_META, type PublishedSupergraph, type SubgraphAllowList, type SupergraphPublication, type Watch } from '@trellis/kit/internal';
 import { type Discovery, type ServiceInstance } from '@trellis/kit';
 import type { Logger } from '@trellis/kit';
 import { errorMessage } from '@trellis/kit/internal';
 import type { SubgraphSource } from './compose';
-import { WorkerComposer, type Composer } from './composer';
+import { CompositionTimeoutError, WorkerComposer, type Composer } from './composer';
+import { PublishedSupergraphMember } from './publishedSupergraph';
 import { fetchSubgraphSdl } from './fetchSdl';
 import { sha256 } from '../sha256';
 import { InstanceDirectory } from './instances';
-import type { SupergraphSource, SupergraphStatus } from './types';
+import type { CompositionOutcome, SupergraphSource, SupergraphStatus } from './types';
 
 type SupergraphSdlHookOptions = Parameters<SupergraphSdlHook>[0];
 
@@ -49,6 +53,10 @@ export interface DiscoverySupergraphManagerOptions {
   composer?: Composer;
   /** The default composer's deadline per composition (COMPOSITION_TIMEOUT_MS); past it the composition fails. */
   compositionTimeoutMs?: number;
+  /** Where one elected gateway publishes the supergraph every gateway serves; undefined: this gateway composes for itself. */
+  publication?: SupergraphPublication;
+  /** This gateway's name in the composer lock (default: host, pid and a random suffix). */
+  holder?: string;
 }
 
 export class DiscoverySupergraphManager extends EventEmitter implements SupergraphSource {
@@ -76,16 +84,29 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly composer: Composer;
+  private readonly member?: PublishedSupergraphMember;
 
   constructor(private readonly options: DiscoverySupergraphManagerOptions) {
     super();
     this.composer = options.composer ?? new WorkerComposer({ timeoutMs: options.compositionTimeoutMs });
     this.firstSdl = new Promise((resolve) => (this.resolveFirst = resolve));
+    const { publication, logger, holder } = options;
+    if (publication) {
+      this.member = new PublishedSupergraphMember({
+        publication,
+        logger,
+        holder,
+        // Elected: compose what discovery shows now, even if this gateway composed the same set before.
+        onLeading: (leading) => leading && ((this.composedSources = undefined), this.schedule()),
+        onPublished: (supergraph) => this.onPublished(supergraph),
+      });
+    }
   }
 
   /** Starts watching discovery; the gateway calls `initialize` later and waits for the first supergraph. */
   async start(): Promise<void> {
     this.watch = await this.options.discovery.watch((instances) => this.onInstances(instances));
+    await this.member?.start();
   }
 
   async initialize({ update }: SupergraphSdlHookOptions) {
@@ -99,7 +120,9 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   }
 
   status(): SupergraphStatus {
-    return structuredClone(this.state);
+    const status = structuredClone(this.state);
+    if (this.member) status.publication = { ...this.member.status(), staleSeconds: this.member.staleSeconds() };
+    return status;
   }
 
   sdl(): string | null {
@@ -112,6 +135,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     if (this.timer) clearTimeout(this.timer);
     await this.watch?.stop();
     this.watch = undefined;
+    await this.member?.stop();
     await this.composer.close();
   }
 
@@ -126,10 +150,15 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       if (!instance || instance.meta[SCHEMA_REVISION_META] !== known.revision) this.sdlByInstance.delete(id);
       else if (known.revision === undefined && instance.healthy && wasHealthy.get(id) === false) this.sdlByInstance.delete(id);
     }
+    this.schedule();
+  }
+
+  /** Composes after the debounce window, after any composition still running. */
+  private schedule(delayMs = this.options.debounceMs ?? 25): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompose()).catch((error) => this.fail(errorMessage(error)));
-    }, this.options.debounceMs ?? 25);
+    }, delayMs);
   }
 
   /** The instances the allow-list admits; each refused one is logged once, by name, and listed in the status. */
@@ -152,12 +181,19 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
   }
 
   private async recompose(): Promise<void> {
-    if (this.stopped) return;
+    // Another gateway holds the composer lock: it composes, and this one serves what it publishes.
+    if (this.stopped || (this.member && !this.member.isComposer)) return;
     const sources = await this.collectSources();
+    // Never published empty: an elected gateway that sees no instance yet waits for discovery to report.
+    if (this.member && sources.length === 0) return;
     const key = sourcesKey(sources);
     if (key === this.composedSources) return;
     const trusted = new Set((this.current?.subgraphs ?? []).map((subgraph) => subgraph.name));
-    const { composition, refused } = await this.composer.compose(sources, trusted);
+    const { composition, refused } = await this.composer.compose(sources, trusted).catch((error: unknown) => {
+      this.counted(error instanceof CompositionTimeoutError ? 'timed_out' : 'failed');
+      throw error;
+    });
+    this.counted(composition ? 'ok' : 'failed');
     if (this.stopped) return;
     for (const { name, errors } of refused) {
       this.options.logger.error({ subgraph: name, errors }, `subgraph ${name} refused: it does not compose with the rest`);
@@ -169,8 +205,34 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       return;
     }
     this.composedSources = key;
-    if (composition.supergraphSdl === this.current?.sdl) return;
-    this.serve(composition.supergraphSdl, composition.subgraphs);
+    // Published even when served already: a newly elected composer restores what a KV that lost its data no longer names.
+    if (this.member) await this.publish(composition.supergraphSdl, composition.subgraphs, key);
+    else if (composition.supergraphSdl !== this.current?.sdl) this.serve(composition.supergraphSdl, composition.subgraphs);
+  }
+
+  private counted(outcome: CompositionOutcome): void {
+    this.emit('composition', outcome);
+  }
+
+  /** Publishes for every gateway; served when the publication comes back (onPublished), here as everywhere. */
+  private async publish(sdl: string, subgraphs: SubgraphSource[], key: string): Promise<void> {
+    const supergraph = { hash: sha256(sdl), sdl, composedAt: new Date().toISOString(), subgraphs: subgraphs.map((subgraph) => subgraph.name) };
+    try {
+      await this.member!.publish(supergraph);
+    } catch {
+      // The store does not answer: compose and publish again shortly, unless a newer set came meanwhile.
+      if (this.composedSources === key) this.composedSources = undefined;
+      this.schedule(1000);
+    }
+  }
+
+  private onPublished(published: PublishedSupergraph): void {
+    if (this.stopped || published.sdl === this.current?.sdl) return;
+    this.serve(
+      published.sdl,
+      published.subgraphs.map((name) => ({ name, url: logicalSubgraphUrl(name), sdl: '' })),
+      published.composedAt,
+    );
   }
 
   /** One SDL per subgraph name, from the first instance that answers. */
@@ -197,7 +259,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
     return sources.filter((source): source is SubgraphSource => source !== undefined);
   }
 
-  private serve(sdl: string, subgraphs: SubgraphSource[]): void {
+  private serve(sdl: string, subgraphs: SubgraphSource[], composedAt = new Date().toISOString()): void {
     try {
       this.update?.(sdl);
     } catch (error) {
@@ -209,7 +271,7 @@ export class DiscoverySupergraphManager extends EventEmitter implements Supergra
       ...this.state,
       hash: sha256(sdl),
       version: this.state.version + 1,
-      composedAt: new Date().toISOString(),
+      composedAt,
       subgraphs: subgraphs.map(({ name, url }) => ({
         name,
         url,

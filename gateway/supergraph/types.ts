@@ -1,6 +1,10 @@
 /** What the gateway needs from a supergraph source (discovery-fed or a static file). */
 import type { SupergraphManager as ApolloSupergraphManager } from '@apollo/gateway';
 import type { InstanceDirectory } from './instances';
+import type { PublicationStatus } from './publishedSupergraph';
+
+/** How one composition ended: a supergraph, a failure, or killed at its deadline (COMPOSITION_TIMEOUT_MS). */
+export type CompositionOutcome = 'ok' | 'failed' | 'timed_out';
 
 export interface SupergraphStatus {
   /** sha256 of the served supergraph SDL, or null before the first one. */
@@ -16,6 +20,11 @@ export interface SupergraphStatus {
   untrusted: Array<{ name: string; instance: string; url: string; reason: string }>;
   lastError: { at: string; message: string } | null;
   compositionFailures: number;
+  /**
+   * With one published supergraph for every gateway (Consul): whether this gateway composes (holds
+   * the lock), who composed what it serves, and when the store last answered. Absent otherwise.
+   */
+  publication?: PublicationStatus & { staleSeconds: number };
 }
 
 export interface SupergraphSource extends ApolloSupergraphManager {
@@ -30,4 +39,5 @@ export interface SupergraphSource extends ApolloSupergraphManager {
   stop(): Promise<void>;
   on(event: 'served', listener: (status: SupergraphStatus) => void): this;
   on(event: 'failed', listener: (status: SupergraphStatus) => void): this;
+  on(event: 'composition', listener: (outcome: CompositionOutcome) => void): this;
 }

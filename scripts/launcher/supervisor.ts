@@ -6,6 +6,8 @@ import type { ServiceSpec } from './services';
 
 export interface RunningService {
   spec: ServiceSpec;
+  /** The name in logs: the service's, with the replica's number from the second replica on (`users#2`). */
+  label: string;
   child: ChildProcess;
   url: string;
 }
@@ -21,15 +23,16 @@ export class Supervisor {
     private readonly rawLogs: boolean,
   ) {}
 
-  start(spec: ServiceSpec, port: number): RunningService {
+  /** `env` is this replica's own (its gateway's URL, its admin port), over the launcher's. */
+  start(spec: ServiceSpec, port: number, env: NodeJS.ProcessEnv = {}, label = spec.name): RunningService {
     const child = spawn(process.execPath, this.runtime.nodeArgs(spec.entry), {
-      env: { ...this.env, ...spec.env, PORT: String(port), SERVICE_NAME: spec.name },
+      env: { ...this.env, ...env, ...spec.env, PORT: String(port), SERVICE_NAME: spec.name },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const index = this.running.length;
-    pipeWithPrefix(child.stdout!, spec.name, index, this.rawLogs);
-    pipeWithPrefix(child.stderr!, spec.name, index, true);
-    const service = { spec, child, url: `http://127.0.0.1:${port}` };
+    pipeWithPrefix(child.stdout!, label, index, this.rawLogs);
+    pipeWithPrefix(child.stderr!, label, index, true);
+    const service = { spec, label, child, url: `http://127.0.0.1:${port}` };
     child.on('exit', (code) => {
       if (!this.stopping) this.onUnexpectedExit?.(service, code);
     });
@@ -41,7 +44,7 @@ export class Supervisor {
   async waitReady(service: RunningService, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (service.child.exitCode !== null) throw new Error(`${service.spec.name} exited with code ${service.child.exitCode}`);
+      if (service.child.exitCode !== null) throw new Error(`${service.label} exited with code ${service.child.exitCode}`);
       try {
         const response = await fetch(service.url + service.spec.readyPath, { signal: AbortSignal.timeout(1000) });
         if (response.ok) return;
@@ -50,7 +53,7 @@ export class Supervisor {
       }
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
-    throw new Error(`${service.spec.name} was not ready within ${timeoutMs} ms`);
+    throw new Error(`${service.label} was not ready within ${timeoutMs} ms`);
   }
 
   /** SIGTERM to every child in reverse start order, SIGKILL to any still alive after the grace. */

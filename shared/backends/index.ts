@@ -1,7 +1,8 @@
 /**
  * Chooses, once at start-up, which implementation serves each port: the real backend when its
  * variable is set (CONSUL_HTTP_ADDR, REDIS_URL, KAFKA_BROKERS), else the launcher's dev hub
- * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests).
+ * (TRELLIS_DEVHUB_URL), else an in-process one (single-process use and tests). The cache port
+ * comes with the state port: a Redis of its own on CACHE_REDIS_URL, else the state store itself.
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config';
@@ -13,6 +14,8 @@ import { InMemoryStateStore, RedisStateStore, tracedStateStore, type StateStore 
 import { createKafkaEventBus, InMemoryEventBus, tracedEventBus, type EventBus } from '../events';
 import { DevHubClient } from '../devhub';
 import { kafkaEventBusOptions } from './kafka';
+import { refusedIfEvicting } from './evictionPolicy';
+import { cachePort } from './cache';
 import { memoryRateLimiter, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory } from '../ratelimit';
 
 export type Port = 'discovery' | 'state' | 'events';
@@ -22,10 +25,15 @@ export interface Backends {
   discovery: Discovery;
   state: StateStore;
   events: EventBus;
-  /** Rate limiters counting where the state port keeps its data, so every instance shares a count. */
+  /**
+   * Caches (APQ, BFF responses): what may be evicted and rebuilt. A Redis of its own when
+   * CACHE_REDIS_URL is set, else the state store itself. Never saga records, dedupe keys or sessions.
+   */
+  cache: StateStore;
+  /** Rate limiters counting where the cache port keeps its data, so every instance shares a count. */
   rateLimiter: RateLimiterFactory;
-  /** Which implementation each port uses, for logs and `/admin`. */
-  kinds: Record<Port, BackendKind>;
+  /** Which implementation each port uses, for logs and `/admin`; `cache` follows `state` unless CACHE_REDIS_URL is set. */
+  kinds: Record<Port | 'cache', BackendKind>;
   close(): Promise<void>;
 }
 
@@ -40,7 +48,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   const uses = new Set<Port>(options.uses ?? ['discovery', 'state', 'events']);
   const closers: Array<() => Promise<void>> = [];
   const ports: Array<{ close(): Promise<void> }> = [];
-  const kinds = {} as Record<Port, BackendKind>;
+  const kinds = {} as Record<Port | 'cache', BackendKind>;
   const { backends } = config;
 
   let hub: DevHubClient | undefined;
@@ -94,9 +102,12 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   );
   const state = await pick<StateStore>(
     'state',
-    config.redis.topology ? async () => new RedisStateStore({ ...config.redis, logger, registry: options.registry }) : undefined,
+    config.redis.topology ? async () => refusedIfEvicting(new RedisStateStore({ ...config.redis, logger, registry: options.registry }), config, logger) : undefined,
     () => new InMemoryStateStore(),
   );
+  const cache = uses.has('state') ? cachePort(config, logger, state, kinds.state) : { store: state };
+  if (cache.kind) kinds.cache = cache.kind;
+  if (cache.store !== state) ports.push(cache.store);
   const events = await pick<EventBus>(
     'events',
     kafkaBrokers.length > 0
@@ -108,12 +119,14 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   // Spans around every message and state call only when tracing is on: off, the wrappers would cost each call for nothing.
   const tracedEvents = uses.has('events') && config.telemetry ? tracedEventBus(events, kinds.events === 'real' ? 'kafka' : 'trellis') : events;
   const tracedState = uses.has('state') && config.telemetry ? tracedStateStore(state, { system: kinds.state === 'real' ? 'redis' : 'trellis', url: redisUrl }) : state;
-  const rateLimiter = rateLimiterFor(kinds.state, state);
+  const tracedCache = cache.store === state ? tracedState : config.telemetry ? tracedStateStore(cache.store, { system: 'redis', url: config.cache.redisUrl }) : cache.store;
+  const rateLimiter = rateLimiterFor(kinds.cache, cache.store);
 
   return {
     discovery,
     state: tracedState,
     events: tracedEvents,
+    cache: tracedCache,
     rateLimiter,
     kinds,
     async close() {
@@ -124,7 +137,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
   };
 }
 
-/** The limiter of the state port's kind: RateLimiterRedis on Redis, the shared store's atomic increment on the dev hub, else memory. */
+/** The limiter of the cache port's kind: RateLimiterRedis on Redis, the shared store's atomic increment on the dev hub, else memory. */
 function rateLimiterFor(kind: BackendKind | undefined, state: StateStore): RateLimiterFactory {
   if (kind === 'real') return (policy) => (state as RedisStateStore).rateLimiter(policy);
   if (kind === 'devhub') return (policy) => stateStoreRateLimiter(state, policy, `ratelimit:${policy.name}`);

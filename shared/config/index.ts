@@ -10,16 +10,21 @@ import { DEFAULT_HEADER_RULES, headerRulesSchema, type HeaderRules } from './hea
 import { telemetrySettings, type TelemetrySettings } from '../telemetry/settings';
 import { productionEnvShape, productionOptOuts, type ProductionOptOuts } from './production';
 import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
+import { supergraphPublicationEnvShape, supergraphPublicationSettings, type SupergraphPublicationSettings } from './supergraphPublication';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
+import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
+import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
 
 export { applyApolloTelemetry } from './apolloEnv';
 export { CONFIG_FILE_NAMES } from './file';
 export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
 export type { RedisSettings } from './redis';
+export type { CacheSettings } from './cache';
+export type { LauncherSettings } from './launcher';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
-export { assertSafeForProduction, isLoopback, productionProblems, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
+export { assertSafeForProduction, isLoopback, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -232,10 +237,16 @@ const envSchema = z.object({
   ...productionEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
+  /** One published supergraph for every gateway on Consul: lock timing and KV prefix (supergraphPublication.ts). */
+  ...supergraphPublicationEnvShape,
   /** Kafka's client, TLS, SASL and topic settings (kafka.ts). */
   ...kafkaEnvShape,
   /** The state store's Redis topology (Sentinel, Cluster) and replica waits (redis.ts). */
   ...redisEnvShape,
+  /** The Redis of caches and rate limits (cache.ts). */
+  ...cacheEnvShape,
+  /** `npm start`'s port block and replicas (launcher.ts). */
+  ...launcherEnvShape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -254,6 +265,8 @@ export interface Config {
   production: ProductionOptOuts;
   /** Deadlines of work that could otherwise hang for ever (deadlines.ts). */
   deadlines: Deadlines;
+  /** The composer lock and the published supergraph on Consul (supergraphPublication.ts). */
+  supergraphPublication: SupergraphPublicationSettings;
   /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS); orchestrators: the due-index shards (SAGA_DUE_SHARDS). */
   saga: { stepPauseMs: number; dueShards: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -299,6 +312,10 @@ export interface Config {
   };
   /** The state store's Redis: topology (REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES), prefix, timeouts, replica waits (redis.ts). */
   redis: RedisSettings;
+  /** Where caches and rate limits live (cache.ts). */
+  cache: CacheSettings;
+  /** What `npm start` runs: its port block and replicas (launcher.ts). */
+  launcher: LauncherSettings;
   /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
   kafka: KafkaSettings;
   consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
@@ -373,6 +390,7 @@ export function loadConfig(env: Env = process.env): Config {
     isProduction: e.NODE_ENV === 'production',
     production: productionOptOuts(e),
     deadlines: deadlines(e),
+    supergraphPublication: supergraphPublicationSettings(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
@@ -428,6 +446,8 @@ export function loadConfig(env: Env = process.env): Config {
       dedupQueries: e.DEDUP_QUERIES,
     },
     redis: redisSettings(e),
+    cache: cacheSettings(e),
+    launcher: launcherSettings(e),
     kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER
       ? {

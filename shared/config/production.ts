@@ -25,6 +25,8 @@ export const productionEnvShape = {
   TRELLIS_ALLOW_DEV_IDENTITY: optOut,
   /** Production logging in to Kafka (KAFKA_SASL_MECHANISM) without KAFKA_SSL. */
   TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS: optOut,
+  /** Production on a state store Redis whose maxmemory-policy evicts keys (checked once connected: shared/backends/evictionPolicy.ts). */
+  TRELLIS_ALLOW_EVICTING_STATE_STORE: optOut,
 };
 
 /** Which production refusals the operator waived, by name (config.production). */
@@ -35,6 +37,7 @@ export interface ProductionOptOuts {
   openAdmin: boolean;
   devIdentity: boolean;
   kafkaSaslWithoutTls: boolean;
+  evictingStateStore: boolean;
 }
 
 export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]: boolean }): ProductionOptOuts {
@@ -45,6 +48,7 @@ export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]:
     openAdmin: env.TRELLIS_ALLOW_OPEN_ADMIN,
     devIdentity: env.TRELLIS_ALLOW_DEV_IDENTITY,
     kafkaSaslWithoutTls: env.TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS,
+    evictingStateStore: env.TRELLIS_ALLOW_EVICTING_STATE_STORE,
   };
 }
 
@@ -111,7 +115,11 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
 
 /** Throws one ConfigError naming every problem and its opt-out, so an operator fixes them all in one go. */
 export function assertSafeForProduction(config: Config, profile: ProcessProfile): void {
-  const problems = productionProblems(config, profile);
+  refuseUnsafe(productionProblems(config, profile));
+}
+
+/** The refusal of assertSafeForProduction, also for problems found only once a backend answers (an evicting Redis). */
+export function refuseUnsafe(problems: ProductionProblem[]): void {
   if (problems.length === 0) return;
   const lines = problems.map(({ problem, optOut }) => `  - ${problem} (or ${optOut}=true to accept it)`);
   throw new ConfigError(`NODE_ENV=production refuses to start unsafe:\n${lines.join('\n')}`);

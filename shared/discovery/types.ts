@@ -56,3 +56,37 @@ export function sortInstances(instances: ServiceInstance[]): ServiceInstance[] {
 export function sameInstances(a: ServiceInstance[], b: ServiceInstance[]): boolean {
   return JSON.stringify(sortInstances(a)) === JSON.stringify(sortInstances(b));
 }
+
+/** A supergraph as the composing gateway published it, for every gateway to serve. */
+export interface PublishedSupergraph {
+  /** sha256 (hex) of `sdl`; a reader checks it. */
+  hash: string;
+  sdl: string;
+  composedAt: string;
+  /** The gateway that composed it. */
+  by: string;
+  /** The subgraph names it composes. */
+  subgraphs: string[];
+}
+
+/** What a reader of the published supergraph hears. */
+export interface PublicationListener {
+  onPublished(supergraph: PublishedSupergraph): void;
+  /** The store answered a read (it may be unchanged): what is served is current as of now. */
+  onRead(): void;
+  /** The store stopped answering: the last supergraph read stands meanwhile. */
+  onUnreachable(): void;
+}
+
+/**
+ * One composer for many gateways: a lock elects the gateway that composes, which publishes the
+ * supergraph by hash; every gateway follows what is published. Consul's sessions and KV back it
+ * (consulPublication.ts); the embedded ports have none, and each gateway composes on its own.
+ */
+export interface SupergraphPublication {
+  /** Campaigns for the composer lock as `holder` until stopped; `onLeading` hears each gain and loss. */
+  campaign(holder: string, onLeading: (leading: boolean) => void): Promise<Watch>;
+  /** Publishes while this process holds the lock; false when it does not (a lost lock never overwrites). */
+  publish(supergraph: PublishedSupergraph): Promise<boolean>;
+  follow(listener: PublicationListener): Promise<Watch>;
+}

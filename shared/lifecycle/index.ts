@@ -74,7 +74,8 @@ export function runMain(service: string, start: (context: MainContext) => Promis
     },
     (error) => {
       logger.fatal({ err: error }, `${service} failed to start: ${errorMessage(error)}`);
-      process.exit(1);
+      // A refusal found only once a backend answers (an evicting state store) exits as the others do.
+      process.exit(error instanceof ConfigError ? 2 : 1);
     },
   );
 }

@@ -8,6 +8,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Counter as PromCounter } from 'prom-client';
+import { ReplyError } from 'ioredis';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { RateLimiter, RateLimitPolicy } from '../ratelimit/types';
@@ -91,6 +92,20 @@ export class RedisStateStore implements StateStore {
   /** A rate limiter counting in this Redis, under `<prefix>ratelimit:<policy>:`. */
   rateLimiter(policy: RateLimitPolicy): RateLimiter {
     return redisRateLimiter(this.client, policy, this.k(`ratelimit:${policy.name}`), () => this.assertReady());
+  }
+
+  /**
+   * The server's `maxmemory-policy` (CONFIG GET), or why it cannot be read: a Redis can refuse
+   * CONFIG (renamed away, an ACL without it, a managed service). Throws when Redis is unreachable.
+   */
+  async evictionPolicy(): Promise<{ policy: string } | { unreadable: string }> {
+    try {
+      const [, policy] = (await this.client.config('GET', 'maxmemory-policy')) as string[];
+      return policy === undefined ? { unreadable: 'CONFIG GET maxmemory-policy answered nothing' } : { policy };
+    } catch (error) {
+      if (error instanceof ReplyError) return { unreadable: errorMessage(error) };
+      throw new BackendUnavailableError('redis', errorMessage(error), error);
+    }
   }
 
   async getVersioned(key: string): Promise<VersionedValue | null> {

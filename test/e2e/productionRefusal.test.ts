@@ -2,12 +2,13 @@
  * NODE_ENV=production refuses to start unsafe, through the entries an operator runs: the image's
  * one entry (`scripts/service.ts <service>`) for every service, and the launcher (`npm start`). Each
  * exits non-zero before listening or connecting anything, with one message that names every
- * problem and its opt-out variable.
+ * problem and its opt-out variable; only an evicting state store Redis is found once connected.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { eventually } from '../support/graphql';
 import { freePort } from '../support/ports';
+import { privateRedis } from '../support/privateServers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Backends that would be real if the process got as far as connecting them (it must not). */
@@ -76,6 +77,20 @@ describe('NODE_ENV=production refuses to start unsafe', () => {
     );
   });
 
+  it('a service whose state store Redis evicts (allkeys-lru) exits 2 once connected, naming the policy and TRELLIS_ALLOW_EVICTING_STATE_STORE', async () => {
+    const lru = await privateRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+    await lru.start();
+    try {
+      const { code, stdout } = await service('web-bff', { REDIS_URL: lru.url });
+      expect(code).toBe(2);
+      expect(stdout).toContain('the state store\'s Redis evicts keys under memory pressure (maxmemory-policy allkeys-lru)');
+      expect(stdout).toContain('(or TRELLIS_ALLOW_EVICTING_STATE_STORE=true to accept it)');
+      expect(stdout).not.toContain('serving');
+    } finally {
+      await lru.kill();
+    }
+  });
+
   it('the dev identity provider exits 2 naming TRELLIS_ALLOW_DEV_IDENTITY', async () => {
     const { code, stderr } = await service('identity');
     expect(code).toBe(2);
@@ -99,7 +114,7 @@ describe('NODE_ENV=production refuses to start unsafe', () => {
     expect(refused.stderr.match(/^ {2}- .*$/gm)).toEqual([expect.stringContaining('SUBGRAPH_ALLOW')]);
     const printed = await run('scripts/service.ts', ['gateway', '--print-config'], { ...BACKENDS, ADMIN_HOST: '0.0.0.0', ...optOuts });
     expect(printed.code).toBe(0);
-    expect(JSON.parse(printed.stdout).production).toEqual({ embeddedBackends: false, anySubgraph: false, consulWithoutToken: true, openAdmin: true, devIdentity: false, kafkaSaslWithoutTls: false });
+    expect(JSON.parse(printed.stdout).production).toEqual({ embeddedBackends: false, anySubgraph: false, consulWithoutToken: true, openAdmin: true, devIdentity: false, kafkaSaslWithoutTls: false, evictingStateStore: false });
 
     // The identity provider opted in starts and serves, in production.
     const port = await freePort();

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The Kafka part of the cluster profile: three KRaft nodes (broker + controller each, 3 voters) of
 # Apache Kafka 4 from Maven Central on 127.0.0.1, each with a PLAINTEXT listener (inter-broker)
-# and a SASL_SSL one (SCRAM-SHA-512/256, a CA and a broker certificate made here), and
-# test/stack/cluster.env pointing the platform at the SASL_SSL listeners.
+# and a SASL_SSL one (SCRAM-SHA-512/256, a CA and a broker certificate made here); `env` prints the
+# variables that point the platform at the SASL_SSL listeners (`up cluster` writes them to cluster.env).
 #   node N (1..3): PLAINTEXT 1909(N+1), SASL_SSL 1919(N+1), CONTROLLER 1929(N+1)
-# Usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env
+# Usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports
 # `start N` / `stop N` act on one node (a test that kills a broker restarts it with `start N`);
 # the nodes' pids are in the stack's run folder as kafka-c1.pid … kafka-c3.pid.
 # The SASL_SSL listeners take SCRAM-SHA-512/256 (the user in cluster.env) and OAUTHBEARER with
@@ -15,7 +15,6 @@ NODES=(1 2 3)
 HOME_DIR="$STACK_HOME/kafka-cluster"
 LIBS="$STACK_HOME/kafka4/libs"
 TLS="$HOME_DIR/tls"
-ENV_FILE="$STACK_DIR/cluster.env"
 USERNAME=trellis
 
 plaintext_port() { echo $((19091 + $1)); }
@@ -131,6 +130,9 @@ node_ready() {
 start_node() {
   local n="$1" name; name="$(node_name "$n")"
   if port_open "$(sasl_port "$n")"; then return 0; fi
+  # Started but not listening yet (another `up cluster` or `start N` is under way): a second JVM on
+  # the same data folder would fight it for the log, so wait for that one instead.
+  if our_pid "$name" >/dev/null; then log "$name is starting (pid $(our_pid "$name"))"; return 0; fi
   write_config "$n"
   format_storage "$n"
   local java; java="$(java_bin)"
@@ -142,12 +144,10 @@ start_node() {
   echo $! >"$(pid_file "$name")"
 }
 
-write_env() {
+print_env() {
   local brokers="" i
   for i in "${NODES[@]}"; do brokers+="${brokers:+,}127.0.0.1:$(sasl_port "$i")"; done
-  cat >"$ENV_FILE" <<ENV
-# Written by test/stack/up cluster: points the platform at the 3-broker SASL_SSL cluster.
-# Use: set -a; source test/stack/cluster.env; set +a
+  cat <<ENV
 export KAFKA_BROKERS=$brokers
 export KAFKA_SSL=true
 export KAFKA_SSL_CA_FILE=$TLS/ca.pem
@@ -159,6 +159,12 @@ export KAFKA_MIN_INSYNC_REPLICAS=2
 ENV
 }
 
+# One line per node: its name (pid file run/NAME.pid) and its PLAINTEXT, SASL_SSL and CONTROLLER ports.
+ports() {
+  local n
+  for n in "${NODES[@]}"; do echo "$(node_name "$n") $(plaintext_port "$n") $(sasl_port "$n") $(controller_port "$n")"; done
+}
+
 start() {
   local which=("$@") n; [ ${#which[@]} -eq 0 ] && which=("${NODES[@]}")
   install
@@ -167,7 +173,6 @@ start() {
   # Every node starts before any is waited for: a controller quorum needs 2 of its 3 voters.
   for n in "${which[@]}"; do start_node "$n"; done
   for n in "${which[@]}"; do wait_until 120 "$(node_name "$n")" node_ready "$n"; done
-  write_env
 }
 
 stop() {
@@ -175,8 +180,6 @@ stop() {
   # All at once: stopped one by one, the last node waits out its controlled shutdown with no quorum.
   for n in "${which[@]}"; do stop_ours "$(node_name "$n")" & done
   wait
-  [ $# -eq 0 ] && rm -f "$ENV_FILE"
-  return 0
 }
 
 ready() {
@@ -190,6 +193,7 @@ case "$command" in
   start) start "$@" ;;
   stop) stop "$@" ;;
   ready) ready "$@" ;;
-  env) write_env ;;
-  *) die "usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env" ;;
+  env) print_env ;;
+  ports) ports ;;
+  *) die "usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports" ;;
 esac

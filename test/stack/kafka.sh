@@ -59,9 +59,24 @@ format_storage() {
 
 ready() { port_open "$PORT" && grep -q 'Kafka Server started' "$(log_file $NAME)" 2>/dev/null; }
 
+# Private brokers (failure tests) leave a data directory each; a test that crashed never removes
+# its own. Before starting one, remove those of private brokers that no longer run and were last
+# touched an hour ago or more (a broker a test stopped to restart later is younger than that).
+prune_private() {
+  local dir name
+  for dir in "$STACK_HOME"/kafka-private-*; do
+    [ -d "$dir" ] || continue
+    name="$(basename "$dir")"
+    our_pid "$name" >/dev/null && continue
+    [ -n "$(find "$dir" -maxdepth 0 -mmin +60)" ] || continue
+    rm -rf "$dir" "$(log_file "$name")" "$STACK_HOME/logs/$name.stdout"
+  done
+}
+
 start() {
   if port_open "$PORT"; then return 0; fi
   install
+  [ "$NAME" = kafka ] || prune_private
   write_config
   format_storage
   local java; java="$(java_bin)"
@@ -74,10 +89,33 @@ start() {
   wait_until 90 "$NAME" ready
 }
 
+# Tests make topics of their own and seldom delete them; thousands of idle partitions slowed the
+# broker until it died under a full run. `prune` deletes the topics none of whose partitions has
+# been written for an hour (KAFKA_PRUNE_IDLE_MINUTES; a test that runs now keeps its topics), internal ones kept.
+prune() {
+  ready || return 0
+  # A partition's segment files change only when it is written (its directory's time changes at
+  # every broker start), so a topic is idle when none of its .log files changed for an hour.
+  local data="$HOME_DIR/data" all busy topics
+  all="$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E -- '-[0-9]+$' | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  busy="$(find "$data" -mindepth 2 -maxdepth 2 -name '*.log' -mmin "-${KAFKA_PRUNE_IDLE_MINUTES:-60}" -printf '%h\n' | xargs -r -n 1 basename | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  topics="$(comm -23 <(echo "$all") <(echo "$busy") | grep -v -E '^(__|$)' || true)"
+  [ -n "$topics" ] || return 0
+  log "kafka: deleting $(echo "$topics" | wc -l) topics idle for ${KAFKA_PRUNE_IDLE_MINUTES:-60} minutes"
+  local java; java="$(java_bin)"
+  # One JVM per 300 topics: TopicCommand takes a regular expression (dots escaped).
+  echo "$topics" | sed 's/\./\\./g' | awk '{ printf "%s%s", (NR % 300 == 1 ? "" : "|"), $0 } NR % 300 == 0 { print "" } END { if (NR % 300) print "" }' |
+    while read -r alternatives; do
+      "$java" -cp "$LIBS/*" -Dlog4j.configuration="file:$HOME_DIR/log4j.properties" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "127.0.0.1:$PORT" --delete --topic "^($alternatives)\$" >/dev/null
+    done
+}
+
 case "${1:-start}" in
   install) install ;;
   start) start ;;
+  prune) prune ;;
   stop) stop_ours "$NAME" ;;
   ready) ready ;;
-  *) die "usage: kafka.sh install|start|stop|ready" ;;
+  *) die "usage: kafka.sh install|start|stop|ready|prune" ;;
 esac

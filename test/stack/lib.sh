@@ -14,12 +14,13 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pid_file() { echo "$STACK_HOME/run/$1.pid"; }
 log_file() { echo "$STACK_HOME/logs/$1.log"; }
 
-# our_pid NAME: the pid we started for NAME, if that process still lives.
+# our_pid NAME: the pid we started for NAME, if that process still lives. A zombie (killed, not yet
+# reaped by init) is dead: kill -0 still succeeds on it.
 our_pid() {
   local file; file="$(pid_file "$1")"
   [ -f "$file" ] || return 1
   local pid; pid="$(cat "$file")"
-  if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$file"; return 1; fi
+  if kill -0 "$pid" 2>/dev/null && [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != [ZX]* ]]; then echo "$pid"; else rm -f "$file"; return 1; fi
 }
 
 # wait_until TIMEOUT_S NAME CHECK...: polls CHECK until it succeeds, or fails with NAME's log tail.

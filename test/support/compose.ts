@@ -22,12 +22,13 @@ export interface Volume {
   readOnly: boolean;
 }
 
-export function composeConfig(): { services: Record<string, ComposeService> } {
+export function composeConfig(): { services: Record<string, ComposeService>; volumes: Record<string, unknown> } {
   const resolved = spawnSync('docker-compose', ['config'], { cwd: ROOT, encoding: 'utf8' });
   if (resolved.status !== 0) throw new Error(`docker-compose config failed: ${resolved.stderr}`);
-  const config = parse(resolved.stdout) as { services: Record<string, Omit<ComposeService, 'volumes'> & { volumes?: RawVolume[] }> };
+  const config = parse(resolved.stdout) as { services: Record<string, Omit<ComposeService, 'volumes'> & { volumes?: RawVolume[] }>; volumes?: Record<string, unknown> };
   const services = Object.fromEntries(Object.entries(config.services).map(([name, service]) => [name, { ...service, volumes: service.volumes?.map(volumeOf) }]));
-  return { services };
+  // Named volumes (top level), which a service's volume names as its source.
+  return { services, volumes: config.volumes ?? {} };
 }
 
 /** docker-compose 1.x prints `source:target[:ro]`, Compose 2 an object: one shape for the tests. */

@@ -17,10 +17,10 @@ export interface InProcessGateway {
 const quiet = { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SHUTDOWN_GRACE_MS: '2000' };
 
 /**
- * `overrides` replaces connected ports (e.g. a Redis state store with a test's own key prefix; the
+ * `overrides` replaces connected ports (e.g. a Redis state store or cache with a test's own key prefix; the
  * test closes it); `assemble` passes options to assembleGateway (e.g. a token verifier that counts).
  */
-export async function startGateway(env: Env, overrides: Partial<Pick<Backends, 'state'>> = {}, assemble: Pick<AssembleOptions, 'verifier'> = {}): Promise<InProcessGateway> {
+export async function startGateway(env: Env, overrides: Partial<Pick<Backends, 'state' | 'cache'>> = {}, assemble: Pick<AssembleOptions, 'verifier'> = {}): Promise<InProcessGateway> {
   const config = loadConfig({ ...quiet, ...env });
   const logger = createLogger({ service: 'gateway', level: config.logLevel });
   const backends = { ...(await connectBackends(config, logger)), ...overrides };

@@ -32,29 +32,42 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
+/** `TRELLIS_REPLICAS`: replica k listens on the first replica's ports plus this times k (scripts/launcher/replicas.ts). */
+export const REPLICA_PORT_STEP = 10_000;
+
+/** The blocks of a platform of `replicas` replicas: its base, and each further replica's base. */
+const blocksOf = (base: number, replicas: number) => Array.from({ length: replicas }, (_, k) => base + REPLICA_PORT_STEP * k);
+
 /**
  * A base port whose fixed offsets (0-9, 100, 200, 400, 600, 700) are all free, leased to this
  * process until `releasePortBase` (test/support/portLease.ts): two workers starting a platform at
- * once could otherwise both find the same block free, and one would die on EADDRINUSE.
+ * once could otherwise both find the same block free, and one would die on EADDRINUSE. With
+ * `replicas`, every replica's block (base + 10000·k) is free and leased too.
  */
-export async function freePortBase(): Promise<number> {
+export async function freePortBase(replicas = 1): Promise<number> {
+  // Below Linux's ephemeral range (32768-60999), where any outgoing connection could take a port between this check and the bind.
+  // Bases 1000 apart: one platform's offsets (up to +700) never land on another's ports.
+  const bases = Array.from({ length: 12 }, (_, i) => 20000 + i * 1000).filter((base) => base + REPLICA_PORT_STEP * (replicas - 1) <= 31000);
+  if (bases.length === 0) throw new Error(`no port block below 32768 fits ${replicas} replicas`);
   for (let attempt = 0; attempt < 200; attempt++) {
-    // Below Linux's ephemeral range (32768-60999), where any outgoing connection could take a port between this check and the bind.
-    // Bases 1000 apart: one platform's offsets (up to +700) never land on another's ports.
-    const base = 20000 + Math.floor(Math.random() * 12) * 1000;
-    if (!tryLease(`base-${base}`)) continue;
-    const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600, 700];
-    if ((await Promise.all(offsets.map((offset) => isFree(base + offset)))).every(Boolean)) return base;
-    releasePortBase(base);
+    const base = bases[Math.floor(Math.random() * bases.length)];
+    const blocks = blocksOf(base, replicas);
+    const leased = blocks.filter((block) => tryLease(`base-${block}`));
+    if (leased.length === blocks.length) {
+      const offsets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 200, 400, 600, 700];
+      const ports = blocks.flatMap((block) => offsets.map((offset) => block + offset));
+      if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+    }
+    for (const block of leased) releaseLease(`base-${block}`);
     // Every block leased or busy: wait for one to be given back.
     if (attempt % 12 === 11) await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error('no free port block found');
 }
 
-/** Gives a block from freePortBase back once nothing listens on it any more. */
-export function releasePortBase(base: number): void {
-  releaseLease(`base-${base}`);
+/** Gives the blocks from freePortBase back once nothing listens on them any more. */
+export function releasePortBase(base: number, replicas = 1): void {
+  for (const block of blocksOf(base, replicas)) releaseLease(`base-${block}`);
 }
 
 export interface PlatformOptions {
@@ -64,11 +77,13 @@ export interface PlatformOptions {
   timeoutMs?: number;
   /** `source` (default) runs `scripts/start.ts` through tsx, as `npm start`; `compiled` runs `dist/scripts/start.js` with plain Node, as `npm run start:prod` (after `npm run build`). */
   build?: 'source' | 'compiled';
+  /** TRELLIS_REPLICAS: replicas of every service, each on its own leased block of ports (base + 10000·k). */
+  replicas?: number;
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const { backends = 'embedded', env = {}, timeoutMs = 90_000, build = 'source' } = options;
-  const base = await freePortBase();
+  const { backends = 'embedded', env = {}, timeoutMs = 90_000, build = 'source', replicas = 1 } = options;
+  const base = await freePortBase(replicas);
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   delete inherited.CONSUL_HTTP_ADDR;
   delete inherited.REDIS_URL;
@@ -91,7 +106,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     cwd: ROOT,
     // Its own process group, as a shell gives a foreground job, so pressCtrlC reaches every process.
     detached: true,
-    env: { ...inherited, TRELLIS_PORT_BASE: String(base), LOG_LEVEL: 'warn', ...backendEnv, ...env },
+    env: { ...inherited, TRELLIS_PORT_BASE: String(base), TRELLIS_REPLICAS: String(replicas), LOG_LEVEL: 'warn', ...backendEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -99,7 +114,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
-      releasePortBase(base);
+      releasePortBase(base, replicas);
       resolve(code);
     }),
   );

@@ -16,7 +16,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const STACK_HOME = process.env.TRELLIS_STACK_HOME || path.join(os.homedir(), '.cache', 'trellis-stack');
 
 
-async function accepts(port: number): Promise<boolean> {
+/** Whether something listens on `port` of 127.0.0.1. */
+export async function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => (socket.destroy(), resolve(true)));
@@ -72,19 +73,22 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
  * `durable` turns on the append-only file with an fsync per write, so a SIGKILLed and restarted
  * Redis comes back with every write it acknowledged, as a production Redis with AOF would.
  */
-export async function privateRedis(options: { durable?: boolean } = {}): Promise<PausableServer> {
+export async function privateRedis(options: { durable?: boolean; /** More redis-server arguments, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */ args?: string[] } = {}): Promise<PausableServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-redis-'));
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return processServer(`redis://127.0.0.1:${port}`, port, () =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], {
+    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])], {
       stdio: 'ignore',
     }),
   );
 }
 
-/** A Consul dev agent with its own ports (no DNS, no gRPC); with `aclToken`, ACLs on, default deny, that token the management one. */
-export async function privateConsul(options: { aclToken?: string } = {}): Promise<PrivateServer> {
+/**
+ * A Consul dev agent with its own ports (no DNS, no gRPC); with `aclToken`, ACLs on, default deny, that token the management one;
+ * with `tls` (PEM files), also an HTTPS listener at `httpsUrl`, its certificate signed by `tls.caFile`.
+ */
+export async function privateConsul(options: { aclToken?: string; tls?: { caFile: string; certFile: string; keyFile: string } } = {}): Promise<PrivateServer & { httpsUrl?: string }> {
   const [http, serfLan, serfWan, server] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const binary = path.join(STACK_HOME, 'bin', 'consul');
   const args = ['agent', '-dev', '-bind', '127.0.0.1', '-client', '127.0.0.1', '-log-level', 'error', '-http-port', String(http)];
@@ -94,9 +98,17 @@ export async function privateConsul(options: { aclToken?: string } = {}): Promis
     const token = JSON.stringify(options.aclToken);
     args.push('-hcl', `acl { enabled = true default_policy = "deny" enable_token_persistence = false tokens { initial_management = ${token} agent = ${token} } }`);
   }
+  let httpsUrl: string | undefined;
+  if (options.tls) {
+    const https = await freePort();
+    const { caFile, certFile, keyFile } = options.tls;
+    args.push('-https-port', String(https), '-hcl', `tls { defaults { ca_file = ${JSON.stringify(caFile)} cert_file = ${JSON.stringify(certFile)} key_file = ${JSON.stringify(keyFile)} } }`);
+    httpsUrl = `https://127.0.0.1:${https}`;
+  }
   const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: 'ignore' }));
   return {
     ...consul,
+    httpsUrl,
     async start() {
       await consul.start();
       // Listening is not serving: wait for a leader.

@@ -21,20 +21,29 @@ export function parentPid(pid: number | string): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-/** The launcher's child running `service` (its SERVICE_NAME). */
-export function findService(launcherPid: number, service: string): ServiceProcess {
+/** Every service the launcher runs (one process each, or per replica with TRELLIS_REPLICAS): its children with a SERVICE_NAME, not tsx's esbuild. */
+export function launcherChildren(launcherPid: number): ServiceProcess[] {
+  const children: ServiceProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (parentPid(entry) !== launcherPid) continue;
       const env = Object.fromEntries(nulSeparated(`/proc/${entry}/environ`).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
-      if (env.SERVICE_NAME !== service) continue;
-      return { pid: Number(entry), argv: nulSeparated(`/proc/${entry}/cmdline`), env, cwd: readlinkSync(`/proc/${entry}/cwd`) };
+      if (env.SERVICE_NAME) children.push({ pid: Number(entry), argv: nulSeparated(`/proc/${entry}/cmdline`), env, cwd: readlinkSync(`/proc/${entry}/cwd`) });
     } catch {
       // a process that ended while we looked
     }
   }
-  throw new Error(`no child of ${launcherPid} runs ${service}`);
+  return children;
+}
+
+/** The launcher's child running `service` (its SERVICE_NAME); with replicas, the first one's (the lowest port). */
+export function findService(launcherPid: number, service: string): ServiceProcess {
+  const [found] = launcherChildren(launcherPid)
+    .filter((child) => child.env.SERVICE_NAME === service)
+    .sort((a, b) => Number(a.env.PORT) - Number(b.env.PORT));
+  if (!found) throw new Error(`no child of ${launcherPid} runs ${service}`);
+  return found;
 }
 
 /** SIGKILLs the service and resolves once its process is gone. */

@@ -21,7 +21,7 @@ export interface StaticPlatform {
 }
 
 /** `subgraphEnv`: the subgraphs' own (e.g. a test identity's issuer, so they verify the tokens the gateway forwards). */
-export async function startStaticPlatform(env: Env = {}, overrides: Partial<Pick<Backends, 'state'>> = {}, subgraphEnv: Env = {}): Promise<StaticPlatform> {
+export async function startStaticPlatform(env: Env = {}, overrides: Partial<Pick<Backends, 'state' | 'cache'>> = {}, subgraphEnv: Env = {}): Promise<StaticPlatform> {
   const parts: Array<{ name: string; sdl: string; subgraph: Subgraph }> = [
     { name: 'users', sdl: usersSdl, subgraph: await startSubgraph(usersSubgraph, subgraphEnv) },
     { name: 'orders', sdl: ordersSdl, subgraph: await startSubgraph(ordersSubgraph, subgraphEnv) },

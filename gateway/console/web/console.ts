@@ -91,6 +91,18 @@ function section(title: string, id: string, ...content: Array<Node | null>): HTM
   return h('section', { id }, h('h2', {}, title), ...content);
 }
 
+/** With one published supergraph (Consul): who composed it, whether this gateway composes, and whether KV answers. */
+function published(publication: ConsoleSnapshot['supergraph']['publication']): HTMLElement[] {
+  if (!publication) return [];
+  const kv = publication.reachable ? `read ${time(publication.lastReadAt)}` : `unreachable for ${Math.round(publication.staleSeconds)} s: serving the last good supergraph`;
+  return [
+    h('dt', {}, 'published by'),
+    h('dd', { 'data-field': 'published-by' }, `${publication.publishedBy ?? '—'}${publication.composer ? ' (this gateway composes)' : ''}`),
+    h('dt', {}, 'Consul KV'),
+    h('dd', { class: publication.reachable ? '' : 'error' }, kv),
+  ];
+}
+
 function render(snapshot: ConsoleSnapshot): HTMLElement {
   const { supergraph, subgraphs, sagas } = snapshot;
   const summary = h(
@@ -106,6 +118,7 @@ function render(snapshot: ConsoleSnapshot): HTMLElement {
     h('dd', {}, supergraph.source),
     h('dt', {}, 'failed compositions'),
     h('dd', {}, String(supergraph.compositionFailures)),
+    ...published(supergraph.publication),
   );
   const lastError = supergraph.lastError ? h('p', { class: 'error', id: 'last-error' }, `last error at ${time(supergraph.lastError.at)}: ${supergraph.lastError.message}`) : null;
   const refused = [...supergraph.refused.map((r) => `${r.name}: ${r.errors.join('; ')}`), ...supergraph.untrusted.map((u) => `${u.name} at ${u.url}: ${u.reason}`)];

@@ -4,7 +4,6 @@
  */
 import type { EventBus } from '../types';
 import { KafkaEventBus } from './kafkajs/bus';
-import { PlatformaticKafkaEventBus } from './platformatic/bus';
 import type { KafkaClientName, KafkaEventBusOptions } from './options';
 
 export { KafkaEventBus } from './kafkajs/bus';
@@ -14,7 +13,12 @@ export function createKafkaEventBus(options: KafkaEventBusOptions & { client?: K
   switch (options.client ?? 'kafkajs') {
     case 'kafkajs':
       return new KafkaEventBus(options);
-    case 'platformatic':
+    case 'platformatic': {
+      // Loaded only when chosen: @platformatic/kafka takes about a second to load, which every
+      // process on the default client would otherwise pay at start-up (platformaticLazyLoad.test.ts).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { PlatformaticKafkaEventBus } = require('./platformatic/bus') as typeof import('./platformatic/bus');
       return new PlatformaticKafkaEventBus(options);
+    }
   }
 }

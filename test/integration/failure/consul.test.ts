@@ -37,8 +37,13 @@ describe('gateway on Consul when Consul stops and returns', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
-    // A fresh dev agent knows nothing: the subgraph registers itself again, and a new subgraph shows up.
+    // A fresh dev agent knows nothing: the subgraph registers itself again, the gateway, elected again, publishes
+    // the supergraph it serves to the empty KV, and a new subgraph shows up.
     await consul.start();
+    await eventually(async () => {
+      const published = await fetch(`${consul.url}/v1/kv/trellis/supergraph/current?raw`);
+      expect(((await published.json()) as { hash: string }).hash).toBe(gateway.server.options.source.status().hash);
+    }, 20_000, 200);
     subgraphs.push(await startSubgraph(usersSubgraph, env));
     await eventually(async () => {
       const { body } = await postGraphQL(gateway.url, '{ user(id: "u3") { name } product(id: "p1") { name } }');

@@ -63,7 +63,8 @@ describe('automatic persisted queries', () => {
     const keyPrefix = `test:apq:${randomUUID()}:`;
     const state = new RedisStateStore({ url: REDIS_URL, keyPrefix });
     const redis = new Redis(REDIS_URL);
-    const platform = await startStaticPlatform({ APQ_TTL_SECONDS: '600' }, { state });
+    // The cache port takes APQ (CACHE_REDIS_URL's, else the state store).
+    const platform = await startStaticPlatform({ APQ_TTL_SECONDS: '600' }, { cache: state });
     try {
       const hash = await apqRoundTrip(platform);
       const key = `${keyPrefix}gateway:apq:${hash}`;
@@ -196,7 +197,7 @@ describe('automatic persisted queries with the store down', () => {
     const redis = await privateRedis();
     await redis.start();
     const state = new RedisStateStore({ url: redis.url, commandTimeoutMs: 500 });
-    const platform = await startStaticPlatform({}, { state });
+    const platform = await startStaticPlatform({}, { cache: state });
     try {
       await apqRoundTrip(platform);
       await redis.kill();

@@ -34,6 +34,14 @@ const PLATFORM: Entry[] = [
     note: 'the storefront test runs the platform slowed the same way, 300 ms a step',
   },
   {
+    command: 'TRELLIS_REPLICAS=2 npm start',
+    runBy: [
+      { file: 'test/e2e/replicas.test.ts', invokes: 'startPlatform({ replicas: 2' },
+      { file: 'test/support/platform.ts', invokes: 'TRELLIS_REPLICAS: String(replicas)' },
+    ],
+    note: 'the platform npm start runs, with TRELLIS_REPLICAS=2 on its own leased blocks of ports',
+  },
+  {
     command: 'AUTH_ISSUER=https://login.example.com/ AUTH_AUDIENCE=trellis-api npm start',
     runBy: [{ file: 'test/e2e/realIssuer.test.ts', invokes: "startPlatform({ env: { AUTH_ISSUER: `http://127.0.0.1:${port}`, AUTH_AUDIENCE: 'trellis-api' } })" }],
     note: 'an issuer of its own on loopback stands in for login.example.com',
@@ -92,6 +100,11 @@ const BUILD_AND_SHIP: Entry[] = [
     runBy: [{ file: MANIFESTS, invokes: command.startsWith('kubectl') ? "execFileSync('kubectl', ['kustomize'" : command === 'docker build' ? 'function dockerfileStages(' : "spawnSync('docker-compose', ['config', '-q']" }],
     note: 'validated, not run: no Docker engine or cluster here; the Dockerfile is parsed, compose checked by docker-compose config, the base built by kustomize and checked against the API schemas',
   })),
+  {
+    command: 'kubectl apply -k deploy/kubernetes/redis',
+    runBy: [{ file: 'test/integration/deploy/redisInstances.test.ts', invokes: "execFileSync('kubectl', ['kustomize'" }],
+    note: 'validated, not run: built by kustomize, checked against the API schemas, each Redis started locally with its flags',
+  },
 ];
 
 const TESTS_AND_TOOLS: Entry[] = [

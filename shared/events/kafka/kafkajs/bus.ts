@@ -2,20 +2,22 @@
  * The Kafka event bus on kafkajs: topics through the admin client, publishes through one
  * idempotent producer, and a consumer per subscription.
  */
+import type { Producer } from 'kafkajs';
 import type { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../../types';
 import { namespaced } from '../names';
 import type { KafkaEventBusOptions } from '../options';
 import { KafkaMetrics } from '../metrics';
+import { CoalescingPublisher } from '../publisher';
 import { KafkajsAccess } from './access';
 import { kafkajsClient } from './client';
 import { KafkajsConsumers } from './consumer';
-import { KafkajsPublisher } from './producer';
+import { kafkajsProducer } from './producer';
 import { countingRequests } from './requests';
 import { KafkajsTopics } from './topics';
 
 export class KafkaEventBus implements EventBus {
   private readonly topics: KafkajsTopics;
-  private readonly publisher: KafkajsPublisher;
+  private readonly publisher: CoalescingPublisher<Producer>;
   private readonly consumers: KafkajsConsumers;
   private readonly access: KafkajsAccess;
 
@@ -25,7 +27,7 @@ export class KafkaEventBus implements EventBus {
     this.access = new KafkajsAccess(options);
     const names = namespaced(options.namespace);
     this.topics = new KafkajsTopics(kafka, names, options);
-    this.publisher = new KafkajsPublisher(kafka, names, options, metrics);
+    this.publisher = new CoalescingPublisher(kafkajsProducer(kafka), names, options, metrics);
     this.consumers = new KafkajsConsumers(kafka, names, options, (topic, message) => this.publisher.publish(topic, message));
   }
 

@@ -22,6 +22,14 @@ export type { Publish } from '../keyedDelivery';
 /** How often settled offsets are committed (and at every rejoin and stop): not once per message or batch. */
 export const COMMIT_INTERVAL_MS = 1000;
 
+/**
+ * How long one commit may hold up the next. kafkajs retries a commit that fails on a connection
+ * (a coordinator broker down or moving) for about 30 s; a rejoin that waited that long for it left
+ * the member's partitions unconsumed as long (the saga chaos test's stalled reply consumer). A
+ * commit given up on goes on in kafkajs; the next tick commits again once it ended.
+ */
+export const COMMIT_TIMEOUT_MS = 2000;
+
 /** kafkajs's own test for "the group is rebalancing: rejoin" (src/errors.js isRebalancing). */
 const isRebalancing = (error: unknown) => ['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION'].includes((error as { type?: string } | null)?.type ?? '');
 
@@ -81,6 +89,8 @@ class KeyedKafkajsConsumer {
   private restartTimer?: NodeJS.Timeout;
   private readonly restarts = new Backoff({ initialDelayMs: 500, maxDelayMs: 10_000, jitter: 0.2 });
   private committing?: Promise<void>;
+  /** The kafkajs commit call in flight (it may outlive our wait for it, retrying). */
+  private retrying?: Promise<void>;
   private stopping?: Promise<void>;
 
   constructor(
@@ -132,7 +142,7 @@ class KeyedKafkajsConsumer {
     await consumer.subscribe({ topics: options.topics.map((topic) => this.names.onBroker(topic)), fromBeginning: options.fromBeginning ?? false });
     await this.run();
     // A tick while a commit is still on its way (kafkajs retries one for a while) is skipped, not queued.
-    this.commitTimer = setInterval(() => void (this.committing ?? this.commit()), COMMIT_INTERVAL_MS);
+    this.commitTimer = setInterval(() => void (this.committing ?? this.retrying ?? this.commit()), COMMIT_INTERVAL_MS);
     this.commitTimer.unref();
     await withTimeout(joined, JOIN_TIMEOUT_MS, `consumer group ${options.groupId} did not get its partitions within ${JOIN_TIMEOUT_MS} ms`);
   }
@@ -245,11 +255,16 @@ class KeyedKafkajsConsumer {
   }
 
   /** Commits every partition's settled prefix that moved; a failure is logged and retried on the next tick. */
-  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => this.consumer.commitOffsets(offsets)): Promise<void> {
-    // One at a time, in order: a commit at a rejoin or a stop goes after the one on its way.
+  private commit(send: (offsets: TopicPartitionOffset[]) => Promise<void> = (offsets) => this.commitThroughKafkajs(offsets)): Promise<void> {
+    // One at a time, in order: a commit at a rejoin or a stop goes after the one on its way, which
+    // holds it COMMIT_TIMEOUT_MS at the most.
     const previous = this.committing ?? Promise.resolve();
     const next = previous.then(() =>
-      this.assignment.commitDue(send).then(
+      withTimeout(
+        this.assignment.commitDue(send).then(() => undefined),
+        COMMIT_TIMEOUT_MS,
+        `offset commit not acknowledged within ${COMMIT_TIMEOUT_MS} ms`,
+      ).then(
         () => undefined,
         (error: unknown) => this.bus.logger?.debug({ groupId: this.options.groupId, err: errorMessage(error) }, 'offset commit failed; retried on the next tick'),
       ),
@@ -259,6 +274,18 @@ class KeyedKafkajsConsumer {
       if (this.committing === next) this.committing = undefined;
     });
     return next;
+  }
+
+  private commitThroughKafkajs(offsets: TopicPartitionOffset[]): Promise<void> {
+    const call = this.consumer.commitOffsets(offsets);
+    this.retrying = call;
+    void call.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      if (this.retrying === call) this.retrying = undefined;
+    });
+    return call;
   }
 
   private toEventMessage(topic: string, partition: number, message: KafkaMessage): EventMessage {

@@ -6,21 +6,23 @@ import { BackendUnavailableError, errorMessage } from '../../../errors';
 import { retry } from '../../../retry';
 import type { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../../types';
 import { namespaced, type Namespaced } from '../names';
+import { KafkaMetrics } from '../metrics';
 import { TOPIC_ATTEMPTS, type KafkaEventBusOptions } from '../options';
-import { PlatformaticPublisher } from './producer';
+import { CoalescingPublisher } from '../publisher';
+import { platformaticProducer, type StringProducer } from './producer';
 import { PlatformaticSubscription } from './subscription';
 import { PlatformaticTopics } from './topics';
 
 export class PlatformaticKafkaEventBus implements EventBus {
   private readonly names: Namespaced;
   private readonly topics: PlatformaticTopics;
-  private readonly publisher: PlatformaticPublisher;
+  private readonly publisher: CoalescingPublisher<StringProducer>;
   private readonly subscriptions = new Set<PlatformaticSubscription>();
 
   constructor(private readonly options: KafkaEventBusOptions) {
     this.names = namespaced(options.namespace);
     this.topics = new PlatformaticTopics(this.names, options);
-    this.publisher = new PlatformaticPublisher(this.names, options);
+    this.publisher = new CoalescingPublisher(platformaticProducer(options), this.names, options, options.registry && new KafkaMetrics(options.registry));
   }
 
   ensureTopics(topics: string[]): Promise<void> {

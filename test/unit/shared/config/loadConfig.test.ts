@@ -56,6 +56,8 @@ const DEFAULTS: Config = {
     dedupQueries: true,
   },
   redis: { commandTimeoutMs: 2000, keyPrefix: '', topology: undefined, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
+  cache: { redisUrl: undefined },
+  launcher: { portBase: 4000, replicas: 1 },
   kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 },
   auth: undefined,
   consul: { checkInterval: '1s', namespace: undefined, token: undefined, caCertPath: undefined },
@@ -91,8 +93,10 @@ const DEFAULTS: Config = {
     openAdmin: false,
     devIdentity: false,
     kafkaSaslWithoutTls: false,
+    evictingStateStore: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
+  supergraphPublication: { prefix: undefined, lockDelay: '1s', sessionTtl: '10s', holderCheckTtl: '3s' },
 };
 
 /** Every variable set away from its default (but the subgraph limits that follow the gateway's: see below). */
@@ -120,6 +124,9 @@ const EVERYTHING = {
   KAFKA_RETENTION_MS: '86400000',
   KAFKA_LINGER_MS: '5',
   REDIS_COMMAND_TIMEOUT_MS: '750',
+  CACHE_REDIS_URL: 'redis://cache.internal:6380',
+  TRELLIS_PORT_BASE: '5000',
+  TRELLIS_REPLICAS: '3',
   CONSUL_NAMESPACE: 'shop',
   CONSUL_CHECK_INTERVAL: '500ms',
   CONSUL_HTTP_TOKEN: 'consul-secret',
@@ -233,6 +240,8 @@ describe('loadConfig: what each variable becomes', () => {
         dedupQueries: false,
       },
       redis: { commandTimeoutMs: 750, keyPrefix: 'shop:', topology: { kind: 'standalone', url: 'redis://redis.internal:6379/1' }, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
+      cache: { redisUrl: 'redis://cache.internal:6380' },
+      launcher: { portBase: 5000, replicas: 3 },
       kafka: {
         topicPrefix: 'shop.v1_a-',
         client: 'kafkajs',
@@ -281,6 +290,7 @@ describe('loadConfig: what each variable becomes', () => {
       // Read by their own modules' tests (configProduction, configDeadlines): the defaults here.
       production: DEFAULTS.production,
       deadlines: DEFAULTS.deadlines,
+      supergraphPublication: DEFAULTS.supergraphPublication,
     });
     const { subgraphAllow, ...rest } = gateway;
     expect(rest).toEqual({
@@ -443,6 +453,12 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ],
     ['HEADER_RULES', '[]', '(root): '],
     ['GATEWAY_URL', 'gateway', 'Invalid url'],
+    ['CACHE_REDIS_URL', 'cache:6379', 'a redis:// or rediss:// URL'],
+    ['CACHE_REDIS_URL', 'http://cache:6379', 'a redis:// or rediss:// URL'],
+    ['TRELLIS_REPLICAS', '0', 'greater than or equal to 1'],
+    ['TRELLIS_REPLICAS', '1.5', 'Expected integer'],
+    ['TRELLIS_PORT_BASE', '80', 'a port from 1024'],
+    ['TRELLIS_PORT_BASE', '64001', 'a port up to 64000, so every offset fits'],
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });

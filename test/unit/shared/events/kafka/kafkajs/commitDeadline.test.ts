@@ -1,0 +1,87 @@
+/**
+ * A commit kafkajs keeps retrying (its coordinator broker down: about 30 s of retries) never holds
+ * up a rejoin for long: the batch that meets the rebalance commits what it settled and returns
+ * within COMMIT_TIMEOUT_MS, so kafkajs rejoins and the member's partitions are consumed again. It
+ * used to wait behind that commit, which stalled the saga orchestrator's replies after the full
+ * cluster outage of the chaos test. Driven here with a kafkajs consumer whose commit never answers.
+ */
+import { EventEmitter } from 'node:events';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import { COMMIT_INTERVAL_MS, COMMIT_TIMEOUT_MS, KafkajsConsumers } from '@trellis/kit/internal/events/kafka/kafkajs/consumer';
+import { namespaced } from '@trellis/kit/internal/events/kafka/names';
+
+const EVENTS = { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join', REBALANCING: 'consumer.rebalancing' };
+
+function hangingCommitConsumer() {
+  const emitter = new EventEmitter();
+  const consumer = {
+    eachBatch: undefined as undefined | ((payload: EachBatchPayload) => Promise<void>),
+    commitCalls: 0,
+    events: EVENTS,
+    on: (name: string, listener: (event: unknown) => void) => {
+      emitter.on(name, listener);
+      return () => emitter.off(name, listener);
+    },
+    connect: async () => undefined,
+    subscribe: async () => undefined,
+    run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+      consumer.eachBatch = eachBatch;
+      setImmediate(() => emitter.emit(EVENTS.GROUP_JOIN, { payload: {} }));
+    },
+    pause: () => undefined,
+    // kafkajs retrying against a coordinator that is gone: no answer for as long as this test runs.
+    commitOffsets: () => {
+      consumer.commitCalls += 1;
+      return new Promise<void>(() => undefined);
+    },
+    disconnect: async () => undefined,
+  };
+  return consumer;
+}
+
+function batchOf(offset: number, heartbeat: () => Promise<void>, committed: unknown[]): EachBatchPayload {
+  return {
+    batch: { topic: 't', partition: 0, messages: [{ offset: String(offset), key: Buffer.from(`k${offset}`), value: Buffer.from('v'), headers: {}, timestamp: '0' }] },
+    resolveOffset: () => undefined,
+    heartbeat,
+    pause: () => () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+    commitOffsetsIfNecessary: async (offsets?: unknown) => void committed.push(offsets),
+  } as unknown as EachBatchPayload;
+}
+
+afterEach(() => jest.useRealTimers());
+
+it('returns from the batch that meets a rebalance within COMMIT_TIMEOUT_MS while a commit hangs in kafkajs', async () => {
+  jest.useFakeTimers();
+  const consumer = hangingCommitConsumer();
+  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const handled: string[] = [];
+  const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
+  const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async (message) => void handled.push(message.offset) });
+  await jest.advanceTimersByTimeAsync(10);
+  await subscribing;
+
+  // Offset 0 is handled; the next tick's commit of it goes to kafkajs and never comes back.
+  const committed: unknown[] = [];
+  await consumer.eachBatch!(batchOf(0, async () => undefined, committed));
+  expect(handled).toEqual(['0']);
+  await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS);
+  expect(consumer.commitCalls).toBe(1);
+
+  // The group rebalances while offset 1 is handled: the heartbeat says so.
+  const rebalancing = Object.assign(new Error('The group is rebalancing'), { type: 'REBALANCE_IN_PROGRESS' });
+  let outcome: unknown = 'pending';
+  void consumer.eachBatch!(batchOf(1, async () => Promise.reject(rebalancing), committed)).then(
+    () => (outcome = 'returned'),
+    (error: unknown) => (outcome = error),
+  );
+  await jest.advanceTimersByTimeAsync(COMMIT_TIMEOUT_MS + 100);
+  expect(handled).toEqual(['0', '1']);
+  // It hands the rebalance back to kafkajs (which rejoins), after committing what it settled.
+  expect(outcome).toBe(rebalancing);
+  expect(committed).toEqual([{ topics: [{ topic: 't', partitions: [{ partition: 0, offset: '2' }] }] }]);
+  // No second kafkajs commit was started while the first one still retries.
+  expect(consumer.commitCalls).toBe(1);
+});
