@@ -87,6 +87,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   delete inherited.CONSUL_HTTP_ADDR;
   delete inherited.REDIS_URL;
+  // One Redis topology per process: a sourced cluster.env's Sentinel set replaces REDIS_URL below, never joins it.
+  for (const name of ['REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_CLUSTER_NODES']) delete inherited[name];
   delete inherited.KAFKA_BROKERS;
   // Each real-backend platform gets its own keys and topics, so runs sharing the servers never mix.
   const namespace = uniquePrefix('platform');
@@ -94,7 +96,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     backends === 'real'
       ? {
           CONSUL_HTTP_ADDR: realBackends.consulUrl,
-          REDIS_URL: realBackends.redisUrl,
+          ...(process.env.REDIS_SENTINELS
+            ? { REDIS_SENTINELS: process.env.REDIS_SENTINELS, REDIS_SENTINEL_NAME: process.env.REDIS_SENTINEL_NAME ?? 'trellis' }
+            : { REDIS_URL: realBackends.redisUrl }),
           KAFKA_BROKERS: realBackends.kafkaBrokers.join(','),
           REDIS_KEY_PREFIX: `${namespace}:`,
           KAFKA_TOPIC_PREFIX: `${namespace}.`,
