@@ -6,7 +6,7 @@
 export { type AccessPolicy, type AccessSubject, DevIdentityProvider, deny, describeTokenFailure, readAccessPolicy, requirementsOf } from './auth';
 export { type HeaderRules, assertSafeForProduction, formatConfig, loadProcessConfig } from './config';
 export { DevHubServer } from './devhub';
-export { InMemoryDiscovery, SCHEMA_REVISION_META, supergraphPublicationOf, type SubgraphAllowList, type Watch, type SupergraphPublication, type PublishedSupergraph } from './discovery';
+export { InMemoryDiscovery, SCHEMA_REVISION_META, supergraphPublicationOf, type SubgraphAllowList, type Watch, type SupergraphPublication, type PublishedSupergraph, type PublicationListener } from './discovery';
 export { errorMessage } from './errors';
 export { InMemoryEventBus, replayDeadLetters } from './events';
 export { BrowserBundle, bundlePage } from './http/browserBundle';

@@ -41,8 +41,9 @@ export class KeyedAssignment {
   /** A new generation: every partition is handed out again from its committed offset, so all state goes. */
   reset(): void {
     for (const state of this.partitions.values()) state.revoke();
-    this.partitions.clear();
-    this.committed.clear();
+    // New maps, not cleared ones: a commit still on its way tells its generation by the map it saw.
+    this.partitions = new Map();
+    this.committed = new Map();
     this.isHalted = false;
   }
 

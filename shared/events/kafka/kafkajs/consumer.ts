@@ -30,6 +30,15 @@ export const COMMIT_INTERVAL_MS = 1000;
  */
 export const COMMIT_TIMEOUT_MS = 2000;
 
+/**
+ * A commit answered "not the coordinator" after kafkajs's retries: kafkajs keeps the broker it
+ * found at the group join for its commits and never looks for the coordinator again until the next
+ * join, so after the coordinator moved (its broker restarted) every commit fails while fetching and
+ * heartbeats go on. Only a new join finds the new coordinator.
+ */
+const isStaleCoordinator = (error: unknown) =>
+  [error, (error as { cause?: unknown } | null)?.cause].some((each) => (each as { type?: string } | null)?.type === 'NOT_COORDINATOR_FOR_GROUP');
+
 /** kafkajs's own test for "the group is rebalancing: rejoin" (src/errors.js isRebalancing). */
 const isRebalancing = (error: unknown) => ['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION'].includes((error as { type?: string } | null)?.type ?? '');
 
@@ -92,6 +101,7 @@ class KeyedKafkajsConsumer {
   /** The kafkajs commit call in flight (it may outlive our wait for it, retrying). */
   private retrying?: Promise<void>;
   private stopping?: Promise<void>;
+  private rejoining?: Promise<void>;
 
   constructor(
     kafka: Kafka,
@@ -279,13 +289,37 @@ class KeyedKafkajsConsumer {
   private commitThroughKafkajs(offsets: TopicPartitionOffset[]): Promise<void> {
     const call = this.consumer.commitOffsets(offsets);
     this.retrying = call;
-    void call.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => {
-      if (this.retrying === call) this.retrying = undefined;
-    });
+    void call
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (isStaleCoordinator(error)) this.rejoin('offset commits reach a broker that is no longer the group coordinator');
+        },
+      )
+      .finally(() => {
+        if (this.retrying === call) this.retrying = undefined;
+      });
     return call;
+  }
+
+  /**
+   * Leaves the group and joins it again (kafkajs has no rejoin of its own to call): once this
+   * member's handlers ended, the consumer stops and runs again, which finds the coordinator anew.
+   * What was settled and not committed is handled again (at least once), as after any restart.
+   */
+  private rejoin(reason: string): void {
+    if (this.stopping || this.rejoining) return;
+    this.bus.logger?.warn({ groupId: this.options.groupId, reason }, 'rejoining the consumer group');
+    this.rejoining = (async () => {
+      this.assignment.halt();
+      await this.assignment.idle();
+      await this.consumer.stop();
+      await this.run();
+    })()
+      .catch((error: unknown) => this.bus.logger?.warn({ groupId: this.options.groupId, err: errorMessage(error) }, 'rejoin failed; the consumer restarts after its crash'))
+      .finally(() => {
+        this.rejoining = undefined;
+      });
   }
 
   private toEventMessage(topic: string, partition: number, message: KafkaMessage): EventMessage {

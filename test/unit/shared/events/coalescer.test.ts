@@ -202,4 +202,47 @@ describe('ProduceCoalescer', () => {
     expect(a.outcome).toBe('rejected');
     expect((a.error as Error).message).toBe('not connected');
   });
+
+  // A message's estimated size: 70 bytes of overhead, its key, its value, and each header's name and value plus 4.
+  it('counts a request full at exactly the size bound, and fills it to exactly the bound', async () => {
+    // Each publish is 72 bytes (key 'k', value 'v'): two make 144.
+    const { client, coalescer } = setup({ lingerMs: 1000, maxBatchBytes: 144 });
+    void coalescer.publish('t', [message('v', 'k')]);
+    expect(client.requests).toHaveLength(0);
+    void coalescer.publish('t', [message('v', 'k')]);
+    void coalescer.publish('t', [message('w', 'k')]);
+    expect(client.sent()).toEqual([{ t: ['v', 'v'] }]);
+  });
+
+  it('counts keys and headers in a message size', async () => {
+    // 70 + 229 + 1 = 300 bytes, and 70 + 1 + 1 + (2 + 223 + 4) = 301: each fills a 300-byte request alone.
+    const keyed = setup({ lingerMs: 1000, maxBatchBytes: 300 });
+    void keyed.coalescer.publish('t', [message('v', 'k'.repeat(228))]);
+    expect(keyed.client.requests).toHaveLength(0);
+    const longer = setup({ lingerMs: 1000, maxBatchBytes: 300 });
+    void longer.coalescer.publish('t', [message('v', 'k'.repeat(229))]);
+    expect(longer.client.requests).toHaveLength(1);
+    const headerOnly = setup({ lingerMs: 1000, maxBatchBytes: 300 });
+    void headerOnly.coalescer.publish('t', [{ key: 'k', value: 'v', headers: { hh: 'x'.repeat(223) } }]);
+    expect(headerOnly.client.requests).toHaveLength(1);
+  });
+
+  it('forgets the size of a publish that expired while queued, and says its deadline', async () => {
+    // Each publish is 72 bytes; the bound is two of them. The first expires before the linger ends.
+    const { clock, client, coalescer } = setup({ lingerMs: 15, timeoutMs: 10, maxBatchBytes: 144 });
+    const expired = watch(coalescer.publish('t', [message('o', 'k')]));
+    clock.advance(10);
+    await settle();
+    expect(expired.outcome).toBe('rejected');
+    expect((expired.error as Error).message).toBe('no acknowledgement within 10 ms');
+    const fresh = watch(coalescer.publish('t', [message('v', 'k')]));
+    // 72 bytes queued, not 144: the request waits for the linger.
+    expect(client.requests).toHaveLength(0);
+    clock.advance(5);
+    expect(client.sent()).toEqual([{ t: ['v'] }]);
+    client.requests[0].succeed();
+    await settle();
+    expect(fresh.outcome).toBe('resolved');
+  });
 });
+

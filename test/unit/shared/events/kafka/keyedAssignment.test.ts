@@ -57,4 +57,54 @@ describe('KeyedAssignment', () => {
     expect(assignment.halted).toBe(false);
     expect(assignment.partition('t', 0)).toBeDefined();
   });
+
+  it('keeps one state per partition within a generation, and a new generation commits from scratch', async () => {
+    const assignment = new KeyedAssignment(() => new KeyedPartition({ deliver: settled, window: 10 }));
+    const p0 = assignment.partition('t', 0)!;
+    expect(assignment.partition('t', 0)).toBe(p0);
+    p0.open();
+    p0.offer(message(0, 'a'));
+    await assignment.idle();
+    expect(await assignment.commitDue(async () => undefined)).toEqual([{ topic: 't', partition: 0, offset: '1' }]);
+    assignment.reset();
+    expect(p0.revoked).toBe(true);
+    // The same offset in the new generation is due again: what was committed in the old one is forgotten.
+    const again = assignment.partition('t', 0)!;
+    again.open();
+    again.offer(message(0, 'a'));
+    await assignment.idle();
+    expect(assignment.due()).toEqual([{ topic: 't', partition: 0, offset: '1' }]);
+  });
+
+  it('records a commit that completed in its own generation, so it is not sent again', async () => {
+    const assignment = new KeyedAssignment(() => new KeyedPartition({ deliver: settled, window: 10 }));
+    const p0 = assignment.partition('t', 0)!;
+    p0.open();
+    p0.offer(message(0, 'a'));
+    await assignment.idle();
+    const sent: unknown[] = [];
+    await assignment.commitDue(async (offsets) => void sent.push(offsets));
+    await assignment.commitDue(async (offsets) => void sent.push(offsets));
+    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
+  });
+
+  it('does not record a commit that completed after a new generation began', async () => {
+    const assignment = new KeyedAssignment(() => new KeyedPartition({ deliver: settled, window: 10 }));
+    const p0 = assignment.partition('t', 0)!;
+    p0.open();
+    p0.offer(message(0, 'a'));
+    await assignment.idle();
+    let release!: () => void;
+    const slow = assignment.commitDue(() => new Promise<void>((resolve) => (release = resolve)));
+    assignment.reset();
+    release();
+    await slow;
+    // The new generation reaches the same offset: it is due, whatever the old generation's commit did.
+    const again = assignment.partition('t', 0)!;
+    again.open();
+    again.offer(message(0, 'a'));
+    await assignment.idle();
+    expect(assignment.due()).toEqual([{ topic: 't', partition: 0, offset: '1' }]);
+  });
 });
+

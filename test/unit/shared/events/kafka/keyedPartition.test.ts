@@ -168,5 +168,102 @@ describe('KeyedPartition', () => {
     expect(calls).toBe(2);
     expect(partition.committable).toBe('1');
   });
+
+  it('starts nothing before open(), then every queued key at once, never a key already running or waiting for its retry', async () => {
+    const handler = scripted();
+    const timers = manualTimers();
+    const partition = new KeyedPartition({ deliver: handler.deliver, window: 10, setTimer: timers.setTimer });
+    partition.offer(message(0, 'a'));
+    partition.offer(message(1, 'b'));
+    expect(handler.running()).toEqual([]);
+    partition.open();
+    expect(handler.running()).toEqual(['a@0', 'b@1']);
+    await handler.finish('b@1', { retryInMs: 10 });
+    // Opened again (the next batch) while a runs and b waits for its retry: neither starts twice.
+    partition.open();
+    expect(handler.attempts).toEqual(['a@0#1', 'b@1#1']);
+    expect(partition.hasRetries).toBe(true);
+    await timers.fireAll();
+    expect(handler.attempts).toEqual(['a@0#1', 'b@1#1', 'b@1#2']);
+  });
+
+  it('starts the next message of a key only while open: one settled after close() waits for the next open()', async () => {
+    const handler = scripted();
+    const partition = new KeyedPartition({ deliver: handler.deliver, window: 10 });
+    partition.open();
+    partition.offer(message(0, 'a'));
+    partition.offer(message(1, 'a'));
+    partition.close();
+    await handler.finish('a@0');
+    expect(handler.running()).toEqual([]);
+    partition.open();
+    expect(handler.running()).toEqual(['a@1']);
+  });
+
+  it('has no retries until a handler fails, and none once the retry settled', async () => {
+    const handler = scripted();
+    const timers = manualTimers();
+    const partition = new KeyedPartition({ deliver: handler.deliver, window: 10, setTimer: timers.setTimer });
+    partition.open();
+    partition.offer(message(0, 'a'));
+    expect(partition.hasRetries).toBe(false);
+    await handler.finish('a@0', { retryInMs: 5 });
+    expect(partition.hasRetries).toBe(true);
+    await timers.fireAll();
+    await handler.finish('a@0');
+    expect(partition.hasRetries).toBe(false);
+  });
+
+  it('wakes a waiter when a retry comes due and when the partition is revoked', async () => {
+    const handler = scripted();
+    const timers = manualTimers();
+    const partition = new KeyedPartition({ deliver: handler.deliver, window: 10, setTimer: timers.setTimer });
+    partition.open();
+    partition.offer(message(0, 'a'));
+    await handler.finish('a@0', { retryInMs: 5 });
+    const woken: string[] = [];
+    void partition.changed().then(() => woken.push('retry due'));
+    await timers.fireAll();
+    expect(woken).toEqual(['retry due']);
+    void partition.changed().then(() => woken.push('revoked'));
+    partition.revoke();
+    await new Promise((r) => setImmediate(r));
+    expect(woken).toEqual(['retry due', 'revoked']);
+  });
+
+  it('keeps an empty key apart from no key', async () => {
+    const handler = scripted();
+    const partition = new KeyedPartition({ deliver: handler.deliver, window: 10 });
+    partition.open();
+    partition.offer(message(0, null));
+    partition.offer(message(1, ''));
+    expect(handler.running()).toEqual(['@1', 'null@0']);
+  });
+
+  it('keeps its offsets right across thousands of settled messages (the settled prefix is dropped as it grows)', async () => {
+    const partition = new KeyedPartition({ deliver: async () => 'settled', window: 5000 });
+    partition.open();
+    for (let offset = 0; offset < 3000; offset++) {
+      expect(partition.offer(message(offset, `k${offset % 7}`))).toBe('taken');
+      if (offset % 500 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await partition.idle();
+    await new Promise((r) => setImmediate(r));
+    expect(partition.committable).toBe('3000');
+    expect(partition.offer(message(2999, 'k0'))).toBe('known');
+    const handler = scripted();
+    const next = new KeyedPartition({ deliver: handler.deliver, window: 2000 });
+    next.open();
+    for (let offset = 0; offset < 1500; offset++) next.offer(message(offset, `k${offset}`));
+    // Settled from the last down, then the first: the prefix moves only when the first settles.
+    for (let offset = 1499; offset >= 1; offset--) await handler.finish(`k${offset}@${offset}`);
+    expect(next.committable).toBe('0');
+    await handler.finish('k0@0');
+    expect(next.committable).toBe('1500');
+    next.offer(message(1500, 'x'));
+    expect(next.committable).toBe('1500');
+    await handler.finish('x@1500');
+    expect(next.committable).toBe('1501');
+  });
 });
 

@@ -25,15 +25,19 @@ function hangingCommitConsumer() {
     connect: async () => undefined,
     subscribe: async () => undefined,
     run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+      consumer.runs += 1;
       consumer.eachBatch = eachBatch;
       setImmediate(() => emitter.emit(EVENTS.GROUP_JOIN, { payload: {} }));
     },
     pause: () => undefined,
+    runs: 0,
+    stops: 0,
     // kafkajs retrying against a coordinator that is gone: no answer for as long as this test runs.
-    commitOffsets: () => {
+    commitOffsets: (_offsets: unknown): Promise<void> => {
       consumer.commitCalls += 1;
       return new Promise<void>(() => undefined);
     },
+    stop: async () => void (consumer.stops += 1),
     disconnect: async () => undefined,
   };
   return consumer;
@@ -85,3 +89,46 @@ it('returns from the batch that meets a rebalance within COMMIT_TIMEOUT_MS while
   // No second kafkajs commit was started while the first one still retries.
   expect(consumer.commitCalls).toBe(1);
 });
+
+it('joins the group again when its commits, retried by kafkajs, keep reaching a broker that is no longer the coordinator', async () => {
+  jest.useFakeTimers();
+  const consumer = hangingCommitConsumer();
+  // What kafkajs rejects with once its retries are spent: the broker's answer as the cause.
+  const notCoordinator = Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP' });
+  consumer.commitOffsets = async () => {
+    consumer.commitCalls += 1;
+    throw Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: notCoordinator });
+  };
+  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
+  const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined });
+  await jest.advanceTimersByTimeAsync(10);
+  await subscribing;
+  expect([consumer.runs, consumer.stops]).toEqual([1, 0]);
+
+  await consumer.eachBatch!(batchOf(0, async () => undefined, []));
+  await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS);
+  expect(consumer.commitCalls).toBe(1);
+  await jest.advanceTimersByTimeAsync(10);
+  // Stopped and run again: kafkajs finds the coordinator at the new join.
+  expect([consumer.runs, consumer.stops]).toEqual([2, 1]);
+});
+
+it('does not rejoin on a commit that failed for another reason', async () => {
+  jest.useFakeTimers();
+  const consumer = hangingCommitConsumer();
+  consumer.commitOffsets = async () => {
+    consumer.commitCalls += 1;
+    throw Object.assign(new Error('retries exceeded'), { cause: Object.assign(new Error('Connection error'), { type: 'ECONNREFUSED' }) });
+  };
+  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
+  const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined });
+  await jest.advanceTimersByTimeAsync(10);
+  await subscribing;
+  await consumer.eachBatch!(batchOf(0, async () => undefined, []));
+  await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS + 10);
+  expect(consumer.commitCalls).toBe(1);
+  expect([consumer.runs, consumer.stops]).toEqual([1, 0]);
+});
+
