@@ -38,7 +38,10 @@ export function spawnSagaProcess(role: SagaRole, env: SagaProcessEnv, stderr: 'i
       ...process.env,
       ...plaintextUnlessShared(env.kafkaBrokers),
       SAGA_ROLE: role,
+      // This world's Redis, and no other topology a sourced cluster.env may carry (one at a time).
       REDIS_URL: env.redisUrl,
+      REDIS_SENTINELS: '',
+      REDIS_CLUSTER_NODES: '',
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
       SAGA_NAMESPACE: env.namespace,
       ...env.extra,
