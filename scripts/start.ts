@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const label = (name: string, replica: ReplicaPorts) => (replica.index === 0 ? name : `${name}#${replica.index + 1}`);
 
   const { backends } = config;
-  const needsHub = !backends.consulUrl || !backends.redisUrl || backends.kafkaBrokers.length === 0;
+  // The state store is real on any Redis topology (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES).
+  const needsHub = !backends.consulUrl || !config.redis.topology || backends.kafkaBrokers.length === 0;
   let hub: DevHubServer | undefined;
   if (needsHub) {
     hub = new DevHubServer({
