@@ -148,7 +148,7 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
       const { body } = await postGraphQL(platform.gatewayUrl, `{ ${field}Items { id } }`);
       expect(body).toEqual({ data: { [`${field}Items`]: [] } });
     }, 90_000, 250);
-    expect(output()).toMatch(/"backends":\{"discovery":"real","state":"real","events":"real"\}/);
+    expect(output()).toMatch(/"backends":\{"discovery":"real","state":"real","cache":"real","events":"real"\}/);
     const [instance] = (await (await fetch(`${realBackends.consulUrl}/v1/health/service/${name}`)).json()) as Array<{ Service: { Port: number; Tags: string[] }; Checks: Array<{ Status: string }> }>;
     expect(instance.Service).toMatchObject({ Port: port, Tags: [`trellis-subgraph@${platform.backendEnv.CONSUL_NAMESPACE}`] });
 
@@ -193,7 +193,7 @@ describe('trellis new subgraph: a project outside the repository joins a platfor
       const { body } = await postGraphQL(embedded.gatewayUrl, `mutation { add${type}Item(title: "from source") { title } }`);
       expect(body).toEqual({ data: { [`add${type}Item`]: { title: 'from source' } } });
     }, 90_000, 250);
-    expect(dev.output()).toMatch(/"backends":\{"discovery":"devhub","state":"devhub","events":"devhub"\}/);
+    expect(dev.output()).toMatch(/"backends":\{"discovery":"devhub","state":"devhub","cache":"devhub","events":"devhub"\}/);
 
     // Ctrl-C in its terminal: SIGINT to the whole foreground job (npm, tsx watch, node).
     process.kill(-dev.child.pid!, 'SIGINT');
