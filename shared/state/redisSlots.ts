@@ -4,8 +4,13 @@
  * says nothing of which caller built which key. Keys share a slot when they share a hash tag, the
  * part between the first `{` and the next `}` (`saga:{id}:record`, `saga:{id}:dedupe:...`).
  */
-import calculateSlot from 'cluster-key-slot';
 import { ErrorCode, TrellisError } from '../errors';
+
+// cluster-key-slot (ioredis's own slot function) ships no types, and an ambient declaration would
+// have to be part of every compilation that reaches this file (the kit's examples, the console's
+// web build): typed here instead. The Redis Cluster slot (0-16383) of a key, honouring its {hash tag}.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const calculateSlot = require('cluster-key-slot') as (key: string) => number;
 
 /** An atomic write over keys of several slots: the caller's key names must share a hash tag. */
 export class CrossSlotError extends TrellisError {
