@@ -57,7 +57,8 @@ function keepAliveHeader(url: string): Promise<string | undefined> {
 function packagesRequiredBy(folder: string): Set<string> {
   const names = new Set<string>();
   for (const file of readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'))) {
-    for (const [, specifier] of readFileSync(path.join(folder, file), 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
+    // tsc writes its imports as require("x"); a require written in the source keeps its own quotes.
+    for (const [, , specifier] of readFileSync(path.join(folder, file), 'utf8').matchAll(/require\((["'])([^"'.][^"']*)\1\)/g)) {
       if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
       const parts = specifier.split('/');
       names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
