@@ -5,11 +5,9 @@
  * process on Kafka. patches/kafkajs+2.2.4.patch clamps it; this pins the patch on the real broker,
  * in a process of its own, since Node reports the warning on the real process's stderr.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runNodeScript } from '../../support/nodeScript';
 import { realBackends, uniquePrefix } from '../../support/backends';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 it('publishes and consumes on the real broker without a negative timer', async () => {
   const script = `
@@ -25,12 +23,7 @@ it('publishes and consumes on the real broker without a negative timer', async (
       await bus.close();
       console.log('consumed ' + received);
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', '-e', script], { cwd: ROOT, env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stdout, stderr } = await runNodeScript(script, { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' });
   expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: 'consumed 20' });
   expect(stderr).not.toContain('TimeoutNegativeWarning');
 });

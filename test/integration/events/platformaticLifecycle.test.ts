@@ -3,11 +3,9 @@
  * and another in a retry backoff when the bus closes, the process exits by itself (no timer or
  * socket left behind) and writes nothing on stderr (no unhandled rejection, no warning).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runNodeScript } from '../../support/nodeScript';
 import { realBackends, uniquePrefix } from '../../support/backends';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 it('exits by itself after close, with a retry pending, and prints nothing on stderr', async () => {
   const script = `
@@ -30,11 +28,6 @@ it('exits by itself after close, with a retry pending, and prints nothing on std
       await bus.close();
       console.log('consumed ' + received);
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', '-e', script], { cwd: ROOT, env: process.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stdout, stderr } = await runNodeScript(script);
   expect({ code, stdout: stdout.trim(), stderr }).toEqual({ code: 0, stdout: 'consumed 20', stderr: '' });
 }, 90_000);

@@ -3,10 +3,8 @@
  * takes about a second to load, which every process on the default client would pay at start-up.
  * Checked in a fresh process, where the module cache shows what was loaded.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { runNodeScript } from '../../../support/nodeScript';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 it('loads @platformatic/kafka only when the platformatic client is chosen', async () => {
   const script = `
@@ -22,11 +20,6 @@ it('loads @platformatic/kafka only when the platformatic client is chosen', asyn
       await platformatic.close();
       console.log(seen.join(' '));
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const child = spawn(process.execPath, ['--conditions=trellis-source', '--import', 'tsx', '-e', script], { cwd: ROOT, env: process.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stdout, stderr } = await runNodeScript(script);
   expect({ code, stdout: stdout.trim(), stderr }).toEqual({ code: 0, stdout: 'kafkajs:false platformatic:true', stderr: '' });
 }, 60_000);
