@@ -7,7 +7,7 @@ import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/event
 import { InMemoryStateStore } from '@trellis/kit/internal/state';
 import { createLogger } from '@trellis/kit/internal/logging';
 import { dedupeKey, handleSagaCommands, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
-import { hashTagOf } from '../../../../shared/saga/keys';
+import { hashTagOf } from '@trellis/kit/internal/saga/keys';
 import { eventually } from '../../../support/graphql';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
