@@ -2,8 +2,9 @@
  * A Redis Sentinel set (primary, replica, three Sentinels) and a three-primary Redis Cluster of
  * their own, on free ports, for the state store's topology tests: CI runs no cluster profile, and
  * a failover test kills the primary, which must never be a shared server. `stop()` kills every
- * process and deletes its directory.
+ * process and deletes its directory. No jest here (node:assert): the saga bench starts a set too.
  */
+import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,7 @@ interface RedisProcess {
 /** Starts redis-server with `args` on `port` and waits until it answers PING. */
 async function startRedis(port: number, args: string[], dir: string): Promise<RedisProcess> {
   const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await eventually(async () => expect(await ask(port, (redis) => redis.ping())).toBe('PONG'), 20_000, 100);
+  await eventually(async () => assert.equal(await ask(port, (redis) => redis.ping()), 'PONG'), 20_000, 100);
   return { port, child };
 }
 
@@ -78,7 +79,7 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
     const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
     started(await startRedis(primaryPort, [], dir));
     started(await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)], dir));
-    await eventually(async () => expect(await ask(replicaPort, (redis) => redis.info('replication'))).toContain('master_link_status:up'), 20_000, 100);
+    await eventually(async () => assert.match(await ask(replicaPort, (redis) => redis.info('replication')), /master_link_status:up/), 20_000, 100);
     for (const port of sentinelPorts) {
       const conf = path.join(dir, `sentinel-${port}.conf`);
       // Sentinel rewrites its file (the replicas and peers it learns): one writable file each.
@@ -103,7 +104,7 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
             (await redis.call('SENTINEL', 'replicas', name)) as unknown[],
             (await redis.call('SENTINEL', 'sentinels', name)) as unknown[],
           ]);
-          expect([master, replicas.length, peers.length]).toEqual([['127.0.0.1', String(primaryPort)], 1, 2]);
+          assert.deepEqual([master, replicas.length, peers.length], [['127.0.0.1', String(primaryPort)], 1, 2]);
         },
         30_000,
         200,
@@ -129,8 +130,8 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
         return eventually(
           async () => {
             const port = await primaryNow();
-            expect(port).not.toBe(from);
-            expect(await ask(port, (redis) => redis.call('ROLE') as Promise<unknown[]>).then((role) => role[0])).toBe('master');
+            assert.notEqual(port, from);
+            assert.equal(await ask(port, (redis) => redis.call('ROLE') as Promise<unknown[]>).then((role) => role[0]), 'master');
             return port;
           },
           timeoutMs,
@@ -171,7 +172,7 @@ export async function privateCluster(): Promise<PrivateCluster> {
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-yes'], { timeout: 60_000 });
     for (const port of nodes) {
-      await eventually(async () => expect(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>)).toContain('cluster_state:ok'), 30_000, 200);
+      await eventually(async () => assert.match(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>), /cluster_state:ok/), 30_000, 200);
     }
     return {
       topology: { kind: 'cluster', nodes: nodes.map((port) => ({ host: '127.0.0.1', port })) },
