@@ -119,6 +119,10 @@ async function main(): Promise<void> {
   }
 }
 
+// A stray rejection (a watcher's poll cut off by its timeout on a loaded machine) is logged, not
+// allowed to end a run of many minutes with nothing written.
+process.on('unhandledRejection', (error: unknown) => log(`unhandled rejection, the run goes on: ${(error as Error).stack ?? String(error)}`));
+
 main().catch((error: unknown) => {
   log(`failed: ${(error as Error).stack ?? String(error)}`);
   process.exit(1);
