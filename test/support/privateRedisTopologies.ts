@@ -155,27 +155,76 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
 
 export interface PrivateCluster {
   topology: Extract<RedisTopology, { kind: 'cluster' }>;
+  /** The port of the primary that serves `key`'s slot now (as the nodes' shared view says). */
+  primaryOf(key: string): Promise<number>;
+  /** SIGKILLs the server on `port`; resolves once it is dead. */
+  kill(port: number): Promise<void>;
+  /** Resolves with the port of the node that serves `key`'s slot once it is not `from` and the cluster says ok again. */
+  promoted(key: string, from: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** Three primaries (no replicas), every slot assigned, ready when each node says cluster_state:ok. */
-export async function privateCluster(): Promise<PrivateCluster> {
+/** The `host:port` of each master line of CLUSTER NODES that serves `slot`. */
+function servingPrimary(nodes: string, slot: number): number | undefined {
+  for (const line of nodes.trim().split('\n')) {
+    const [, address, flags, , , , , state, ...ranges] = line.split(' ');
+    if (!flags.split(',').includes('master') || flags.includes('fail') || state !== 'connected') continue;
+    const serves = ranges.some((range) => {
+      const [low, high = low] = range.split('-').map(Number);
+      return slot >= low && slot <= high;
+    });
+    if (serves) return Number(address.split('@')[0].split(':')[1]);
+  }
+  return undefined;
+}
+
+/**
+ * Three primaries, every slot assigned, ready when each node says cluster_state:ok; with
+ * `replicasPerPrimary`, that many replicas of each, promoted when their primary fails for
+ * `cluster-node-timeout` (2 s).
+ */
+export async function privateCluster(replicasPerPrimary = 0): Promise<PrivateCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-cluster-'));
   const processes: RedisProcess[] = [];
+  const byPort = new Map<number, RedisProcess>();
   try {
-    const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-    const nodes = ports.slice(0, 3);
+    const count = 3 * (1 + replicasPerPrimary);
+    const ports = await Promise.all(Array.from({ length: 2 * count }, () => freePort()));
+    const nodes = ports.slice(0, count);
     for (const [i, port] of nodes.entries()) {
       // The bus port is given, not port + 10000, which may be taken or past 65535.
-      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(ports[3 + i]), '--cluster-node-timeout', '2000'];
-      processes.push(await startRedis(port, args, dir));
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(ports[count + i]), '--cluster-node-timeout', '2000'];
+      const started = await startRedis(port, args, dir);
+      processes.push(started);
+      byPort.set(port, started);
     }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-yes'], { timeout: 60_000 });
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicasPerPrimary), '--cluster-yes'], { timeout: 60_000 });
     for (const port of nodes) {
       await eventually(async () => assert.match(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>), /cluster_state:ok/), 30_000, 200);
     }
+    const alive = () => nodes.filter((port) => byPort.get(port)!.child.exitCode === null && byPort.get(port)!.child.signalCode === null);
+    const primaryOf = async (key: string) => {
+      const port = alive()[0];
+      const [slot, view] = await ask(port, async (redis) => [(await redis.call('CLUSTER', 'KEYSLOT', key)) as number, (await redis.call('CLUSTER', 'NODES')) as string]);
+      const primary = servingPrimary(view, slot);
+      if (primary === undefined) throw new Error(`no connected primary serves slot ${slot} of ${key}`);
+      return primary;
+    };
     return {
       topology: { kind: 'cluster', nodes: nodes.map((port) => ({ host: '127.0.0.1', port })) },
+      primaryOf,
+      kill: (port) => killAll([byPort.get(port)!]),
+      promoted: (key, from, timeoutMs = 30_000) =>
+        eventually(
+          async () => {
+            const port = await primaryOf(key);
+            assert.notEqual(port, from);
+            assert.match(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>), /cluster_state:ok/);
+            return port;
+          },
+          timeoutMs,
+          50,
+        ),
       stop: async () => {
         await killAll(processes);
         rmSync(dir, { recursive: true, force: true });
