@@ -15,4 +15,6 @@ export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type OnceOptions, 
 export { dueIndexKey, dueShardOf, sagaHashTag, DEFAULT_DUE_SHARDS, LEGACY_DUE_INDEX } from './keys';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';
+export { versionOf, versionName, type ParkReason } from './versions';
+export { listParkedSagas, type ParkedSaga } from './parking';
 export { SagaLog, type SagaLogOptions, type SagaOverview, type SagaSummary } from './sagaLog';

@@ -30,6 +30,9 @@ const shardTag = (shard: number) => `{saga:${shard}}`;
 
 export const dueIndexKey = (shard: number) => `saga:due:${shardTag(shard)}`;
 
+/** The sagas of shard `shard` that no orchestrator may claim now (parking.ts): in the slot of the shard's records, so parking is one write. */
+export const parkedKey = (shard: number) => `saga:parked:${shardTag(shard)}`;
+
 /** The record of saga `id`: in the slot of its due shard. */
 export const sagaKey = (id: string, shards: number = DEFAULT_DUE_SHARDS) => `${RECORD_PREFIX}${shardTag(dueShardOf(id, shards))}:${id}`;
 

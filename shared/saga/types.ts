@@ -37,6 +37,11 @@ export interface StepDefinition<Input> {
 
 export interface SagaDefinition<Input = unknown> {
   name: string;
+  /**
+   * A label for this version, shown beside its digest and part of it (versions.ts): the steps
+   * alone tell versions apart; a new label is needed only when the payload builders change and the steps do not.
+   */
+  version?: string;
   steps: Array<StepDefinition<Input>>;
 }
 
@@ -57,6 +62,12 @@ export interface StepRecord {
 export interface SagaRecord<Input = unknown> {
   id: string;
   definition: string;
+  /** The digest of the definition version the saga started on (versions.ts); absent in records written before versions. */
+  version?: string;
+  /** That version's label, when it had one. */
+  versionLabel?: string;
+  /** Replies that reached an orchestrator without this saga's version, kept for one that has it (parking.ts). */
+  heldReplies?: SagaReply[];
   state: SagaState;
   input: Input;
   /** Results of succeeded steps, by step name. */
