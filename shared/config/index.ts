@@ -13,6 +13,7 @@ import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 import { supergraphPublicationEnvShape, supergraphPublicationSettings, type SupergraphPublicationSettings } from './supergraphPublication';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
+import { sagaDedupeEnvShape, sagaDedupeTtlMs } from './sagaDedupe';
 import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
 import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
 
@@ -235,6 +236,7 @@ const envSchema = z.object({
   TRELLIS_CONFIG: z.string().min(1).optional(),
   /** Opt-outs of the production start checks (production.ts). */
   ...productionEnvShape,
+  ...sagaDedupeEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
   /** One published supergraph for every gateway on Consul: lock timing and KV prefix (supergraphPublication.ts). */
@@ -267,8 +269,11 @@ export interface Config {
   deadlines: Deadlines;
   /** The composer lock and the published supergraph on Consul (supergraphPublication.ts). */
   supergraphPublication: SupergraphPublicationSettings;
-  /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS); orchestrators: the due-index shards (SAGA_DUE_SHARDS). */
-  saga: { stepPauseMs: number; dueShards: number };
+  /**
+   * Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS) and how long dedupe records
+   * are kept (SAGA_DEDUPE_TTL_MS, 0: for ever; sagaDedupe.ts); orchestrators: the due-index shards (SAGA_DUE_SHARDS).
+   */
+  saga: { stepPauseMs: number; dueShards: number; dedupeTtlMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
@@ -391,7 +396,7 @@ export function loadConfig(env: Env = process.env): Config {
     production: productionOptOuts(e),
     deadlines: deadlines(e),
     supergraphPublication: supergraphPublicationSettings(e),
-    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS },
+    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS, dedupeTtlMs: sagaDedupeTtlMs(e) },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: {

@@ -76,7 +76,11 @@ export interface ParticipantOptions {
   events: EventBus;
   state: StateStore;
   logger: Logger;
-  /** How long dedupe records are kept. */
+  /**
+   * How long dedupe (and `once`) records are kept, 0: for ever; 14 days by default. Keep them at
+   * least as long as the bus keeps commands a reset consumer group could read again (the config
+   * refuses less: SAGA_DEDUPE_TTL_MS).
+   */
   dedupeTtlMs?: number;
   /** How long a run waits for another run's outside call to finish before calling its outcome unknown; 2 s by default. */
   onceWaitMs?: number;
@@ -97,6 +101,14 @@ export const onceKey = (sagaId: string, stepIndex: number, action: string, name:
 const legacyDedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
 
 const WRITE_CONFLICT_ATTEMPTS = 20;
+/** Kafka's defaults: consumer offsets kept 7 days, then a topic's messages 7 days. */
+const DEFAULT_DEDUPE_TTL_MS = 14 * 24 * 3600_000;
+
+/** The dedupe records' TTL; undefined (no expiry) for 0. */
+function dedupeTtl(options: ParticipantOptions): number | undefined {
+  const ttl = options.dedupeTtlMs ?? DEFAULT_DEDUPE_TTL_MS;
+  return ttl === 0 ? undefined : ttl;
+}
 /** How often a run waiting on another run's outside call looks again. */
 const ONCE_POLL_MS = 50;
 
@@ -131,7 +143,7 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
   const key = dedupeKey(command.sagaId, command.stepIndex, command.action);
   const other: SagaAction = command.action === 'command' ? 'compensation' : 'command';
   const otherKey = dedupeKey(command.sagaId, command.stepIndex, other);
-  const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  const ttlMs = dedupeTtl(options);
   const onceResults = new Map<string, unknown>();
   const context: SagaHandlerContext = {
     command,
@@ -201,7 +213,7 @@ async function runOnce<T>(
   if (memo.has(name)) return memo.get(name) as T;
   const { state } = options;
   const key = onceKey(command.sagaId, command.stepIndex, command.action, name);
-  const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  const ttlMs = dedupeTtl(options);
   if (await state.setIfAbsent(key, JSON.stringify({ state: 'started' } satisfies OnceRecord), { ttlMs })) {
     let result: T;
     try {

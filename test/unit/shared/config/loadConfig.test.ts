@@ -8,7 +8,7 @@ import { ConfigError } from '@trellis/kit/internal/errors';
 const DEFAULTS: Config = {
   env: 'development',
   isProduction: false,
-  saga: { stepPauseMs: 0, dueShards: 16 },
+  saga: { stepPauseMs: 0, dueShards: 16, dedupeTtlMs: 14 * 24 * 3600_000 },
   logLevel: 'info',
   serviceName: undefined,
   http: {
@@ -158,6 +158,8 @@ const EVERYTHING = {
   APOLLO_TELEMETRY_DISABLED: 'false',
   SHUTDOWN_GRACE_MS: '2500',
   SAGA_STEP_PAUSE_MS: '300',
+  SAGA_DEDUPE_TTL_MS: '1300000000',
+  KAFKA_OFFSETS_RETENTION_MS: '86400000',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   HTTP_HEADERS_TIMEOUT_MS: '6000',
   HTTP_REQUEST_TIMEOUT_MS: '6000',
@@ -206,7 +208,7 @@ describe('loadConfig: what each variable becomes', () => {
     expect(config).toEqual({
       env: 'test',
       isProduction: false,
-      saga: { stepPauseMs: 300, dueShards: 16 },
+      saga: { stepPauseMs: 300, dueShards: 16, dedupeTtlMs: 1_300_000_000 },
       logLevel: 'debug',
       serviceName: 'catalog',
       http: {
