@@ -17,4 +17,5 @@ export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';
 export { versionOf, versionName, type ParkReason } from './versions';
 export { listParkedSagas, type ParkedSaga } from './parking';
+export { sagasInFlightByVersion, type VersionInFlight } from './versionCensus';
 export { SagaLog, type SagaLogOptions, type SagaOverview, type SagaSummary } from './sagaLog';

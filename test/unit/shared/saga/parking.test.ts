@@ -14,6 +14,7 @@ import {
   dueShardOf,
   listParkedSagas,
   SagaOrchestrator,
+  sagasInFlightByVersion,
   sagaKey,
   versionOf,
   type SagaDefinition,
@@ -284,5 +285,50 @@ describe('parked sagas', () => {
     const stale = { value: s2!.value, version: s2!.version };
     expect(await parking.park('s2', stale, 'unknown-version')).toBe(false);
     expect(await listParkedSagas(state, DEFAULT_DUE_SHARDS)).toEqual([]);
+  });
+  it('looks for parked sagas at its first sweep and then every 5 s by default', async () => {
+    const newer = await start([v1, v2]);
+    await newer.startSaga('order', { n: 1 }, { id: 's1' });
+    await stop(newer);
+    const back = new SagaOrchestrator({ state, events: bus, logger: logger(), definitions: [v1, v2], clock });
+    running.push(back);
+    await back.start();
+    clock.advance(0);
+    await flush();
+    const old = await start([v1]);
+    await reply('s1', 0);
+    expect(await listParkedSagas(state)).toHaveLength(1);
+    const parkedAt = clock.current;
+    // The sweeper runs every 250 ms; the look for parked sagas only once 5 s have passed since the last.
+    while (clock.current < parkedAt + 4750) {
+      clock.advance(250);
+      await flush();
+    }
+    expect(await listParkedSagas(state)).toHaveLength(1);
+    clock.advance(250);
+    await flush();
+    expect(await listParkedSagas(state)).toEqual([]);
+    expect((await record('s1')).steps.map((step) => step.state)).toEqual(['SUCCEEDED', 'RUNNING', 'PENDING']);
+    await stop(old);
+  });
+
+  it('counts unfinished sagas by definition and version, so an operator sees when an old version has none left', async () => {
+    const both = await start([v1, v2]);
+    const old = await start([v1]);
+    await old.startSaga('order', { n: 1 }, { id: 'a' });
+    await both.startSaga('order', { n: 2 }, { id: 'b' });
+    await both.startSaga('order', { n: 3 }, { id: 'c' });
+    await old.startSaga('order', { n: 4 }, { id: 'done' });
+    await reply('done', 0);
+    await reply('done', 1);
+    expect((await record('done')).state).toBe('COMPLETED');
+    const stored = await state.getVersioned(sagaKey('a'));
+    await state.compareAndSetMany([{ key: sagaKey('legacy'), expectedVersion: 0, value: JSON.stringify({ ...JSON.parse(stored!.value), id: 'legacy', version: undefined }) }]);
+    await state.compareAndSetMany([{ key: sagaKey('junk'), expectedVersion: 0, value: 'not json' }]);
+    expect(await sagasInFlightByVersion(state)).toEqual([
+      { definition: 'order', version: versionOf(v2), versionLabel: '2', inFlight: 2 },
+      { definition: 'order', version: versionOf(v1), inFlight: 1 },
+      { definition: 'order', inFlight: 1 },
+    ]);
   });
 });
