@@ -14,7 +14,8 @@ import type { Logger } from '../logging';
 import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
 import { ErrorCode, errorMessage, NotFoundError, TrellisError } from '../errors';
 import { Backoff, isRetriable } from '../retry';
-import { systemClock, type Clock } from './clock';
+import type { Clock } from './clock';
+import { StoreClock } from './storeClock';
 import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type Transition } from './machine';
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
 import { parseReply } from './wire';
@@ -71,6 +72,7 @@ export interface SagaOrchestratorOptions {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   definitions: Array<SagaDefinition<any>>;
+  /** Injected in tests; by default the host's clock set by the state store's (Redis TIME), so every orchestrator keeps one time (storeClock.ts). */
   clock?: Clock;
   newId?: () => string;
   /** How often parked sagas this orchestrator can now drive are looked for and taken back; 5 s by default. */
@@ -98,6 +100,8 @@ export interface SagaOrchestratorOptions {
 
 export class SagaOrchestrator {
   private readonly clock: Clock;
+  /** The clock when it is a StoreClock (the default): synced with the store's at start and with every look for parked sagas. */
+  private readonly storeClock?: StoreClock;
   private readonly versions: DefinitionVersions;
   private readonly parking: SagaParking;
   /** When the sweeper next looks for parked sagas this orchestrator can drive (at its first sweep, then every parkedScanIntervalMs). */
@@ -121,7 +125,8 @@ export class SagaOrchestrator {
   private sweepOffset = Math.floor(Math.random() * 1_000_000);
 
   constructor(private readonly options: SagaOrchestratorOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? new StoreClock(options.state);
+    if (this.clock instanceof StoreClock) this.storeClock = this.clock;
     this.shards = options.dueShards ?? DEFAULT_DUE_SHARDS;
     if (!Number.isInteger(this.shards) || this.shards < 1) throw new TrellisError(ErrorCode.CONFIG_INVALID, `dueShards must be a whole number of at least 1, got ${this.shards}`);
     if (options.registry) this.metrics = new SagaMetrics(options.registry);
@@ -132,6 +137,7 @@ export class SagaOrchestrator {
   async start(): Promise<void> {
     this.stopped = false;
     await this.checkLayout();
+    await this.storeClock?.sync();
     const participants = new Set(this.versions.all().flatMap((d) => d.steps.map((s) => s.participant)));
     await this.options.events.ensureTopics([SAGA_TOPICS.replies, ...[...participants].map(SAGA_TOPICS.commands)]);
     this.subscription = await this.options.events.subscribe({
@@ -506,6 +512,7 @@ export class SagaOrchestrator {
     const now = this.clock.now();
     if (now < this.nextUnparkAt) return;
     this.nextUnparkAt = now + (this.options.parkedScanIntervalMs ?? 5000);
+    await this.storeClock?.sync().catch((error) => this.options.logger.warn({ err: errorMessage(error) }, "reading the state store's clock failed; keeping the last offset"));
     await this.unpark().catch((error) => this.options.logger.warn({ err: errorMessage(error) }, 'looking for parked sagas failed; the sweeper looks again'));
   }
 

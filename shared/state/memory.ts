@@ -86,6 +86,10 @@ export class InMemoryStateStore implements StateStore {
     return entries.map(([member]) => member);
   }
 
+  async time(): Promise<number> {
+    return this.now();
+  }
+
   private file(index: string, member: string, at: number | null): void {
     let entries = this.dueIndexes.get(index);
     if (!entries) {

@@ -46,16 +46,23 @@ for i = 1, writes do
 end
 return versions`;
 
-/** KEYS[1]: the index. ARGV: now, limit, lease end. */
+/**
+ * KEYS[1]: the index. ARGV: limit, lease (ms). Now is the server's TIME, not the caller's clock:
+ * every host claims and leases by one clock (scripts may read TIME since Redis 5, which replicates
+ * a script's effects rather than the script). Scores are whole ms, formatted without an exponent.
+ */
 const CLAIM_DUE = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now), 'LIMIT', 0, tonumber(ARGV[1]))
+local leaseEnd = string.format('%.0f', now + tonumber(ARGV[2]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], leaseEnd, member) end
 return due`;
 
 export interface ScriptCommands {
   trellisIncrement(key: string, windowMs: number): Promise<[number, number]>;
   trellisCompareAndSetMany(keyCount: number, ...keysAndArgs: Array<string | number>): Promise<number[] | null>;
-  trellisClaimDue(index: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
+  trellisClaimDue(index: string, limit: number, leaseMs: number): Promise<string[]>;
 }
 
 /** A client (or a pipeline of it) that has the scripts as commands. */
