@@ -27,6 +27,8 @@ import {
   LAYOUT_KEY,
   LEGACY_DUE_INDEX,
   legacySagaKey,
+  recentIndexKey,
+  RECENT_PER_SHARD,
   sagaChannel,
   sagaIdOfKey,
   sagaKey,
@@ -409,6 +411,8 @@ export class SagaOrchestrator {
       value: JSON.stringify(record),
       ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
       due: { index: dueIndexKey(dueShardOf(record.id, this.shards)), at },
+      // The write that ends a saga lists it among its shard's recent ones (the console's overview).
+      ...(terminal ? { recent: { index: recentIndexKey(dueShardOf(record.id, this.shards)), at: now, keep: RECENT_PER_SHARD } } : {}),
       ...(transition ? { announce: { channel: sagaChannel(record.id), message: JSON.stringify(visibleOf(record)) } } : {}),
     };
   }
