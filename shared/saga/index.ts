@@ -15,4 +15,4 @@ export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type OnceOptions, 
 export { dueIndexKey, dueShardOf, sagaHashTag, DEFAULT_DUE_SHARDS, LEGACY_DUE_INDEX } from './keys';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';
-export { SagaLog, type SagaLogOptions, type SagaOverview, type SagaSummary } from './sagaLog';
+export { SagaLog, MAX_OVERVIEW_LIMIT, type SagaLogOptions, type SagaOverview, type SagaSummary, type OverviewLimits } from './sagaLog';
