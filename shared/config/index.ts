@@ -24,7 +24,7 @@ export type { RedisSettings } from './redis';
 export type { CacheSettings } from './cache';
 export type { LauncherSettings } from './launcher';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
-export { assertSafeForProduction, isLoopback, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
+export { assertSafeForProduction, isLoopback, peerCallProblems, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);

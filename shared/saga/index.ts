@@ -11,7 +11,7 @@ export {
   type SagaOrchestratorOptions,
   type StartSagaOptions,
 } from './orchestrator';
-export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, type OnceOptions, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
+export { handleSagaCommands, SagaRefusal, dedupeKey, onceKey, onceIdempotencyKey, type OnceOptions, type SagaHandler, type SagaHandlerContext, type HandlerResult, type StoredOutcome, type ParticipantOptions } from './participant';
 export { dueIndexKey, dueShardOf, sagaHashTag, DEFAULT_DUE_SHARDS, LEGACY_DUE_INDEX } from './keys';
 export { systemClock, type Clock } from './clock';
 export { applyReply, begin, createRecord, nextWakeUp, tick } from './machine';

@@ -169,6 +169,20 @@ export class SagaOrchestrator {
     return started as SagaRecord<Input>;
   }
 
+  /**
+   * The saga an idempotency key already started, before a caller does any work of its own for a
+   * start (validation that reads other services): null when the key is free or its start has not
+   * written a record yet (the caller's `startSaga` settles that); refused when the key was used
+   * for a different request.
+   */
+  async startedBy(definitionName: string, idempotency: NonNullable<StartSagaOptions['idempotency']>): Promise<SagaRecord | null> {
+    const stored = await this.options.state.getVersioned(idempotencyKey(idempotency.scope, idempotency.key));
+    if (!stored) return null;
+    const mapping = JSON.parse(stored.value) as IdempotencyMapping;
+    if (mapping.fingerprint !== fingerprintOf(definitionName, idempotency.request)) throw new IdempotencyKeyReusedError(idempotency.key);
+    return this.get(mapping.sagaId);
+  }
+
   /** Writes a new saga's record (null when the id is taken) and relays its first command. */
   private async create(definition: SagaDefinition, id: string, input: unknown, options: StartSagaOptions): Promise<SagaRecord | null> {
     const now = this.clock.now();
