@@ -150,7 +150,8 @@ export async function listParkedSagas(state: StateStore, shards?: number): Promi
   return sets.flatMap((set) => Object.values(parkedSetOf(set))).sort((a, b) => a.parkedAt - b.parkedAt);
 }
 
-async function layoutShards(state: StateStore): Promise<number> {
+/** The due-index shards of the store's layout (what the first orchestrator filed sagas in), the default before any. */
+export async function layoutShards(state: StateStore): Promise<number> {
   const layout = await state.get(LAYOUT_KEY);
   return layout ? (JSON.parse(layout) as { dueShards: number }).dueShards : DEFAULT_DUE_SHARDS;
 }

@@ -1,11 +1,12 @@
 /**
  * Which definition versions still have sagas in flight: what tells an operator that an old
- * version may be dropped from the orchestrators (none of its sagas left unfinished). Reads every
- * saga record, in batches, as the console's overview does; run it on demand, not per request.
+ * version may be dropped from the orchestrators (none of its sagas left unfinished). Every
+ * unfinished saga is in a due-index shard or a parked set, so it reads those and their records,
+ * never scanning keys: its cost is the sagas in flight. Run it on demand, not per request.
  */
 import type { StateStore } from '../state';
-import { RECORD_PREFIX } from './keys';
-import { readable } from './parking';
+import { dueIndexKey, LEGACY_DUE_INDEX, sagaKey } from './keys';
+import { layoutShards, listParkedSagas, readable } from './parking';
 import { TERMINAL_STATES } from './types';
 
 export interface VersionInFlight {
@@ -19,13 +20,21 @@ export interface VersionInFlight {
 
 const BATCH = 500;
 
-/** Unfinished sagas by definition and version, most first; a version absent here has none left. */
-export async function sagasInFlightByVersion(state: StateStore): Promise<VersionInFlight[]> {
-  const keys = await state.keys(RECORD_PREFIX);
+/** Unfinished sagas by definition and version, most first; a version absent here has none left. `shards` defaults to the store's layout. */
+export async function sagasInFlightByVersion(state: StateStore, shards?: number): Promise<VersionInFlight[]> {
+  const count = shards ?? (await layoutShards(state));
+  const indexes = [...Array.from({ length: count }, (_, shard) => dueIndexKey(shard)), LEGACY_DUE_INDEX];
+  const filed = await Promise.all(
+    indexes.map(async (index) => {
+      const { size } = await state.readIndex(index, { limit: 0 });
+      return size === 0 ? [] : (await state.readIndex(index, { limit: size })).entries.map((entry) => entry.key);
+    }),
+  );
+  const parked = (await listParkedSagas(state, count)).map((saga) => sagaKey(saga.sagaId, count));
+  const keys = [...new Set([...filed.flat(), ...parked])];
   const counts = new Map<string, VersionInFlight>();
   for (let from = 0; from < keys.length; from += BATCH) {
-    const stored = await state.getVersionedMany(keys.slice(from, from + BATCH));
-    for (const value of stored) {
+    for (const value of await state.getVersionedMany(keys.slice(from, from + BATCH))) {
       const record = value ? readable(value.value) : undefined;
       if (!record || TERMINAL_STATES.has(record.state)) continue;
       const id = JSON.stringify([record.definition, record.version ?? null]);

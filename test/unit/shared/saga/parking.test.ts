@@ -323,8 +323,13 @@ describe('parked sagas', () => {
     await reply('done', 1);
     expect((await record('done')).state).toBe('COMPLETED');
     const stored = await state.getVersioned(sagaKey('a'));
-    await state.compareAndSetMany([{ key: sagaKey('legacy'), expectedVersion: 0, value: JSON.stringify({ ...JSON.parse(stored!.value), id: 'legacy', version: undefined }) }]);
-    await state.compareAndSetMany([{ key: sagaKey('junk'), expectedVersion: 0, value: 'not json' }]);
+    const due = (id: string) => ({ index: dueIndexKey(dueShardOf(id, DEFAULT_DUE_SHARDS)), at: clock.current + 60_000 });
+    await state.compareAndSetMany([{ key: sagaKey('legacy'), expectedVersion: 0, value: JSON.stringify({ ...JSON.parse(stored!.value), id: 'legacy', version: undefined }), due: due('legacy') }]);
+    await state.compareAndSetMany([{ key: sagaKey('junk'), expectedVersion: 0, value: 'not json', due: due('junk') }]);
+    // A parked saga is out of the due index and still counts.
+    const parking = new SagaParking({ state, logger: logger(), shards: DEFAULT_DUE_SHARDS, now: clock.now });
+    expect(await parking.park('c', (await state.getVersioned(sagaKey('c')))!, 'unknown-version')).toBe(true);
+    expect(await isDue('c')).toBe(false);
     expect(await sagasInFlightByVersion(state)).toEqual([
       { definition: 'order', version: versionOf(v2), versionLabel: '2', inFlight: 2 },
       { definition: 'order', version: versionOf(v1), inFlight: 1 },
