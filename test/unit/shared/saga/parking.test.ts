@@ -336,4 +336,21 @@ describe('parked sagas', () => {
       { definition: 'order', inFlight: 1 },
     ]);
   });
+  it('parks two sagas of one shard at once: the parked set is written by both, the loser trying again', async () => {
+    const shardOf = (id: string) => dueShardOf(id, DEFAULT_DUE_SHARDS);
+    const first = 'p0';
+    const second = Array.from({ length: 500 }, (_, i) => `p${i + 1}`).find((id) => shardOf(id) === shardOf(first))!;
+    const newer = await start([v1, v2]);
+    await newer.startSaga('order', { n: 1 }, { id: first });
+    await newer.startSaga('order', { n: 2 }, { id: second });
+    await stop(newer);
+    const parking = new SagaParking({ state, logger: logger(), shards: DEFAULT_DUE_SHARDS, now: clock.now });
+    const writes = jest.spyOn(state, 'compareAndSetMany');
+    const [a, b] = await Promise.all([first, second].map(async (id) => parking.park(id, (await state.getVersioned(sagaKey(id)))!, 'unknown-version')));
+    expect([a, b]).toEqual([true, true]);
+    // Three writes: both read the parked set at once, one wrote it, the other found it changed and wrote again.
+    expect(writes).toHaveBeenCalledTimes(3);
+    expect((await listParkedSagas(state)).map((saga) => saga.sagaId).sort()).toEqual([first, second].sort());
+    expect(parkedLogs()).toHaveLength(2);
+  });
 });
