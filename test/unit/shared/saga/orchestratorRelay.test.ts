@@ -177,7 +177,18 @@ describe('SagaOrchestrator relay and sweeper', () => {
     await reply('s1', 0, { result: { reservation: 'r-1' } });
     for (let i = 0; i < 5 && commands.length < 3; i++) await flush();
     const charge = commands.find((m) => m.topic === 'saga.commands.payments')!;
-    expect(JSON.parse(charge.value)).toEqual({ sagaId: 's1', saga: 'order', step: 'charge', stepIndex: 1, action: 'command', name: 'charge', attempt: 1, payload: { sku: 'a', reservation: { reservation: 'r-1' } } });
+    // The step's deadline travels with it: when the charge started (the reply's time) plus the kit's default command deadline.
+    expect(JSON.parse(charge.value)).toEqual({
+      sagaId: 's1',
+      saga: 'order',
+      step: 'charge',
+      stepIndex: 1,
+      action: 'command',
+      name: 'charge',
+      attempt: 1,
+      payload: { sku: 'a', reservation: { reservation: 'r-1' } },
+      deadline: clock.now() + 60_000,
+    });
     expect(charge.headers).toEqual({ 'x-correlation-id': 'c-1' });
     expect(commands.find((m) => m.key === 's2')!.headers).toEqual({});
     await orchestrator.stop();
