@@ -79,7 +79,8 @@ describe('placeOrder with payments frozen (SIGSTOP)', () => {
       expect(order).toMatchObject({ status: 'CONFIRMED' });
       expect(stock).toEqual({ available: stockBefore.available - 2, reserved: stockBefore.reserved + 2 });
     } else {
-      // Not charged in the end, the stock back, no order.
+      // The charge gave up at its 30 s deadline during the freeze; not charged in the end, the stock back, no order.
+      expect(atResume.steps[1]).toMatchObject({ state: 'COMPENSATING', gaveUp: 'deadline', error: expect.stringMatching(/^deadline of 30000 ms passed/) });
       expect(books.refunds).toBe(books.captures);
       expect(payment?.state ?? 'NONE').not.toBe('CAPTURED');
       expect(order?.status ?? 'NONE').not.toBe('CONFIRMED');
