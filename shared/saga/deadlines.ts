@@ -21,6 +21,11 @@ export function backoffAfter<Input>(definition: SagaDefinition<Input>, index: nu
   return Math.min(retry.backoffMs * 2 ** (attempt - 1), retry.maxBackoffMs);
 }
 
+/** What a step given up at its deadline says: how long, how many attempts were sent, and the last failure. */
+export function deadlineError<Input>(definition: SagaDefinition<Input>, index: number, action: SagaAction, attemptsSent: number, last: string | undefined): string {
+  return `deadline of ${phaseDeadlineMs(definition, index, action)} ms passed after ${attemptsSent} attempt(s); last: ${last ?? 'none'}`;
+}
+
 /** Whether the command may be tried again by count (compensations are tried until their deadline, whatever the count). */
 export function attemptsLeft<Input>(definition: SagaDefinition<Input>, index: number, action: SagaAction, attempts: number): boolean {
   const { maxAttempts } = definition.steps[index].retry;

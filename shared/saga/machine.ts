@@ -3,7 +3,7 @@
  * and the commands to send. The orchestrator persists and sends; this decides.
  */
 import type { OutboxEntry, SagaAction, SagaDefinition, SagaRecord, SagaReply, StepGiveUp, StepRecord } from './types';
-import { attemptDeadline, attemptsLeft, backoffAfter, failureKind, phaseDeadlineMs } from './deadlines';
+import { attemptDeadline, attemptsLeft, backoffAfter, deadlineError, failureKind, phaseDeadlineMs } from './deadlines';
 
 export type Dispatch = OutboxEntry;
 
@@ -85,7 +85,7 @@ export function tick<Input>(definition: SagaDefinition<Input>, record: SagaRecor
     // A record written before deadlines gets its phase's deadline from now.
     const expiresAt = step.expiresAt ?? now + phaseDeadlineMs(definition, index, action);
     // A sweep late past the deadline sends nothing: the phase is over.
-    if (expiresAt <= now) return giveUp(definition, next, 'deadline', step.error ?? 'not sent in time', now);
+    if (expiresAt <= now) return giveUp(definition, next, 'deadline', deadlineError(definition, index, action, step.attempts - 1, step.error), now);
     Object.assign(next.steps[index], { dispatched: true, expiresAt, deadline: attemptDeadline(definition, index, now, expiresAt) });
     return { record: next, dispatch: [{ stepIndex: index, action, attempt: step.attempts }] };
   }
@@ -103,7 +103,6 @@ export function nextWakeUp(record: SagaRecord): number | undefined {
 }
 
 function runStep<Input>(definition: SagaDefinition<Input>, record: SagaRecord<Input>, index: number, now: number): Transition<Input> {
-  Object.assign(record.steps[index], { error: undefined, gaveUp: undefined });
   return startPhase(definition, record, index, 'command', now);
 }
 
@@ -152,10 +151,7 @@ function retryOrGiveUp<Input>(definition: SagaDefinition<Input>, record: SagaRec
   const expiresAt = step.expiresAt ?? now + phaseDeadlineMs(definition, index, action);
   if (!attemptsLeft(definition, index, action, step.attempts)) return giveUp(definition, record, 'attempts', error, now);
   const dispatchAt = now + backoffAfter(definition, index, step.attempts);
-  if (dispatchAt >= expiresAt) {
-    const phaseMs = phaseDeadlineMs(definition, index, action);
-    return giveUp(definition, record, 'deadline', `deadline of ${phaseMs} ms passed after ${step.attempts} attempt(s); last: ${error}`, now);
-  }
+  if (dispatchAt >= expiresAt) return giveUp(definition, record, 'deadline', deadlineError(definition, index, action, step.attempts, error), now);
   Object.assign(step, { attempts: step.attempts + 1, error, dispatched: false, dispatchAt, deadline: undefined, expiresAt });
   return { record, dispatch: [] };
 }

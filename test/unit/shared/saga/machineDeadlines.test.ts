@@ -117,7 +117,7 @@ describe('phase deadlines', () => {
     const waiting = moved(tick(saga, shipping(T0), T0 + 1000)).record;
     const over = moved(tick(saga, waiting, T0 + 2000));
     expect(over.dispatch).toEqual([{ stepIndex: SHIP, action: 'compensation', attempt: 1 }]);
-    expect(over.record.steps[SHIP]).toMatchObject({ state: 'COMPENSATING', gaveUp: 'deadline', error: 'no reply within 1000 ms (attempt 1)' });
+    expect(over.record.steps[SHIP]).toMatchObject({ state: 'COMPENSATING', gaveUp: 'deadline', error: 'deadline of 2000 ms passed after 1 attempt(s); last: no reply within 1000 ms (attempt 1)' });
   });
 
   it('still let maxAttempts end a command early, saying so', () => {
@@ -137,6 +137,8 @@ describe('failure replies', () => {
     expect(retrying.dispatch).toEqual([]);
     expect(retrying.record.steps[SHIP]).toMatchObject({ state: 'RUNNING', attempts: 2, dispatched: false, dispatchAt: T0 + 110, error: 'courier api down' });
     expect(reply(retrying.record, T0 + 20, { retriable: true, error: 'courier api down' })).toBeNull();
+    // Without a message, the error still says what failed.
+    expect(moved(reply(shipping(T0), T0 + 10, { retriable: true })).record.steps[SHIP].error).toBe('command refused');
     const resent = moved(tick(saga, retrying.record, T0 + 110));
     expect(resent.dispatch).toEqual([{ stepIndex: SHIP, action: 'command', attempt: 2 }]);
     expect(ok(resent.record, T0 + 200).state).toBe('COMPLETED');
@@ -212,6 +214,16 @@ describe('a record written before deadlines', () => {
     const record = legacy(shipping(T0));
     const retrying = moved(tick(saga, record, T0 + 1000)).record;
     expect(retrying.steps[SHIP]).toMatchObject({ attempts: 2, dispatchAt: T0 + 1100, expiresAt: T0 + 1000 + 2000 });
+  });
+
+  it('waiting out a backoff with no error recorded says so when a late sweep gives it up', () => {
+    const waiting = legacy(moved(tick(saga, shipping(T0), T0 + 1000)).record);
+    const { error: _none, ...quiet } = waiting.steps[SHIP];
+    const record = { ...waiting, steps: waiting.steps.map((s, i) => (i === SHIP ? quiet : s)) };
+    // No deadline recorded: it gets one from this sweep, so it sends; with one recorded and passed, it gives up.
+    expect(moved(tick(saga, record, T0 + 1100)).dispatch).toEqual([{ stepIndex: SHIP, action: 'command', attempt: 2 }]);
+    const passed = { ...record, steps: record.steps.map((s, i) => (i === SHIP ? { ...s, expiresAt: T0 + 1100 } : s)) };
+    expect(moved(tick(saga, passed, T0 + 1100)).record.steps[SHIP].error).toBe('deadline of 2000 ms passed after 1 attempt(s); last: none');
   });
 
   it('waiting out a backoff gets it when its retry is sent', () => {

@@ -159,6 +159,22 @@ describe('SagaOrchestrator relay and sweeper', () => {
     expect(await orchestrator.sweep()).toBe(0);
   });
 
+  it('sends a command that waited out a Kafka outage with its phase deadline, counted from the start, and cuts its attempt short at it', async () => {
+    const tight: SagaDefinition<{ sku: string }> = { ...definition, name: 'tight', deadlines: { commandMs: 2500 } };
+    const orchestrator = make({ definitions: [tight] });
+    const startedAt = clock.current;
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    await orchestrator.startSaga('tight', { sku: 'a' }, { id: 's1' });
+    await flush();
+    bus.failWith = undefined;
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(1);
+    await flush();
+    expect(JSON.parse(commands[0].value)).toMatchObject({ attempt: 1, deadline: startedAt + 2500 });
+    // Sent at +2000, a 1000 ms attempt would end at +3000: the phase ends at +2500.
+    expect((await record('s1')).steps[0]).toMatchObject({ expiresAt: startedAt + 2500, deadline: startedAt + 2500 });
+  });
+
   it('logs a publish that fails for good and leaves the outbox for a sweeper', async () => {
     const orchestrator = make();
     bus.failWith = new Error('message too large');
