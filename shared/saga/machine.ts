@@ -32,9 +32,7 @@ export function createRecord<Input>(definition: SagaDefinition<Input>, id: strin
 
 /** PENDING → RUNNING with the first command sent. */
 export function begin<Input>(definition: SagaDefinition<Input>, record: SagaRecord<Input>, now: number): Transition<Input> {
-  const next = touch(record, now);
-  next.state = 'RUNNING';
-  return runStep(definition, next, 0, now);
+  return startPhase(definition, touch(record, now), 0, 'command', now);
 }
 
 /** Applies a participant's reply; null when the reply is stale (a step or phase already left). */
@@ -56,7 +54,7 @@ export function applyReply<Input>(definition: SagaDefinition<Input>, record: Sag
     if (kind === null) {
       Object.assign(current, settled('SUCCEEDED'));
       next.results[current.name] = reply.result ?? null;
-      return reply.stepIndex + 1 < definition.steps.length ? runStep(definition, next, reply.stepIndex + 1, now) : finish(next, 'COMPLETED');
+      return reply.stepIndex + 1 < definition.steps.length ? startPhase(definition, next, reply.stepIndex + 1, 'command', now) : finish(next, 'COMPLETED');
     }
     if (kind === 'uncertain') {
       // It may have applied (an outside call's outcome is unknown): undo it too, as after a timeout.
@@ -100,10 +98,6 @@ export function nextWakeUp(record: SagaRecord): number | undefined {
   if (record.state !== 'RUNNING' && record.state !== 'COMPENSATING') return undefined;
   const step = record.steps[record.cursor];
   return step.dispatched ? step.deadline : (step.dispatchAt ?? 0);
-}
-
-function runStep<Input>(definition: SagaDefinition<Input>, record: SagaRecord<Input>, index: number, now: number): Transition<Input> {
-  return startPhase(definition, record, index, 'command', now);
 }
 
 /** The first attempt of a phase, sent now: its deadline, all attempts included, counts from here. */
