@@ -165,6 +165,7 @@ describe('failure replies', () => {
   it('an uncertain command is undone too, as refused', () => {
     const uncertain = moved(reply(shipping(T0), T0 + 10, { uncertain: true, error: 'label printer timed out' }));
     expect(uncertain.record.steps[SHIP]).toMatchObject({ state: 'COMPENSATING', gaveUp: 'refused', error: 'label printer timed out' });
+    expect(moved(reply(shipping(T0), T0 + 10, { uncertain: true })).record.steps[SHIP].error).toBe('outcome unknown');
   });
 
   it('a compensation failure is retried when retriable, from a participant before the flag, or uncertain; given up when refused for good or expired', () => {
