@@ -24,7 +24,7 @@ export type { RedisSettings } from './redis';
 export type { CacheSettings } from './cache';
 export type { LauncherSettings } from './launcher';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
-export { assertSafeForProduction, isLoopback, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
+export { assertSafeForProduction, isLoopback, peerCallProblems, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
 export { DEFAULT_HEADER_RULES, RESERVED_HEADERS, type HeaderRule, type HeaderRules, type HeaderRuleSet } from './headerRules';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -69,6 +69,11 @@ const envSchema = z.object({
   ADMIN_HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, every admin request needs `Authorization: Bearer <ADMIN_TOKEN>`. */
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** A JWT with the trellis:operator scope the gateway's console sends to the sagas subgraph for its overview; unset: the console lists no sagas. */
+  CONSOLE_OPERATOR_TOKEN: z
+    .string()
+    .regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT (three base64url parts separated by dots)')
+    .optional(),
 
   CONSUL_HTTP_ADDR: optionalUrl,
   REDIS_URL: optionalUrl,
@@ -274,7 +279,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
-  admin: { host: string; port?: number; token?: string };
+  admin: { host: string; port?: number; token?: string; operatorToken?: string };
   backends: {
     consulUrl?: string;
     redisUrl?: string;
@@ -402,7 +407,7 @@ export function loadConfig(env: Env = process.env): Config {
       advertiseHost: e.ADVERTISE_HOST ?? (e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST),
       timeouts: { keepAliveMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS, headersMs: e.HTTP_HEADERS_TIMEOUT_MS, requestMs: e.HTTP_REQUEST_TIMEOUT_MS },
     },
-    admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
+    admin: { host: e.ADMIN_HOST, port: e.ADMIN_PORT, token: e.ADMIN_TOKEN, operatorToken: e.CONSOLE_OPERATOR_TOKEN },
     backends: {
       consulUrl: e.CONSUL_HTTP_ADDR,
       redisUrl: e.REDIS_URL,

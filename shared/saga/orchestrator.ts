@@ -28,6 +28,8 @@ import {
   LAYOUT_KEY,
   LEGACY_DUE_INDEX,
   legacySagaKey,
+  recentIndexKey,
+  RECENT_PER_SHARD,
   sagaChannel,
   sagaIdOfKey,
   sagaKey,
@@ -166,6 +168,20 @@ export class SagaOrchestrator {
       throw new TrellisError(ErrorCode.BAD_USER_INPUT, `saga ${id} already exists`);
     }
     return started as SagaRecord<Input>;
+  }
+
+  /**
+   * The saga an idempotency key already started, before a caller does any work of its own for a
+   * start (validation that reads other services): null when the key is free or its start has not
+   * written a record yet (the caller's `startSaga` settles that); refused when the key was used
+   * for a different request.
+   */
+  async startedBy(definitionName: string, idempotency: NonNullable<StartSagaOptions['idempotency']>): Promise<SagaRecord | null> {
+    const stored = await this.options.state.getVersioned(idempotencyKey(idempotency.scope, idempotency.key));
+    if (!stored) return null;
+    const mapping = JSON.parse(stored.value) as IdempotencyMapping;
+    if (mapping.fingerprint !== fingerprintOf(definitionName, idempotency.request)) throw new IdempotencyKeyReusedError(idempotency.key);
+    return this.get(mapping.sagaId);
   }
 
   /** Writes a new saga's record (null when the id is taken) and relays its first command. */
@@ -411,6 +427,8 @@ export class SagaOrchestrator {
       value: JSON.stringify(record),
       ttlMs: terminal ? (this.options.retentionMs ?? 7 * 24 * 3600_000) : undefined,
       due: { index: dueIndexKey(dueShardOf(record.id, this.shards)), at },
+      // The write that ends a saga lists it among its shard's recent ones (the console's overview).
+      ...(terminal ? { recent: { index: recentIndexKey(dueShardOf(record.id, this.shards)), at: now, keep: RECENT_PER_SHARD } } : {}),
       ...(transition ? { announce: { channel: sagaChannel(record.id), message: JSON.stringify(visibleOf(record)) } } : {}),
     };
   }

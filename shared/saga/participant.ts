@@ -49,8 +49,13 @@ export interface SagaHandlerContext {
    * not happen (then a later run may try again). If an earlier run started the call and never
    * recorded how it ended, the outcome is unknown and the command is refused, so the saga
    * compensates instead of calling twice.
+   *
+   * `call` gets an idempotency key for the outside system, the same on every run of this (saga,
+   * step, action, name) (`onceIdempotencyKey`): a system that deduplicates on it (a payment
+   * provider's `Idempotency-Key`) makes the call safe to repeat even if the once record is lost
+   * (a Redis failover without `REDIS_MIN_REPLICAS_ACK`); pass `repeatable` then.
    */
-  once<T>(name: string, call: () => Promise<T>, options?: OnceOptions): Promise<T>;
+  once<T>(name: string, call: (idempotencyKey: string) => Promise<T>, options?: OnceOptions): Promise<T>;
 }
 
 export interface OnceOptions {
@@ -106,6 +111,9 @@ export interface ParticipantOptions {
  */
 export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaHashTag(sagaId)}:${stepIndex}:${action}`;
 export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaHashTag(sagaId)}:${stepIndex}:${action}:${name}`;
+
+/** The key `once` hands its outside call: stable for one (saga, step, action, name), distinct across them. */
+export const onceIdempotencyKey = (sagaId: string, stepIndex: number, action: string, name: string) => `${sagaId}:${stepIndex}:${action}:${name}`;
 /** Dedupe records written before the hash tag: still honoured (read only), so an upgrade applies no command twice. */
 const legacyDedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
 
@@ -216,7 +224,7 @@ interface OnceRecord {
 async function runOnce<T>(
   command: SagaCommand,
   name: string,
-  call: () => Promise<T>,
+  call: (idempotencyKey: string) => Promise<T>,
   memo: Map<string, unknown>,
   options: ParticipantOptions,
   onceOptions: OnceOptions = {},
@@ -228,7 +236,7 @@ async function runOnce<T>(
   if (await state.setIfAbsent(key, JSON.stringify({ state: 'started' } satisfies OnceRecord), { ttlMs })) {
     let result: T;
     try {
-      result = await call();
+      result = await call(onceIdempotencyKey(command.sagaId, command.stepIndex, command.action, name));
     } catch (error) {
       // The call says it did not happen: a later run may try it again.
       await state.delete(key);

@@ -23,6 +23,11 @@ export interface VersionedWrite {
    */
   due?: { index: string; at: number | null };
   /**
+   * Files the key in a capped index of recent keys in the same atomic write, scored `at`: only the
+   * `keep` highest scores stay, so the index is a bounded list of the latest (read with `readIndex`).
+   */
+  recent?: { index: string; at: number; keep: number };
+  /**
    * Published on `channel` in the same atomic write, only when the write succeeds: subscribers
    * hear of exactly the changes that were made, and a crash cannot come between the two.
    */
@@ -40,6 +45,21 @@ export interface ClaimOptions {
   limit: number;
   /** Claimed keys are pushed this far past `now`, so other claimers skip them while this one works. */
   leaseMs: number;
+}
+
+export interface IndexReadOptions {
+  /** At most this many entries. */
+  limit: number;
+  /** Highest scores first (the latest of a recent index) rather than lowest (the soonest due). */
+  latestFirst?: boolean;
+}
+
+/** A bounded read of an index (a due index or a recent index). */
+export interface IndexPage {
+  /** Members with their scores, in the order asked. */
+  entries: Array<{ key: string; at: number }>;
+  /** Members in the whole index, read or not. */
+  size: number;
 }
 
 export interface Counter {
@@ -74,6 +94,11 @@ export interface StateStore {
    * `leaseMs` into the future; two claimers never get the same key within one lease.
    */
   claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]>;
+  /**
+   * The first `limit` members of an index by score, and its size: a bounded read of one key (one
+   * slot on Cluster), never a scan. Claims nothing and moves nothing.
+   */
+  readIndex(index: string, options: IndexReadOptions): Promise<IndexPage>;
   /** Keys (plain or versioned) that start with `prefix`. */
   keys(prefix: string): Promise<string[]>;
 

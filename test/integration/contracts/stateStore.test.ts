@@ -165,6 +165,41 @@ describe.each(implementations)('StateStore contract: %s', (_name, implementation
     expect(await store.claimDue('{t}jobs', 50_000, { limit: 10, leaseMs: 500 })).toEqual(['{t}job:b']);
   });
 
+  it('reads an index in score order, at most a limit, with its size, and claims nothing', async () => {
+    expect(await store.readIndex('{t}empty', { limit: 5 })).toEqual({ entries: [], size: 0 });
+    await store.compareAndSetMany([
+      { key: '{t}r:b', expectedVersion: 0, value: 'b', due: { index: '{t}due', at: 2000 } },
+      { key: '{t}r:a', expectedVersion: 0, value: 'a', due: { index: '{t}due', at: 1000 } },
+      { key: '{t}r:c', expectedVersion: 0, value: 'c', due: { index: '{t}due', at: 3000 } },
+    ]);
+    expect(await store.readIndex('{t}due', { limit: 2 })).toEqual({ entries: [{ key: '{t}r:a', at: 1000 }, { key: '{t}r:b', at: 2000 }], size: 3 });
+    expect(await store.readIndex('{t}due', { limit: 10, latestFirst: true })).toEqual({
+      entries: [{ key: '{t}r:c', at: 3000 }, { key: '{t}r:b', at: 2000 }, { key: '{t}r:a', at: 1000 }],
+      size: 3,
+    });
+    expect(await store.readIndex('{t}due', { limit: 0 })).toEqual({ entries: [], size: 3 });
+    // A read leaves every entry where it was: all still due at their own times.
+    expect(await store.claimDue('{t}due', 1000, { limit: 10, leaseMs: 500 })).toEqual(['{t}r:a']);
+  });
+
+  it('keeps a capped index of the latest keys, filed with their write only when the write is made', async () => {
+    const finish = (key: string, at: number, expectedVersion = 0) =>
+      store.compareAndSetMany([{ key, expectedVersion, value: 'done', due: { index: '{t}due', at: null }, recent: { index: '{t}recent', at, keep: 3 } }]);
+    for (const [i, at] of [5000, 1000, 4000, 2000, 3000].entries()) expect(await finish(`{t}saga:${i}`, at)).toEqual([1]);
+    // Only the 3 latest stay: the ones at 1000 and 2000 were trimmed as later ones came.
+    expect(await store.readIndex('{t}recent', { limit: 10, latestFirst: true })).toEqual({
+      entries: [{ key: '{t}saga:0', at: 5000 }, { key: '{t}saga:2', at: 4000 }, { key: '{t}saga:4', at: 3000 }],
+      size: 3,
+    });
+    // A refused write files nothing; a key filed again moves to its new score, not twice.
+    expect(await finish('{t}saga:9', 9000, 7)).toBeNull();
+    expect(await finish('{t}saga:4', 6000, 1)).toEqual([2]);
+    expect(await store.readIndex('{t}recent', { limit: 2, latestFirst: true })).toEqual({
+      entries: [{ key: '{t}saga:4', at: 6000 }, { key: '{t}saga:0', at: 5000 }],
+      size: 3,
+    });
+  });
+
   it('gives each due key to exactly one of many concurrent claimers', async () => {
     await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `{t}k${i}`, expectedVersion: 0, value: 'v', due: { index: '{t}idx', at: 1 } })));
     const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('{t}idx', 100, { limit: 8, leaseMs: 10_000 })));

@@ -7,7 +7,7 @@
 import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { InMemoryStateStore } from '@trellis/kit/internal/state';
 import { createLogger } from '@trellis/kit/internal/logging';
-import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
+import { dedupeKey, handleSagaCommands, onceIdempotencyKey, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const T0 = 1_000_000;
@@ -166,6 +166,25 @@ describe('handleSagaCommands at its boundaries', () => {
       expect(replies[0].reply.result).toEqual({ first: { id: 'cap-1' }, again: { id: 'cap-1' } });
       expect(await state.get('balance')).toBe('95');
       expect(JSON.parse((await state.get(onceKey('s1', 1, 'command', 'capture')))!)).toEqual({ state: 'done', result: { id: 'cap-1' } });
+    });
+
+    it('hands each call the outside system’s idempotency key: the same on a run after a lost record, distinct per step, action and name', async () => {
+      const keys: string[] = [];
+      const keyed = (name: string): SagaHandler => (async (_p: never, { once }) => ({ result: await once(name, async (key) => (keys.push(key), key)) })) as SagaHandler;
+      await start({ charge: keyed('capture'), refund: keyed('refund') });
+      await send(command('command', 'charge'));
+      await repliesReach(1);
+      // The once record and the outcome lost (a failover): the call runs again, with the same key.
+      await Promise.all([state.delete(onceKey('s1', 1, 'command', 'capture')), state.delete(dedupeKey('s1', 1, 'command'))]);
+      await send(command('command', 'charge'));
+      await repliesReach(2);
+      await send(command('compensation', 'refund'));
+      await send(command('command', 'charge', { sagaId: 's2', stepIndex: 2 }));
+      await repliesReach(4);
+      // The last two run side by side (the compensation's check waits on the command's record): any order.
+      expect(keys.slice(0, 2)).toEqual(['s1:1:command:capture', 's1:1:command:capture']);
+      expect(keys.slice(2).sort()).toEqual(['s1:1:compensation:refund', 's2:2:command:capture']);
+      expect(keys[0]).toBe(onceIdempotencyKey('s1', 1, 'command', 'capture'));
     });
 
     it('records a call that returned nothing as done, so a later run does not call it again', async () => {
