@@ -2,10 +2,12 @@
  * Step deadlines on real Kafka and Redis, with the payments participant in its own process frozen
  * for real (SIGSTOP): frozen for 40 s and then resumed, placeOrder (with its default timings) ends
  * COMPLETED or COMPENSATED with the books right, never FAILED; frozen for good, it ends FAILED only
- * when the refund's own deadline has passed, and the stock is released all the same.
+ * when the refund's own deadline has passed, and the stock is released all the same. And a
+ * participant whose dependency stays down gives its command up at the deadline and moves on.
  */
 import type { ChildProcess } from 'node:child_process';
-import { DEFAULT_STEP_DEADLINES, type SagaRecord } from '@trellis/kit/saga';
+import { BackendUnavailableError } from '@trellis/kit';
+import { DEFAULT_DEADLINE_SKEW_MS, DEFAULT_STEP_DEADLINES, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { DEFAULT_TIMINGS, type PlaceOrderInput, type PlaceOrderTimings } from '../../../subgraphs/sagas/placeOrderSaga';
 import type { EmbeddedPaymentProvider } from '../../../subgraphs/payments/provider';
 import { startSagaWorld, type SagaWorld } from '../../support/sagaWorld';
@@ -14,6 +16,7 @@ import { realBackends } from '../../support/backends';
 import { eventually } from '../../support/graphql';
 
 const p1 = { productId: 'p1', quantity: 2, unitPrice: 12.5 };
+const books = ({ captures, refunds }: { captures: number; refunds: number }) => (captures === refunds ? 'even' : `${captures} captures, ${refunds} refunds`);
 
 describe('placeOrder with payments frozen (SIGSTOP)', () => {
   let world: SagaWorld | undefined;
@@ -94,6 +97,42 @@ describe('placeOrder with payments frozen (SIGSTOP)', () => {
       expect(saga.steps.map((s) => s.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'PENDING']);
     }
   }, 180_000);
+
+  it('a participant whose dependency stays down stops retrying at the deadline and moves on to the compensation behind it', async () => {
+    const timings: PlaceOrderTimings = { stepTimeoutMs: 1000, retry: { backoffMs: 100, maxBackoffMs: 400 }, deadlines: { commandMs: 3000 } };
+    world = await startSagaWorld(timings);
+    const w = world;
+    await w.startOrchestrator();
+    await w.startParticipant('catalog');
+    await w.startParticipant('payments');
+    const calls: Array<{ name: string; at: number }> = [];
+    const cancelOrder = w.orders.sagaHandlers().cancelOrder;
+    await w.startParticipant('orders', {
+      // The orders database is down for good: every try fails as retriable, and the bus retries it in place.
+      createOrder: (async () => {
+        calls.push({ name: 'createOrder', at: Date.now() });
+        throw new BackendUnavailableError('orders-db', 'connection refused');
+      }) as SagaHandler,
+      cancelOrder: (async (payload: never, context) => (calls.push({ name: 'cancelOrder', at: Date.now() }), cancelOrder(payload, context))) as SagaHandler,
+    });
+    const stockBefore = await w.stock('p1');
+    const { id } = await w.placeOrder({ items: [p1] });
+    const creating = await sagaWhen(id, (record) => record.cursor === 2 && record.steps[2].state === 'RUNNING', 30_000);
+    const deadline = creating.steps[2].expiresAt as number;
+
+    const saga = await w.settled(id, 60_000);
+    expect(saga.state).toBe('COMPENSATED');
+    expect(saga.steps[2]).toMatchObject({ state: 'COMPENSATED', gaveUp: 'deadline' });
+    // The key moved on: the compensation queued behind the stuck command ran.
+    expect(calls.map((call) => call.name)).toContain('cancelOrder');
+    const creates = calls.filter((call) => call.name === 'createOrder');
+    expect(creates.length).toBeGreaterThan(0);
+    // No try begun after the deadline and the allowed skew (the next retry is refused as expired
+    // instead); a try begun just in time reaches the handler after its reads, hence the margin.
+    expect(Math.max(...creates.map((call) => call.at))).toBeLessThanOrEqual(deadline + DEFAULT_DEADLINE_SKEW_MS + 2000);
+    expect(await w.stock('p1')).toEqual(stockBefore);
+    expect(books(await (w.ledger.provider as EmbeddedPaymentProvider).books(saga.input.orderId))).toBe('even');
+  }, 120_000);
 
   it('frozen for good: FAILED only once the refund deadline has passed, naming the charge, and the stock released all the same', async () => {
     const timings: PlaceOrderTimings = { stepTimeoutMs: 1000, retry: { backoffMs: 100, maxBackoffMs: 400 }, deadlines: { commandMs: 3000, compensationMs: 6000 } };
