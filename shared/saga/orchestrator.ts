@@ -19,6 +19,7 @@ import { StoreClock } from './storeClock';
 import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type Transition } from './machine';
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
 import { parseReply } from './wire';
+import { attemptDeadline } from './deadlines';
 import { SagaMetrics } from './metrics';
 import { DefinitionVersions, versionOf } from './versions';
 import { readable, SagaParking } from './parking';
@@ -477,6 +478,7 @@ export class SagaOrchestrator {
       name: action === 'command' ? step.command : (step.compensation as string),
       attempt,
       payload: step.payload(record.input, record.results),
+      deadline: record.steps[stepIndex].expiresAt,
     };
     await this.options.events.publish(SAGA_TOPICS.commands(step.participant), { key: record.id, value: JSON.stringify(command), headers: sagaHeaders(record) });
   }
@@ -579,7 +581,7 @@ export function sagaHeaders(record: SagaRecord): Record<string, string> {
 function markSent(definition: SagaDefinition, record: SagaRecord, now: number): SagaRecord {
   // Copies only what changes: the record written before is kept as it was (it may be cached).
   const steps = record.steps.map((step, index) =>
-    index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: now + definition.steps[index].timeoutMs } : step,
+    index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: attemptDeadline(definition, index, now, step.expiresAt ?? Infinity) } : step,
   );
   return { ...record, steps, outbox: [] };
 }

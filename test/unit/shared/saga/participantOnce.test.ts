@@ -101,6 +101,7 @@ describe('handleSagaCommands at its boundaries', () => {
         action: 'command',
         outcome: 'failure',
         uncertain: true,
+        retriable: false,
         error: 'charge: the outcome of provider is unknown (an earlier delivery started it and never finished); not calling twice',
       });
     });
@@ -303,8 +304,8 @@ describe('handleSagaCommands at its boundaries', () => {
       await send(command('command', 'reserve', { sagaId: 's2' }));
       await repliesReach(2);
       expect(replies.map((r) => r.reply)).toEqual([
-        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true },
-        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined' },
+        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true, retriable: false },
+        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined', retriable: false },
       ]);
       expect(new SagaRefusal('x')).toMatchObject({ code: 'SAGA_REFUSED', uncertain: false, retriable: false });
     });
