@@ -18,6 +18,8 @@
  * answer or an error with an `extensions.code` counts as answered.
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
 import { createLogger } from '@trellis/kit';
@@ -69,6 +71,8 @@ async function hasOnlineReplica(port: number): Promise<boolean> {
 describe('scale-out chaos: 2 of everything on the cluster profile, under load, through four faults', () => {
   const cluster = profile();
   const runId = uniquePrefix('scale');
+  /** Every line the platform printed, written when the test ends. */
+  const platformLog = path.join(os.tmpdir(), `trellis-${runId}.log`);
   let platform: RunningPlatform;
   let gateways: BalancedGateways;
   let watch: SupergraphWatch;
@@ -130,7 +134,10 @@ describe('scale-out chaos: 2 of everything on the cluster profile, under load, t
     await sagas?.stop();
     await queries?.stop();
     await Promise.all(revisions.map((child) => stopRestarted(child)));
-    if (platform) await platform.stop();
+    if (platform) {
+      await platform.stop();
+      writeFileSync(platformLog, platform.output());
+    }
     // The profile whole again for whatever runs next, even if a fault's recovery failed.
     await upCluster();
   }, 180_000);
@@ -310,8 +317,7 @@ describe('scale-out chaos: 2 of everything on the cluster profile, under load, t
   });
 
   it('prints its counts', () => {
-    // eslint-disable-next-line no-console
-    console.log(['scale-out chaos', ...timeline.map((line) => `  ${line}`), ...Object.entries(measured).map(([name, value]) => `  ${name.padEnd(34)} ${value}`)].join('\n'));
+    console.log([`scale-out chaos (the platform's output: ${platformLog})`, ...timeline.map((line) => `  ${line}`), ...Object.entries(measured).map(([name, value]) => `  ${name.padEnd(34)} ${value}`)].join('\n'));
     expect(timeline.length).toBeGreaterThan(0);
   });
 });

@@ -80,7 +80,7 @@ export function sagaLoad(gateways: BalancedGateways, users: Array<{ id: string; 
 const QUERIES: Array<(i: number) => { query: string; variables: Record<string, unknown> }> = [
   (i) => ({ query: 'query($first: Int) { products(first: $first) { id name price inStock } }', variables: { first: 1 + (i % 5) } }),
   (i) => ({ query: 'query($id: ID!) { product(id: $id) { id name inStock } }', variables: { id: `p${1 + (i % 5)}` } }),
-  (i) => ({
+  () => ({
     query: 'query($id: ID!) { user(id: $id) { name orders { total status items { quantity product { name } } payment { state } } } }',
     variables: { id: 'u1' },
   }),
