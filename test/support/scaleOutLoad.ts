@@ -46,8 +46,8 @@ export interface AcknowledgedSaga {
 
 export interface SagaLoad extends SteadyLoad {
   readonly acknowledged: AcknowledgedSaga[];
-  /** placeOrder answered with an error instead of a saga, by code. */
-  readonly refused: Record<string, number>;
+  /** placeOrder answered with an error instead of a saga: its code, and when. */
+  readonly refused: Array<{ code: string; at: number }>;
 }
 
 /** Order i: mostly stickers and notebooks in varied quantities, now and then a mug or the scarce hoodie; every 7th card declined (compensated). */
@@ -61,17 +61,14 @@ export function orderOf(i: number): { items: Array<{ productId: string; quantity
 /** placeOrder every `intervalMs`, user i mod users, key `<runId>-<i>`. */
 export function sagaLoad(gateways: BalancedGateways, users: Array<{ id: string; authorization: string }>, runId: string, intervalMs: number): SagaLoad {
   const acknowledged: AcknowledgedSaga[] = [];
-  const refused: Record<string, number> = {};
+  const refused: SagaLoad['refused'] = [];
   const load = steadyLoad(intervalMs, async (i) => {
     const user = users[i % users.length];
     const { items, method } = orderOf(i);
     const answer = await gateways.post<{ placeOrder: { sagaId: string } }>(PLACE_ORDER, { items, method, key: `${runId}-${i}` }, { authorization: user.authorization });
     const sagaId = answer.body?.data?.placeOrder?.sagaId;
     if (sagaId) acknowledged.push({ sagaId, userId: user.id, paymentMethod: method, at: Date.now() });
-    else if (answer.answered) {
-      const code = answer.body?.errors?.[0]?.extensions?.code ?? '?';
-      refused[code] = (refused[code] ?? 0) + 1;
-    }
+    else if (answer.answered) refused.push({ code: answer.body?.errors?.[0]?.extensions?.code ?? '?', at: Date.now() });
   });
   return Object.assign(load, { acknowledged, refused });
 }
