@@ -16,7 +16,6 @@ import { checkSpans, GatewayMetrics, observability } from './observability';
 import { admin } from './admin';
 import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
-import { SagaLog } from '@trellis/kit/saga';
 import { supergraphPublicationOf } from '@trellis/kit/internal';
 import { subscriptions } from './subscriptions';
 import { auth } from './auth';
@@ -83,7 +82,8 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
     admin(source),
-    operatorConsole({ source, metrics, journal, sagas: new SagaLog({ state: backends.state }), client: (name) => dataSources.client(name) }),
+    // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
+    operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),

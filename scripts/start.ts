@@ -60,6 +60,8 @@ async function main(): Promise<void> {
     idp = new DevIdentityProvider({ issuer, audience: process.env.AUTH_AUDIENCE ?? 'trellis', logger });
     await idp.start(base + IDENTITY_PORT_OFFSET);
     env.AUTH_ISSUER = issuer;
+    // The console's token for the sagas subgraph's operator overview; the dev keys die with this process.
+    env.CONSOLE_OPERATOR_TOKEN ??= await idp.mint('console', ['trellis:operator'], 30 * 24 * 3600);
   }
 
   const supervisor = new Supervisor(runtime, env, process.env.LOG_FORMAT === 'json');

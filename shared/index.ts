@@ -25,6 +25,9 @@ export {
   requestLoader,
   type RequestLoader,
   type BatchRead,
+  peerSubgraphs,
+  type PeerSubgraphs,
+  type PeerAnswer,
 } from './subgraph';
 export { runMain } from './lifecycle';
 export { createGuard, DependencyUnavailableError, createKeptAliveClient, type Guard, type BreakerSettings, type KeepAliveSettings } from './resilience';

@@ -1,11 +1,10 @@
 /**
  * The operator console on the admin listener: `/admin/` (a page built from gateway/console/web,
  * bundled, no CDN) polling `/admin/console.json` (the supergraph, instances, breakers and their
- * transitions, compositions, sagas, and each subgraph's request and error rates).
+ * transitions, compositions, sagas (asked of the sagas subgraph), and each subgraph's request and error rates).
  */
 import path from 'node:path';
 import type { Router } from 'express';
-import type { SagaLog } from '@trellis/kit/saga';
 import type { GatewayExtension } from '../extension';
 import type { SupergraphSource } from '../supergraph/types';
 import type { GatewayMetrics } from '../observability/metrics';
@@ -15,18 +14,21 @@ import { BreakerJournal } from './breakerJournal';
 import { CompositionHistory } from './compositionHistory';
 import { TrafficMeter } from './trafficMeter';
 import { consoleSnapshot } from './snapshot';
+import { SagaOverviewSource } from './sagaOverview';
 
 export { BreakerJournal } from './breakerJournal';
 export { CompositionHistory } from './compositionHistory';
 export { TrafficMeter } from './trafficMeter';
 export type { ConsoleSnapshot } from './snapshot';
+export { SagaOverviewSource, type SagasView } from './sagaOverview';
 
 export const CONSOLE_BUNDLE = new BrowserBundle({ name: 'console', entry: path.join(__dirname, 'web', 'console.ts'), prebuiltDir: path.join(__dirname, 'web', 'bundle') });
 
 export interface ConsoleOptions {
   source: SupergraphSource;
   metrics: GatewayMetrics;
-  sagas: SagaLog;
+  /** A JWT with the trellis:operator scope, sent to the sagas subgraph for its overview (CONSOLE_OPERATOR_TOKEN). */
+  operatorToken?: string;
   /** The breaker journal the data source factory feeds (`onClient`). */
   journal: BreakerJournal;
   client: (name: string) => SubgraphClient | undefined;
@@ -37,7 +39,9 @@ export interface ConsoleOptions {
 export function operatorConsole(options: ConsoleOptions): GatewayExtension {
   const compositions = new CompositionHistory(options.source);
   const traffic = new TrafficMeter({ metrics: options.metrics, intervalMs: options.refreshMs ?? 1000 });
-  const sources = { ...options, compositions, traffic };
+  const refreshMs = options.refreshMs ?? 1000;
+  const sagas = new SagaOverviewSource({ client: options.client, operatorToken: options.operatorToken, freshMs: refreshMs });
+  const sources = { ...options, compositions, traffic, sagas };
   return {
     name: 'console',
     mountAdminAssets: (router: Router) => {

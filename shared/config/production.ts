@@ -113,6 +113,16 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
   return problems;
 }
 
+/**
+ * What a subgraph that asks other subgraphs directly (the kit's `peerSubgraphs`) adds to its
+ * process's refusals: on Consul with no allow-list, anything registered under a peer's name would be
+ * sent callers' tokens and believed.
+ */
+export function peerCallProblems(config: Config): ProductionProblem[] {
+  if (!config.isProduction || !config.backends.consulUrl || config.gateway.subgraphAllow || config.production.anySubgraph) return [];
+  return [{ problem: 'asking peer subgraphs on Consul with no allow-list: any service registered under a peer\'s name is sent callers\' tokens and believed; set SUBGRAPH_ALLOW', optOut: 'TRELLIS_ALLOW_ANY_SUBGRAPH' }];
+}
+
 /** Throws one ConfigError naming every problem and its opt-out, so an operator fixes them all in one go. */
 export function assertSafeForProduction(config: Config, profile: ProcessProfile): void {
   refuseUnsafe(productionProblems(config, profile));

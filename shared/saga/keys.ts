@@ -30,6 +30,18 @@ const shardTag = (shard: number) => `{saga:${shard}}`;
 
 export const dueIndexKey = (shard: number) => `saga:due:${shardTag(shard)}`;
 
+/** The sagas of shard `shard` that no orchestrator may claim now (parking.ts): in the slot of the shard's records, so parking is one write. */
+export const parkedKey = (shard: number) => `saga:parked:${shardTag(shard)}`;
+
+/**
+ * The finished sagas of shard `shard`, latest first: filed, and trimmed to `RECENT_PER_SHARD`, in the
+ * write that ends a saga, so operators list what finished without a scan (sagaLog.ts).
+ */
+export const recentIndexKey = (shard: number) => `saga:recent:${shardTag(shard)}`;
+
+/** Finished sagas kept in each shard's recent index: at least the most an overview lists. */
+export const RECENT_PER_SHARD = 100;
+
 /** The record of saga `id`: in the slot of its due shard. */
 export const sagaKey = (id: string, shards: number = DEFAULT_DUE_SHARDS) => `${RECORD_PREFIX}${shardTag(dueShardOf(id, shards))}:${id}`;
 

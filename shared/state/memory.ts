@@ -1,5 +1,5 @@
 /** In-memory state store: the embedded default, with the same semantics as the Redis adapter. */
-import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
+import type { ClaimOptions, Counter, IndexPage, IndexReadOptions, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 interface Slot {
   value: string;
@@ -72,6 +72,7 @@ export class InMemoryStateStore implements StateStore {
       const version = write.expectedVersion + 1;
       this.slots.set(write.key, { value: write.value, version, expiresAt: this.expiry(write.ttlMs) });
       if (write.due) this.file(write.due.index, write.key, write.due.at);
+      if (write.recent) this.fileRecent(write.recent.index, write.key, write.recent.at, write.recent.keep);
       if (write.announce) void this.publish(write.announce.channel, write.announce.message);
       return version;
     });
@@ -84,6 +85,28 @@ export class InMemoryStateStore implements StateStore {
       .slice(0, options.limit);
     for (const [member] of entries) this.file(index, member, now + options.leaseMs);
     return entries.map(([member]) => member);
+  }
+
+  async time(): Promise<number> {
+    return this.now();
+  }
+
+  async readIndex(index: string, options: IndexReadOptions): Promise<IndexPage> {
+    const entries = this.sorted(index, options.latestFirst === true).slice(0, Math.max(0, Math.floor(options.limit)));
+    return { entries: entries.map(([key, at]) => ({ key, at })), size: this.dueIndexes.get(index)?.size ?? 0 };
+  }
+
+  /** Entries by score, then member (as a Redis sorted set orders them). */
+  private sorted(index: string, latestFirst: boolean): Array<[string, number]> {
+    const entries = [...(this.dueIndexes.get(index) ?? new Map<string, number>())].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return latestFirst ? entries.reverse() : entries;
+  }
+
+  /** Files `member` and keeps only the `keep` highest scores. */
+  private fileRecent(index: string, member: string, at: number, keep: number): void {
+    this.file(index, member, at);
+    const entries = this.dueIndexes.get(index) as Map<string, number>;
+    for (const [stale] of this.sorted(index, true).slice(Math.max(1, Math.floor(keep)))) entries.delete(stale);
   }
 
   private file(index: string, member: string, at: number | null): void {

@@ -17,7 +17,7 @@ import { createRedisConnection, isCluster, reconnectWhenEnded, type RedisClient,
 import { defineScripts, type ScriptedRedis } from './redisScripts';
 import { assertOneSlot } from './redisSlots';
 import { replicaAckTimeouts, ReplicaAckTimeoutError, type ReplicaAckOptions } from './redisDurability';
-import type { ClaimOptions, Counter, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
+import type { ClaimOptions, Counter, IndexPage, IndexReadOptions, SetOptions, StateStore, Unsubscribe, VersionCheck, VersionedValue, VersionedWrite } from './types';
 
 export interface RedisStateStoreOptions {
   /** A standalone Redis; shorthand for `topology: { kind: 'standalone', url }`. */
@@ -144,20 +144,37 @@ export class RedisStateStore implements StateStore {
       ...checks.map((check) => this.k(check.key)),
       // A write without a due index names its own key in its slot; the script never touches it.
       ...writes.map((write) => (write.due ? this.k(write.due.index) : this.k(write.key))),
+      ...writes.map((write) => (write.recent ? this.k(write.recent.index) : this.k(write.key))),
     ];
     const args: Array<string | number> = [writes.length, checks.length];
     for (const write of writes) {
       const due = write.due === undefined ? 0 : write.due.at === null ? 2 : 1;
       const channel = write.announce ? this.k(write.announce.channel) : '';
-      args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key, channel, write.announce?.message ?? '');
+      const recent = write.recent ? [Math.max(1, Math.floor(write.recent.keep)), write.recent.at] : [0, 0];
+      args.push(write.expectedVersion, write.value, write.ttlMs ?? 0, due, write.due?.at ?? 0, write.key, channel, write.announce?.message ?? '', ...recent);
     }
     for (const check of checks) args.push(check.expectedVersion);
     const result = await this.write('compareAndSetMany', keys, (target) => target.trellisCompareAndSetMany(keys.length, ...keys, ...args));
     return Array.isArray(result) ? result.map(Number) : null;
   }
 
-  async claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]> {
-    return this.run(() => this.client.trellisClaimDue(this.k(index), now, options.limit, now + options.leaseMs));
+  /** By the server's TIME: `now` (the caller's clock) is not used. */
+  async claimDue(index: string, _now: number, options: ClaimOptions): Promise<string[]> {
+    return this.run(() => this.client.trellisClaimDue(this.k(index), options.limit, options.leaseMs));
+  }
+
+  /** Redis's TIME (on Cluster, the node's that answers; keep the nodes' clocks in sync, as NTP does). */
+  async time(): Promise<number> {
+    const [seconds, micros] = await this.run(() => this.client.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  async readIndex(index: string, options: IndexReadOptions): Promise<IndexPage> {
+    const limit = Math.max(0, Math.floor(options.limit));
+    const [size, flat] = await this.run(() => this.client.trellisReadIndex(this.k(index), limit, options.latestFirst ? 1 : 0));
+    const entries: IndexPage['entries'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ key: flat[i], at: Number(flat[i + 1]) });
+    return { entries, size: Number(size) };
   }
 
   /** SCAN over every primary (one on a server, each of them on Cluster). */

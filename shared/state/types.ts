@@ -23,6 +23,11 @@ export interface VersionedWrite {
    */
   due?: { index: string; at: number | null };
   /**
+   * Files the key in a capped index of recent keys in the same atomic write, scored `at`: only the
+   * `keep` highest scores stay, so the index is a bounded list of the latest (read with `readIndex`).
+   */
+  recent?: { index: string; at: number; keep: number };
+  /**
    * Published on `channel` in the same atomic write, only when the write succeeds: subscribers
    * hear of exactly the changes that were made, and a crash cannot come between the two.
    */
@@ -40,6 +45,21 @@ export interface ClaimOptions {
   limit: number;
   /** Claimed keys are pushed this far past `now`, so other claimers skip them while this one works. */
   leaseMs: number;
+}
+
+export interface IndexReadOptions {
+  /** At most this many entries. */
+  limit: number;
+  /** Highest scores first (the latest of a recent index) rather than lowest (the soonest due). */
+  latestFirst?: boolean;
+}
+
+/** A bounded read of an index (a due index or a recent index). */
+export interface IndexPage {
+  /** Members with their scores, in the order asked. */
+  entries: Array<{ key: string; at: number }>;
+  /** Members in the whole index, read or not. */
+  size: number;
 }
 
 export interface Counter {
@@ -70,10 +90,19 @@ export interface StateStore {
    */
   compareAndSetMany(writes: VersionedWrite[], checks?: VersionCheck[]): Promise<number[] | null>;
   /**
-   * Atomically takes the keys of a due-time index whose time is at or before `now` and moves each
-   * `leaseMs` into the future; two claimers never get the same key within one lease.
+   * Atomically takes the keys of a due-time index whose time is at or before now and moves each
+   * `leaseMs` past it; two claimers never get the same key within one lease. Now is the store's
+   * clock where it has one: Redis reads its own TIME inside the script, so claimers on hosts whose
+   * clocks disagree still share one; the in-memory store (its clock is the caller's) takes `now`.
    */
   claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]>;
+  /** The store's clock, in ms since the epoch (Redis: TIME; in memory: its injected clock), so every host can time due entries by one clock. */
+  time(): Promise<number>;
+  /**
+   * The first `limit` members of an index by score, and its size: a bounded read of one key (one
+   * slot on Cluster), never a scan. Claims nothing and moves nothing.
+   */
+  readIndex(index: string, options: IndexReadOptions): Promise<IndexPage>;
   /** Keys (plain or versioned) that start with `prefix`. */
   keys(prefix: string): Promise<string[]>;
 

@@ -21,6 +21,11 @@ export interface SubgraphContext {
   /** The caller, or null when anonymous. */
   user: CallerIdentity | null;
   /**
+   * The headers that carry this caller and request to a peer subgraph (`peerSubgraphs`): the
+   * caller's `authorization` as received (absent when anonymous), the correlation id and trace.
+   */
+  forward: Record<string, string>;
+  /**
    * Throws FORBIDDEN unless the caller is the user `ownerId` (anonymous callers and records with no
    * owner are refused too). `what` names the thing in the message, e.g. `order o1`.
    */
@@ -59,6 +64,7 @@ export async function buildBaseContext(header: HeaderReader, logger: Logger, ide
     correlationId,
     traceparent: header('traceparent'),
     idempotencyKey: header('idempotency-key'),
+    forward: forwardHeaders(header, correlationId, user),
     logger: logger.child({ correlationId }),
     user,
     requireOwner: (ownerId, what) => requireOwner(user, ownerId, what),
@@ -99,3 +105,11 @@ export function operationHeaders(params: Readonly<Record<string, unknown>> | und
   };
 }
 
+function forwardHeaders(header: HeaderReader, correlationId: string, user: CallerIdentity | null): Record<string, string> {
+  const headers: Record<string, string> = { [CORRELATION_ID_HEADER]: correlationId };
+  const authorization = header('authorization');
+  if (user && authorization) headers.authorization = authorization;
+  const traceparent = header('traceparent');
+  if (traceparent) headers.traceparent = traceparent;
+  return headers;
+}

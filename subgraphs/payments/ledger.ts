@@ -64,8 +64,11 @@ export class PaymentLedger {
       if (payload.amount > CHARGE_LIMIT) throw new SagaRefusal(`amount ${payload.amount} is over the limit of ${CHARGE_LIMIT}`);
       const existing = await read(paymentKey(payload.orderId));
       if (existing) return { result: { paymentId: (JSON.parse(existing.value) as Payment).id } };
-      // The provider is outside the state store: charged at most once, however often this re-runs.
-      const { captureId } = await once('capture', () => this.provider.capture(payload.orderId, payload.amount));
+      // The provider is outside the state store: charged at most once, however often this re-runs,
+      // and, since it deduplicates on once's key, even if the once record was lost. For the same
+      // reason a capture an earlier run started and never finished is asked again (repeatable):
+      // the provider answers the first capture, or captures now if it never happened.
+      const { captureId } = await once('capture', (key) => this.provider.capture(payload.orderId, payload.amount, key), { repeatable: true });
       const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, userId: payload.userId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId, captureId };
       return { writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }], result: { paymentId: payment.id } };
     };

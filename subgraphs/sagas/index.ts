@@ -1,16 +1,18 @@
 /**
- * The sagas subgraph: owns `Mutation.placeOrder`, `Query.saga` and `Subscription.sagaStatus`, and
- * is the orchestrator's home. Any instance serves any saga: records and changes live in the state store.
+ * The sagas subgraph: owns `Mutation.placeOrder`, `Query.saga`, `Subscription.sagaStatus` and the
+ * operators' `Query.sagaOverview` (the gateway's console asks it), and is the orchestrator's home. Any instance serves any saga: records and changes live in the state store.
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
-import { injectTrace, NotFoundError, tracedEvent, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
-import { CORRELATION_ID_HEADER } from '@trellis/kit';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, SagaOrchestrator, type SagaRecord } from '@trellis/kit/saga';
+import { injectTrace, NotFoundError, peerSubgraphs, tracedEvent, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type OverviewLimits, type SagaRecord } from '@trellis/kit/saga';
 import { FEDERATION_LINK } from '../federation';
-import { gatewayCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
+import { peerCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
 import { watchSaga } from './sagaWatch';
+
+/** The scope a caller needs for the operators' fields (the gateway's console holds a token with it). */
+export const OPERATOR_SCOPE = 'trellis:operator';
 
 const SAGA_ID = 'trellis.saga.id';
 const SAGA_STATE = 'trellis.saga.state';
@@ -27,6 +29,12 @@ export const typeDefs = /* GraphQL */ `
   type Query {
     "Null when unknown; FORBIDDEN to anyone but the user who started it."
     saga(id: ID!): Saga
+    """
+    Operators only (scope ${OPERATOR_SCOPE}): the sagas in flight, the next due first, and the latest
+    finished, from the saga indexes (never a key scan). Each list holds 0 to ${MAX_OVERVIEW_LIMIT}
+    (BAD_USER_INPUT otherwise). Ids, definitions and steps only: no order, no user.
+    """
+    sagaOverview(inFlight: Int = 20, finished: Int = 20): SagaOverview! @requiresScopes(scopes: [["${OPERATOR_SCOPE}"]])
   }
 
   type Subscription {
@@ -61,6 +69,24 @@ export const typeDefs = /* GraphQL */ `
     steps: [SagaStep!]!
     "The order this saga places; null until the orders subgraph has it."
     order: Order
+    createdAt: String!
+    updatedAt: String!
+  }
+
+  type SagaOverview {
+    inFlight: [SagaSummary!]!
+    finished: [SagaSummary!]!
+    "Sagas in flight in all, listed or not."
+    inFlightTotal: Int!
+    "Finished sagas the recent indexes keep (the latest ${MAX_OVERVIEW_LIMIT} of each shard)."
+    finishedKept: Int!
+  }
+
+  type SagaSummary {
+    id: ID!
+    definition: String!
+    state: SagaState!
+    steps: [SagaStep!]!
     createdAt: String!
     updatedAt: String!
   }
@@ -105,7 +131,7 @@ interface PlaceOrderRequest {
 
 export interface SagasSubgraphOptions {
   timings?: PlaceOrderTimings;
-  /** Defaults to looking products up through the gateway. */
+  /** Defaults to asking the catalog subgraph, found through discovery, as the caller. */
   catalog?: CatalogLookup;
 }
 
@@ -113,8 +139,10 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
   return ({ backends, guard, logger, config, registry }) => {
     const definition = placeOrderSaga(options.timings);
     const orchestrator = new SagaOrchestrator({ state: backends.state, events: backends.events, logger, definitions: [definition], registry, dueShards: config.saga.dueShards });
-    const catalog = options.catalog ?? gatewayCatalogLookup(config.gateway.url, guard);
+    const peers = peerSubgraphs({ discovery: backends.discovery, guard, config });
+    const catalog = options.catalog ?? peerCatalogLookup(peers);
     const load = (id: string) => orchestrator.get(id);
+    const sagaLog = new SagaLog({ state: backends.state, dueShards: config.saga.dueShards });
     const ownerOf = (record: SagaRecord) => (record.input as Partial<PlaceOrderInput>).userId;
 
     return {
@@ -130,8 +158,13 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
             if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
               throw new GraphQLError(`idempotencyKey ${IDEMPOTENCY_KEY_RULE}`, { extensions: { code: 'BAD_USER_INPUT' } });
             }
-            // The catalog lookup and every command of the saga continue this request's trace.
-            const headers: Record<string, string> = injectTrace({ [CORRELATION_ID_HEADER]: context.correlationId });
+            const idempotency = key === undefined ? undefined : { scope: context.user.id, key, request: { items: input.items, paymentMethod: input.paymentMethod } };
+            // A retry of a start answers with its saga before anything is checked again: the first
+            // order may have taken the last unit, and the retry must not be told there is none.
+            const started = idempotency && (await orchestrator.startedBy(definition.name, idempotency));
+            if (started) return { sagaId: started.id, state: started.state };
+            // The catalog lookup (as this caller) and every command of the saga continue this request's trace.
+            const headers: Record<string, string> = injectTrace({ ...context.forward });
             const { lines, total } = await validateOrder(input.items, input.paymentMethod, catalog, headers);
             const sagaId = randomUUID();
             const sagaInput: PlaceOrderInput = { orderId: `o-${sagaId}`, userId: context.user.id, items: lines, total, paymentMethod: input.paymentMethod };
@@ -139,7 +172,7 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               id: sagaId,
               correlationId: context.correlationId,
               traceparent: headers.traceparent ?? context.traceparent,
-              idempotency: key === undefined ? undefined : { scope: context.user.id, key, request: { items: input.items, paymentMethod: input.paymentMethod } },
+              idempotency,
             });
             return { sagaId: record.id, state: record.state };
           },
@@ -150,6 +183,8 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
             if (record) context.requireOwner(ownerOf(record), `saga ${id}`);
             return record;
           },
+          // The scope is checked by the kit (@requiresScopes) before this runs.
+          sagaOverview: (_: unknown, limits: OverviewLimits) => sagaLog.overview(limits),
         },
         Subscription: {
           sagaStatus: {
@@ -175,7 +210,10 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
         },
       },
       onStart: () => orchestrator.start(),
-      onStop: () => orchestrator.stop(),
+      onStop: async () => {
+        await orchestrator.stop();
+        await peers.close();
+      },
     };
   };
 }

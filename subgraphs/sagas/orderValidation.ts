@@ -1,9 +1,8 @@
 /**
  * Checks a placeOrder request before any saga starts: known products, positive whole quantities,
- * enough stock. Prices and stock come from the catalog through the gateway (guarded).
+ * enough stock. Prices and stock come from the catalog subgraph, asked directly as the caller.
  */
-import { BadUserInputError, type Guard } from '@trellis/kit';
-import { TrellisError, ErrorCode } from '@trellis/kit';
+import { BadUserInputError, TrellisError, ErrorCode, type PeerSubgraphs } from '@trellis/kit';
 
 export interface OrderLine {
   productId: string;
@@ -44,24 +43,18 @@ export async function validateOrder(
   return { lines, total };
 }
 
-/** Looks products up through the gateway's unified endpoint. */
-export function gatewayCatalogLookup(gatewayUrl: string, guard: Guard): CatalogLookup {
-  const post = guard('gateway', async (body: string, headers: Record<string, string>) => {
-    const response = await fetch(gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-      signal: AbortSignal.timeout(3000),
-    });
-    if (!response.ok) throw new Error(`gateway answered ${response.status}`);
-    return (await response.json()) as { data?: Record<string, { id: string; price: number; inStock: number } | null>; errors?: unknown[] };
-  });
+/**
+ * Looks products up in the catalog subgraph itself (found through discovery, trusted by the
+ * allow-list), as the caller: never through the public gateway, where every sagas instance would
+ * be one anonymous client of its rate limit and a second hop of every check.
+ */
+export function peerCatalogLookup(peers: PeerSubgraphs): CatalogLookup {
   return async (ids, headers = {}) => {
     const variables = Object.fromEntries(ids.map((id, i) => [`id${i}`, id]));
     const query = `query PlaceOrderCatalog(${ids.map((_, i) => `$id${i}: ID!`).join(', ')}) { ${ids
       .map((_, i) => `p${i}: product(id: $id${i}) { id price inStock }`)
       .join(' ')} }`;
-    const result = await post(JSON.stringify({ query, variables }), headers);
+    const result = await peers.query<Record<string, { id: string; price: number; inStock: number } | null>>('catalog', query, variables, headers);
     if (!result.data || (result.errors?.length ?? 0) > 0) {
       throw new TrellisError(ErrorCode.SUBGRAPH_UNAVAILABLE, 'cannot check the catalog right now', { retriable: true });
     }

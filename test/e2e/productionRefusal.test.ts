@@ -2,13 +2,15 @@
  * NODE_ENV=production refuses to start unsafe, through the entries an operator runs: the image's
  * one entry (`scripts/service.ts <service>`) for every service, and the launcher (`npm start`). Each
  * exits non-zero before listening or connecting anything, with one message that names every
- * problem and its opt-out variable; only an evicting state store Redis is found once connected.
+ * problem and its opt-out variable; only an evicting state store Redis, and a subgraph asking its
+ * peers with no allow-list, are found once connected.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { eventually } from '../support/graphql';
 import { freePort } from '../support/ports';
 import { privateRedis } from '../support/privateServers';
+import { kafkaVariables, realBackends, uniquePrefix } from '../support/backends';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Backends that would be real if the process got as far as connecting them (it must not). */
@@ -89,6 +91,16 @@ describe('NODE_ENV=production refuses to start unsafe', () => {
     } finally {
       await lru.kill();
     }
+  });
+
+  it('the sagas subgraph, which asks the catalog directly, exits 2 once connected on Consul with no allow-list, naming SUBGRAPH_ALLOW', async () => {
+    const prefix = uniquePrefix('peer-refusal');
+    const real = { REDIS_URL: realBackends.redisUrl, KAFKA_BROKERS: realBackends.kafkaBrokers.join(','), CONSUL_HTTP_ADDR: realBackends.consulUrl, ...kafkaVariables(process.env) };
+    const scoped = { REDIS_KEY_PREFIX: `${prefix}:`, KAFKA_TOPIC_PREFIX: `${prefix}.`, CONSUL_NAMESPACE: prefix, TRELLIS_ALLOW_CONSUL_WITHOUT_TOKEN: 'true' };
+    const { code, stdout } = await service('sagas', { ...real, ...scoped });
+    expect(code).toBe(2);
+    expect(stdout).toContain("asking peer subgraphs on Consul with no allow-list: any service registered under a peer's name is sent callers' tokens and believed; set SUBGRAPH_ALLOW (or TRELLIS_ALLOW_ANY_SUBGRAPH=true to accept it)");
+    expect(stdout).not.toContain('serving');
   });
 
   it('the dev identity provider exits 2 naming TRELLIS_ALLOW_DEV_IDENTITY', async () => {

@@ -59,9 +59,7 @@ start_agent() {
   # wait for that one, never a second on the same data folder.
   our_pid "$name" >/dev/null && return 0
   log "starting $name on 127.0.0.1:$port"
-  : >"$(log_file "$name")"
-  ("$BIN" agent -config-file "$HOME_DIR/$name/config.json" >>"$(log_file "$name")" 2>&1) &
-  echo $! >"$(pid_file "$name")"
+  spawn "$name" "$BIN" agent -config-file "$HOME_DIR/$name/config.json"
 }
 
 start() {

@@ -23,8 +23,7 @@ start() {
   if ready; then return 0; fi
   install
   log "starting consul dev agent on 127.0.0.1:$PORT"
-  ("$BIN" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -log-level warn >"$(log_file $NAME)" 2>&1) &
-  echo $! >"$(pid_file $NAME)"
+  spawn "$NAME" "$BIN" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -log-level warn
   wait_until 60 "$NAME" ready
 }
 

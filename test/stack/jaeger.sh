@@ -27,10 +27,9 @@ start() {
   log "starting jaeger on 127.0.0.1 (OTLP 4317/4318, query $PORT)"
   # The built-in configuration binds its receivers to JAEGER_LISTEN_HOST but the query service to every
   # interface; --set keeps that on loopback too.
-  (JAEGER_LISTEN_HOST=127.0.0.1 "$BIN" \
+  spawn "$NAME" env JAEGER_LISTEN_HOST=127.0.0.1 "$BIN" \
     --set=extensions.jaeger_query.http.endpoint=127.0.0.1:$PORT \
-    --set=extensions.jaeger_query.grpc.endpoint=127.0.0.1:16685 >"$(log_file $NAME)" 2>&1) &
-  echo $! >"$(pid_file $NAME)"
+    --set=extensions.jaeger_query.grpc.endpoint=127.0.0.1:16685
   wait_until 60 "$NAME" ready
 }
 

@@ -42,6 +42,14 @@ wait_until() {
   done
 }
 
+# spawn NAME COMMAND...: starts COMMAND in the background, its output in NAME's log (started
+# afresh), and records its pid for our_pid, wait_until and stop_ours.
+spawn() {
+  local name="$1"; shift
+  (exec "$@" >"$(log_file "$name")" 2>&1) &
+  echo $! >"$(pid_file "$name")"
+}
+
 # stop_ours NAME: stops the process we started for NAME (TERM, then KILL after 20 s).
 stop_ours() {
   local name="$1" pid

@@ -32,8 +32,7 @@ start_server() {
   mkdir -p "$dir"
   [ -f "$dir/redis.conf" ] || printf '%s\n' "port $port" "bind 127.0.0.1" "dir $dir" "$@" >"$dir/redis.conf"
   log "starting $name on 127.0.0.1:$port"
-  (exec redis-server "$dir/redis.conf" >"$(log_file "$name")" 2>&1) &
-  echo $! >"$(pid_file "$name")"
+  spawn "$name" redis-server "$dir/redis.conf"
 }
 
 # --- Sentinel ---------------------------------------------------------------------------------
@@ -85,8 +84,7 @@ start_sentinel_part() {
       "sentinel parallel-syncs $MASTER_NAME 1" >"$dir/sentinel.conf"
     our_pid "$name" >/dev/null && continue
     log "starting $name on 127.0.0.1:$port"
-    (exec redis-server "$dir/sentinel.conf" --sentinel >"$(log_file "$name")" 2>&1) &
-    echo $! >"$(pid_file "$name")"
+    spawn "$name" redis-server "$dir/sentinel.conf" --sentinel
   done
 }
 

@@ -53,8 +53,8 @@ function delayed(handlers: Record<string, SagaHandler>, maxMs: number): Record<s
 function latent(provider: PaymentProvider, maxMs: number): PaymentProvider {
   if (maxMs <= 0) return provider;
   return {
-    capture: async (reference, amount) => {
-      const answer = await provider.capture(reference, amount);
+    capture: async (reference, amount, idempotencyKey) => {
+      const answer = await provider.capture(reference, amount, idempotencyKey);
       await pause(maxMs);
       return answer;
     },

@@ -141,11 +141,10 @@ function render(snapshot: ConsoleSnapshot): HTMLElement {
       : h(
           'div',
           { class: 'sagas' },
-          h('h3', {}, `in flight (${sagas.inFlight.length})`),
+          h('h3', {}, sagas.inFlightTotal > sagas.inFlight.length ? `in flight (${sagas.inFlightTotal}, the next ${sagas.inFlight.length} due shown)` : `in flight (${sagas.inFlightTotal})`),
           h('ul', { id: 'sagas-in-flight' }, ...sagas.inFlight.map(sagaItem)),
           h('h3', {}, 'recently finished'),
           h('ul', { id: 'sagas-finished' }, ...sagas.finished.map(sagaItem)),
-          sagas.read < sagas.kept ? h('p', { class: 'warn' }, `read ${sagas.read} of ${sagas.kept} kept records`) : null,
         );
   return h(
     'main',

@@ -5,8 +5,9 @@
  * made once however often a command is delivered.
  */
 import { BackendUnavailableError } from '@trellis/kit';
-import { IdempotencyKeyReusedError, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
+import { dedupeKey, IdempotencyKeyReusedError, onceIdempotencyKey, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider } from '../../../subgraphs/payments/provider';
+import { paymentKey } from '../../../subgraphs/payments/ledger';
 import type { PlaceOrderInput } from '../../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from '../../support/graphql';
 import { realBackends } from '../../support/backends';
@@ -182,6 +183,28 @@ describe('outside calls under duplicate delivery', () => {
     expect(await books(world, `o-${world.namespace}-dup`)).toEqual({ captures: 1, refunds: 0 });
     expect(new Set(replies.map((reply) => JSON.stringify(reply))).size).toBe(1);
   });
+
+  it('captures once when the participant’s own records of a charge were lost: the provider deduplicates on once’s key', async () => {
+    const sagaId = `${world.namespace}-lost`;
+    const replies: unknown[] = [];
+    await world.events.subscribe({ groupId: 'lost-reader', topics: [SAGA_TOPICS.replies], fromBeginning: true, handler: async (m) => void (m.key === sagaId && replies.push(JSON.parse(m.value))) });
+    const orderId = `o-${sagaId}`;
+    const charge: SagaCommand = { sagaId, saga: 'placeOrder', step: 'chargePayment', stepIndex: 1, action: 'command', name: 'charge', attempt: 1, payload: { orderId, amount: 20, method: 'card-ok' } };
+    const message = { key: sagaId, value: JSON.stringify(charge) };
+    await world.events.publish(SAGA_TOPICS.commands('payments'), [message]);
+    await eventually(async () => expect(replies).toHaveLength(1), 30_000, 50);
+    const payment = async () => JSON.parse((await world.state.getVersioned(paymentKey(orderId)))!.value) as { captureId: string; state: string };
+    const first = await payment();
+
+    // What a failover without REDIS_MIN_REPLICAS_ACK can lose: every write of the charge after the
+    // provider's capture (its once record, its outcome, the payment); the provider's books are its own.
+    await Promise.all([onceKey(sagaId, 1, 'command', 'capture'), dedupeKey(sagaId, 1, 'command'), paymentKey(orderId)].map((key) => world.state.delete(key)));
+    await world.events.publish(SAGA_TOPICS.commands('payments'), [message]);
+    await eventually(async () => expect(replies).toHaveLength(2), 30_000, 50);
+
+    expect(await books(world, orderId)).toEqual({ captures: 1, refunds: 0 });
+    expect(await payment()).toMatchObject({ captureId: first.captureId, state: 'CAPTURED' });
+  });
 });
 
 describe('a refund whose earlier run died mid-call', () => {
@@ -207,5 +230,27 @@ describe('a refund whose earlier run died mid-call', () => {
     expect(done.state).toBe('COMPENSATED');
     expect(await books(world, done.input.orderId)).toEqual({ captures: 1, refunds: 1 });
     expect(await world.payment(done.input.orderId)).toMatchObject({ state: 'REFUNDED' });
+  }, 90_000);
+});
+
+describe('a capture whose earlier run died mid-call, after the provider captured', () => {
+  let world: SagaWorld;
+  beforeAll(async () => {
+    world = await startSagaWorld();
+    await startAll(world);
+  });
+  afterAll(() => world?.close());
+
+  it('is asked again with the same key, so the provider answers the first capture and the saga completes charged once', async () => {
+    const id = `${world.namespace}-died`;
+    const input = orderInput(world, 'died');
+    // As if a payments process had been SIGKILLed after the provider captured and before it recorded so.
+    await new EmbeddedPaymentProvider(world.state).capture(input.orderId, input.total, onceIdempotencyKey(id, 1, 'command', 'capture'));
+    await world.state.set(onceKey(id, 1, 'command', 'capture'), JSON.stringify({ state: 'started' }));
+    const saga = await world.orchestrators()[0].startSaga('placeOrder', input, { id });
+    const done = await world.settled(saga.id, 60_000);
+    expect(done.state).toBe('COMPLETED');
+    expect(await books(world, input.orderId)).toEqual({ captures: 1, refunds: 0 });
+    expect(await world.payment(input.orderId)).toMatchObject({ state: 'CAPTURED' });
   }, 90_000);
 });

@@ -1,14 +1,14 @@
 /**
  * What the Redis topologies add to the StateStore contract: on Cluster a write over several hash
  * slots is refused by name before Redis sees it, and sagas (orchestrator and participant) run with
- * every script in one slot; on a Sentinel set, REDIS_MIN_REPLICAS_ACK makes a write wait for its
+ * every script in one slot, and are listed for operators from their indexes; on a Sentinel set, REDIS_MIN_REPLICAS_ACK makes a write wait for its
  * replicas, and a write they do not confirm is an error the caller sees and a metric counts.
  */
 import { Registry } from 'prom-client';
 import { InMemoryEventBus } from '@trellis/kit/internal/events';
 import { createLogger } from '@trellis/kit/internal/logging';
 import { RedisStateStore, REPLICA_ACK_TIMEOUTS_METRIC } from '@trellis/kit/internal/state';
-import { handleSagaCommands, sagaHashTag, SagaOrchestrator, type SagaDefinition, type SagaHandler } from '@trellis/kit/internal/saga';
+import { handleSagaCommands, sagaHashTag, SagaLog, SagaOrchestrator, type SagaDefinition, type SagaHandler } from '@trellis/kit/internal/saga';
 import { eventually } from '../../support/graphql';
 import { uniquePrefix } from '../../support/backends';
 import { privateCluster, privateSentinelSet, type PrivateCluster, type PrivateSentinelSet } from '../../support/privateRedisTopologies';
@@ -42,7 +42,7 @@ describe('state store on a Redis Cluster', () => {
     expect((await store.keys('listed:')).sort()).toEqual([...keys].sort());
   });
 
-  it('runs a saga: records, due shards, idempotency keys and dedupe records each written in one slot', async () => {
+  it('runs a saga: records, due shards, recent indexes, idempotency keys and dedupe records each written in one slot', async () => {
     const bus = new InMemoryEventBus();
     const definition: SagaDefinition<{ n: number }> = {
       name: 'tally',
@@ -61,6 +61,10 @@ describe('state store on a Redis Cluster', () => {
     await eventually(async () => expect((await Promise.all(ids.map((id) => orchestrator.get(id)))).map((saga) => saga?.state)).toEqual(ids.map(() => 'COMPLETED')), 20_000);
     expect((await orchestrator.startSaga('tally', { n: 3 }, { idempotency: { scope: 'u', key: 'k3', request: { n: 3 } } })).id).toBe(ids[3]);
     expect((await store.getVersioned(`counted:${sagaHashTag(ids[5])}`))?.value).toBe('5');
+    // The write that ended each saga filed it in its shard's recent index, in the record's slot.
+    const overview = await new SagaLog({ state: store }).overview({ finished: 20 });
+    expect(overview.finished.map((saga) => saga.id).sort()).toEqual([...ids].sort());
+    expect(overview).toMatchObject({ inFlight: [], inFlightTotal: 0, finishedKept: 20 });
     await orchestrator.stop();
     await participant.stop();
     await bus.close();

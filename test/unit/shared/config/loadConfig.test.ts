@@ -8,7 +8,7 @@ import { ConfigError } from '@trellis/kit/internal/errors';
 const DEFAULTS: Config = {
   env: 'development',
   isProduction: false,
-  saga: { stepPauseMs: 0, dueShards: 16 },
+  saga: { stepPauseMs: 0, dueShards: 16, deadlineSkewMs: 1000, dedupeTtlMs: 14 * 24 * 3600_000 },
   logLevel: 'info',
   serviceName: undefined,
   http: {
@@ -109,6 +109,7 @@ const EVERYTHING = {
   ADMIN_PORT: '9100',
   ADMIN_HOST: '0.0.0.0',
   ADMIN_TOKEN: 'a-long-admin-token-1234',
+  CONSOLE_OPERATOR_TOKEN: 'eyJhbGciOiJFUzI1NiJ9.eyJzY29wZSI6InRyZWxsaXM6b3BlcmF0b3IifQ.c2ln',
   CONSUL_HTTP_ADDR: 'https://consul.internal:8501',
   REDIS_URL: 'redis://redis.internal:6379/1',
   KAFKA_BROKERS: 'k1:9092,k2:9092',
@@ -158,6 +159,9 @@ const EVERYTHING = {
   APOLLO_TELEMETRY_DISABLED: 'false',
   SHUTDOWN_GRACE_MS: '2500',
   SAGA_STEP_PAUSE_MS: '300',
+  SAGA_DEDUPE_TTL_MS: '1300000000',
+  KAFKA_OFFSETS_RETENTION_MS: '86400000',
+  SAGA_DEADLINE_SKEW_MS: '2500',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   HTTP_HEADERS_TIMEOUT_MS: '6000',
   HTTP_REQUEST_TIMEOUT_MS: '6000',
@@ -206,7 +210,7 @@ describe('loadConfig: what each variable becomes', () => {
     expect(config).toEqual({
       env: 'test',
       isProduction: false,
-      saga: { stepPauseMs: 300, dueShards: 16 },
+      saga: { stepPauseMs: 300, dueShards: 16, deadlineSkewMs: 2500, dedupeTtlMs: 1_300_000_000 },
       logLevel: 'debug',
       serviceName: 'catalog',
       http: {
@@ -215,7 +219,7 @@ describe('loadConfig: what each variable becomes', () => {
         advertiseHost: '10.0.0.3',
         timeouts: { keepAliveMs: 5000, headersMs: 6000, requestMs: 6000 },
       },
-      admin: { host: '0.0.0.0', port: 9100, token: 'a-long-admin-token-1234' },
+      admin: { host: '0.0.0.0', port: 9100, token: 'a-long-admin-token-1234', operatorToken: 'eyJhbGciOiJFUzI1NiJ9.eyJzY29wZSI6InRyZWxsaXM6b3BlcmF0b3IifQ.c2ln' },
       backends: {
         consulUrl: 'https://consul.internal:8501',
         redisUrl: 'redis://redis.internal:6379/1',
@@ -431,6 +435,8 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['CONSUL_CHECK_INTERVAL', 'x1s', 'a duration like 1s or 500ms'],
     ['CONSUL_CHECK_INTERVAL', '1sx', 'a duration like 1s or 500ms'],
     ['ADMIN_TOKEN', 'short', 'at least 16 characters'],
+    ['CONSOLE_OPERATOR_TOKEN', 'Bearer abc.def.ghi', 'a JWT (three base64url parts separated by dots)'],
+    ['CONSOLE_OPERATOR_TOKEN', 'abc.def', 'a JWT (three base64url parts separated by dots)'],
     ['AUTH_ALGORITHMS', 'HS256', 'asymmetric algorithms only, e.g. ES256,RS256'],
     ['AUTH_ALGORITHMS', 'RS256,none', 'asymmetric algorithms only, e.g. ES256,RS256'],
     ['AUTH_ALGORITHMS', 'RS256x', 'asymmetric algorithms only, e.g. ES256,RS256'],
@@ -460,6 +466,8 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['TRELLIS_PORT_BASE', '80', 'a port from 1024'],
     ['TRELLIS_PORT_BASE', '64001', 'a port up to 64000, so every offset fits'],
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
+    ['SAGA_DEADLINE_SKEW_MS', '-1', 'greater than or equal to 0'],
+    ['SAGA_DEADLINE_SKEW_MS', '60001', 'less than or equal to 60000'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });
     expect(message.startsWith(`Invalid configuration: ${variable}=${JSON.stringify(value)}: `)).toBe(true);

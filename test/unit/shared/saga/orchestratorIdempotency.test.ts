@@ -45,6 +45,18 @@ describe('SagaOrchestrator.startSaga with an idempotency key', () => {
     expect(sent.map((m) => m.key)).toEqual(['saga-1']);
   });
 
+  it('startedBy answers the saga a key started, before any check of the caller’s own: null for a free key, refused for another request or kind', async () => {
+    const orchestrator = make();
+    const request = { sku: 'a', qty: 2 };
+    expect(await orchestrator.startedBy('order', { scope: 'user-1', key: 'k1', request })).toBeNull();
+    const first = await orchestrator.startSaga('order', request, keyed('k1', request));
+    expect(await orchestrator.startedBy('order', { scope: 'user-1', key: 'k1', request: { qty: 2, sku: 'a' } })).toMatchObject({ id: first.id, state: 'RUNNING' });
+    // Another caller's key of the same name is theirs.
+    expect(await orchestrator.startedBy('order', { scope: 'user-2', key: 'k1', request })).toBeNull();
+    await expect(orchestrator.startedBy('order', { scope: 'user-1', key: 'k1', request: { sku: 'b', qty: 2 } })).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    await expect(orchestrator.startedBy('refund', { scope: 'user-1', key: 'k1', request })).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'idempotency key k1 was already used for a different request' });
+  });
+
   it('refuses the same key with a different request, whatever differs', async () => {
     const orchestrator = make();
     await orchestrator.startSaga('order', {}, keyed('k1', { items: [1, 2], sku: 'a' }));

@@ -7,7 +7,7 @@
 import { InMemoryEventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { InMemoryStateStore } from '@trellis/kit/internal/state';
 import { createLogger } from '@trellis/kit/internal/logging';
-import { dedupeKey, handleSagaCommands, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
+import { dedupeKey, handleSagaCommands, onceIdempotencyKey, onceKey, SagaRefusal, type Clock, type ParticipantOptions, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const T0 = 1_000_000;
@@ -101,6 +101,7 @@ describe('handleSagaCommands at its boundaries', () => {
         action: 'command',
         outcome: 'failure',
         uncertain: true,
+        retriable: false,
         error: 'charge: the outcome of provider is unknown (an earlier delivery started it and never finished); not calling twice',
       });
     });
@@ -167,6 +168,25 @@ describe('handleSagaCommands at its boundaries', () => {
       expect(JSON.parse((await state.get(onceKey('s1', 1, 'command', 'capture')))!)).toEqual({ state: 'done', result: { id: 'cap-1' } });
     });
 
+    it('hands each call the outside system’s idempotency key: the same on a run after a lost record, distinct per step, action and name', async () => {
+      const keys: string[] = [];
+      const keyed = (name: string): SagaHandler => (async (_p: never, { once }) => ({ result: await once(name, async (key) => (keys.push(key), key)) })) as SagaHandler;
+      await start({ charge: keyed('capture'), refund: keyed('refund') });
+      await send(command('command', 'charge'));
+      await repliesReach(1);
+      // The once record and the outcome lost (a failover): the call runs again, with the same key.
+      await Promise.all([state.delete(onceKey('s1', 1, 'command', 'capture')), state.delete(dedupeKey('s1', 1, 'command'))]);
+      await send(command('command', 'charge'));
+      await repliesReach(2);
+      await send(command('compensation', 'refund'));
+      await send(command('command', 'charge', { sagaId: 's2', stepIndex: 2 }));
+      await repliesReach(4);
+      // The last two run side by side (the compensation's check waits on the command's record): any order.
+      expect(keys.slice(0, 2)).toEqual(['s1:1:command:capture', 's1:1:command:capture']);
+      expect(keys.slice(2).sort()).toEqual(['s1:1:compensation:refund', 's2:2:command:capture']);
+      expect(keys[0]).toBe(onceIdempotencyKey('s1', 1, 'command', 'capture'));
+    });
+
     it('records a call that returned nothing as done, so a later run does not call it again', async () => {
       const notify: SagaHandler = (async (_p: never, { once }) => {
         await once('mail', async () => void calls.push({ name: 'mail', at: clock.current }));
@@ -182,17 +202,26 @@ describe('handleSagaCommands at its boundaries', () => {
   });
 
   describe('records live dedupeTtlMs', () => {
+    it('keeps dedupe and once records for ever with dedupeTtlMs 0', async () => {
+      await start({ charge: provider() }, { dedupeTtlMs: 0 });
+      await send(command('command', 'charge'));
+      await repliesReach(1);
+      clock.current = T0 + 10_000 * DAY;
+      expect(await state.get(dedupeKey('s1', 1, 'command'))).not.toBeNull();
+      expect(await state.get(onceKey('s1', 1, 'command', 'provider'))).not.toBeNull();
+    });
+
     const charge: SagaHandler = (async () => (calls.push({ name: 'charge', at: clock.current }), { result: calls.length })) as SagaHandler;
 
-    it('replays a duplicate for 7 days by default, and applies a command again once its record expired', async () => {
+    it('replays a duplicate for 14 days by default (Kafka keeps offsets 7 days, then messages 7 days), and applies a command again once its record expired', async () => {
       await start({ charge });
       await send(command('command', 'charge'));
       await repliesReach(1);
-      clock.current = T0 + 7 * DAY - 1;
+      clock.current = T0 + 14 * DAY - 1;
       await send(command('command', 'charge'));
       await repliesReach(2);
       expect(calls).toHaveLength(1);
-      clock.current = T0 + 7 * DAY;
+      clock.current = T0 + 14 * DAY;
       await send(command('command', 'charge'));
       await repliesReach(3);
       expect(replies.map((r) => r.reply.result)).toEqual([1, 1, 2]);
@@ -275,8 +304,8 @@ describe('handleSagaCommands at its boundaries', () => {
       await send(command('command', 'reserve', { sagaId: 's2' }));
       await repliesReach(2);
       expect(replies.map((r) => r.reply)).toEqual([
-        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true },
-        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined' },
+        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true, retriable: false },
+        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined', retriable: false },
       ]);
       expect(new SagaRefusal('x')).toMatchObject({ code: 'SAGA_REFUSED', uncertain: false, retriable: false });
     });

@@ -152,6 +152,27 @@ describe('InMemoryStateStore', () => {
     expect(await store.claimDue('nothing', 400, { limit: 10, leaseMs: 100 })).toEqual([]);
   });
 
+  it('reads an index by score, ties by member as Redis orders them, either way round, at most a limit', async () => {
+    const { store } = storeAt();
+    await store.compareAndSetMany(['b', 'a', 'c', 'd'].map((key, i) => ({ key, expectedVersion: 0, value: 'x', due: { index: 'due', at: i < 3 ? 100 : 50 } })));
+    expect(await store.readIndex('due', { limit: 10 })).toEqual({ entries: [{ key: 'd', at: 50 }, { key: 'a', at: 100 }, { key: 'b', at: 100 }, { key: 'c', at: 100 }], size: 4 });
+    expect(await store.readIndex('due', { limit: 2, latestFirst: true })).toEqual({ entries: [{ key: 'c', at: 100 }, { key: 'b', at: 100 }], size: 4 });
+    expect(await store.readIndex('due', { limit: 1.9 })).toEqual({ entries: [{ key: 'd', at: 50 }], size: 4 });
+    expect(await store.readIndex('due', { limit: -1 })).toEqual({ entries: [], size: 4 });
+    expect(await store.readIndex('none', { limit: 5 })).toEqual({ entries: [], size: 0 });
+  });
+
+  it('keeps the latest `keep` of a recent index, at least one', async () => {
+    const { store } = storeAt();
+    const finish = (key: string, at: number, keep: number) => store.compareAndSetMany([{ key, expectedVersion: 0, value: 'x', recent: { index: 'recent', at, keep } }]);
+    await finish('a', 1, 2);
+    await finish('b', 3, 2);
+    await finish('c', 2, 2);
+    expect(await store.readIndex('recent', { limit: 10, latestFirst: true })).toEqual({ entries: [{ key: 'b', at: 3 }, { key: 'c', at: 2 }], size: 2 });
+    await finish('d', 0, 0);
+    expect(await store.readIndex('recent', { limit: 10, latestFirst: true })).toEqual({ entries: [{ key: 'b', at: 3 }], size: 1 });
+  });
+
   it('takes a key out of its due index with a write whose due time is null', async () => {
     const { store } = storeAt();
     await store.compareAndSet('a', 0, 'x');

@@ -64,6 +64,15 @@ describe('bearerIdentity', () => {
 });
 
 describe('buildBaseContext', () => {
+  it('forwards to a peer the caller’s authorization (only for a verified caller), the correlation id and the trace', async () => {
+    const { logger } = recordingLogger();
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const signedIn = await buildBaseContext(headers({ authorization: 'Bearer t', 'x-correlation-id': 'req-1', traceparent }), logger, () => ({ id: 'u1', scopes: [] }));
+    expect(signedIn.forward).toEqual({ authorization: 'Bearer t', 'x-correlation-id': 'req-1', traceparent });
+    const anonymous = await buildBaseContext(headers({ authorization: 'Bearer t', 'x-correlation-id': 'req-2' }), logger, () => null);
+    expect(anonymous.forward).toEqual({ 'x-correlation-id': 'req-2' });
+  });
+
   it('carries the caller, the correlation id, the trace and idempotency headers, and a logger that names the correlation id', async () => {
     const { logger, lines } = recordingLogger();
     const context = await buildBaseContext(

@@ -5,42 +5,19 @@
  * used to wait behind that commit, which stalled the saga orchestrator's replies after the full
  * cluster outage of the chaos test. Driven here with a kafkajs consumer whose commit never answers.
  */
-import { EventEmitter } from 'node:events';
-import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload } from 'kafkajs';
 import { COMMIT_INTERVAL_MS, COMMIT_TIMEOUT_MS, KafkajsConsumers } from '@trellis/kit/internal/events/kafka/kafkajs/consumer';
 import { namespaced } from '@trellis/kit/internal/events/kafka/names';
+import { fakeKafkajsConsumer } from '../../../../../support/fakeKafkajsConsumer';
 
-const EVENTS = { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join', REBALANCING: 'consumer.rebalancing' };
-
+/** A kafkajs consumer whose commit kafkajs keeps retrying, against a coordinator that is gone: no answer for as long as this test runs. */
 function hangingCommitConsumer() {
-  const emitter = new EventEmitter();
-  const consumer = {
-    eachBatch: undefined as undefined | ((payload: EachBatchPayload) => Promise<void>),
-    commitCalls: 0,
-    events: EVENTS,
-    on: (name: string, listener: (event: unknown) => void) => {
-      emitter.on(name, listener);
-      return () => emitter.off(name, listener);
-    },
-    connect: async () => undefined,
-    subscribe: async () => undefined,
-    run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
-      consumer.runs += 1;
-      consumer.eachBatch = eachBatch;
-      setImmediate(() => emitter.emit(EVENTS.GROUP_JOIN, { payload: {} }));
-    },
-    pause: () => undefined,
-    runs: 0,
-    stops: 0,
-    // kafkajs retrying against a coordinator that is gone: no answer for as long as this test runs.
-    commitOffsets: (_offsets: unknown): Promise<void> => {
-      consumer.commitCalls += 1;
-      return new Promise<void>(() => undefined);
-    },
-    stop: async () => void (consumer.stops += 1),
-    disconnect: async () => undefined,
+  const fake = fakeKafkajsConsumer();
+  fake.consumer.commitOffsets = () => {
+    fake.consumer.commitCalls += 1;
+    return new Promise<void>(() => undefined);
   };
-  return consumer;
+  return fake;
 }
 
 function batchOf(offset: number, heartbeat: () => Promise<void>, committed: unknown[]): EachBatchPayload {
@@ -59,8 +36,7 @@ afterEach(() => jest.useRealTimers());
 
 it('returns from the batch that meets a rebalance within COMMIT_TIMEOUT_MS while a commit hangs in kafkajs', async () => {
   jest.useFakeTimers();
-  const consumer = hangingCommitConsumer();
-  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const { consumer, kafka } = hangingCommitConsumer();
   const handled: string[] = [];
   const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
   const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async (message) => void handled.push(message.offset) });
@@ -92,14 +68,13 @@ it('returns from the batch that meets a rebalance within COMMIT_TIMEOUT_MS while
 
 it('joins the group again when its commits, retried by kafkajs, keep reaching a broker that is no longer the coordinator', async () => {
   jest.useFakeTimers();
-  const consumer = hangingCommitConsumer();
+  const { consumer, kafka } = hangingCommitConsumer();
   // What kafkajs rejects with once its retries are spent: the broker's answer as the cause.
   const notCoordinator = Object.assign(new Error('This is not the correct coordinator for this group'), { type: 'NOT_COORDINATOR_FOR_GROUP' });
   consumer.commitOffsets = async () => {
     consumer.commitCalls += 1;
     throw Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: notCoordinator });
   };
-  const kafka = { consumer: () => consumer } as unknown as Kafka;
   const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
   const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined });
   await jest.advanceTimersByTimeAsync(10);
@@ -116,12 +91,11 @@ it('joins the group again when its commits, retried by kafkajs, keep reaching a 
 
 it('does not rejoin on a commit that failed for another reason', async () => {
   jest.useFakeTimers();
-  const consumer = hangingCommitConsumer();
+  const { consumer, kafka } = hangingCommitConsumer();
   consumer.commitOffsets = async () => {
     consumer.commitCalls += 1;
     throw Object.assign(new Error('retries exceeded'), { cause: Object.assign(new Error('Connection error'), { type: 'ECONNREFUSED' }) });
   };
-  const kafka = { consumer: () => consumer } as unknown as Kafka;
   const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
   const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined });
   await jest.advanceTimersByTimeAsync(10);

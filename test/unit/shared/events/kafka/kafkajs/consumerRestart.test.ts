@@ -5,44 +5,15 @@
  * test/integration/events/brokerRestart.test.ts and test/integration/saga/faults.test.ts; this
  * pins the rule with a consumer that crashes on command.
  */
-import { EventEmitter } from 'node:events';
-import type { Kafka } from 'kafkajs';
 import { KafkajsConsumers } from '@trellis/kit/internal/events/kafka/kafkajs/consumer';
 import { namespaced } from '@trellis/kit/internal/events/kafka/names';
-
-const EVENTS = { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join', REBALANCING: 'consumer.rebalancing' };
-
-/** A kafkajs consumer that joins at once on every run and crashes when told to. */
-function crashingConsumer() {
-  const emitter = new EventEmitter();
-  const consumer = {
-    runs: 0,
-    disconnects: 0,
-    events: EVENTS,
-    on: (name: string, listener: (event: unknown) => void) => {
-      emitter.on(name, listener);
-      return () => emitter.off(name, listener);
-    },
-    connect: async () => undefined,
-    subscribe: async () => undefined,
-    run: async () => {
-      consumer.runs += 1;
-      setImmediate(() => emitter.emit(EVENTS.GROUP_JOIN, { payload: {} }));
-    },
-    crash: (restart: boolean) => emitter.emit(EVENTS.CRASH, { payload: { error: new Error('Failed to find group coordinator'), restart } }),
-    pause: () => undefined,
-    commitOffsets: async () => undefined,
-    disconnect: async () => void (consumer.disconnects += 1),
-  };
-  return consumer;
-}
+import { fakeKafkajsConsumer } from '../../../../../support/fakeKafkajsConsumer';
 
 afterEach(() => jest.useRealTimers());
 
 it('runs a consumer again after a crash kafkajs gives up on, not after one it restarts itself, and not once stopped', async () => {
   jest.useFakeTimers();
-  const consumer = crashingConsumer();
-  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  const { consumer, kafka } = fakeKafkajsConsumer();
   const consumers = new KafkajsConsumers(kafka, namespaced(), { brokers: ['unused:9092'] }, async () => undefined);
   const subscribing = consumers.subscribe({ groupId: 'g', topics: ['t'], handler: async () => undefined });
   await jest.advanceTimersByTimeAsync(10);
