@@ -1,7 +1,8 @@
 /**
  * A participant's side of step deadlines: a command whose deadline has passed is refused as
- * expired instead of applied late. The deadline is in the orchestrator's wall-clock epoch ms, so
- * a participant allows a small skew between the two hosts' clocks before it calls one expired.
+ * expired instead of applied late. The deadline is in epoch ms of the orchestrator's clock, which
+ * follows the state store's (Redis `TIME`, StoreClock), so a participant allows a small skew of its
+ * own host's clock before it calls one expired.
  */
 import type { SagaCommand } from './types';
 import type { StoredOutcome } from './participant';

@@ -55,5 +55,16 @@ export function sagaIdOfKey(key: string): string {
 /** The hash tag of one saga's participant records (dedupe, once): a participant may put its own keys of this saga in the same slot. */
 export const sagaHashTag = (sagaId: string) => `{saga:${sagaId}}`;
 
+/**
+ * The hash tag of `key` as Redis Cluster reads it, braces included: from the first `{` to the next
+ * `}`, when something is between them; undefined when the key has none (then Cluster hashes the
+ * whole key, which with a key prefix is not a slot a participant can name).
+ */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open, close + 1) : undefined;
+}
+
 export const sagaChannel = (id: string) => `saga:${id}`;
 export const idempotencyKey = (scope: string, key: string) => `saga:idempotency:${scope}:${key}`;

@@ -18,7 +18,7 @@ import { ErrorCode, PoisonMessageError, TrellisError } from '../errors';
 import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from './types';
 import { parseCommand } from './wire';
 import { systemClock, type Clock } from './clock';
-import { sagaHashTag } from './keys';
+import { hashTagOf, sagaHashTag } from './keys';
 import { expiredOutcome } from './commandExpiry';
 
 /**
@@ -104,22 +104,48 @@ export interface ParticipantOptions {
   clock?: Clock;
   /** A pause before each command or compensation is applied (SAGA_STEP_PAUSE_MS), so a person can watch a saga move; 0 by default. */
   stepPauseMs?: number;
+  /**
+   * The hash tag (`{...}`, or a key carrying one) shared by the keys a command writes: its dedupe
+   * records are filed in that slot, so on Redis Cluster they commit with the writes as one. A
+   * step's command and compensation must get the same tag (both get the step's payload). Unset,
+   * the saga's own tag (`sagaHashTag`), which only a participant writing per-saga keys can share.
+   */
+  slotOf?: (command: SagaCommand) => string;
   /** How far this host's clock may run ahead of the orchestrator's before a command counts as expired; 1 s by default. */
   deadlineSkewMs?: number;
 }
 
 /**
- * The dedupe record of one (saga, step, action). The records of one saga share its hash tag, so
- * the "other action" check and the write are one slot on Cluster; a handler's own writes must be
- * in that slot too there (`sagaHashTag`), or the write is refused as cross-slot.
+ * The dedupe record of one (saga, step, action), in `slot` (a hash tag, from `slotOf`) or else in
+ * the saga's own. Both actions of a step share it, so the "other action" check and the write are
+ * one slot on Cluster; a handler's own writes must be in that slot too there, or the write is
+ * refused as cross-slot.
  */
-export const dedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaHashTag(sagaId)}:${stepIndex}:${action}`;
+export const dedupeKey = (sagaId: string, stepIndex: number, action: string, slot?: string) =>
+  slot ? `saga:dedupe:${slot}:${sagaId}:${stepIndex}:${action}` : `saga:dedupe:${sagaHashTag(sagaId)}:${stepIndex}:${action}`;
 export const onceKey = (sagaId: string, stepIndex: number, action: string, name: string) => `saga:once:${sagaHashTag(sagaId)}:${stepIndex}:${action}:${name}`;
 
 /** The key `once` hands its outside call: stable for one (saga, step, action, name), distinct across them. */
 export const onceIdempotencyKey = (sagaId: string, stepIndex: number, action: string, name: string) => `${sagaId}:${stepIndex}:${action}:${name}`;
 /** Dedupe records written before the hash tag: still honoured (read only), so an upgrade applies no command twice. */
 const legacyDedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
+
+/** Where an action's record may be from earlier layouts (read only): the saga's tag before the participant named a slot, and before tags. */
+const earlierDedupeKeys = (command: SagaCommand, action: string, slot: string | undefined) => [
+  ...(slot ? [dedupeKey(command.sagaId, command.stepIndex, action)] : []),
+  legacyDedupeKey(command.sagaId, command.stepIndex, action),
+];
+
+/** The slot `slotOf` names for this command; a name without a hash tag is a participant's bug, refused before anything is written. */
+function slotFor(command: SagaCommand, options: ParticipantOptions): string | undefined {
+  if (!options.slotOf) return undefined;
+  const named = options.slotOf(command);
+  const tag = hashTagOf(named);
+  if (!tag) throw new PoisonMessageError(`slotOf gave ${JSON.stringify(named)} for ${command.name} of saga ${command.sagaId}: not a {hash tag}`);
+  return tag;
+}
+
+const firstFound = (records: Array<VersionedValue | null>) => records.find((record) => record !== null) ?? null;
 
 const WRITE_CONFLICT_ATTEMPTS = 20;
 /** Kafka's defaults: consumer offsets kept 7 days, then a topic's messages 7 days. */
@@ -171,33 +197,30 @@ async function applyBeforeDeadline(command: SagaCommand, handler: SagaHandler, o
 /** Runs the handler and commits its writes with the dedupe record; replays the stored outcome for a duplicate. */
 async function applyOnce(command: SagaCommand, handler: SagaHandler, options: ParticipantOptions): Promise<StoredOutcome> {
   const { state } = options;
-  const key = dedupeKey(command.sagaId, command.stepIndex, command.action);
+  const slot = slotFor(command, options);
+  const key = dedupeKey(command.sagaId, command.stepIndex, command.action, slot);
   const other: SagaAction = command.action === 'command' ? 'compensation' : 'command';
-  const otherKey = dedupeKey(command.sagaId, command.stepIndex, other);
+  const otherKey = dedupeKey(command.sagaId, command.stepIndex, other, slot);
   const ttlMs = dedupeTtl(options);
   const onceResults = new Map<string, unknown>();
   const context: SagaHandlerContext = {
     command,
     read: (k) => state.getVersioned(k),
     outcomeOf: async (action) => {
-      const [stored, legacy] = await state.getVersionedMany([dedupeKey(command.sagaId, command.stepIndex, action), legacyDedupeKey(command.sagaId, command.stepIndex, action)]);
-      const found = stored ?? legacy;
+      const found = firstFound(await state.getVersionedMany([dedupeKey(command.sagaId, command.stepIndex, action, slot), ...earlierDedupeKeys(command, action, slot)]));
       return found ? (JSON.parse(found.value) as StoredOutcome) : null;
     },
     once: (name, call, onceOptions) => runOnce(command, name, call, onceResults, options, onceOptions),
   };
   for (let attempt = 0; attempt < WRITE_CONFLICT_ATTEMPTS; attempt++) {
-    // Both dedupe records, and their pre-tag twins, in one round trip (a pipeline on Redis).
-    const [current, currentOther, legacy, legacyOther] = await state.getVersionedMany([
-      key,
-      otherKey,
-      legacyDedupeKey(command.sagaId, command.stepIndex, command.action),
-      legacyDedupeKey(command.sagaId, command.stepIndex, other),
-    ]);
-    const previous = current ?? legacy;
+    // Both dedupe records, and their twins of earlier layouts, in one round trip (a pipeline on Redis).
+    const mine = [key, ...earlierDedupeKeys(command, command.action, slot)];
+    const records = await state.getVersionedMany([...mine, otherKey, ...earlierDedupeKeys(command, other, slot)]);
+    const currentOther = records[mine.length];
+    const previous = firstFound(records.slice(0, mine.length));
     if (previous) return JSON.parse(previous.value) as StoredOutcome;
-    // A pre-tag record of the other action counts as that action having happened; no one writes it any more.
-    const otherSide = currentOther ?? legacyOther;
+    // An earlier layout's record of the other action counts as that action having happened; no one writes it any more.
+    const otherSide = firstFound(records.slice(mine.length));
     // The other action of this step, as read now, must be unchanged when this one commits:
     // a command never takes effect after its compensation, and a compensation that found nothing
     // to undo cannot be overtaken by its command landing a moment later.

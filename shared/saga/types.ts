@@ -135,7 +135,7 @@ export interface SagaCommand {
   attempt: number;
   payload: unknown;
   /**
-   * When the step's phase gives up, in epoch ms of the orchestrator's wall clock: a participant
+   * When the step's phase gives up, in epoch ms of the orchestrator's clock (the state store's): a participant
    * refuses the command as expired past it (allowing a small clock skew) instead of applying it
    * late. Absent in commands sent before deadlines.
    */

@@ -40,6 +40,8 @@ export interface RedisStateStoreOptions {
 export class RedisStateStore implements StateStore {
   private readonly client: ScriptedRedis;
   private subscriber?: RedisClient;
+  /** The subscriber connection's first SUBSCRIBE: the others wait for it (see subscribeChannel). */
+  private firstSubscribe?: Promise<unknown>;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private pending = 0;
   private everReady = false;
@@ -204,7 +206,7 @@ export class RedisStateStore implements StateStore {
     if (!listeners) {
       listeners = new Set();
       this.listeners.set(name, listeners);
-      await this.run(() => subscriber.subscribe(name));
+      await this.subscribeChannel(subscriber, name);
     }
     listeners.add(onMessage);
     return async () => {
@@ -225,9 +227,31 @@ export class RedisStateStore implements StateStore {
     return this.prefix + key;
   }
 
+  /**
+   * ioredis writes a SUBSCRIBE made while its connection says hello at once, and the ready check it
+   * sends next (INFO) is then refused on a connection already subscribed, failing every command
+   * queued with it. So the first subscription goes alone and is sent once the connection is ready;
+   * the others follow it. (The standalone and Sentinel subscriber also skips the ready check, which
+   * covers a reconnect; a Cluster's subscriber connection is ioredis's own and always checks.)
+   */
+  private async subscribeChannel(subscriber: RedisClient, name: string): Promise<void> {
+    if (!this.firstSubscribe) {
+      this.firstSubscribe = this.run(() => subscriber.subscribe(name));
+      try {
+        await this.firstSubscribe;
+      } catch (error) {
+        this.firstSubscribe = undefined;
+        throw error;
+      }
+      return;
+    }
+    await this.firstSubscribe.catch(() => undefined);
+    await this.run(() => subscriber.subscribe(name));
+  }
+
   private subscriberConnection(): RedisClient {
     if (!this.subscriber) {
-      this.subscriber = this.connect('subscriber');
+      this.subscriber = this.connect('subscriber', true);
       // ioredis re-subscribes its channels by itself after a reconnect (and after a failover).
       this.subscriber.on('message', (channel: string, message: string) => {
         for (const listener of this.listeners.get(channel) ?? []) listener(message);
@@ -236,8 +260,8 @@ export class RedisStateStore implements StateStore {
     return this.subscriber;
   }
 
-  private connect(role: string): RedisClient {
-    const client = createRedisConnection(this.topology, { commandTimeoutMs: this.options.commandTimeoutMs ?? 2000, connectionName: `trellis-${role}` });
+  private connect(role: string, subscriber = false): RedisClient {
+    const client = createRedisConnection(this.topology, { commandTimeoutMs: this.options.commandTimeoutMs ?? 2000, connectionName: `trellis-${role}`, subscriber });
     client.on('error', (error: Error) => {
       // One line every few seconds is enough while Redis is down.
       if (Date.now() - this.lastErrorLog > 5000) {

@@ -21,6 +21,12 @@ export interface RedisConnectionOptions {
   commandTimeoutMs: number;
   /** Shown in CLIENT LIST, so an operator sees who holds a connection. */
   connectionName: string;
+  /**
+   * A connection only for SUBSCRIBE: no ready check. ioredis writes a SUBSCRIBE made while it
+   * connects at once, before its ready check's INFO, which a subscribed connection refuses; the
+   * failed check then failed every command queued with it, and reconnected.
+   */
+  subscriber?: boolean;
 }
 
 export type RedisClient = Redis | Cluster;
@@ -50,6 +56,7 @@ export function createRedisConnection(topology: RedisTopology, options: RedisCon
     // A primary demoted by a failover answers writes with READONLY: reconnect, which asks the
     // Sentinels (or the cluster) again for the current primary, and resend the command there.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+    ...(options.subscriber ? { enableReadyCheck: false } : {}),
   };
   if (topology.kind === 'standalone') return new Redis(topology.url, common);
   if (topology.kind === 'sentinel') {

@@ -33,7 +33,7 @@ import { anonymousIdentity, bearerIdentity, buildBaseContext, operationHeaders, 
 import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
 import { subgraphLimits } from './limits';
-import { handleSagaCommands, type SagaHandler } from '../saga/participant';
+import { handleSagaCommands, type ParticipantOptions, type SagaHandler } from '../saga/participant';
 import type { Subscription } from '../events';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
@@ -73,6 +73,8 @@ export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphCont
 export interface SagaParticipant {
   name: string;
   handlers: Record<string, SagaHandler>;
+  /** The hash tag of the keys a command writes, so its dedupe records share their slot on Redis Cluster (`ParticipantOptions.slotOf`). */
+  slotOf?: ParticipantOptions['slotOf'];
 }
 
 export interface SubgraphRuntime {
@@ -188,8 +190,16 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     this.runtime = { name, url, config, logger, backends };
     await this.options.onStart?.(this.runtime);
     if (this.options.participant) {
-      const { name: participant, handlers } = this.options.participant;
-      this.commands = await handleSagaCommands(participant, handlers, { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs, deadlineSkewMs: config.saga.deadlineSkewMs, dedupeTtlMs: config.saga.dedupeTtlMs });
+      const { name: participant, handlers, slotOf } = this.options.participant;
+      this.commands = await handleSagaCommands(participant, handlers, {
+        events: backends.events,
+        state: backends.state,
+        logger,
+        stepPauseMs: config.saga.stepPauseMs,
+        deadlineSkewMs: config.saga.deadlineSkewMs,
+        dedupeTtlMs: config.saga.dedupeTtlMs,
+        slotOf,
+      });
     }
 
     this.ready = true;

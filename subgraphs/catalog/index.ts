@@ -1,7 +1,7 @@
 /** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
 import { BadUserInputError, requestLoader, type SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
-import { Inventory, type Product } from './inventory';
+import { Inventory, stockSlotOf, type Product } from './inventory';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -30,7 +30,7 @@ export const catalogSubgraphOf = (seed?: readonly Product[]): SubgraphFactory =>
   return {
     name: 'catalog',
     typeDefs,
-    participant: { name: 'catalog', handlers: inventory.sagaHandlers() },
+    participant: { name: 'catalog', handlers: inventory.sagaHandlers(), slotOf: stockSlotOf },
     resolvers: {
       Query: {
         products: (_: unknown, { first }: { first: number }) => {

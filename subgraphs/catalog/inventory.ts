@@ -31,7 +31,15 @@ const SEED: Product[] = [
   { id: 'p5', name: 'Gateway Desk Lamp', price: 39.9, inStock: 5 },
 ];
 
-export const stockKey = (productId: string) => `catalog:stock:${productId}`;
+/**
+ * Every product's stock shares one hash tag: an order reserves several products in one atomic
+ * write, and on Redis Cluster an atomic write is one slot. The saga's dedupe records are filed
+ * there too (`stockSlotOf`), so they commit with the stock they guard.
+ */
+export const STOCK_SLOT = '{catalog:stock}';
+export const stockKey = (productId: string) => `catalog:stock:${STOCK_SLOT}:${productId}`;
+/** The participant's `slotOf`: reservations and releases all write stock. */
+export const stockSlotOf = () => STOCK_SLOT;
 
 const stockOf = (stored: VersionedValue | null | undefined): Stock => (stored ? (JSON.parse(stored.value) as Stock) : { available: 0, reserved: 0 });
 

@@ -1,7 +1,7 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
 import { requestLoader, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
-import { OrderBook, type Order, type OrderItem } from './orderBook';
+import { OrderBook, orderSlotOf, type Order, type OrderItem } from './orderBook';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -49,7 +49,7 @@ export const ordersSubgraphOf = (seed?: readonly Order[]): SubgraphFactory => ({
   return {
     name: 'orders',
     typeDefs,
-    participant: { name: 'orders', handlers: book.sagaHandlers() },
+    participant: { name: 'orders', handlers: book.sagaHandlers(), slotOf: orderSlotOf },
     resolvers: {
       User: {
         orders: ({ id }: { id: string }, _: unknown, context: SubgraphContext) => {

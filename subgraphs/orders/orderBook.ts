@@ -53,8 +53,16 @@ const SEED: Order[] = [
   },
 ];
 
-export const orderKey = (id: string) => `orders:order:${id}`;
-export const userOrdersKey = (userId: string) => `orders:by-user:${userId}`;
+/**
+ * An order and its user's index are written in one atomic write, and an order is found by its id
+ * alone (`Order @key(fields: "id")`), so neither can carry the other's tag: the order book is one
+ * hash tag, one slot on Redis Cluster, where the saga's dedupe records are filed too (`orderSlotOf`).
+ */
+export const ORDERS_SLOT = '{orders}';
+export const orderKey = (id: string) => `orders:order:${ORDERS_SLOT}:${id}`;
+export const userOrdersKey = (userId: string) => `orders:by-user:${ORDERS_SLOT}:${userId}`;
+/** The participant's `slotOf`: creating and cancelling an order both write the book. */
+export const orderSlotOf = () => ORDERS_SLOT;
 
 export class OrderBook {
   private readonly read: (key: string) => Promise<VersionedValue | null>;

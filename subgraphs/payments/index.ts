@@ -1,7 +1,7 @@
 /** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
 import type { SubgraphContext, SubgraphFactory } from '@trellis/kit';
 import { FEDERATION_LINK } from '../federation';
-import { PaymentLedger, type Payment } from './ledger';
+import { PaymentLedger, paymentSlotOf, type Payment } from './ledger';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
@@ -33,7 +33,7 @@ export const paymentsSubgraphOf = (seed?: readonly Payment[]): SubgraphFactory =
   return {
     name: 'payments',
     typeDefs,
-    participant: { name: 'payments', handlers: ledger.sagaHandlers() },
+    participant: { name: 'payments', handlers: ledger.sagaHandlers(), slotOf: paymentSlotOf },
     resolvers: {
       Order: {
         __resolveReference: ({ id }: { id: string }) => ({ id }),

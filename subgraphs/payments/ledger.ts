@@ -4,7 +4,7 @@
  */
 import type { Guard, StateStore } from '@trellis/kit';
 import type { VersionedValue } from '@trellis/kit';
-import { SagaRefusal, type SagaHandler } from '@trellis/kit/saga';
+import { SagaRefusal, type SagaCommand, type SagaHandler } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider, type PaymentProvider } from './provider';
 
 export type PaymentState = 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'REFUNDED';
@@ -31,7 +31,11 @@ const SEED: Payment[] = [
   { id: 'pay3', orderId: 'o3', userId: 'u2', amount: 29.25, state: 'AUTHORIZED' },
 ];
 
-export const paymentKey = (orderId: string) => `payments:order:${orderId}`;
+/** A payment is one record per order, in a slot of its own on Redis Cluster, where its saga step's dedupe records go too (`paymentSlotOf`). */
+export const paymentSlot = (orderId: string) => `{payment:${orderId}}`;
+export const paymentKey = (orderId: string) => `payments:order:${paymentSlot(orderId)}`;
+/** The participant's `slotOf`: a charge and its refund both name the order. */
+export const paymentSlotOf = (command: SagaCommand) => paymentSlot((command.payload as { orderId: string }).orderId);
 
 export class PaymentLedger {
   private readonly read: (key: string) => Promise<VersionedValue | null>;

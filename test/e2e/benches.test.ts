@@ -12,11 +12,11 @@ import { promisify } from 'node:util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-async function bench(script: string, settings: Record<string, string>): Promise<string> {
+async function bench(script: string, settings: Record<string, string>, timeoutMs = 240_000): Promise<string> {
   const { stdout } = await promisify(execFile)('npm', ['run', '--silent', script], {
     cwd: ROOT,
     env: { ...process.env, ...settings, BENCH_RESULTS: '' },
-    timeout: 240_000,
+    timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
   });
   return stdout;
@@ -56,3 +56,30 @@ it('npm run bench:saga runs placeOrder sagas to their terminal state on the plat
   const [completed, compensated, failed, errors] = ['COMPLETED', 'COMPENSATED', 'FAILED', 'errors'].map(count);
   expect({ ended: completed + compensated, failed, errors }).toEqual({ ended: 4, failed: 0, errors: 0 });
 }, 300_000);
+
+it('npm run bench:saga measures what REDIS_MIN_REPLICAS_ACK costs on a Sentinel set it starts, ack 0 and 1 side by side', async () => {
+  const printed = await bench('bench:saga', {
+    BENCH_BACKENDS: 'sentinel',
+    BENCH_DURABILITY_CONCURRENCY: '2',
+    BENCH_SAGAS: '4',
+    BENCH_USERS: '2',
+    BENCH_WARMUP_SAGAS: '0',
+  }, 360_000);
+  expect(printed).toContain('### What durability costs (`REDIS_MIN_REPLICAS_ACK`, state store on Redis Sentinel)');
+  const header = row(printed, 'concurrency', 'REDIS_MIN_REPLICAS_ACK')!;
+  for (const ack of ['0', '1']) {
+    const measured = row(printed, '2', ack);
+    expect(measured).toBeDefined();
+    const cell = (column: string) => measured![header.indexOf(column)];
+    // Measured, not "–": throughput, both latencies and the primary's and replica's CPU; no saga lost to an error.
+    expect([cell('sagas/s'), cell('p50 ms'), cell('p99 ms'), cell('Redis CPU ms')].map(Number).every((value) => value >= 0)).toBe(true);
+    expect(cell('errors')).toBe('0');
+  }
+  // Every saga of both platforms reached a terminal state, none FAILED.
+  for (const ack of ['0', '1']) {
+    const measured = row(printed, `real, Redis Sentinel, REDIS_MIN_REPLICAS_ACK=${ack}`, '4', '2')!;
+    const sagas = row(printed, 'backends', 'sagas', 'concurrency')!;
+    const count = (column: string) => Number(measured[sagas.indexOf(column)]);
+    expect({ ended: count('COMPLETED') + count('COMPENSATED'), failed: count('FAILED') }).toEqual({ ended: 4, failed: 0 });
+  }
+}, 400_000);

@@ -79,10 +79,16 @@ export interface PlatformOptions {
   build?: 'source' | 'compiled';
   /** TRELLIS_REPLICAS: replicas of every service, each on its own leased block of ports (base + 10000·k). */
   replicas?: number;
+  /**
+   * With `real` backends, the state store's Redis variables instead of the stack's `REDIS_URL`
+   * (a private Sentinel set or Cluster: `{ REDIS_CLUSTER_NODES: ... }`); the platform still gets
+   * its own key prefix.
+   */
+  redisEnv?: Record<string, string>;
 }
 
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const { backends = 'embedded', env = {}, timeoutMs = 90_000, build = 'source', replicas = 1 } = options;
+  const { backends = 'embedded', env = {}, timeoutMs = 90_000, build = 'source', replicas = 1, redisEnv } = options;
   const base = await freePortBase(replicas);
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   delete inherited.CONSUL_HTTP_ADDR;
@@ -96,9 +102,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     backends === 'real'
       ? {
           CONSUL_HTTP_ADDR: realBackends.consulUrl,
-          ...(process.env.REDIS_SENTINELS
-            ? { REDIS_SENTINELS: process.env.REDIS_SENTINELS, REDIS_SENTINEL_NAME: process.env.REDIS_SENTINEL_NAME ?? 'trellis' }
-            : { REDIS_URL: realBackends.redisUrl }),
+          ...(redisEnv ??
+            (process.env.REDIS_SENTINELS
+              ? { REDIS_SENTINELS: process.env.REDIS_SENTINELS, REDIS_SENTINEL_NAME: process.env.REDIS_SENTINEL_NAME ?? 'trellis' }
+              : { REDIS_URL: realBackends.redisUrl })),
           KAFKA_BROKERS: realBackends.kafkaBrokers.join(','),
           REDIS_KEY_PREFIX: `${namespace}:`,
           KAFKA_TOPIC_PREFIX: `${namespace}.`,

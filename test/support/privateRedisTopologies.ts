@@ -2,8 +2,9 @@
  * A Redis Sentinel set (primary, replica, three Sentinels) and a three-primary Redis Cluster of
  * their own, on free ports, for the state store's topology tests: CI runs no cluster profile, and
  * a failover test kills the primary, which must never be a shared server. `stop()` kills every
- * process and deletes its directory.
+ * process and deletes its directory. No jest here (node:assert): the saga bench starts a set too.
  */
+import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,7 @@ interface RedisProcess {
 /** Starts redis-server with `args` on `port` and waits until it answers PING. */
 async function startRedis(port: number, args: string[], dir: string): Promise<RedisProcess> {
   const child = spawn('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await eventually(async () => expect(await ask(port, (redis) => redis.ping())).toBe('PONG'), 20_000, 100);
+  await eventually(async () => assert.equal(await ask(port, (redis) => redis.ping()), 'PONG'), 20_000, 100);
   return { port, child };
 }
 
@@ -81,7 +82,7 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
     const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
     started(await startRedis(primaryPort, [], dir));
     started(await startRedis(replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)], dir));
-    await eventually(async () => expect(await ask(replicaPort, (redis) => redis.info('replication'))).toContain('master_link_status:up'), 20_000, 100);
+    await eventually(async () => assert.match(await ask(replicaPort, (redis) => redis.info('replication')), /master_link_status:up/), 20_000, 100);
     for (const port of sentinelPorts) {
       const conf = path.join(dir, `sentinel-${port}.conf`);
       // Sentinel rewrites its file (the replicas and peers it learns): one writable file each.
@@ -106,7 +107,7 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
             (await redis.call('SENTINEL', 'replicas', name)) as unknown[],
             (await redis.call('SENTINEL', 'sentinels', name)) as unknown[],
           ]);
-          expect([master, replicas.length, peers.length]).toEqual([['127.0.0.1', String(primaryPort)], 1, 2]);
+          assert.deepEqual([master, replicas.length, peers.length], [['127.0.0.1', String(primaryPort)], 1, 2]);
         },
         30_000,
         200,
@@ -132,8 +133,8 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
         return eventually(
           async () => {
             const port = await primaryNow();
-            expect(port).not.toBe(from);
-            expect(await ask(port, (redis) => redis.call('ROLE') as Promise<unknown[]>).then((role) => role[0])).toBe('master');
+            assert.notEqual(port, from);
+            assert.equal(await ask(port, (redis) => redis.call('ROLE') as Promise<unknown[]>).then((role) => role[0]), 'master');
             return port;
           },
           timeoutMs,
@@ -161,27 +162,76 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
 
 export interface PrivateCluster {
   topology: Extract<RedisTopology, { kind: 'cluster' }>;
+  /** The port of the primary that serves `key`'s slot now (as the nodes' shared view says). */
+  primaryOf(key: string): Promise<number>;
+  /** SIGKILLs the server on `port`; resolves once it is dead. */
+  kill(port: number): Promise<void>;
+  /** Resolves with the port of the node that serves `key`'s slot once it is not `from` and the cluster says ok again. */
+  promoted(key: string, from: number, timeoutMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** Three primaries (no replicas), every slot assigned, ready when each node says cluster_state:ok. */
-export async function privateCluster(): Promise<PrivateCluster> {
+/** The `host:port` of each master line of CLUSTER NODES that serves `slot`. */
+function servingPrimary(nodes: string, slot: number): number | undefined {
+  for (const line of nodes.trim().split('\n')) {
+    const [, address, flags, , , , , state, ...ranges] = line.split(' ');
+    if (!flags.split(',').includes('master') || flags.includes('fail') || state !== 'connected') continue;
+    const serves = ranges.some((range) => {
+      const [low, high = low] = range.split('-').map(Number);
+      return slot >= low && slot <= high;
+    });
+    if (serves) return Number(address.split('@')[0].split(':')[1]);
+  }
+  return undefined;
+}
+
+/**
+ * Three primaries, every slot assigned, ready when each node says cluster_state:ok; with
+ * `replicasPerPrimary`, that many replicas of each, promoted when their primary fails for
+ * `cluster-node-timeout` (2 s).
+ */
+export async function privateCluster(replicasPerPrimary = 0): Promise<PrivateCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-cluster-'));
   const processes: RedisProcess[] = [];
+  const byPort = new Map<number, RedisProcess>();
   try {
-    const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-    const nodes = ports.slice(0, 3);
+    const count = 3 * (1 + replicasPerPrimary);
+    const ports = await Promise.all(Array.from({ length: 2 * count }, () => freePort()));
+    const nodes = ports.slice(0, count);
     for (const [i, port] of nodes.entries()) {
       // The bus port is given, not port + 10000, which may be taken or past 65535.
-      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(ports[3 + i]), '--cluster-node-timeout', '2000'];
-      processes.push(await startRedis(port, args, dir));
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--cluster-port', String(ports[count + i]), '--cluster-node-timeout', '2000'];
+      const started = await startRedis(port, args, dir);
+      processes.push(started);
+      byPort.set(port, started);
     }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-yes'], { timeout: 60_000 });
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicasPerPrimary), '--cluster-yes'], { timeout: 60_000 });
     for (const port of nodes) {
-      await eventually(async () => expect(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>)).toContain('cluster_state:ok'), 30_000, 200);
+      await eventually(async () => assert.match(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>), /cluster_state:ok/), 30_000, 200);
     }
+    const alive = () => nodes.filter((port) => byPort.get(port)!.child.exitCode === null && byPort.get(port)!.child.signalCode === null);
+    const primaryOf = async (key: string) => {
+      const port = alive()[0];
+      const [slot, view] = await ask(port, async (redis) => [(await redis.call('CLUSTER', 'KEYSLOT', key)) as number, (await redis.call('CLUSTER', 'NODES')) as string]);
+      const primary = servingPrimary(view, slot);
+      if (primary === undefined) throw new Error(`no connected primary serves slot ${slot} of ${key}`);
+      return primary;
+    };
     return {
       topology: { kind: 'cluster', nodes: nodes.map((port) => ({ host: '127.0.0.1', port })) },
+      primaryOf,
+      kill: (port) => killAll([byPort.get(port)!]),
+      promoted: (key, from, timeoutMs = 30_000) =>
+        eventually(
+          async () => {
+            const port = await primaryOf(key);
+            assert.notEqual(port, from);
+            assert.match(await ask(port, (redis) => redis.call('CLUSTER', 'INFO') as Promise<string>), /cluster_state:ok/);
+            return port;
+          },
+          timeoutMs,
+          50,
+        ),
       stop: async () => {
         await killAll(processes);
         rmSync(dir, { recursive: true, force: true });

@@ -17,10 +17,10 @@ import { createKafkaEventBus, tracedEventBus, type EventBus } from '@trellis/kit
 import { startTelemetry, telemetrySettings } from '@trellis/kit/internal/telemetry';
 import { createLogger, type Logger } from '@trellis/kit';
 import { handleSagaCommands, SagaOrchestrator, sagaKey, type SagaHandler } from '@trellis/kit/saga';
-import { Inventory } from '../../subgraphs/catalog/inventory';
-import { PaymentLedger } from '../../subgraphs/payments/ledger';
+import { Inventory, stockSlotOf } from '../../subgraphs/catalog/inventory';
+import { PaymentLedger, paymentSlotOf } from '../../subgraphs/payments/ledger';
 import { EmbeddedPaymentProvider, type PaymentProvider } from '../../subgraphs/payments/provider';
-import { OrderBook } from '../../subgraphs/orders/orderBook';
+import { OrderBook, orderSlotOf } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
 import { realBackends } from './backends';
 
@@ -91,8 +91,9 @@ async function runParticipant(role: Exclude<SagaRole, 'orchestrator'>, state: St
     orders: () => new OrderBook(state),
   };
   const owner = owners[role]();
+  const slotOf = { catalog: stockSlotOf, payments: paymentSlotOf, orders: orderSlotOf }[role];
   await owner.seed();
-  await handleSagaCommands(role, delayed(owner.sagaHandlers(), handlerDelayMs), { events, state, logger });
+  await handleSagaCommands(role, delayed(owner.sagaHandlers(), handlerDelayMs), { events, state, logger, slotOf });
   process.stdout.write(`${role} ready\n`);
 }
 

@@ -3,14 +3,14 @@
  * (catalog, payments, orders) and any number of orchestrators, each startable and stoppable on
  * its own, in a private namespace so runs sharing the servers never see each other.
  */
-import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
+import { RedisStateStore, type RedisTopology, type StateStore } from '@trellis/kit/internal/state';
 import { KafkaEventBus } from '@trellis/kit/internal/events';
 import type { EventBus, Subscription } from '@trellis/kit/internal/events';
 import { createLogger } from '@trellis/kit';
-import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type SagaHandler, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/saga';
-import { Inventory, type Stock } from '../../subgraphs/catalog/inventory';
-import { PaymentLedger, type Payment } from '../../subgraphs/payments/ledger';
-import { OrderBook, type Order } from '../../subgraphs/orders/orderBook';
+import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type ParticipantOptions, type SagaHandler, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/saga';
+import { Inventory, stockSlotOf, type Stock } from '../../subgraphs/catalog/inventory';
+import { PaymentLedger, paymentSlotOf, type Payment } from '../../subgraphs/payments/ledger';
+import { OrderBook, orderSlotOf, type Order } from '../../subgraphs/orders/orderBook';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from '../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from './graphql';
 import { kafkaOptionsFor, realBackends, uniquePrefix } from './backends';
@@ -49,12 +49,14 @@ export interface SagaWorld {
 export interface WorldBackends {
   redisUrl: string;
   kafkaBrokers: string[];
+  /** A Redis Sentinel set or Cluster instead of `redisUrl` (test/support/privateRedisTopologies.ts). */
+  redisTopology?: RedisTopology;
 }
 
 export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, backends: WorldBackends = realBackends): Promise<SagaWorld> {
   const namespace = uniquePrefix('saga');
   const logger = createLogger({ service: 'saga-world', level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' });
-  const state = new RedisStateStore({ url: backends.redisUrl, logger, keyPrefix: `${namespace}:` });
+  const state = new RedisStateStore({ topology: backends.redisTopology ?? { kind: 'standalone', url: backends.redisUrl }, logger, keyPrefix: `${namespace}:` });
   const events = new KafkaEventBus({ ...kafkaOptionsFor(backends.kafkaBrokers), logger, clientId: 'saga-world', namespace: `${namespace}.` });
   const inventory = new Inventory(state);
   const ledger = new PaymentLedger(state);
@@ -67,6 +69,8 @@ export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, 
     payments: () => ledger.sagaHandlers(),
     orders: () => orders.sagaHandlers(),
   };
+  // Where each example files its dedupe records: the slot of the keys it writes (one slot per atomic write on Cluster).
+  const slots: Record<Participant, ParticipantOptions['slotOf']> = { catalog: stockSlotOf, payments: paymentSlotOf, orders: orderSlotOf };
   const participants = new Map<Participant, Subscription>();
   const orchestrators: SagaOrchestrator[] = [];
   let sequence = 0;
@@ -84,7 +88,7 @@ export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, 
     ledger,
     orders,
     async startParticipant(name, overrides = {}) {
-      participants.set(name, await handleSagaCommands(name, { ...handlers[name](), ...overrides }, { events, state, logger }));
+      participants.set(name, await handleSagaCommands(name, { ...handlers[name](), ...overrides }, { events, state, logger, slotOf: slots[name] }));
     },
     async stopParticipant(name) {
       await participants.get(name)?.stop();

@@ -85,8 +85,20 @@ function listenerOf(port: number, pids: number[]): number | undefined {
 
 const portOf = (address: string) => Number(new URL(address.includes('://') ? address : `tcp://${address}`).port);
 
-/** The platform's processes: the launcher, its service children, and the Kafka broker and Redis it uses when `real`. */
-export function platformProcesses(launcherPid: number, real: boolean): Process[] {
+/** A Redis server the platform's state store uses, by the name its CPU is shown under. */
+export interface RedisServer {
+  name: string;
+  port: number;
+}
+
+/** The stack's standalone Redis, where the `real` backends keep their state. */
+export const stackRedis = (): RedisServer[] => [{ name: 'redis', port: portOf(realBackends.redisUrl) }];
+
+/**
+ * The platform's processes: the launcher, its service children, and when `real` the Kafka broker
+ * and the Redis servers it uses (the stack's one by default; a Sentinel set's primary and replica).
+ */
+export function platformProcesses(launcherPid: number, real: boolean, redisServers: RedisServer[] = stackRedis()): Process[] {
   const processes: Process[] = [{ pid: launcherPid, name: real ? 'launcher' : 'launcher + dev hub' }];
   const pids = allPids();
   for (const pid of pids) {
@@ -97,9 +109,11 @@ export function platformProcesses(launcherPid: number, real: boolean): Process[]
   if (real) {
     const servers = pids.filter((pid) => /kafka\.Kafka |^redis-server /.test(commandOf(pid)));
     const kafka = listenerOf(portOf(realBackends.kafkaBrokers[0]), servers);
-    const redis = listenerOf(portOf(realBackends.redisUrl), servers);
     if (kafka !== undefined) processes.push({ pid: kafka, name: 'kafka' });
-    if (redis !== undefined) processes.push({ pid: redis, name: 'redis' });
+    for (const { name, port } of redisServers) {
+      const redis = listenerOf(port, servers);
+      if (redis !== undefined) processes.push({ pid: redis, name });
+    }
   }
   return processes;
 }

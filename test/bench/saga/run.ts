@@ -2,139 +2,72 @@
  * `npm run bench:saga`: placeOrder sagas end to end, mutation to terminal state on the
  * subscription, on the platform `npm start` runs: embedded backends (the baseline), then real
  * Kafka + Redis + Consul, each through a concurrency sweep (1, 20, 50, 100 in flight by default)
- * by many users. The platform runs as a child process; this process is the load generator.
+ * by many users; then what durability costs: the state store on a Redis Sentinel set at each
+ * REDIS_MIN_REPLICAS_ACK, their levels interleaved. The platforms run as child processes; this
+ * process is the load generator.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import path from 'node:path';
-import { startPlatform, type RunningPlatform } from '../../support/platform';
-import { platformToken } from '../../support/identity';
-import { postGraphQL } from '../../support/graphql';
 import { machineFacts, writeResultsSection } from '../gateway/results';
-import { loadSagaBenchSettings, type Backends, type SagaBenchSettings } from './settings';
-import { planSweep, warmupOrders, type ProductStock } from './orders';
-import { benchUsers, runSagas } from './load';
-import { watchForeignInstances } from './foreignInstances';
-import { countCpu, platformProcesses } from './cpu';
-import { readKafkaTraffic, trafficDelta } from './kafkaTraffic';
-import { summarizeProfile } from '../gateway/profile';
 import type { KafkaClientName } from '@trellis/kit/internal/events';
-import { countErrors, renderCpuTable, renderKafkaTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
+import { realBackends } from '../../support/backends';
+import { loadSagaBenchSettings, type Backends, type SagaBenchSettings } from './settings';
+import { BENCH_DIR, log, startPlatformBench, type PlatformBench, type PlatformSpec } from './platformBench';
+import { benchSentinelSet, type BenchSentinelSet } from './sentinelSet';
+import { renderCpuTable, renderDurabilityTable, renderKafkaTable, renderSagaTable, renderStateTable, type SagaRow } from './table';
 
-const BENCH_DIR = path.resolve(__dirname, '..');
-const log = (line: string) => process.stderr.write(`[bench:saga] ${line}\n`);
+const realLabel = (client: KafkaClientName) => `real (Kafka via ${client} + Redis + Consul)`;
 
-async function readStock(gatewayUrl: string): Promise<ProductStock[]> {
-  const { body } = await postGraphQL<{ products: ProductStock[] }>(gatewayUrl, '{ products(first: 100) { id inStock } }');
-  if (!body.data?.products?.length) throw new Error(`cannot read the catalog: ${JSON.stringify(body.errors ?? body)}`);
-  return body.data.products;
-}
-
-/** The platform's own log of the run (LOG_LEVEL=warn), for when a row has errors. */
-function keepOutput(run: string, output: string): void {
-  const file = path.join(BENCH_DIR, 'out', `saga-${run}.log`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, output);
-  log(`${run}: platform log in ${path.relative(process.cwd(), file)}`);
-}
-
-const units = (stock: ProductStock[]) => stock.reduce((sum, product) => sum + product.inStock, 0);
-const labelOf = (backends: Backends, client?: KafkaClientName) => (backends === 'real' ? `real (Kafka via ${client} + Redis + Consul)` : 'embedded (dev hub)');
-
-/** One platform per backend (and Kafka client); every concurrency level of the sweep runs on it, one after another. */
-async function benchBackends(backends: Backends, settings: SagaBenchSettings, client?: KafkaClientName): Promise<SagaRow[]> {
-  const levels = settings.concurrency.map((concurrency) => ({ concurrency, sagas: concurrency === 1 ? settings.soloSagas : settings.sagas }));
-  const rows: SagaRow[] = levels.map((level) => ({ backends, label: labelOf(backends, client), ...level }));
-  const run = client ? `${backends}-${client}` : backends;
-  let platform: RunningPlatform | undefined;
-  let processes: ReturnType<typeof platformProcesses> = [];
-  const profileDir = path.join(BENCH_DIR, 'out', `saga-profile-${run}`);
-  if (settings.profile) {
-    rmSync(profileDir, { recursive: true, force: true });
-    mkdirSync(profileDir, { recursive: true });
+/** The platforms of one backend kind, in groups: the platforms of a group run their levels interleaved. */
+function groupsOf(backends: Backends, settings: SagaBenchSettings, sentinel?: BenchSentinelSet): PlatformSpec[][] {
+  if (backends === 'embedded') return [[{ backends, label: 'embedded (dev hub)', run: 'embedded', concurrency: settings.concurrency, env: {} }]];
+  if (backends === 'real') {
+    // The stack's standalone Redis even when REDIS_SENTINELS is set (that names the sentinel backends' set).
+    const redisEnv = { REDIS_URL: realBackends.redisUrl };
+    return settings.kafkaClients.map((client) => [{ backends, label: realLabel(client), run: `real-${client}`, concurrency: settings.concurrency, env: { KAFKA_CLIENT: client }, redisEnv }]);
   }
+  // The durability runs: one platform per REDIS_MIN_REPLICAS_ACK on one Sentinel set, levels interleaved.
+  const client = settings.kafkaClients[0];
+  return [
+    settings.replicaAcks.map((ack) => ({
+      backends,
+      label: `real, Redis Sentinel, REDIS_MIN_REPLICAS_ACK=${ack}`,
+      run: `sentinel-ack${ack}`,
+      concurrency: settings.durabilityConcurrency,
+      env: { KAFKA_CLIENT: client, REDIS_MIN_REPLICAS_ACK: String(ack) },
+      redisEnv: sentinel!.env,
+      redisServers: () => sentinel!.servers(),
+      replicaAck: ack,
+    })),
+  ];
+}
+
+/** Starts a group's platforms, runs level 1 on each, then level 2 on each..., and stops them. */
+async function runGroup(specs: PlatformSpec[], settings: SagaBenchSettings): Promise<SagaRow[]> {
+  const benches: PlatformBench[] = [];
   try {
-    log(`${run}: starting the platform`);
-    const env: Record<string, string> = settings.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : {};
-    if (client) env.KAFKA_CLIENT = client;
-    platform = await startPlatform({ backends, timeoutMs: 120_000, env });
-    const base = platform.base;
-    const tokens = await Promise.all(Array.from({ length: settings.users }, (_, i) => platformToken(base, `bench-user-${i + 1}`)));
-    const users = benchUsers(platform.gatewayUrl, tokens);
-    const stock = await readStock(platform.gatewayUrl);
-    const plans = planSweep(stock, levels, settings.users);
-    processes = platformProcesses(platform.pid, backends === 'real');
-    log(`${run}: up at ${platform.gatewayUrl}; ${units(stock)} units in stock; ${settings.users} users; processes ${processes.map((p) => p.name).join(', ')}`);
-    let completedSoFar = 0;
-    try {
-      const common = { gatewayUrl: platform.gatewayUrl, sagaTimeoutMs: settings.sagaTimeoutMs };
-      if (settings.warmupSagas > 0) {
-        const warm = await runSagas(users, Math.min(20, settings.warmupSagas), { ...common, orders: warmupOrders(stock, settings.warmupSagas, settings.users) });
-        log(`${run}: warm-up ${warm.outcomes.length} sagas in ${warm.wallMs.toFixed(0)} ms${warm.errors.length ? `, errors: ${countErrors(warm.errors)}` : ''}`);
-      }
-      for (const [index, row] of rows.entries()) {
-        const notes: string[] = [];
-        const stopWatching = backends === 'real' ? watchForeignInstances(base) : undefined;
-        const trafficBefore = backends === 'real' ? await readKafkaTraffic(base) : undefined;
-        const stopCounting = countCpu(processes);
-        row.load = await runSagas(users, row.concurrency, { ...common, orders: plans[index] });
-        row.cpu = stopCounting();
-        row.loadAverage = loadavg()[0];
-        if (backends === 'real') row.kafka = trafficDelta(trafficBefore, await readKafkaTraffic(base));
-        const foreign = stopWatching?.();
-        if (foreign?.size) notes.push(`other platforms' instances in Consul during the run: ${[...foreign].map(([name, seen]) => `${name} ×${seen.size}`).join(', ')}`);
-        completedSoFar += row.load.outcomes.filter((outcome) => outcome.state === 'COMPLETED').length;
-        const left = units(await readStock(platform.gatewayUrl));
-        if (left !== units(stock) - completedSoFar) notes.push(`stock after the run: ${left} units, expected ${units(stock) - completedSoFar}`);
-        if (notes.length) row.note = notes.join('; ');
-        log(`${run} ×${row.concurrency}: ${row.load.outcomes.length} terminal in ${(row.load.wallMs / 1000).toFixed(1)} s${row.load.errors.length ? `, errors: ${countErrors(row.load.errors)}` : ''}`);
-      }
-    } finally {
-      await Promise.all(users.map((user) => user.client.dispose()));
-    }
-  } catch (error) {
-    const message = (error as Error).message ?? String(error);
-    log(`${run} failed: ${message}`);
-    for (const row of rows) if (!row.load) row.note = `n/a: ${message.split('\n')[0]}`;
+    for (const spec of specs) benches.push(await startPlatformBench(spec, settings));
+    for (let level = 0; level < specs[0].concurrency.length; level++) for (const bench of benches) await bench.runLevel(level);
   } finally {
-    const code = await platform?.stop();
-    if (platform && code !== 0 && code !== null) log(`${run}: platform exited with ${code}`);
-    if (platform) keepOutput(run, platform.output());
-    if (settings.profile) writeProfiles(run, labelOf(backends, client), profileDir, processes);
+    for (const bench of benches) await bench.stop();
   }
-  return rows;
+  return benches.flatMap((bench) => bench.rows);
 }
 
-/** Where each platform process spent its time over the whole run (all levels), from its `--cpu-prof` profile. */
-function writeProfiles(run: string, label: string, dir: string, processes: Array<{ pid: number; name: string }>): void {
-  const sections: string[] = [`# Saga bench profile: ${label}`, ''];
-  for (const { pid, name } of processes) {
-    const summary = (() => {
-      try {
-        return summarizeProfile(dir, 15, pid);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (!summary) continue;
-    sections.push(`## ${name}`, '', '| area | % of busy |', '| --- | ---: |', ...summary.areas.map((a) => `| ${a.name} | ${a.percent.toFixed(1)} |`), '');
-    sections.push('| function | % of busy |', '| --- | ---: |', ...summary.functions.map((f) => `| ${f.name} | ${f.percent.toFixed(1)} |`), '');
-  }
-  const file = path.join(BENCH_DIR, 'out', `saga-profile-${run}.md`);
-  writeFileSync(file, sections.join('\n'));
-  log(`${run}: profiles summed in ${path.relative(process.cwd(), file)}`);
-}
-
-function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
+function markdown(settings: SagaBenchSettings, rows: SagaRow[], sentinel?: string): string {
   return [
     '## Sagas (`npm run bench:saga`)',
     '',
     ...machineFacts().map((fact) => `- ${fact}`),
-    `- load: a sweep of ${settings.concurrency.join(', ')} sagas in flight, ${settings.sagas} placeOrder sagas per level (${settings.soloSagas} at 1 in flight), after ${settings.warmupSagas} unmeasured; all through the gateway, loopback`,
+    `- load: a sweep of ${settings.concurrency.join(', ')} sagas in flight (embedded and real), ${settings.sagas} placeOrder sagas per level (${settings.soloSagas} at 1 in flight), after ${settings.warmupSagas} unmeasured; all through the gateway, loopback`,
     `- users: ${settings.users} signed-in users, each with its own token and graphql-ws client (kept open between their sagas); orders go to users in turn`,
     '- orders: one unit each; card-ok orders spend the seeded stock (COMPLETED), shared out between the levels and going round all five products; the rest use a declined card (reserve, charge refused, release: COMPENSATED) so no order is refused for stock',
     '- **embedded (dev hub)**: `npm start` with no backend variables, the in-memory dev hub: the baseline',
     `- **real**: \`npm start\` on Kafka, Redis and Consul (test/stack), fresh key and topic prefixes; Kafka client (\`KAFKA_CLIENT\`): ${settings.kafkaClients.join(', ')}`,
+    ...(sentinel
+      ? [
+          `- **real, Redis Sentinel**: the same with the state store on ${sentinel}, one platform per \`REDIS_MIN_REPLICAS_ACK\` (${settings.replicaAcks.join(', ')}), their levels interleaved (a sweep of ${settings.durabilityConcurrency.join(', ')} in flight, each level on every platform before the next level); Kafka client ${settings.kafkaClients[0]}`,
+        ]
+      : []),
     '',
     renderSagaTable(rows),
     '',
@@ -148,6 +81,16 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
     '',
     renderKafkaTable(rows),
     '',
+    ...(sentinel
+      ? [
+          '### What durability costs (`REDIS_MIN_REPLICAS_ACK`, state store on Redis Sentinel)',
+          '',
+          renderDurabilityTable(rows),
+          '',
+          `×ack ${Math.min(...settings.replicaAcks)}: this row divided by the \`REDIS_MIN_REPLICAS_ACK=${Math.min(...settings.replicaAcks)}\` row at the same concurrency, measured right before or after it on the same Sentinel set. Redis CPU: the primary's and the replica's per saga.`,
+          '',
+        ]
+      : []),
     'Latency: from sending placeOrder to receiving the terminal state on sagaStatus. sagas/s: terminal sagas divided by the wall time of the measured run.',
     '×embedded: this row divided by the embedded row at the same concurrency (sagas/s above 1 is better; latency below 1 is better).',
     'CPU: user + system time of each process during the level (from /proc), divided by the sagas that ended; "CPU busy" is all of it over the wall time (the machine has 2 cores, so 200% is all of it; the load generator is not counted).',
@@ -158,17 +101,27 @@ function markdown(settings: SagaBenchSettings, rows: SagaRow[]): string {
 async function main(): Promise<void> {
   const settings = loadSagaBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const rows: SagaRow[] = [];
+  let sentinelDescription: string | undefined;
   for (const backends of settings.backends) {
-    if (backends === 'embedded') rows.push(...(await benchBackends(backends, settings)));
-    else for (const client of settings.kafkaClients) rows.push(...(await benchBackends(backends, settings, client)));
+    const sentinel = backends === 'sentinel' ? await benchSentinelSet(settings) : undefined;
+    sentinelDescription ??= sentinel?.description;
+    try {
+      for (const group of groupsOf(backends, settings, sentinel)) rows.push(...(await runGroup(group, settings)));
+    } finally {
+      await sentinel?.stop();
+    }
   }
-  const report = markdown(settings, rows);
+  const report = markdown(settings, rows, sentinelDescription);
   process.stdout.write(`${report}\n`);
   if (settings.resultsPath) {
     writeResultsSection(settings.resultsPath, report, 'saga');
     log(`written to ${path.relative(process.cwd(), settings.resultsPath)}`);
   }
 }
+
+// A stray rejection (a watcher's poll cut off by its timeout on a loaded machine) is logged, not
+// allowed to end a run of many minutes with nothing written.
+process.on('unhandledRejection', (error: unknown) => log(`unhandled rejection, the run goes on: ${(error as Error).stack ?? String(error)}`));
 
 main().catch((error: unknown) => {
   log(`failed: ${(error as Error).stack ?? String(error)}`);

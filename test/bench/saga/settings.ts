@@ -1,7 +1,12 @@
 /** The saga bench's knobs, read once from the environment (the only file here that reads it). */
 import { KAFKA_CLIENTS, type KafkaClientName } from '@trellis/kit/internal/events';
 
-export type Backends = 'embedded' | 'real';
+/**
+ * `embedded`: the dev hub; `real`: Kafka, Redis and Consul of test/stack; `sentinel`: the same with
+ * the state store on a Redis Sentinel set, once per REDIS_MIN_REPLICAS_ACK value, side by side.
+ */
+export type Backends = 'embedded' | 'real' | 'sentinel';
+const BACKENDS: readonly Backends[] = ['embedded', 'real', 'sentinel'];
 
 export interface SagaBenchSettings {
   /** Measured placeOrder sagas per backend and concurrency level (BENCH_SAGAS). */
@@ -27,6 +32,15 @@ export interface SagaBenchSettings {
   kafkaClients: KafkaClientName[];
   /** Runs every platform process under `--cpu-prof` and writes where each one's time goes to test/bench/out (BENCH_PROFILE=1). */
   profile: boolean;
+  /** The `sentinel` backends' REDIS_MIN_REPLICAS_ACK values, one platform each, their levels interleaved (BENCH_REPLICA_ACKS). */
+  replicaAcks: number[];
+  /** The `sentinel` backends' sweep, shorter than the main one by default to keep the run's time (BENCH_DURABILITY_CONCURRENCY). */
+  durabilityConcurrency: number[];
+  /**
+   * Sentinels of a set to run the `sentinel` backends on (REDIS_SENTINELS, REDIS_SENTINEL_NAME);
+   * unset, the bench starts a private one (a primary, one replica, three Sentinels) on loopback.
+   */
+  sentinels?: { addresses: string; name: string };
 }
 
 function whole(name: string, fallback: number, minimum = 1): number {
@@ -37,20 +51,20 @@ function whole(name: string, fallback: number, minimum = 1): number {
   return value;
 }
 
-function wholeList(name: string, fallback: number[]): number[] {
+function wholeList(name: string, fallback: number[], minimum = 1): number[] {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < 1)) {
-    throw new Error(`${name}=${JSON.stringify(raw)}: must be whole numbers of at least 1, comma-separated`);
+  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < minimum)) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: must be whole numbers of at least ${minimum}, comma-separated`);
   }
   return values;
 }
 
 export function loadSagaBenchSettings(defaultResultsPath: string): SagaBenchSettings {
-  const backends = (process.env.BENCH_BACKENDS || 'embedded,real').split(',').map((name) => name.trim()).filter(Boolean);
-  const unknown = backends.filter((name) => name !== 'embedded' && name !== 'real');
-  if (unknown.length || backends.length === 0) throw new Error(`BENCH_BACKENDS: unknown ${unknown.join(', ') || '(empty)'} (known: embedded, real)`);
+  const backends = (process.env.BENCH_BACKENDS || 'embedded,real,sentinel').split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = backends.filter((name) => !(BACKENDS as readonly string[]).includes(name));
+  if (unknown.length || backends.length === 0) throw new Error(`BENCH_BACKENDS: unknown ${unknown.join(', ') || '(empty)'} (known: ${BACKENDS.join(', ')})`);
   const clients = (process.env.BENCH_KAFKA_CLIENTS || process.env.KAFKA_CLIENT || 'kafkajs').split(',').map((name) => name.trim()).filter(Boolean);
   const unknownClients = clients.filter((name) => !(KAFKA_CLIENTS as readonly string[]).includes(name));
   if (unknownClients.length || clients.length === 0) throw new Error(`BENCH_KAFKA_CLIENTS: unknown ${unknownClients.join(', ') || '(empty)'} (known: ${KAFKA_CLIENTS.join(', ')})`);
@@ -65,5 +79,8 @@ export function loadSagaBenchSettings(defaultResultsPath: string): SagaBenchSett
     backends: backends as Backends[],
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
     profile: process.env.BENCH_PROFILE === '1',
+    replicaAcks: wholeList('BENCH_REPLICA_ACKS', [0, 1], 0),
+    durabilityConcurrency: wholeList('BENCH_DURABILITY_CONCURRENCY', [1, 20, 50]),
+    sentinels: process.env.REDIS_SENTINELS ? { addresses: process.env.REDIS_SENTINELS, name: process.env.REDIS_SENTINEL_NAME || 'trellis' } : undefined,
   };
 }

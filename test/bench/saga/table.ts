@@ -2,9 +2,10 @@
 import { fixed, markdownTable, ratio } from '../gateway/table';
 import type { KafkaTraffic } from './kafkaTraffic';
 import type { LoadResult } from './load';
+import type { Backends } from './settings';
 
 export interface SagaRow {
-  backends: 'embedded' | 'real';
+  backends: Backends;
   /** What the row is called in the tables. */
   label: string;
   sagas: number;
@@ -18,6 +19,8 @@ export interface SagaRow {
   loadAverage?: number;
   /** Why there is no measurement, or a warning about this one. */
   note?: string;
+  /** REDIS_MIN_REPLICAS_ACK of the platform (the durability runs). */
+  replicaAck?: number;
 }
 
 const STATES = ['COMPLETED', 'COMPENSATED', 'FAILED'];
@@ -104,7 +107,7 @@ export function renderStateTable(rows: SagaRow[]): string {
 /** CPU time per saga of each process (ms), so a row shows which process a saga costs most in. */
 export function renderCpuTable(rows: SagaRow[]): string {
   const names = [...new Set(rows.flatMap((row) => [...(row.cpu?.keys() ?? [])]))];
-  const order = ['gateway', 'sagas', 'catalog', 'payments', 'orders', 'users', 'web-bff', 'mobile-bff', 'launcher + dev hub', 'launcher', 'kafka', 'redis'];
+  const order = ['gateway', 'sagas', 'catalog', 'payments', 'orders', 'users', 'web-bff', 'mobile-bff', 'launcher + dev hub', 'launcher', 'kafka', 'redis', 'redis primary', 'redis replica'];
   names.sort((a, b) => (order.indexOf(a) === -1 ? 99 : order.indexOf(a)) - (order.indexOf(b) === -1 ? 99 : order.indexOf(b)));
   const body = rows
     .filter((row) => row.cpu && row.load && row.load.outcomes.length > 0)
@@ -122,7 +125,7 @@ export function renderCpuTable(rows: SagaRow[]): string {
 export function renderKafkaTable(rows: SagaRow[]): string {
   const shown = ['Produce', 'Fetch', 'OffsetCommit', 'Heartbeat'];
   const body = rows
-    .filter((row) => row.backends === 'real' && row.load && row.load.outcomes.length > 0)
+    .filter((row) => row.backends !== 'embedded' && row.load && row.load.outcomes.length > 0)
     .map((row) => {
       const sagas = row.load!.outcomes.length;
       const traffic = row.kafka;
@@ -144,6 +147,43 @@ export function renderKafkaTable(rows: SagaRow[]): string {
     });
   return markdownTable(
     ['backends', 'concurrency', 'produce requests', 'fetch', 'offset commit', 'heartbeat', 'other requests', 'all requests', 'messages', 'messages per produce request', 'kafka CPU ms', 'load'],
+    body,
+  );
+}
+
+/**
+ * The durability runs side by side: at each concurrency, every REDIS_MIN_REPLICAS_ACK with its
+ * throughput, latency, errors and Redis CPU, and its ratios against the lowest ack measured at
+ * the same concurrency.
+ */
+export function renderDurabilityTable(rows: SagaRow[]): string {
+  const runs = rows.filter((row) => row.backends === 'sentinel' && row.replicaAck !== undefined);
+  const lowest = Math.min(...runs.map((row) => row.replicaAck!));
+  const body = [...runs]
+    .sort((a, b) => a.concurrency - b.concurrency || a.replicaAck! - b.replicaAck!)
+    .map((row) => {
+      const summary = row.load && summarize(row.load);
+      const base = runs.find((other) => other.replicaAck === lowest && other.concurrency === row.concurrency)?.load;
+      const baseline = base && summarize(base);
+      const sagas = row.load?.outcomes.length;
+      const redisMs = row.cpu && sagas ? ['redis primary', 'redis replica'].reduce((sum, name) => sum + (row.cpu!.get(name) ?? Number.NaN), 0) / sagas : undefined;
+      return [
+        String(row.concurrency),
+        String(row.replicaAck),
+        fixed(summary?.perSecond, 1),
+        fixed(summary?.p50, 0),
+        fixed(summary?.p99, 0),
+        row.load ? String(row.load.errors.length) : '–',
+        ratio(summary?.perSecond, baseline?.perSecond),
+        ratio(summary?.p50, baseline?.p50),
+        ratio(summary?.p99, baseline?.p99),
+        fixed(redisMs, 2),
+        fixed(row.loadAverage, 1),
+        [row.note, row.load && countErrors(row.load.errors, 120)].filter(Boolean).join('; '),
+      ];
+    });
+  return markdownTable(
+    ['concurrency', 'REDIS_MIN_REPLICAS_ACK', 'sagas/s', 'p50 ms', 'p99 ms', 'errors', `sagas/s ×ack ${lowest}`, `p50 ×ack ${lowest}`, `p99 ×ack ${lowest}`, 'Redis CPU ms', 'load', 'note'],
     body,
   );
 }

@@ -254,6 +254,24 @@ describe.each(implementations)('StateStore contract: %s', (_name, implementation
     expect(received).toEqual(['one']);
   });
 
+  it('subscribes to channels one after another while its connection is still being made, every one delivered', async () => {
+    // A fresh store: its first subscriptions arrive while the subscriber connection says hello to
+    // the server (ioredis sends SUBSCRIBE at once then, and its ready check's INFO after it used to
+    // fail on a connection already subscribing, failing every subscription queued with it).
+    const heard = new Map<number, string[]>();
+    const subscribed: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 200; i++) {
+      heard.set(i, []);
+      subscribed.push(store.subscribe(`burst-${i}`, (message) => heard.get(i)!.push(message)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const outcomes = await Promise.allSettled(subscribed);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    for (const i of [0, 99, 199]) await store.publish(`burst-${i}`, `to ${i}`);
+    await eventually(async () => expect([0, 99, 199].map((i) => heard.get(i))).toEqual([['to 0'], ['to 99'], ['to 199']]));
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled') await (outcome.value as () => Promise<void>)();
+  });
+
   it('announces a compare-and-set on its channel only when the write is made', async () => {
     const heard: string[] = [];
     const stop = await store.subscribe('record-news', (message) => heard.push(message));

@@ -7,7 +7,7 @@
 import { BackendUnavailableError } from '@trellis/kit';
 import { dedupeKey, IdempotencyKeyReusedError, onceIdempotencyKey, onceKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider } from '../../../subgraphs/payments/provider';
-import { paymentKey } from '../../../subgraphs/payments/ledger';
+import { paymentKey, paymentSlot } from '../../../subgraphs/payments/ledger';
 import type { PlaceOrderInput } from '../../../subgraphs/sagas/placeOrderSaga';
 import { eventually } from '../../support/graphql';
 import { realBackends } from '../../support/backends';
@@ -198,7 +198,7 @@ describe('outside calls under duplicate delivery', () => {
 
     // What a failover without REDIS_MIN_REPLICAS_ACK can lose: every write of the charge after the
     // provider's capture (its once record, its outcome, the payment); the provider's books are its own.
-    await Promise.all([onceKey(sagaId, 1, 'command', 'capture'), dedupeKey(sagaId, 1, 'command'), paymentKey(orderId)].map((key) => world.state.delete(key)));
+    await Promise.all([onceKey(sagaId, 1, 'command', 'capture'), dedupeKey(sagaId, 1, 'command', paymentSlot(orderId)), paymentKey(orderId)].map((key) => world.state.delete(key)));
     await world.events.publish(SAGA_TOPICS.commands('payments'), [message]);
     await eventually(async () => expect(replies).toHaveLength(2), 30_000, 50);
 

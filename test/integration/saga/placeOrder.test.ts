@@ -5,6 +5,7 @@
  */
 import { dedupeKey, SagaRefusal, SAGA_TOPICS, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/saga';
 import { CHARGE_LIMIT } from '../../../subgraphs/payments/ledger';
+import { STOCK_SLOT } from '../../../subgraphs/catalog/inventory';
 import { watchSaga } from '../../../subgraphs/sagas/sagaWatch';
 import { eventually } from '../../support/graphql';
 import { startSagaWorld, type Participant, type SagaWorld } from '../../support/sagaWorld';
@@ -228,7 +229,7 @@ describe('participant kit on Kafka', () => {
       ['compensation', 'success', undefined],
       ['command', 'failure', 'reserveStock arrived after its compensation; not applied'],
     ]);
-    const late = JSON.parse((await world.state.getVersioned(dedupeKey('late', 0, 'command')))!.value) as { outcome: string; error: string };
+    const late = JSON.parse((await world.state.getVersioned(dedupeKey('late', 0, 'command', STOCK_SLOT)))!.value) as { outcome: string; error: string };
     expect(late).toMatchObject({ outcome: 'failure', error: 'reserveStock arrived after its compensation; not applied' });
   });
 });

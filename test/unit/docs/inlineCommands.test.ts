@@ -123,6 +123,11 @@ const TESTS_AND_TOOLS: Entry[] = [
     runBy: [{ file: 'test/e2e/benches.test.ts', invokes: "bench('bench:saga'," }],
     note: 'briefly, through its own BENCH_* settings, on the embedded platform',
   },
+  {
+    command: 'BENCH_BACKENDS=sentinel npm run bench:saga',
+    runBy: [{ file: 'test/e2e/benches.test.ts', invokes: "BENCH_BACKENDS: 'sentinel'," }],
+    note: 'briefly, through its own BENCH_* settings: ack 0 and 1 on a Sentinel set the bench starts',
+  },
   { command: 'npm test', runBy: [{ file: '.ci/run', invokes: 'npm test' }] },
   { command: 'test/stack/up', runBy: [{ file: RUN_SH, invokes: 'test/stack/up' }] },
   {
