@@ -13,7 +13,7 @@ import { BackendUnavailableError, errorMessage } from '../errors';
 import type { Logger } from '../logging';
 import type { RateLimiter, RateLimitPolicy } from '../ratelimit/types';
 import { redisRateLimiter } from './redisRateLimiter';
-import { createRedisConnection, isCluster, type RedisClient, type RedisTopology } from './redisConnection';
+import { createRedisConnection, isCluster, reconnectWhenEnded, type RedisClient, type RedisTopology } from './redisConnection';
 import { defineScripts, type ScriptedRedis } from './redisScripts';
 import { assertOneSlot } from './redisSlots';
 import { replicaAckTimeouts, ReplicaAckTimeoutError, type ReplicaAckOptions } from './redisDurability';
@@ -45,6 +45,8 @@ export class RedisStateStore implements StateStore {
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private pending = 0;
   private everReady = false;
+  /** Set by close(): an ended connection is then left ended. */
+  private closed = false;
   private lastErrorLog = 0;
   private readonly maxPending: number;
   private readonly prefix: string;
@@ -217,6 +219,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([this.client, this.subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
   }
 
@@ -266,6 +269,7 @@ export class RedisStateStore implements StateStore {
         this.options.logger?.warn({ err: errorMessage(error), role }, 'redis connection error');
       }
     });
+    reconnectWhenEnded(client, () => this.closed, () => this.options.logger?.warn({ role }, 'redis connection ended; connecting again'));
     return client;
   }
 

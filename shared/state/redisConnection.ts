@@ -70,6 +70,8 @@ export function createRedisConnection(topology: RedisTopology, options: RedisCon
       // only when the old primary's socket finally closes.
       failoverDetector: true,
       sentinelRetryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+      // A hung Sentinel (it accepts, answers nothing) would hold the search for the primary for ever.
+      sentinelCommandTimeout: options.commandTimeoutMs,
     });
   }
   const { retryStrategy: _perNode, enableOfflineQueue: _queue, ...perNode } = common;
@@ -86,6 +88,23 @@ export function createRedisConnection(topology: RedisTopology, options: RedisCon
     slotsRefreshTimeout: 2000,
   };
   return new Cluster(topology.nodes, cluster);
+}
+
+/**
+ * Connects `client` again whenever it ends while `isClosed()` is false. ioredis (5.11) keeps the
+ * failover detector of a Sentinel connection that died; when its `+switch-master` arrives while the
+ * client is asking a Sentinel for the primary anew, the connect is abandoned and the client ends for
+ * good, failing every later command though Redis is healthy (test/integration/state/sentinelReconnect.test.ts).
+ * `onEnded` hears of each such end.
+ */
+export function reconnectWhenEnded(client: RedisClient, isClosed: () => boolean, onEnded: () => void, delayMs = 200): void {
+  client.on('end', () => {
+    if (isClosed()) return;
+    onEnded();
+    setTimeout(() => {
+      if (!isClosed() && client.status === 'end') client.connect().catch(() => undefined);
+    }, delayMs).unref();
+  });
 }
 
 /** Whether the client talks to a Redis Cluster, where every script must stay in one hash slot. */

@@ -4,7 +4,7 @@
 # and a SASL_SSL one (SCRAM-SHA-512/256, a CA and a broker certificate made here); `env` prints the
 # variables that point the platform at the SASL_SSL listeners (`up cluster` writes them to cluster.env).
 #   node N (1..3): PLAINTEXT 1909(N+1), SASL_SSL 1919(N+1), CONTROLLER 1929(N+1)
-# Usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports
+# Usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports|prune
 # `start N` / `stop N` act on one node (a test that kills a broker restarts it with `start N`);
 # the nodes' pids are in the stack's run folder as kafka-c1.pid … kafka-c3.pid.
 # The SASL_SSL listeners take SCRAM-SHA-512/256 (the user in cluster.env) and OAUTHBEARER with
@@ -187,6 +187,28 @@ ready() {
   for n in "${which[@]}"; do node_ready "$n" || return 1; done
 }
 
+# Tests make topics of their own (a namespace each) and seldom delete them: a thousand idle topics,
+# three replicas each, ran a 384 MB broker out of heap (the scale-out chaos test met it). As
+# kafka.sh's `prune`: delete the topics none of whose partitions node 1 has written for an hour
+# (KAFKA_PRUNE_IDLE_MINUTES; a test that runs now keeps its topics), internal ones kept. `up cluster` runs it.
+prune() {
+  ready || return 0
+  local data; data="$(node_dir 1)/data"
+  local all busy topics
+  all="$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E -- '-[0-9]+$' | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  busy="$(find "$data" -mindepth 2 -maxdepth 2 -name '*.log' -mmin "-${KAFKA_PRUNE_IDLE_MINUTES:-60}" -printf '%h\n' | xargs -r -n 1 basename | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  topics="$(comm -23 <(echo "$all") <(echo "$busy") | grep -v -E '^(__|$)' || true)"
+  [ -n "$topics" ] || return 0
+  log "kafka cluster: deleting $(echo "$topics" | wc -l) topics idle for ${KAFKA_PRUNE_IDLE_MINUTES:-60} minutes"
+  local java; java="$(java_bin)"
+  # One JVM per 300 topics, over node 1's PLAINTEXT listener: TopicCommand takes a regular expression (dots escaped).
+  echo "$topics" | sed 's/\./\\./g' | awk '{ printf "%s%s", (NR % 300 == 1 ? "" : "|"), $0 } NR % 300 == 0 { print "" } END { if (NR % 300) print "" }' |
+    while read -r alternatives; do
+      "$java" -cp "$LIBS/*" -Dlog4j2.configurationFile="$(node_dir 1)/log4j2.properties" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "127.0.0.1:$(plaintext_port 1)" --delete --topic "^($alternatives)\$" >/dev/null
+    done
+}
+
 command="${1:-start}"; shift || true
 case "$command" in
   install) install ;;
@@ -195,5 +217,6 @@ case "$command" in
   ready) ready "$@" ;;
   env) print_env ;;
   ports) ports ;;
-  *) die "usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports" ;;
+  prune) prune ;;
+  *) die "usage: kafka-cluster.sh install|start [N]|stop [N]|ready [N]|env|ports|prune" ;;
 esac

@@ -66,6 +66,9 @@ export interface PrivateSentinelSet {
    * took over a minute on a loaded machine).
    */
   restart(port: number): Promise<void>;
+  /** SIGSTOPs the Sentinel on `port` (a hung Sentinel: it accepts connections and answers nothing); `resumeSentinel` SIGCONTs it. */
+  pauseSentinel(port: number): void;
+  resumeSentinel(port: number): void;
   stop(): Promise<void>;
 }
 
@@ -141,7 +144,11 @@ export async function privateSentinelSet(name = 'trellis'): Promise<PrivateSenti
       async restart(port) {
         started(await startRedis(port, ['--replicaof', '127.0.0.1', String(await primaryNow())], dir));
       },
+      pauseSentinel: (port) => byPort.get(port)!.child.kill('SIGSTOP'),
+      resumeSentinel: (port) => byPort.get(port)!.child.kill('SIGCONT'),
       stop: async () => {
+        // A paused Sentinel would hold its SIGKILL until it runs again.
+        for (const { child } of processes) child.kill('SIGCONT');
         await killAll(processes);
         rmSync(dir, { recursive: true, force: true });
       },

@@ -46,25 +46,34 @@ export function findService(launcherPid: number, service: string): ServiceProces
   return found;
 }
 
-/** SIGKILLs the service and resolves once its process is gone. */
-export async function killService(service: ServiceProcess, timeoutMs = 10_000): Promise<void> {
-  process.kill(service.pid, 'SIGKILL');
+/** SIGKILLs the service (or sends `signal`: SIGTERM stops it as a deploy does) and resolves once its process is gone. */
+export async function killService(service: ServiceProcess, timeoutMs = 10_000, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  process.kill(service.pid, signal);
   const deadline = Date.now() + timeoutMs;
   // A killed child stays a zombie until the launcher reaps it; gone or zombie both mean dead.
   while (existsSync(`/proc/${service.pid}`) && !/\) Z /.test(safeRead(`/proc/${service.pid}/stat`))) {
-    if (Date.now() > deadline) throw new Error(`${service.env.SERVICE_NAME} (${service.pid}) still alive after SIGKILL`);
+    if (Date.now() > deadline) throw new Error(`${service.env.SERVICE_NAME} (${service.pid}) still alive after ${signal}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-/** Starts the service again as it was, and resolves once it answers ready on its port. Kill it in afterAll. */
-export async function restartService(service: ServiceProcess, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = spawn(service.argv[0], service.argv.slice(1), { cwd: service.cwd, env: service.env, stdio: ['ignore', 'ignore', 'inherit'] });
+/** What a restart changes: another entry file in place of the service's (a new revision of it, as a deploy ships), another port. */
+export interface RestartChanges {
+  /** Absolute path of the entry to run instead of the service's own (the last argument of its command line). */
+  entry?: string;
+  port?: number;
+}
+
+/** Starts the service again as it was (or as `changes` say), and resolves once it answers ready on its port. Kill it in afterAll. */
+export async function restartService(service: ServiceProcess, timeoutMs = 60_000, changes: RestartChanges = {}): Promise<ChildProcess> {
+  const argv = changes.entry ? [...service.argv.slice(0, -1), changes.entry] : service.argv;
+  const port = changes.port ?? Number(service.env.PORT);
+  const child = spawn(argv[0], argv.slice(1), { cwd: service.cwd, env: { ...service.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${service.env.SERVICE_NAME} exited with ${child.exitCode} on restart`);
     try {
-      const response = await fetch(`http://127.0.0.1:${service.env.PORT}/health/ready`, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) });
       if (response.ok) return child;
     } catch {
       // not listening yet
