@@ -6,7 +6,7 @@
  * open breaker, no operator token, a refusal) is said in one line, at once, never an error page.
  */
 import { errorMessage } from '@trellis/kit/internal';
-import type { SagaOverview } from '@trellis/kit/saga';
+import type { ParkedSaga, SagaOverview } from '@trellis/kit/saga';
 import type { SubgraphClient } from '../datasource';
 
 /** What the console shows for sagas: the overview, or why there is none. */
@@ -25,13 +25,16 @@ export interface SagaOverviewSourceOptions {
 }
 
 const OVERVIEW_QUERY = `query ConsoleSagaOverview {
-  sagaOverview { inFlight { ...ConsoleSaga } finished { ...ConsoleSaga } inFlightTotal finishedKept }
+  sagaOverview {
+    inFlight { ...ConsoleSaga } finished { ...ConsoleSaga } inFlightTotal finishedKept
+    parked { sagaId reason definition version versionLabel parkedAt heldReplies } parkedTotal
+  }
 }
 fragment ConsoleSaga on SagaSummary { id definition state createdAt updatedAt steps { name state attempts error } }`;
 const BODY = JSON.stringify({ query: OVERVIEW_QUERY, operationName: 'ConsoleSagaOverview' });
 
 interface Answer {
-  data?: { sagaOverview?: SagaOverview | null } | null;
+  data?: { sagaOverview?: WireOverview | null } | null;
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
@@ -71,9 +74,15 @@ export class SagaOverviewSource {
   }
 }
 
-/** GraphQL answers a step with no error as `error: null`; the console's type leaves it out. */
-function withoutNulls(overview: SagaOverview): SagaOverview {
+/** The overview as GraphQL sends it: absent fields as null, a parked saga's time as an ISO string. */
+type WireOverview = Omit<SagaOverview, 'parked'> & { parked: Array<Omit<ParkedSaga, 'parkedAt'> & { parkedAt: string }> };
+
+/** Back to the kit's type: a step with no error and a parked saga with no version leave the field out; times in ms. */
+function withoutNulls(overview: WireOverview): SagaOverview {
   const clean = (sagas: SagaOverview['inFlight']) =>
     sagas.map((saga) => ({ ...saga, steps: saga.steps.map(({ error, ...step }) => (error == null ? step : { ...step, error })) }));
-  return { ...overview, inFlight: clean(overview.inFlight), finished: clean(overview.finished) };
+  const parked = overview.parked.map(
+    ({ parkedAt, ...rest }) => ({ ...Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null)), parkedAt: Date.parse(parkedAt) }) as ParkedSaga,
+  );
+  return { ...overview, inFlight: clean(overview.inFlight), finished: clean(overview.finished), parked };
 }

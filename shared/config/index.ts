@@ -13,6 +13,7 @@ import { deadlineEnvShape, deadlines, type Deadlines } from './deadlines';
 import { supergraphPublicationEnvShape, supergraphPublicationSettings, type SupergraphPublicationSettings } from './supergraphPublication';
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
+import { sagaDedupeEnvShape, sagaDedupeTtlMs } from './sagaDedupe';
 import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
 import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
 
@@ -191,6 +192,8 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10000),
   /** A pause before each saga participant applies a command or compensation, to watch sagas move in the storefront; 0 in normal use. */
   SAGA_STEP_PAUSE_MS: z.coerce.number().int().min(0).max(10_000).default(0),
+  /** How far a saga participant's clock may run ahead of the orchestrators' before it refuses a command as past its deadline. */
+  SAGA_DEADLINE_SKEW_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Server timeouts of every HTTP listener; keep-alive above a load balancer's idle timeout (60 s on AWS ALB), so the balancer closes first. */
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
@@ -240,6 +243,7 @@ const envSchema = z.object({
   TRELLIS_CONFIG: z.string().min(1).optional(),
   /** Opt-outs of the production start checks (production.ts). */
   ...productionEnvShape,
+  ...sagaDedupeEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
   /** One published supergraph for every gateway on Consul: lock timing and KV prefix (supergraphPublication.ts). */
@@ -272,8 +276,12 @@ export interface Config {
   deadlines: Deadlines;
   /** The composer lock and the published supergraph on Consul (supergraphPublication.ts). */
   supergraphPublication: SupergraphPublicationSettings;
-  /** Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS); orchestrators: the due-index shards (SAGA_DUE_SHARDS). */
-  saga: { stepPauseMs: number; dueShards: number };
+  /**
+   * Saga participants: the pause before each step (SAGA_STEP_PAUSE_MS), the clock skew allowed on
+   * command deadlines (SAGA_DEADLINE_SKEW_MS) and how long dedupe records are kept
+   * (SAGA_DEDUPE_TTL_MS, 0: for ever; sagaDedupe.ts); orchestrators: the due-index shards (SAGA_DUE_SHARDS).
+   */
+  saga: { stepPauseMs: number; dueShards: number; deadlineSkewMs: number; dedupeTtlMs: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
@@ -396,7 +404,7 @@ export function loadConfig(env: Env = process.env): Config {
     production: productionOptOuts(e),
     deadlines: deadlines(e),
     supergraphPublication: supergraphPublicationSettings(e),
-    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS },
+    saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS, deadlineSkewMs: e.SAGA_DEADLINE_SKEW_MS, dedupeTtlMs: sagaDedupeTtlMs(e) },
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: {

@@ -30,6 +30,9 @@ const shardTag = (shard: number) => `{saga:${shard}}`;
 
 export const dueIndexKey = (shard: number) => `saga:due:${shardTag(shard)}`;
 
+/** The sagas of shard `shard` that no orchestrator may claim now (parking.ts): in the slot of the shard's records, so parking is one write. */
+export const parkedKey = (shard: number) => `saga:parked:${shardTag(shard)}`;
+
 /**
  * The finished sagas of shard `shard`, latest first: filed, and trimmed to `RECENT_PER_SHARD`, in the
  * write that ends a saga, so operators list what finished without a scan (sagaLog.ts).

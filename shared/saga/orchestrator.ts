@@ -9,16 +9,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { EventBus, Subscription } from '../events';
-import type { StateStore, VersionedWrite } from '../state';
+import type { StateStore, VersionedValue, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
 import { CORRELATION_ID_HEADER, TRACEPARENT_HEADER } from '../logging';
 import { ErrorCode, errorMessage, NotFoundError, TrellisError } from '../errors';
 import { Backoff, isRetriable } from '../retry';
-import { systemClock, type Clock } from './clock';
+import type { Clock } from './clock';
+import { StoreClock } from './storeClock';
 import { applyReply, begin, createRecord, nextWakeUp, tick, type Dispatch, type Transition } from './machine';
 import { SAGA_TOPICS, TERMINAL_STATES, type SagaCommand, type SagaDefinition, type SagaRecord, type SagaReply } from './types';
 import { parseReply } from './wire';
+import { attemptDeadline } from './deadlines';
 import { SagaMetrics } from './metrics';
+import { DefinitionVersions, versionOf } from './versions';
+import { readable, SagaParking } from './parking';
+import { withHeldReplies } from './heldReplies';
 import {
   DEFAULT_DUE_SHARDS,
   dueIndexKey,
@@ -63,10 +68,18 @@ export interface SagaOrchestratorOptions {
   state: StateStore;
   events: EventBus;
   logger: Logger;
+  /**
+   * Every version of every definition this orchestrator drives: several of one name are its
+   * versions, the last given the newest (new sagas start on it); keep an old version here until
+   * its sagas have ended (versions.ts).
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   definitions: Array<SagaDefinition<any>>;
+  /** Injected in tests; by default the host's clock set by the state store's (Redis TIME), so every orchestrator keeps one time (storeClock.ts). */
   clock?: Clock;
   newId?: () => string;
+  /** How often parked sagas this orchestrator can now drive are looked for and taken back; 5 s by default. */
+  parkedScanIntervalMs?: number;
   /** How long a finished saga's record is kept. */
   retentionMs?: number;
   /** How long an idempotency key maps to its saga; 24 h by default. */
@@ -90,8 +103,12 @@ export interface SagaOrchestratorOptions {
 
 export class SagaOrchestrator {
   private readonly clock: Clock;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly definitions = new Map<string, SagaDefinition<any>>();
+  /** The clock when it is a StoreClock (the default): synced with the store's at start and with every look for parked sagas. */
+  private readonly storeClock?: StoreClock;
+  private readonly versions: DefinitionVersions;
+  private readonly parking: SagaParking;
+  /** When the sweeper next looks for parked sagas this orchestrator can drive (at its first sweep, then every parkedScanIntervalMs). */
+  private nextUnparkAt = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Sagas this process is relaying now, so its own sweeper does not send them a second time. */
   private readonly relaying = new Set<string>();
@@ -111,17 +128,20 @@ export class SagaOrchestrator {
   private sweepOffset = Math.floor(Math.random() * 1_000_000);
 
   constructor(private readonly options: SagaOrchestratorOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? new StoreClock(options.state);
+    if (this.clock instanceof StoreClock) this.storeClock = this.clock;
     this.shards = options.dueShards ?? DEFAULT_DUE_SHARDS;
     if (!Number.isInteger(this.shards) || this.shards < 1) throw new TrellisError(ErrorCode.CONFIG_INVALID, `dueShards must be a whole number of at least 1, got ${this.shards}`);
     if (options.registry) this.metrics = new SagaMetrics(options.registry);
-    for (const definition of options.definitions) this.definitions.set(definition.name, definition);
+    this.versions = new DefinitionVersions(options.definitions);
+    this.parking = new SagaParking({ state: options.state, logger: options.logger, shards: this.shards, now: () => this.clock.now(), metrics: this.metrics });
   }
 
   async start(): Promise<void> {
     this.stopped = false;
     await this.checkLayout();
-    const participants = new Set(this.options.definitions.flatMap((d) => d.steps.map((s) => s.participant)));
+    await this.storeClock?.sync();
+    const participants = new Set(this.versions.all().flatMap((d) => d.steps.map((s) => s.participant)));
     await this.options.events.ensureTopics([SAGA_TOPICS.replies, ...[...participants].map(SAGA_TOPICS.commands)]);
     this.subscription = await this.options.events.subscribe({
       groupId: 'saga-orchestrator',
@@ -130,6 +150,7 @@ export class SagaOrchestrator {
       fromBeginning: true,
       handler: async (message) => this.onReply(parseReply(message.value)),
     });
+    this.nextUnparkAt = 0;
     this.scheduleSweep(0);
   }
 
@@ -147,7 +168,7 @@ export class SagaOrchestrator {
    * second; a start that stopped between the two is finished by the caller's retry.
    */
   async startSaga<Input>(definitionName: string, input: Input, options: StartSagaOptions = {}): Promise<SagaRecord<Input>> {
-    const definition = this.definition(definitionName);
+    const definition = this.versions.newest(definitionName);
     const id = options.id ?? (this.options.newId ?? randomUUID)();
     const { idempotency } = options;
     if (!idempotency) {
@@ -188,6 +209,8 @@ export class SagaOrchestrator {
     const now = this.clock.now();
     const created = createRecord(definition, id, input, now, options.correlationId);
     if (options.traceparent) created.traceparent = options.traceparent;
+    created.version = versionOf(definition);
+    if (definition.version !== undefined) created.versionLabel = definition.version;
     const started = withOutbox(begin(definition, created, now));
     const versions = await this.options.state.compareAndSetMany([this.recordWrite(started, 0, now, true)]);
     if (!versions) return null;
@@ -259,27 +282,62 @@ export class SagaOrchestrator {
     }
   }
 
-  private definition(name: string): SagaDefinition {
-    const definition = this.definitions.get(name);
-    if (!definition) throw new NotFoundError(`no saga definition named ${name}`);
-    return definition;
+  /** The definition version that drives `record`; only called for records this orchestrator can drive. */
+  private definitionFor(record: SagaRecord): SagaDefinition {
+    const resolved = this.versions.forRecord(record);
+    if ('parked' in resolved) throw new NotFoundError(`saga ${record.id}: no definition ${record.definition} of version ${record.version ?? 'unversioned'} here`);
+    return resolved.definition;
   }
 
   private async onReply(reply: SagaReply): Promise<void> {
-    const stored = this.written.get(reply.sagaId) ?? (await this.read(reply.sagaId));
-    if (!stored) {
-      this.options.logger.warn({ sagaId: reply.sagaId }, 'reply for an unknown saga ignored');
+    const remembered = this.written.get(reply.sagaId);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const stored = attempt === 0 && remembered ? remembered : await this.readOrPark(reply.sagaId, reply);
+      if (stored === 'parked') return;
+      if (!stored) {
+        this.options.logger.warn({ sagaId: reply.sagaId }, 'reply for an unknown saga ignored');
+        return;
+      }
+      const resolved = this.versions.forRecord(stored.record);
+      if ('parked' in resolved) {
+        // Kept on the record (and the saga parked): the orchestrator that has its version applies it.
+        if (await this.parking.park(reply.sagaId, { value: JSON.stringify(stored.record), version: stored.version }, resolved.parked, reply)) return;
+        continue;
+      }
+      const { definition } = resolved;
+      // Once the transition is durable (its outbox with it) the reply is handled: the relay goes on
+      // without holding the partition, as after startSaga, and a sweeper sends what a crash left unsent.
+      await this.advance(reply.sagaId, (current) => withHeldReplies(definition, current, this.clock.now(), (held) => applyReply(definition, held, reply, this.clock.now())), stored, {
+        relayInBackground: true,
+      });
       return;
     }
-    const definition = this.definition(stored.record.definition);
-    // Once the transition is durable (its outbox with it) the reply is handled: the relay goes on
-    // without holding the partition, as after startSaga, and a sweeper sends what a crash left unsent.
-    await this.advance(reply.sagaId, (current) => applyReply(definition, current, reply, this.clock.now()), stored, { relayInBackground: true });
+    throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `saga ${reply.sagaId}: too many concurrent updates`, { retriable: true });
+  }
+
+  /**
+   * The stored record; a record that is not a saga record is parked ('parked') instead, with a
+   * reply it cannot take logged (the reply's command is retried after its deadline, and the
+   * participant replays its outcome then).
+   */
+  private async readOrPark(id: string, reply?: SagaReply): Promise<Stored | 'parked' | undefined> {
+    try {
+      return await this.read(id);
+    } catch (error) {
+      if (!(error instanceof UnreadableRecordError)) throw error;
+      if (reply) this.options.logger.warn({ sagaId: id, stepIndex: reply.stepIndex, action: reply.action }, 'reply for a saga whose record cannot be read dropped');
+      await this.parking.park(id, error.stored, 'unreadable');
+      return 'parked';
+    }
   }
 
   private async read(id: string): Promise<Stored | undefined> {
     const stored = await this.options.state.getVersioned(sagaKey(id, this.shards));
-    if (stored) return { record: JSON.parse(stored.value) as SagaRecord, version: stored.version };
+    if (stored) {
+      const record = readable(stored.value);
+      if (!record) throw new UnreadableRecordError(id, stored);
+      return { record, version: stored.version };
+    }
     return this.migrate(id);
   }
 
@@ -318,16 +376,30 @@ export class SagaOrchestrator {
   /** A due saga: send an outbox left unsent, or tick (a delayed send, a deadline). */
   private async moveOn(id: string): Promise<void> {
     if (this.relaying.has(id)) return;
-    const stored = await this.read(id);
-    if (!stored) return;
+    const stored = await this.readOrPark(id);
+    if (!stored || stored === 'parked') return;
     const { record } = stored;
     if (TERMINAL_STATES.has(record.state)) return;
+    const resolved = this.versions.forRecord(record);
+    if ('parked' in resolved) {
+      this.written.delete(id);
+      await this.parking.park(id, { value: JSON.stringify(record), version: stored.version }, resolved.parked);
+      return;
+    }
     if (record.outbox && record.outbox.length > 0) {
       await this.relay(record, stored.version);
       return;
     }
-    const definition = this.definition(record.definition);
-    await this.advance(id, (current) => tick(definition, current, this.clock.now()), stored);
+    const { definition } = resolved;
+    await this.advance(id, (current) => withHeldReplies(definition, current, this.clock.now(), (held) => tick(definition, held, this.clock.now())), stored);
+  }
+
+  /** Takes back the parked sagas this orchestrator can drive, and drives each now. */
+  async unpark(): Promise<number> {
+    const leaseUntil = this.clock.now() + (this.options.claimLeaseMs ?? 10_000);
+    const taken = await this.parking.unpark((record) => !('parked' in this.versions.forRecord(record)), leaseUntil);
+    await Promise.allSettled(taken.map((id) => this.track(this.moveOn(id))));
+    return taken.length;
   }
 
   /**
@@ -383,7 +455,7 @@ export class SagaOrchestrator {
     this.relaying.add(record.id);
     try {
       await Promise.all(outbox.map((dispatch) => this.publishCommand(record, dispatch)));
-      const sent = markSent(this.definition(record.definition), record, this.clock.now());
+      const sent = markSent(this.definitionFor(record), record, this.clock.now());
       // A conflict means the saga moved on already (a reply can beat this write): nothing to mark.
       const versions = await this.options.state.compareAndSetMany([this.recordWrite(sent, version, this.clock.now())]);
       if (versions && this.written.get(record.id)?.version === version) this.remember(sent, versions[0]);
@@ -396,7 +468,7 @@ export class SagaOrchestrator {
   }
 
   private async publishCommand(record: SagaRecord, { stepIndex, action, attempt }: Dispatch): Promise<void> {
-    const step = this.definition(record.definition).steps[stepIndex];
+    const step = this.definitionFor(record).steps[stepIndex];
     const command: SagaCommand = {
       sagaId: record.id,
       saga: record.definition,
@@ -406,6 +478,7 @@ export class SagaOrchestrator {
       name: action === 'command' ? step.command : (step.compensation as string),
       attempt,
       payload: step.payload(record.input, record.results),
+      deadline: record.steps[stepIndex].expiresAt,
     };
     await this.options.events.publish(SAGA_TOPICS.commands(step.participant), { key: record.id, value: JSON.stringify(command), headers: sagaHeaders(record) });
   }
@@ -438,7 +511,7 @@ export class SagaOrchestrator {
   private scheduleSweep(delayMs: number): void {
     if (this.stopped) return;
     this.sweepTimer = this.clock.setTimeout(() => {
-      this.sweep().then(
+      Promise.all([this.sweep(), this.unparkIfDue()]).then(
         () => {
           this.sweepBackoff.reset();
           this.scheduleSweep(this.options.sweepIntervalMs ?? 250);
@@ -452,6 +525,15 @@ export class SagaOrchestrator {
         },
       );
     }, delayMs);
+  }
+
+  /** The sweeper's look for parked sagas, when one is due; its failure is logged and does not fail the sweep. */
+  private async unparkIfDue(): Promise<void> {
+    const now = this.clock.now();
+    if (now < this.nextUnparkAt) return;
+    this.nextUnparkAt = now + (this.options.parkedScanIntervalMs ?? 5000);
+    await this.storeClock?.sync().catch((error) => this.options.logger.warn({ err: errorMessage(error) }, "reading the state store's clock failed; keeping the last offset"));
+    await this.unpark().catch((error) => this.options.logger.warn({ err: errorMessage(error) }, 'looking for parked sagas failed; the sweeper looks again'));
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -469,6 +551,16 @@ interface IdempotencyMapping {
   sagaId: string;
   fingerprint: string;
   at?: number;
+}
+
+/** A stored record that is not a saga record (corrupted, or written by something else): parked, not retried every lease. */
+class UnreadableRecordError extends Error {
+  constructor(
+    id: string,
+    readonly stored: VersionedValue,
+  ) {
+    super(`saga ${id}: its record cannot be read`);
+  }
 }
 
 /** A record as this process knows it, with the version a compare-and-set must name. */
@@ -489,7 +581,7 @@ export function sagaHeaders(record: SagaRecord): Record<string, string> {
 function markSent(definition: SagaDefinition, record: SagaRecord, now: number): SagaRecord {
   // Copies only what changes: the record written before is kept as it was (it may be cached).
   const steps = record.steps.map((step, index) =>
-    index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: now + definition.steps[index].timeoutMs } : step,
+    index === record.cursor && step.dispatched && step.deadline !== undefined ? { ...step, deadline: attemptDeadline(definition, index, now, step.expiresAt ?? Infinity) } : step,
   );
   return { ...record, steps, outbox: [] };
 }

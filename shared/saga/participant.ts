@@ -4,8 +4,10 @@
  * the writes race: the handler's writes, its dedupe record and the "compensated already" check
  * commit in one compare-and-set, and outside calls made through `context.once` run at most once.
  * A duplicate gets the first outcome replayed. A handler refuses with `SagaRefusal` (a business
- * failure, replied as such); a retriable error (a backend down) is retried by the bus, holding
- * only its partition; a command that cannot be parsed is dead-lettered at once.
+ * failure, replied as such; `retriable: true` asks the orchestrator to send it again); a retriable
+ * error (a backend down) is retried by the bus, holding only its partition, until the command's
+ * deadline; a command past its deadline is refused as expired; a command that cannot be parsed is
+ * dead-lettered at once.
  */
 import type { EventBus, Subscription } from '../events';
 import type { StateStore, VersionCheck, VersionedValue, VersionedWrite } from '../state';
@@ -17,14 +19,19 @@ import { SAGA_TOPICS, type SagaAction, type SagaCommand, type SagaReply } from '
 import { parseCommand } from './wire';
 import { systemClock, type Clock } from './clock';
 import { sagaHashTag } from './keys';
+import { expiredOutcome } from './commandExpiry';
 
-/** A business refusal: the command will never succeed as asked (declined card, no stock). */
+/**
+ * A refusal: the command will never succeed as asked (declined card, no stock), and the saga gives
+ * the step up at once. `retriable: true` says instead that retrying may fix it (a dependency
+ * down): the orchestrator sends it again with backoff until the step's deadline.
+ */
 export class SagaRefusal extends TrellisError {
   /** The command may have taken effect anyway (an outside call's outcome is unknown): the saga undoes this step too. */
   readonly uncertain: boolean;
 
-  constructor(message: string, options: { uncertain?: boolean } = {}) {
-    super('SAGA_REFUSED', message);
+  constructor(message: string, options: { uncertain?: boolean; retriable?: boolean } = {}) {
+    super('SAGA_REFUSED', message, { retriable: options.retriable ?? false });
     this.uncertain = options.uncertain ?? false;
   }
 }
@@ -75,13 +82,21 @@ export interface StoredOutcome {
   error?: string;
   /** A failure that may have applied all the same: compensate it. */
   uncertain?: boolean;
+  /** A failure retrying may fix: never recorded, so the next attempt runs again. */
+  retriable?: boolean;
+  /** The command came after its deadline and was not applied (never recorded). */
+  expired?: boolean;
 }
 
 export interface ParticipantOptions {
   events: EventBus;
   state: StateStore;
   logger: Logger;
-  /** How long dedupe records are kept. */
+  /**
+   * How long dedupe (and `once`) records are kept, 0: for ever; 14 days by default. Keep them at
+   * least as long as the bus keeps commands a reset consumer group could read again (the config
+   * refuses less: SAGA_DEDUPE_TTL_MS).
+   */
   dedupeTtlMs?: number;
   /** How long a run waits for another run's outside call to finish before calling its outcome unknown; 2 s by default. */
   onceWaitMs?: number;
@@ -89,6 +104,8 @@ export interface ParticipantOptions {
   clock?: Clock;
   /** A pause before each command or compensation is applied (SAGA_STEP_PAUSE_MS), so a person can watch a saga move; 0 by default. */
   stepPauseMs?: number;
+  /** How far this host's clock may run ahead of the orchestrator's before a command counts as expired; 1 s by default. */
+  deadlineSkewMs?: number;
 }
 
 /**
@@ -105,6 +122,14 @@ export const onceIdempotencyKey = (sagaId: string, stepIndex: number, action: st
 const legacyDedupeKey = (sagaId: string, stepIndex: number, action: string) => `saga:dedupe:${sagaId}:${stepIndex}:${action}`;
 
 const WRITE_CONFLICT_ATTEMPTS = 20;
+/** Kafka's defaults: consumer offsets kept 7 days, then a topic's messages 7 days. */
+const DEFAULT_DEDUPE_TTL_MS = 14 * 24 * 3600_000;
+
+/** The dedupe records' TTL; undefined (no expiry) for 0. */
+function dedupeTtl(options: ParticipantOptions): number | undefined {
+  const ttl = options.dedupeTtlMs ?? DEFAULT_DEDUPE_TTL_MS;
+  return ttl === 0 ? undefined : ttl;
+}
 /** How often a run waiting on another run's outside call looks again. */
 const ONCE_POLL_MS = 50;
 
@@ -121,8 +146,9 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       const command = parseCommand(message.value);
       const handler = handlers[command.name];
       if (!handler) throw new PoisonMessageError(`${participant} has no handler for ${command.name}`);
-      if (options.stepPauseMs) await new Promise<void>((resolve) => (options.clock ?? systemClock).setTimeout(resolve, options.stepPauseMs!));
-      const outcome = await applyOnce(command, handler, options);
+      const clock = options.clock ?? systemClock;
+      if (options.stepPauseMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.stepPauseMs!));
+      const outcome = await applyBeforeDeadline(command, handler, options, clock);
       const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
       const headers: Record<string, string> = {};
       for (const name of [CORRELATION_ID_HEADER, TRACEPARENT_HEADER]) if (message.headers[name]) headers[name] = message.headers[name];
@@ -133,13 +159,22 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
   });
 }
 
+/**
+ * A command past its deadline is refused as expired without touching the state store. One whose
+ * retriable failure (a dependency down) the bus retries in place meets this check on each retry,
+ * so it stops being retried at its deadline and its partition moves on.
+ */
+async function applyBeforeDeadline(command: SagaCommand, handler: SagaHandler, options: ParticipantOptions, clock: Clock): Promise<StoredOutcome> {
+  return expiredOutcome(command, clock.now(), options.deadlineSkewMs) ?? applyOnce(command, handler, options);
+}
+
 /** Runs the handler and commits its writes with the dedupe record; replays the stored outcome for a duplicate. */
 async function applyOnce(command: SagaCommand, handler: SagaHandler, options: ParticipantOptions): Promise<StoredOutcome> {
   const { state } = options;
   const key = dedupeKey(command.sagaId, command.stepIndex, command.action);
   const other: SagaAction = command.action === 'command' ? 'compensation' : 'command';
   const otherKey = dedupeKey(command.sagaId, command.stepIndex, other);
-  const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  const ttlMs = dedupeTtl(options);
   const onceResults = new Map<string, unknown>();
   const context: SagaHandlerContext = {
     command,
@@ -168,8 +203,8 @@ async function applyOnce(command: SagaCommand, handler: SagaHandler, options: Pa
     // to undo cannot be overtaken by its command landing a moment later.
     const check: VersionCheck = { key: otherKey, expectedVersion: currentOther?.version ?? 0 };
     const { outcome, writes } = command.action === 'command' && otherSide ? lateCommand(command) : await decide(handler, context);
-    // A refused compensation is not recorded: the orchestrator's next attempt must run it again, not replay the refusal.
-    if (command.action === 'compensation' && outcome.outcome === 'failure' && writes.length === 0) return outcome;
+    // A refused compensation, or a failure retrying may fix, is not recorded: the orchestrator's next attempt must run it again, not replay it.
+    if ((command.action === 'compensation' || outcome.retriable) && outcome.outcome === 'failure' && writes.length === 0) return outcome;
     const committed = await state.compareAndSetMany([...writes, { key, expectedVersion: 0, value: JSON.stringify(outcome), ttlMs }], [check]);
     if (committed) return outcome;
     options.logger.debug({ sagaId: command.sagaId, step: command.step, attempt }, 'saga command write conflict; deciding again');
@@ -189,7 +224,7 @@ async function decide(handler: SagaHandler, context: SagaHandlerContext): Promis
     return { outcome: { outcome: 'success', result: handled.result ?? null }, writes: handled.writes ?? [] };
   } catch (error) {
     if (!(error instanceof SagaRefusal)) throw error;
-    return { outcome: { outcome: 'failure', error: error.message, ...(error.uncertain ? { uncertain: true } : {}) }, writes: [] };
+    return { outcome: { outcome: 'failure', error: error.message, retriable: error.retriable, ...(error.uncertain ? { uncertain: true } : {}) }, writes: [] };
   }
 }
 
@@ -209,7 +244,7 @@ async function runOnce<T>(
   if (memo.has(name)) return memo.get(name) as T;
   const { state } = options;
   const key = onceKey(command.sagaId, command.stepIndex, command.action, name);
-  const ttlMs = options.dedupeTtlMs ?? 7 * 24 * 3600_000;
+  const ttlMs = dedupeTtl(options);
   if (await state.setIfAbsent(key, JSON.stringify({ state: 'started' } satisfies OnceRecord), { ttlMs })) {
     let result: T;
     try {

@@ -10,6 +10,7 @@ import { BadUserInputError } from '../errors';
 import type { IndexPage, StateStore } from '../state';
 import { DEFAULT_DUE_SHARDS, dueIndexKey, LEGACY_DUE_INDEX, recentIndexKey, RECENT_PER_SHARD } from './keys';
 import type { SagaRecord, SagaState, StepState } from './types';
+import { listParkedSagas, type ParkedSaga } from './parking';
 
 export interface SagaSummary {
   id: string;
@@ -29,6 +30,10 @@ export interface SagaOverview {
   inFlightTotal: number;
   /** Finished sagas the recent indexes hold (each shard keeps its latest `RECENT_PER_SHARD`). */
   finishedKept: number;
+  /** Sagas no orchestrator running can drive (a version or definition it lacks, an unreadable record), oldest first, at most `MAX_OVERVIEW_LIMIT`. */
+  parked: ParkedSaga[];
+  /** Parked sagas in all. */
+  parkedTotal: number;
 }
 
 export interface OverviewLimits {
@@ -61,9 +66,11 @@ export class SagaLog {
     // Sagas of the layout before shards stay in the old index until a sweeper moves them (on claim):
     // listed from there meanwhile. Those that finished before the upgrade are in no recent index.
     const dueIndexes = [...shards.map(dueIndexKey), LEGACY_DUE_INDEX];
-    const [due, recent] = await Promise.all([
+    const [due, recent, parked] = await Promise.all([
       Promise.all(dueIndexes.map((index) => state.readIndex(index, { limit: inFlightLimit }))),
       Promise.all(shards.map((shard) => state.readIndex(recentIndexKey(shard), { limit: finishedLimit, latestFirst: true }))),
+      // Out of the due index, so not in flight there: each shard's parked set is one small record.
+      listParkedSagas(state, dueShards),
     ]);
     const inFlightKeys = pick(due, inFlightLimit, (a, b) => a.at - b.at);
     const finishedKeys = pick(recent, finishedLimit, (a, b) => b.at - a.at);
@@ -75,6 +82,8 @@ export class SagaLog {
       finished: present(summaries.slice(inFlightKeys.length)),
       inFlightTotal: sizeOf(due),
       finishedKept: sizeOf(recent),
+      parked: parked.slice(0, MAX_OVERVIEW_LIMIT),
+      parkedTotal: parked.length,
     };
   }
 }

@@ -14,6 +14,7 @@ const command = z.object({
   name: z.string().min(1),
   attempt: z.number().int().min(1),
   payload: z.unknown(),
+  deadline: z.number().int().positive().optional(),
 });
 
 const reply = z.object({
@@ -24,6 +25,8 @@ const reply = z.object({
   result: z.unknown().optional(),
   error: z.string().optional(),
   uncertain: z.boolean().optional(),
+  retriable: z.boolean().optional(),
+  expired: z.boolean().optional(),
 });
 
 export function parseCommand(value: string): SagaCommand {

@@ -87,6 +87,10 @@ export class InMemoryStateStore implements StateStore {
     return entries.map(([member]) => member);
   }
 
+  async time(): Promise<number> {
+    return this.now();
+  }
+
   async readIndex(index: string, options: IndexReadOptions): Promise<IndexPage> {
     const entries = this.sorted(index, options.latestFirst === true).slice(0, Math.max(0, Math.floor(options.limit)));
     return { entries: entries.map(([key, at]) => ({ key, at })), size: this.dueIndexes.get(index)?.size ?? 0 };

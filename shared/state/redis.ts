@@ -156,8 +156,15 @@ export class RedisStateStore implements StateStore {
     return Array.isArray(result) ? result.map(Number) : null;
   }
 
-  async claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]> {
-    return this.run(() => this.client.trellisClaimDue(this.k(index), now, options.limit, now + options.leaseMs));
+  /** By the server's TIME: `now` (the caller's clock) is not used. */
+  async claimDue(index: string, _now: number, options: ClaimOptions): Promise<string[]> {
+    return this.run(() => this.client.trellisClaimDue(this.k(index), options.limit, options.leaseMs));
+  }
+
+  /** Redis's TIME (on Cluster, the node's that answers; keep the nodes' clocks in sync, as NTP does). */
+  async time(): Promise<number> {
+    const [seconds, micros] = await this.run(() => this.client.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   async readIndex(index: string, options: IndexReadOptions): Promise<IndexPage> {

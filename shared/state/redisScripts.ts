@@ -53,10 +53,17 @@ for i = 1, writes do
 end
 return versions`;
 
-/** KEYS[1]: the index. ARGV: now, limit, lease end. */
+/**
+ * KEYS[1]: the index. ARGV: limit, lease (ms). Now is the server's TIME, not the caller's clock:
+ * every host claims and leases by one clock (scripts may read TIME since Redis 5, which replicates
+ * a script's effects rather than the script). Scores are whole ms, formatted without an exponent.
+ */
 const CLAIM_DUE = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], member) end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now), 'LIMIT', 0, tonumber(ARGV[1]))
+local leaseEnd = string.format('%.0f', now + tonumber(ARGV[2]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], leaseEnd, member) end
 return due`;
 
 /** KEYS[1]: the index. ARGV: limit, 1 for highest scores first. */
@@ -70,7 +77,7 @@ return {size, redis.call('ZRANGE', KEYS[1], 0, limit - 1, 'WITHSCORES')}`;
 export interface ScriptCommands {
   trellisIncrement(key: string, windowMs: number): Promise<[number, number]>;
   trellisCompareAndSetMany(keyCount: number, ...keysAndArgs: Array<string | number>): Promise<number[] | null>;
-  trellisClaimDue(index: string, now: number, limit: number, leaseUntil: number): Promise<string[]>;
+  trellisClaimDue(index: string, limit: number, leaseMs: number): Promise<string[]>;
   trellisReadIndex(index: string, limit: number, latestFirst: 0 | 1): Promise<[number, string[]]>;
 }
 

@@ -46,6 +46,7 @@ export function tracedStateStore(store: StateStore, { system, url }: TracedState
     compareAndSetMany: (writes, checks) =>
       call('compareAndSetMany', { [STATE_ATTRIBUTES.batchSize]: writes.length + (checks?.length ?? 0) }, () => store.compareAndSetMany(writes, checks)),
     claimDue: (index, now, options) => call('claimDue', keyed(index), () => store.claimDue(index, now, options)),
+    time: () => call('time', {}, () => store.time()),
     readIndex: (index, options) => call('readIndex', keyed(index), () => store.readIndex(index, options)),
     keys: (prefix) => call('keys', keyed(prefix), () => store.keys(prefix)),
     publish: (channel, message) => call('publish', keyed(channel), () => store.publish(channel, message)),

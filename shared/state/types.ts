@@ -90,10 +90,14 @@ export interface StateStore {
    */
   compareAndSetMany(writes: VersionedWrite[], checks?: VersionCheck[]): Promise<number[] | null>;
   /**
-   * Atomically takes the keys of a due-time index whose time is at or before `now` and moves each
-   * `leaseMs` into the future; two claimers never get the same key within one lease.
+   * Atomically takes the keys of a due-time index whose time is at or before now and moves each
+   * `leaseMs` past it; two claimers never get the same key within one lease. Now is the store's
+   * clock where it has one: Redis reads its own TIME inside the script, so claimers on hosts whose
+   * clocks disagree still share one; the in-memory store (its clock is the caller's) takes `now`.
    */
   claimDue(index: string, now: number, options: ClaimOptions): Promise<string[]>;
+  /** The store's clock, in ms since the epoch (Redis: TIME; in memory: its injected clock), so every host can time due entries by one clock. */
+  time(): Promise<number>;
   /**
    * The first `limit` members of an index by score, and its size: a bounded read of one key (one
    * slot on Cluster), never a scan. Claims nothing and moves nothing.

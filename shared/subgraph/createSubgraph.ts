@@ -191,7 +191,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     await this.options.onStart?.(this.runtime);
     if (this.options.participant) {
       const { name: participant, handlers } = this.options.participant;
-      this.commands = await handleSagaCommands(participant, handlers, { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs });
+      this.commands = await handleSagaCommands(participant, handlers, { events: backends.events, state: backends.state, logger, stepPauseMs: config.saga.stepPauseMs, deadlineSkewMs: config.saga.deadlineSkewMs, dedupeTtlMs: config.saga.dedupeTtlMs });
     }
 
     this.ready = true;

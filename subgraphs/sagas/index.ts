@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { injectTrace, NotFoundError, peerSubgraphs, tracedEvent, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type OverviewLimits, type SagaRecord } from '@trellis/kit/saga';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type OverviewLimits, type ParkedSaga, type SagaRecord } from '@trellis/kit/saga';
 import { FEDERATION_LINK } from '../federation';
 import { peerCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
@@ -80,6 +80,21 @@ export const typeDefs = /* GraphQL */ `
     inFlightTotal: Int!
     "Finished sagas the recent indexes keep (the latest ${MAX_OVERVIEW_LIMIT} of each shard)."
     finishedKept: Int!
+    "Sagas no running orchestrator can drive, oldest first (at most ${MAX_OVERVIEW_LIMIT}): deploy an orchestrator that has their definition version."
+    parked: [ParkedSaga!]!
+    parkedTotal: Int!
+  }
+
+  type ParkedSaga {
+    sagaId: ID!
+    "unknown-version, unknown-definition or unreadable."
+    reason: String!
+    definition: String
+    version: String
+    versionLabel: String
+    parkedAt: String!
+    "Replies kept on the record for an orchestrator that can apply them."
+    heldReplies: Int!
   }
 
   type SagaSummary {
@@ -200,6 +215,9 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               );
             },
           },
+        },
+        ParkedSaga: {
+          parkedAt: (parked: ParkedSaga) => new Date(parked.parkedAt).toISOString(),
         },
         Saga: {
           // Only once the orders subgraph was asked to create it; before that there is no order to show.

@@ -7,7 +7,7 @@ import { RedisStateStore, type StateStore } from '@trellis/kit/internal/state';
 import { KafkaEventBus } from '@trellis/kit/internal/events';
 import type { EventBus, Subscription } from '@trellis/kit/internal/events';
 import { createLogger } from '@trellis/kit';
-import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type SagaHandler, type SagaRecord } from '@trellis/kit/saga';
+import { handleSagaCommands, sagaKey, SagaOrchestrator, TERMINAL_STATES, type SagaHandler, type SagaOrchestratorOptions, type SagaRecord } from '@trellis/kit/saga';
 import { Inventory, type Stock } from '../../subgraphs/catalog/inventory';
 import { PaymentLedger, type Payment } from '../../subgraphs/payments/ledger';
 import { OrderBook, type Order } from '../../subgraphs/orders/orderBook';
@@ -30,7 +30,8 @@ export interface SagaWorld {
   /** Starts a participant; `handlers` replaces some of its handlers (to drop or slow commands). */
   startParticipant(name: Participant, handlers?: Record<string, SagaHandler>): Promise<void>;
   stopParticipant(name: Participant): Promise<void>;
-  startOrchestrator(): Promise<SagaOrchestrator>;
+  /** Starts an orchestrator of placeOrder at `timings`; `options` replace its definitions (other versions), logger, registry and the like. */
+  startOrchestrator(options?: Partial<Omit<SagaOrchestratorOptions, 'state' | 'events'>>): Promise<SagaOrchestrator>;
   stopOrchestrator(orchestrator: SagaOrchestrator): Promise<void>;
   orchestrators(): SagaOrchestrator[];
   saga(id: string): Promise<SagaRecord<PlaceOrderInput> | null>;
@@ -89,8 +90,8 @@ export async function startSagaWorld(timings: PlaceOrderTimings = FAST_TIMINGS, 
       await participants.get(name)?.stop();
       participants.delete(name);
     },
-    async startOrchestrator() {
-      const orchestrator = new SagaOrchestrator({ state, events, logger, definitions: [definition] });
+    async startOrchestrator(options = {}) {
+      const orchestrator = new SagaOrchestrator({ state, events, logger, definitions: [definition], ...options });
       await orchestrator.start();
       orchestrators.push(orchestrator);
       return orchestrator;

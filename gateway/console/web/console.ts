@@ -78,6 +78,18 @@ function subgraphRow(subgraph: SubgraphView): HTMLElement {
   );
 }
 
+function parkedItem(parked: SagaOverview['parked'][number]): HTMLElement {
+  const version = parked.version ? ` version ${parked.versionLabel ?? parked.version.slice(0, 12)}` : '';
+  const held = parked.heldReplies > 0 ? `, ${parked.heldReplies} replies held` : '';
+  return h(
+    'li',
+    { 'data-saga': parked.sagaId, class: 'parked' },
+    h('code', {}, parked.sagaId.slice(0, 8)),
+    ` ${parked.definition ?? '?'}${version}: ${parked.reason}${held}`,
+    h('small', {}, ` since ${time(new Date(parked.parkedAt).toISOString())}`),
+  );
+}
+
 function sagaItem(saga: SagaSummary): HTMLElement {
   return h(
     'li',
@@ -145,6 +157,12 @@ function render(snapshot: ConsoleSnapshot): HTMLElement {
           h('ul', { id: 'sagas-in-flight' }, ...sagas.inFlight.map(sagaItem)),
           h('h3', {}, 'recently finished'),
           h('ul', { id: 'sagas-finished' }, ...sagas.finished.map(sagaItem)),
+          ...(sagas.parkedTotal > 0
+            ? [
+                h('h3', { class: 'error' }, `parked (${sagas.parkedTotal}): no running orchestrator can drive them`),
+                h('ul', { id: 'sagas-parked' }, ...sagas.parked.map(parkedItem)),
+              ]
+            : []),
         );
   return h(
     'main',

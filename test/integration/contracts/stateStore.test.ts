@@ -143,43 +143,60 @@ describe.each(implementations)('StateStore contract: %s', (_name, implementation
     expect(await store.compareAndSetMany([{ key: '{t}other', expectedVersion: 0, value: 'y' }], [{ key: '{t}never-written', expectedVersion: 0 }])).toEqual([1]);
   });
 
-  it('files keys in a due index with their write, and claims each due key once per lease', async () => {
+  it('files keys in a due index with their write, and claims each due key once per lease, by the store\'s clock', async () => {
+    // Times relative to the store's clock: Redis claims by its own TIME, the in-memory store by the caller's.
+    const now = await store.time();
     await store.compareAndSetMany([
-      { key: '{t}job:a', expectedVersion: 0, value: 'a', due: { index: '{t}jobs', at: 1000 } },
-      { key: '{t}job:b', expectedVersion: 0, value: 'b', due: { index: '{t}jobs', at: 2000 } },
+      { key: '{t}job:a', expectedVersion: 0, value: 'a', due: { index: '{t}jobs', at: now - 1000 } },
+      { key: '{t}job:b', expectedVersion: 0, value: 'b', due: { index: '{t}jobs', at: now + 600_000 } },
     ]);
     // A refused write files nothing.
-    expect(await store.compareAndSetMany([{ key: '{t}job:c', expectedVersion: 5, value: 'c', due: { index: '{t}jobs', at: 10 } }])).toBeNull();
-    expect(await store.claimDue('{t}jobs', 999, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect(await store.claimDue('{t}jobs', 1000, { limit: 10, leaseMs: 500 })).toEqual(['{t}job:a']);
-    // Leased: not due again until the lease ends (1000 + 500).
-    expect(await store.claimDue('{t}jobs', 1499, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect((await store.claimDue('{t}jobs', 2000, { limit: 10, leaseMs: 500 })).sort()).toEqual(['{t}job:a', '{t}job:b']);
-    expect(await store.claimDue('{t}jobs', 9000, { limit: 1, leaseMs: 500 })).toHaveLength(1);
+    expect(await store.compareAndSetMany([{ key: '{t}job:c', expectedVersion: 5, value: 'c', due: { index: '{t}jobs', at: now - 1000 } }])).toBeNull();
+    expect(await store.claimDue('{t}jobs', now, { limit: 10, leaseMs: 600_000 })).toEqual(['{t}job:a']);
+    // Leased: not due again until the lease ends; b is not due yet.
+    expect(await store.claimDue('{t}jobs', now, { limit: 10, leaseMs: 600_000 })).toEqual([]);
+    // A lease of 0 ends at once: due again at the next claim.
+    await store.compareAndSetMany([
+      { key: '{t}job:a', expectedVersion: 1, value: 'a2', due: { index: '{t}jobs', at: now - 500 } },
+      { key: '{t}job:b', expectedVersion: 1, value: 'b2', due: { index: '{t}jobs', at: now - 400 } },
+    ]);
+    expect(await store.claimDue('{t}jobs', now, { limit: 1, leaseMs: 0 })).toEqual(['{t}job:a']);
+    expect((await store.claimDue('{t}jobs', now, { limit: 10, leaseMs: 0 })).sort()).toEqual(['{t}job:a', '{t}job:b']);
     // Taken out with a write: never claimed again; a re-filed key is due at its new time.
     await store.compareAndSetMany([
-      { key: '{t}job:a', expectedVersion: 1, value: 'a2', due: { index: '{t}jobs', at: null } },
-      { key: '{t}job:b', expectedVersion: 1, value: 'b2', due: { index: '{t}jobs', at: 50_000 } },
+      { key: '{t}job:a', expectedVersion: 2, value: 'a3', due: { index: '{t}jobs', at: null } },
+      { key: '{t}job:b', expectedVersion: 2, value: 'b3', due: { index: '{t}jobs', at: now + 600_000 } },
     ]);
-    expect(await store.claimDue('{t}jobs', 49_999, { limit: 10, leaseMs: 500 })).toEqual([]);
-    expect(await store.claimDue('{t}jobs', 50_000, { limit: 10, leaseMs: 500 })).toEqual(['{t}job:b']);
+    expect(await store.claimDue('{t}jobs', now, { limit: 10, leaseMs: 0 })).toEqual([]);
+  });
+
+  it('tells the time by its clock, in ms since the epoch', async () => {
+    const before = Date.now();
+    const time = await store.time();
+    // The test servers run on this host: its clock and theirs agree to well within a second.
+    expect(Math.abs(time - before)).toBeLessThan(1000);
+    expect(Number.isInteger(time)).toBe(true);
+    expect(await store.time()).toBeGreaterThanOrEqual(time);
   });
 
   it('reads an index in score order, at most a limit, with its size, and claims nothing', async () => {
     expect(await store.readIndex('{t}empty', { limit: 5 })).toEqual({ entries: [], size: 0 });
+    // Times relative to the store's clock, which Redis claims by (its TIME).
+    const now = await store.time();
+    const [a, b, c] = [now - 3000, now - 2000, now + 600_000];
     await store.compareAndSetMany([
-      { key: '{t}r:b', expectedVersion: 0, value: 'b', due: { index: '{t}due', at: 2000 } },
-      { key: '{t}r:a', expectedVersion: 0, value: 'a', due: { index: '{t}due', at: 1000 } },
-      { key: '{t}r:c', expectedVersion: 0, value: 'c', due: { index: '{t}due', at: 3000 } },
+      { key: '{t}r:b', expectedVersion: 0, value: 'b', due: { index: '{t}due', at: b } },
+      { key: '{t}r:a', expectedVersion: 0, value: 'a', due: { index: '{t}due', at: a } },
+      { key: '{t}r:c', expectedVersion: 0, value: 'c', due: { index: '{t}due', at: c } },
     ]);
-    expect(await store.readIndex('{t}due', { limit: 2 })).toEqual({ entries: [{ key: '{t}r:a', at: 1000 }, { key: '{t}r:b', at: 2000 }], size: 3 });
+    expect(await store.readIndex('{t}due', { limit: 2 })).toEqual({ entries: [{ key: '{t}r:a', at: a }, { key: '{t}r:b', at: b }], size: 3 });
     expect(await store.readIndex('{t}due', { limit: 10, latestFirst: true })).toEqual({
-      entries: [{ key: '{t}r:c', at: 3000 }, { key: '{t}r:b', at: 2000 }, { key: '{t}r:a', at: 1000 }],
+      entries: [{ key: '{t}r:c', at: c }, { key: '{t}r:b', at: b }, { key: '{t}r:a', at: a }],
       size: 3,
     });
     expect(await store.readIndex('{t}due', { limit: 0 })).toEqual({ entries: [], size: 3 });
-    // A read leaves every entry where it was: all still due at their own times.
-    expect(await store.claimDue('{t}due', 1000, { limit: 10, leaseMs: 500 })).toEqual(['{t}r:a']);
+    // A read leaves every entry where it was: the two past ones still due, the future one not.
+    expect((await store.claimDue('{t}due', now, { limit: 10, leaseMs: 600_000 })).sort()).toEqual(['{t}r:a', '{t}r:b']);
   });
 
   it('keeps a capped index of the latest keys, filed with their write only when the write is made', async () => {
@@ -201,8 +218,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, implementation
   });
 
   it('gives each due key to exactly one of many concurrent claimers', async () => {
-    await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `{t}k${i}`, expectedVersion: 0, value: 'v', due: { index: '{t}idx', at: 1 } })));
-    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('{t}idx', 100, { limit: 8, leaseMs: 10_000 })));
+    const now = await store.time();
+    await store.compareAndSetMany(Array.from({ length: 20 }, (_, i) => ({ key: `{t}k${i}`, expectedVersion: 0, value: 'v', due: { index: '{t}idx', at: now - 1000 } })));
+    const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimDue('{t}idx', now, { limit: 8, leaseMs: 600_000 })));
     const all = claims.flat();
     expect(all).toHaveLength(20);
     expect(new Set(all).size).toBe(20);

@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StateStore, Subgraph, SubgraphFactory } from '@trellis/kit';
 import { RedisStateStore } from '@trellis/kit/internal/state';
+import { createLogger } from '@trellis/kit';
+import { DEFAULT_DUE_SHARDS, sagaKey } from '@trellis/kit/internal/saga';
+import { SagaParking } from '@trellis/kit/internal/saga/parking';
 import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import type { ConsoleSnapshot } from '../../../gateway/console';
 import { sagasSubgraph, typeDefs as sagasSdl, OPERATOR_SCOPE } from '../../../subgraphs/sagas';
@@ -107,6 +110,21 @@ describe('the console lists sagas through the sagas subgraph', () => {
     expect(overview.inFlight.map((saga) => saga.id)).toEqual([waiting, other]);
     expect(overview.inFlight[0].steps[0]).toEqual({ name: 'reserveStock', state: 'RUNNING', attempts: 1 });
     expect(overview).toMatchObject({ inFlightTotal: 2, finishedKept: 1 });
+    expect(scans.count).toBe(0);
+  });
+
+  it('lists a parked saga apart, with why, and no longer in flight', async () => {
+    const id = await place();
+    // What an orchestrator that lacks this saga's definition version does with it.
+    const parking = new SagaParking({ state: gatewayState, logger: createLogger({ service: 'test', level: 'silent' }), shards: DEFAULT_DUE_SHARDS, now: Date.now });
+    expect(await parking.park(id, (await gatewayState.getVersioned(sagaKey(id)))!, 'unknown-version')).toBe(true);
+    const overview = (await eventually(async () => {
+      const { sagas: view } = await snapshot();
+      expect(view).toMatchObject({ parkedTotal: 1, parked: [{ sagaId: id, reason: 'unknown-version', definition: 'placeOrder', heldReplies: 0 }] });
+      return view;
+    }, 10_000)) as Overview;
+    expect(overview.inFlight.map((saga) => saga.id)).not.toContain(id);
+    expect(typeof overview.parked[0].parkedAt).toBe('number');
     expect(scans.count).toBe(0);
   });
 

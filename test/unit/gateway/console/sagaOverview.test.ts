@@ -11,6 +11,8 @@ const OVERVIEW = {
   finished: [{ id: 'b', definition: 'placeOrder', state: 'COMPENSATED', createdAt: 't0', updatedAt: 't2', steps: [{ name: 'reserveStock', state: 'FAILED', attempts: 1, error: 'declined' }] }],
   inFlightTotal: 7,
   finishedKept: 3,
+  parked: [{ sagaId: 'p', reason: 'unknown-version', definition: 'placeOrder', version: 'abc123', versionLabel: null, parkedAt: '2026-12-07T01:00:00.000Z', heldReplies: 2 }],
+  parkedTotal: 1,
 };
 
 /** A client that records its calls and answers what `answer` gives. */
@@ -31,6 +33,8 @@ describe('SagaOverviewSource', () => {
     expect(await source.overview()).toEqual({
       ...OVERVIEW,
       inFlight: [{ ...OVERVIEW.inFlight[0], steps: [{ name: 'reserveStock', state: 'RUNNING', attempts: 1 }] }],
+      // A parked saga as the kit types it: no null label, its time in ms.
+      parked: [{ sagaId: 'p', reason: 'unknown-version', definition: 'placeOrder', version: 'abc123', parkedAt: Date.parse('2026-12-07T01:00:00.000Z'), heldReplies: 2 }],
     });
     expect(names).toEqual(['sagas']);
     expect(calls).toHaveLength(1);

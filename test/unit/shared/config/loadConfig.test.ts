@@ -8,7 +8,7 @@ import { ConfigError } from '@trellis/kit/internal/errors';
 const DEFAULTS: Config = {
   env: 'development',
   isProduction: false,
-  saga: { stepPauseMs: 0, dueShards: 16 },
+  saga: { stepPauseMs: 0, dueShards: 16, deadlineSkewMs: 1000, dedupeTtlMs: 14 * 24 * 3600_000 },
   logLevel: 'info',
   serviceName: undefined,
   http: {
@@ -159,6 +159,9 @@ const EVERYTHING = {
   APOLLO_TELEMETRY_DISABLED: 'false',
   SHUTDOWN_GRACE_MS: '2500',
   SAGA_STEP_PAUSE_MS: '300',
+  SAGA_DEDUPE_TTL_MS: '1300000000',
+  KAFKA_OFFSETS_RETENTION_MS: '86400000',
+  SAGA_DEADLINE_SKEW_MS: '2500',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   HTTP_HEADERS_TIMEOUT_MS: '6000',
   HTTP_REQUEST_TIMEOUT_MS: '6000',
@@ -207,7 +210,7 @@ describe('loadConfig: what each variable becomes', () => {
     expect(config).toEqual({
       env: 'test',
       isProduction: false,
-      saga: { stepPauseMs: 300, dueShards: 16 },
+      saga: { stepPauseMs: 300, dueShards: 16, deadlineSkewMs: 2500, dedupeTtlMs: 1_300_000_000 },
       logLevel: 'debug',
       serviceName: 'catalog',
       http: {
@@ -463,6 +466,8 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['TRELLIS_PORT_BASE', '80', 'a port from 1024'],
     ['TRELLIS_PORT_BASE', '64001', 'a port up to 64000, so every offset fits'],
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
+    ['SAGA_DEADLINE_SKEW_MS', '-1', 'greater than or equal to 0'],
+    ['SAGA_DEADLINE_SKEW_MS', '60001', 'less than or equal to 60000'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });
     expect(message.startsWith(`Invalid configuration: ${variable}=${JSON.stringify(value)}: `)).toBe(true);

@@ -12,14 +12,15 @@ const AUDIT = 1;
 const CHARGE = 2;
 const CREATE = 3;
 
-// Each step has its own timeout and retry policy, so a machine that reads the wrong step's settings fails.
+// Each step has its own timeout, retry policy and deadlines, so a machine that reads the wrong step's settings fails.
 const placeOrder: SagaDefinition<OrderInput> = {
   name: 'placeOrder',
+  deadlines: { commandMs: 10_000, compensationMs: 20_000 },
   steps: [
     { name: 'reserveStock', participant: 'catalog', command: 'reserveStock', compensation: 'releaseStock', payload: (input) => input, timeoutMs: 1000, retry: { maxAttempts: 3, backoffMs: 100, maxBackoffMs: 150 } },
     // Nothing to undo: settled COMPENSATED without a command.
     { name: 'recordAudit', participant: 'orders', command: 'recordAudit', payload: (input) => input, timeoutMs: 500, retry: { maxAttempts: 1, backoffMs: 10, maxBackoffMs: 10 } },
-    { name: 'chargePayment', participant: 'payments', command: 'chargePayment', compensation: 'refundPayment', payload: (input) => input, timeoutMs: 2000, retry: { maxAttempts: 4, backoffMs: 50, maxBackoffMs: 1000 } },
+    { name: 'chargePayment', participant: 'payments', command: 'chargePayment', compensation: 'refundPayment', payload: (input) => input, timeoutMs: 2000, retry: { maxAttempts: 4, backoffMs: 50, maxBackoffMs: 1000 }, deadlines: { compensationMs: 9_000 } },
     { name: 'createOrder', participant: 'orders', command: 'createOrder', compensation: 'cancelOrder', payload: (input) => input, timeoutMs: 3000, retry: { maxAttempts: 2, backoffMs: 200, maxBackoffMs: 400 } },
   ],
 };
@@ -229,9 +230,9 @@ describe('timeouts and retries of a command', () => {
 
   it('takes the fresh deadline from when the retry is actually sent, however late the tick', () => {
     const timedOut = moved(tickAt(started(T0).record, T0 + 1000)).record;
-    const resent = moved(tickAt(timedOut, T0 + 50_000));
+    const resent = moved(tickAt(timedOut, T0 + 5_000));
     expect(resent.dispatch).toEqual([{ stepIndex: RESERVE, action: 'command', attempt: 2 }]);
-    expect(resent.record.steps[RESERVE].deadline).toBe(T0 + 50_000 + 1000);
+    expect(resent.record.steps[RESERVE].deadline).toBe(T0 + 5_000 + 1000);
   });
 
   it('doubles the backoff each attempt (backoffMs * 2^(attempt-1)) with the step own policy', () => {
@@ -336,36 +337,68 @@ describe('a compensation that fails', () => {
     expect(refuse(refunding(T0), T0 + 1).record.steps[CHARGE].error).toBe('compensation refused');
   });
 
-  it('that keeps being refused until maxAttempts ends COMPENSATION_FAILED and the saga FAILED, never COMPENSATED', () => {
+  it('that keeps being refused is retried past maxAttempts until its own deadline, then COMPENSATION_FAILED, and the earlier steps are still undone', () => {
     let record = refunding(T0);
+    const expiresAt = record.steps[CHARGE].expiresAt as number;
+    expect(expiresAt).toBe(T0 + 9_000);
     let now = T0;
-    for (let attempt = 1; attempt < 4; attempt++) {
-      record = refuse(record, now + 1, `refund failed ${attempt}`).record;
+    let attempts = 1;
+    // A participant before `retriable` refuses without the flag: a refused compensation is retried.
+    for (;;) {
+      const refused = refuse(record, now + 1, `refund failed ${attempts}`);
+      record = refused.record;
+      if (record.steps[CHARGE].state !== 'COMPENSATING') break;
+      attempts += 1;
+      expect(record.steps[CHARGE]).toMatchObject({ attempts, dispatched: false, expiresAt });
       now = record.steps[CHARGE].dispatchAt as number;
       record = moved(tickAt(record, now)).record;
-      expect(record.steps[CHARGE].attempts).toBe(attempt + 1);
     }
-    const failed = refuse(record, now + 1, 'refund failed 4');
+    // maxAttempts is 4: a compensation ignores it.
+    expect(attempts).toBeGreaterThan(4);
+    expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', gaveUp: 'deadline' });
+    expect(record.steps[CHARGE].error).toBe(`deadline of 9000 ms passed after ${attempts} attempt(s); last: refund failed ${attempts}`);
+    expect(record.steps[CHARGE].expiresAt).toBeUndefined();
+    // No retry could start before the deadline: the backoff (capped at 1000) would end at or past it.
+    expect(now + 1 + 1000).toBeGreaterThanOrEqual(expiresAt);
+    // The refund that cannot be made does not leave the stock reserved.
+    expect(record.state).toBe('COMPENSATING');
+    expect(record.cursor).toBe(RESERVE);
+    expect(record.steps[AUDIT].state).toBe('COMPENSATED');
+    expect(record.steps[RESERVE]).toMatchObject({ state: 'COMPENSATING', attempts: 1, expiresAt: now + 1 + 20_000 });
+    const failed = succeed(record, now + 2);
     expect(failed.record.state).toBe('FAILED');
-    expect(failed.record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', error: 'refund failed 4' });
+    expect(failed.record.error).toBe('could not undo chargePayment');
+    expect(failed.record.steps.map((step) => step.state)).toEqual(['COMPENSATED', 'COMPENSATED', 'COMPENSATION_FAILED', 'FAILED']);
     expect(failed.dispatch).toEqual([]);
     expect(nextWakeUp(failed.record)).toBeUndefined();
     expect(tickAt(failed.record, now + 1_000_000)).toBeNull();
   });
 
-  it('that keeps timing out until maxAttempts ends the saga FAILED too', () => {
+  it('that keeps timing out is retried until its own deadline: the last attempt is cut short by it', () => {
     let record = refunding(T0);
-    for (let attempt = 1; attempt <= 4; attempt++) {
+    const expiresAt = record.steps[CHARGE].expiresAt as number;
+    let attempts = 0;
+    while (record.steps[CHARGE].state === 'COMPENSATING') {
       const deadline = record.steps[CHARGE].deadline as number;
+      expect(deadline).toBeLessThanOrEqual(expiresAt);
       expect(tickAt(record, deadline - 1)).toBeNull();
-      const timedOut = moved(tickAt(record, deadline));
-      record = timedOut.record;
-      if (attempt === 4) break;
-      expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATING', attempts: attempt + 1, error: `no reply within 2000 ms (attempt ${attempt})` });
-      record = moved(tickAt(record, record.steps[CHARGE].dispatchAt as number)).record;
+      record = moved(tickAt(record, deadline)).record;
+      attempts += 1;
+      if (record.steps[CHARGE].state === 'COMPENSATING') record = moved(tickAt(record, record.steps[CHARGE].dispatchAt as number)).record;
     }
-    expect(record.state).toBe('FAILED');
-    expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', error: 'no reply within 2000 ms (attempt 4)' });
+    // 2000 ms attempts with 50, 100, 200, 400 ms waits: four fit in 9000 ms, the fifth ends at the deadline.
+    expect(attempts).toBe(5);
+    expect(record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', gaveUp: 'deadline', error: 'deadline of 9000 ms passed after 5 attempt(s); last: no reply within 2000 ms (attempt 5)' });
+    expect(record.updatedAt).toBe(new Date(expiresAt).toISOString());
+    expect(record.cursor).toBe(RESERVE);
+  });
+
+  it('refused as retrying cannot fix it gives up at once, and the saga still undoes the rest and ends FAILED naming it', () => {
+    const gaveUp = moved(answer(refunding(T0), T0 + 5, { outcome: 'failure', retriable: false, error: 'account closed' }));
+    expect(gaveUp.record.steps[CHARGE]).toMatchObject({ state: 'COMPENSATION_FAILED', attempts: 1, gaveUp: 'refused', error: 'account closed' });
+    expect(gaveUp.dispatch).toEqual([{ stepIndex: RESERVE, action: 'compensation', attempt: 1 }]);
+    const done = succeed(gaveUp.record, T0 + 6);
+    expect(done.record).toMatchObject({ state: 'FAILED', error: 'could not undo chargePayment' });
   });
 });
 
@@ -442,7 +475,7 @@ describe('tick and nextWakeUp', () => {
     expect(waiting.steps[RESERVE].dispatched).toBe(false);
     expect(nextWakeUp(waiting)).toBe(T0 + 1100);
     // Waiting for a send, it is not timed out again however long the tick is late before the send.
-    const resent = moved(tickAt(waiting, T0 + 10_000));
+    const resent = moved(tickAt(waiting, T0 + 8_000));
     expect(resent.dispatch).toHaveLength(1);
     expect(resent.record.steps[RESERVE].attempts).toBe(2);
   });
@@ -451,8 +484,8 @@ describe('tick and nextWakeUp', () => {
     const completed = succeed(runningAt(CREATE, T0), T0 + 1).record;
     const compensated = refuse(started(T0).record, T0 + 1).record;
     let failing = refuse(runningAt(CREATE, T0), T0).record;
-    failing = moved(answer(failing, T0, { outcome: 'failure' })).record;
-    for (let i = 0; i < 3; i++) failing = refuse(moved(tickAt(failing, failing.steps[CHARGE].dispatchAt as number)).record, T0 + 10_000 * (i + 1)).record;
+    failing = moved(answer(failing, T0, { outcome: 'failure', retriable: false })).record;
+    failing = succeed(failing, T0 + 1).record;
     expect([completed.state, compensated.state, failing.state]).toEqual(['COMPLETED', 'COMPENSATED', 'FAILED']);
     for (const ended of [completed, compensated, failing]) {
       expect(nextWakeUp(ended)).toBeUndefined();

@@ -159,6 +159,22 @@ describe('SagaOrchestrator relay and sweeper', () => {
     expect(await orchestrator.sweep()).toBe(0);
   });
 
+  it('sends a command that waited out a Kafka outage with its phase deadline, counted from the start, and cuts its attempt short at it', async () => {
+    const tight: SagaDefinition<{ sku: string }> = { ...definition, name: 'tight', deadlines: { commandMs: 2500 } };
+    const orchestrator = make({ definitions: [tight] });
+    const startedAt = clock.current;
+    bus.failWith = new BackendUnavailableError('kafka', 'down');
+    await orchestrator.startSaga('tight', { sku: 'a' }, { id: 's1' });
+    await flush();
+    bus.failWith = undefined;
+    clock.current += 2000;
+    expect(await orchestrator.sweep()).toBe(1);
+    await flush();
+    expect(JSON.parse(commands[0].value)).toMatchObject({ attempt: 1, deadline: startedAt + 2500 });
+    // Sent at +2000, a 1000 ms attempt would end at +3000: the phase ends at +2500.
+    expect((await record('s1')).steps[0]).toMatchObject({ expiresAt: startedAt + 2500, deadline: startedAt + 2500 });
+  });
+
   it('logs a publish that fails for good and leaves the outbox for a sweeper', async () => {
     const orchestrator = make();
     bus.failWith = new Error('message too large');
@@ -177,7 +193,18 @@ describe('SagaOrchestrator relay and sweeper', () => {
     await reply('s1', 0, { result: { reservation: 'r-1' } });
     for (let i = 0; i < 5 && commands.length < 3; i++) await flush();
     const charge = commands.find((m) => m.topic === 'saga.commands.payments')!;
-    expect(JSON.parse(charge.value)).toEqual({ sagaId: 's1', saga: 'order', step: 'charge', stepIndex: 1, action: 'command', name: 'charge', attempt: 1, payload: { sku: 'a', reservation: { reservation: 'r-1' } } });
+    // The step's deadline travels with it: when the charge started (the reply's time) plus the kit's default command deadline.
+    expect(JSON.parse(charge.value)).toEqual({
+      sagaId: 's1',
+      saga: 'order',
+      step: 'charge',
+      stepIndex: 1,
+      action: 'command',
+      name: 'charge',
+      attempt: 1,
+      payload: { sku: 'a', reservation: { reservation: 'r-1' } },
+      deadline: clock.now() + 60_000,
+    });
     expect(charge.headers).toEqual({ 'x-correlation-id': 'c-1' });
     expect(commands.find((m) => m.key === 's2')!.headers).toEqual({});
     await orchestrator.stop();

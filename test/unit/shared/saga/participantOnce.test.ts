@@ -101,6 +101,7 @@ describe('handleSagaCommands at its boundaries', () => {
         action: 'command',
         outcome: 'failure',
         uncertain: true,
+        retriable: false,
         error: 'charge: the outcome of provider is unknown (an earlier delivery started it and never finished); not calling twice',
       });
     });
@@ -201,17 +202,26 @@ describe('handleSagaCommands at its boundaries', () => {
   });
 
   describe('records live dedupeTtlMs', () => {
+    it('keeps dedupe and once records for ever with dedupeTtlMs 0', async () => {
+      await start({ charge: provider() }, { dedupeTtlMs: 0 });
+      await send(command('command', 'charge'));
+      await repliesReach(1);
+      clock.current = T0 + 10_000 * DAY;
+      expect(await state.get(dedupeKey('s1', 1, 'command'))).not.toBeNull();
+      expect(await state.get(onceKey('s1', 1, 'command', 'provider'))).not.toBeNull();
+    });
+
     const charge: SagaHandler = (async () => (calls.push({ name: 'charge', at: clock.current }), { result: calls.length })) as SagaHandler;
 
-    it('replays a duplicate for 7 days by default, and applies a command again once its record expired', async () => {
+    it('replays a duplicate for 14 days by default (Kafka keeps offsets 7 days, then messages 7 days), and applies a command again once its record expired', async () => {
       await start({ charge });
       await send(command('command', 'charge'));
       await repliesReach(1);
-      clock.current = T0 + 7 * DAY - 1;
+      clock.current = T0 + 14 * DAY - 1;
       await send(command('command', 'charge'));
       await repliesReach(2);
       expect(calls).toHaveLength(1);
-      clock.current = T0 + 7 * DAY;
+      clock.current = T0 + 14 * DAY;
       await send(command('command', 'charge'));
       await repliesReach(3);
       expect(replies.map((r) => r.reply.result)).toEqual([1, 1, 2]);
@@ -294,8 +304,8 @@ describe('handleSagaCommands at its boundaries', () => {
       await send(command('command', 'reserve', { sagaId: 's2' }));
       await repliesReach(2);
       expect(replies.map((r) => r.reply)).toEqual([
-        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true },
-        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined' },
+        { sagaId: 's1', stepIndex: 1, action: 'command', outcome: 'failure', error: 'provider timed out', uncertain: true, retriable: false },
+        { sagaId: 's2', stepIndex: 1, action: 'command', outcome: 'failure', error: 'card declined', retriable: false },
       ]);
       expect(new SagaRefusal('x')).toMatchObject({ code: 'SAGA_REFUSED', uncertain: false, retriable: false });
     });

@@ -6,8 +6,9 @@
 import { InMemoryEventBus } from '@trellis/kit/internal/events';
 import { InMemoryStateStore, type VersionedValue } from '@trellis/kit/internal/state';
 import { createLogger } from '@trellis/kit/internal/logging';
-import { LEGACY_DUE_INDEX, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type SagaDefinition, type SagaRecord } from '@trellis/kit/internal/saga';
+import { LEGACY_DUE_INDEX, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, sagaKey, type SagaDefinition, type SagaRecord } from '@trellis/kit/internal/saga';
 import { ManualClock } from '@trellis/kit/testing';
+import { SagaParking } from '@trellis/kit/internal/saga/parking';
 
 const retry = { maxAttempts: 1, backoffMs: 100, maxBackoffMs: 100 };
 const definition: SagaDefinition<{ n: number }> = {
@@ -96,8 +97,9 @@ describe('SagaLog', () => {
     expect(ids(overview.inFlight)).toEqual(['s10', 's11', 's12']);
     expect(ids(overview.finished)).toEqual(['s09', 's08']);
     expect(overview).toMatchObject({ inFlightTotal: 20, finishedKept: 10 });
-    expect(state.recordsRead).toBe(5);
-    expect(await new SagaLog({ state, dueShards }).overview({ inFlight: 0, finished: 0 })).toEqual({ inFlight: [], finished: [], inFlightTotal: 20, finishedKept: 10 });
+    // The five records shown, and each shard's parked set.
+    expect(state.recordsRead).toBe(5 + dueShards);
+    expect(await new SagaLog({ state, dueShards }).overview({ inFlight: 0, finished: 0 })).toEqual({ inFlight: [], finished: [], inFlightTotal: 20, finishedKept: 10, parked: [], parkedTotal: 0 });
   });
 
   it('keeps only the latest finished sagas of each shard', async () => {
@@ -154,9 +156,27 @@ describe('SagaLog', () => {
     // Retention ended: the record expired, its entry in the recent index stays until trimmed.
     clock.advance(8 * 24 * 3600_000);
     const log = new SagaLog({ state, dueShards });
-    expect(await log.overview()).toEqual({ inFlight: [], finished: [], inFlightTotal: 0, finishedKept: 1 });
+    expect(await log.overview()).toEqual({ inFlight: [], finished: [], inFlightTotal: 0, finishedKept: 1, parked: [], parkedTotal: 0 });
     for (const limits of [{ inFlight: MAX_OVERVIEW_LIMIT + 1 }, { finished: -1 }, { inFlight: 1.5 }]) {
       await expect(log.overview(limits)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     }
+  });
+  it('lists parked sagas apart, oldest first, and no longer in flight (they left the due index)', async () => {
+    for (const id of ['p1', 'p2', 'ok']) await orchestrator.startSaga('demo', { n: 1 }, { id });
+    const parking = new SagaParking({ state, logger, shards: dueShards, now: () => clock.current });
+    for (const id of ['p2', 'p1']) {
+      const stored = await state.getVersioned(sagaKey(id, dueShards));
+      expect(await parking.park(id, stored!, 'unknown-version')).toBe(true);
+      clock.advance(1000);
+    }
+    const overview = await new SagaLog({ state, dueShards }).overview();
+    expect(ids(overview.inFlight)).toEqual(['ok']);
+    expect(overview.inFlightTotal).toBe(1);
+    expect(overview.parkedTotal).toBe(2);
+    expect(overview.parked.map(({ sagaId, reason, definition: name, heldReplies }) => ({ sagaId, reason, name, heldReplies }))).toEqual([
+      { sagaId: 'p2', reason: 'unknown-version', name: 'demo', heldReplies: 0 },
+      { sagaId: 'p1', reason: 'unknown-version', name: 'demo', heldReplies: 0 },
+    ]);
+    expect(overview.parked[1].parkedAt - overview.parked[0].parkedAt).toBe(1000);
   });
 });

@@ -54,7 +54,9 @@ describe('saga metrics', () => {
   };
   const stateOf = async (id: string) => (JSON.parse((await state.getVersioned(sagaKey(id)))!.value) as SagaRecord).state;
   const reply = async (sagaId: string, stepIndex: number, action: SagaReply['action'], outcome: SagaReply['outcome']) => {
-    await bus.publish('saga.replies', { key: sagaId, value: JSON.stringify({ sagaId, stepIndex, action, outcome }) });
+    // A failure is a refusal retrying cannot fix: a refused compensation fails the saga at once.
+    const retriable = outcome === 'failure' ? { retriable: false } : {};
+    await bus.publish('saga.replies', { key: sagaId, value: JSON.stringify({ sagaId, stepIndex, action, outcome, ...retriable }) });
     for (let i = 0; i < 5; i++) await flush();
   };
 
@@ -100,7 +102,7 @@ describe('saga metrics', () => {
     await reply('undone', 1, 'command', 'failure');
     await reply('undone', 0, 'compensation', 'success');
     expect(await stateOf('undone')).toBe('COMPENSATED');
-    // Step two refused, then the compensation of step one refused with no retry left: failed.
+    // Step two refused, then the compensation of step one refused for good: failed.
     await orchestrator.startSaga('demo', {}, { id: 'stuck' });
     await reply('stuck', 0, 'command', 'success');
     await reply('stuck', 1, 'command', 'failure');

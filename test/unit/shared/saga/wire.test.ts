@@ -19,6 +19,9 @@ describe('saga wire format', () => {
   it('parses a command and a reply as sent', () => {
     expect(parseCommand(JSON.stringify(command))).toEqual(command);
     expect(parseReply(JSON.stringify(reply))).toEqual(reply);
+    // With a deadline, and a reply that says whether retrying may fix it or it came too late.
+    expect(parseCommand(JSON.stringify({ ...command, deadline: 1_700_000_000_000 }))).toEqual({ ...command, deadline: 1_700_000_000_000 });
+    expect(parseReply(JSON.stringify({ ...reply, retriable: true, expired: false }))).toEqual({ ...reply, retriable: true, expired: false });
     expect(parseReply(JSON.stringify({ sagaId: 's1', stepIndex: 2, action: 'command', outcome: 'success', result: { id: 'p1' } }))).toEqual({
       sagaId: 's1',
       stepIndex: 2,
@@ -52,6 +55,9 @@ describe('saga wire format', () => {
     ['an empty saga id', { ...command, sagaId: '' }, 'sagaId'],
     ['a fractional step index', { ...command, stepIndex: 0.5 }, 'stepIndex'],
     ['no name', { ...command, name: undefined }, 'name'],
+    ['a deadline that is not a time', { ...command, deadline: '2030-01-01' }, 'deadline'],
+    ['a fractional deadline', { ...command, deadline: 1.5 }, 'deadline'],
+    ['a deadline of zero', { ...command, deadline: 0 }, 'deadline'],
   ])('refuses a command with %s', (_what, message, field) => {
     expect(refusal(() => parseCommand(JSON.stringify(message))).message).toContain(`${field}: `);
   });
@@ -60,6 +66,8 @@ describe('saga wire format', () => {
     ['an unknown outcome', { ...reply, outcome: 'maybe' }, 'outcome'],
     ['an uncertain flag that is not a boolean', { ...reply, uncertain: 'yes' }, 'uncertain'],
     ['an error that is not text', { ...reply, error: 7 }, 'error'],
+    ['a retriable flag that is not a boolean', { ...reply, retriable: 1 }, 'retriable'],
+    ['an expired flag that is not a boolean', { ...reply, expired: 'yes' }, 'expired'],
   ])('refuses a reply with %s', (_what, message, field) => {
     expect(refusal(() => parseReply(JSON.stringify(message))).message).toContain(`${field}: `);
   });

@@ -1,7 +1,8 @@
 /**
  * `participant: { name, handlers }` on the in-memory backends: the kit consumes that participant's
  * saga commands while the subgraph runs, replies to each on `saga.replies`, and consumes nothing once
- * stopped (the next instance of the group gets what came after).
+ * stopped (the next instance of the group gets what came after), and refuses a command past its
+ * deadline by more than SAGA_DEADLINE_SKEW_MS.
  */
 import { loadConfig } from '@trellis/kit/internal/config';
 import { connectBackends, type Backends } from '@trellis/kit/internal/backends';
@@ -24,10 +25,30 @@ describe('createSubgraph({ participant }) on the in-memory backends', () => {
   });
   afterEach(() => backends.close());
 
-  const instance = (label: string, applied: string[]) => {
+  const instance = (label: string, applied: string[], settings = config) => {
     const charge: SagaHandler = async (payload, { command }) => (applied.push(`${label}:${command.sagaId}:${(payload as { amount: number }).amount}`), { result: { by: label } });
-    return createSubgraph({ name: 'ledger', typeDefs, resolvers: { Query: { balance: () => 0 } }, config, logger: recordingLogger().logger, backends, participant: { name: 'ledger', handlers: { charge } } });
+    return createSubgraph({ name: 'ledger', typeDefs, resolvers: { Query: { balance: () => 0 } }, config: settings, logger: recordingLogger().logger, backends, participant: { name: 'ledger', handlers: { charge } } });
   };
+
+  it('refuses as expired a command past its deadline by more than SAGA_DEADLINE_SKEW_MS (1 s by default), and applies it within the skew', async () => {
+    const applied: string[] = [];
+    const late = (sagaId: string) => JSON.stringify({ ...command(sagaId), deadline: Date.now() - 30_000 });
+    const strict = instance('strict', applied);
+    await strict.start();
+    await backends.events.publish(SAGA_TOPICS.commands('ledger'), { key: 's1', value: late('s1') });
+    await eventually(async () => expect(replies).toEqual([expect.objectContaining({ sagaId: 's1', outcome: 'failure', expired: true })]));
+    await strict.stop();
+
+    const lenient = instance('lenient', applied, loadConfig({ LOG_LEVEL: 'silent', SAGA_DEADLINE_SKEW_MS: '60000' }));
+    await lenient.start();
+    try {
+      await backends.events.publish(SAGA_TOPICS.commands('ledger'), { key: 's2', value: late('s2') });
+      await eventually(async () => expect(replies[1]).toEqual(expect.objectContaining({ sagaId: 's2', outcome: 'success', result: { by: 'lenient' } })));
+      expect(applied).toEqual(['lenient:s2:5']);
+    } finally {
+      await lenient.stop();
+    }
+  });
 
   it('consumes its commands from start to stop and replies to each; once stopped, the next instance gets the rest', async () => {
     const applied: string[] = [];
