@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Config } from '@trellis/kit';
 import { correlationIdFrom, CORRELATION_ID_HEADER, type Logger } from '@trellis/kit';
-import { apolloHandler, closeServer, graphqlError, jsonErrorHandler, listen, mountHealth } from '@trellis/kit/internal';
+import { apolloHandler, closeServer, graphqlError, jsonErrorHandler, listen, mountHealth, negotiateGraphQLAnswer } from '@trellis/kit/internal';
 import { applyApolloTelemetry } from '@trellis/kit/internal/config';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { SubgraphHeaders } from './headers';
@@ -178,7 +178,8 @@ export class GatewayServer implements GatewayHost {
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
     const compress = options.config.gateway.compressResponses ? [compressAnswers()] : [];
-    app.use('/graphql', ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
+    // GraphQL-over-HTTP negotiation first: 406 / 415 before the body is read, and the answer's media type for every refusal after.
+    app.use('/graphql', negotiateGraphQLAnswer(), ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
       if (!this.serving) {
         res.status(503).json(graphqlError('no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE'));
         return;

@@ -10,7 +10,22 @@ export { InMemoryDiscovery, SCHEMA_REVISION_META, supergraphPublicationOf, type 
 export { errorMessage } from './errors';
 export { InMemoryEventBus, replayDeadLetters } from './events';
 export { BrowserBundle, bundlePage } from './http/browserBundle';
-export { type CorsPolicy, apolloHandler, closeServer, graphqlError, isOriginAllowed, jsonErrorHandler, listen, mountHealth, quietClientProtocolErrors } from './http';
+export {
+  type CorsPolicy,
+  GraphQLMediaType,
+  answerMediaType,
+  apolloHandler,
+  closeServer,
+  graphqlError,
+  isOriginAllowed,
+  jsonErrorHandler,
+  listen,
+  mountHealth,
+  negotiateGraphQLAnswer,
+  negotiatedMediaType,
+  quietClientProtocolErrors,
+  sendRequestError,
+} from './http';
 export { type CostDirectives, LimitCode, LimitExceededError, type ListSizeDirective, MeasureCache, type MeasureOptions, NO_COST_DIRECTIVES, type OperationLimits, type OperationMeasure, enforceOperationLimits, introspectionDepthError, measureOperation, readCostDirectives, tokenLimitError, validationBudgetError } from './limits';
 export { PER_OPERATION_HEADERS } from './logging';
 export { keepsExemplars, mountMetrics, observeWithTrace } from './metrics';

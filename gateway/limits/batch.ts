@@ -6,7 +6,7 @@
  */
 import type { RequestHandler } from 'express';
 import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
-import { LimitCode, LimitExceededError, measureOperation, type CostDirectives } from '@trellis/kit/internal';
+import { LimitCode, LimitExceededError, measureOperation, sendRequestError, type CostDirectives } from '@trellis/kit/internal';
 
 /** One element of a batch as the client sent it. */
 export interface BatchedRequest {
@@ -28,7 +28,8 @@ export function batchLimit(limits: BatchLimits, costOf: OperationCost): RequestH
     const body: unknown = req.body;
     if (!Array.isArray(body)) return next();
     const refuse = (error: LimitExceededError) =>
-      res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.code, measured: error.measured, limit: error.limit } }] });
+      // A request error like any limit's: 400, or 200 under application/json (GraphQL-over-HTTP).
+      sendRequestError(res, { errors: [{ message: error.message, extensions: { code: error.code, measured: error.measured, limit: error.limit } }] });
     if (body.length > limits.maxBatch) {
       return refuse(new LimitExceededError(LimitCode.BATCH_TOO_LARGE, `batch of ${body.length} operations exceeds the limit of ${limits.maxBatch}`, body.length, limits.maxBatch));
     }

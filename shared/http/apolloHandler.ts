@@ -10,11 +10,12 @@
  * dropping the promise.
  *
  * ```ts
- * app.use('/graphql', express.json(), apolloHandler(apollo, (req, res) => buildContext(req, res)));
+ * app.use('/graphql', negotiateGraphQLAnswer(), express.json(), apolloHandler(apollo, (req, res) => buildContext(req, res)));
  * ```
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
+import { answerStatus, negotiatedMediaType } from './graphqlOverHttp';
 
 export type ContextOf<TContext> = (req: Request, res: Response) => Promise<TContext>;
 
@@ -29,11 +30,14 @@ async function serve<TContext extends BaseContext>(server: ApolloServer<TContext
   if (!('body' in req)) throw new Error('req.body is not set: mount a JSON body parser (express.json()) before the Apollo handler');
   const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: requestOf(req), context: () => context(req, res) });
   for (const [name, value] of response.headers) res.setHeader(name, value);
-  res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    res.end(req.method === 'HEAD' ? undefined : response.body.string);
+    const { string } = response.body;
+    // A request error is 400 under application/graphql-response+json, 200 under application/json (graphqlOverHttp.ts).
+    res.statusCode = answerStatus(negotiatedMediaType(res), response.status ?? 200, () => JSON.parse(string) as unknown);
+    res.end(req.method === 'HEAD' ? undefined : string);
     return;
   }
+  res.statusCode = response.status ?? 200;
   // Incremental delivery (@defer): each part as it comes, flushed through compression if any.
   for await (const chunk of response.body.asyncIterator) {
     res.write(chunk);

@@ -24,7 +24,7 @@ import { loadConfig, type Config } from '../config';
 import { createLogger, type Logger } from '../logging';
 import { SCHEMA_REVISION_META, SUBGRAPH_TAG, type Discovery } from '../discovery';
 import { connectBackends, type Backends } from '../backends';
-import { apolloHandler, closeServer, jsonErrorHandler, listen, mountHealth, quietClientProtocolErrors } from '../http';
+import { apolloHandler, closeServer, jsonErrorHandler, listen, mountHealth, negotiateGraphQLAnswer, quietClientProtocolErrors } from '../http';
 import { createMetricsRegistry, mountMetrics, type Registry } from '../metrics';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -152,6 +152,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     const extend = this.options.context ?? ((base: SubgraphContext) => base as TContext);
     this.app.use(
       '/graphql',
+      // GraphQL-over-HTTP: 406 / 415 before the body is read; the answer's media type for every refusal after.
+      negotiateGraphQLAnswer(),
       express.json({ limit: config.subgraph.limits.maxBodyBytes }),
       ...(config.telemetry ? [traceHttpRequests('/graphql')] : []),
       limits.httpCheck,

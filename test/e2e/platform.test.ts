@@ -72,11 +72,14 @@ describe('platform (npm start)', () => {
     expect(anonymous.body.errors?.[0]).toMatchObject({ path: ['me'], extensions: { code: 'FORBIDDEN' } });
   });
 
-  it('answers a malformed query and an unknown field with 400 and a code, and keeps serving', async () => {
-    const malformed = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name ');
+  it('answers a malformed query and an unknown field with a code (400 as graphql-response+json, 200 as application/json), and keeps serving', async () => {
+    const strict = { headers: { accept: 'application/graphql-response+json' } };
+    const malformed = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name ', strict);
     expect(malformed.status).toBe(400);
     expect(malformed.body.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
-    const unknown = await postGraphQL(platform.gatewayUrl, '{ nope }');
+    const legacy = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name ', { headers: { accept: 'application/json' } });
+    expect([legacy.status, legacy.body.errors?.[0].extensions?.code]).toEqual([200, 'GRAPHQL_PARSE_FAILED']);
+    const unknown = await postGraphQL(platform.gatewayUrl, '{ nope }', strict);
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect((await postGraphQL(platform.gatewayUrl, '{ users { id } }')).body.data).toEqual({
@@ -103,7 +106,7 @@ describe('platform (npm start)', () => {
     await reviews.stop();
     const stopped = Date.now();
     await eventually(async () => {
-      const { status, body } = await postGraphQL(platform.gatewayUrl, '{ topReviews { body } }');
+      const { status, body } = await postGraphQL(platform.gatewayUrl, '{ topReviews { body } }', { headers: { accept: 'application/graphql-response+json' } });
       expect(status).toBe(400);
       expect(body.errors?.[0].message).toMatch(/Cannot query field "topReviews"/);
     }, 2000);

@@ -28,7 +28,13 @@ const timed = async (send: () => Promise<Omit<Answer, 'ms'>>): Promise<Answer> =
 
 export const overHttp: Send = (url, request) =>
   timed(async () => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: AbortSignal.timeout(60_000) });
+    // The catalog's `httpStatus` is under application/graphql-response+json (a request error 400; application/json answers it 200).
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(60_000),
+    });
     const body = (await response.json()) as Answer | Answer[];
     // A batch answers with one body per operation; a refused batch with one body.
     const single = Array.isArray(body) ? { data: body.some((item) => item.data) ? body.map((item) => item.data) : undefined, errors: body.flatMap((item) => item.errors ?? []) } : body;

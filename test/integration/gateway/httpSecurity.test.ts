@@ -61,7 +61,8 @@ describe('gateway http security', () => {
   describe('production mode', () => {
     it('refuses introspection', async () => {
       const gateway = await gatewayWith({ NODE_ENV: 'production' });
-      const answer = await postGraphQL(gateway.url, '{ __schema { types { name } } }');
+      // A validation error: 400 as application/graphql-response+json (200 as application/json, the legacy type).
+      const answer = await postGraphQL(gateway.url, '{ __schema { types { name } } }', { headers: { accept: 'application/graphql-response+json' } });
       expect(answer.status).toBe(400);
       expect(answer.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(answer.body.errors?.[0].message).toMatch(/introspection is not allowed/i);
@@ -96,15 +97,18 @@ describe('gateway http security', () => {
   });
 
   describe('CSRF prevention', () => {
-    it('refuses a simple GET and a form or text POST without a preflight-forcing header', async () => {
+    it('refuses a simple GET without a preflight-forcing header, and any form or text POST (415: a POST body is JSON)', async () => {
       const gateway = await gatewayWith({});
       const get = await fetch(`${gateway.url}?query=${encodeURIComponent('{ refused }')}`);
       expect(get.status).toBe(400);
       expect(await get.text()).toMatch(/Cross-Site Request Forgery/);
       for (const contentType of ['application/x-www-form-urlencoded', 'text/plain']) {
-        const post = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': contentType }, body: 'query={ refused }' });
-        expect(post.status).toBe(400);
-        expect(await post.text()).toMatch(/Cross-Site Request Forgery/);
+        // Refused before the body is read, with or without a preflight-forcing header (graphqlOverHttp.ts).
+        for (const preflight of [{}, { 'apollo-require-preflight': 'true' }]) {
+          const post = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': contentType, ...preflight }, body: 'query={ refused }' });
+          expect(post.status).toBe(415);
+          expect(((await post.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+        }
       }
       const preflighted = await fetch(`${gateway.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
       expect(preflighted.status).toBe(200);

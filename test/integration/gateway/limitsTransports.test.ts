@@ -110,8 +110,12 @@ describe('operation limits on HTTP, SSE and graphql-ws', () => {
     const one = { query: '{ items(first: 300) { id } }' }; // 300 × 2 = 600
     const alone = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([one]) });
     expect(alone.status).toBe(200);
-    const both = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([one, one]) });
+    // A batch refusal is a request error: 400 under application/graphql-response+json, 200 under application/json.
+    const both = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify([one, one]) });
     expect(both.status).toBe(400);
+    const legacy = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify([one, one]) });
+    expect(legacy.status).toBe(200);
+    expect((await legacy.json()) as unknown).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'QUERY_TOO_COSTLY', measured: 1200, limit: 1000 } })] });
     expect(await both.json()).toEqual({ errors: [expect.objectContaining({ extensions: { code: 'QUERY_TOO_COSTLY', measured: 1200, limit: 1000 } })] });
   });
 });

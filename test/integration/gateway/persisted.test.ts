@@ -15,8 +15,9 @@ import type { AssembledGateway } from '../../../gateway/assemble';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** Asked as application/graphql-response+json, where a refused request keeps its 4xx (application/json answers a request error 200). */
 async function post(url: string, body: unknown): Promise<GraphQLResult> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify(body) });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
 }
 
