@@ -5,10 +5,12 @@ import { batchLimit, measureBatchedOperation, type BatchedRequest } from '../../
 
 const schema = buildSchema('type Query { nodes(first: Int): [Node!]!, node: Node } type Node { id: ID! }');
 
-/** Runs the middleware on a body: 'next' when it lets the request through, else the status and JSON it answered with. */
-const send = (handler: ReturnType<typeof batchLimit>, body: unknown) => {
+/** Runs the middleware on a body, the answer negotiated to `mediaType`: 'next' when it lets the request through, else the status and JSON it answered with. */
+const send = (handler: ReturnType<typeof batchLimit>, body: unknown, mediaType = 'application/graphql-response+json') => {
   let answer: { status?: number; json?: unknown } | 'next' | undefined;
   const res = {
+    // What negotiateGraphQLAnswer, first on /graphql, leaves for the handlers after it.
+    locals: { graphqlMediaType: mediaType },
     status(code: number) {
       answer = { status: code };
       return res;
@@ -39,6 +41,13 @@ describe('batchLimit', () => {
     expect(send(handler, [{ query: 'free' }, { query: 'free' }, { query: 'free' }, { query: 'free' }])).toEqual({
       status: 400,
       json: { errors: [{ message: 'batch of 4 operations exceeds the limit of 3', extensions: { code: 'BATCH_TOO_LARGE', measured: 4, limit: 3 } }] },
+    });
+  });
+
+  it('refuses with 200 under application/json, as a request error (GraphQL-over-HTTP)', () => {
+    expect(send(handler, [{ query: 'free' }, { query: 'free' }, { query: 'free' }, { query: 'free' }], 'application/json')).toMatchObject({
+      status: 200,
+      json: { errors: [{ extensions: { code: 'BATCH_TOO_LARGE' } }] },
     });
   });
 

@@ -41,7 +41,7 @@ describe('limits extension', () => {
     const batch = [{ query: '{ nodes(first: 30) { id } }' }, { query: '{ nodes(first: 30) { id } }' }];
     let passed = 0;
     let status: number | undefined;
-    const res = { status: (code: number) => ((status = code), res), json: () => res } as unknown as Response;
+    const res = { locals: { graphqlMediaType: 'application/graphql-response+json' }, status: (code: number) => ((status = code), res), json: () => res } as unknown as Response;
     middleware!({ body: batch } as Request, res, () => passed++);
     expect(passed).toBe(1);
     load(supergraph);
