@@ -30,8 +30,8 @@ async function startRedis(port: number, args: string[], dir: string): Promise<Re
 }
 
 /** One command on a short-lived connection that gives up at once, so a dead server is an error, not a wait. */
-async function ask<T>(port: number, command: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
+export async function ask<T>(port: number, command: (redis: Redis) => Promise<T>, host = '127.0.0.1'): Promise<T> {
+  const redis = new Redis({ port, host, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

@@ -4,7 +4,7 @@
  * as the state store's topology tests start it) and stops at the end.
  */
 import Redis from 'ioredis';
-import { privateSentinelSet } from '../../support/privateRedisTopologies';
+import { ask, privateSentinelSet } from '../../support/privateRedisTopologies';
 import type { RedisServer } from './cpu';
 import type { SagaBenchSettings } from './settings';
 
@@ -18,17 +18,10 @@ export interface BenchSentinelSet {
   stop(): Promise<void>;
 }
 
-/** One Sentinel command on a short-lived connection. */
-async function askSentinel<T>(address: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+/** One Sentinel command on a short-lived connection (`host:port`, the Sentinels may be given on other hosts). */
+function askSentinel<T>(address: string, command: (redis: Redis) => Promise<T>): Promise<T> {
   const [host, port] = address.split(':');
-  const redis = new Redis({ host, port: Number(port), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await command(redis);
-  } finally {
-    redis.disconnect();
-  }
+  return ask(Number(port), command, host);
 }
 
 /** A replica as `SENTINEL replicas` lists it: a flat list of field, value. */
