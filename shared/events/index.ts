@@ -4,3 +4,4 @@ export { createKafkaEventBus, KafkaEventBus, KAFKA_CLIENTS, type KafkaClientName
 export { replayDeadLetters, type ReplayOptions } from './replay';
 export { partitionOf } from './memory';
 export { tracedEventBus } from './traced';
+export { ENTITY_CHANGES_TOPIC, encodeEntityChange, decodeEntityChange, entityChangeKey, sortedKey, type EntityChange } from './entityChange';
