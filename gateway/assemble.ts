@@ -18,6 +18,7 @@ import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
 import { supergraphPublicationOf } from '@trellis/kit/internal';
 import { subscriptions } from './subscriptions';
+import { incrementalDelivery } from './incremental';
 import { auth } from './auth';
 import { planning } from './planning';
 import { limits } from './limits';
@@ -43,7 +44,13 @@ export interface AssembledGateway extends GatewayServer {
   readonly dataSources: DataSourceFactory;
 }
 
-export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
+export async function assembleGateway({
+  config,
+  logger,
+  backends,
+  supergraphPath,
+  verifier,
+}: AssembleOptions): Promise<AssembledGateway> {
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
@@ -76,18 +83,48 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
-  const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
+  const limiter = config.gateway.rateLimit
+    ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit })
+    : undefined;
+  const federated = subscriptions({
+    maxBodyBytes: config.limits.maxBodyBytes,
+    maxTokens: config.limits.maxTokens,
+    introspection: !config.isProduction,
+    logger,
+    tracing,
+    caps: config.gateway.subscriptions,
+    registry: metrics.registry,
+    upstream: {
+      keepAlive: config.deadlines.upstreamWs,
+      onDeadPeer: (subgraph) =>
+        logger.warn(
+          { subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs },
+          `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`,
+        ),
+    },
+  });
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
-    operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
+    operatorConsole({
+      source,
+      metrics,
+      journal,
+      operatorToken: config.admin.operatorToken,
+      client: (name) => dataSources.client(name),
+    }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
-    persistedQueries({ settings: config.persistedQueries, state: backends.cache, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
+    persistedQueries({
+      settings: config.persistedQueries,
+      state: backends.cache,
+      logger,
+      onStoreError: () => metrics.persistedQueryStoreErrors.inc(),
+    }),
     auth({
       settings: config.auth,
       verifier,
@@ -102,19 +139,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
-    subscriptions({
-      maxBodyBytes: config.limits.maxBodyBytes,
-      maxTokens: config.limits.maxTokens,
-      introspection: !config.isProduction,
-      logger,
-      tracing,
-      caps: config.gateway.subscriptions,
-      registry: metrics.registry,
-      upstream: {
-        keepAlive: config.deadlines.upstreamWs,
-        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
-      },
-    }),
+    federated,
+    // @defer over HTTP, through the same executor as WebSocket and SSE.
+    incrementalDelivery({ executorFor: (host) => federated.executorFor(host), logger }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -34,7 +34,8 @@ export interface SubscriptionSettings {
   upstream?: UpstreamSettings;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream }: SubscriptionSettings): GatewayExtension {
+/** The extension, and the executor it runs operations through (other transports, e.g. @defer over HTTP, share it). */
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream }: SubscriptionSettings): GatewayExtension & { executorFor(host: GatewayHost): FederatedExecutor } {
   // One count for both transports: a caller's SSE streams and graphql-ws subscriptions share its cap.
   const slots = new SubscriptionSlots(caps, registry && subscriptionMetrics(registry));
   let websocket: { close(): Promise<void> } | undefined;
@@ -50,6 +51,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
     }));
   return {
     name: 'subscriptions',
+    executorFor,
     mount: (app, host) => {
       sse = mountSse(app, host, executorFor(host), { maxBodyBytes, slots, logger, tracing });
     },
