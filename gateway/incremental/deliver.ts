@@ -45,7 +45,7 @@ export async function* deliver(
 
   const result = await runPart(
     parts.node,
-    parts.subselection ? shaping.primary(parts.subselection, parts.deferred) : undefined,
+    parts.hasDefer ? shaping.primary(parts.subselection, parts.deferred) : undefined,
   );
   const primary = shaping.positions(result.data as Record<string, unknown> | null | undefined, parts.deferred);
   const base = parts.node ? [parts.node] : [];

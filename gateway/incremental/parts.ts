@@ -11,8 +11,8 @@ export interface DeferredPart {
   label?: string;
   /** Response keys from the root to the object the fragment applies to (`... on T` segments narrow by type; lists implied). */
   queryPath: string[];
-  /** The fragment's selection, printed, relative to the type at `queryPath`. */
-  subselection: string;
+  /** The fragment's selection, printed, relative to the type at `queryPath`; none when all of it is deferred further. */
+  subselection?: string;
   /** Its own fetches (run once its parent's finished); none when its fields came with the parent's. */
   node?: PlanNode;
   /** Fragments deferred inside it, delivered after it. */
@@ -22,7 +22,9 @@ export interface DeferredPart {
 export interface PlanParts {
   /** The primary part's fetches. */
   node?: PlanNode;
-  /** The primary part's selection from the root, printed; undefined when nothing is deferred (the whole operation). */
+  /** Whether anything is deferred: if not, the primary part is the whole operation. */
+  hasDefer: boolean;
+  /** The primary part's selection from the root, printed; none when all of it is deferred. */
   subselection?: string;
   deferred: DeferredPart[];
 }
@@ -33,7 +35,7 @@ export function partsOf(node: PlanNode | undefined, holds: (variable: string) =>
 }
 
 function split(node: PlanNode | undefined, holds: (variable: string) => boolean): PlanParts {
-  if (!node) return { deferred: [] };
+  if (!node) return { hasDefer: false, deferred: [] };
   switch (node.kind) {
     case 'Condition':
       return split(holds(node.condition) ? node.ifClause : node.elseClause, holds);
@@ -43,6 +45,7 @@ function split(node: PlanNode | undefined, holds: (variable: string) => boolean)
       const nodes = children.flatMap((child) => (child.node ? [child.node] : []));
       return {
         node: nodes.length === 0 ? undefined : { kind: node.kind, nodes },
+        hasDefer: children.some((child) => child.hasDefer),
         subselection: children.find((child) => child.subselection)?.subselection,
         deferred: children.flatMap((child) => child.deferred),
       };
@@ -54,7 +57,7 @@ function split(node: PlanNode | undefined, holds: (variable: string) => boolean)
     case 'Defer':
       return splitDefer(node, holds);
     default:
-      return { node, deferred: [] };
+      return { node, hasDefer: false, deferred: [] };
   }
 }
 
@@ -62,6 +65,7 @@ function splitDefer(node: DeferNode, holds: (variable: string) => boolean): Plan
   const primary = split(node.primary.node, holds);
   return {
     node: primary.node,
+    hasDefer: true,
     subselection: node.primary.subselection,
     deferred: [...primary.deferred, ...node.deferred.map((deferred) => partOf(deferred, holds))],
   };
@@ -71,10 +75,14 @@ function partOf(deferred: DeferredNode, holds: (variable: string) => boolean): D
   // A fragment with defers of its own plans as a Defer whose primary is the fragment itself.
   const inner = split(deferred.node, holds);
   return {
-    ...(deferred.label === undefined ? {} : { label: deferred.label }),
+    ...optional('label', deferred.label),
     queryPath: deferred.queryPath,
-    subselection: deferred.subselection ?? inner.subselection ?? '{ __typename }',
+    ...optional('subselection', deferred.subselection ?? inner.subselection),
     node: inner.node,
     children: inner.deferred,
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [key in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [key in K]?: V };
 }

@@ -25,6 +25,8 @@ type Json = Record<string, unknown>;
 
 /** The alias of the `__typename` a probe asks for where a path narrows by type (`__` names are reserved, so a client's is never this). */
 const TYPE = 'trellis__type';
+/** The selection of a part whose fields are all deferred further (a selection set cannot be empty); its probe is removed from the answer. */
+const EMPTY = `{ ${TYPE}: __typename }`;
 const ON_TYPE = '... on ';
 
 export class PartShaping {
@@ -46,13 +48,13 @@ export class PartShaping {
   }
 
   /** The primary part's document: its selection from the root, and the probes of `children`. */
-  primary(subselection: string, children: DeferredPart[]): DocumentNode {
-    return this.document(subselection, children);
+  primary(subselection: string | undefined, children: DeferredPart[]): DocumentNode {
+    return this.document(subselection ?? EMPTY, children);
   }
 
   /** A deferred part's document: the spine to its path around its selection, and the probes of its children. */
   deferred(part: DeferredPart): DocumentNode {
-    return this.document(this.spine(part.queryPath, part.subselection), part.children);
+    return this.document(this.spine(part.queryPath, part.subselection ?? EMPTY), part.children);
   }
 
   /** Where each child applies in `data` (its parent's shaped answer), and `data` without the probes. */
@@ -66,7 +68,7 @@ export class PartShaping {
       this.walk(data[child.queryPath[0]!], child.queryPath, 1, [child.queryPath[0]!], found);
       return found;
     });
-    return { data: children.length === 0 ? data : (withoutTypeProbes(data) as Json), positions };
+    return { data: withoutTypeProbes(data) as Json, positions };
   }
 
   private document(selection: string, children: DeferredPart[]): DocumentNode {
