@@ -5,6 +5,7 @@
  * the answer of the same query without @defer.
  */
 import { parse, type GraphQLError } from 'graphql';
+import { Defer20220824Handler, GraphQL17Alpha9Handler } from '@apollo/client/incremental';
 import { ApolloGateway, LocalGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { createLogger } from '@trellis/kit';
@@ -209,6 +210,23 @@ describe('@defer parts through the FederatedExecutor', () => {
     });
     expect(apollo).toHaveLength(3);
     expect(merged(apollo)).toEqual(await whole(query));
+  });
+
+  it("Apollo Client 4's handlers read both formats into the answer of the same query without @defer", async () => {
+    // Labelled throughout, as Apollo Client sends a deferred query (its document transform labels every @defer).
+    const query = '{ products { id ... @defer(label: "r") { reviews { body ... @defer(label: "a") { author { name } } } } } search { ... on Product { ... @defer(label: "s") { stock } } } }';
+    const { apollo, v02 } = await wire(query);
+    const expected = await whole(query);
+    for (const [handler, chunks] of [
+      [new Defer20220824Handler(), apollo],
+      [new GraphQL17Alpha9Handler(), v02],
+    ] as const) {
+      const request = handler.startRequest({ query: parse(query) });
+      let last: unknown;
+      for (const chunk of chunks) last = request.handle(undefined, chunk as never);
+      expect(last).toEqual(expected);
+      expect(request.hasNext).toBe(false);
+    }
   });
 
   it('@defer(if: false) and if: $var false deliver everything in the primary; if: $var true defers', async () => {
