@@ -4,7 +4,7 @@
  * planning): what each part holds and where, in both wire formats, and that the parts merged give
  * the answer of the same query without @defer.
  */
-import { parse, type GraphQLError } from 'graphql';
+import { parse, type DocumentNode, type GraphQLError } from 'graphql';
 import { Defer20220824Handler, GraphQL17Alpha9Handler } from '@apollo/client/incremental';
 import { ApolloGateway, LocalGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
@@ -214,13 +214,25 @@ describe('@defer parts through the FederatedExecutor', () => {
 
   it("Apollo Client 4's handlers read both formats into the answer of the same query without @defer", async () => {
     // Labelled throughout, as Apollo Client sends a deferred query (its document transform labels every @defer).
-    const query = '{ products { id ... @defer(label: "r") { reviews { body ... @defer(label: "a") { author { name } } } } } search { ... on Product { ... @defer(label: "s") { stock } } } }';
+    const query =
+      '{ products { id ... @defer(label: "r") { reviews { body ... @defer(label: "a") { author { name } } } } } search { ... on Product { ... @defer(label: "s") { stock } } } }';
     const { apollo, v02 } = await wire(query);
     const expected = await whole(query);
-    for (const [handler, chunks] of [
+    const handlers: Array<
+      [
+        {
+          startRequest: (opts: { query: DocumentNode }) => {
+            handle(data: undefined, chunk: never): unknown;
+            hasNext: boolean;
+          };
+        },
+        unknown[],
+      ]
+    > = [
       [new Defer20220824Handler(), apollo],
       [new GraphQL17Alpha9Handler(), v02],
-    ] as const) {
+    ];
+    for (const [handler, chunks] of handlers) {
       const request = handler.startRequest({ query: parse(query) });
       let last: unknown;
       for (const chunk of chunks) last = request.handle(undefined, chunk as never);
