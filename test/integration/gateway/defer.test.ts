@@ -11,8 +11,9 @@ import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import type { Subgraph } from '@trellis/kit';
 import { postGraphQL } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
-import { multipartParts } from '../../support/multipartParts';
+import { allMultipartParts, multipartParts } from '../../support/multipartParts';
 import type { CaseSubgraph } from '../../support/planner/cases';
+import { sha256 } from '../../../gateway/persisted';
 
 const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 
@@ -76,7 +77,7 @@ describe('@defer through the gateway', () => {
     if (!composed.ok) throw new Error(composed.errors.join('\n'));
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-defer-')), 'supergraph.graphql');
     writeFileSync(file, composed.supergraphSdl);
-    gateway = await startGateway({ SUPERGRAPH_PATH: file });
+    gateway = await startGateway({ SUPERGRAPH_PATH: file, MAX_ALIASES: '3' });
     running.push(gateway);
   });
 
@@ -146,5 +147,51 @@ describe('@defer through the gateway', () => {
       expect(status).toBe(200);
       expect(body).toEqual({ data: { product: { ...primary.product, stock: 7 } } });
     }
+  });
+
+  const post = (body: unknown, headers: Record<string, string>) =>
+    fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+  const deferred = { accept: 'multipart/mixed;deferSpec=20220824, application/graphql-response+json' };
+
+  it('a persisted query (APQ) streams once registered, by its hash alone', async () => {
+    held.open();
+    const persistedQuery = 'query Apq { product(id: "p2") { name ... @defer { stock } } }';
+    const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(persistedQuery) } };
+    const unknown = await post({ extensions }, deferred);
+    expect(
+      ((await unknown.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+    ).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const streamed = [
+      { data: { product: { name: 'Product p2' } }, hasNext: true },
+      { incremental: [{ data: { stock: 7 }, path: ['product'] }], hasNext: false },
+    ];
+    expect(await allMultipartParts(await post({ query: persistedQuery, extensions }, deferred))).toEqual(streamed);
+    expect(await allMultipartParts(await post({ extensions }, deferred))).toEqual(streamed);
+  });
+
+  it('a limit exceeded inside a deferred fragment is refused before anything runs, with the status of any refused query', async () => {
+    const tooMany = { query: '{ product(id: "p1") { name ... @defer { a: stock b: stock c: stock d: stock } } }' };
+    const refused = await post(tooMany, deferred);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    expect(await refused.json()).toEqual({
+      errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'TOO_MANY_ALIASES' }) })],
+    });
+    // A client that admits only multipart is a legacy JSON client for a refusal: 200, errors in the body.
+    const legacy = await post(tooMany, { accept: 'multipart/mixed;deferSpec=20220824' });
+    expect([legacy.status, legacy.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+  });
+
+  it('a bad token is refused with 401 as on any query', async () => {
+    const refused = await post({ query }, { ...deferred, authorization: 'Bearer not-a-token' });
+    expect(refused.status).toBe(401);
+    expect(
+      ((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
+    ).toBe('UNAUTHENTICATED');
   });
 });
