@@ -1,5 +1,5 @@
 /** The bench's knobs, read once from the environment (the only file here that reads it). */
-export const SUITES = ['realistic', 'repeated', 'fixed-rate'] as const;
+export const SUITES = ['realistic', 'repeated', 'fixed-rate', 'deferred'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchSettings {
@@ -13,7 +13,7 @@ export interface BenchSettings {
   targets: string[];
   /** Interleaved rounds; the median one is reported (BENCH_ROUNDS). */
   rounds: number;
-  /** Which runs (BENCH_RUNS, comma-separated: realistic, repeated, fixed-rate). */
+  /** Which runs (BENCH_RUNS, comma-separated: realistic, repeated, fixed-rate, deferred). */
   suites: Suite[];
   /** Arrival rates of the fixed-rate runs, calls per second, ascending (BENCH_RATES). */
   rates: number[];
@@ -23,17 +23,24 @@ export interface BenchSettings {
   rateConnections: number;
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
+  /** Calls of the deferred shape per target (BENCH_DEFERRED_CALLS), each sent deferred and whole. */
+  deferredCalls: number;
 }
 
 function positive(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${JSON.stringify(raw)}: must be a positive number`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name}=${JSON.stringify(raw)}: must be a positive number`);
   return value;
 }
 
-const list = (raw: string) => raw.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   const durationSeconds = positive('BENCH_DURATION', 4);
@@ -41,17 +48,22 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   const unknown = suites.filter((suite) => !(SUITES as readonly string[]).includes(suite));
   if (unknown.length) throw new Error(`BENCH_RUNS: unknown ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
   const rates = list(process.env.BENCH_RATES || '200,400,800,1600').map(Number);
-  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
+  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0))
+    throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
   return {
     durationSeconds,
     warmupSeconds: positive('BENCH_WARMUP', 1),
     rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
-    targets: list(process.env.BENCH_TARGETS || 'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-otel,trellis-otel10,hive'),
+    targets: list(
+      process.env.BENCH_TARGETS ||
+        'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-otel,trellis-otel10,hive',
+    ),
     suites: suites as Suite[],
     rates: [...rates].sort((a, b) => a - b),
     rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),
     rateConnections: Math.round(positive('BENCH_RATE_CONNECTIONS', 256)),
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
+    deferredCalls: Math.round(positive('BENCH_DEFERRED_CALLS', 400)),
   };
 }
