@@ -44,13 +44,7 @@ export interface AssembledGateway extends GatewayServer {
   readonly dataSources: DataSourceFactory;
 }
 
-export async function assembleGateway({
-  config,
-  logger,
-  backends,
-  supergraphPath,
-  verifier,
-}: AssembleOptions): Promise<AssembledGateway> {
+export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
   const path = supergraphPath ?? config.gateway.supergraphPath;
   const source: SupergraphSource = path
     ? new FileSupergraphSource({ path, logger })
@@ -83,9 +77,8 @@ export async function assembleGateway({
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
-  const limiter = config.gateway.rateLimit
-    ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit })
-    : undefined;
+  const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
+  // The executor of WebSocket, SSE and @defer over HTTP lives in the subscriptions extension.
   const federated = subscriptions({
     maxBodyBytes: config.limits.maxBodyBytes,
     maxTokens: config.limits.maxTokens,
@@ -96,11 +89,7 @@ export async function assembleGateway({
     registry: metrics.registry,
     upstream: {
       keepAlive: config.deadlines.upstreamWs,
-      onDeadPeer: (subgraph) =>
-        logger.warn(
-          { subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs },
-          `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`,
-        ),
+      onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
     },
   });
   const extensions: GatewayExtension[] = [
@@ -109,22 +98,11 @@ export async function assembleGateway({
     observability(metrics, source, tracing),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
-    operatorConsole({
-      source,
-      metrics,
-      journal,
-      operatorToken: config.admin.operatorToken,
-      client: (name) => dataSources.client(name),
-    }),
+    operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),
-    persistedQueries({
-      settings: config.persistedQueries,
-      state: backends.cache,
-      logger,
-      onStoreError: () => metrics.persistedQueryStoreErrors.inc(),
-    }),
+    persistedQueries({ settings: config.persistedQueries, state: backends.cache, logger, onStoreError: () => metrics.persistedQueryStoreErrors.inc() }),
     auth({
       settings: config.auth,
       verifier,

@@ -11,18 +11,7 @@
  * It reaches into ApolloGateway's private fields (planner, schemas, data sources): the gateway
  * exposes no public API for this; the fields are read at each call, so supergraph swaps apply.
  */
-import {
-  parse,
-  print,
-  validate,
-  specifiedRules,
-  NoSchemaIntrospectionCustomRule,
-  GraphQLError,
-  type DocumentNode,
-  type ExecutionResult,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-} from 'graphql';
+import { parse, print, validate, specifiedRules, NoSchemaIntrospectionCustomRule, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway, GraphQLDataSource } from '@apollo/gateway';
 import { executeQueryPlan } from '@apollo/gateway/dist/executeQueryPlan';
 import { buildOperationContext } from '@apollo/gateway/dist/operationContext';
@@ -31,18 +20,7 @@ import type { QueryPlan, QueryPlanner, FetchNode, PlanNode } from '@apollo/query
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { GatewayContext } from '../context';
 import type { CheckedOperation, GatewayHost } from '../extension';
-import {
-  conditionHolds,
-  deliver,
-  DeferPlanner,
-  FetchJournal,
-  operationOf,
-  PartFinishing,
-  partsOf,
-  PartShaping,
-  type IncrementalPayload,
-  type RunPart,
-} from '../incremental/execution';
+import { conditionHolds, deliver, DeferPlanner, FetchJournal, operationOf, PartFinishing, partsOf, PartShaping, type IncrementalPayload, type RunPart } from '../incremental/execution';
 import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
@@ -58,10 +36,7 @@ interface GatewayInternals {
   queryPlanner?: QueryPlanner;
   supergraphSchema?: GraphQLSchema;
   /** Apollo Gateway's query-plan cache (the one HTTP uses), cleared by the gateway on every supergraph swap. */
-  queryPlanStore?: {
-    get(key: string): Promise<QueryPlan | undefined>;
-    set(key: string, plan: QueryPlan): Promise<void>;
-  };
+  queryPlanStore?: { get(key: string): Promise<QueryPlan | undefined>; set(key: string, plan: QueryPlan): Promise<void> };
   serviceMap: Record<string, { dataSource: GraphQLDataSource }>;
 }
 
@@ -89,6 +64,9 @@ export interface TransportRules {
   upstream?: UpstreamSettings;
 }
 
+/** A request that passed every check: the document to plan, its plan-cache key, and how to finish each result. */
+type Checked = { document: DocumentNode; queryHash: string; finish: CheckedOperation['finish'] };
+
 export class FederatedExecutor {
   private readonly prepared = new PreparedDocuments();
   private readonly upstream: UpstreamConnections;
@@ -98,10 +76,7 @@ export class FederatedExecutor {
     private readonly gateway: ApolloGateway,
     private readonly instances: InstanceDirectory,
     /** The gateway's operation checks (auth, limits), the same as on HTTP; throws to refuse. */
-    private readonly check: GatewayHost['checkOperation'] = (c) => ({
-      document: c.document,
-      finish: (result) => result,
-    }),
+    private readonly check: GatewayHost['checkOperation'] = (c) => ({ document: c.document, finish: (result) => result }),
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
   ) {
     this.upstream = new UpstreamConnections(rules.upstream);
@@ -118,10 +93,7 @@ export class FederatedExecutor {
 
   private formattedResult(result: ExecutionResult): ExecutionResult {
     if (!result.errors || !this.rules.formatError) return result;
-    return {
-      ...result,
-      errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : fromWire(error))),
-    };
+    return { ...result, errors: result.errors.map((error) => this.formatted(error instanceof GraphQLError ? error : fromWire(error))) };
   }
 
   /** Closes the upstream subscription connections (the gateway is stopping). */
@@ -139,14 +111,7 @@ export class FederatedExecutor {
    */
   prepare(request: OperationRequest): PreparedOperation | { errors: GraphQLError[] } {
     const schema = this.gateway.schema;
-    if (!schema)
-      return {
-        errors: [
-          this.formatted(
-            new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }),
-          ),
-        ],
-      };
+    if (!schema) return { errors: [this.formatted(new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }))] };
     const kept = this.prepared.get(schema, request.query, request.operationName);
     if (kept) return kept;
     const prepared = this.parseAndValidate(schema, request);
@@ -154,41 +119,18 @@ export class FederatedExecutor {
     return this.prepared.set(schema, request.query, request.operationName, prepared);
   }
 
-  private parseAndValidate(
-    schema: GraphQLSchema,
-    request: OperationRequest,
-  ): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
+  private parseAndValidate(schema: GraphQLSchema, request: OperationRequest): { document: DocumentNode; operation: OperationDefinitionNode } | { errors: GraphQLError[] } {
     let document: DocumentNode;
     try {
       document = parse(request.query, { maxTokens: this.rules.maxTokens });
     } catch (error) {
       return { errors: [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
-    const errors = validate(
-      schema,
-      document,
-      this.rules.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule],
-    );
-    if (errors.length > 0)
-      return {
-        errors: errors.map(
-          (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
-        ),
-      };
-    const operations = document.definitions.filter(
-      (d): d is OperationDefinitionNode => d.kind === 'OperationDefinition',
-    );
-    const operation = request.operationName
-      ? operations.find((o) => o.name?.value === request.operationName)
-      : operations.length === 1
-        ? operations[0]
-        : undefined;
-    if (!operation)
-      return {
-        errors: [
-          new GraphQLError('name the operation to run (operationName)', { extensions: { code: 'BAD_REQUEST' } }),
-        ],
-      };
+    const errors = validate(schema, document, this.rules.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule]);
+    if (errors.length > 0) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+    const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+    const operation = request.operationName ? operations.find((o) => o.name?.value === request.operationName) : operations.length === 1 ? operations[0] : undefined;
+    if (!operation) return { errors: [new GraphQLError('name the operation to run (operationName)', { extensions: { code: 'BAD_REQUEST' } })] };
     return { document, operation };
   }
 
@@ -196,12 +138,7 @@ export class FederatedExecutor {
    * Runs any operation; a subscription yields one result per event, the others one result.
    * `prepared` is what `prepare` gave for this request, when the caller already asked.
    */
-  async *execute(
-    request: OperationRequest,
-    context: GatewayContext,
-    signal?: AbortSignal,
-    prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request),
-  ): AsyncGenerator<ExecutionResult> {
+  async *execute(request: OperationRequest, context: GatewayContext, signal?: AbortSignal, prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request)): AsyncGenerator<ExecutionResult> {
     if (!this.rules.tracing) {
       yield* this.run(request, context, signal, prepared);
       return;
@@ -220,43 +157,21 @@ export class FederatedExecutor {
     }
   }
 
-  private async *run(
-    request: OperationRequest,
-    context: GatewayContext,
-    signal: AbortSignal | undefined,
-    prepared: ReturnType<FederatedExecutor['prepare']>,
-    traced?: OperationTrace,
-  ): AsyncGenerator<ExecutionResult> {
+  private async *run(request: OperationRequest, context: GatewayContext, signal: AbortSignal | undefined, prepared: ReturnType<FederatedExecutor['prepare']>, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {
     const checked = await this.checked(request, context, prepared, traced);
     if ('errors' in checked) {
       yield { errors: checked.errors };
       return;
     }
-    for await (const result of this.plan(request, checked.document, checked.queryHash, context, signal, traced))
-      yield this.formattedResult(checked.finish(result));
+    for await (const result of this.plan(request, checked.document, checked.queryHash, context, signal, traced)) yield this.formattedResult(checked.finish(result));
   }
 
   /** The checks (the same pipeline as HTTP's) of a prepared request: the document to plan, or the errors to answer. */
-  private async checked(
-    request: OperationRequest,
-    context: GatewayContext,
-    prepared: ReturnType<FederatedExecutor['prepare']>,
-    traced?: OperationTrace,
-  ): Promise<
-    { errors: GraphQLError[] } | { document: DocumentNode; queryHash: string; finish: CheckedOperation['finish'] }
-  > {
+  private async checked(request: OperationRequest, context: GatewayContext, prepared: ReturnType<FederatedExecutor['prepare']>, traced?: OperationTrace): Promise<{ errors: GraphQLError[] } | Checked> {
     if ('errors' in prepared) return { errors: prepared.errors };
     let checked: CheckedOperation;
     try {
-      const check = () =>
-        this.check({
-          source: request.query,
-          schema: this.gateway.schema!,
-          document: prepared.document,
-          operation: prepared.operation,
-          variables: request.variables,
-          context,
-        });
+      const check = () => this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
       checked = traced ? withTraceContext(traced.context, check) : check();
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
@@ -266,10 +181,7 @@ export class FederatedExecutor {
     await request.register?.();
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
-    const queryHash =
-      checked.document === prepared.document
-        ? prepared.queryHash
-        : (checked.queryHash ?? sha256(print(checked.document)));
+    const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));
     return { document: checked.document, queryHash, finish: checked.finish };
   }
 
@@ -277,27 +189,13 @@ export class FederatedExecutor {
    * Runs a query or mutation with its @defer fragments delivered as they come (gateway/incremental):
    * the primary part, then each deferred part. A refusal is one initial payload with its errors.
    */
-  async *executeIncremental(
-    request: OperationRequest,
-    context: GatewayContext,
-    prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request),
-  ): AsyncGenerator<IncrementalPayload> {
-    const refused = (errors: GraphQLError[]): IncrementalPayload => ({
-      kind: 'initial',
-      result: { errors },
-      pending: [],
-      hasNext: false,
-    });
+  async *executeIncremental(request: OperationRequest, context: GatewayContext, prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request)): AsyncGenerator<IncrementalPayload> {
+    const refused = (errors: GraphQLError[]): IncrementalPayload => ({ kind: 'initial', result: { errors }, pending: [], hasNext: false });
     const checked = await this.checked(request, context, prepared);
     if ('errors' in checked) return void (yield refused(checked.errors));
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, supergraphSchema, schema } = internals;
-    if (!apiSchema || !supergraphSchema || !schema)
-      return void (yield refused([
-        this.formatted(
-          new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }),
-        ),
-      ]));
+    if (!apiSchema || !supergraphSchema || !schema) return void (yield refused([this.formatted(new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }))]));
     let plan: QueryPlan;
     try {
       plan = await this.deferPlanner.plan(checked.document, checked.queryHash, request.operationName);
@@ -307,54 +205,28 @@ export class FederatedExecutor {
     }
     const operation = operationOf(checked.document, request.operationName);
     const requestContext = this.requestContext(request, checked.document, context);
-    const services = new FetchJournal().sources(
-      Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource])),
-    );
+    const services = new FetchJournal().sources(Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource])));
     const runPart: RunPart = (node, shaping = checked.document) =>
-      executeQueryPlan(
-        { kind: 'QueryPlan', node },
-        services,
-        requestContext,
-        buildOperationContext({ schema, operationDocument: shaping, operationName: request.operationName }),
-        supergraphSchema,
-        apiSchema,
-        undefined,
-      ) as Promise<ExecutionResult>;
-    // A subscription is never streamed here (the HTTP path sends it elsewhere): planned, it would have no Defer.
+      executeQueryPlan({ kind: 'QueryPlan', node }, services, requestContext, buildOperationContext({ schema, operationDocument: shaping, operationName: request.operationName }), supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;
+    // A subscription is never streamed here (HTTP sends it elsewhere): planned, it would have no Defer.
     const root = plan.node?.kind === 'Subscription' ? undefined : plan.node;
     const parts = partsOf(root, (variable) => conditionHolds(operation, variable, request.variables ?? {}));
     const finishing = new PartFinishing(checked.finish, (result) => this.formattedResult(result));
-    for await (const payload of deliver(parts, new PartShaping(schema, operation, checked.document), runPart))
-      yield finishing.finish(payload);
+    for await (const payload of deliver(parts, new PartShaping(schema, operation, checked.document), runPart)) yield finishing.finish(payload);
   }
 
-  private async *plan(
-    request: OperationRequest,
-    document: DocumentNode,
-    queryHash: string,
-    context: GatewayContext,
-    signal?: AbortSignal,
-    traced?: OperationTrace,
-  ): AsyncGenerator<ExecutionResult> {
+  private async *plan(request: OperationRequest, document: DocumentNode, queryHash: string, context: GatewayContext, signal?: AbortSignal, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {
     const within = <T>(ctx: Context | undefined, work: () => T): T => (ctx ? withTraceContext(ctx, work) : work());
     const internals = this.gateway as unknown as GatewayInternals;
     const { apiSchema, queryPlanner, supergraphSchema, schema } = internals;
     if (!apiSchema || !queryPlanner || !supergraphSchema || !schema) {
-      yield {
-        errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })],
-      };
+      yield { errors: [new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } })] };
       return;
     }
-    const operationContext = buildOperationContext({
-      schema,
-      operationDocument: document,
-      operationName: request.operationName,
-    });
+    const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
     let plan: QueryPlan;
     try {
-      plan = await within(traced?.context, () =>
-        this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName),
-      );
+      plan = await within(traced?.context, () => this.planOf(internals, queryPlanner, apiSchema, document, queryHash, request.operationName));
     } catch (error) {
       // A planning refusal (gateway/planning: QUERY_PLANNING_FAILED) is an answer, as on HTTP.
       if (!(error instanceof GraphQLError)) throw error;
@@ -362,18 +234,9 @@ export class FederatedExecutor {
       return;
     }
     const requestContext = this.requestContext(request, document, context);
-    const serviceMap = () =>
-      Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
+    const serviceMap = () => Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource]));
     const run = (queryPlan: QueryPlan, services: Record<string, GraphQLDataSource>) =>
-      executeQueryPlan(
-        queryPlan,
-        services,
-        requestContext,
-        operationContext,
-        supergraphSchema,
-        apiSchema,
-        undefined,
-      ) as Promise<ExecutionResult>;
+      executeQueryPlan(queryPlan, services, requestContext, operationContext, supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;
 
     if (plan.node?.kind !== 'Subscription') {
       yield await within(traced?.context, () => run(plan, serviceMap()));
@@ -383,13 +246,7 @@ export class FederatedExecutor {
     const upstream = traced ? startUpstreamSpan(primary.serviceName, traced) : undefined;
     let index = 0;
     try {
-      for await (const event of this.primaryEvents(
-        primary,
-        request.variables ?? {},
-        context,
-        signal,
-        upstream?.context,
-      )) {
+      for await (const event of this.primaryEvents(primary, request.variables ?? {}, context, signal, upstream?.context)) {
         index += 1;
         if (event.errors && !event.data) {
           yield { errors: event.errors };
@@ -412,14 +269,7 @@ export class FederatedExecutor {
   }
 
   /** The plan from the gateway's plan store (shared with HTTP, keyed the way Apollo Gateway keys it), planned and kept on a miss. */
-  private async planOf(
-    internals: GatewayInternals,
-    planner: QueryPlanner,
-    apiSchema: Schema,
-    document: DocumentNode,
-    queryHash: string,
-    operationName?: string,
-  ): Promise<QueryPlan> {
+  private async planOf(internals: GatewayInternals, planner: QueryPlanner, apiSchema: Schema, document: DocumentNode, queryHash: string, operationName?: string): Promise<QueryPlan> {
     const store = internals.queryPlanStore;
     const key = operationName ? sha256(queryHash + operationName) : queryHash;
     const kept = await store?.get(key).catch(() => undefined);
@@ -431,19 +281,9 @@ export class FederatedExecutor {
     return plan;
   }
 
-  private primaryEvents(
-    primary: FetchNode,
-    variables: Record<string, unknown>,
-    context: GatewayContext,
-    signal?: AbortSignal,
-    traced?: Context,
-  ) {
-    const used = Object.fromEntries(
-      (primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]),
-    );
-    const headers = this.rules.subgraphHeaders?.(primary.serviceName, context) ?? {
-      'x-correlation-id': context.correlationId,
-    };
+  private primaryEvents(primary: FetchNode, variables: Record<string, unknown>, context: GatewayContext, signal?: AbortSignal, traced?: Context) {
+    const used = Object.fromEntries((primary.variableUsages ?? []).filter((name) => name in variables).map((name) => [name, variables[name]]));
+    const headers = this.rules.subgraphHeaders?.(primary.serviceName, context) ?? { 'x-correlation-id': context.correlationId };
     return this.upstream.subscribe({
       subgraph: primary.serviceName,
       instances: () => this.instances.instancesOf(primary.serviceName),
@@ -455,21 +295,12 @@ export class FederatedExecutor {
     });
   }
 
-  private requestContext(
-    request: OperationRequest,
-    document: DocumentNode,
-    context: GatewayContext,
-  ): GatewayGraphQLRequestContext<GatewayContext> {
+  private requestContext(request: OperationRequest, document: DocumentNode, context: GatewayContext): GatewayGraphQLRequestContext<GatewayContext> {
     return {
       request: { query: request.query, variables: request.variables ?? {}, operationName: request.operationName },
       document,
       context,
-      logger: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: (m: unknown) => context.logger.warn(String(m)),
-        error: (m: unknown) => context.logger.error(String(m)),
-      },
+      logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => context.logger.warn(String(m)), error: (m: unknown) => context.logger.error(String(m)) },
       metrics: {},
       cache: undefined,
     } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
@@ -478,24 +309,15 @@ export class FederatedExecutor {
 
 /** A subgraph's error as it came over graphql-ws (a plain object): its path and code (e.g. FORBIDDEN) kept. */
 function fromWire(error: unknown): GraphQLError {
-  const wire = error as {
-    message?: unknown;
-    path?: ReadonlyArray<string | number>;
-    extensions?: Record<string, unknown>;
-  };
+  const wire = error as { message?: unknown; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> };
   return new GraphQLError(String(wire.message ?? error), { path: wire.path, extensions: wire.extensions });
 }
 
 /** The primary fetch's data source for one event: answers the primary operation with the event, passes anything else on. */
-function eventSource(
-  primary: FetchNode,
-  event: ExecutionResult,
-  real: GraphQLDataSource | undefined,
-): GraphQLDataSource {
+function eventSource(primary: FetchNode, event: ExecutionResult, real: GraphQLDataSource | undefined): GraphQLDataSource {
   return {
     process: async (options) => {
-      if (options.request.query === primary.operation)
-        return { data: event.data ?? null, errors: event.errors as never };
+      if (options.request.query === primary.operation) return { data: event.data ?? null, errors: event.errors as never };
       if (!real) throw new GraphQLError(`subgraph ${primary.serviceName} is not served`);
       return real.process(options);
     },
