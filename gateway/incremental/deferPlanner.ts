@@ -55,9 +55,19 @@ export class DeferPlanner {
         config: ConstructorParameters<typeof QueryPlanner>[1];
       };
       planner = new QueryPlanner(supergraph, { ...config, incrementalDelivery: { enableDefer: true } });
-      guardPlanner(planner, RequiresIndex.fromSupergraph(supergraphSdl), this.logger);
+      guardPlanner(planner, requiresIndexOf(supergraphSdl, this.logger), this.logger);
       this.planners.set(base, planner);
     }
     return planner;
+  }
+}
+
+/** As gateway/planning reads it; a supergraph it cannot read plans without the argument fixes, as there. */
+function requiresIndexOf(supergraphSdl: string, logger?: Pick<Logger, 'warn'>): RequiresIndex {
+  try {
+    return RequiresIndex.fromSupergraph(supergraphSdl);
+  } catch (error) {
+    logger?.warn({ err: error }, 'cannot read the @requires of the supergraph; planning deferred operations without the argument fixes');
+    return new RequiresIndex([]);
   }
 }

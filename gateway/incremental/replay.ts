@@ -22,7 +22,7 @@ export class FetchJournal {
     const sources: Record<string, GraphQLDataSource> = {};
     for (const [name, source] of Object.entries(real)) {
       sources[name] = { process: (options) => this.record(name, source, options) };
-      sources[REPLAY + name] = { process: (options) => this.replay(name, source, options) };
+      sources[REPLAY + name] = { process: (options) => this.replay(name, options) };
     }
     return sources;
   }
@@ -40,10 +40,11 @@ export class FetchJournal {
     return answer;
   }
 
-  private async replay(name: string, source: GraphQLDataSource, options: Parameters<Process>[0]): Promise<Answer> {
+  private async replay(name: string, options: Parameters<Process>[0]): Promise<Answer> {
     const kept = this.answers.get(keyOf(name, options));
-    // Never recorded (cannot happen for a plan's own ancestors): asked for real rather than answered wrong.
-    if (!kept) return this.record(name, source, options);
+    // Never recorded (the part's ancestors ran with the same data, so this cannot happen): an error in
+    // this part, never the call sent again, which could be a mutation's.
+    if (!kept) throw new Error(`subgraph ${name}: a fetch of an earlier part was not recorded`);
     const answer = await kept;
     // A fetch that failed failed for its own part, which said so: here it brings no data and no error.
     return answer ? { data: structuredClone(answer.data) } : {};

@@ -24,6 +24,8 @@ export async function* multipartParts(response: Response): AsyncGenerator<unknow
       const { value, done } = await reader.read();
       if (done) throw new Error(`multipart body ended before its closing delimiter (left: ${JSON.stringify(buffer)})`);
       buffer += value;
+      // The buffer starts right after a delimiter: its closing `--` may come in a chunk of its own.
+      if (!preamble && buffer.startsWith('--')) return;
     }
   } finally {
     await reader.cancel().catch(() => undefined);
