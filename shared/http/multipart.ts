@@ -49,15 +49,21 @@ export interface MultipartOptions {
  * `stop` aborts; `produce` gets a signal aborted (with the `MultipartEnd` as reason) when the stream
  * ends for any reason but its own return. Resolves with why the stream ended.
  */
-export async function writeMultipart(res: ServerResponse, produce: (signal: AbortSignal) => AsyncIterable<unknown>, options: MultipartOptions): Promise<MultipartEnd> {
+export async function writeMultipart(
+  res: ServerResponse,
+  produce: (signal: AbortSignal) => AsyncIterable<unknown>,
+  options: MultipartOptions,
+): Promise<MultipartEnd> {
   const abort = new AbortController();
+  const ended = new Promise<MultipartEnd>((resolve) =>
+    abort.signal.addEventListener('abort', () => resolve(abort.signal.reason as MultipartEnd), { once: true }),
+  );
   const end = (reason: MultipartEnd) => abort.abort(reason);
   const onClose = () => end('disconnected');
   const onStop = () => end('stopped');
   res.once('close', onClose);
   if (options.stop?.aborted) end('stopped');
   else options.stop?.addEventListener('abort', onStop, { once: true });
-  const ended = new Promise<MultipartEnd>((resolve) => abort.signal.addEventListener('abort', () => resolve(abort.signal.reason as MultipartEnd), { once: true }));
 
   res.statusCode = 200;
   res.setHeader('content-type', multipartContentType(options.spec));
@@ -100,7 +106,8 @@ export async function writeMultipart(res: ServerResponse, produce: (signal: Abor
     if (abort.signal.reason !== 'complete') void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
   const reason = abort.signal.reason as MultipartEnd;
-  if (reason === 'stopped' && options.closingPart) await writePart(res, options.closingPart(options.stop?.reason), undefined);
+  if (reason === 'stopped' && options.closingPart)
+    await writePart(res, options.closingPart(options.stop?.reason), undefined);
   if (reason !== 'disconnected' && !res.destroyed) res.end(CLOSE);
   return reason;
 }

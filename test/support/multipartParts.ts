@@ -12,20 +12,19 @@ export async function* multipartParts(response: Response): AsyncGenerator<unknow
   let preamble = true;
   try {
     for (;;) {
-      let at = buffer.indexOf(delimiter);
-      while (at !== -1) {
+      const at = buffer.indexOf(delimiter);
+      if (at !== -1) {
         const part = buffer.slice(0, at);
         buffer = buffer.slice(at + delimiter.length);
         if (!preamble) yield parsePart(part);
         preamble = false;
-        if (buffer.startsWith('--')) return;
-        at = buffer.indexOf(delimiter);
+        continue;
       }
+      // What follows a delimiter is a part (it starts with its headers' CRLF) or `--`, the end.
+      if (!preamble && buffer.startsWith('--')) return;
       const { value, done } = await reader.read();
       if (done) throw new Error(`multipart body ended before its closing delimiter (left: ${JSON.stringify(buffer)})`);
       buffer += value;
-      // The buffer starts right after a delimiter: its closing `--` may come in a chunk of its own.
-      if (!preamble && buffer.startsWith('--')) return;
     }
   } finally {
     await reader.cancel().catch(() => undefined);
@@ -36,7 +35,8 @@ function parsePart(part: string): unknown {
   const split = part.indexOf('\r\n\r\n');
   if (split === -1) throw new Error(`multipart part without headers: ${JSON.stringify(part)}`);
   const headers = part.slice(0, split).toLowerCase();
-  if (!headers.includes('content-type: application/json')) throw new Error(`multipart part that is not JSON: ${JSON.stringify(headers)}`);
+  if (!headers.includes('content-type: application/json'))
+    throw new Error(`multipart part that is not JSON: ${JSON.stringify(headers)}`);
   return JSON.parse(part.slice(split + 4));
 }
 
