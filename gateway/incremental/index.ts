@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
 import type { Logger } from '@trellis/kit';
 import type { GatewayExtension, GatewayHost } from '../extension';
 import type { FederatedExecutor } from '../subscriptions/federatedExecutor';
-import { deferredOverHttp } from './http';
+import { deferredOverHttp, INCREMENTAL_SPECS } from './http';
 
 export { admitDefer } from './deferInSchema';
 export { INCREMENTAL_SPECS } from './http';
@@ -25,6 +25,7 @@ export function incrementalDelivery({
   let handler: RequestHandler | undefined;
   return {
     name: 'incremental-delivery',
+    multipartSpecs: [...INCREMENTAL_SPECS],
     mount: (_app, host) => {
       handler = deferredOverHttp(host, () => executorFor(host), logger);
     },
