@@ -35,7 +35,7 @@ export function deferredOverHttp(
     const body = req.body as (PersistableRequest & { variables?: unknown; operationName?: unknown }) | undefined;
     if (req.method !== 'POST' || !accepted || accepted.multipart.length === 0 || !body || typeof body !== 'object')
       return next();
-    serve(req, res, host, executor(), body).then(
+    serve(req, res, host, executor(), body, logger).then(
       (served) => void (served || next()),
       (error: unknown) => {
         logger?.error({ err: error }, 'deferred request failed');
@@ -52,6 +52,7 @@ async function serve(
   host: GatewayHost,
   executor: FederatedExecutor,
   body: PersistableRequest & { variables?: unknown; operationName?: unknown },
+  logger?: Logger,
 ): Promise<boolean> {
   const { variables, operationName } = body;
   if (
@@ -117,11 +118,14 @@ async function serve(
     },
     {
       spec: answer.spec,
-      // The client learns the stream failed rather than waiting for parts that will not come.
-      failurePart: () => ({
-        hasNext: false,
-        errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-      }),
+      // The client learns the stream failed rather than waiting for parts that will not come; the cause is logged.
+      failurePart: (error) => {
+        logger?.error({ err: error }, 'deferred stream failed');
+        return {
+          hasNext: false,
+          errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+        };
+      },
     },
   );
   return true;
