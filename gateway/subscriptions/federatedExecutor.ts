@@ -20,7 +20,7 @@ import type { QueryPlan, QueryPlanner, FetchNode, PlanNode } from '@apollo/query
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { GatewayContext } from '../context';
 import type { CheckedOperation, GatewayHost } from '../extension';
-import { conditionHolds, deliver, DeferPlanner, FetchJournal, operationOf, PartFinishing, partsOf, PartShaping, type IncrementalPayload, type RunPart } from '../incremental/execution';
+import { conditionHolds, deliver, DeferPlanner, FetchJournal, operationOf, PartFinishing, partsOf, PartShaping, primaryPaths, type IncrementalPayload, type RunPart } from '../incremental/execution';
 import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
@@ -211,7 +211,8 @@ export class FederatedExecutor {
     // A subscription is never streamed here (HTTP sends it elsewhere): planned, it would have no Defer.
     const root = plan.node?.kind === 'Subscription' ? undefined : plan.node;
     const parts = partsOf(root, (variable) => conditionHolds(operation, variable, request.variables ?? {}));
-    const finishing = new PartFinishing(checked.finish, (result) => this.formattedResult(result));
+    const primary = 'errors' in prepared ? undefined : primaryPaths(prepared.document, prepared.operation, request.variables ?? {});
+    const finishing = new PartFinishing(checked.finish, (result) => this.formattedResult(result), primary);
     for await (const payload of deliver(parts, new PartShaping(schema, operation, checked.document), runPart)) yield finishing.finish(payload);
   }
 

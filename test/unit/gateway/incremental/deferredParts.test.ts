@@ -347,9 +347,36 @@ describe('@defer parts through the FederatedExecutor', () => {
       .filter((e) => e.extensions?.code === 'FORBIDDEN');
     expect(forbidden).toHaveLength(1);
     const { apollo } = await wire(query);
+    // Both come with the fragment the field is in, not with the primary part.
+    expect(apollo[0]).toEqual({
+      data: { product: { reviews: [1, 2].map((n) => ({ body: `p1 review ${n}`, author: { name: `User u${n}` } })) } },
+      hasNext: true,
+    });
+    expect(apollo[1]).toMatchObject({
+      incremental: [
+        {
+          label: 'contact',
+          errors: [
+            expect.objectContaining({
+              path: ['product', 'reviews', '@', 'author', 'email'],
+              extensions: { code: 'FORBIDDEN' },
+            }),
+          ],
+        },
+        { label: 'contact' },
+      ],
+    });
     const later = apollo.slice(1).flatMap((p) => (p as { incremental: Array<{ data: unknown }> }).incremental);
     expect(later.map((i) => i.data)).toEqual([{ email: null }, { email: null }]);
     expect(JSON.stringify(apollo)).not.toContain('@example.com');
+    // Outside the deferred fragment, in the primary part, as on a query without @defer.
+    const primary = await wire('{ product(id: "p1") { reviews { author { email ... @defer { name } } } } }');
+    expect(primary.apollo[0]).toMatchObject({
+      data: { product: { reviews: [{ author: { email: null } }, { author: { email: null } }] } },
+      errors: [expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })],
+      hasNext: true,
+    });
+    expect(JSON.stringify(primary.apollo.slice(1))).not.toContain('FORBIDDEN');
   });
 
   it('a primary part whose fields are all deferred is the empty object, the parts then fill it', async () => {
