@@ -118,7 +118,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
       },
     })),
     // @defer over HTTP, through the executor WebSocket and SSE run through (the subscriptions extension's).
-    incrementalDelivery({ executorFor: (host) => federated!.executorFor(host), logger }),
+    incrementalDelivery({ executorFor: (host) => federated!.executorFor(host), logger, metrics }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

@@ -15,6 +15,9 @@ import type { GatewayHost } from '../extension';
 import type { FederatedExecutor, OperationRequest } from '../subscriptions/federatedExecutor';
 import type { PersistableRequest } from '../persisted/documents';
 import type { IncrementalPayload } from './payloads';
+import type { GatewayMetrics, RequestOutcome } from '../observability';
+
+type RequestMetrics = Pick<GatewayMetrics, 'recordRequest'>;
 import { deferSpec20220824, incrementalSpecV02 } from './wire';
 
 /** The formats this gateway streams @defer in. */
@@ -29,13 +32,14 @@ export function deferredOverHttp(
   host: GatewayHost,
   executor: () => FederatedExecutor,
   logger?: Logger,
+  metrics?: RequestMetrics,
 ): RequestHandler {
   return (req, res, next) => {
     const accepted = negotiatedAnswers(res);
     const body = req.body as (PersistableRequest & { variables?: unknown; operationName?: unknown }) | undefined;
     if (req.method !== 'POST' || !accepted || accepted.multipart.length === 0 || !body || typeof body !== 'object')
       return next();
-    serve(req, res, host, executor(), body, logger).then(
+    serve(req, res, host, executor(), body, logger, metrics).then(
       (served) => void (served || next()),
       (error: unknown) => {
         logger?.error({ err: error }, 'deferred request failed');
@@ -53,6 +57,7 @@ async function serve(
   executor: FederatedExecutor,
   body: PersistableRequest & { variables?: unknown; operationName?: unknown },
   logger?: Logger,
+  metrics?: RequestMetrics,
 ): Promise<boolean> {
   const { variables, operationName } = body;
   if (
@@ -100,27 +105,42 @@ async function serve(
   }
   for (const [name, value] of Object.entries(context.responseHeaders ?? {})) res.setHeader(name, value);
 
+  // Counted and timed as Apollo Server's requests are (gateway/observability), until the last part.
+  const started = performance.now();
+  const record = (outcome: RequestOutcome) =>
+    metrics?.recordRequest(prepared.operation.name?.value, outcome, (performance.now() - started) / 1000);
   const payloads = executor.executeIncremental(request, context, prepared)[Symbol.asyncIterator]();
   const first = await payloads.next();
   if (first.done) throw new Error('a deferred operation delivered nothing');
   if (first.value.kind === 'initial' && first.value.result.data === undefined) {
     // Refused before execution (limits, auth, planning): one JSON answer, with the status a normal query gets.
     sendRequestError(res, { errors: formatted(first.value.result.errors) ?? [] });
+    record('error');
     return true;
   }
   const wire = WIRE[answer.spec as keyof typeof WIRE];
+  const hasData = first.value.kind === 'initial' && first.value.result.data != null;
+  let hasErrors = false;
+  const seen = (payload: IncrementalPayload) => {
+    hasErrors ||=
+      payload.kind === 'initial'
+        ? !!payload.result.errors?.length
+        : payload.delivered.some(({ data, errors }) => data === null || !!errors?.length);
+    return payload;
+  };
   await writeMultipart(
     res,
     async function* () {
-      yield wire(first.value, formatted);
+      yield wire(seen(first.value), formatted);
       for (let next = await payloads.next(); !next.done; next = await payloads.next())
-        yield wire(next.value as IncrementalPayload, formatted);
+        yield wire(seen(next.value as IncrementalPayload), formatted);
     },
     {
       spec: answer.spec,
       // The client learns the stream failed rather than waiting for parts that will not come; the cause is logged.
       failurePart: (error) => {
         logger?.error({ err: error }, 'deferred stream failed');
+        hasErrors = true;
         return {
           hasNext: false,
           errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
@@ -128,6 +148,7 @@ async function serve(
       },
     },
   );
+  record(!hasErrors ? 'success' : hasData ? 'partial' : 'error');
   return true;
 }
 

@@ -14,6 +14,7 @@ import { startGateway, startSubgraph, type InProcessGateway } from '../../suppor
 import { allMultipartParts, multipartParts } from '../../support/multipartParts';
 import type { CaseSubgraph } from '../../support/planner/cases';
 import { sha256 } from '../../../gateway/persisted';
+import { metricSum } from '../../support/metrics';
 
 const link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 
@@ -193,5 +194,21 @@ describe('@defer through the gateway', () => {
     expect(
       ((await refused.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code,
     ).toBe('UNAUTHENTICATED');
+  });
+
+  it('a streamed request is counted and timed as any request, by operation name and outcome', async () => {
+    held.open();
+    const counted = 'query Counted { product(id: "p3") { name ... @defer { stock } } }';
+    expect(await allMultipartParts(await post({ query: counted }, deferred))).toHaveLength(2);
+    const metrics = `${gateway.server.admin.url}/metrics`;
+    expect(
+      await metricSum(metrics, 'trellis_gateway_requests_total', { operation: 'Counted', outcome: 'success' }),
+    ).toBe(1);
+    expect(
+      await metricSum(metrics, 'trellis_gateway_request_duration_seconds_count', {
+        operation: 'Counted',
+        outcome: 'success',
+      }),
+    ).toBe(1);
   });
 });
