@@ -244,6 +244,16 @@ describe('multipart HTTP subscriptions', () => {
     const refused = (await overMultipart.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(refused.errors.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
 
+    // A document that does not validate is answered as any request on /graphql: JSON, 400 under application/graphql-response+json.
+    const invalid = await postGraphQLMultipart(url, 'subscription { nope }');
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    expect(
+      ((await invalid.json()) as { errors: Array<{ extensions: { code: string } }> }).errors.map(
+        (error) => error.extensions.code,
+      ),
+    ).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+
     const tooDeep = 'subscription { deep { child { child { n } } } }';
     const deepMultipart = await postGraphQLMultipart(url, tooDeep);
     const deepSse = await postGraphQLSse(url, tooDeep);
@@ -257,6 +267,29 @@ describe('multipart HTTP subscriptions', () => {
         },
       },
     ]);
+  });
+
+  it('refuses a caller over the rate limit before any stream opens, with 429 and its headers as SSE', async () => {
+    const { url: limited } = await gateway({ GATEWAY_RATE_LIMIT: '1' });
+    const caller = await identity.bearer('multipart-rate');
+    expect(
+      withoutHeartbeats(
+        await allMultipartParts(
+          await postGraphQLMultipart(limited, 'subscription { countdown(from: 1) }', { headers: caller }),
+        ),
+      ),
+    ).toEqual([{ payload: { data: { countdown: 1 } } }]);
+    const overMultipart = await postGraphQLMultipart(limited, 'subscription { countdown(from: 1) }', {
+      headers: caller,
+    });
+    const overSse = await postGraphQLSse(limited, 'subscription { countdown(from: 1) }', { headers: caller });
+    expect([overMultipart.status, overSse.status]).toEqual([429, 429]);
+    expect(overMultipart.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(
+      ((await overMultipart.json()) as { errors: Array<{ extensions: { code: string } }> }).errors.map(
+        (error) => error.extensions.code,
+      ),
+    ).toEqual(['RATE_LIMITED']);
   });
 
   it('runs a persisted query by its hash once it was sent with it, as on HTTP', async () => {
