@@ -35,7 +35,7 @@ export interface SubscriptionSettings {
   registry?: Registry;
   /** The connections to subgraphs (keep-alive pings; what hears of a dead one). */
   upstream?: UpstreamSettings;
-  /** A multipart subscription's heartbeat `{}` after this long without a part (MULTIPART_HEARTBEAT_MS); 0: none. */
+  /** A multipart subscription's heartbeat `{}`, every this many ms in which no event went out (MULTIPART_HEARTBEAT_MS); 0: none. */
   multipartHeartbeatMs?: number;
 }
 

@@ -22,7 +22,7 @@ import { clientError } from './clientError';
 import { tokenExpiredError } from './expiry';
 
 export interface MultipartSubscriptionSettings {
-  /** A heartbeat `{}` after this long without a part (MULTIPART_HEARTBEAT_MS); 0: none. */
+  /** A heartbeat `{}`, every this many ms in which no event went out (MULTIPART_HEARTBEAT_MS); 0: none. */
   heartbeatMs: number;
   logger?: Logger;
 }

@@ -233,7 +233,7 @@ const envSchema = z.object({
   /** Open subscriptions on one graphql-ws connection, and of one caller (identity, else address) per gateway process; 0: no cap. */
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
   MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).default(500),
-  /** A multipart HTTP subscription's heartbeat `{}` after this long without a part (Apollo Router's 5 s); 0: none. */
+  /** A multipart HTTP subscription's heartbeat `{}`, every this many ms in which no event went out (Apollo Router's 5 s); 0: none. */
   MULTIPART_HEARTBEAT_MS: z.coerce.number().int().min(0).default(5000),
   BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
@@ -306,7 +306,7 @@ export interface Config {
     rateLimit?: { limit: number; windowSec: number };
     /** Caps on open subscriptions (graphql-ws, SSE and multipart); 0: no cap. */
     subscriptions: { maxPerConnection: number; maxPerUser: number };
-    /** A multipart subscription's heartbeat after this long without a part (ms); 0: none. */
+    /** A multipart subscription's heartbeat, every this many ms in which no event went out; 0: none. */
     multipartHeartbeatMs: number;
     /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
     compressResponses: boolean;
