@@ -254,6 +254,15 @@ describe('multipart HTTP subscriptions', () => {
       ),
     ).toEqual(['GRAPHQL_VALIDATION_FAILED']);
 
+    // MAX_TOKENS (2000 by default) stops the parser, as on every transport.
+    const tooLong = await postGraphQLMultipart(url, `subscription { countdown(from: 1) ${'__typename '.repeat(2100)}}`);
+    expect(tooLong.status).toBe(400);
+    expect(
+      ((await tooLong.json()) as { errors: Array<{ extensions: { code: string } }> }).errors.map(
+        (error) => error.extensions.code,
+      ),
+    ).toEqual(['TOO_MANY_TOKENS']);
+
     const tooDeep = 'subscription { deep { child { child { n } } } }';
     const deepMultipart = await postGraphQLMultipart(url, tooDeep);
     const deepSse = await postGraphQLSse(url, tooDeep);
