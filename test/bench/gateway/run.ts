@@ -48,27 +48,17 @@ const profileDir = () => path.join(BENCH_DIR, 'out', 'profile');
 const settingsProfile = () => process.env.BENCH_PROFILE ?? '';
 
 /** Starts the target's gateway and checks its answers to every distinct call, and that it verifies the token. */
-async function startTarget(
-  target: Target,
-  context: Omit<TargetContext, 'port'>,
-  suites: Suites,
-  callers: Callers,
-): Promise<RunningTarget> {
+async function startTarget(target: Target, context: Omit<TargetContext, 'port'>, suites: Suites, callers: Callers): Promise<RunningTarget> {
   const running: RunningTarget = { target, unavailable: new Map() };
   try {
     const prepared = await target.prepare({ ...context, port: await freePort() });
     running.prepared = prepared;
     const first = suites.realistic[0];
     if (prepared.spawn) {
-      const spec =
-        settingsProfile() === target.name
-          ? { ...prepared.spawn, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, ...prepared.spawn.args] }
-          : prepared.spawn;
+      const spec = settingsProfile() === target.name ? { ...prepared.spawn, args: ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, ...prepared.spawn.args] } : prepared.spawn;
       const started = spawnProcess(target.name, spec);
       running.gateway = started;
-      await waitFor(started, 'a GraphQL answer', async () =>
-        (await probe(prepared.urlFor(first)!, first.calls[0].body, callers.genuine)).status === 200 ? true : undefined,
-      );
+      await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.calls[0].body, callers.genuine)).status === 200 ? true : undefined));
     }
     const checked = new Map<string, string | undefined>();
     for (const [suite, workloads] of Object.entries(suites) as Array<[string, Workload[]]>) {
@@ -97,13 +87,7 @@ async function startTarget(
   return running;
 }
 
-async function measureOne(
-  run: RunningTarget,
-  workload: Workload,
-  subgraphs: BenchProcess,
-  settings: BenchSettings,
-  callers: Callers,
-): Promise<BenchRow> {
+async function measureOne(run: RunningTarget, workload: Workload, subgraphs: BenchProcess, settings: BenchSettings, callers: Callers): Promise<BenchRow> {
   const options = {
     url: run.prepared!.urlFor(workload)!,
     workload,
@@ -117,28 +101,13 @@ async function measureOne(
   const stopSampling = run.gateway ? sampleUsage(run.gateway.pid) : undefined;
   const stopSamplingSubgraphs = sampleUsage(subgraphs.pid);
   const load = await measureLoad(options);
-  const row: BenchRow = {
-    target: run.target.name,
-    query: workload.name,
-    load,
-    usage: stopSampling?.(),
-    subgraphUsage: stopSamplingSubgraphs(),
-  };
-  log(
-    `${run.target.name} ${workload.name}: ${load.requestsPerSecond.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms${load.failures ? `, ${load.failures} failed` : ''}`,
-  );
+  const row: BenchRow = { target: run.target.name, query: workload.name, load, usage: stopSampling?.(), subgraphUsage: stopSamplingSubgraphs() };
+  log(`${run.target.name} ${workload.name}: ${load.requestsPerSecond.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms${load.failures ? `, ${load.failures} failed` : ''}`);
   return row;
 }
 
 /** Rounds of every (workload, target) pair, the target order rotated each round, so noise hits all alike. */
-async function measureRounds(
-  suite: string,
-  workloads: Workload[],
-  running: RunningTarget[],
-  subgraphs: BenchProcess,
-  settings: BenchSettings,
-  callers: Callers,
-): Promise<BenchRow[]> {
+async function measureRounds(suite: string, workloads: Workload[], running: RunningTarget[], subgraphs: BenchProcess, settings: BenchSettings, callers: Callers): Promise<BenchRow[]> {
   const samples = new Map<string, BenchRow[]>();
   const live = running.filter((run) => !run.unavailable.has('*'));
   for (let round = 0; round < settings.rounds; round++) {
@@ -155,9 +124,7 @@ async function measureRounds(
   return running.flatMap((run) =>
     workloads.map((workload) => {
       const reason = run.unavailable.get('*') ?? run.unavailable.get(`${suite}/${workload.name}`);
-      return reason
-        ? { target: run.target.name, query: workload.name, note: reason }
-        : medianRound(samples.get(`${run.target.name}/${workload.name}`) ?? []);
+      return reason ? { target: run.target.name, query: workload.name, note: reason } : medianRound(samples.get(`${run.target.name}/${workload.name}`) ?? []);
     }),
   );
 }
@@ -167,12 +134,7 @@ function medianRound(rounds: BenchRow[]): BenchRow {
   const sorted = [...rounds].sort((a, b) => (a.load?.requestsPerSecond ?? 0) - (b.load?.requestsPerSecond ?? 0));
   const median = sorted[Math.floor(sorted.length / 2)];
   const rates = sorted.map((row) => (row.load?.requestsPerSecond ?? 0).toFixed(0));
-  return {
-    ...median,
-    note: [median.note, rounds.length > 1 ? `req/s by round ${rates.join(' / ')}` : undefined]
-      .filter(Boolean)
-      .join('; '),
-  };
+  return { ...median, note: [median.note, rounds.length > 1 ? `req/s by round ${rates.join(' / ')}` : undefined].filter(Boolean).join('; ') };
 }
 
 /**
@@ -180,52 +142,28 @@ function medianRound(rounds: BenchRow[]): BenchRow {
  * round (order rotated), the round with the median p99 stands, and a target that does not hold a
  * rate is not sent a higher one.
  */
-async function measureRates(
-  mix: Workload,
-  running: RunningTarget[],
-  settings: BenchSettings,
-  callers: Callers,
-): Promise<RateRow[]> {
+async function measureRates(mix: Workload, running: RunningTarget[], settings: BenchSettings, callers: Callers): Promise<RateRow[]> {
   const rows: RateRow[] = [];
-  let live = running.filter(
-    (run) => run.gateway && !run.unavailable.has('*') && !run.unavailable.has(`realistic/${mix.name}`),
-  );
+  let live = running.filter((run) => run.gateway && !run.unavailable.has('*') && !run.unavailable.has(`realistic/${mix.name}`));
   for (const rate of settings.rates) {
     const samples = new Map<string, RateRow[]>();
     for (let round = 0; round < settings.rounds; round++) {
       for (const run of live.map((_, i) => live[(i + round) % live.length])) {
-        const options = {
-          url: run.prepared!.urlFor(mix)!,
-          workload: mix,
-          authorization: callers.authorization,
-          denial: run.target.denial,
-          rate,
-          durationSeconds: settings.rateDurationSeconds,
-          maxConnections: settings.rateConnections,
-        };
+        const options = { url: run.prepared!.urlFor(mix)!, workload: mix, authorization: callers.authorization, denial: run.target.denial, rate, durationSeconds: settings.rateDurationSeconds, maxConnections: settings.rateConnections };
         // The same rate unmeasured first: connections open, and the gateway settles into it.
         await runFixedRate({ ...options, durationSeconds: settings.warmupSeconds });
         const stop = sampleUsage(run.gateway!.pid);
         const result = await runFixedRate(options);
         const row: RateRow = { target: run.target.name, rate, result, usage: stop(), held: holds(result) };
-        log(
-          `${run.target.name} @${rate}/s: ${result.achievedPerSecond.toFixed(0)}/s answered, p50 ${result.p50Ms.toFixed(1)} p99 ${result.p99Ms.toFixed(1)} p99.9 ${result.p999Ms.toFixed(1)} ms${row.held ? '' : ' (did not hold)'}`,
-        );
+        log(`${run.target.name} @${rate}/s: ${result.achievedPerSecond.toFixed(0)}/s answered, p50 ${result.p50Ms.toFixed(1)} p99 ${result.p99Ms.toFixed(1)} p99.9 ${result.p999Ms.toFixed(1)} ms${row.held ? '' : ' (did not hold)'}`);
         samples.set(run.target.name, [...(samples.get(run.target.name) ?? []), row]);
       }
     }
     const medians = live.map((run) => {
       const sorted = [...samples.get(run.target.name)!].sort((a, b) => a.result!.p99Ms - b.result!.p99Ms);
       const median = sorted[Math.floor(sorted.length / 2)];
-      const spread =
-        sorted.length > 1
-          ? `p99 by round ${sorted.map((row) => row.result!.p99Ms.toFixed(0)).join(' / ')} ms`
-          : undefined;
-      return {
-        ...median,
-        held: median.held && sorted.filter((row) => row.held).length * 2 > sorted.length,
-        note: spread,
-      };
+      const spread = sorted.length > 1 ? `p99 by round ${sorted.map((row) => row.result!.p99Ms.toFixed(0)).join(' / ')} ms` : undefined;
+      return { ...median, held: median.held && sorted.filter((row) => row.held).length * 2 > sorted.length, note: spread };
     });
     rows.push(...medians);
     live = live.filter((run) => medians.find((row) => row.target === run.target.name)?.held);
@@ -235,21 +173,13 @@ async function measureRates(
 }
 
 /** The deferred shape on every gateway target (not `direct`: it spans four subgraphs). */
-async function measureDeferredShape(
-  realistic: Workload[],
-  running: RunningTarget[],
-  settings: BenchSettings,
-  callers: Callers,
-): Promise<DeferredRow[]> {
+async function measureDeferredShape(realistic: Workload[], running: RunningTarget[], settings: BenchSettings, callers: Callers): Promise<DeferredRow[]> {
   const history = realistic.find((workload) => workload.name === 'four-subgraph')!;
   const calls = history.calls.slice(0, settings.deferredCalls);
   const rows: DeferredRow[] = [];
   for (const run of running.filter((candidate) => candidate.gateway)) {
     const url = run.prepared?.urlFor(history);
-    const row =
-      url && !run.unavailable.has('*')
-        ? await measureDeferred(run.target.name, url, calls, callers.authorization)
-        : { target: run.target.name, note: run.unavailable.get('*') ?? 'n/a' };
+    const row = url && !run.unavailable.has('*') ? await measureDeferred(run.target.name, url, calls, callers.authorization) : { target: run.target.name, note: run.unavailable.get('*') ?? 'n/a' };
     log(`${run.target.name} deferred: ${JSON.stringify(row)}`);
     rows.push(row);
   }
@@ -259,28 +189,17 @@ async function measureDeferredShape(
 async function main(): Promise<void> {
   const settings = loadBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const unknown = settings.targets.filter((name) => !TARGETS.some((target) => target.name === name));
-  if (unknown.length)
-    throw new Error(`BENCH_TARGETS: unknown ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
+  if (unknown.length) throw new Error(`BENCH_TARGETS: unknown ${unknown.join(', ')} (known: ${TARGETS.map((t) => t.name).join(', ')})`);
   const outDir = path.join(BENCH_DIR, 'out');
   mkdirSync(outDir, { recursive: true });
   const data = buildDataset();
   const suites: Suites = { realistic: realisticWorkloads(data), repeated: repeatedWorkloads(data) };
   const idpPort = await freePort();
   const authIssuer = `http://127.0.0.1:${idpPort}`;
-  const identityProvider = new DevIdentityProvider({
-    issuer: authIssuer,
-    audience: 'trellis',
-    logger: createLogger({ service: 'bench-idp', level: 'warn' }),
-  });
+  const identityProvider = new DevIdentityProvider({ issuer: authIssuer, audience: 'trellis', logger: createLogger({ service: 'bench-idp', level: 'warn' }) });
   await identityProvider.start(idpPort);
   // Longer than any run: a token expiring mid-bench would turn into failed responses.
-  const tokens = new Map(
-    await Promise.all(
-      data.users.map(
-        async (user) => [user.id, `Bearer ${await identityProvider.mint(user.id, user.scopes, 6 * 3600)}`] as const,
-      ),
-    ),
-  );
+  const tokens = new Map(await Promise.all(data.users.map(async (user) => [user.id, `Bearer ${await identityProvider.mint(user.id, user.scopes, 6 * 3600)}`] as const)));
   const firstToken = tokens.get(data.users[0].id)!;
   const callers: Callers = {
     authorization: (call: Call) => tokens.get(call.user.id)!,
@@ -291,14 +210,7 @@ async function main(): Promise<void> {
   const sink = await startOtlpSink();
   const subgraphs = spawnProcess('subgraphs', {
     command: process.execPath,
-    args: [
-      '--conditions=trellis-source',
-      '--import',
-      'tsx',
-      path.join(__dirname, 'subgraphHost.ts'),
-      path.join(outDir, 'supergraph.graphql'),
-      authIssuer,
-    ],
+    args: ['--conditions=trellis-source', '--import', 'tsx', path.join(__dirname, 'subgraphHost.ts'), path.join(outDir, 'supergraph.graphql'), authIssuer],
     cwd: path.resolve(BENCH_DIR, '..', '..'),
     env: {},
   });
@@ -308,14 +220,7 @@ async function main(): Promise<void> {
     await checkSubgraphsVerifyTokens(ready.urls, callers);
     const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
     writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
-    const context = {
-      supergraphPath: ready.supergraphPath,
-      liftedSupergraphPath,
-      authIssuer,
-      subgraphUrls: ready.urls,
-      otlpUrl: sink.url,
-      log,
-    };
+    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, log };
     const running: RunningTarget[] = [];
     const results: Parameters<typeof report>[1] = {};
     let deferred: DeferredRow[] | undefined;
@@ -324,29 +229,16 @@ async function main(): Promise<void> {
         log(`starting ${target.name}`);
         running.push(await startTarget(target, context, suites, callers));
       }
-      if (settings.suites.includes('realistic'))
-        results.realistic = await measureRounds('realistic', suites.realistic, running, subgraphs, settings, callers);
-      if (settings.suites.includes('repeated'))
-        results.repeated = await measureRounds('repeated', suites.repeated, running, subgraphs, settings, callers);
-      if (settings.suites.includes('fixed-rate'))
-        results.rates = await measureRates(
-          suites.realistic.find((workload) => workload.name === 'mix')!,
-          running,
-          settings,
-          callers,
-        );
-      if (settings.suites.includes('deferred'))
-        deferred = await measureDeferredShape(suites.realistic, running, settings, callers);
+      if (settings.suites.includes('realistic')) results.realistic = await measureRounds('realistic', suites.realistic, running, subgraphs, settings, callers);
+      if (settings.suites.includes('repeated')) results.repeated = await measureRounds('repeated', suites.repeated, running, subgraphs, settings, callers);
+      if (settings.suites.includes('fixed-rate')) results.rates = await measureRates(suites.realistic.find((workload) => workload.name === 'mix')!, running, settings, callers);
+      if (settings.suites.includes('deferred')) deferred = await measureDeferredShape(suites.realistic, running, settings, callers);
     } finally {
       await Promise.all(running.map((run) => run.gateway?.stop()));
     }
-    const profile = settingsProfile()
-      ? { target: settingsProfile(), summary: summarizeProfile(profileDir()) }
-      : undefined;
+    const profile = settingsProfile() ? { target: settingsProfile(), summary: summarizeProfile(profileDir()) } : undefined;
     const tracing = settings.targets.some((name) => name.startsWith('trellis-otel'));
-    const markdown =
-      report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined }) +
-      (deferred ? `\n${deferredTable(deferred)}` : '');
+    const markdown = report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined }) + (deferred ? `\n${deferredTable(deferred)}` : '');
     process.stdout.write(`${markdown}\n`);
     if (settings.resultsPath) {
       writeResultsSection(settings.resultsPath, markdown);

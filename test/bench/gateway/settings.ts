@@ -31,16 +31,11 @@ function positive(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name}=${JSON.stringify(raw)}: must be a positive number`);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name}=${JSON.stringify(raw)}: must be a positive number`);
   return value;
 }
 
-const list = (raw: string) =>
-  raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
+const list = (raw: string) => raw.split(',').map((item) => item.trim()).filter(Boolean);
 
 export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   const durationSeconds = positive('BENCH_DURATION', 4);
@@ -48,17 +43,13 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   const unknown = suites.filter((suite) => !(SUITES as readonly string[]).includes(suite));
   if (unknown.length) throw new Error(`BENCH_RUNS: unknown ${unknown.join(', ')} (known: ${SUITES.join(', ')})`);
   const rates = list(process.env.BENCH_RATES || '200,400,800,1600').map(Number);
-  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0))
-    throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
+  if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
   return {
     durationSeconds,
     warmupSeconds: positive('BENCH_WARMUP', 1),
     rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
-    targets: list(
-      process.env.BENCH_TARGETS ||
-        'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-otel,trellis-otel10,hive',
-    ),
+    targets: list(process.env.BENCH_TARGETS || 'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-otel,trellis-otel10,hive'),
     suites: suites as Suite[],
     rates: [...rates].sort((a, b) => a - b),
     rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),
