@@ -65,7 +65,7 @@ export class PartShaping {
     if (!data) return { data, positions: children.map(() => []) };
     const positions = children.map((child) => {
       const found: ResponsePath[] = [];
-      this.walk(data[child.queryPath[0]!], child.queryPath, 1, [child.queryPath[0]!], found);
+      this.walk(data, child.queryPath, 0, [], found);
       return found;
     });
     return { data: withoutTypeProbes(data) as Json, positions };

@@ -270,6 +270,16 @@ describe('@defer parts through the FederatedExecutor', () => {
     expect(merged(apollo)).toEqual(await whole(query));
   });
 
+  it('a defer on root fields: its part has the empty path', async () => {
+    const query = '{ products { id } ... @defer(label: "root") { product(id: "p1") { name } } }';
+    const { apollo, v02 } = await wire(query);
+    expect(apollo).toEqual([
+      { data: { products: [{ id: 'p1' }, { id: 'p2' }] }, hasNext: true },
+      { incremental: [{ data: { product: { name: 'Product p1' } }, path: [], label: 'root' }], hasNext: false },
+    ]);
+    expect(v02[0]).toMatchObject({ pending: [{ id: '0', path: [], label: 'root' }] });
+  });
+
   it('a defer under a type condition applies only to the list elements of that type', async () => {
     const query = '{ search { ... on Book { title } ... on Product { name ... @defer { stock } } } }';
     const { apollo, v02 } = await wire(query);
