@@ -11,6 +11,8 @@ import type { DocumentNode } from 'graphql';
 import type { Logger } from '@trellis/kit';
 import { guardPlanner, RequiresIndex } from '../planning';
 import { sha256 } from '../sha256';
+import { inSpanSync } from '@trellis/kit/internal';
+import { PLAN_ATTRIBUTES, PLAN_SPAN } from '../observability/planSpans';
 
 interface GatewayPlanning {
   apiSchema?: Schema;
@@ -29,6 +31,8 @@ export class DeferPlanner {
   constructor(
     private readonly gateway: ApolloGateway,
     private readonly logger?: Pick<Logger, 'warn'>,
+    /** A miss is planned in a `gateway.plan` span, as on HTTP (a hit has one from the traced plan store). */
+    private readonly tracing = false,
   ) {}
 
   /** The plan of `document` with its @defer fragments as Defer nodes; throws a GraphQLError when planning refuses. */
@@ -39,9 +43,9 @@ export class DeferPlanner {
     const key = `defer:${operationName ? sha256(queryHash + operationName) : queryHash}`;
     const kept = await store?.get(key).catch(() => undefined);
     if (kept) return kept;
-    const plan = this.plannerFor(queryPlanner, internals.supergraphSdl ?? '').buildQueryPlan(
-      operationFromDocument(apiSchema, document, { operationName }),
-    );
+    const planner = this.plannerFor(queryPlanner, internals.supergraphSdl ?? '');
+    const build = () => planner.buildQueryPlan(operationFromDocument(apiSchema, document, { operationName }));
+    const plan = this.tracing ? inSpanSync(PLAN_SPAN, { attributes: { [PLAN_ATTRIBUTES.cacheHit]: false } }, build) : build();
     await store?.set(key, plan).catch(() => undefined);
     return plan;
   }

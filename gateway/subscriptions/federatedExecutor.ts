@@ -80,7 +80,7 @@ export class FederatedExecutor {
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
   ) {
     this.upstream = new UpstreamConnections(rules.upstream);
-    this.deferPlanner = new DeferPlanner(gateway);
+    this.deferPlanner = new DeferPlanner(gateway, undefined, rules.tracing);
   }
 
   /** An error as the client receives it on any transport: no `extensions.http`, which Apollo Server strips on HTTP too. */
