@@ -15,6 +15,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { ResponsePath } from './shaping';
+import { conditionHolds } from './operation';
 
 export function primaryPaths(
   document: DocumentNode,
@@ -31,7 +32,8 @@ export function primaryPaths(
     const condition = defer?.arguments?.find((a) => a.name.value === 'if')?.value;
     if (!defer) return false;
     if (!condition) return true;
-    if (condition.kind === Kind.VARIABLE) return variables[condition.name.value] !== false;
+    // Decided as the plan's Condition nodes are (parts.ts), so a fragment is in the primary part here exactly when it is there.
+    if (condition.kind === Kind.VARIABLE) return conditionHolds(operation, condition.name.value, variables);
     return valueFromAST(condition, GraphQLBoolean) !== false;
   };
   const paths = new Set<string>();

@@ -389,6 +389,18 @@ describe('@defer parts through the FederatedExecutor', () => {
     expect(JSON.stringify(primary.apollo.slice(1))).not.toContain('FORBIDDEN');
   });
 
+  it("a defer whose if is a variable defaulting to false, sent without it, stays in the primary part with its FORBIDDEN there", async () => {
+    const query =
+      'query Q($later: Boolean = false) { product(id: "p1") { reviews { author { ... @defer(if: $later) { email } } } ... @defer { name } } }';
+    const { apollo } = await wire(query);
+    expect(apollo[0]).toMatchObject({
+      data: { product: { reviews: [{ author: { email: null } }, { author: { email: null } }] } },
+      errors: [expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })],
+      hasNext: true,
+    });
+    expect(apollo.slice(1)).toEqual([{ incremental: [{ data: { name: 'Product p1' }, path: ['product'] }], hasNext: false }]);
+  });
+
   it('a primary part whose fields are all deferred is the empty object, the parts then fill it', async () => {
     const query = '{ product(id: "p1") { ... @defer { reviews { ... @defer { body } } } } }';
     const { apollo } = await wire(query);
