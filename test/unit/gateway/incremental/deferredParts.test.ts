@@ -1,146 +1,28 @@
 /**
  * The @defer runner through the FederatedExecutor, on a real Apollo Gateway over in-process
- * subgraphs (LocalGraphQLDataSource), with the gateway's real check pipeline (limits, auth,
+ * subgraphs (deferGateway.ts), with the gateway's real check pipeline (limits, auth,
  * planning): what each part holds and where, in both wire formats, and that the parts merged give
  * the answer of the same query without @defer.
  */
 import { parse, type DocumentNode, type GraphQLError } from 'graphql';
 import { Defer20220824Handler, GraphQL17Alpha9Handler } from '@apollo/client/incremental';
-import { ApolloGateway, LocalGraphQLDataSource, type GraphQLDataSource } from '@apollo/gateway';
-import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { createLogger } from '@trellis/kit';
-import { loadConfig } from '@trellis/kit/internal/config';
-import { composeSupergraph } from '../../../../gateway/supergraph/compose';
-import { liftEnforcedSecurityFeatures } from '../../../../gateway/auth/securityFeatures';
-import { FederatedExecutor } from '../../../../gateway/subscriptions/federatedExecutor';
-import {
-  admitDefer,
-  deferSpec20220824,
-  incrementalSpecV02,
-  type IncrementalPayload,
-} from '../../../../gateway/incremental';
-import { runChecks } from '../../../../gateway/checkPipeline';
-import { limits } from '../../../../gateway/limits';
-import { auth } from '../../../../gateway/auth';
-import { planning } from '../../../../gateway/planning';
-import { SubgraphUnavailableError } from '../../../../gateway/datasource/errors';
-import type { GatewayContext } from '../../../../gateway/context';
-import type { GatewayHost } from '../../../../gateway/extension';
-import type { InstanceDirectory } from '../../../../gateway/supergraph/instances';
-
-const link =
-  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@requiresScopes"])';
-const subgraphs: Array<{ name: string; typeDefs: string; resolvers: GraphQLResolverMap<unknown> }> = [
-  {
-    name: 'products',
-    typeDefs: `${link}
-      type Query { product(id: ID!): Product products: [Product!]! search: [Result!]! }
-      union Result = Product | Book
-      type Book { title: String! }
-      type Product @key(fields: "id") { id: ID! name: String! }`,
-    resolvers: {
-      Query: {
-        product: (_: unknown, { id }: { id: string }) => ({ id, name: `Product ${id}` }),
-        products: () => [1, 2].map((n) => ({ id: `p${n}`, name: `Product p${n}` })),
-        search: () => [
-          { __typename: 'Book', title: 'Dune' },
-          { __typename: 'Product', id: 'p1', name: 'Product p1' },
-        ],
-      },
-      Result: { __resolveType: (value: { __typename: string }) => value.__typename },
-      Product: { __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: `Product ${ref.id}` }) },
-    } as GraphQLResolverMap<unknown>,
-  },
-  {
-    name: 'reviews',
-    typeDefs: `${link}
-      type Product @key(fields: "id") { id: ID! reviews: [Review!]! }
-      type Review { body: String! author: User! }
-      type User @key(fields: "id", resolvable: false) { id: ID! }`,
-    resolvers: {
-      Product: {
-        reviews: (p: { id: string }) => [1, 2].map((n) => ({ body: `${p.id} review ${n}`, author: { id: `u${n}` } })),
-      },
-    },
-  },
-  {
-    name: 'users',
-    typeDefs: `${link}
-      type User @key(fields: "id") { id: ID! name: String! email: String @requiresScopes(scopes: [["users:email"]]) }`,
-    resolvers: {
-      User: {
-        __resolveReference: (ref: { id: string }) => ({
-          id: ref.id,
-          name: `User ${ref.id}`,
-          email: `${ref.id}@example.com`,
-        }),
-      },
-    },
-  },
-  {
-    name: 'inventory',
-    typeDefs: `${link}
-      type Product @key(fields: "id") { id: ID! stock: Int! warehouse: String }`,
-    resolvers: {
-      Product: {
-        stock: (p: { id: string }) => Number(p.id.slice(1)) * 10,
-        warehouse: (p: { id: string }) => {
-          if (p.id === 'p2') throw new Error('warehouse p2 is closed');
-          return `W-${p.id}`;
-        },
-      },
-    },
-  },
-];
+import type { FederatedExecutor } from '../../../../gateway/subscriptions/federatedExecutor';
+import { deferSpec20220824, incrementalSpecV02, type IncrementalPayload } from '../../../../gateway/incremental';
+import { anonymousContext, deferGateway, type DeferGateway } from './deferGateway';
 
 describe('@defer parts through the FederatedExecutor', () => {
-  let gateway: ApolloGateway;
+  let fixture: DeferGateway;
   let executor: FederatedExecutor;
-  let inventoryDown = false;
 
   beforeAll(async () => {
-    const composed = composeSupergraph(
-      subgraphs.map(({ name, typeDefs }) => ({ name, sdl: typeDefs, url: `http://${name}.invalid/graphql` })),
-    );
-    if (!composed.ok) throw new Error(composed.errors.join('\n'));
-    const sources: Record<string, GraphQLDataSource> = {};
-    for (const { name, typeDefs, resolvers } of subgraphs)
-      sources[name] = new LocalGraphQLDataSource(buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers }]));
-    const inventory = sources.inventory!;
-    // The inventory's breaker, when open, fails every fetch fast with this error (gateway/datasource).
-    sources.inventory = {
-      process: (options) =>
-        inventoryDown
-          ? Promise.reject(new SubgraphUnavailableError('inventory', 'breaker_open'))
-          : inventory.process(options),
-    };
-    gateway = new ApolloGateway({
-      supergraphSdl: liftEnforcedSecurityFeatures(composed.supergraphSdl),
-      buildService: ({ name }) => sources[name]!,
-    });
-    admitDefer(gateway);
-    const logger = createLogger({ service: 'test', level: 'silent' });
-    const extensions = [
-      limits(loadConfig({ MAX_ALIASES: '2' }).limits, logger),
-      auth({ logger }),
-      planning({ logger }),
-    ];
-    const host = { gateway } as GatewayHost;
-    for (const extension of extensions) extension.attach?.(undefined as never, host);
-    await gateway.load();
-    executor = new FederatedExecutor(gateway, {} as InstanceDirectory, (check) => runChecks(extensions, check));
+    fixture = await deferGateway();
+    executor = fixture.executor;
   });
 
-  afterAll(() => gateway.stop());
-  afterEach(() => (inventoryDown = false));
+  afterAll(() => fixture.stop());
+  afterEach(() => (fixture.inventoryDown = false));
 
-  const context = (): GatewayContext =>
-    ({
-      correlationId: 'c1',
-      forwardHeaders: {},
-      user: null,
-      logger: createLogger({ service: 'test', level: 'silent' }),
-    }) as GatewayContext;
+  const context = anonymousContext;
 
   const payloads = async (query: string, variables?: Record<string, unknown>) => {
     const all: IncrementalPayload[] = [];
@@ -320,7 +202,7 @@ describe('@defer parts through the FederatedExecutor', () => {
   });
 
   it('a deferred subgraph whose breaker is open: its part carries SUBGRAPH_UNAVAILABLE, the primary part is served', async () => {
-    inventoryDown = true;
+    fixture.inventoryDown = true;
     const { apollo, v02 } = await wire(
       '{ product(id: "p1") { name ... @defer { warehouse } ... @defer(label: "stock") { stock } } }',
     );
