@@ -1,0 +1,106 @@
+/**
+ * The entity cache through a real gateway, real subgraphs and the real cache Redis (the stack's,
+ * a key prefix per test): entities served from it, only misses asked, errors never kept, a
+ * change dropping an entity, Cache-Control from what was served, shadow mode counting differences.
+ */
+import { randomUUID } from 'node:crypto';
+import { postGraphQL } from '../../support/graphql';
+import { startGateway, type InProcessGateway } from '../../support/inProcess';
+import { metricValue } from '../../support/metrics';
+import { startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
+
+const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
+
+describe('the entity cache through the gateway', () => {
+  let graph: EntityCacheGraph;
+  const running: InProcessGateway[] = [];
+  beforeEach(async () => {
+    graph = await startEntityCacheGraph();
+  });
+  afterEach(async () => {
+    for (const gateway of running.splice(0)) await gateway.stop();
+    await graph.stop();
+  });
+
+  const gateway = async (mode: 'on' | 'shadow' | 'off', prefix = `test:entity:${randomUUID()}:`): Promise<InProcessGateway> => {
+    const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ENTITY_CACHE: mode, CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix });
+    running.push(started);
+    return started;
+  };
+  const metric = (at: InProcessGateway, name: string, labels: Record<string, string>) => metricValue(`${at.server.admin.url}/metrics`, `trellis_entity_cache_${name}`, labels);
+  const products = async (at: InProcessGateway, upcs: string[]) => postGraphQL(at.url, QUERY, { variables: { upcs } });
+
+  it('serves entities it holds without asking their subgraph, and asks only for the ones it lacks, in order', async () => {
+    const on = await gateway('on');
+    expect((await products(on, ['1', '2'])).body).toEqual({ data: { products: [{ upc: '1', inStock: 10 }, { upc: '2', inStock: 20 }] } });
+    expect(graph.asked).toEqual(['1', '2']);
+    const partly = await products(on, ['3', '1', '2']);
+    expect(partly.body).toEqual({ data: { products: [{ upc: '3', inStock: 30 }, { upc: '1', inStock: 10 }, { upc: '2', inStock: 20 }] } });
+    expect(graph.asked).toEqual(['1', '2', '3']);
+    expect(await metric(on, 'hits_total', { type: 'Product', tier: 'local' })).toBe(2);
+    expect(await metric(on, 'misses_total', { type: 'Product' })).toBe(3);
+  });
+
+  it('answers Cache-Control from what was served: the smallest maxAge declared, public', async () => {
+    const on = await gateway('on');
+    expect((await products(on, ['1'])).headers.get('cache-control')).toBe('max-age=30, public');
+    const priced = await postGraphQL(on.url, 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc price } }', { variables: { upcs: ['1'] } });
+    expect(priced.headers.get('cache-control')).toBe('max-age=5, public');
+  });
+
+  it('never keeps an error: an answer carrying one is asked for again (Apollo Server calls it no-store)', async () => {
+    graph.stock.set('2', null);
+    const on = await gateway('on');
+    const failed = await products(on, ['1', '2']);
+    expect(failed.body.errors).toEqual([expect.objectContaining({ path: ['products', 1, 'inStock'] })]);
+    graph.stock.set('2', 21);
+    expect((await products(on, ['1', '2'])).body).toEqual({ data: { products: [{ upc: '1', inStock: 10 }, { upc: '2', inStock: 21 }] } });
+    expect(graph.asked).toEqual(['1', '2', '1', '2']);
+    expect((await products(on, ['1', '2'])).body.data).toEqual({ products: [{ upc: '1', inStock: 10 }, { upc: '2', inStock: 21 }] });
+    expect(graph.asked).toEqual(['1', '2', '1', '2']);
+  });
+
+  it('drops an entity on an announced change, and serves the new value', async () => {
+    const on = await gateway('on');
+    await products(on, ['1', '2']);
+    graph.stock.set('1', 9);
+    expect((await products(on, ['1'])).body.data).toEqual({ products: [{ upc: '1', inStock: 10 }] });
+    await on.server.entityCache.invalidate({ type: 'Product', key: { upc: '1' }, source: 'stock', at: Date.now() });
+    expect((await products(on, ['1', '2'])).body.data).toEqual({ products: [{ upc: '1', inStock: 9 }, { upc: '2', inStock: 20 }] });
+    expect(graph.asked).toEqual(['1', '2', '1']);
+    expect(await metric(on, 'invalidations_total', { type: 'Product' })).toBe(1);
+  });
+
+  it('shares entries between gateways through the cache Redis, and a change drops them there too', async () => {
+    const prefix = `test:entity:${randomUUID()}:`;
+    const first = await gateway('on', prefix);
+    const second = await gateway('on', prefix);
+    await products(first, ['1']);
+    expect((await products(second, ['1'])).body.data).toEqual({ products: [{ upc: '1', inStock: 10 }] });
+    expect(graph.asked).toEqual(['1']);
+    expect(await metric(second, 'hits_total', { type: 'Product', tier: 'redis' })).toBe(1);
+    graph.stock.set('1', 7);
+    await first.server.entityCache.invalidate({ type: 'Product', key: { upc: '1' }, source: 'stock', at: Date.now() });
+    const third = await gateway('on', prefix);
+    expect((await products(third, ['1'])).body.data).toEqual({ products: [{ upc: '1', inStock: 7 }] });
+  });
+
+  it('in shadow mode serves fresh data and counts each field the cache had wrong', async () => {
+    const shadow = await gateway('shadow');
+    await products(shadow, ['1', '2']);
+    graph.stock.set('1', 3);
+    expect((await products(shadow, ['1', '2'])).body.data).toEqual({ products: [{ upc: '1', inStock: 3 }, { upc: '2', inStock: 20 }] });
+    expect(graph.asked).toEqual(['1', '2', '1', '2']);
+    expect(await metric(shadow, 'shadow_comparisons_total', { type: 'Product' })).toBe(2);
+    expect(await metric(shadow, 'shadow_differences_total', { type: 'Product', field: 'inStock' })).toBe(1);
+  });
+
+  it('off: every entity is asked of its subgraph, and no Cache-Control is computed', async () => {
+    const off = await gateway('off');
+    await products(off, ['1']);
+    const again = await products(off, ['1']);
+    expect(graph.asked).toEqual(['1', '1']);
+    expect(again.headers.get('cache-control')).toBe('no-store');
+  });
+});
