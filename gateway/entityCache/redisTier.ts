@@ -29,6 +29,7 @@ export class RedisTier {
   private readonly pendingDrops = new Set<string>();
   private isDown = false;
   private retrying = false;
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: RedisTierOptions) {
     this.client = new Redis(options.url, {
@@ -50,12 +51,14 @@ export class RedisTier {
     for (const { entity, variant } of lookups) pipeline.hget(this.options.prefix + entity, variant);
     try {
       const answers = (await pipeline.exec()) ?? [];
+      // A pipeline resolves with each command's own error (a timeout among them): any is a failure of Redis.
+      const failure = answers.find(([error]) => error)?.[0];
+      if (failure || answers.length !== lookups.length) throw failure ?? new Error('a pipeline answered short');
       this.succeeded();
+      // A drop still waiting for Redis: what Redis holds for that entity may be what it dropped.
       return lookups.map((lookup, index) => {
-        const [error, value] = answers[index] ?? [new Error('no answer'), null];
-        // A drop still waiting for Redis: what Redis holds for that entity may be what it dropped.
-        if (error || this.pendingDrops.has(lookup.entity)) return null;
-        return typeof value === 'string' ? value : null;
+        const value = answers[index][1];
+        return typeof value === 'string' && !this.pendingDrops.has(lookup.entity) ? value : null;
       });
     } catch (error) {
       this.failed(error as Error, 'read');
@@ -68,7 +71,9 @@ export class RedisTier {
     if (!this.isAvailable() || this.pendingDrops.has(entity)) return;
     const key = this.options.prefix + entity;
     try {
-      await this.client.multi().hset(key, variant, value).pexpire(key, ttlMs).exec();
+      const answers = (await this.client.multi().hset(key, variant, value).pexpire(key, ttlMs).exec()) ?? [];
+      const failure = answers.find(([error]) => error)?.[0];
+      if (failure) throw failure;
       this.succeeded();
     } catch (error) {
       this.failed(error as Error, 'write');
@@ -77,8 +82,8 @@ export class RedisTier {
 
   /** Drops every entry of the entity; kept and sent again when Redis cannot take it now. */
   async drop(entity: string): Promise<void> {
+    if (!this.isAvailable()) return this.keepDrop(entity);
     try {
-      if (!this.isAvailable()) throw new Error('the entity cache Redis is unavailable');
       await this.client.del(this.options.prefix + entity);
       this.pendingDrops.delete(entity);
     } catch (error) {
@@ -88,6 +93,7 @@ export class RedisTier {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.retryTimer);
     this.client.disconnect();
   }
 
@@ -96,12 +102,29 @@ export class RedisTier {
     // Past the bound the oldest is forgotten; its entry still ends at its TTL.
     if (this.pendingDrops.size >= max) this.pendingDrops.delete(this.pendingDrops.values().next().value as string);
     this.pendingDrops.add(entity);
+    this.scheduleRetry();
+  }
+
+  /** Sends the kept drops again after a rest, until they are all through: a drop must not wait for a request to come. */
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.retryDrops().finally(() => this.pendingDrops.size > 0 && this.scheduleRetry());
+    }, this.options.restMs ?? 1000);
+    this.retryTimer.unref();
   }
 
   private async retryDrops(): Promise<void> {
-    for (const entity of [...this.pendingDrops]) {
-      await this.drop(entity);
-      if (!this.isAvailable()) return;
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      for (const entity of [...this.pendingDrops]) {
+        if (!this.isAvailable()) return;
+        await this.drop(entity);
+      }
+    } finally {
+      this.retrying = false;
     }
   }
 
@@ -114,10 +137,7 @@ export class RedisTier {
     if (this.isDown) this.options.logger.info('entity cache Redis answers again');
     this.isDown = false;
     this.restingUntil = 0;
-    if (this.pendingDrops.size > 0 && !this.retrying) {
-      this.retrying = true;
-      void this.retryDrops().finally(() => (this.retrying = false));
-    }
+    if (this.pendingDrops.size > 0) void this.retryDrops();
   }
 
   private failed(error: Error, operation?: 'read' | 'write' | 'drop'): void {
