@@ -68,6 +68,8 @@ export interface ProcessProfile {
   admin?: boolean;
   /** Runs the development identity provider. */
   devIdentity?: boolean;
+  /** Runs the entity cache (the gateway), so ENTITY_CACHE without CACHE_REDIS_URL concerns it. */
+  cachesEntities?: boolean;
 }
 
 export interface ProductionProblem {
@@ -112,7 +114,7 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
     problems.push({ problem: `KAFKA_SASL_MECHANISM=${sasl.mechanism} without KAFKA_SSL=true: the Kafka login and every event cross the network in clear`, optOut: 'TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS' });
   }
   // Never the state store: without the cache Redis every gateway would fill and miss on its own.
-  if (profile.composes && config.entityCache.mode !== 'off' && !config.entityCache.redisUrl && !allow.localEntityCache) {
+  if (profile.cachesEntities && config.entityCache.mode !== 'off' && !config.entityCache.redisUrl && !allow.localEntityCache) {
     problems.push({ problem: `ENTITY_CACHE=${config.entityCache.mode} with no CACHE_REDIS_URL: each gateway would keep its own entity cache; set CACHE_REDIS_URL`, optOut: 'TRELLIS_ALLOW_LOCAL_ENTITY_CACHE' });
   }
   if (profile.devIdentity && !allow.devIdentity) {
