@@ -23,6 +23,8 @@ export interface BenchSettings {
   rateConnections: number;
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
+  /** The cache Redis of the entity-cache targets (BENCH_CACHE_REDIS_URL). */
+  cacheRedisUrl: string;
 }
 
 function positive(name: string, fallback: number): number {
@@ -53,5 +55,6 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
     rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),
     rateConnections: Math.round(positive('BENCH_RATE_CONNECTIONS', 256)),
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
+    cacheRedisUrl: process.env.BENCH_CACHE_REDIS_URL || 'redis://127.0.0.1:6379',
   };
 }
