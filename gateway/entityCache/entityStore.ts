@@ -9,6 +9,9 @@ import type { EntityCacheMetrics } from './metrics';
 import type { RedisTier } from './redisTier';
 import { decodeStored, encodeStored, type StoredEntity } from './storedEntity';
 
+/** Entries one entity keeps in process (queries × callers); past it, the oldest goes. */
+export const VARIANTS_PER_ENTITY = 32;
+
 export interface Lookup {
   type: string;
   /** `Type:{sorted key JSON}` (entityChangeKey): what a change names. */
@@ -97,6 +100,9 @@ export class EntityStore {
   private keepLocally(lookup: Lookup, entry: StoredEntity): void {
     let variants = this.local.get(lookup.entity);
     if (!variants) this.local.set(lookup.entity, (variants = new Map()));
+    variants.delete(lookup.variant);
+    // Bounded per entity too (private entries are one per caller): the oldest variant goes first.
+    if (variants.size >= VARIANTS_PER_ENTITY) variants.delete(variants.keys().next().value as string);
     variants.set(lookup.variant, entry);
   }
 

@@ -1,16 +1,19 @@
 /**
  * Two small subgraphs for the entity cache's tests, served by the kit on real HTTP servers:
  * `shelf` lists products (its root field declares 30 s), `stock` resolves `Product.inStock`
- * (the type declares 60 s) and `Product.price` (5 s), counting every representation it is asked
+ * (the type declares 60 s), `Product.price` (5 s) and `Product.wished` (60 s, private), counting every representation it is asked
  * for, and failing for a product whose stock is set to `null`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GraphQLError } from 'graphql';
+import type Redis from 'ioredis';
 import type { Subgraph } from '@trellis/kit';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
-import { startSubgraph } from './inProcess';
+import { eventually, postGraphQL } from './graphql';
+import { startSubgraph, type InProcessGateway } from './inProcess';
+import { metricValue } from './metrics';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 /** Apollo's `@cacheControl`, declared as every subgraph that uses it declares it. */
@@ -23,7 +26,7 @@ const shelfSdl = `
   ${LINK}
   ${CACHE_CONTROL_SDL}
   type Query { products(upcs: [ID!]!): [Product!]! @cacheControl(maxAge: 30) }
-  type Product @key(fields: "upc") { upc: ID! }
+  type Product @key(fields: "upc") { upc: ID! label: String @cacheControl(maxAge: 0) }
 `;
 
 const stockSdl = `
@@ -33,6 +36,7 @@ const stockSdl = `
     upc: ID!
     inStock: Int
     price: Float @cacheControl(maxAge: 5)
+    wished: Boolean @cacheControl(maxAge: 60, scope: PRIVATE)
   }
 `;
 
@@ -56,7 +60,7 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
     () => ({
       name: 'shelf',
       typeDefs: shelfSdl,
-      resolvers: { Query: { products: (_: unknown, { upcs }: { upcs: string[] }) => upcs.map((upc) => ({ upc })) } },
+      resolvers: { Query: { products: (_: unknown, { upcs }: { upcs: string[] }) => upcs.map((upc) => ({ upc, label: `product ${upc}` })) } },
     }),
     {},
   );
@@ -76,6 +80,7 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
             return units ?? 0;
           },
           price: ({ upc }: { upc: string }) => Number(upc) * 1.5,
+          wished: () => false,
         },
       },
     }),
@@ -97,4 +102,36 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
       await shelf.stop();
     },
   };
+}
+
+const STOCK_QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
+
+/** `upc`'s stock through a gateway, checking the answer carries no error. */
+export async function stockThrough(gateway: InProcessGateway, upc: string): Promise<number | undefined> {
+  const { status, body } = await postGraphQL<{ products: Array<{ inStock: number }> }>(gateway.url, STOCK_QUERY, { variables: { upcs: [upc] } });
+  if (status !== 200 || body.errors) throw new Error(`${upc}: ${status} ${JSON.stringify(body)}`);
+  return body.data?.products[0].inStock;
+}
+
+/**
+ * Waits until `second` is served from the cache Redis what `first` stored there: `first` asks for a
+ * fresh product, the entry is waited for in Redis (`probe`, keys under `prefix`), then `second`
+ * asks for it. A fresh product per attempt, so a miss (a tier still connecting) is not kept locally
+ * and mistaken for a Redis hit on the next one.
+ */
+export async function servedThroughRedis(first: InProcessGateway, second: InProcessGateway, probe: Redis, prefix: string, tag: string, timeoutMs = 15_000): Promise<void> {
+  const redisHits = () => metricValue(`${second.server.admin.url}/metrics`, 'trellis_entity_cache_hits_total', { type: 'Product', tier: 'redis' }).catch(() => 0);
+  let attempt = 0;
+  await eventually(
+    async () => {
+      const upc = `${tag}-${attempt++}`;
+      await stockThrough(first, upc);
+      await eventually(async () => expect(await probe.exists(`${prefix}Product:{"upc":"${upc}"}`)).toBe(1), 5000, 20);
+      const before = await redisHits();
+      await stockThrough(second, upc);
+      expect((await redisHits()) - before).toBe(1);
+    },
+    timeoutMs,
+    100,
+  );
 }

@@ -4,10 +4,11 @@
  * change dropping an entity, Cache-Control from what was served, shadow mode counting differences.
  */
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { postGraphQL } from '../../support/graphql';
 import { startGateway, type InProcessGateway } from '../../support/inProcess';
 import { metricValue } from '../../support/metrics';
-import { startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
+import { servedThroughRedis, startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
 
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
@@ -42,11 +43,15 @@ describe('the entity cache through the gateway', () => {
     expect(await metric(on, 'misses_total', { type: 'Product' })).toBe(3);
   });
 
-  it('answers Cache-Control from what was served: the smallest maxAge declared, public', async () => {
+  it('answers Cache-Control from what was served: the smallest maxAge, private if any part was, no-store if any part may not be kept', async () => {
     const on = await gateway('on');
-    expect((await products(on, ['1'])).headers.get('cache-control')).toBe('max-age=30, public');
-    const priced = await postGraphQL(on.url, 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc price } }', { variables: { upcs: ['1'] } });
-    expect(priced.headers.get('cache-control')).toBe('max-age=5, public');
+    const ask = async (fields: string) => (await postGraphQL(on.url, `query ($upcs: [ID!]!) { products(upcs: $upcs) { ${fields} } }`, { variables: { upcs: ['1'] } })).headers.get('cache-control');
+    expect(await ask('upc inStock')).toBe('max-age=30, public');
+    // Served from the cache this time: still the smallest of what was served.
+    expect(await ask('upc inStock')).toBe('max-age=30, public');
+    expect(await ask('upc price')).toBe('max-age=5, public');
+    expect(await ask('upc wished')).toBe('max-age=30, private');
+    expect(await ask('upc label inStock')).toBe('no-store');
   });
 
   it('never keeps an error: an answer carrying one is asked for again (Apollo Server calls it no-store)', async () => {
@@ -74,16 +79,21 @@ describe('the entity cache through the gateway', () => {
 
   it('shares entries between gateways through the cache Redis, and a change drops them there too', async () => {
     const prefix = `test:entity:${randomUUID()}:`;
-    const first = await gateway('on', prefix);
-    const second = await gateway('on', prefix);
-    await products(first, ['1']);
-    expect((await products(second, ['1'])).body.data).toEqual({ products: [{ upc: '1', inStock: 10 }] });
-    expect(graph.asked).toEqual(['1']);
-    expect(await metric(second, 'hits_total', { type: 'Product', tier: 'redis' })).toBe(1);
-    graph.stock.set('1', 7);
-    await first.server.entityCache.invalidate({ type: 'Product', key: { upc: '1' }, source: 'stock', at: Date.now() });
-    const third = await gateway('on', prefix);
-    expect((await products(third, ['1'])).body.data).toEqual({ products: [{ upc: '1', inStock: 7 }] });
+    const probe = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    try {
+      const first = await gateway('on', prefix);
+      const second = await gateway('on', prefix);
+      await servedThroughRedis(first, second, probe, prefix, 'shared');
+      const asked = graph.asked.length;
+      graph.stock.set('shared-0', 7);
+      await first.server.entityCache.invalidate({ type: 'Product', key: { upc: 'shared-0' }, source: 'stock', at: Date.now() });
+      expect(await probe.exists(`${prefix}Product:{"upc":"shared-0"}`)).toBe(0);
+      const third = await gateway('on', prefix);
+      expect((await products(third, ['shared-0'])).body.data).toEqual({ products: [{ upc: 'shared-0', inStock: 7 }] });
+      expect(graph.asked.length).toBe(asked + 1);
+    } finally {
+      probe.disconnect();
+    }
   });
 
   it('in shadow mode serves fresh data and counts each field the cache had wrong', async () => {

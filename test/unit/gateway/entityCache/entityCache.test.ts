@@ -98,6 +98,16 @@ describe('EntityCache keying', () => {
     expect(asked).toHaveLength(2);
   });
 
+  it('keeps at most 32 entries of one entity in process (one per private caller): the oldest goes', async () => {
+    const { fetch, asked, answer } = setup();
+    answer({ hint: { maxAge: 60, scope: 'PRIVATE' } });
+    const callers = Array.from({ length: 33 }, (_, index): CacheCaller => ({ id: `c${index}`, scopes: [] }));
+    for (const caller of callers) await fetch([product('1')], caller);
+    expect(await fetch([product('1')], callers[32])).toMatchObject({ hits: 1 });
+    expect(await fetch([product('1')], callers[0])).toMatchObject({ hits: 0 });
+    expect(asked).toHaveLength(34);
+  });
+
   it('keys entities whose fields are guarded by the scopes that decide them: holders share, others do not', async () => {
     const { fetch, asked } = setup();
     const costly: CacheCaller = { id: 'c1', scopes: ['stock:cost', 'unrelated'] };
