@@ -1,20 +1,10 @@
 /** ENTITY_CACHE and its settings: defaults, refusals naming the variable, and production's refusal of a cache with no cache Redis. */
 import { loadConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
-import { ConfigError } from '@trellis/kit/internal/errors';
+import { configRefusal as refusal } from '../../../support/configRefusal';
 import { gatewayProfile } from '../../../../gateway/processProfile';
 
 const GATEWAY_PROFILE = gatewayProfile(loadConfig({}));
 const STATIC_GATEWAY_PROFILE = gatewayProfile(loadConfig({}), 'supergraph.graphql');
-
-const refusal = (env: Env): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`);
-};
 
 describe('ENTITY_CACHE', () => {
   it('is off by default, with an LRU of 10 000 entities, an hour at most, 50 ms for the cache Redis', () => {
