@@ -87,7 +87,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const send = (variables: GraphQLRequest['variables']) => this.send(request, variables, headers, isMutation, deduplicated);
     const cache = this.entityCache;
     if (!cache?.isEnabled) return (await send(request.variables)).response;
-    const viaCache = isMutation || !request.query || !request.variables ? undefined : await cache.fetch({ subgraph: this.name, query: request.query, variables: request.variables }, context.user, send);
+    const viaCache = isMutation || !request.query ? undefined : await cache.fetch({ subgraph: this.name, query: request.query, variables: request.variables ?? {} }, context.user, send);
     if (viaCache) cached(viaCache.hits, viaCache.fetched);
     const answer = viaCache ?? (await send(request.variables));
     // As Apollo's RemoteGraphQLDataSource does: the response's Cache-Control is the strictest of what each fetch (or entry) allowed.

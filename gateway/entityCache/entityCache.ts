@@ -5,6 +5,7 @@
  * entity's every entry (`invalidate`); while changes may be going undelivered, `shortenTtl` caps
  * how old an entry may be served.
  */
+import type { GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@trellis/kit';
@@ -15,6 +16,7 @@ import { EntityStore, type Lookup } from './entityStore';
 import { fetchThroughCache, type CachedFetch, type FetchedAnswer } from './entityFetch';
 import { EntityCacheMetrics } from './metrics';
 import { RedisTier } from './redisTier';
+import { RootCache } from './rootCache';
 import { SupergraphFacts } from './supergraphFacts';
 
 export interface EntityCacheOptions {
@@ -51,7 +53,9 @@ export class EntityCache implements EntityChangeSink {
   /** Queries a subgraph answered `private` (subgraph + query hash): their entries are per caller. */
   private readonly privateQueries = new LRUCache<string, true>({ max: 5000 });
   private facts = SupergraphFacts.EMPTY;
+  private schema?: GraphQLSchema;
   private readonly now: () => number;
+  private readonly roots?: RootCache;
 
   constructor(options: EntityCacheOptions) {
     const { settings, logger } = options;
@@ -69,15 +73,19 @@ export class EntityCache implements EntityChangeSink {
       });
     }
     this.store = new EntityStore({ localMax: settings.localMax, maxTtlMs: settings.maxTtlMs, redis: this.redis, metrics: this.metrics, now: this.now });
+    if (settings.mode !== 'off') {
+      this.roots = new RootCache({ mode: settings.mode, store: this.store, metrics: this.metrics, now: this.now, supergraph: () => ({ facts: this.facts, schema: this.schema }) });
+    }
   }
 
   get isEnabled(): boolean {
     return this.mode !== 'off';
   }
 
-  /** Reads key fields and guarded types from a new supergraph. */
-  useSupergraph(sdl: string): void {
+  /** Reads key fields and guarded types from a new supergraph; with its API schema, root answers may be cached too. */
+  useSupergraph(sdl: string, apiSchema?: GraphQLSchema): void {
     this.facts = SupergraphFacts.read(sdl);
+    this.schema = apiSchema;
   }
 
   async invalidate(change: EntityChange): Promise<void> {
@@ -89,12 +97,14 @@ export class EntityCache implements EntityChangeSink {
   }
 
   /**
-   * Answers an entity fetch through the cache, sending the subgraph only what it lacks (on) or
-   * everything (shadow); undefined when the fetch is nothing the cache can hold (the caller sends it).
+   * Answers a query fetch through the cache: an entity fetch asks the subgraph only for what the
+   * cache lacks (on) or everything (shadow); a root fetch is answered whole from the cache when it
+   * holds it. Undefined when the fetch is nothing the cache can hold (the caller sends it).
    */
   async fetch(request: SubgraphFetch, caller: CacheCaller, send: (variables: Record<string, unknown>) => Promise<FetchedAnswer>): Promise<CachedFetch | undefined> {
     if (this.mode === 'off') return undefined;
     const query = this.queries.of(request.query);
+    if (query?.kind === 'root') return this.roots?.fetch({ ...request, query }, caller, send);
     const representations = request.variables.representations;
     if (!query || !Array.isArray(representations) || representations.length === 0) return undefined;
     const queryId = `${request.subgraph}\n${query.hash}`;

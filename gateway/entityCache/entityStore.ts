@@ -35,11 +35,58 @@ export class EntityStore {
   private readonly local: LRUCache<string, Map<string, StoredEntity>>;
   /** When each entity was last dropped: an answer fetched before that is not stored (it may be what the change replaced). */
   private readonly droppedAt: LRUCache<string, number>;
+  /** Root answers kept in process, and under each entity the root answers that hold it (dropped with it). */
+  private readonly roots: LRUCache<string, StoredEntity>;
+  private readonly rootsOf: LRUCache<string, Set<string>>;
   private shortTtlMs: number | undefined;
 
   constructor(private readonly options: EntityStoreOptions) {
     this.local = new LRUCache({ max: options.localMax });
     this.droppedAt = new LRUCache({ max: options.localMax });
+    this.roots = new LRUCache({ max: options.localMax });
+    // An entity forgotten here could no longer drop its root answers: they go with it.
+    this.rootsOf = new LRUCache({ max: options.localMax, noDisposeOnSet: true, dispose: (keys) => keys.forEach((key) => this.roots.delete(key)) });
+  }
+
+  /** A cached root answer that may still be served, and where it was (`label`: what the metrics count it as). */
+  async getRoot(key: string, label: string): Promise<{ entry: StoredEntity; tier: 'local' | 'redis' } | undefined> {
+    const { metrics, redis } = this.options;
+    const local = this.roots.get(key);
+    if (local && this.isServable(local)) {
+      metrics.hits.inc({ type: label, tier: 'local' });
+      return { entry: local, tier: 'local' };
+    }
+    const value = redis ? await redis.getRoot(key) : undefined;
+    const remote = value ? decodeStored(value) : undefined;
+    if (remote && this.isServable(remote)) {
+      metrics.hits.inc({ type: label, tier: 'redis' });
+      return { entry: remote, tier: 'redis' };
+    }
+    if (local || remote) metrics.stale.inc({ type: label });
+    metrics.misses.inc({ type: label });
+    return undefined;
+  }
+
+  /** Stores a root answer holding `entities`, unless one of them was dropped since it was fetched. */
+  putRoot(key: string, json: string, hint: CacheHint, fetchedAt: number, entities: Iterable<string>): void {
+    const held = [...entities];
+    if (held.some((entity) => (this.droppedAt.get(entity) ?? -1) >= fetchedAt)) return;
+    const ttlMs = Math.min(hint.maxAge * 1000, this.options.maxTtlMs, this.shortTtlMs ?? Infinity);
+    if (ttlMs <= 0) return;
+    const now = this.options.now();
+    const entry: StoredEntity = { json, expiresAt: now + ttlMs, storedAt: now, isPrivate: hint.scope === 'PRIVATE' };
+    this.keepRoot(key, entry, held);
+    void this.options.redis?.setRoot(key, encodeStored(entry), ttlMs, held);
+  }
+
+  /** Keeps a root answer in process, filed under each entity it holds (one read from Redis, too). */
+  keepRoot(key: string, entry: StoredEntity, entities: readonly string[]): void {
+    this.roots.set(key, entry);
+    for (const entity of entities) {
+      const keys = this.rootsOf.get(entity) ?? new Set<string>();
+      keys.add(key);
+      this.rootsOf.set(entity, keys);
+    }
   }
 
   /** What each lookup finds that may still be served (undefined: a miss, or not cacheable when the lookup is). */
@@ -87,6 +134,7 @@ export class EntityStore {
   /** Drops every entry of one entity, here and in the cache Redis. */
   async drop(type: string, entity: string): Promise<void> {
     this.local.delete(entity);
+    this.rootsOf.delete(entity);
     this.droppedAt.set(entity, this.options.now());
     this.options.metrics.invalidations.inc({ type });
     await this.options.redis?.drop(entity);

@@ -7,9 +7,9 @@ export function entityCacheExtension(cache: EntityCache, logger: Logger): Gatewa
   return {
     name: 'entityCache',
     attach(_server, host) {
-      host.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+      host.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl, apiSchema }) => {
         try {
-          cache.useSupergraph(coreSupergraphSdl);
+          cache.useSupergraph(coreSupergraphSdl, apiSchema);
         } catch (error) {
           logger.error({ err: error }, 'the entity cache cannot read the new supergraph; it keeps the previous one');
         }

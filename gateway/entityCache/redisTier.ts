@@ -10,6 +10,18 @@
 import Redis from 'ioredis';
 import type { Logger } from '@trellis/kit';
 
+/** Where root answers live under the prefix, and how an entity's hash names the ones it holds. */
+const ROOT = 'root:';
+
+/** DEL the entity's hash and every root answer it names (fields `root:<key>`), at once. */
+const DROP_SCRIPT = `
+local fields = redis.call('HKEYS', KEYS[1])
+for _, field in ipairs(fields) do
+  if string.sub(field, 1, string.len(ARGV[2])) == ARGV[2] then redis.call('DEL', ARGV[1] .. field) end
+end
+return redis.call('DEL', KEYS[1])
+`;
+
 export interface RedisTierOptions {
   url: string;
   prefix: string;
@@ -66,12 +78,12 @@ export class RedisTier {
     }
   }
 
-  /** Stores one value; the entity's hash lives as long as its newest entry (each entry knows its own expiry). */
+  /** Stores one value; the entity's hash lives as long as its longest-lived entry (each entry knows its own expiry). */
   async set(entity: string, variant: string, value: string, ttlMs: number): Promise<void> {
     if (!this.isAvailable() || this.pendingDrops.has(entity)) return;
     const key = this.options.prefix + entity;
     try {
-      const answers = (await this.client.multi().hset(key, variant, value).pexpire(key, ttlMs).exec()) ?? [];
+      const answers = (await this.client.multi().hset(key, variant, value).pexpire(key, ttlMs, 'NX').pexpire(key, ttlMs, 'GT').exec()) ?? [];
       const failure = answers.find(([error]) => error)?.[0];
       if (failure) throw failure;
       this.succeeded();
@@ -80,11 +92,42 @@ export class RedisTier {
     }
   }
 
-  /** Drops every entry of the entity; kept and sent again when Redis cannot take it now. */
+  /** A cached root answer (null: none); undefined when Redis cannot be asked now. */
+  async getRoot(key: string): Promise<string | null | undefined> {
+    // A drop still waiting for Redis may concern any root answer there (which entities each holds is not known here).
+    if (!this.isAvailable() || this.pendingDrops.size > 0) return undefined;
+    try {
+      const value = await this.client.get(this.options.prefix + ROOT + key);
+      this.succeeded();
+      return value;
+    } catch (error) {
+      this.failed(error as Error, 'read');
+      return undefined;
+    }
+  }
+
+  /** Stores a root answer, and files it under each entity it holds, so a drop of any of them drops it too. */
+  async setRoot(key: string, value: string, ttlMs: number, entities: Iterable<string>): Promise<void> {
+    const held = [...entities];
+    if (!this.isAvailable() || held.some((entity) => this.pendingDrops.has(entity))) return;
+    const { prefix } = this.options;
+    const transaction = this.client.multi().set(prefix + ROOT + key, value, 'PX', ttlMs);
+    for (const entity of held) transaction.hset(prefix + entity, ROOT + key, '1').pexpire(prefix + entity, ttlMs, 'NX').pexpire(prefix + entity, ttlMs, 'GT');
+    try {
+      const answers = (await transaction.exec()) ?? [];
+      const failure = answers.find(([error]) => error)?.[0];
+      if (failure) throw failure;
+      this.succeeded();
+    } catch (error) {
+      this.failed(error as Error, 'write');
+    }
+  }
+
+  /** Drops every entry of the entity and the root answers filed under it; kept and sent again when Redis cannot take it now. */
   async drop(entity: string): Promise<void> {
     if (!this.isAvailable()) return this.keepDrop(entity);
     try {
-      await this.client.del(this.options.prefix + entity);
+      await this.client.eval(DROP_SCRIPT, 1, this.options.prefix + entity, this.options.prefix, ROOT);
       this.pendingDrops.delete(entity);
     } catch (error) {
       this.keepDrop(entity);

@@ -18,6 +18,8 @@ interface AccessDeciders {
 export class SupergraphFacts {
   /** `subgraph\ntype` -> its key field sets, in declaration order. */
   private readonly keys = new Map<string, KeyShape[]>();
+  /** type -> its key field sets in every subgraph (an entity anywhere is an entity a change may name). */
+  private readonly anyKeys = new Map<string, KeyShape[]>();
   private readonly access = new Map<string, AccessDeciders>();
 
   static read(sdl: string): SupergraphFacts {
@@ -36,7 +38,9 @@ export class SupergraphFacts {
         const fields = stringArgument(directive, 'key');
         if (!graph || !fields) continue;
         const id = `${graph}\n${definition.name.value}`;
-        this.keys.set(id, [...(this.keys.get(id) ?? []), keyShapeOf(fields)]);
+        const shape = keyShapeOf(fields);
+        this.keys.set(id, [...(this.keys.get(id) ?? []), shape]);
+        this.anyKeys.set(definition.name.value, [...(this.anyKeys.get(definition.name.value) ?? []), shape]);
       }
     }
     for (const [coordinate, requirements] of readAccessPolicy(document)) {
@@ -63,6 +67,28 @@ export class SupergraphFacts {
       return { key, rest };
     }
     return undefined;
+  }
+
+  /** Whether `type` is an entity in any subgraph (a change may name it). */
+  isEntity(type: string): boolean {
+    return this.anyKeys.has(type);
+  }
+
+  /** The entity's key in an answer's object of `type`, by any subgraph's key it carries; undefined when it carries none. */
+  anyKeyOf(type: string, value: Record<string, unknown>): Record<string, unknown> | undefined {
+    for (const shape of this.anyKeys.get(type) ?? []) {
+      const key = pick(value, shape);
+      if (key) return key;
+    }
+    return undefined;
+  }
+
+  /** What about the caller decides what any guarded field shows (a root answer may reach any type): sign-in and every scope the supergraph names. */
+  globalAccessVariant(user: { scopes: string[] } | null | undefined): string {
+    if (this.access.size === 0) return '';
+    const named = new Set([...this.access.values()].flatMap((deciders) => [...deciders.scopes]));
+    const held = (user?.scopes ?? []).filter((scope) => named.has(scope)).sort();
+    return `${user ? 'signed-in' : 'anonymous'}:${held.join(' ')}`;
   }
 
   /**

@@ -46,6 +46,8 @@ export interface EntityCacheGraph {
   stock: Map<string, number | null>;
   /** Every representation `stock` was asked for, in order. */
   asked: string[];
+  /** The `upcs` of every `products` root fetch `shelf` answered, in order. */
+  listed: string[][];
   stop(): Promise<void>;
 }
 
@@ -56,11 +58,19 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
     ['3', 30],
   ]);
   const asked: string[] = [];
+  const listed: string[][] = [];
   const shelf: Subgraph = await startSubgraph(
     () => ({
       name: 'shelf',
       typeDefs: shelfSdl,
-      resolvers: { Query: { products: (_: unknown, { upcs }: { upcs: string[] }) => upcs.map((upc) => ({ upc, label: `product ${upc}` })) } },
+      resolvers: {
+        Query: {
+          products: (_: unknown, { upcs }: { upcs: string[] }) => {
+            listed.push(upcs);
+            return upcs.map((upc) => ({ upc, label: `product ${upc}` }));
+          },
+        },
+      },
     }),
     {},
   );
@@ -97,6 +107,7 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
     supergraphPath,
     stock,
     asked,
+    listed,
     stop: async () => {
       await stockSubgraph.stop();
       await shelf.stop();

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { postGraphQL } from '../../support/graphql';
+import { eventually, postGraphQL } from '../../support/graphql';
 import { startGateway, type InProcessGateway } from '../../support/inProcess';
 import { metricValue } from '../../support/metrics';
 import { servedThroughRedis, startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
@@ -46,11 +46,18 @@ describe('the entity cache through the gateway', () => {
   it('answers Cache-Control from what was served: the smallest maxAge, private if any part was, no-store if any part may not be kept', async () => {
     const on = await gateway('on');
     const ask = async (fields: string) => (await postGraphQL(on.url, `query ($upcs: [ID!]!) { products(upcs: $upcs) { ${fields} } }`, { variables: { upcs: ['1'] } })).headers.get('cache-control');
+    /** The header's maxAge and scope; a cached part counts the time it has left, so a few seconds under what was declared. */
+    const policy = async (fields: string) => {
+      const header = (await ask(fields)) ?? '';
+      const match = /^max-age=(\d+), (public|private)$/.exec(header);
+      if (!match) return header;
+      return { scope: match[2], maxAge: Number(match[1]) > 20 && Number(match[1]) <= 30 ? 'about 30' : Number(match[1]) };
+    };
     expect(await ask('upc inStock')).toBe('max-age=30, public');
-    // Served from the cache this time: still the smallest of what was served.
-    expect(await ask('upc inStock')).toBe('max-age=30, public');
-    expect(await ask('upc price')).toBe('max-age=5, public');
-    expect(await ask('upc wished')).toBe('max-age=30, private');
+    // The root answer from the cache this time: the time it has left.
+    expect(await policy('upc inStock')).toEqual({ scope: 'public', maxAge: 'about 30' });
+    expect(await policy('upc price')).toEqual({ scope: 'public', maxAge: 5 });
+    expect(await policy('upc wished')).toEqual({ scope: 'private', maxAge: 'about 30' });
     expect(await ask('upc label inStock')).toBe('no-store');
   });
 
@@ -91,6 +98,46 @@ describe('the entity cache through the gateway', () => {
       const third = await gateway('on', prefix);
       expect((await products(third, ['shared-0'])).body.data).toEqual({ products: [{ upc: 'shared-0', inStock: 7 }] });
       expect(graph.asked.length).toBe(asked + 1);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it('keeps a root answer its subgraph declares a maxAge for, and drops it with any entity it holds', async () => {
+    const on = await gateway('on');
+    await products(on, ['1', '2']);
+    await products(on, ['1', '2']);
+    expect(graph.listed).toEqual([['1', '2']]);
+    expect(await metric(on, 'hits_total', { type: 'Query', tier: 'local' })).toBe(1);
+    await on.server.entityCache.invalidate({ type: 'Product', key: { upc: '2' }, source: 'stock', at: Date.now() });
+    await products(on, ['1', '2']);
+    expect(graph.listed).toEqual([['1', '2'], ['1', '2']]);
+    // One field the subgraph says not to keep: the root answer is asked for every time.
+    const labelled = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc label } }';
+    await postGraphQL(on.url, labelled, { variables: { upcs: ['3'] } });
+    await postGraphQL(on.url, labelled, { variables: { upcs: ['3'] } });
+    expect(graph.listed.slice(2)).toEqual([['3'], ['3']]);
+  });
+
+  it('drops a root answer in the cache Redis with the entity it holds: a gateway started after the change does not get it', async () => {
+    const prefix = `test:entity:${randomUUID()}:`;
+    const probe = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    try {
+      const first = await gateway('on', prefix);
+      await products(first, ['5']);
+      await eventually(async () => expect((await probe.keys(`${prefix}root:*`)).length).toBe(1));
+      const second = await gateway('on', prefix);
+      await eventually(async () => {
+        const listed = graph.listed.length;
+        await products(second, ['5']);
+        expect(graph.listed.length).toBe(listed);
+      });
+      await first.server.entityCache.invalidate({ type: 'Product', key: { upc: '5' }, source: 'stock', at: Date.now() });
+      expect(await probe.keys(`${prefix}root:*`)).toEqual([]);
+      const third = await gateway('on', prefix);
+      const listed = graph.listed.length;
+      await products(third, ['5']);
+      expect(graph.listed.length).toBe(listed + 1);
     } finally {
       probe.disconnect();
     }
