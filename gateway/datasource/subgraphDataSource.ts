@@ -29,6 +29,21 @@ const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracest
 // Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
 const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : 1);
 
+/** Headers the entity cache keys by the caller's identity and scopes instead (CacheCaller), not by their value. */
+const CALLER_HEADERS = new Set(['authorization', 'cookie']);
+
+/**
+ * What else the subgraph is told that may change its answer (a tenant, a language): the headers
+ * the rules send, less the per-request ones and the caller's credentials. Cached entries are kept
+ * apart by it.
+ */
+export function cacheVary(headers: Record<string, string>): string {
+  const vary = Object.entries(headers)
+    .filter(([name]) => !PER_REQUEST_HEADERS.has(name) && !CALLER_HEADERS.has(name))
+    .sort(byName);
+  return vary.length === 0 ? '' : JSON.stringify(vary);
+}
+
 export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
   const identity = Object.entries(headers)
     .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
@@ -87,7 +102,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const send = (variables: GraphQLRequest['variables']) => this.send(request, variables, headers, isMutation, deduplicated);
     const cache = this.entityCache;
     if (!cache?.isEnabled) return (await send(request.variables)).response;
-    const viaCache = isMutation || !request.query ? undefined : await cache.fetch({ subgraph: this.name, query: request.query, variables: request.variables ?? {} }, context.user, send);
+    const viaCache = isMutation || !request.query ? undefined : await cache.fetch({ subgraph: this.name, query: request.query, variables: request.variables ?? {}, vary: cacheVary(headers) }, context.user, send);
     if (viaCache) cached(viaCache.hits, viaCache.fetched);
     const answer = viaCache ?? (await send(request.variables));
     // As Apollo's RemoteGraphQLDataSource does: the response's Cache-Control is the strictest of what each fetch (or entry) allowed.

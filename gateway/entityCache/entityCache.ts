@@ -31,6 +31,8 @@ export interface SubgraphFetch {
   subgraph: string;
   query: string;
   variables: Record<string, unknown>;
+  /** The headers besides the caller's credentials that the subgraph is sent (a tenant, a language): entries are kept apart by them. */
+  vary?: string;
 }
 
 /** The caller as the cache keys it: private entries by `id`, guarded fields by `scopes`. */
@@ -108,7 +110,8 @@ export class EntityCache implements EntityChangeSink {
     const representations = request.variables.representations;
     if (!query || !Array.isArray(representations) || representations.length === 0) return undefined;
     const queryId = `${request.subgraph}\n${query.hash}`;
-    const lookups = representations.map((representation) => this.lookupOf(request.subgraph, queryId, representation, caller));
+    const vary = request.vary ?? '';
+    const lookups = representations.map((representation) => this.lookupOf(request.subgraph, queryId, vary, representation, caller));
     if (lookups.every((lookup) => !lookup)) return undefined;
     return fetchThroughCache({
       mode: this.mode,
@@ -127,7 +130,7 @@ export class EntityCache implements EntityChangeSink {
     await this.redis?.close();
   }
 
-  private lookupOf(subgraph: string, queryId: string, representation: unknown, caller: CacheCaller): Lookup | undefined {
+  private lookupOf(subgraph: string, queryId: string, vary: string, representation: unknown, caller: CacheCaller): Lookup | undefined {
     if (representation === null || typeof representation !== 'object') return undefined;
     const type = (representation as { __typename?: unknown }).__typename;
     if (typeof type !== 'string') return undefined;
@@ -135,7 +138,7 @@ export class EntityCache implements EntityChangeSink {
     if (!found) return undefined;
     // What the representation carries besides its key (`@requires` fields) changes the answer.
     const rest = Object.keys(found.rest).length > 0 ? JSON.stringify(sortedKey(found.rest)) : '';
-    const shared = `${queryId}\n${rest}\n${this.facts.accessVariant(type, caller)}`;
+    const shared = `${queryId}\n${vary}\n${rest}\n${this.facts.accessVariant(type, caller)}`;
     const privateVariant = caller ? `${shared}\n${JSON.stringify(caller.id)}` : undefined;
     const variant = this.privateQueries.has(queryId) ? privateVariant : shared;
     return variant ? { type, entity: entityChangeKey({ type, key: found.key }), variant, privateVariant } : undefined;

@@ -25,6 +25,7 @@ export interface RootFetch {
   subgraph: string;
   query: { hash: string } & RootOperation;
   variables?: Record<string, unknown>;
+  vary?: string;
 }
 
 interface RootRecord {
@@ -52,7 +53,7 @@ export class RootCache {
     const { facts, schema } = this.options.supergraph();
     if (!schema) return undefined;
     const queryId = `${request.subgraph}\n${request.query.hash}`;
-    const shared = `${queryId}\n${JSON.stringify(sortedKey(request.variables ?? {}))}\n${facts.globalAccessVariant(caller)}`;
+    const shared = `${queryId}\n${request.vary ?? ''}\n${JSON.stringify(sortedKey(request.variables ?? {}))}\n${facts.globalAccessVariant(caller)}`;
     const privateKey = caller ? sha256(`${shared}\n${JSON.stringify(caller.id)}`) : undefined;
     const key = this.privateQueries.has(queryId) ? privateKey : sha256(shared);
     if (!key) return undefined;

@@ -50,7 +50,7 @@ function setup(options: { mode?: 'on' | 'shadow'; maxTtlMs?: number } = {}) {
     asked.push(representations.map((representation) => representation.upc ?? representation.id ?? representation.number));
     return { response: { data: { _entities: representations.map((representation) => value(String(representation.upc ?? representation.id))) }, ...(errors ? { errors } : {}) }, hint };
   };
-  const fetch = (representations: unknown[], caller: CacheCaller = null, query = ENTITIES, subgraph = 'stock') => cache.fetch({ subgraph, query, variables: { representations } }, caller, send);
+  const fetch = (representations: unknown[], caller: CacheCaller = null, query = ENTITIES, subgraph = 'stock', vary?: string) => cache.fetch({ subgraph, query, variables: { representations }, vary }, caller, send);
   const sample = async (name: string, labels: Record<string, string>) => (await registry.getSingleMetric(`trellis_entity_cache_${name}`)?.get())?.values.find((entry) => Object.entries(labels).every(([key, label]) => entry.labels[key] === label))?.value;
   return {
     cache,
@@ -76,12 +76,15 @@ describe('EntityCache keying', () => {
     expect(asked).toEqual([['1']]);
   });
 
-  it('keeps entries apart by query and by subgraph', async () => {
+  it('keeps entries apart by query, by subgraph, and by the other headers the subgraph is sent', async () => {
     const { fetch, asked } = setup();
     await fetch([product('1')]);
     await fetch([product('1')], null, ENTITIES.replace('inStock', 'inStock upc'));
     await fetch([product('1')], null, ENTITIES, 'shelf');
-    expect(asked).toEqual([['1'], ['1'], ['1']]);
+    await fetch([product('1')], null, ENTITIES, 'stock', '[["x-tenant","a"]]');
+    await fetch([product('1')], null, ENTITIES, 'stock', '[["x-tenant","b"]]');
+    await fetch([product('1')], null, ENTITIES, 'stock', '[["x-tenant","a"]]');
+    expect(asked).toEqual([['1'], ['1'], ['1'], ['1'], ['1']]);
   });
 
   it('never shares a private answer: each caller its own entry, an anonymous caller none', async () => {
