@@ -46,6 +46,8 @@ export interface RootCacheOptions {
 export class RootCache {
   /** Root queries a subgraph answered `private` (subgraph + query hash): their entries are per caller. */
   private readonly privateQueries = new LRUCache<string, true>({ max: 5000 });
+  /** Root queries a subgraph answered with a maxAge: only those are looked up (a root fetch never declared costs no Redis read). */
+  private readonly cacheableQueries = new LRUCache<string, true>({ max: 5000 });
 
   constructor(private readonly options: RootCacheOptions) {}
 
@@ -58,7 +60,7 @@ export class RootCache {
     const key = this.privateQueries.has(queryId) ? privateKey : sha256(shared);
     if (!key) return undefined;
     const { store, now } = this.options;
-    const found = await store.getRoot(key, ROOT_LABEL);
+    const found = this.cacheableQueries.has(queryId) ? await store.getRoot(key, ROOT_LABEL) : undefined;
     const cached = found && (JSON.parse(found.entry.json) as RootRecord);
     if (found && cached && this.options.mode === 'on') {
       if (found.tier === 'redis') store.keepRoot(key, found.entry, cached.entities);
@@ -74,6 +76,7 @@ export class RootCache {
       return { ...fresh, hits: 0, fetched: 1 };
     }
     if (fresh.hint.maxAge <= 0 || fresh.response.errors || !data) return { ...fresh, hits: 0, fetched: 1 };
+    this.cacheableQueries.set(queryId, true);
     const isPrivate = fresh.hint.scope === 'PRIVATE';
     if (isPrivate) this.privateQueries.set(queryId, true);
     const storeKey = isPrivate ? privateKey : key;

@@ -119,25 +119,32 @@ describe('the entity cache through the gateway', () => {
     expect(graph.listed.slice(2)).toEqual([['3'], ['3']]);
   });
 
-  it('drops a root answer in the cache Redis with the entity it holds: a gateway started after the change does not get it', async () => {
+  it('shares root answers through the cache Redis, and drops them there with the entity they hold', async () => {
     const prefix = `test:entity:${randomUUID()}:`;
     const probe = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    /** A gateway on the shared prefix that has seen the query once (it looks up only queries it saw answered with a maxAge). */
+    const warmGateway = async (warmUpc: string) => {
+      const started = await gateway('on', prefix);
+      await products(started, [warmUpc]);
+      return started;
+    };
+    const listedFor = (upc: string) => graph.listed.filter((upcs) => upcs.join() === upc).length;
     try {
       const first = await gateway('on', prefix);
       await products(first, ['5']);
+      await eventually(async () => expect(await probe.exists(`${prefix}Product:{"upc":"5"}`)).toBe(1));
       await eventually(async () => expect((await probe.keys(`${prefix}root:*`)).length).toBe(1));
-      const second = await gateway('on', prefix);
-      await eventually(async () => {
-        const listed = graph.listed.length;
-        await products(second, ['5']);
-        expect(graph.listed.length).toBe(listed);
-      });
+      const second = await warmGateway('6');
+      expect((await products(second, ['5'])).body.data).toEqual({ products: [{ upc: '5', inStock: 0 }] });
+      expect(listedFor('5')).toBe(1);
+      expect(await metric(second, 'hits_total', { type: 'Query', tier: 'redis' })).toBe(1);
+
       await first.server.entityCache.invalidate({ type: 'Product', key: { upc: '5' }, source: 'stock', at: Date.now() });
-      expect(await probe.keys(`${prefix}root:*`)).toEqual([]);
-      const third = await gateway('on', prefix);
-      const listed = graph.listed.length;
+      expect(await probe.keys(`${prefix}root:*`)).toHaveLength(1);
+      expect(await probe.exists(`${prefix}Product:{"upc":"5"}`)).toBe(0);
+      const third = await warmGateway('7');
       await products(third, ['5']);
-      expect(graph.listed.length).toBe(listed + 1);
+      expect(listedFor('5')).toBe(2);
     } finally {
       probe.disconnect();
     }
