@@ -1,8 +1,8 @@
 /**
  * The example subgraphs' `@cacheControl` declarations through a real gateway with the entity
- * cache on: a user's orders (private) and their products (public) are served from the cache the
- * second time, and another caller is never served the first one's private entry (the orders
- * subgraph refuses them, as without a cache).
+ * cache on: a user (private), its orders (private) and their products (public) are served from the
+ * cache the second time, and another caller is never served the first one's private entries (the
+ * orders subgraph refuses them, as without a cache).
  */
 import { randomUUID } from 'node:crypto';
 import { postGraphQL } from '../../support/graphql';
@@ -31,12 +31,13 @@ describe('the entity cache over the example subgraphs', () => {
     const u1 = await identity.bearer('u1');
     const first = await postGraphQL(platform.url, HISTORY, { headers: u1 });
     expect(first.body.errors).toBeUndefined();
-    expect(first.headers.get('cache-control')).toBe('no-store');
+    expect(first.headers.get('cache-control')).toBe('max-age=30, private');
     const fetchesBefore = await platform.subgraphFetches();
     const second = await postGraphQL(platform.url, HISTORY, { headers: u1 });
     expect(second.body).toEqual(first.body);
-    // Only the users subgraph's root fetch went out: the orders and the products came from the cache.
-    expect((await platform.subgraphFetches()) - fetchesBefore).toBe(1);
+    // Nothing went out: the user (its root answer, private), its orders and their products came from the cache.
+    expect((await platform.subgraphFetches()) - fetchesBefore).toBe(0);
+    expect(await hits('Query')).toBe(1);
     expect(await hits('User')).toBe(1);
     expect(await hits('Product')).toBeGreaterThan(0);
 
