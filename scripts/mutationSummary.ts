@@ -31,6 +31,7 @@ const MODULES = [
   'shared/config',
   'shared/subgraph',
   'gateway/subscriptions',
+  'gateway/incremental',
 ];
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
