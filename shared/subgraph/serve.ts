@@ -39,19 +39,18 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
   const backends = await connectBackends(config, baseLogger, { registry });
   const guard = createGuard({ registry, logger: baseLogger });
   // The subgraph makes its announcer when it starts (it names the source); calls reach it from then on.
-  let subgraph: Subgraph<TContext> | undefined;
+  const built: { subgraph?: Subgraph<TContext> } = {};
   const announceChange: AnnounceChange = async (changes) => {
-    if (!subgraph) throw new Error('announceChange called before the subgraph was built');
-    await subgraph.announceChange(changes);
+    if (!built.subgraph) throw new Error('announceChange called before the subgraph was built');
+    await built.subgraph.announceChange(changes);
   };
   const options = await build({ config, logger: baseLogger, backends, guard, registry, announceChange });
   const logger = baseLogger.child({ service: options.name });
-  subgraph = createSubgraph({ ...options, config, logger, backends, registry });
+  const subgraph = (built.subgraph = createSubgraph({ ...options, config, logger, backends, registry }));
   await subgraph.start();
-  const started = subgraph;
-  const stopSubgraph = started.stop.bind(started);
+  const stopSubgraph = subgraph.stop.bind(subgraph);
   return {
-    subgraph: started,
+    subgraph,
     stop: async () => {
       await stopSubgraph();
       await backends.close();
