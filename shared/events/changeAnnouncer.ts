@@ -8,7 +8,7 @@
  * ```
  *
  * A publish that fails (Kafka down) is tried again with backoff for `retryForMs`; past that the
- * change is given up, logged as an error and counted (`trellis_entity_changes_failed_total`), and
+ * change is given up (a publish still under way may yet land), logged as an error and counted (`trellis_entity_changes_failed_total`), and
  * the call resolves all the same: the write it announces is done, and failing the caller would not
  * undo it. What bounds staleness then is the gateway's side: a feed that stops hearing its own
  * heartbeat through the bus shortens the cache's TTLs, and the declared TTL is the last backstop.
@@ -21,6 +21,7 @@ import { retry, type BackoffPolicy } from '../retry';
 import { systemClock, type Clock } from '../saga/clock';
 import { ENTITY_CHANGES_TOPIC, encodeEntityChange, entityChangeKey, type EntityChange } from './entityChange';
 import type { EventBus } from './types';
+import { withTimeout } from './kafka/timeout';
 
 /** What a subgraph says changed: the entity's type and key, and the fields if not all of them. */
 export type ChangeAnnouncement = Pick<EntityChange, 'type' | 'key' | 'fields'>;
@@ -70,10 +71,16 @@ export function createChangeAnnouncer(options: ChangeAnnouncerOptions): Announce
     const deadline = at + retryForMs;
     try {
       await retry(
-        async () => {
-          await ensureTopic();
-          await options.events.publish(ENTITY_CHANGES_TOPIC, messages);
-        },
+        // Each attempt within what is left: a publish to a dead broker may otherwise wait out its own, longer, timeout.
+        () =>
+          withTimeout(
+            (async () => {
+              await ensureTopic();
+              await options.events.publish(ENTITY_CHANGES_TOPIC, messages);
+            })(),
+            Math.max(1, deadline - clock.now()),
+            `entity changes not published within ${retryForMs} ms`,
+          ),
         {
           policy: options.backoff ?? ANNOUNCE_BACKOFF,
           // Any failure is worth another try until the deadline: the change is already true in the store.
