@@ -187,7 +187,7 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       if (options.stepPauseMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.stepPauseMs!));
       const { changes, ...outcome } = await applyBeforeDeadline(command, handler, options, clock);
       // After the commit (applyOnce returned) and before the reply: once the saga moves on, the caches hear of it.
-      if (changes?.length && options.announceChange) await options.announceChange(changes);
+      if (changes?.length && options.announceChange) await announceCommitted(changes, command, options);
       const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
       const headers: Record<string, string> = {};
       for (const name of [CORRELATION_ID_HEADER, TRACEPARENT_HEADER]) if (message.headers[name]) headers[name] = message.headers[name];
@@ -196,6 +196,18 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       await options.events.publish(SAGA_TOPICS.replies, { key: command.sagaId, value: JSON.stringify(reply), headers });
     },
   });
+}
+
+/**
+ * Announces what a committed command changed. A change the announcer refuses (a handler's bug) is
+ * logged, not thrown: the write is committed, and the saga must still hear how the step went.
+ */
+async function announceCommitted(changes: ChangeAnnouncement[], command: SagaCommand, options: ParticipantOptions): Promise<void> {
+  try {
+    await options.announceChange!(changes);
+  } catch (error) {
+    options.logger.error({ err: error, sagaId: command.sagaId, step: command.step, changes }, `${command.name}: its entity changes could not be announced`);
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 /** A participant announces the entity changes its handler reports: after the commit, before the reply, again on a redelivery, never for a refusal. */
-import { InMemoryEventBus, type ChangeAnnouncement } from '@trellis/kit/internal/events';
+import { createChangeAnnouncer, InMemoryEventBus, type ChangeAnnouncement } from '@trellis/kit/internal/events';
 import { InMemoryStateStore } from '@trellis/kit/internal/state';
 import { createLogger } from '@trellis/kit/internal/logging';
 import { handleSagaCommands, SagaRefusal, type SagaCommand, type SagaHandler, type SagaReply } from '@trellis/kit/internal/saga';
 import { eventually } from '../../../support/graphql';
+import { recordingLogger } from '../../../support/recordingLogger';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
@@ -67,5 +68,19 @@ describe('handleSagaCommands: entity changes', () => {
     await eventually(async () => expect(replies).toHaveLength(2));
     expect(replies.find((reply) => reply.sagaId === 's1')).toMatchObject({ outcome: 'failure', error: 'no stock' });
     expect(announced).toHaveLength(1);
+  });
+
+  it('replies all the same when the announcer refuses a change (a handler bug), and logs it', async () => {
+    const { logger: recording, lines } = recordingLogger();
+    const events = new InMemoryEventBus();
+    const seen: SagaReply[] = [];
+    await events.subscribe({ groupId: 'replies', topics: ['saga.replies'], fromBeginning: true, handler: async (m) => void seen.push(JSON.parse(m.value)) });
+    const keyless: SagaHandler = (async () => ({ result: { done: true }, changes: [{ type: 'Product', key: {} }] })) as SagaHandler;
+    await handleSagaCommands('stock', { keyless }, { events, state, logger: recording, announceChange: createChangeAnnouncer({ events, source: 'catalog', logger: recording }) });
+    await events.publish('saga.commands.stock', { key: 's1', value: JSON.stringify(command('keyless')) });
+    await eventually(async () => expect(seen).toHaveLength(1));
+    expect(seen[0]).toMatchObject({ outcome: 'success' });
+    expect(lines.find((line) => line.level === 'error')).toMatchObject({ msg: 'keyless: its entity changes could not be announced', sagaId: 's1' });
+    await events.close();
   });
 });
