@@ -16,6 +16,9 @@ import type { Logger } from '@trellis/kit';
 import { ENTITY_CHANGES_TOPIC, decodeEntityChange, type EntityChange, type EventBus, type EventMessage, type Subscription } from '@trellis/kit/internal/events';
 import { PoisonMessageError, errorMessage } from '@trellis/kit/internal/errors';
 import { systemClock, type Clock } from '@trellis/kit/internal/saga';
+import { Backoff, type BackoffPolicy } from '@trellis/kit/internal/retry';
+
+const CONNECT_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 10_000, multiplier: 2, jitter: 0.2 };
 
 /** What the feed needs of the cache (the entity cache implements it). */
 export interface ChangeSink {
@@ -56,6 +59,7 @@ export class EntityChangeFeed {
   private lastHeard?: number;
   private stopped = false;
   private publishing = false;
+  private connecting?: Promise<void>;
 
   constructor(private readonly options: ChangeFeedOptions) {
     this.clock = options.clock ?? systemClock;
@@ -67,23 +71,47 @@ export class EntityChangeFeed {
     return this.live;
   }
 
+  /**
+   * Starts hearing, without waiting for the bus: a gateway must start and serve with Kafka down (its
+   * cache then serves young entries only). Subscribing is tried again with backoff until it works.
+   */
   async start(): Promise<void> {
     // Not live until proven: entries other gateways put in the shared cache are served young only.
     this.options.sink.shortenTtl(this.options.degradedTtlMs);
-    await this.options.events.ensureTopics([ENTITY_CHANGES_TOPIC]);
-    this.subscription = await this.options.events.subscribe({
-      groupId: changeFeedGroup(this.options.gatewayId),
-      topics: [ENTITY_CHANGES_TOPIC],
-      fromBeginning: false,
-      handler: (message) => this.handle(message),
-    });
-    this.beat();
+    this.connecting = this.connect();
+    // The first heartbeat goes once subscribed (connect), the next ones every heartbeatMs.
+    this.timer = this.clock.setTimeout(() => this.beat(), this.options.heartbeatMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.timer?.clear();
+    await this.connecting;
     await this.subscription?.stop();
+  }
+
+  private async connect(): Promise<void> {
+    const backoff = new Backoff(CONNECT_BACKOFF);
+    while (!this.stopped) {
+      try {
+        await this.options.events.ensureTopics([ENTITY_CHANGES_TOPIC]);
+        const subscription = await this.options.events.subscribe({
+          groupId: changeFeedGroup(this.options.gatewayId),
+          topics: [ENTITY_CHANGES_TOPIC],
+          fromBeginning: false,
+          handler: (message) => this.handle(message),
+        });
+        if (this.stopped) await subscription.stop();
+        else this.subscription = subscription;
+        // At once, rather than at the next beat: the feed is live as soon as it can show it hears.
+        this.publishHeartbeat();
+        return;
+      } catch (error) {
+        const delayMs = backoff.next();
+        this.options.logger.warn({ err: errorMessage(error), retryInMs: delayMs }, 'entity change feed cannot subscribe yet; cached entries are served young until it does');
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   private async handle(message: EventMessage): Promise<void> {
@@ -106,6 +134,13 @@ export class EntityChangeFeed {
   /** Sends a heartbeat, checks the silence, and comes back in `heartbeatMs`. */
   private beat(): void {
     if (this.stopped) return;
+    this.publishHeartbeat();
+    const since = this.clock.now() - (this.lastHeard ?? 0);
+    if (this.live && since > this.options.silenceMs) this.degrade(since);
+    this.timer = this.clock.setTimeout(() => this.beat(), this.options.heartbeatMs);
+  }
+
+  private publishHeartbeat(): void {
     // One heartbeat in flight at most: a publish to a broker that is down may hang until its timeout.
     if (!this.publishing) {
       this.publishing = true;
@@ -117,9 +152,6 @@ export class EntityChangeFeed {
         })
         .finally(() => (this.publishing = false));
     }
-    const since = this.clock.now() - (this.lastHeard ?? 0);
-    if (this.live && since > this.options.silenceMs) this.degrade(since);
-    this.timer = this.clock.setTimeout(() => this.beat(), this.options.heartbeatMs);
   }
 
   private heard(): void {

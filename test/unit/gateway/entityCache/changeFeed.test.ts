@@ -21,13 +21,18 @@ function recordingSink(): ChangeSink & { dropped: EntityChange[]; ttls: Array<nu
   return sink;
 }
 
-/** The bus, with a switch that makes every publish fail (a broker gone). */
-function switchableBus(inner: EventBus): EventBus & { down: boolean } {
-  const bus = Object.create(inner) as EventBus & { down: boolean };
+/** The bus, with switches: `down` fails every publish and subscribe (a broker gone), `publishesFail` publishes only. */
+function switchableBus(inner: EventBus): EventBus & { down: boolean; publishesFail: boolean } {
+  const bus = Object.create(inner) as EventBus & { down: boolean; publishesFail: boolean };
   bus.down = false;
+  bus.publishesFail = false;
   bus.publish = async (topic, messages) => {
-    if (bus.down) throw new Error('broker down');
+    if (bus.down || bus.publishesFail) throw new Error('broker down');
     return inner.publish(topic, messages);
+  };
+  bus.subscribe = async (options) => {
+    if (bus.down) throw new Error('broker down');
+    return inner.subscribe(options);
   };
   return bus;
 }
@@ -51,7 +56,7 @@ const announce = (bus: EventBus, c: EntityChange) => bus.publish(ENTITY_CHANGES_
 
 describe('EntityChangeFeed', () => {
   let memory: InMemoryEventBus;
-  let bus: EventBus & { down: boolean };
+  let bus: EventBus & { down: boolean; publishesFail: boolean };
   let clock: ManualClock;
   const feeds: EntityChangeFeed[] = [];
 
@@ -83,9 +88,11 @@ describe('EntityChangeFeed', () => {
   it('does not count another gateway’s heartbeat as its own', async () => {
     const heard: EventMessage[] = [];
     await bus.subscribe({ groupId: 'watch', topics: [ENTITY_CHANGES_TOPIC], handler: async (m) => void heard.push(m) });
-    bus.down = true;
-    const { feed, sink } = await startFeed('g1');
-    bus.down = false;
+    // Its own heartbeats never get through; another gateway's does.
+    bus.publishesFail = true;
+    const { feed, sink, registry } = await startFeed('g1');
+    // Subscribed: it tried its first heartbeat, which it sends once subscribed.
+    await eventually(async () => expect(await metric(registry, 'trellis_entity_cache_feed_heartbeat_failures_total')).toBe(1));
     await memory.publish(ENTITY_CHANGES_TOPIC, { key: 'heartbeat:g2', value: '{}', headers: { [HEARTBEAT_HEADER]: 'g2' } });
     await eventually(async () => expect(heard.map((m) => m.headers[HEARTBEAT_HEADER])).toEqual(['g2']));
     // The feed handled g2's heartbeat (the bus hands a group its messages in order) and stayed degraded.
@@ -112,6 +119,8 @@ describe('EntityChangeFeed', () => {
     const { logger, lines } = recordingLogger();
     const { feed, sink, registry } = await startFeed('g1', recordingSink(), new Registry(), logger);
     await eventually(async () => expect(feed.isLive()).toBe(true));
+    // The heartbeat it heard has settled its publish too.
+    await new Promise((resolve) => setImmediate(resolve));
     bus.down = true;
     // Three heartbeats lost (3 s) is not yet past the silence; the fourth beat finds it past.
     const beat = async () => {
@@ -132,6 +141,19 @@ describe('EntityChangeFeed', () => {
     clock.advance(1000);
     await eventually(async () => expect(feed.isLive()).toBe(true));
     expect(sink.ttls).toEqual([2000, undefined, 2000, undefined]);
+  });
+
+  it('starts at once with the bus down, serving young entries, and subscribes with backoff once the bus is back', async () => {
+    bus.down = true;
+    const { logger, lines } = recordingLogger();
+    const { feed, sink } = await startFeed('g1', recordingSink(), new Registry(), logger);
+    expect(sink.ttls).toEqual([2000]);
+    await eventually(async () => expect(lines.find((line) => line.level === 'warn')).toMatchObject({ msg: expect.stringContaining('cannot subscribe yet'), err: 'broker down' }));
+    bus.down = false;
+    // The retry is due after the backoff (500 ms less jitter at most).
+    clock.advance(500);
+    await eventually(async () => expect(feed.isLive()).toBe(true));
+    expect(sink.ttls).toEqual([2000, undefined]);
   });
 
   it('dead-letters a change it cannot read, and drops the next one', async () => {
