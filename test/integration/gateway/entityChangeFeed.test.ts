@@ -6,7 +6,7 @@
  * feeds hear again and the change announced during the outage still arrives.
  */
 import { Registry } from 'prom-client';
-import { createChangeAnnouncer, createKafkaEventBus, entityChangeKey, type EntityChange, type EventBus } from '@trellis/kit/internal/events';
+import { createChangeAnnouncer, createKafkaEventBus, entityChangeKey, KAFKA_CLIENTS, type EntityChange, type EventBus, type KafkaClientName } from '@trellis/kit/internal/events';
 import { EntityChangeFeed, type ChangeSink } from '../../../gateway/entityCache/changeFeed';
 import { kafkaOptionsFor, realBackends, uniquePrefix } from '../../support/backends';
 import { privateKafka } from '../../support/privateServers';
@@ -33,28 +33,28 @@ describe('entity changes over Kafka', () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
   });
 
-  const bus = (brokers: string[], namespace: string, clientId: string): EventBus => {
-    const made = createKafkaEventBus({ ...kafkaOptionsFor(brokers), clientId, namespace });
+  const bus = (brokers: string[], namespace: string, clientId: string, client?: KafkaClientName): EventBus => {
+    const made = createKafkaEventBus({ ...kafkaOptionsFor(brokers), clientId, namespace, ...(client ? { client } : {}) });
     closers.push(() => made.close());
     return made;
   };
-  const gateway = async (brokers: string[], namespace: string, gatewayId: string) => {
+  const gateway = async (brokers: string[], namespace: string, gatewayId: string, client?: KafkaClientName) => {
     const sink = timingSink();
     const registry = new Registry();
     const { logger, lines } = recordingLogger();
-    const feed = new EntityChangeFeed({ events: bus(brokers, namespace, gatewayId), sink, logger, registry, gatewayId, ...FEED });
+    const feed = new EntityChangeFeed({ events: bus(brokers, namespace, gatewayId, client), sink, logger, registry, gatewayId, ...FEED });
     await feed.start();
     closers.push(() => feed.stop());
     return { feed, sink, registry, lines };
   };
 
-  it('every gateway drops every announced change, within a measured time', async () => {
+  it.each(KAFKA_CLIENTS)('every gateway drops every announced change, within a measured time (%s)', async (client) => {
     const namespace = uniquePrefix('changes');
     const brokers = realBackends.kafkaBrokers;
-    const gateways = [await gateway(brokers, namespace, 'g1'), await gateway(brokers, namespace, 'g2')];
+    const gateways = [await gateway(brokers, namespace, 'g1', client), await gateway(brokers, namespace, 'g2', client)];
     // Live: each has heard its own heartbeat, so its group has its partitions and hears what comes next.
     for (const { feed } of gateways) await eventually(async () => expect(feed.isLive()).toBe(true), 60_000, 100);
-    const announce = createChangeAnnouncer({ events: bus(brokers, namespace, 'catalog'), source: 'catalog', logger: recordingLogger().logger });
+    const announce = createChangeAnnouncer({ events: bus(brokers, namespace, 'catalog', client), source: 'catalog', logger: recordingLogger().logger });
 
     const keys: string[] = [];
     for (let i = 0; i < 200; i++) {
@@ -68,7 +68,7 @@ describe('entity changes over Kafka', () => {
       // Every change named when missing, not only a count.
       await eventually(async () => expect(keys.filter((key) => !sink.dropped.has(key))).toEqual([]), 30_000, 100);
       const times = [...sink.dropped.values()].sort((a, b) => a - b);
-      console.log(`[entity changes on Kafka] gateway g${index + 1}: ${times.length} changes dropped, delivery p50 ${percentile(times, 50)} ms, p99 ${percentile(times, 99)} ms, max ${times.at(-1)} ms`);
+      console.log(`[entity changes on Kafka, ${client}] gateway g${index + 1}: ${times.length} changes dropped, delivery p50 ${percentile(times, 50)} ms, p99 ${percentile(times, 99)} ms, max ${times.at(-1)} ms`);
       // Bounded: on a loaded 2-core machine, well within the silence after which TTLs would be shortened anyway.
       expect(percentile(times, 99)).toBeLessThan(FEED.silenceMs * 2);
       const exported = (await registry.getMetricsAsJSON()).find((m) => m.name === 'trellis_entity_cache_change_delivery_seconds');
