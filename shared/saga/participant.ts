@@ -9,7 +9,7 @@
  * deadline; a command past its deadline is refused as expired; a command that cannot be parsed is
  * dead-lettered at once.
  */
-import type { AnnounceChange, ChangeAnnouncement, EventBus, Subscription } from '../events';
+import { ENTITY_CHANGES_TOPIC, type AnnounceChange, type ChangeAnnouncement, type EventBus, type Subscription } from '../events';
 import type { StateStore, VersionCheck, VersionedValue, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
 import { injectTrace } from '../telemetry/spans';
@@ -172,7 +172,8 @@ const ONCE_POLL_MS = 50;
 
 export async function handleSagaCommands(participant: string, handlers: Record<string, SagaHandler>, options: ParticipantOptions): Promise<Subscription> {
   const topic = SAGA_TOPICS.commands(participant);
-  await options.events.ensureTopics([topic, SAGA_TOPICS.replies]);
+  // The change topic too when announcing: made at start, not in the way of the first step's reply.
+  await options.events.ensureTopics([topic, SAGA_TOPICS.replies, ...(options.announceChange ? [ENTITY_CHANGES_TOPIC] : [])]);
   return options.events.subscribe({
     groupId: `saga-participant-${participant}`,
     topics: [topic],
