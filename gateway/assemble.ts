@@ -18,6 +18,7 @@ import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
 import { supergraphPublicationOf } from '@trellis/kit/internal';
 import { subscriptions } from './subscriptions';
+import { incrementalDelivery } from './incremental';
 import { auth } from './auth';
 import { planning } from './planning';
 import { limits } from './limits';
@@ -27,6 +28,8 @@ import { SubgraphHeaders } from './headers';
 import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '@trellis/kit';
 import type { TokenVerifier } from '@trellis/kit';
+import { EntityCache, entityCacheExtension } from './entityCache';
+import { changeFeedExtensions } from './entityCache/changeFeedExtension';
 
 export interface AssembleOptions {
   config: Config;
@@ -41,6 +44,8 @@ export interface AssembleOptions {
 export interface AssembledGateway extends GatewayServer {
   readonly metrics: GatewayMetrics;
   readonly dataSources: DataSourceFactory;
+  /** The entity cache (ENTITY_CACHE), which the change feed tells of changes. */
+  readonly entityCache: EntityCache;
 }
 
 export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
@@ -63,6 +68,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const checks = checkSpans(tracing);
   const journal = new BreakerJournal();
   const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
+  const entityCache = new EntityCache({ settings: config.entityCache, registry: metrics.registry, logger });
   const dataSources = new DataSourceFactory({
     settings: config.resilience,
     instances: source.instances,
@@ -71,16 +77,21 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     metrics,
     http,
     tracing,
+    entityCache,
     onClient: (name, client) => journal.follow(name, client.breaker),
   });
 
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
   const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
+  let federated: ReturnType<typeof subscriptions> | undefined;
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
+    entityCacheExtension(entityCache, logger),
+    // Every gateway hears every announced change and drops it from the cache (no feed while the cache is off).
+    ...changeFeedExtensions({ config, logger, events: backends.events, cache: entityCache, registry: metrics.registry }),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
     operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
@@ -102,19 +113,22 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
-    subscriptions({
+    (federated = subscriptions({
       maxBodyBytes: config.limits.maxBodyBytes,
       maxTokens: config.limits.maxTokens,
       introspection: !config.isProduction,
       logger,
       tracing,
       caps: config.gateway.subscriptions,
+      multipartHeartbeatMs: config.gateway.multipartHeartbeatMs,
       registry: metrics.registry,
       upstream: {
         keepAlive: config.deadlines.upstreamWs,
         onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
       },
-    }),
+    })),
+    // @defer over HTTP, through the executor WebSocket and SSE run through (the subscriptions extension's).
+    incrementalDelivery({ executorFor: (host) => federated!.executorFor(host), logger, metrics }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();
@@ -127,5 +141,5 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     buildDataSource: (name) => dataSources.create(name),
     onStop: () => dataSources.close(),
   });
-  return Object.assign(server, { metrics, dataSources });
+  return Object.assign(server, { metrics, dataSources, entityCache });
 }

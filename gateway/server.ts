@@ -21,6 +21,7 @@ import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
 import { resolvePersistedQuery, type PersistableRequest, type ResolvedDocument } from './persisted/documents';
 import { checkPipelinePlugin, runChecks } from './checkPipeline';
+import { admitDefer } from './incremental';
 
 export interface GatewayOptions {
   config: Config;
@@ -56,6 +57,8 @@ export class GatewayServer implements GatewayHost {
       buildService: ({ name }) => options.buildDataSource(name),
       logger: quietApolloLogger(options.logger),
     });
+    // Validation takes @defer on every transport; only a multipart request streams it (gateway/incremental).
+    admitDefer(this.gateway);
     this.apollo = new ApolloServer<GatewayContext>({
       gateway: this.gateway,
       introspection: !config.isProduction,
@@ -177,9 +180,10 @@ export class GatewayServer implements GatewayHost {
       );
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
+    const multipart = this.extensions.flatMap((extension) => extension.multipartSpecs ?? []);
     const compress = options.config.gateway.compressResponses ? [compressAnswers()] : [];
     // GraphQL-over-HTTP negotiation first: 406 / 415 before the body is read, and the answer's media type for every refusal after.
-    app.use('/graphql', negotiateGraphQLAnswer(), ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
+    app.use('/graphql', negotiateGraphQLAnswer({ multipart }), ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
       if (!this.serving) {
         res.status(503).json(graphqlError('no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE'));
         return;

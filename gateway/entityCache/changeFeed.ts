@@ -17,16 +17,12 @@ import { ENTITY_CHANGES_TOPIC, decodeEntityChange, type EntityChange, type Event
 import { PoisonMessageError, errorMessage } from '@trellis/kit/internal/errors';
 import { systemClock, type Clock } from '@trellis/kit/internal/saga';
 import { Backoff, type BackoffPolicy } from '@trellis/kit/internal/retry';
+import type { EntityChangeSink } from './entityCache';
 
 const CONNECT_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 10_000, multiplier: 2, jitter: 0.2 };
 
-/** What the feed needs of the cache (the entity cache implements it). */
-export interface ChangeSink {
-  /** Drops every entry of the changed entity, in this process and in the cache Redis. */
-  invalidate(change: EntityChange): Promise<void>;
-  /** While set, no entry older than `maxAgeMs` is served or kept; undefined restores the declared TTLs. */
-  shortenTtl(maxAgeMs: number | undefined): void;
-}
+/** What the feed needs of the cache: the entity cache's own sink interface. */
+export type ChangeSink = EntityChangeSink;
 
 export interface ChangeFeedOptions {
   events: EventBus;

@@ -35,6 +35,7 @@ const DEFAULTS: Config = {
     },
     rateLimit: undefined,
     subscriptions: { maxPerConnection: 100, maxPerUser: 500 },
+    multipartHeartbeatMs: 5000,
     compressResponses: true,
     subgraphHttp2: false,
     apolloTelemetry: false,
@@ -58,6 +59,7 @@ const DEFAULTS: Config = {
   },
   redis: { commandTimeoutMs: 2000, keyPrefix: '', topology: undefined, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
   cache: { redisUrl: undefined },
+  entityCache: { mode: 'off', localMax: 10_000, maxTtlMs: 3_600_000, redisTimeoutMs: 50, prefix: 'trellis:entity:', redisUrl: undefined },
   launcher: { portBase: 4000, replicas: 1 },
   kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 },
   auth: undefined,
@@ -95,6 +97,7 @@ const DEFAULTS: Config = {
     devIdentity: false,
     kafkaSaslWithoutTls: false,
     evictingStateStore: false,
+    localEntityCache: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
   supergraphPublication: { prefix: undefined, lockDelay: '1s', sessionTtl: '10s', holderCheckTtl: '3s' },
@@ -187,6 +190,7 @@ const EVERYTHING = {
   MOBILE_BFF_PORT: '5200',
   GATEWAY_RATE_LIMIT: '50',
   GATEWAY_RATE_LIMIT_WINDOW_S: '10',
+  MULTIPART_HEARTBEAT_MS: '250',
   BFF_RATE_LIMIT_PER_MINUTE: '30',
   BFF_CACHE_TTL_MS: '0',
   BFF_GATEWAY_TIMEOUT_MS: '800',
@@ -243,6 +247,8 @@ describe('loadConfig: what each variable becomes', () => {
       },
       redis: { commandTimeoutMs: 750, keyPrefix: 'shop:', topology: { kind: 'standalone', url: 'redis://redis.internal:6379/1' }, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
       cache: { redisUrl: 'redis://cache.internal:6380' },
+      // Read by its own test (configEntityCache): the defaults, on the cache Redis.
+      entityCache: { ...DEFAULTS.entityCache, redisUrl: 'redis://cache.internal:6380' },
       launcher: { portBase: 5000, replicas: 3 },
       kafka: {
         topicPrefix: 'shop.v1_a-',
@@ -305,6 +311,7 @@ describe('loadConfig: what each variable becomes', () => {
       },
       rateLimit: { limit: 50, windowSec: 10 },
       subscriptions: DEFAULTS.gateway.subscriptions,
+      multipartHeartbeatMs: 250,
       compressResponses: false,
       subgraphHttp2: true,
       apolloTelemetry: true,
@@ -470,6 +477,8 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['ENTITY_CHANGES_HEARTBEAT_MS', '49', 'greater than or equal to 50'],
     ['ENTITY_CHANGES_SILENCE_MS', 'soon', 'Expected number'],
     ['ENTITY_CHANGES_DEGRADED_TTL_MS', '3600001', 'less than or equal to 3600000'],
+    ['MULTIPART_HEARTBEAT_MS', '-1', 'greater than or equal to 0'],
+    ['MULTIPART_HEARTBEAT_MS', '5s', 'Expected number'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });
     expect(message.startsWith(`Invalid configuration: ${variable}=${JSON.stringify(value)}: `)).toBe(true);
