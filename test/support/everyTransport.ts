@@ -1,0 +1,58 @@
+/**
+ * One operation on every transport a client may use (HTTP, SSE, graphql-ws), each answer read back
+ * into the same shape and expected alike: a test states its operation once, and a transport that
+ * answers other data, other errors, paths or codes fails it, named.
+ */
+import { postGraphQL, postGraphQLSse, runGraphQLWs, type GraphQLResult } from './graphql';
+
+export interface Operation {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  /** The caller's headers (over graphql-ws, in `connectionParams.headers`, as clients send them). */
+  headers?: Record<string, string>;
+}
+
+export type Answer = GraphQLResult['body'];
+
+export interface Transport {
+  name: string;
+  /** Every result the operation gets, in order (a query gets one). */
+  answers(url: string, operation: Operation): Promise<Answer[]>;
+}
+
+export const overHttp: Transport = {
+  name: 'HTTP',
+  answers: async (url, { query, ...options }) => [(await postGraphQL(url, query, options)).body],
+};
+
+export const overSse: Transport = {
+  name: 'SSE',
+  answers: async (url, { query, ...options }) => {
+    const { events, body } = await postGraphQLSse(url, query, options);
+    // Refused before the stream opens (a body over the limit): answered as on HTTP.
+    if (body) return [body];
+    expect(events.at(-1)?.event).toBe('complete');
+    return events.filter((event) => event.event === 'next').map((event) => event.data as Answer);
+  },
+};
+
+export const overGraphQLWs: Transport = {
+  name: 'graphql-ws',
+  answers: (url, { query, ...options }) => runGraphQLWs(url, query, options),
+};
+
+export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs];
+
+/**
+ * Sends `operation` on every transport at once, expects each to answer exactly what HTTP answers
+ * (one result: data, errors with their messages, paths and extensions), and returns that answer.
+ */
+export async function answerOnEveryTransport(url: string, operation: Operation, transports: readonly Transport[] = TRANSPORTS): Promise<Answer> {
+  const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
+  const [reference, ...others] = answered;
+  expect(reference.answers).toHaveLength(1);
+  // Compared with the transport's name in the object, so a failure says which one answered otherwise.
+  for (const other of others) expect(other).toEqual({ transport: other.transport, answers: reference.answers });
+  return reference.answers[0];
+}
