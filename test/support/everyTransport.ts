@@ -52,7 +52,12 @@ export async function answerOnEveryTransport(url: string, operation: Operation, 
   const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
   const [reference, ...others] = answered;
   expect(reference.answers).toHaveLength(1);
-  // Compared with the transport's name in the object, so a failure says which one answered otherwise.
-  for (const other of others) expect(other).toEqual({ transport: other.transport, answers: reference.answers });
+  for (const other of others) {
+    try {
+      expect(other.answers).toEqual(reference.answers);
+    } catch (error) {
+      throw new Error(`${other.transport} answered otherwise than ${reference.transport}:\n${(error as Error).message}`);
+    }
+  }
   return reference.answers[0];
 }

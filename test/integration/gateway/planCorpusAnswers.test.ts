@@ -1,0 +1,70 @@
+/**
+ * The plan corpus run, not only planned (test/unit/planner/planCorpus.test.ts plans it): every query
+ * the examples and tests write, through a gateway over the five example subgraphs, answered alike
+ * over HTTP, SSE and graphql-ws (same data, same errors at the same paths with the same codes),
+ * each answer kept as a snapshot so a planner or executor change that moves data shows here.
+ */
+import { parse, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import { typeDefs as users } from '../../../subgraphs/users';
+import { typeDefs as catalog } from '../../../subgraphs/catalog';
+import { typeDefs as orders } from '../../../subgraphs/orders';
+import { typeDefs as payments } from '../../../subgraphs/payments';
+import { typeDefs as sagas } from '../../../subgraphs/sagas';
+import { plannerFor } from '../../support/planner/plan';
+import { exampleVariables, operationCorpus } from '../../support/planner/corpus';
+import { answerOnEveryTransport } from '../../support/everyTransport';
+import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
+import { startTestIdentity, type TestIdentity } from '../../support/identity';
+
+const { schema } = plannerFor(Object.entries({ users, catalog, orders, payments, sagas }).map(([name, typeDefs]) => ({ name, typeDefs })));
+
+/** The root fields a selection asks for, through fragments. */
+const rootFields = (document: DocumentNode, selections: readonly SelectionNode[]): string[] =>
+  selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(document, selection.selectionSet.selections);
+    const fragment = document.definitions.find((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
+    return rootFields(document, fragment?.selectionSet.selections ?? []);
+  });
+
+/** Each query of the corpus with its operation name (a document may hold several). Mutations start sagas and are run elsewhere. */
+const queries = operationCorpus(schema).flatMap((text) => {
+  const document = parse(text);
+  return document.definitions
+    .filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.QUERY)
+    .map((operation) => ({ text, name: operation.name?.value, introspection: rootFields(document, operation.selectionSet.selections).every((field) => field.startsWith('__')) }));
+});
+const titled = (list: typeof queries) => list.map(({ text, name }) => [name ? `${name}: ${text}` : text, text, name] as const);
+
+describe('the plan corpus answers alike on every transport', () => {
+  let identity: TestIdentity;
+  let platform: StaticPlatform;
+  let owner: { authorization: string };
+
+  beforeAll(async () => {
+    identity = await startTestIdentity();
+    platform = await startStaticPlatform(identity.env, {}, identity.env, ['users', 'orders', 'catalog', 'payments', 'sagas']);
+    owner = await identity.bearer('u1');
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await identity?.stop();
+  });
+
+  it('finds a corpus worth running', () => {
+    expect(queries.length).toBeGreaterThan(60);
+  });
+
+  const run = (query: string, operationName: string | undefined) =>
+    answerOnEveryTransport(platform.url, { query, operationName, variables: exampleVariables(parse(query), operationName), headers: owner });
+
+  it.each(titled(queries.filter((query) => !query.introspection)))('%s', async (_title, query, operationName) => {
+    expect(await run(query, operationName)).toMatchSnapshot();
+  });
+
+  // Introspection answers alike too; not kept as snapshots, which every schema change would move.
+  it.each(titled(queries.filter((query) => query.introspection)))('introspection %s', async (_title, query, operationName) => {
+    expect(await run(query, operationName)).toEqual({ data: expect.anything() });
+  });
+});

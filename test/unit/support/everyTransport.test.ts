@@ -1,0 +1,25 @@
+/** The every-transport runner fails, naming the transport, when one answers otherwise, and passes when all agree. */
+import { answerOnEveryTransport, type Answer, type Transport } from '../../support/everyTransport';
+
+const answering = (name: string, ...answers: Answer[]): Transport => ({ name, answers: async () => answers });
+const forbidden = (path: Array<string | number>): Answer => ({ data: { me: null }, errors: [{ message: 'no', path, extensions: { code: 'FORBIDDEN' } }] });
+
+describe('answerOnEveryTransport', () => {
+  it('returns the one answer every transport gave', async () => {
+    const answer = forbidden(['me']);
+    await expect(answerOnEveryTransport('http://unused', { query: '{ me { id } }' }, [answering('A', answer), answering('B', forbidden(['me']))])).resolves.toEqual(answer);
+  });
+
+  it.each([
+    ['another path', answering('B', forbidden(['you']))],
+    ['another code', answering('B', { ...forbidden(['me']), errors: [{ message: 'no', path: ['me'], extensions: { code: 'UNAUTHENTICATED' } }] })],
+    ['other data', answering('B', { ...forbidden(['me']), data: { me: { id: 'u1' } } })],
+    ['a second result', answering('B', forbidden(['me']), forbidden(['me']))],
+  ])('fails on %s, naming the transport', async (_case, other) => {
+    await expect(answerOnEveryTransport('http://unused', { query: '{ me { id } }' }, [answering('A', forbidden(['me'])), other])).rejects.toThrow(/^B answered otherwise than A/);
+  });
+
+  it('fails when the first transport answers more than once', async () => {
+    await expect(answerOnEveryTransport('http://unused', { query: '{ me { id } }' }, [answering('A', forbidden(['me']), forbidden(['me']))])).rejects.toThrow(/length/);
+  });
+});
