@@ -44,12 +44,24 @@ export const overGraphQLWs: Transport = {
 
 export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs];
 
+/** An answer with each error reduced to its path and code: what must match when messages may differ by timing (a breaker that opened between two sends). */
+export function pathsAndCodes(answer: Answer): Answer {
+  if (!answer.errors) return answer;
+  return { ...answer, errors: answer.errors.map(({ path, extensions }) => ({ message: '', path, extensions: { code: extensions?.code } })) };
+}
+
+export interface EveryTransportOptions {
+  transports?: readonly Transport[];
+  /** What of each answer is compared (the whole answer unless told). */
+  compared?: (answer: Answer) => Answer;
+}
+
 /**
- * Sends `operation` on every transport at once, expects each to answer exactly what HTTP answers
- * (one result: data, errors with their messages, paths and extensions), and returns that answer.
+ * Sends `operation` on every transport at once, expects each to answer exactly what the first
+ * (HTTP) answers (one result: data, errors with their messages, paths and extensions), and returns that answer.
  */
-export async function answerOnEveryTransport(url: string, operation: Operation, transports: readonly Transport[] = TRANSPORTS): Promise<Answer> {
-  const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
+export async function answerOnEveryTransport(url: string, operation: Operation, { transports = TRANSPORTS, compared = (answer) => answer }: EveryTransportOptions = {}): Promise<Answer> {
+  const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: (await transport.answers(url, operation)).map(compared) })));
   const [reference, ...others] = answered;
   expect(reference.answers).toHaveLength(1);
   for (const other of others) {

@@ -19,6 +19,8 @@ export interface StaticPlatform {
   url: string;
   /** Fetches the gateway made to subgraphs so far (its fetch-duration histogram's count). */
   subgraphFetches(): Promise<number>;
+  /** Stops one subgraph for real (its port closed), the gateway left pointing at it. */
+  stopSubgraph(name: ExampleSubgraph): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ export async function startStaticPlatform(
     subgraphFetches: async () => {
       const { values } = await metrics.subgraphFetchDuration.get();
       return values.filter((value) => value.metricName?.endsWith('_count')).reduce((sum, value) => sum + value.value, 0);
+    },
+    stopSubgraph: async (name) => {
+      const index = parts.findIndex((part) => part.name === name);
+      if (index < 0) throw new Error(`${name} is not running in this platform`);
+      await parts.splice(index, 1)[0].subgraph.stop();
     },
     stop: async () => {
       await gateway.stop();

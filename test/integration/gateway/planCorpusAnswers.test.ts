@@ -2,7 +2,9 @@
  * The plan corpus run, not only planned (test/unit/planner/planCorpus.test.ts plans it): every query
  * the examples and tests write, through a gateway over the five example subgraphs, answered alike
  * over HTTP, SSE and graphql-ws (same data, same errors at the same paths with the same codes),
- * each answer kept as a snapshot so a planner or executor change that moves data shows here.
+ * each answer kept as a snapshot so a planner or executor change that moves data shows here. Then
+ * with the catalog stopped for real: the queries that ask it answer the same partial data and the
+ * same errors (paths and codes; the message says whether the breaker had opened yet) on every transport.
  */
 import { parse, Kind, OperationTypeNode, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { typeDefs as users } from '../../../subgraphs/users';
@@ -12,11 +14,11 @@ import { typeDefs as payments } from '../../../subgraphs/payments';
 import { typeDefs as sagas } from '../../../subgraphs/sagas';
 import { plannerFor } from '../../support/planner/plan';
 import { exampleVariables, operationCorpus } from '../../support/planner/corpus';
-import { answerOnEveryTransport } from '../../support/everyTransport';
+import { answerOnEveryTransport, pathsAndCodes } from '../../support/everyTransport';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 
-const { schema } = plannerFor(Object.entries({ users, catalog, orders, payments, sagas }).map(([name, typeDefs]) => ({ name, typeDefs })));
+const planner = plannerFor(Object.entries({ users, catalog, orders, payments, sagas }).map(([name, typeDefs]) => ({ name, typeDefs })));
 
 /** The root fields a selection asks for, through fragments. */
 const rootFields = (document: DocumentNode, selections: readonly SelectionNode[]): string[] =>
@@ -28,11 +30,16 @@ const rootFields = (document: DocumentNode, selections: readonly SelectionNode[]
   });
 
 /** Each query of the corpus with its operation name (a document may hold several). Mutations start sagas and are run elsewhere. */
-const queries = operationCorpus(schema).flatMap((text) => {
+const queries = operationCorpus(planner.schema).flatMap((text) => {
   const document = parse(text);
   return document.definitions
     .filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.QUERY)
-    .map((operation) => ({ text, name: operation.name?.value, introspection: rootFields(document, operation.selectionSet.selections).every((field) => field.startsWith('__')) }));
+    .map((operation) => ({
+      text,
+      name: operation.name?.value,
+      introspection: rootFields(document, operation.selectionSet.selections).every((field) => field.startsWith('__')),
+      asksCatalog: planner.plan(document, operation.name?.value).pretty.includes('Fetch(service: "catalog")'),
+    }));
 });
 const titled = (list: typeof queries) => list.map(({ text, name }) => [name ? `${name}: ${text}` : text, text, name] as const);
 
@@ -66,5 +73,20 @@ describe('the plan corpus answers alike on every transport', () => {
   // Introspection answers alike too; not kept as snapshots, which every schema change would move.
   it.each(titled(queries.filter((query) => query.introspection)))('introspection %s', async (_title, query, operationName) => {
     expect(await run(query, operationName)).toEqual({ data: expect.anything() });
+  });
+
+  describe('with the catalog stopped', () => {
+    beforeAll(async () => {
+      await platform.stopSubgraph('catalog');
+    });
+
+    it.each(titled(queries.filter((query) => query.asksCatalog)))('%s', async (_title, query, operationName) => {
+      const answer = await answerOnEveryTransport(
+        platform.url,
+        { query, operationName, variables: exampleVariables(parse(query), operationName), headers: owner },
+        { compared: pathsAndCodes },
+      );
+      expect(answer).toMatchSnapshot();
+    });
   });
 });
