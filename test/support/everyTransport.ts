@@ -58,18 +58,23 @@ export interface EveryTransportOptions {
 
 /**
  * Sends `operation` on every transport at once, expects each to answer exactly what the first
- * (HTTP) answers (one result: data, errors with their messages, paths and extensions), and returns that answer.
+ * (HTTP) answers (one result: data, errors with their messages, paths and extensions, in any
+ * order), and returns that answer (as `compared` sees it).
  */
 export async function answerOnEveryTransport(url: string, operation: Operation, { transports = TRANSPORTS, compared = (answer) => answer }: EveryTransportOptions = {}): Promise<Answer> {
-  const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: (await transport.answers(url, operation)).map(compared) })));
+  // Errors in one order: where each comes in the list says nothing (a deferred part's come later).
+  const canonical = (answer: Answer): Answer => (answer.errors ? { ...answer, errors: [...answer.errors].sort((a, b) => errorKey(a).localeCompare(errorKey(b))) } : answer);
+  const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
   const [reference, ...others] = answered;
   expect(reference.answers).toHaveLength(1);
   for (const other of others) {
     try {
-      expect(other.answers).toEqual(reference.answers);
+      expect(other.answers.map(compared).map(canonical)).toEqual(reference.answers.map(compared).map(canonical));
     } catch (error) {
       throw new Error(`${other.transport} answered otherwise than ${reference.transport}:\n${(error as Error).message}`);
     }
   }
-  return reference.answers[0];
+  return compared(reference.answers[0]);
 }
+
+const errorKey = (error: NonNullable<Answer['errors']>[number]) => `${JSON.stringify(error.path ?? [])} ${error.message} ${JSON.stringify(error.extensions ?? {})}`;

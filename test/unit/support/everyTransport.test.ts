@@ -30,4 +30,10 @@ describe('answerOnEveryTransport', () => {
     await expect(answerOnEveryTransport('http://unused', { query: '{ me { id } }' }, options(reason('breaker open', ['you'])))).rejects.toThrow(/^B answered otherwise/);
     await expect(answerOnEveryTransport('http://unused', { query: '{ me { id } }' }, options(reason('breaker open', ['me'], 'FORBIDDEN')))).rejects.toThrow(/^B answered otherwise/);
   });
+
+  it('takes errors in any order (a deferred part brings its errors later), but not one error fewer', async () => {
+    const two = (...paths: string[]): Answer => ({ data: null, errors: paths.map((path) => ({ message: 'no', path: [path], extensions: { code: 'FORBIDDEN' } })) });
+    await expect(answerOnEveryTransport('http://unused', { query: '{ a b }' }, { transports: [answering('A', two('a', 'b')), answering('B', two('b', 'a'))] })).resolves.toEqual(two('a', 'b'));
+    await expect(answerOnEveryTransport('http://unused', { query: '{ a b }' }, { transports: [answering('A', two('a', 'b')), answering('B', two('b'))] })).rejects.toThrow(/^B answered otherwise/);
+  });
 });
