@@ -34,15 +34,22 @@ const EXAMPLES: Record<ExampleSubgraph, { sdl: string; factory: () => SubgraphFa
   sagas: { sdl: sagasSdl, factory: () => sagasSubgraph() },
 };
 
+export interface StaticPlatformParts {
+  /** Which example subgraphs run (users, orders and catalog unless told). */
+  subgraphs?: readonly ExampleSubgraph[];
+  /** A subgraph built otherwise than its example factory (one with a resolver held at a gate, say; its SDL stays the example's). */
+  factories?: Partial<Record<ExampleSubgraph, SubgraphFactory>>;
+}
+
 /** `subgraphEnv`: the subgraphs' own (e.g. a test identity's issuer, so they verify the tokens the gateway forwards). */
 export async function startStaticPlatform(
   env: Env = {},
   overrides: Partial<Pick<Backends, 'state' | 'cache'>> = {},
   subgraphEnv: Env = {},
-  names: readonly ExampleSubgraph[] = ['users', 'orders', 'catalog'],
+  { subgraphs = ['users', 'orders', 'catalog'], factories = {} }: StaticPlatformParts = {},
 ): Promise<StaticPlatform> {
   const parts: Array<{ name: string; sdl: string; subgraph: Subgraph }> = [];
-  for (const name of names) parts.push({ name, sdl: EXAMPLES[name].sdl, subgraph: await startSubgraph(EXAMPLES[name].factory(), subgraphEnv) });
+  for (const name of subgraphs) parts.push({ name, sdl: EXAMPLES[name].sdl, subgraph: await startSubgraph(factories[name] ?? EXAMPLES[name].factory(), subgraphEnv) });
   const composed = composeSupergraph(parts.map(({ name, sdl, subgraph }) => ({ name, sdl, url: subgraph.url })));
   if (!composed.ok) throw new Error(composed.errors.join('\n'));
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-static-')), 'supergraph.graphql');

@@ -50,7 +50,7 @@ describe('the plan corpus answers alike on every transport', () => {
 
   beforeAll(async () => {
     identity = await startTestIdentity();
-    platform = await startStaticPlatform(identity.env, {}, identity.env, ['users', 'orders', 'catalog', 'payments', 'sagas']);
+    platform = await startStaticPlatform(identity.env, {}, identity.env, { subgraphs: ['users', 'orders', 'catalog', 'payments', 'sagas'] });
     owner = await identity.bearer('u1');
   });
 
