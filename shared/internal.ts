@@ -11,8 +11,15 @@ export { errorMessage } from './errors';
 export { InMemoryEventBus, replayDeadLetters } from './events';
 export { BrowserBundle, bundlePage } from './http/browserBundle';
 export {
+  type AcceptedAnswers,
+  type Answer,
   type CorsPolicy,
   GraphQLMediaType,
+  type MultipartEnd,
+  type MultipartOptions,
+  MultipartSpec,
+  acceptedAnswers,
+  answerFor,
   answerMediaType,
   apolloHandler,
   closeServer,
@@ -21,10 +28,13 @@ export {
   jsonErrorHandler,
   listen,
   mountHealth,
+  multipartContentType,
   negotiateGraphQLAnswer,
+  negotiatedAnswers,
   negotiatedMediaType,
   quietClientProtocolErrors,
   sendRequestError,
+  writeMultipart,
 } from './http';
 export { type CostDirectives, LimitCode, LimitExceededError, type ListSizeDirective, MeasureCache, type MeasureOptions, NO_COST_DIRECTIVES, type OperationLimits, type OperationMeasure, enforceOperationLimits, introspectionDepthError, measureOperation, readCostDirectives, tokenLimitError, validationBudgetError } from './limits';
 export { PER_OPERATION_HEADERS } from './logging';

@@ -52,6 +52,19 @@ export async function resolvePersistedQuery(request: PersistableRequest, documen
     if (found === undefined) throw new GraphQLError('PersistedQueryNotFound', { extensions: { code: PERSISTED_QUERY_NOT_FOUND } });
     return { query: found };
   }
-  if (sha256(query) !== hash) throw badRequest('provided sha does not match query');
+  if (sha256(query) !== hash) throw badRequest(HASH_MISMATCH);
   return { query, register: () => documents.register(hash, query) };
+}
+
+const HASH_MISMATCH = 'provided sha does not match query';
+
+/**
+ * The refusal of a request that sends a query with a hash that is not its own, or undefined. On
+ * HTTP this runs before Apollo Server, whose own refusal carries no code (so it reached clients as
+ * INTERNAL_SERVER_ERROR, and a legacy `application/json` client got it with 200).
+ */
+export function hashMismatch(request: PersistableRequest): GraphQLError | undefined {
+  const hash = (request.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+  if (typeof hash !== 'string' || typeof request.query !== 'string' || request.query === '') return undefined;
+  return sha256(request.query) === hash ? undefined : badRequest(HASH_MISMATCH);
 }

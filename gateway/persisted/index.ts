@@ -11,7 +11,7 @@
  *   An unknown hash stays PERSISTED_QUERY_NOT_FOUND, as in the Router (which answers it with 404).
  */
 import { GraphQLError } from 'graphql';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { PersistedQueryOptions } from '@apollo/server';
 import type { Config } from '@trellis/kit';
 import type { StateStore } from '@trellis/kit';
@@ -19,7 +19,8 @@ import type { Logger } from '@trellis/kit';
 import type { GatewayExtension } from '../extension';
 import { loadTrustedDocuments, sha256, type TrustedDocuments } from './manifest';
 import { StateStoreQueryCache, storeErrorsAsMisses } from './stateStoreCache';
-import type { PersistedDocuments } from './documents';
+import { hashMismatch, type PersistedDocuments } from './documents';
+import { sendRequestError } from '@trellis/kit/internal';
 
 export { loadTrustedDocuments, TrustedDocuments, sha256 } from './manifest';
 export { StateStoreQueryCache } from './stateStoreCache';
@@ -40,7 +41,12 @@ export interface PersistedQueriesOptions {
 export function persistedQueries({ settings, state, logger, onStoreError = () => undefined }: PersistedQueriesOptions): GatewayExtension {
   if (!settings.trustedDocumentsPath) {
     const cache = new StateStoreQueryCache(state, undefined, storeErrorsAsMisses(logger, onStoreError));
-    return { name: 'persisted-queries', apolloOptions: { persistedQueries: { cache, ttl: settings.ttlSeconds } }, persistedDocuments: apqDocuments(cache, settings.ttlSeconds, logger) };
+    return {
+      name: 'persisted-queries',
+      apolloOptions: { persistedQueries: { cache, ttl: settings.ttlSeconds } },
+      persistedDocuments: apqDocuments(cache, settings.ttlSeconds, logger),
+      graphqlMiddleware: [refuseMismatchedHash()],
+    };
   }
   const trusted = loadTrustedDocuments(settings.trustedDocumentsPath);
   logger.info({ documents: trusted.size, path: settings.trustedDocumentsPath }, 'trusted documents loaded; other documents are refused');
@@ -48,7 +54,7 @@ export function persistedQueries({ settings, state, logger, onStoreError = () =>
     name: 'persisted-queries',
     apolloOptions: { persistedQueries: { cache: manifestCache(trusted), ttl: null } },
     persistedDocuments: { lookup: async (hash) => trusted.body(hash), register: async () => undefined },
-    graphqlMiddleware: [refuseUntrusted(trusted)],
+    graphqlMiddleware: [refuseUntrusted(trusted), refuseMismatchedHash()],
     // WebSocket and SSE carry the document's text: the same manifest decides.
     checkOperation: ({ source }) => {
       if (!trusted.allows(sha256(source))) throw new GraphQLError(UNTRUSTED_MESSAGE, { extensions: { code: PERSISTED_QUERY_NOT_ALLOWED } });
@@ -78,6 +84,34 @@ function manifestCache(trusted: TrustedDocuments): NonNullable<PersistedQueryOpt
   };
 }
 
+/** The operations of a request: a GET's query string, a POST's body, or each of a batch's. */
+function operationsOf(req: Request): unknown[] {
+  return req.method === 'GET' ? [req.query] : Array.isArray(req.body) ? req.body : [req.body];
+}
+
+/** A GET carries `extensions` as JSON text; what does not parse is left for Apollo Server to refuse. */
+function extensionsOf(operation: { extensions?: unknown }): Record<string, unknown> | undefined {
+  if (typeof operation.extensions !== 'string') return operation.extensions as Record<string, unknown> | undefined;
+  try {
+    return JSON.parse(operation.extensions) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses, before Apollo Server, a query sent with a hash that is not its own: 400 BAD_REQUEST under either media type. */
+function refuseMismatchedHash(): RequestHandler {
+  return (req, res, next) => {
+    for (const operation of operationsOf(req)) {
+      if (typeof operation !== 'object' || operation === null) continue;
+      const { query } = operation as { query?: unknown };
+      const refusal = hashMismatch({ query: typeof query === 'string' ? query : undefined, extensions: extensionsOf(operation) });
+      if (refusal) return sendRequestError(res, { errors: [{ message: refusal.message, extensions: refusal.extensions }] });
+    }
+    next();
+  };
+}
+
 /**
  * Refuses, before Apollo Server, a request carrying a query that is not in the manifest (a body
  * sent with or without a hash). A hash alone goes on: Apollo answers it from the manifest, or
@@ -86,8 +120,7 @@ function manifestCache(trusted: TrustedDocuments): NonNullable<PersistedQueryOpt
  */
 function refuseUntrusted(trusted: TrustedDocuments): RequestHandler {
   return (req, res, next) => {
-    const operations: unknown[] = req.method === 'GET' ? [req.query] : Array.isArray(req.body) ? req.body : [req.body];
-    const untrusted = operations.some((operation) => {
+    const untrusted = operationsOf(req).some((operation) => {
       const query = (operation as { query?: unknown } | undefined)?.query;
       return typeof query === 'string' && !trusted.allows(sha256(query));
     });

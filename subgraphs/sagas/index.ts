@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { injectTrace, NotFoundError, peerSubgraphs, tracedEvent, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
-import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type OverviewLimits, type ParkedSaga, type SagaRecord } from '@trellis/kit/saga';
+import { IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE, MAX_OVERVIEW_LIMIT, SagaLog, SagaOrchestrator, type OverviewLimits, type ParkedSaga, type SagaRecord, type StepRecord } from '@trellis/kit/saga';
 import { FEDERATION_LINK } from '../federation';
 import { peerCatalogLookup, validateOrder, type CatalogLookup, type OrderLine } from './orderValidation';
 import { placeOrderSaga, type PlaceOrderInput, type PlaceOrderTimings } from './placeOrderSaga';
@@ -71,6 +71,8 @@ export const typeDefs = /* GraphQL */ `
     order: Order
     createdAt: String!
     updatedAt: String!
+    "Why a FAILED saga failed: the steps that could not be undone. Null otherwise."
+    error: String
   }
 
   type SagaOverview {
@@ -111,6 +113,17 @@ export const typeDefs = /* GraphQL */ `
     state: SagaStepState!
     attempts: Int!
     error: String
+    "Why the step gave up; null while it has not."
+    gaveUp: SagaStepGiveUp
+  }
+
+  enum SagaStepGiveUp {
+    "A refusal retrying cannot fix (e.g. out of stock, card declined)."
+    REFUSED
+    "Its deadline passed."
+    DEADLINE
+    "Its command's maxAttempts ran out."
+    ATTEMPTS
   }
 
   enum SagaState {
@@ -215,6 +228,9 @@ export function sagasSubgraph(options: SagasSubgraphOptions = {}): SubgraphFacto
               );
             },
           },
+        },
+        SagaStep: {
+          gaveUp: (step: StepRecord) => step.gaveUp?.toUpperCase() ?? null,
         },
         ParkedSaga: {
           parkedAt: (parked: ParkedSaga) => new Date(parked.parkedAt).toISOString(),

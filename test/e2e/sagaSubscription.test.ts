@@ -14,7 +14,7 @@ const PLACE_ORDER = `mutation($items: [OrderItemInput!]!, $method: String!) {
   placeOrder(input: { items: $items, paymentMethod: $method }) { sagaId state }
 }`;
 const SAGA_STATUS = `subscription($id: ID!) {
-  sagaStatus(id: $id) { id state steps { name state attempts error } order { id status total } }
+  sagaStatus(id: $id) { id state error steps { name state attempts error gaveUp } order { id status total } }
 }`;
 
 /**
@@ -29,7 +29,8 @@ function expectStages(events: SagaEvent[], sagaId: string, expected: readonly st
 interface SagaEvent {
   id: string;
   state: string;
-  steps: Array<{ name: string; state: string }>;
+  error: string | null;
+  steps: Array<{ name: string; state: string; gaveUp: string | null }>;
   order: { id: string; status: string; total: number } | null;
 }
 
@@ -89,7 +90,8 @@ describe('placeOrder watched through the gateway', () => {
     expectStages(events, started.sagaId, PLACE_ORDER_STAGES.completed);
     const last = events[events.length - 1];
     expect(last.state).toBe('COMPLETED');
-    expect(last.steps.map((step) => step.state)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(last.steps.map((step) => [step.state, step.gaveUp])).toEqual([['SUCCEEDED', null], ['SUCCEEDED', null], ['SUCCEEDED', null]]);
+    expect(last.error).toBeNull();
     expect(last.order).toEqual({ id: expect.stringContaining(started.sagaId), status: 'CONFIRMED', total: 25 });
 
     const { body } = await postGraphQL<{ saga: { state: string; steps: Array<{ name: string; state: string }> } }>(
@@ -106,7 +108,9 @@ describe('placeOrder watched through the gateway', () => {
     expect(completed).toBe(true);
     expectStages(events, started.sagaId, PLACE_ORDER_STAGES.declined);
     const last = events[events.length - 1];
-    expect(last.steps.map((step) => step.state)).toEqual(['COMPENSATED', 'FAILED', 'PENDING']);
+    // The card refusal is one retrying cannot fix: the payment step says it gave up for that reason.
+    expect(last.steps.map((step) => [step.state, step.gaveUp])).toEqual([['COMPENSATED', null], ['FAILED', 'REFUSED'], ['PENDING', null]]);
+    expect(last.error).toBeNull();
     expect(last.order).toBeNull();
   });
 

@@ -189,24 +189,11 @@ ready() {
 
 # Tests make topics of their own (a namespace each) and seldom delete them: a thousand idle topics,
 # three replicas each, ran a 384 MB broker out of heap (the scale-out chaos test met it). As
-# kafka.sh's `prune`: delete the topics none of whose partitions node 1 has written for an hour
-# (KAFKA_PRUNE_IDLE_MINUTES; a test that runs now keeps its topics), internal ones kept. `up cluster` runs it.
+# `prune`: delete the topics node 1 has not written for an hour (lib.sh's prune_idle_topics),
+# over node 1's PLAINTEXT listener. `up cluster` runs it.
 prune() {
   ready || return 0
-  local data; data="$(node_dir 1)/data"
-  local all busy topics
-  all="$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E -- '-[0-9]+$' | sed -E 's/-[0-9]+$//' | sort -u || true)"
-  busy="$(find "$data" -mindepth 2 -maxdepth 2 -name '*.log' -mmin "-${KAFKA_PRUNE_IDLE_MINUTES:-60}" -printf '%h\n' | xargs -r -n 1 basename | sed -E 's/-[0-9]+$//' | sort -u || true)"
-  topics="$(comm -23 <(echo "$all") <(echo "$busy") | grep -v -E '^(__|$)' || true)"
-  [ -n "$topics" ] || return 0
-  log "kafka cluster: deleting $(echo "$topics" | wc -l) topics idle for ${KAFKA_PRUNE_IDLE_MINUTES:-60} minutes"
-  local java; java="$(java_bin)"
-  # One JVM per 300 topics, over node 1's PLAINTEXT listener: TopicCommand takes a regular expression (dots escaped).
-  echo "$topics" | sed 's/\./\\./g' | awk '{ printf "%s%s", (NR % 300 == 1 ? "" : "|"), $0 } NR % 300 == 0 { print "" } END { if (NR % 300) print "" }' |
-    while read -r alternatives; do
-      "$java" -cp "$LIBS/*" -Dlog4j2.configurationFile="$(node_dir 1)/log4j2.properties" org.apache.kafka.tools.TopicCommand \
-        --bootstrap-server "127.0.0.1:$(plaintext_port 1)" --delete --topic "^($alternatives)\$" >/dev/null
-    done
+  prune_idle_topics "$(node_dir 1)/data" "127.0.0.1:$(plaintext_port 1)" "$LIBS" "-Dlog4j2.configurationFile=$(node_dir 1)/log4j2.properties" "kafka cluster"
 }
 
 command="${1:-start}"; shift || true

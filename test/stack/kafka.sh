@@ -89,26 +89,10 @@ start() {
   wait_until 90 "$NAME" ready
 }
 
-# Tests make topics of their own and seldom delete them; thousands of idle partitions slowed the
-# broker until it died under a full run. `prune` deletes the topics none of whose partitions has
-# been written for an hour (KAFKA_PRUNE_IDLE_MINUTES; a test that runs now keeps its topics), internal ones kept.
+# `prune`: delete the topics idle for an hour (lib.sh's prune_idle_topics).
 prune() {
   ready || return 0
-  # A partition's segment files change only when it is written (its directory's time changes at
-  # every broker start), so a topic is idle when none of its .log files changed for an hour.
-  local data="$HOME_DIR/data" all busy topics
-  all="$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E -- '-[0-9]+$' | sed -E 's/-[0-9]+$//' | sort -u || true)"
-  busy="$(find "$data" -mindepth 2 -maxdepth 2 -name '*.log' -mmin "-${KAFKA_PRUNE_IDLE_MINUTES:-60}" -printf '%h\n' | xargs -r -n 1 basename | sed -E 's/-[0-9]+$//' | sort -u || true)"
-  topics="$(comm -23 <(echo "$all") <(echo "$busy") | grep -v -E '^(__|$)' || true)"
-  [ -n "$topics" ] || return 0
-  log "kafka: deleting $(echo "$topics" | wc -l) topics idle for ${KAFKA_PRUNE_IDLE_MINUTES:-60} minutes"
-  local java; java="$(java_bin)"
-  # One JVM per 300 topics: TopicCommand takes a regular expression (dots escaped).
-  echo "$topics" | sed 's/\./\\./g' | awk '{ printf "%s%s", (NR % 300 == 1 ? "" : "|"), $0 } NR % 300 == 0 { print "" } END { if (NR % 300) print "" }' |
-    while read -r alternatives; do
-      "$java" -cp "$LIBS/*" -Dlog4j.configuration="file:$HOME_DIR/log4j.properties" org.apache.kafka.tools.TopicCommand \
-        --bootstrap-server "127.0.0.1:$PORT" --delete --topic "^($alternatives)\$" >/dev/null
-    done
+  prune_idle_topics "$HOME_DIR/data" "127.0.0.1:$PORT" "$LIBS" "-Dlog4j.configuration=file:$HOME_DIR/log4j.properties" kafka
 }
 
 case "${1:-start}" in

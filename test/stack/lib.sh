@@ -74,6 +74,29 @@ is_default() {
   [[ "$host" == "127.0.0.1" || "$host" == "localhost" ]] && [ "$port" = "$3" ]
 }
 
+# prune_idle_topics DATA BOOTSTRAP LIBS LOG_OPTION LABEL: tests make topics of their own and seldom
+# delete them; thousands of idle partitions slowed a broker until it died under a full run. Deletes
+# the topics none of whose partitions (in the broker's DATA folder) has been written for an hour
+# (KAFKA_PRUNE_IDLE_MINUTES; a test that runs now keeps its topics), internal ones kept. A
+# partition's segment files change only when it is written (its directory's time changes at every
+# broker start), so a topic is idle when none of its .log files changed in that time.
+prune_idle_topics() {
+  local data="$1" bootstrap="$2" libs="$3" log_option="$4" label="$5" minutes="${KAFKA_PRUNE_IDLE_MINUTES:-60}"
+  local all busy topics java
+  all="$(find "$data" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | grep -E -- '-[0-9]+$' | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  busy="$(find "$data" -mindepth 2 -maxdepth 2 -name '*.log' -mmin "-$minutes" -printf '%h\n' | xargs -r -n 1 basename | sed -E 's/-[0-9]+$//' | sort -u || true)"
+  topics="$(comm -23 <(echo "$all") <(echo "$busy") | grep -v -E '^(__|$)' || true)"
+  [ -n "$topics" ] || return 0
+  log "$label: deleting $(echo "$topics" | wc -l) topics idle for $minutes minutes"
+  java="$(java_bin)"
+  # One JVM per 300 topics: TopicCommand takes a regular expression (dots escaped).
+  echo "$topics" | sed 's/\./\\./g' | awk '{ printf "%s%s", (NR % 300 == 1 ? "" : "|"), $0 } NR % 300 == 0 { print "" } END { if (NR % 300) print "" }' |
+    while read -r alternatives; do
+      "$java" -cp "$libs/*" "$log_option" org.apache.kafka.tools.TopicCommand \
+        --bootstrap-server "$bootstrap" --delete --topic "^($alternatives)\$" >/dev/null
+    done
+}
+
 # java_bin: a Java 17 (what Kafka 3.9 and 4 run on), installed with apt when none is found.
 java_bin() {
   local candidate

@@ -109,6 +109,16 @@ describe('gateway auth', () => {
       expect(honest.body.data).toEqual({ me: { id: 'u2' } });
     });
 
+    it.each(['application/graphql-response+json', 'application/json'])('keeps 401 under %s, in that media type (GraphQL-over-HTTP: a refusal outside GraphQL keeps its status)', async (accept) => {
+      const { status, headers, body } = await query('{ users { id } }', { ...asBearer('not.a.jwt'), accept });
+      expect({ status, type: headers.get('content-type'), code: body.errors?.[0].extensions?.code, data: body.data }).toEqual({
+        status: 401,
+        type: `${accept}; charset=utf-8`,
+        code: 'UNAUTHENTICATED',
+        data: undefined,
+      });
+    });
+
     it('refuses a header that is not "Bearer <token>"', async () => {
       const { status, body } = await query('{ users { id } }', { authorization: 'Basic dTE6cGFzcw==' });
       expect(status).toBe(401);
@@ -117,6 +127,17 @@ describe('gateway auth', () => {
   });
 
   describe('@authenticated and @requiresScopes', () => {
+    it.each(['application/graphql-response+json', 'application/json'])('answers a field the caller may not see with 200 and partial data under %s (an execution error, not a request error)', async (accept) => {
+      const { status, headers, body } = await query('{ me { id } users { id } }', { accept });
+      expect({ status, type: headers.get('content-type'), users: (body.data as { users?: unknown[] } | undefined)?.users?.length, me: (body.data as { me?: unknown } | undefined)?.me }).toEqual({
+        status: 200,
+        type: `${accept}; charset=utf-8`,
+        users: 3,
+        me: null,
+      });
+      expect(body.errors).toEqual([expect.objectContaining({ path: ['me'], extensions: { code: 'FORBIDDEN' } })]);
+    });
+
     it('serves me to a signed-in caller and nulls it, with FORBIDDEN at its path, for an anonymous one', async () => {
       expect((await query('{ me { id name } }', await identity.bearer('u3'))).body).toEqual({ data: { me: { id: 'u3', name: expect.any(String) } } });
       const anonymous = await query('{ me { id } users { id } }');

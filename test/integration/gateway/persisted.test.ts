@@ -16,8 +16,8 @@ import type { AssembledGateway } from '../../../gateway/assemble';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Asked as application/graphql-response+json, where a refused request keeps its 4xx (application/json answers a request error 200). */
-async function post(url: string, body: unknown): Promise<GraphQLResult> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' }, body: JSON.stringify(body) });
+async function post(url: string, body: unknown, accept = 'application/graphql-response+json'): Promise<GraphQLResult> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(body) });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
 }
 
@@ -39,9 +39,12 @@ async function apqRoundTrip(platform: StaticPlatform) {
   expect(hit.status).toBe(200);
   expect(hit.body).toEqual({ data: { product: { name: 'Gateway Desk Lamp' } } });
 
-  const hijack = await post(platform.url, { query: '{ users { email } }', extensions: persisted(hash) });
-  expect(hijack.status).toBe(400);
-  expect(hijack.body.errors?.[0].message).toBe('provided sha does not match query');
+  // A hash that does not match its query is an ill-formed request: 400 BAD_REQUEST under both media
+  // types (a legacy application/json client too), refused before anything runs.
+  for (const accept of ['application/graphql-response+json', 'application/json']) {
+    const hijack = await post(platform.url, { query: '{ users { email } }', extensions: persisted(hash) }, accept);
+    expect({ accept, status: hijack.status, errors: hijack.body.errors }).toEqual({ accept, status: 400, errors: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] });
+  }
   // The hash still answers with its own document.
   expect((await post(platform.url, { extensions: persisted(hash) })).body).toEqual(hit.body);
   return hash;

@@ -51,11 +51,11 @@ function trusted() {
 }
 
 describe('automatic persisted queries (the default)', () => {
-  it('gives Apollo Server a cache in the state store with the configured TTL, and adds no check of its own', () => {
+  it('gives Apollo Server a cache in the state store with the configured TTL, and adds no operation check of its own', () => {
     const { extension } = apq(42);
     expect(extension.name).toBe('persisted-queries');
     expect(extension.apolloOptions?.persistedQueries).toMatchObject({ ttl: 42 });
-    expect(extension.graphqlMiddleware).toBeUndefined();
+    expect(extension.graphqlMiddleware).toHaveLength(1);
     expect(extension.checkOperation).toBeUndefined();
   });
 
@@ -111,6 +111,7 @@ describe('automatic persisted queries (the default)', () => {
 function respond() {
   const sent: { status?: number; body?: unknown; next: boolean } = { next: false };
   const res = {
+    locals: {},
     status(code: number) {
       sent.status = code;
       return this;
@@ -243,5 +244,45 @@ describe('trusted documents (TRUSTED_DOCUMENTS)', () => {
       next,
     );
     expect(sent.status).toBe(403);
+  });
+});
+
+describe('a query sent with a hash that is not its own', () => {
+  const mismatch = { errors: [{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }] };
+  const hashOf = (query: string) => ({ persistedQuery: { version: 1, sha256Hash: sha256(query) } });
+
+  it.each([
+    ['a POST', { method: 'POST', body: { query: otherQuery, extensions: hashOf(trustedQuery) } }],
+    ['a GET (extensions as JSON text)', { method: 'GET', query: { query: otherQuery, extensions: JSON.stringify(hashOf(trustedQuery)) } }],
+    ['a batch holding one', { method: 'POST', body: [{ query: trustedQuery, extensions: hashOf(trustedQuery) }, { query: otherQuery, extensions: hashOf(trustedQuery) }] }],
+  ])('is refused in %s before Apollo Server, with 400 BAD_REQUEST (Apollo answers it without a code)', (_case, request) => {
+    const [middleware] = apq().extension.graphqlMiddleware!;
+    const { res, sent, next } = respond();
+    middleware(request as unknown as Request, res, next);
+    expect(sent).toEqual({ next: false, status: 400, body: mismatch });
+  });
+
+  it.each([
+    ['a query with its own hash', { method: 'POST', body: { query: otherQuery, extensions: hashOf(otherQuery) } }],
+    ['a hash alone', { method: 'POST', body: { extensions: hashOf(otherQuery) } }],
+    ['a query without a hash', { method: 'GET', query: { query: otherQuery } }],
+    ['extensions that are not JSON (Apollo Server refuses them)', { method: 'GET', query: { query: otherQuery, extensions: '{' } }],
+    ['a body that is not an object', { method: 'POST', body: [null, 3] }],
+  ])('lets %s through', (_case, request) => {
+    const [middleware] = apq().extension.graphqlMiddleware!;
+    const { res, sent, next } = respond();
+    middleware(request as unknown as Request, res, next);
+    expect(sent).toEqual({ next: true });
+  });
+
+  it('is refused on a trusted-documents gateway too, after the manifest check', () => {
+    const [untrusted, mismatched] = trusted().extension.graphqlMiddleware!;
+    const request = { method: 'POST', body: { query: trustedQuery, extensions: hashOf(otherQuery) } } as unknown as Request;
+    const first = respond();
+    untrusted!(request, first.res, first.next);
+    expect(first.sent).toEqual({ next: true });
+    const second = respond();
+    mismatched!(request, second.res, second.next);
+    expect(second.sent).toEqual({ next: false, status: 400, body: mismatch });
   });
 });

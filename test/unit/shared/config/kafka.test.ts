@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { formatConfig, loadConfig, loadProcessConfig, productionProblems, type Env } from '@trellis/kit/internal/config';
 import { securedExample } from '../../../support/cluster';
-import { ConfigError } from '@trellis/kit/internal/errors';
+import { configRefusal } from '../../../support/configRefusal';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kafka-config-'));
 const pem = (name: string, body = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n') => {
@@ -22,15 +22,7 @@ const KEY = pem('client.key', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVA
 const NOT_PEM = pem('ca.der', '0\x82\x01\x0a');
 const SCRAM = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'trellis', KAFKA_SASL_PASSWORD: 'secret' };
 
-const refusal = (env: Env): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`);
-};
+const refusal = configRefusal;
 
 describe('Kafka settings', () => {
   it('default to the kafkajs client, plaintext, no login, 3 partitions and the broker’s replication', () => {

@@ -3,7 +3,7 @@
  * each variable turns into, and a refusal that names the variable for each bad value.
  */
 import { loadConfig, type Config } from '@trellis/kit/internal/config';
-import { ConfigError } from '@trellis/kit/internal/errors';
+import { configRefusal } from '../../../support/configRefusal';
 
 const DEFAULTS: Config = {
   env: 'development',
@@ -190,15 +190,7 @@ const EVERYTHING = {
   OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
 };
 
-const refusal = (env: Record<string, string>): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`);
-};
+const refusal = configRefusal;
 
 describe('loadConfig: what each variable becomes', () => {
   it('runs the embedded platform on the documented defaults when nothing is set', () => {

@@ -1,18 +1,10 @@
 /** Dedupe records outlive what a reset consumer group could read again: the TTL's default, and the refusal of a shorter one. */
 import { loadConfig } from '@trellis/kit/internal/config';
-import { ConfigError } from '@trellis/kit/internal/errors';
+import { configRefusal } from '../../../support/configRefusal';
 
 const DAY = 24 * 3600_000;
 const ttl = (env: Record<string, string>) => loadConfig(env).saga.dedupeTtlMs;
-const refusal = (env: Record<string, string>): string => {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`accepted ${JSON.stringify(env)}`);
-};
+const refusal = configRefusal;
 
 describe('SAGA_DEDUPE_TTL_MS', () => {
   it("defaults to the offsets' retention plus the topics' retention", () => {

@@ -1,0 +1,48 @@
+/**
+ * Reads a `multipart/mixed` answer (multipart subscriptions, @defer) part by part as it arrives,
+ * strictly: the boundary from the answer's Content-Type, every part's JSON, and a failure when the
+ * body ends before its closing delimiter (a stream cut short, which a client must see as an error).
+ */
+export async function* multipartParts(response: Response): AsyncGenerator<unknown> {
+  const boundary = /;\s*boundary="?([^";]+)"?/i.exec(response.headers.get('content-type') ?? '')?.[1];
+  if (!boundary || !response.body) throw new Error(`not a multipart answer: ${response.headers.get('content-type')}`);
+  const delimiter = `\r\n--${boundary}`;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let preamble = true;
+  try {
+    for (;;) {
+      const at = buffer.indexOf(delimiter);
+      if (at !== -1) {
+        const part = buffer.slice(0, at);
+        buffer = buffer.slice(at + delimiter.length);
+        if (!preamble) yield parsePart(part);
+        preamble = false;
+        continue;
+      }
+      // What follows a delimiter is a part (it starts with its headers' CRLF) or `--`, the end.
+      if (!preamble && buffer.startsWith('--')) return;
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`multipart body ended before its closing delimiter (left: ${JSON.stringify(buffer)})`);
+      buffer += value;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+function parsePart(part: string): unknown {
+  const split = part.indexOf('\r\n\r\n');
+  if (split === -1) throw new Error(`multipart part without headers: ${JSON.stringify(part)}`);
+  const headers = part.slice(0, split).toLowerCase();
+  if (!headers.includes('content-type: application/json'))
+    throw new Error(`multipart part that is not JSON: ${JSON.stringify(headers)}`);
+  return JSON.parse(part.slice(split + 4));
+}
+
+/** Every part up to the closing delimiter (fails on a body cut short). */
+export async function allMultipartParts(response: Response): Promise<unknown[]> {
+  const parts: unknown[] = [];
+  for await (const part of multipartParts(response)) parts.push(part);
+  return parts;
+}
