@@ -2,7 +2,8 @@
  * The plan corpus run, not only planned (test/unit/planner/planCorpus.test.ts plans it): every query
  * the examples and tests write, through a gateway over the five example subgraphs, answered alike
  * over HTTP, SSE and graphql-ws (same data, same errors at the same paths with the same codes),
- * each answer kept as a snapshot so a planner or executor change that moves data shows here. Then
+ * each answer kept as a snapshot so a planner or executor change that moves data shows here; again
+ * for an anonymous caller (field authorization alike everywhere). Then
  * with the catalog stopped for real: the queries that ask it answer the same partial data and the
  * same errors (paths and codes; the message says whether the breaker had opened yet) on every transport.
  */
@@ -73,6 +74,12 @@ describe('the plan corpus answers alike on every transport', () => {
   // Introspection answers alike too; not kept as snapshots, which every schema change would move.
   it.each(titled(queries.filter((query) => query.introspection)))('introspection %s', async (_title, query, operationName) => {
     expect(await run(query, operationName)).toEqual({ data: expect.anything() });
+  });
+
+  // Field authorization alike on every transport: what an anonymous caller may not see is refused at the same paths.
+  it.each(titled(queries.filter((query) => !query.introspection)))('anonymous: %s', async (_title, query, operationName) => {
+    const answer = await answerOnEveryTransport(platform.url, { query, operationName, variables: exampleVariables(parse(query), operationName) });
+    expect(Object.keys(answer).filter((key) => key === 'data' || key === 'errors')).not.toEqual([]);
   });
 
   describe('with the catalog stopped', () => {
