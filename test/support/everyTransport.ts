@@ -3,7 +3,10 @@
  * into the same shape and expected alike: a test states its operation once, and a transport that
  * answers other data, other errors, paths or codes fails it, named.
  */
+import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { postGraphQL, postGraphQLSse, runGraphQLWs, type GraphQLResult } from './graphql';
+import { mergeIncremental, withDefer, type IncrementalSpec } from './incremental';
+import { allMultipartParts } from './multipartParts';
 
 export interface Operation {
   query: string;
@@ -17,8 +20,8 @@ export type Answer = GraphQLResult['body'];
 
 export interface Transport {
   name: string;
-  /** Every result the operation gets, in order (a query gets one). */
-  answers(url: string, operation: Operation): Promise<Answer[]>;
+  /** Every result the operation gets, in order (a query gets one); undefined when it cannot be sent this way. */
+  answers(url: string, operation: Operation): Promise<Answer[] | undefined>;
 }
 
 export const overHttp: Transport = {
@@ -41,6 +44,45 @@ export const overGraphQLWs: Transport = {
   name: 'graphql-ws',
   answers: (url, { query, ...options }) => runGraphQLWs(url, query, options),
 };
+
+/** The endpoint's schema, by introspection (a gateway not in production), asked once per endpoint. */
+const schemas = new Map<string, Promise<GraphQLSchema>>();
+const schemaOf = (url: string) => {
+  let schema = schemas.get(url);
+  if (!schema) {
+    schema = postGraphQL<IntrospectionQuery>(url, getIntrospectionQuery()).then(({ body }) => {
+      if (!body.data) throw new Error(`the @defer transport reads the schema by introspection, which ${url} refused: ${JSON.stringify(body.errors)}`);
+      return buildClientSchema(body.data);
+    });
+    schemas.set(url, schema);
+  }
+  return schema;
+};
+
+/**
+ * Over HTTP with `@defer` added wherever a selection has a nullable field to put off (withDefer),
+ * asking for multipart in `spec`: the parts merged into the result a client ends with. Only for
+ * queries with somewhere to defer.
+ */
+export const deferredOver = (spec: IncrementalSpec): Transport => ({
+  name: `HTTP @defer ${spec}`,
+  answers: async (url, { query, headers, ...rest }) => {
+    const deferred = withDefer(query, await schemaOf(url));
+    if (!deferred) return undefined;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', accept: `multipart/mixed;${spec}, application/json` },
+      body: JSON.stringify({ query: deferred, ...rest }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    // Refused before it ran (a limit, a bad variable): one JSON answer, as without @defer.
+    if (!response.headers.get('content-type')?.startsWith('multipart/mixed')) return [(await response.json()) as Answer];
+    return [mergeIncremental(await allMultipartParts(response), spec) as Answer];
+  },
+});
+
+/** Both incremental wire formats, for a gateway that serves @defer. */
+export const DEFERRED: readonly Transport[] = [deferredOver('deferSpec=20220824'), deferredOver('incrementalSpec=v0.2')];
 
 export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs];
 
@@ -65,7 +107,7 @@ export async function answerOnEveryTransport(url: string, operation: Operation, 
   // Errors in one order: where each comes in the list says nothing (a deferred part's come later).
   const canonical = (answer: Answer): Answer => (answer.errors ? { ...answer, errors: [...answer.errors].sort((a, b) => errorKey(a).localeCompare(errorKey(b))) } : answer);
   const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
-  const [reference, ...others] = answered;
+  const [reference, ...others] = answered.filter((sent): sent is { transport: string; answers: Answer[] } => sent.answers !== undefined);
   expect(reference.answers).toHaveLength(1);
   for (const other of others) {
     try {

@@ -3,7 +3,7 @@
  * has something to put off, and an incremental answer (either wire format) merged back into the
  * one result a client ends with, strictly, so a part that is lost, doubled or misplaced fails.
  */
-import { Kind, parse, print, visit, type DocumentNode, type InlineFragmentNode, type SelectionNode, type SelectionSetNode } from 'graphql';
+import { isNonNullType, Kind, parse, print, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type InlineFragmentNode, type SelectionNode, type SelectionSetNode } from 'graphql';
 
 type Json = Record<string, unknown>;
 type Path = ReadonlyArray<string | number>;
@@ -14,32 +14,43 @@ const deferred = (selections: readonly SelectionNode[]): InlineFragmentNode => (
   selectionSet: { kind: Kind.SELECTION_SET, selections },
 });
 
-const isIntrospection = (selection: SelectionNode) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__') && selection.name.value !== '__typename';
-
 /**
- * The query with, in every selection of two or more (root, nested, in fragments), all but the
- * first wrapped in `... @defer`: nested defers, defers in fragments, and defers of fields other
- * subgraphs own. Only queries (not subscriptions, not mutations) and not introspection; undefined
- * when the document has nowhere to defer.
+ * The query with, in every selection (root, nested, in fragments), the fields after the first that
+ * may be null wrapped in `... @defer`: nested defers, defers in fragments, and defers of fields
+ * other subgraphs own. Only nullable fields: an error under a non-null one would null its parent
+ * in the whole answer but only its deferred fragment in an incremental one (as the incremental
+ * delivery specification means), so the two could not be equal. Only queries, not introspection;
+ * undefined when the document has nowhere to defer.
  */
-export function withDefer(query: string): string | undefined {
+export function withDefer(query: string, schema: GraphQLSchema): string | undefined {
   const document = parse(query);
   if (document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation !== 'query')) return undefined;
+  const typeInfo = new TypeInfo(schema);
   let changed = false;
   let introspectionDepth = 0;
-  const rewritten: DocumentNode = visit(document, {
-    Field: {
-      enter: (field) => void (field.name.value.startsWith('__') && field.name.value !== '__typename' && introspectionDepth++),
-      leave: (field) => void (field.name.value.startsWith('__') && field.name.value !== '__typename' && introspectionDepth--),
-    },
-    SelectionSet: {
-      leave: (set): SelectionSetNode | undefined => {
-        if (introspectionDepth > 0 || set.selections.length < 2 || set.selections.some(isIntrospection)) return undefined;
-        changed = true;
-        return { ...set, selections: [set.selections[0], deferred(set.selections.slice(1))] };
+  const isIntrospection = (field: FieldNode) => field.name.value.startsWith('__') && field.name.value !== '__typename';
+  const rewritten: DocumentNode = visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field: {
+        enter: (field) => void (isIntrospection(field) && introspectionDepth++),
+        leave: (field) => void (isIntrospection(field) && introspectionDepth--),
       },
-    },
-  });
+      SelectionSet: {
+        leave: (set): SelectionSetNode | undefined => {
+          const parent = typeInfo.getParentType();
+          if (introspectionDepth > 0 || set.selections.length < 2 || !parent || !('getFields' in parent)) return undefined;
+          const fields = parent.getFields();
+          const deferrable = (selection: SelectionNode, index: number) =>
+            index > 0 && selection.kind === Kind.FIELD && !selection.name.value.startsWith('__') && fields[selection.name.value] !== undefined && !isNonNullType(fields[selection.name.value].type);
+          const later = set.selections.filter(deferrable);
+          if (later.length === 0) return undefined;
+          changed = true;
+          return { ...set, selections: [...set.selections.filter((selection, index) => !deferrable(selection, index)), deferred(later)] };
+        },
+      },
+    }),
+  );
   return changed ? print(rewritten) : undefined;
 }
 

@@ -1,21 +1,35 @@
 /** The @defer rewrite and the strict merge of an incremental answer, in both wire formats. */
-import { stripIgnoredCharacters } from 'graphql';
+import { buildSchema, stripIgnoredCharacters } from 'graphql';
 import { mergeIncremental, withDefer } from '../../support/incremental';
 
 const compact = (query: string | undefined) => query && stripIgnoredCharacters(query);
 
+const schema = buildSchema(`
+  type Query { me: User user(id: ID!): User products: [Product!] count: Int! }
+  type User { id: ID! name: String email: String orders: [Order!]! }
+  type Order { id: ID! total: Float note: String }
+  type Product { id: ID! name: String }
+`);
+
 describe('withDefer', () => {
-  it('defers all but the first selection of every selection of two or more, in fragments too', () => {
-    expect(compact(withDefer('{ user(id: "u1") { name orders { id total } } products { id } }'))).toBe('{user(id:"u1"){name ...@defer{orders{id ...@defer{total}}}}...@defer{products{id}}}');
-    expect(compact(withDefer('query Q { me { ...F } } fragment F on User { id name }'))).toBe('query Q{me{...F}}fragment F on User{id ...@defer{name}}');
+  it('defers the nullable fields after the first of every selection, at the root, nested and in fragments', () => {
+    expect(compact(withDefer('{ user(id: "u1") { id name orders { id total note } } products { id name } }', schema))).toBe(
+      '{user(id:"u1"){id orders{id ...@defer{total note}}...@defer{name}}...@defer{products{id ...@defer{name}}}}',
+    );
+    expect(compact(withDefer('query Q { me { ...F } } fragment F on User { id name }', schema))).toBe('query Q{me{...F}}fragment F on User{id ...@defer{name}}');
+  });
+
+  it('never defers a non-null field: an error under it would null more of the whole answer than of an incremental one', () => {
+    expect(withDefer('{ me { id orders { id } } }', schema)).toBeUndefined();
+    expect(compact(withDefer('{ count me { id } }', schema))).toBe('{count ...@defer{me{id}}}');
   });
 
   it('leaves alone what cannot or need not be deferred', () => {
-    expect(withDefer('{ me { id } }')).toBeUndefined();
-    expect(withDefer('mutation { bump bump2: bump }')).toBeUndefined();
-    expect(withDefer('subscription { a b }')).toBeUndefined();
-    expect(withDefer('{ __schema { queryType { name } types { name } } }')).toBeUndefined();
-    expect(compact(withDefer('{ __typename me { id name } }'))).toBe('{__typename ...@defer{me{id ...@defer{name}}}}');
+    expect(withDefer('{ me { name } }', schema)).toBeUndefined();
+    expect(withDefer('mutation { a b }', schema)).toBeUndefined();
+    expect(withDefer('subscription { a b }', schema)).toBeUndefined();
+    expect(withDefer('{ __schema { queryType { name } types { name } } }', schema)).toBeUndefined();
+    expect(compact(withDefer('{ __typename me { name email } }', schema))).toBe('{__typename ...@defer{me{name ...@defer{email}}}}');
   });
 });
 
