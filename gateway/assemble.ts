@@ -109,6 +109,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
       logger,
       tracing,
       caps: config.gateway.subscriptions,
+      multipartHeartbeatMs: config.gateway.multipartHeartbeatMs,
       registry: metrics.registry,
       upstream: {
         keepAlive: config.deadlines.upstreamWs,

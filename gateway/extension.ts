@@ -7,6 +7,7 @@ import type { Express, RequestHandler, Router } from 'express';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, ExecutionResult, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { ApolloGateway } from '@apollo/gateway';
+import type { MultipartSpec } from '@trellis/kit/internal';
 import type { InstanceDirectory } from './supergraph/instances';
 import type { GatewayContext, HeaderReader, RequestOrigin } from './context';
 import type { PersistableRequest, PersistedDocuments, ResolvedDocument } from './persisted/documents';
@@ -75,6 +76,8 @@ export interface GatewayExtension {
   persistedDocuments?: PersistedDocuments;
   /** Express middleware on `/graphql`, after the JSON body is parsed and before Apollo Server. */
   graphqlMiddleware?: RequestHandler[];
+  /** The `multipart/mixed` answers this extension's `graphqlMiddleware` writes, offered in `/graphql`'s negotiation (graphqlOverHttp.ts). */
+  multipartSpecs?: MultipartSpec[];
   /**
    * Rewrites each error before it is sent (after Apollo Server formatted it); extensions run in
    * order, each given the previous one's result. `error` is the original error.

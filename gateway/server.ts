@@ -177,9 +177,10 @@ export class GatewayServer implements GatewayHost {
       );
     let graphql: ReturnType<typeof createGraphqlHandler> | undefined;
     const graphqlMiddleware = this.extensions.flatMap((extension) => extension.graphqlMiddleware ?? []);
+    const multipart = this.extensions.flatMap((extension) => extension.multipartSpecs ?? []);
     const compress = options.config.gateway.compressResponses ? [compressAnswers()] : [];
     // GraphQL-over-HTTP negotiation first: 406 / 415 before the body is read, and the answer's media type for every refusal after.
-    app.use('/graphql', negotiateGraphQLAnswer(), ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
+    app.use('/graphql', negotiateGraphQLAnswer({ multipart }), ...compress, express.json({ limit: options.config.limits.maxBodyBytes }), ...graphqlMiddleware, (req, res, next) => {
       if (!this.serving) {
         res.status(503).json(graphqlError('no supergraph is served yet', 'SUPERGRAPH_UNAVAILABLE'));
         return;

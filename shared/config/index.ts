@@ -233,6 +233,8 @@ const envSchema = z.object({
   /** Open subscriptions on one graphql-ws connection, and of one caller (identity, else address) per gateway process; 0: no cap. */
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
   MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).default(500),
+  /** A multipart HTTP subscription's heartbeat `{}`, every this many ms in which no event went out (Apollo Router's 5 s); 0: none. */
+  MULTIPART_HEARTBEAT_MS: z.coerce.number().int().min(0).default(5000),
   BFF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(300),
   BFF_CACHE_TTL_MS: z.coerce.number().int().min(0).default(2000),
   BFF_GATEWAY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
@@ -302,8 +304,10 @@ export interface Config {
     headerRules: HeaderRules;
     /** Per client per window; undefined: no gateway rate limit. */
     rateLimit?: { limit: number; windowSec: number };
-    /** Caps on open subscriptions (graphql-ws and SSE); 0: no cap. */
+    /** Caps on open subscriptions (graphql-ws, SSE and multipart); 0: no cap. */
     subscriptions: { maxPerConnection: number; maxPerUser: number };
+    /** A multipart subscription's heartbeat, every this many ms in which no event went out; 0: none. */
+    multipartHeartbeatMs: number;
     /** gzip/deflate/brotli answers of 1 KiB or more to clients that ask (Accept-Encoding). */
     compressResponses: boolean;
     /** HTTP/2 to subgraphs served over TLS that offer it (ALPN); cleartext ones stay HTTP/1.1. */
@@ -428,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
       headerRules: e.HEADER_RULES,
       rateLimit: e.GATEWAY_RATE_LIMIT > 0 ? { limit: e.GATEWAY_RATE_LIMIT, windowSec: e.GATEWAY_RATE_LIMIT_WINDOW_S } : undefined,
       subscriptions: { maxPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION, maxPerUser: e.MAX_SUBSCRIPTIONS_PER_USER },
+      multipartHeartbeatMs: e.MULTIPART_HEARTBEAT_MS,
       compressResponses: e.RESPONSE_COMPRESSION,
       subgraphHttp2: e.SUBGRAPH_HTTP2,
       apolloTelemetry: !e.APOLLO_TELEMETRY_DISABLED,

@@ -31,7 +31,7 @@ export type MultipartEnd = 'complete' | 'disconnected' | 'stopped' | 'failed';
 export interface MultipartOptions {
   /** The format, named in the Content-Type. */
   spec: MultipartSpec;
-  /** Writes `{}` when no part went out for this long (ms); 0 or absent: no heartbeats. */
+  /** Writes `{}` every this many ms in which no other part went out; 0 or absent: no heartbeats. */
   heartbeatMs?: number;
   /** Aborted when the server stops: the stream ends at once, after `closingPart` if given. */
   stop?: AbortSignal;

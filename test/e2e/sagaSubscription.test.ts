@@ -1,7 +1,8 @@
 /**
  * `placeOrder` watched through the gateway as a user does it, on the platform `npm start` runs:
  * a federated subscription (the sagas subgraph owns `sagaStatus`, the orders subgraph resolves
- * `order { status total }` of each event) over graphql-ws and over SSE, then `saga` by query.
+ * `order { status total }` of each event) over graphql-ws, over SSE and over multipart HTTP (as
+ * Apollo Client asks for a subscription), then `saga` by query.
  */
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
@@ -9,6 +10,7 @@ import { startPlatform, type RunningPlatform } from '../support/platform';
 import { postGraphQL, postGraphQLSse } from '../support/graphql';
 import { platformToken } from '../support/identity';
 import { PLACE_ORDER_STAGES, sagaStage, WATCHABLE_SAGAS } from '../support/sagaStates';
+import { allMultipartParts, isHeartbeat, postGraphQLMultipart } from '../support/multipartParts';
 
 const PLACE_ORDER = `mutation($items: [OrderItemInput!]!, $method: String!) {
   placeOrder(input: { items: $items, paymentMethod: $method }) { sagaId state }
@@ -82,6 +84,22 @@ describe('placeOrder watched through the gateway', () => {
     };
   };
 
+  const overMultipart = async (id: string): Promise<SagaEvent[]> => {
+    const response = await postGraphQLMultipart(platform.gatewayUrl, SAGA_STATUS, { variables: { id }, headers: buyer });
+    expect(response.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec=1.0');
+    // Read to the closing delimiter (a stream cut short fails); every part is a heartbeat or an event without errors.
+    const events = (await allMultipartParts(response)).filter((part) => !isHeartbeat(part)) as Array<{ payload: { data: { sagaStatus: SagaEvent }; errors?: unknown } }>;
+    expect(events.map((part) => [Object.keys(part), part.payload.errors])).toEqual(events.map(() => [['payload'], undefined]));
+    return events.map((part) => part.payload.data.sagaStatus);
+  };
+
+  it('streams every state over multipart HTTP, in order, to COMPLETED, and closes the stream at the end', async () => {
+    const started = await placeOrder([{ productId: 'p2', quantity: 1 }]);
+    const events = await overMultipart(started.sagaId);
+    expectStages(events, started.sagaId, PLACE_ORDER_STAGES.completed);
+    expect(events.at(-1)!.order).toEqual({ id: expect.stringContaining(started.sagaId), status: 'CONFIRMED', total: 54 });
+  });
+
   it('answers at once, then streams every state over graphql-ws with the order resolved by the orders subgraph', async () => {
     const started = await placeOrder([{ productId: 'p1', quantity: 2 }]);
     expect(['PENDING', 'RUNNING']).toContain(started.state);
@@ -114,7 +132,7 @@ describe('placeOrder watched through the gateway', () => {
     expect(last.order).toBeNull();
   });
 
-  it('answers a saga, its order and its payment to the buyer only: another user is refused on HTTP, graphql-ws and SSE', async () => {
+  it('answers a saga, its order and its payment to the buyer only: another user is refused on HTTP, graphql-ws, SSE and multipart', async () => {
     const started = await placeOrder([{ productId: 'p1', quantity: 1 }]);
     const stranger = { authorization: `Bearer ${await platformToken(platform.base, 'u2', ['users:email', 'payments:read'])}` };
     const SAGA = 'query($id: ID!) { saga(id: $id) { id state order { id total } } }';
@@ -138,6 +156,8 @@ describe('placeOrder watched through the gateway', () => {
 
     const overSseStream = await postGraphQLSse(platform.gatewayUrl, SAGA_STATUS, { variables: { id: started.sagaId }, headers: stranger });
     expect(overSseStream.events).toEqual([{ event: 'next', data: refusal }, { event: 'complete', data: undefined }]);
+    const overMultipartStream = await postGraphQLMultipart(platform.gatewayUrl, SAGA_STATUS, { variables: { id: started.sagaId }, headers: stranger });
+    expect((await allMultipartParts(overMultipartStream)).filter((part) => !isHeartbeat(part))).toEqual([{ payload: refusal }]);
 
     const orders = await postGraphQL(platform.gatewayUrl, '{ user(id: "u1") { name email orders { id payment { state } } } }', { headers: stranger });
     expect(orders.body.data).toEqual({ user: null });

@@ -46,3 +46,35 @@ export async function allMultipartParts(response: Response): Promise<unknown[]> 
   for await (const part of multipartParts(response)) parts.push(part);
   return parts;
 }
+
+/** What Apollo Client 4 sends for a subscription (BaseHttpLink): multipart subscriptions first, then the JSON types. */
+export const MULTIPART_SUBSCRIPTION_ACCEPT =
+  'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/graphql-response+json,application/json;q=0.9';
+
+/** Sends an operation over POST asking for a multipart answer (by default as Apollo Client asks for a subscription); the response, unread. */
+export function postGraphQLMultipart(
+  url: string,
+  query: string | undefined,
+  options: {
+    variables?: Record<string, unknown>;
+    extensions?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    accept?: string;
+    signal?: AbortSignal;
+  } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      ...(options.headers ?? {}),
+      'content-type': 'application/json',
+      accept: options.accept ?? MULTIPART_SUBSCRIPTION_ACCEPT,
+    },
+    body: JSON.stringify({ query, variables: options.variables, extensions: options.extensions }),
+    signal: options.signal ?? AbortSignal.timeout(60_000),
+  });
+}
+
+/** A heartbeat: an empty part. */
+export const isHeartbeat = (part: unknown): boolean =>
+  typeof part === 'object' && part !== null && Object.keys(part).length === 0;

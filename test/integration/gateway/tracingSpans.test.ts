@@ -1,6 +1,6 @@
 /**
  * The gateway's spans beyond the fetches, with tracing on: the limits and authorization checks, the
- * plan with its cache outcome, the request's outcome and error type; and over graphql-ws and SSE the
+ * plan with its cache outcome, the request's outcome and error type; and over graphql-ws, SSE and multipart HTTP the
  * operation's server span, the upstream subscription to the owning subgraph (continued by the kit's
  * own subscription span) and a span per event, an event carrying a trace of its own (as a saga's
  * status does) delivered in that trace, linked to the operation.
@@ -17,6 +17,7 @@ import { composeSupergraph } from '../../../gateway/supergraph/compose';
 import { FEDERATION_LINK } from '../../../subgraphs/federation';
 import { eventually, postGraphQL, postGraphQLSse } from '../../support/graphql';
 import { startGateway, startSubgraph, type InProcessGateway } from '../../support/inProcess';
+import { allMultipartParts, isHeartbeat, postGraphQLMultipart } from '../../support/multipartParts';
 
 const OTEL = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' };
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -168,6 +169,15 @@ describe('gateway spans with tracing on', () => {
     const spans = await traceOf(CALLER_TRACE, 'subscription Ticks');
     expect(one(spans, 'subscription Ticks').parentSpanContext?.spanId).toBe('00f067aa0ba902b5');
     expect(one(spans, 'gateway.plan').attributes['trellis.plan.cache_hit']).toBe(true);
+    expect(childrenOf(spans, one(spans, 'subscribe ticker')).filter((span) => span.name === 'subscription event')).toHaveLength(2);
+    expect(one(inTrace(ORIGIN_TRACE), 'subscription event').links).toHaveLength(1);
+  });
+
+  it("over multipart HTTP: the stream's operation continues the request's trace, with the upstream subscription and its events", async () => {
+    const response = await postGraphQLMultipart(gateway.url, SUBSCRIPTION, { headers: { traceparent: CALLER('00f067aa0ba902b6') } });
+    const parts = (await allMultipartParts(response)).filter((part) => !isHeartbeat(part));
+    expect(parts).toEqual([1, 2, 3].map((ticks) => ({ payload: { data: { ticks } } })));
+    const spans = await traceOf(CALLER_TRACE, 'subscription Ticks', '00f067aa0ba902b6');
     expect(childrenOf(spans, one(spans, 'subscribe ticker')).filter((span) => span.name === 'subscription event')).toHaveLength(2);
     expect(one(inTrace(ORIGIN_TRACE), 'subscription event').links).toHaveLength(1);
   });

@@ -128,7 +128,7 @@ describe('writeMultipart', () => {
     },
   );
 
-  it('writes a heartbeat {} when no part went out for the interval', async () => {
+  it('writes a heartbeat {} in an interval in which no part went out', async () => {
     options = { heartbeatMs: 10 };
     const heard = gate();
     produce = async function* (signal) {
@@ -147,6 +147,47 @@ describe('writeMultipart', () => {
     expect(next).toEqual({ n: 2 });
     await parts.return(undefined);
     expect(await ended).toBe('disconnected');
+  });
+
+  it('writes no heartbeat in an interval in which a part went out', async () => {
+    // Only setInterval is driven by the test (the heartbeat's timer): each tick happens when the test says.
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      options = { heartbeatMs: 1000 };
+      const more = gate();
+      produce = async function* () {
+        yield { n: 1 };
+        await more.opened;
+        yield { n: 2 };
+      };
+      const parts = multipartParts(await open());
+      expect((await parts.next()).value).toEqual({ n: 1 });
+      jest.advanceTimersByTime(1000); // a part went out in this interval: no heartbeat
+      jest.advanceTimersByTime(1000); // none did in this one: a heartbeat
+      expect((await parts.next()).value).toEqual({});
+      more.open();
+      // Exactly one heartbeat came between the two parts.
+      expect((await parts.next()).value).toEqual({ n: 2 });
+      expect((await parts.next()).done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('a client that leaves aborts the producer while it waits for its next value: its finally runs, told why', async () => {

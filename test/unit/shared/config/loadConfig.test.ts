@@ -34,6 +34,7 @@ const DEFAULTS: Config = {
     },
     rateLimit: undefined,
     subscriptions: { maxPerConnection: 100, maxPerUser: 500 },
+    multipartHeartbeatMs: 5000,
     compressResponses: true,
     subgraphHttp2: false,
     apolloTelemetry: false,
@@ -182,6 +183,7 @@ const EVERYTHING = {
   MOBILE_BFF_PORT: '5200',
   GATEWAY_RATE_LIMIT: '50',
   GATEWAY_RATE_LIMIT_WINDOW_S: '10',
+  MULTIPART_HEARTBEAT_MS: '250',
   BFF_RATE_LIMIT_PER_MINUTE: '30',
   BFF_CACHE_TTL_MS: '0',
   BFF_GATEWAY_TIMEOUT_MS: '800',
@@ -299,6 +301,7 @@ describe('loadConfig: what each variable becomes', () => {
       },
       rateLimit: { limit: 50, windowSec: 10 },
       subscriptions: DEFAULTS.gateway.subscriptions,
+      multipartHeartbeatMs: 250,
       compressResponses: false,
       subgraphHttp2: true,
       apolloTelemetry: true,
@@ -460,6 +463,8 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
     ['SAGA_DEADLINE_SKEW_MS', '-1', 'greater than or equal to 0'],
     ['SAGA_DEADLINE_SKEW_MS', '60001', 'less than or equal to 60000'],
+    ['MULTIPART_HEARTBEAT_MS', '-1', 'greater than or equal to 0'],
+    ['MULTIPART_HEARTBEAT_MS', '5s', 'Expected number'],
   ])('refuses %s=%s', (variable, value, problem) => {
     const message = refusal({ [variable]: value });
     expect(message.startsWith(`Invalid configuration: ${variable}=${JSON.stringify(value)}: `)).toBe(true);
