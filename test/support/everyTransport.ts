@@ -1,12 +1,13 @@
 /**
- * One operation on every transport a client may use (HTTP, SSE, graphql-ws), each answer read back
- * into the same shape and expected alike: a test states its operation once, and a transport that
+ * One operation on every transport a client may use (HTTP, SSE, graphql-ws, multipart HTTP for a
+ * subscription, and HTTP with @defer added once the gateway serves it), each answer read back into
+ * the same shape and expected alike: a test states its operation once, and a transport that
  * answers other data, other errors, paths or codes fails it, named.
  */
-import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, getOperationAST, parse, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
 import { postGraphQL, postGraphQLSse, runGraphQLWs, type GraphQLResult } from './graphql';
 import { mergeIncremental, withDefer, type IncrementalSpec } from './incremental';
-import { allMultipartParts } from './multipartParts';
+import { allMultipartParts, isHeartbeat, postGraphQLMultipart } from './multipartParts';
 
 export interface Operation {
   query: string;
@@ -24,9 +25,18 @@ export interface Transport {
   answers(url: string, operation: Operation): Promise<Answer[] | undefined>;
 }
 
+const isSubscription = ({ query, operationName }: Operation) => {
+  try {
+    return getOperationAST(parse(query), operationName)?.operation === 'subscription';
+  } catch {
+    return false; // not a document: every transport refuses it alike
+  }
+};
+
+/** A query or mutation as JSON over HTTP (a subscription is not answered this way). */
 export const overHttp: Transport = {
   name: 'HTTP',
-  answers: async (url, { query, ...options }) => [(await postGraphQL(url, query, options)).body],
+  answers: async (url, { query, ...options }) => (isSubscription({ query, ...options }) ? undefined : [(await postGraphQL(url, query, options)).body]),
 };
 
 export const overSse: Transport = {
@@ -43,6 +53,19 @@ export const overSse: Transport = {
 export const overGraphQLWs: Transport = {
   name: 'graphql-ws',
   answers: (url, { query, ...options }) => runGraphQLWs(url, query, options),
+};
+
+/** A subscription over multipart HTTP, as Apollo Client asks for one: each event's payload (heartbeats skipped), a transport error as its errors. */
+export const overMultipart: Transport = {
+  name: 'multipart HTTP',
+  answers: async (url, operation) => {
+    if (!isSubscription(operation)) return undefined;
+    const response = await postGraphQLMultipart(url, operation.query, { variables: operation.variables, headers: operation.headers });
+    // Refused before the stream opens: one JSON answer.
+    if (!response.headers.get('content-type')?.startsWith('multipart/mixed')) return [(await response.json()) as Answer];
+    const events = (await allMultipartParts(response)).filter((part) => !isHeartbeat(part)) as Array<{ payload?: Answer | null; errors?: Answer['errors'] }>;
+    return events.map(({ payload, errors }) => payload ?? { errors });
+  },
 };
 
 /** The endpoint's schema, by introspection (a gateway not in production), asked once per endpoint. */
@@ -84,7 +107,7 @@ export const deferredOver = (spec: IncrementalSpec): Transport => ({
 /** Both incremental wire formats, for a gateway that serves @defer. */
 export const DEFERRED: readonly Transport[] = [deferredOver('deferSpec=20220824'), deferredOver('incrementalSpec=v0.2')];
 
-export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs];
+export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs, overMultipart];
 
 /** An answer with each error reduced to its path and code: what must match when messages may differ by timing (a breaker that opened between two sends). */
 export function pathsAndCodes(answer: Answer): Answer {
@@ -99,16 +122,15 @@ export interface EveryTransportOptions {
 }
 
 /**
- * Sends `operation` on every transport at once, expects each to answer exactly what the first
- * (HTTP) answers (one result: data, errors with their messages, paths and extensions, in any
- * order), and returns that answer (as `compared` sees it).
+ * Sends `operation` on every transport that takes it, at once, and expects each to answer exactly
+ * what the first answers (data, errors with their messages, paths and extensions, in any order;
+ * every event of a subscription, in order). Returns those answers (as `compared` sees them).
  */
-export async function answerOnEveryTransport(url: string, operation: Operation, { transports = TRANSPORTS, compared = (answer) => answer }: EveryTransportOptions = {}): Promise<Answer> {
+export async function answersOnEveryTransport(url: string, operation: Operation, { transports = TRANSPORTS, compared = (answer) => answer }: EveryTransportOptions = {}): Promise<Answer[]> {
   // Errors in one order: where each comes in the list says nothing (a deferred part's come later).
   const canonical = (answer: Answer): Answer => (answer.errors ? { ...answer, errors: [...answer.errors].sort((a, b) => errorKey(a).localeCompare(errorKey(b))) } : answer);
   const answered = await Promise.all(transports.map(async (transport) => ({ transport: transport.name, answers: await transport.answers(url, operation) })));
   const [reference, ...others] = answered.filter((sent): sent is { transport: string; answers: Answer[] } => sent.answers !== undefined);
-  expect(reference.answers).toHaveLength(1);
   for (const other of others) {
     try {
       expect(other.answers.map(compared).map(canonical)).toEqual(reference.answers.map(compared).map(canonical));
@@ -116,7 +138,14 @@ export async function answerOnEveryTransport(url: string, operation: Operation, 
       throw new Error(`${other.transport} answered otherwise than ${reference.transport}:\n${(error as Error).message}`);
     }
   }
-  return compared(reference.answers[0]);
+  return reference.answers.map(compared);
+}
+
+/** answersOnEveryTransport for a query or mutation: its one answer. */
+export async function answerOnEveryTransport(url: string, operation: Operation, options: EveryTransportOptions = {}): Promise<Answer> {
+  const answers = await answersOnEveryTransport(url, operation, options);
+  expect(answers).toHaveLength(1);
+  return answers[0];
 }
 
 const errorKey = (error: NonNullable<Answer['errors']>[number]) => `${JSON.stringify(error.path ?? [])} ${error.message} ${JSON.stringify(error.extensions ?? {})}`;

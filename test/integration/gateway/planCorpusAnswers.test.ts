@@ -15,7 +15,7 @@ import { typeDefs as payments } from '../../../subgraphs/payments';
 import { typeDefs as sagas } from '../../../subgraphs/sagas';
 import { plannerFor } from '../../support/planner/plan';
 import { exampleVariables, operationCorpus } from '../../support/planner/corpus';
-import { answerOnEveryTransport, pathsAndCodes } from '../../support/everyTransport';
+import { answerOnEveryTransport, answersOnEveryTransport, pathsAndCodes } from '../../support/everyTransport';
 import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
 import { startTestIdentity, type TestIdentity } from '../../support/identity';
 
@@ -30,8 +30,16 @@ const rootFields = (document: DocumentNode, selections: readonly SelectionNode[]
     return rootFields(document, fragment?.selectionSet.selections ?? []);
   });
 
+const corpus = operationCorpus(planner.schema);
+const operationsOf = (kind: OperationTypeNode) =>
+  corpus.flatMap((text) =>
+    parse(text)
+      .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === kind)
+      .map((operation) => ({ text, name: operation.name?.value })),
+  );
+
 /** Each query of the corpus with its operation name (a document may hold several). Mutations start sagas and are run elsewhere. */
-const queries = operationCorpus(planner.schema).flatMap((text) => {
+const queries = corpus.flatMap((text) => {
   const document = parse(text);
   return document.definitions
     .filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.QUERY)
@@ -75,6 +83,15 @@ describe('the plan corpus answers alike on every transport', () => {
   it.each(titled(queries.filter((query) => query.introspection)))('introspection %s', async (_title, query, operationName) => {
     expect(await run(query, operationName)).toEqual({ data: expect.anything() });
   });
+
+  // A subscription to a saga there is not: graphql-ws, SSE and multipart HTTP answer it alike (every event, in order).
+  it.each(titled(operationsOf(OperationTypeNode.SUBSCRIPTION).map((operation) => ({ ...operation, introspection: false, asksCatalog: false }))))(
+    'subscription %s',
+    async (_title, query, operationName) => {
+      const answers = await answersOnEveryTransport(platform.url, { query, operationName, variables: exampleVariables(parse(query), operationName), headers: owner });
+      expect(answers).toMatchSnapshot();
+    },
+  );
 
   // Field authorization alike on every transport: what an anonymous caller may not see is refused at the same paths.
   it.each(titled(queries.filter((query) => !query.introspection)))('anonymous: %s', async (_title, query, operationName) => {

@@ -52,7 +52,7 @@ export function operationCorpus(schema: GraphQLSchema): string[] {
 }
 
 /** What the corpus's variables are set to, by the field and argument each feeds: data the example subgraphs hold. */
-const EXAMPLE_ARGUMENTS: Record<string, unknown> = { 'user.id': 'u1', 'product.id': 'p2', 'saga.id': 'no-such-saga', 'products.first': 3 };
+const EXAMPLE_ARGUMENTS: Record<string, unknown> = { 'user.id': 'u1', 'product.id': 'p2', 'saga.id': 'no-such-saga', 'sagaStatus.id': 'no-such-saga', 'products.first': 3 };
 
 /**
  * Variables for one operation of the corpus, so it can be run: each variable fed straight to a field
