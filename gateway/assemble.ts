@@ -18,6 +18,7 @@ import { BreakerJournal, operatorConsole } from './console';
 import { graphiql, noLandingPage } from './graphiql';
 import { supergraphPublicationOf } from '@trellis/kit/internal';
 import { subscriptions } from './subscriptions';
+import { incrementalDelivery } from './incremental';
 import { auth } from './auth';
 import { planning } from './planning';
 import { limits } from './limits';
@@ -77,6 +78,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
   const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
+  let federated: ReturnType<typeof subscriptions> | undefined;
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
@@ -102,7 +104,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
-    subscriptions({
+    (federated = subscriptions({
       maxBodyBytes: config.limits.maxBodyBytes,
       maxTokens: config.limits.maxTokens,
       introspection: !config.isProduction,
@@ -115,7 +117,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
         keepAlive: config.deadlines.upstreamWs,
         onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
       },
-    }),
+    })),
+    // @defer over HTTP, through the executor WebSocket and SSE run through (the subscriptions extension's).
+    incrementalDelivery({ executorFor: (host) => federated!.executorFor(host), logger, metrics }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();

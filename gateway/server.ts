@@ -21,6 +21,7 @@ import { withEnforcedSecurityFeatures } from './auth/securityFeatures';
 import { AdminListener } from './adminListener';
 import { resolvePersistedQuery, type PersistableRequest, type ResolvedDocument } from './persisted/documents';
 import { checkPipelinePlugin, runChecks } from './checkPipeline';
+import { admitDefer } from './incremental';
 
 export interface GatewayOptions {
   config: Config;
@@ -56,6 +57,8 @@ export class GatewayServer implements GatewayHost {
       buildService: ({ name }) => options.buildDataSource(name),
       logger: quietApolloLogger(options.logger),
     });
+    // Validation takes @defer on every transport; only a multipart request streams it (gateway/incremental).
+    admitDefer(this.gateway);
     this.apollo = new ApolloServer<GatewayContext>({
       gateway: this.gateway,
       introspection: !config.isProduction,

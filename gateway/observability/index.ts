@@ -6,7 +6,7 @@
  * (gateway/datasource). With tracing off none of the tracing hooks is installed.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { mountMetrics, observeWithTrace } from '@trellis/kit/internal';
+import { mountMetrics } from '@trellis/kit/internal';
 import { graphqlSpans, traceHttpRequests } from '@trellis/kit/internal';
 import type { GatewayContext } from '../context';
 import type { GatewayExtension } from '../extension';
@@ -14,24 +14,12 @@ import type { SupergraphSource } from '../supergraph/types';
 import type { GatewayMetrics } from './metrics';
 import { tracePlanCache } from './planSpans';
 
-export { GatewayMetrics } from './metrics';
+export { GatewayMetrics, type RequestOutcome } from './metrics';
 export { checkSpans, BARE_CHECKS, type CheckSpans } from './checkSpans';
 export { PLAN_SPAN, PLAN_ATTRIBUTES } from './planSpans';
 
-/** Distinct operation names kept as labels; the rest count as `other` so clients cannot explode cardinality. */
-const MAX_OPERATION_LABELS = 500;
-
 /** `tracing`: true when spans are exported (config.telemetry is set). */
 export function observability(metrics: GatewayMetrics, source: SupergraphSource, tracing = false): GatewayExtension {
-  const seen = new Set<string>();
-  const label = (name: string | undefined | null) => {
-    const operation = name || 'anonymous';
-    if (seen.has(operation) || seen.size < MAX_OPERATION_LABELS) {
-      seen.add(operation);
-      return operation;
-    }
-    return 'other';
-  };
   source.on('served', (status) => metrics.supergraphVersion.set(status.version));
   source.on('failed', () => metrics.compositionFailures.inc());
   source.on('composition', (outcome) => metrics.compositions.inc({ outcome }));
@@ -46,9 +34,7 @@ export function observability(metrics: GatewayMetrics, source: SupergraphSource,
           const hasErrors = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
           const hasData = body?.data !== undefined && body?.data !== null;
           const outcome = !hasErrors ? 'success' : hasData ? 'partial' : 'error';
-          const operation = label(operationName ?? request.operationName);
-          metrics.requests.inc({ operation, outcome });
-          observeWithTrace(metrics.requestDuration, { operation, outcome }, (performance.now() - started) / 1000);
+          metrics.recordRequest(operationName ?? request.operationName, outcome, (performance.now() - started) / 1000);
         },
       };
     },

@@ -1,9 +1,15 @@
 /** The gateway's Prometheus metrics, on a registry passed in. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { keepsExemplars } from '@trellis/kit/internal';
+import { keepsExemplars, observeWithTrace } from '@trellis/kit/internal';
 import type { SupergraphStatus } from '../supergraph/types';
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Distinct operation names kept as labels; the rest count as `other` so clients cannot explode cardinality. */
+const MAX_OPERATION_LABELS = 500;
+
+/** How a GraphQL request ended: data and no error, data with errors, or no data. */
+export type RequestOutcome = 'success' | 'partial' | 'error';
 
 export class GatewayMetrics {
   readonly requests: Counter<'operation' | 'outcome'>;
@@ -21,6 +27,7 @@ export class GatewayMetrics {
   /** Where the publication gauges read from at each scrape (observability sets it). */
   private publication: () => SupergraphStatus['publication'] = () => undefined;
   readonly persistedQueryStoreErrors: Counter;
+  private readonly operationLabels = new Set<string>();
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -75,6 +82,15 @@ export class GatewayMetrics {
   }
 
   /** The gauges of the published supergraph read `status` at each scrape. */
+  /** One GraphQL request on HTTP (answered by Apollo Server, or streamed part by part), counted and timed by operation name and outcome. */
+  recordRequest(operationName: string | null | undefined, outcome: RequestOutcome, seconds: number): void {
+    const named = operationName || 'anonymous';
+    if (this.operationLabels.size < MAX_OPERATION_LABELS) this.operationLabels.add(named);
+    const operation = this.operationLabels.has(named) ? named : 'other';
+    this.requests.inc({ operation, outcome });
+    observeWithTrace(this.requestDuration, { operation, outcome }, seconds);
+  }
+
   followPublication(status: () => SupergraphStatus['publication']): void {
     this.publication = status;
   }

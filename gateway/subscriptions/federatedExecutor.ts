@@ -19,7 +19,8 @@ import { operationFromDocument, type Schema } from '@apollo/federation-internals
 import type { QueryPlan, QueryPlanner, FetchNode, PlanNode } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { GatewayContext } from '../context';
-import type { GatewayHost } from '../extension';
+import type { CheckedOperation, GatewayHost } from '../extension';
+import { conditionHolds, deliver, DeferPlanner, FetchJournal, operationOf, PartFinishing, partsOf, PartShaping, primaryPaths, type IncrementalPayload, type RunPart } from '../incremental/execution';
 import type { InstanceDirectory } from '../supergraph/instances';
 import { UpstreamConnections, type UpstreamSettings } from './upstream';
 import { PreparedDocuments, type PreparedOperation } from './preparedDocuments';
@@ -63,9 +64,13 @@ export interface TransportRules {
   upstream?: UpstreamSettings;
 }
 
+/** A request that passed every check: the document to plan, its plan-cache key, and how to finish each result. */
+type Checked = { document: DocumentNode; queryHash: string; finish: CheckedOperation['finish'] };
+
 export class FederatedExecutor {
   private readonly prepared = new PreparedDocuments();
   private readonly upstream: UpstreamConnections;
+  private readonly deferPlanner: DeferPlanner;
 
   constructor(
     private readonly gateway: ApolloGateway,
@@ -75,6 +80,7 @@ export class FederatedExecutor {
     private readonly rules: TransportRules = { maxTokens: 2000, introspection: true },
   ) {
     this.upstream = new UpstreamConnections(rules.upstream);
+    this.deferPlanner = new DeferPlanner(gateway, undefined, rules.tracing);
   }
 
   /** An error as the client receives it on any transport: no `extensions.http`, which Apollo Server strips on HTTP too. */
@@ -152,25 +158,62 @@ export class FederatedExecutor {
   }
 
   private async *run(request: OperationRequest, context: GatewayContext, signal: AbortSignal | undefined, prepared: ReturnType<FederatedExecutor['prepare']>, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {
-    if ('errors' in prepared) {
-      yield { errors: prepared.errors };
+    const checked = await this.checked(request, context, prepared, traced);
+    if ('errors' in checked) {
+      yield { errors: checked.errors };
       return;
     }
-    let checked: ReturnType<GatewayHost['checkOperation']>;
+    for await (const result of this.plan(request, checked.document, checked.queryHash, context, signal, traced)) yield this.formattedResult(checked.finish(result));
+  }
+
+  /** The checks (the same pipeline as HTTP's) of a prepared request: the document to plan, or the errors to answer. */
+  private async checked(request: OperationRequest, context: GatewayContext, prepared: ReturnType<FederatedExecutor['prepare']>, traced?: OperationTrace): Promise<{ errors: GraphQLError[] } | Checked> {
+    if ('errors' in prepared) return { errors: prepared.errors };
+    let checked: CheckedOperation;
     try {
       const check = () => this.check({ source: request.query, schema: this.gateway.schema!, document: prepared.document, operation: prepared.operation, variables: request.variables, context });
       checked = traced ? withTraceContext(traced.context, check) : check();
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
-      yield { errors: [this.formatted(error)] };
-      return;
+      return { errors: [this.formatted(error)] };
     }
     // Every check passed: only now is a query sent with its hash kept (Apollo Server's order on HTTP).
     await request.register?.();
     // The checks may rewrite the document (auth removes what the caller may not see): its plan is then
     // keyed by the rewritten text, as on HTTP, so callers with other scopes never share a plan.
     const queryHash = checked.document === prepared.document ? prepared.queryHash : (checked.queryHash ?? sha256(print(checked.document)));
-    for await (const result of this.plan(request, checked.document, queryHash, context, signal, traced)) yield this.formattedResult(checked.finish(result));
+    return { document: checked.document, queryHash, finish: checked.finish };
+  }
+
+  /**
+   * Runs a query or mutation with its @defer fragments delivered as they come (gateway/incremental):
+   * the primary part, then each deferred part. A refusal is one initial payload with its errors.
+   */
+  async *executeIncremental(request: OperationRequest, context: GatewayContext, prepared: ReturnType<FederatedExecutor['prepare']> = this.prepare(request)): AsyncGenerator<IncrementalPayload> {
+    const refused = (errors: GraphQLError[]): IncrementalPayload => ({ kind: 'initial', result: { errors }, pending: [], hasNext: false });
+    const checked = await this.checked(request, context, prepared);
+    if ('errors' in checked) return void (yield refused(checked.errors));
+    const internals = this.gateway as unknown as GatewayInternals;
+    const { apiSchema, supergraphSchema, schema } = internals;
+    if (!apiSchema || !supergraphSchema || !schema) return void (yield refused([this.formatted(new GraphQLError('no supergraph is served yet', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } }))]));
+    let plan: QueryPlan;
+    try {
+      plan = await this.deferPlanner.plan(checked.document, checked.queryHash, request.operationName);
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return void (yield refused([this.formatted(error)]));
+    }
+    const operation = operationOf(checked.document, request.operationName);
+    const requestContext = this.requestContext(request, checked.document, context);
+    const services = new FetchJournal().sources(Object.fromEntries(Object.entries(internals.serviceMap).map(([name, { dataSource }]) => [name, dataSource])));
+    const runPart: RunPart = (node, shaping = checked.document) =>
+      executeQueryPlan({ kind: 'QueryPlan', node }, services, requestContext, buildOperationContext({ schema, operationDocument: shaping, operationName: request.operationName }), supergraphSchema, apiSchema, undefined) as Promise<ExecutionResult>;
+    // A subscription is never streamed here (HTTP sends it elsewhere): planned, it would have no Defer.
+    const root = plan.node?.kind === 'Subscription' ? undefined : plan.node;
+    const parts = partsOf(root, (variable) => conditionHolds(operation, variable, request.variables ?? {}));
+    const primary = 'errors' in prepared ? undefined : primaryPaths(prepared.document, prepared.operation, request.variables ?? {});
+    const finishing = new PartFinishing(checked.finish, (result) => this.formattedResult(result), primary);
+    for await (const payload of deliver(parts, new PartShaping(schema, operation, checked.document), runPart)) yield finishing.finish(payload);
   }
 
   private async *plan(request: OperationRequest, document: DocumentNode, queryHash: string, context: GatewayContext, signal?: AbortSignal, traced?: OperationTrace): AsyncGenerator<ExecutionResult> {

@@ -39,7 +39,8 @@ export interface SubscriptionSettings {
   multipartHeartbeatMs?: number;
 }
 
-export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream, multipartHeartbeatMs = 5000 }: SubscriptionSettings): GatewayExtension {
+/** The extension, and the executor it runs operations through (other transports, e.g. @defer over HTTP, share it). */
+export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, tracing = false, caps = { maxPerConnection: 0, maxPerUser: 0 }, registry, upstream, multipartHeartbeatMs = 5000 }: SubscriptionSettings): GatewayExtension & { executorFor(host: GatewayHost): FederatedExecutor } {
   // One count for every transport: a caller's SSE and multipart streams and graphql-ws subscriptions share its cap.
   const slots = new SubscriptionSlots(caps, registry && subscriptionMetrics(registry));
   let websocket: { close(): Promise<void> } | undefined;
@@ -56,6 +57,7 @@ export function subscriptions({ maxBodyBytes, maxTokens, introspection, logger, 
     }));
   return {
     name: 'subscriptions',
+    executorFor,
     mount: (app, host) => {
       const executor = executorFor(host);
       // SSE and multipart streams: one set, so a stop ends them all.

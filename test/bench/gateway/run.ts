@@ -23,6 +23,7 @@ import { summarizeProfile } from './profile';
 import { writeResultsSection } from './results';
 import { report } from './report';
 import { startOtlpSink } from './otlpSink';
+import { deferredTable, measureDeferred, type DeferredRow } from './deferred';
 import { DevIdentityProvider } from '@trellis/kit/internal/auth';
 import { createLogger } from '@trellis/kit';
 import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
@@ -171,6 +172,20 @@ async function measureRates(mix: Workload, running: RunningTarget[], settings: B
   return rows;
 }
 
+/** The deferred shape on every gateway target (not `direct`: it spans four subgraphs). */
+async function measureDeferredShape(realistic: Workload[], running: RunningTarget[], settings: BenchSettings, callers: Callers): Promise<DeferredRow[]> {
+  const history = realistic.find((workload) => workload.name === 'four-subgraph')!;
+  const calls = history.calls.slice(0, settings.deferredCalls);
+  const rows: DeferredRow[] = [];
+  for (const run of running.filter((candidate) => candidate.gateway)) {
+    const url = run.prepared?.urlFor(history);
+    const row = url && !run.unavailable.has('*') ? await measureDeferred(run.target.name, url, calls, callers.authorization) : { target: run.target.name, note: run.unavailable.get('*') ?? 'n/a' };
+    log(`${run.target.name} deferred: ${JSON.stringify(row)}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const settings = loadBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const unknown = settings.targets.filter((name) => !TARGETS.some((target) => target.name === name));
@@ -208,6 +223,7 @@ async function main(): Promise<void> {
     const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, log };
     const running: RunningTarget[] = [];
     const results: Parameters<typeof report>[1] = {};
+    let deferred: DeferredRow[] | undefined;
     try {
       for (const target of TARGETS.filter((candidate) => settings.targets.includes(candidate.name))) {
         log(`starting ${target.name}`);
@@ -216,12 +232,13 @@ async function main(): Promise<void> {
       if (settings.suites.includes('realistic')) results.realistic = await measureRounds('realistic', suites.realistic, running, subgraphs, settings, callers);
       if (settings.suites.includes('repeated')) results.repeated = await measureRounds('repeated', suites.repeated, running, subgraphs, settings, callers);
       if (settings.suites.includes('fixed-rate')) results.rates = await measureRates(suites.realistic.find((workload) => workload.name === 'mix')!, running, settings, callers);
+      if (settings.suites.includes('deferred')) deferred = await measureDeferredShape(suites.realistic, running, settings, callers);
     } finally {
       await Promise.all(running.map((run) => run.gateway?.stop()));
     }
     const profile = settingsProfile() ? { target: settingsProfile(), summary: summarizeProfile(profileDir()) } : undefined;
     const tracing = settings.targets.some((name) => name.startsWith('trellis-otel'));
-    const markdown = report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined });
+    const markdown = report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined }) + (deferred ? `\n${deferredTable(deferred)}` : '');
     process.stdout.write(`${markdown}\n`);
     if (settings.resultsPath) {
       writeResultsSection(settings.resultsPath, markdown);

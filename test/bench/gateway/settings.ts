@@ -1,5 +1,5 @@
 /** The bench's knobs, read once from the environment (the only file here that reads it). */
-export const SUITES = ['realistic', 'repeated', 'fixed-rate'] as const;
+export const SUITES = ['realistic', 'repeated', 'fixed-rate', 'deferred'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchSettings {
@@ -13,7 +13,7 @@ export interface BenchSettings {
   targets: string[];
   /** Interleaved rounds; the median one is reported (BENCH_ROUNDS). */
   rounds: number;
-  /** Which runs (BENCH_RUNS, comma-separated: realistic, repeated, fixed-rate). */
+  /** Which runs (BENCH_RUNS, comma-separated: realistic, repeated, fixed-rate, deferred). */
   suites: Suite[];
   /** Arrival rates of the fixed-rate runs, calls per second, ascending (BENCH_RATES). */
   rates: number[];
@@ -23,6 +23,8 @@ export interface BenchSettings {
   rateConnections: number;
   /** Where the results section goes; empty to print only (BENCH_RESULTS). */
   resultsPath: string;
+  /** Calls of the deferred shape per target (BENCH_DEFERRED_CALLS), each sent deferred and whole. */
+  deferredCalls: number;
 }
 
 function positive(name: string, fallback: number): number {
@@ -53,5 +55,6 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
     rateDurationSeconds: positive('BENCH_RATE_DURATION', durationSeconds),
     rateConnections: Math.round(positive('BENCH_RATE_CONNECTIONS', 256)),
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
+    deferredCalls: Math.round(positive('BENCH_DEFERRED_CALLS', 400)),
   };
 }

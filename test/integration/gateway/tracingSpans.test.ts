@@ -181,4 +181,20 @@ describe('gateway spans with tracing on', () => {
     expect(childrenOf(spans, one(spans, 'subscribe ticker')).filter((span) => span.name === 'subscription event')).toHaveLength(2);
     expect(one(inTrace(ORIGIN_TRACE), 'subscription event').links).toHaveLength(1);
   });
+
+  it('a @defer streamed over multipart HTTP: its checks, its plan and its fetches are in the request', async () => {
+    const caller = '00f067aa0ba902b8';
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824', traceparent: CALLER(caller) },
+      body: JSON.stringify({ query: 'query Later { ... @defer { tick } }' }),
+    });
+    expect(await allMultipartParts(response)).toEqual([{ data: {}, hasNext: true }, { incremental: [{ data: { tick: 1 }, path: [] }], hasNext: false }]);
+    const spans = await traceOf(CALLER_TRACE, 'POST /graphql', caller);
+    const request = one(spans.filter((span) => span.parentSpanContext?.spanId === caller), 'POST /graphql');
+    expect(childrenOf(spans, request).map((span) => span.name)).toEqual(expect.arrayContaining(['gateway.limits', 'gateway.auth.authorize', 'gateway.plan']));
+    expect(one(spans, 'gateway.plan').attributes['trellis.plan.cache_hit']).toBe(false);
+    // The deferred part's fetch to ticker, in the same trace.
+    expect(spans.some((span) => span.kind === 2 && /ticker/.test(JSON.stringify(span.attributes)))).toBe(true);
+  });
 });

@@ -14,6 +14,8 @@ const issuer = process.env.BENCH_AUTH_ISSUER;
 if (!issuer) throw new Error('BENCH_AUTH_ISSUER is not set: the bench passes its identity provider here');
 
 export const gatewayConfig = {
+  // @defer and @stream (off by default in Hive Gateway), for the deferred shape: the other shapes carry neither.
+  deferStream: true,
   jwt: {
     signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri: `${issuer}/.well-known/jwks.json` })],
     tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
