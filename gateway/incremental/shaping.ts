@@ -49,7 +49,14 @@ export class PartShaping {
 
   /** The primary part's document: its selection from the root, and the probes of `children`. */
   primary(subselection: string | undefined, children: DeferredPart[]): DocumentNode {
-    return this.document(subselection ?? EMPTY, children);
+    // Apollo's planner leaves the operation's own root `__typename` out of the primary part (no fetch asks for it): put it back.
+    const typenames = this.operation.selectionSet.selections
+      .filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.directives?.length)
+      .map((s) => print(s))
+      .join(' ');
+    const selection = subselection ?? EMPTY;
+    const close = selection.lastIndexOf('}');
+    return this.document(typenames ? `${selection.slice(0, close)} ${typenames} }` : selection, children);
   }
 
   /** A deferred part's document: the spine to its path around its selection, and the probes of its children. */

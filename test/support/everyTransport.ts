@@ -1,6 +1,6 @@
 /**
  * One operation on every transport a client may use (HTTP, SSE, graphql-ws, multipart HTTP for a
- * subscription, and HTTP with @defer added once the gateway serves it), each answer read back into
+ * subscription, and HTTP with @defer added in both incremental formats), each answer read back into
  * the same shape and expected alike: a test states its operation once, and a transport that
  * answers other data, other errors, paths or codes fails it, named.
  */
@@ -104,10 +104,10 @@ export const deferredOver = (spec: IncrementalSpec): Transport => ({
   },
 });
 
-/** Both incremental wire formats, for a gateway that serves @defer. */
+/** Both incremental wire formats (the gateway serves @defer). */
 export const DEFERRED: readonly Transport[] = [deferredOver('deferSpec=20220824'), deferredOver('incrementalSpec=v0.2')];
 
-export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs, overMultipart];
+export const TRANSPORTS: readonly Transport[] = [overHttp, overSse, overGraphQLWs, overMultipart, ...DEFERRED];
 
 /** An answer with each error reduced to its path and code: what must match when messages may differ by timing (a breaker that opened between two sends). */
 export function pathsAndCodes(answer: Answer): Answer {
