@@ -28,6 +28,7 @@ import { SubgraphHeaders } from './headers';
 import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '@trellis/kit';
 import type { TokenVerifier } from '@trellis/kit';
+import { EntityCache, entityCacheExtension } from './entityCache';
 
 export interface AssembleOptions {
   config: Config;
@@ -42,6 +43,8 @@ export interface AssembleOptions {
 export interface AssembledGateway extends GatewayServer {
   readonly metrics: GatewayMetrics;
   readonly dataSources: DataSourceFactory;
+  /** The entity cache (ENTITY_CACHE), which the change feed tells of changes. */
+  readonly entityCache: EntityCache;
 }
 
 export async function assembleGateway({ config, logger, backends, supergraphPath, verifier }: AssembleOptions): Promise<AssembledGateway> {
@@ -64,6 +67,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   const checks = checkSpans(tracing);
   const journal = new BreakerJournal();
   const http = new HttpClient({ allowH2: config.gateway.subgraphHttp2 });
+  const entityCache = new EntityCache({ settings: config.entityCache, registry: metrics.registry, logger });
   const dataSources = new DataSourceFactory({
     settings: config.resilience,
     instances: source.instances,
@@ -72,6 +76,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     metrics,
     http,
     tracing,
+    entityCache,
     onClient: (name, client) => journal.follow(name, client.breaker),
   });
 
@@ -83,6 +88,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
+    entityCacheExtension(entityCache, logger),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
     operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
@@ -132,5 +138,5 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     buildDataSource: (name) => dataSources.create(name),
     onStop: () => dataSources.close(),
   });
-  return Object.assign(server, { metrics, dataSources });
+  return Object.assign(server, { metrics, dataSources, entityCache });
 }

@@ -20,6 +20,10 @@ export const FETCH_ATTRIBUTES = {
   attempt: 'trellis.fetch.attempt',
   breakerState: 'trellis.breaker.state',
   deduplicated: 'trellis.fetch.deduplicated',
+  /** Entities of an `_entities` fetch served from the entity cache (all of them: no `POST` span follows). */
+  entityCacheHits: 'trellis.entity_cache.hits',
+  /** Entities of an `_entities` fetch asked of the subgraph (the cache's misses; all of them in shadow mode). */
+  entityCacheMisses: 'trellis.entity_cache.misses',
   statusCode: ATTR_HTTP_RESPONSE_STATUS_CODE,
 } as const;
 

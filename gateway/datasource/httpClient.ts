@@ -8,6 +8,8 @@ import { Agent, request } from 'undici';
 export interface HttpResponse {
   status: number;
   text: string;
+  /** The answer's `Cache-Control` (how long the subgraph says it may be kept: the entity cache reads it). */
+  cacheControl?: string;
 }
 
 export interface HttpClientOptions {
@@ -40,7 +42,8 @@ export class HttpClient {
       signal,
       dispatcher: this.agent,
     });
-    return { status: response.statusCode, text: await response.body.text() };
+    const cacheControl = response.headers['cache-control'];
+    return { status: response.statusCode, text: await response.body.text(), ...(typeof cacheControl === 'string' ? { cacheControl } : {}) };
   }
 
   async close(): Promise<void> {

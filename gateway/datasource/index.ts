@@ -12,8 +12,9 @@ import { HttpClient } from './httpClient';
 import { InflightDedup } from './inflightDedup';
 import type { OutlierSettings } from './outlierDetector';
 import type { RetryBudgetSettings } from './retryBudget';
-import { SubgraphClient } from './subgraphClient';
+import { SubgraphClient, type SubgraphAnswer } from './subgraphClient';
 import { SubgraphDataSource } from './subgraphDataSource';
+import type { EntityCache } from '../entityCache';
 
 export { SubgraphUnavailableError } from './errors';
 export { SubgraphClient } from './subgraphClient';
@@ -48,7 +49,7 @@ export function breakerSettingsFor(name: string, meta: Record<string, string>, s
 export class DataSourceFactory {
   private readonly clients = new Map<string, SubgraphClient>();
   private readonly http: HttpClient;
-  private readonly dedup = new InflightDedup();
+  private readonly dedup = new InflightDedup<SubgraphAnswer>();
 
   constructor(
     private readonly deps: {
@@ -60,6 +61,8 @@ export class DataSourceFactory {
       http?: HttpClient;
       /** A span per fetch and attempt (only when spans are exported). */
       tracing?: boolean;
+      /** Entity fetches go through it (ENTITY_CACHE on or shadow). */
+      entityCache?: EntityCache;
       /** Told of each subgraph's client when it is made (the console follows its breaker). */
       onClient?: (name: string, client: SubgraphClient) => void;
     },
@@ -86,7 +89,7 @@ export class DataSourceFactory {
       this.clients.set(name, client);
       this.deps.onClient?.(name, client);
     }
-    return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics, this.deps.tracing);
+    return new SubgraphDataSource(name, client, this.deps.headers, settings.dedupQueries ? this.dedup : undefined, metrics, this.deps.tracing, this.deps.entityCache);
   }
 
   client(name: string): SubgraphClient | undefined {

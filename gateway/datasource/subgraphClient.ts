@@ -39,8 +39,14 @@ export interface SubgraphCall {
   retryable: boolean;
 }
 
+/** A subgraph's answer: its text, and its `Cache-Control` when it sent one. */
+export interface SubgraphAnswer {
+  text: string;
+  cacheControl?: string;
+}
+
 export class SubgraphClient {
-  readonly breaker: CircuitBreaker<[SubgraphCall], string>;
+  readonly breaker: CircuitBreaker<[SubgraphCall], SubgraphAnswer>;
   private readonly outliers: OutlierDetector;
   private readonly balancer: LoadBalancer;
   private readonly budget: RetryBudget;
@@ -62,6 +68,11 @@ export class SubgraphClient {
 
   /** Resolves with the subgraph's response text, or rejects with a SubgraphUnavailableError. */
   async send(call: SubgraphCall): Promise<string> {
+    return (await this.answer(call)).text;
+  }
+
+  /** The subgraph's answer with its `Cache-Control`, or rejects with a SubgraphUnavailableError. */
+  async answer(call: SubgraphCall): Promise<SubgraphAnswer> {
     try {
       return await this.breaker.fire(call);
     } catch (error) {
@@ -83,7 +94,7 @@ export class SubgraphClient {
     return this.options.instances.instancesOf(this.options.name).map((instance) => instance.id);
   }
 
-  private async attempt(call: SubgraphCall): Promise<string> {
+  private async attempt(call: SubgraphCall): Promise<SubgraphAnswer> {
     const { name } = this.options;
     const instances = this.options.instances.instancesOf(name);
     this.budget.recordRequest();
@@ -120,7 +131,7 @@ export class SubgraphClient {
   }
 
   /** One attempt on one instance, in its client span; the call carries that span's trace context. */
-  private sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], attempt: number): Promise<string> {
+  private sendTo(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], attempt: number): Promise<SubgraphAnswer> {
     if (!this.options.tracing) return this.post(instance, call, signal, peers, ignoreStatus);
     const attemptSpan = { subgraph: this.options.name, instance, attempt, breakerState: this.breakerState() };
     return inAttemptSpan(attemptSpan, call.headers, (headers, span) =>
@@ -128,7 +139,7 @@ export class SubgraphClient {
     );
   }
 
-  private async post(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], answered: (status: number) => void): Promise<string> {
+  private async post(instance: ServiceInstance, call: SubgraphCall, signal: AbortSignal, peers: ServiceInstance[], answered: (status: number) => void): Promise<SubgraphAnswer> {
     const { name, metrics } = this.options;
     const started = performance.now();
     this.balancer.acquire(instance.id);
@@ -145,7 +156,7 @@ export class SubgraphClient {
         throw new SubgraphUnavailableError(name, 'bad_response', `HTTP ${response.status}`);
       }
       this.outliers.recordSuccess(instance.id);
-      return response.text;
+      return response.cacheControl === undefined ? { text: response.text } : { text: response.text, cacheControl: response.cacheControl };
     } catch (error) {
       outcome = 'failure';
       const reason = error instanceof SubgraphUnavailableError ? error.reason : 'connection_failed';

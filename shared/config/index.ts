@@ -15,6 +15,7 @@ import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
 import { sagaDedupeEnvShape, sagaDedupeTtlMs } from './sagaDedupe';
 import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
+import { entityCacheEnvShape, entityCacheSettings, type EntityCacheSettings } from './entityCache';
 import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
 
 export { applyApolloTelemetry } from './apolloEnv';
@@ -23,6 +24,7 @@ export { formatConfig, maskSecrets } from './print';
 export type { Deadlines } from './deadlines';
 export type { RedisSettings } from './redis';
 export type { CacheSettings } from './cache';
+export type { EntityCacheMode, EntityCacheSettings } from './entityCache';
 export type { LauncherSettings } from './launcher';
 export { readPemFile, type KafkaSaslSettings, type KafkaSettings, type KafkaSslSettings } from './kafka';
 export { assertSafeForProduction, isLoopback, peerCallProblems, productionProblems, refuseUnsafe, type ProcessProfile, type ProductionOptOuts, type ProductionProblem } from './production';
@@ -256,6 +258,8 @@ const envSchema = z.object({
   ...redisEnvShape,
   /** The Redis of caches and rate limits (cache.ts). */
   ...cacheEnvShape,
+  /** The gateway's entity cache: mode, sizes, TTL cap, Redis timeout (entityCache.ts). */
+  ...entityCacheEnvShape,
   /** `npm start`'s port block and replicas (launcher.ts). */
   ...launcherEnvShape,
 });
@@ -331,6 +335,8 @@ export interface Config {
   redis: RedisSettings;
   /** Where caches and rate limits live (cache.ts). */
   cache: CacheSettings;
+  /** The gateway's entity cache (entityCache.ts). */
+  entityCache: EntityCacheSettings;
   /** What `npm start` runs: its port block and replicas (launcher.ts). */
   launcher: LauncherSettings;
   /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
@@ -465,6 +471,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: redisSettings(e),
     cache: cacheSettings(e),
+    entityCache: entityCacheSettings(e),
     launcher: launcherSettings(e),
     kafka: kafkaSettings(e),
     auth: e.AUTH_ISSUER

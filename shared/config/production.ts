@@ -27,6 +27,8 @@ export const productionEnvShape = {
   TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS: optOut,
   /** Production on a state store Redis whose maxmemory-policy evicts keys (checked once connected: shared/backends/evictionPolicy.ts). */
   TRELLIS_ALLOW_EVICTING_STATE_STORE: optOut,
+  /** Production gateway with ENTITY_CACHE on or shadow but no CACHE_REDIS_URL (each gateway caches alone). */
+  TRELLIS_ALLOW_LOCAL_ENTITY_CACHE: optOut,
 };
 
 /** Which production refusals the operator waived, by name (config.production). */
@@ -38,6 +40,7 @@ export interface ProductionOptOuts {
   devIdentity: boolean;
   kafkaSaslWithoutTls: boolean;
   evictingStateStore: boolean;
+  localEntityCache: boolean;
 }
 
 export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]: boolean }): ProductionOptOuts {
@@ -49,6 +52,7 @@ export function productionOptOuts(env: { [K in keyof typeof productionEnvShape]:
     devIdentity: env.TRELLIS_ALLOW_DEV_IDENTITY,
     kafkaSaslWithoutTls: env.TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS,
     evictingStateStore: env.TRELLIS_ALLOW_EVICTING_STATE_STORE,
+    localEntityCache: env.TRELLIS_ALLOW_LOCAL_ENTITY_CACHE,
   };
 }
 
@@ -64,6 +68,8 @@ export interface ProcessProfile {
   admin?: boolean;
   /** Runs the development identity provider. */
   devIdentity?: boolean;
+  /** Runs the entity cache (the gateway), so ENTITY_CACHE without CACHE_REDIS_URL concerns it. */
+  cachesEntities?: boolean;
 }
 
 export interface ProductionProblem {
@@ -106,6 +112,10 @@ export function productionProblems(config: Config, profile: ProcessProfile): Pro
   if (profile.backends.includes('events') && isReal.events && sasl && !ssl && !allow.kafkaSaslWithoutTls) {
     // A PLAIN password, a bearer token, and with SCRAM every event too, readable on the wire.
     problems.push({ problem: `KAFKA_SASL_MECHANISM=${sasl.mechanism} without KAFKA_SSL=true: the Kafka login and every event cross the network in clear`, optOut: 'TRELLIS_ALLOW_KAFKA_SASL_WITHOUT_TLS' });
+  }
+  // Never the state store: without the cache Redis every gateway would fill and miss on its own.
+  if (profile.cachesEntities && config.entityCache.mode !== 'off' && !config.entityCache.redisUrl && !allow.localEntityCache) {
+    problems.push({ problem: `ENTITY_CACHE=${config.entityCache.mode} with no CACHE_REDIS_URL: each gateway would keep its own entity cache; set CACHE_REDIS_URL`, optOut: 'TRELLIS_ALLOW_LOCAL_ENTITY_CACHE' });
   }
   if (profile.devIdentity && !allow.devIdentity) {
     problems.push({ problem: 'the development identity provider signs tokens for any subject and scopes: set AUTH_ISSUER to your issuer', optOut: 'TRELLIS_ALLOW_DEV_IDENTITY' });

@@ -1,17 +1,19 @@
 /** The catalog subgraph: products, prices and stock. Owns `Product`; reserves stock in the placeOrder saga. */
 import { BadUserInputError, requestLoader, type SubgraphFactory } from '@trellis/kit';
-import { FEDERATION_LINK } from '../federation';
+import { CACHE_CONTROL, FEDERATION_LINK } from '../federation';
 import { Inventory, stockSlotOf, type Product } from './inventory';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
+  ${CACHE_CONTROL}
 
   type Query {
     products(first: Int = 20): [Product!]!
     product(id: ID!): Product
   }
 
-  type Product @key(fields: "id") {
+  "Kept up to 30 s by gateways and HTTP caches; a gateway drops it at once when its stock changes (announced)."
+  type Product @key(fields: "id") @cacheControl(maxAge: 30) {
     id: ID!
     name: String!
     price: Float!

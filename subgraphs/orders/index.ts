@@ -1,19 +1,20 @@
 /** The orders subgraph: what people ordered. Owns `Order`; adds `User.orders`; creates orders in the placeOrder saga. */
 import { requestLoader, type SubgraphContext, type SubgraphFactory } from '@trellis/kit';
-import { FEDERATION_LINK } from '../federation';
+import { CACHE_CONTROL, FEDERATION_LINK } from '../federation';
 import { OrderBook, orderSlotOf, type Order, type OrderItem } from './orderBook';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
+  ${CACHE_CONTROL}
 
-  type User @key(fields: "id") {
+  type User @key(fields: "id") @cacheControl(maxAge: 30, scope: PRIVATE) {
     id: ID!
     "Newest first. Only to this user; anyone else gets FORBIDDEN."
     orders: [Order!]!
   }
 
   "Only to the user who placed it; anyone else gets FORBIDDEN."
-  type Order @key(fields: "id") {
+  type Order @key(fields: "id") @cacheControl(maxAge: 30, scope: PRIVATE) {
     id: ID!
     "Null when the users subgraph cannot answer (a reference into another subgraph is nullable)."
     user: User
@@ -22,13 +23,13 @@ export const typeDefs = /* GraphQL */ `
     status: OrderStatus!
   }
 
-  type OrderItem {
+  type OrderItem @cacheControl(inheritMaxAge: true) {
     "Null when the catalog cannot answer for it, so the order and its user still arrive (with an error at this path)."
     product: Product
     quantity: Int!
   }
 
-  type Product @key(fields: "id", resolvable: false) {
+  type Product @key(fields: "id", resolvable: false) @cacheControl(inheritMaxAge: true) {
     id: ID!
   }
 

@@ -1,18 +1,19 @@
 /** The payments subgraph: what was charged for an order. Adds `Order.payment`; charges in the placeOrder saga. */
 import type { SubgraphContext, SubgraphFactory } from '@trellis/kit';
-import { FEDERATION_LINK } from '../federation';
+import { CACHE_CONTROL, FEDERATION_LINK } from '../federation';
 import { PaymentLedger, paymentSlotOf, type Payment } from './ledger';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
+  ${CACHE_CONTROL}
 
-  type Order @key(fields: "id") {
+  type Order @key(fields: "id") @cacheControl(maxAge: 30, scope: PRIVATE) {
     id: ID!
     "Null when the order has no payment yet. Only to the user who placed the order; anyone else gets FORBIDDEN."
     payment: Payment @requiresScopes(scopes: [["payments:read"]])
   }
 
-  type Payment {
+  type Payment @cacheControl(inheritMaxAge: true) {
     id: ID!
     amount: Float!
     state: PaymentState!

@@ -1,10 +1,11 @@
 /** The users subgraph: who people are. Owns `User`. */
 import type { SubgraphContext, SubgraphFactory } from '@trellis/kit';
-import { FEDERATION_LINK } from '../federation';
+import { CACHE_CONTROL, FEDERATION_LINK } from '../federation';
 import { UserDirectory, type User } from './directory';
 
 export const typeDefs = /* GraphQL */ `
   ${FEDERATION_LINK}
+  ${CACHE_CONTROL}
 
   type Query {
     "The caller, from their verified identity; null when anonymous."
@@ -13,7 +14,8 @@ export const typeDefs = /* GraphQL */ `
     users: [User!]!
   }
 
-  type User @key(fields: "id") {
+  "Kept 30 s per caller (its email is only to itself)."
+  type User @key(fields: "id") @cacheControl(maxAge: 30, scope: PRIVATE) {
     id: ID!
     name: String!
     "Only to this user, with users:email; anyone else gets FORBIDDEN."

@@ -126,7 +126,7 @@ describe('NODE_ENV=production refuses to start unsafe', () => {
     expect(refused.stderr.match(/^ {2}- .*$/gm)).toEqual([expect.stringContaining('SUBGRAPH_ALLOW')]);
     const printed = await run('scripts/service.ts', ['gateway', '--print-config'], { ...BACKENDS, ADMIN_HOST: '0.0.0.0', ...optOuts });
     expect(printed.code).toBe(0);
-    expect(JSON.parse(printed.stdout).production).toEqual({ embeddedBackends: false, anySubgraph: false, consulWithoutToken: true, openAdmin: true, devIdentity: false, kafkaSaslWithoutTls: false, evictingStateStore: false });
+    expect(JSON.parse(printed.stdout).production).toEqual({ embeddedBackends: false, anySubgraph: false, consulWithoutToken: true, openAdmin: true, devIdentity: false, kafkaSaslWithoutTls: false, evictingStateStore: false, localEntityCache: false });
 
     // The identity provider opted in starts and serves, in production.
     const port = await freePort();

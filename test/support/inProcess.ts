@@ -4,12 +4,11 @@ import { createLogger } from '@trellis/kit';
 import { connectBackends, type Backends } from '@trellis/kit';
 import type { Subgraph, SubgraphFactory } from '@trellis/kit';
 import { startTestSubgraph } from '@trellis/kit/testing';
-import { assembleGateway, type AssembleOptions } from '../../gateway/assemble';
-import type { GatewayServer } from '../../gateway/server';
+import { assembleGateway, type AssembledGateway, type AssembleOptions } from '../../gateway/assemble';
 
 export interface InProcessGateway {
   url: string;
-  server: GatewayServer;
+  server: AssembledGateway;
   backends: Backends;
   stop(): Promise<void>;
 }

@@ -220,7 +220,8 @@ async function main(): Promise<void> {
     await checkSubgraphsVerifyTokens(ready.urls, callers);
     const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
     writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
-    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, log };
+    const cacheRedis = { url: settings.cacheRedisUrl, prefix: `bench:entity:${Date.now()}:` };
+    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, cacheRedis, log };
     const running: RunningTarget[] = [];
     const results: Parameters<typeof report>[1] = {};
     let deferred: DeferredRow[] | undefined;

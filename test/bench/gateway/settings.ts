@@ -25,6 +25,8 @@ export interface BenchSettings {
   resultsPath: string;
   /** Calls of the deferred shape per target (BENCH_DEFERRED_CALLS), each sent deferred and whole. */
   deferredCalls: number;
+  /** The cache Redis of the entity-cache targets (BENCH_CACHE_REDIS_URL). */
+  cacheRedisUrl: string;
 }
 
 function positive(name: string, fallback: number): number {
@@ -56,5 +58,6 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
     rateConnections: Math.round(positive('BENCH_RATE_CONNECTIONS', 256)),
     resultsPath: process.env.BENCH_RESULTS ?? defaultResultsPath,
     deferredCalls: Math.round(positive('BENCH_DEFERRED_CALLS', 400)),
+    cacheRedisUrl: process.env.BENCH_CACHE_REDIS_URL || 'redis://127.0.0.1:6379',
   };
 }

@@ -18,6 +18,8 @@ export interface TargetContext {
   subgraphUrls: Record<string, string>;
   /** The local OTLP sink's base URL (otlpSink.ts), for the tracing targets. */
   otlpUrl: string;
+  /** The cache Redis the entity-cache targets share (BENCH_CACHE_REDIS_URL), and this run's key prefix on it. */
+  cacheRedis: { url: string; prefix: string };
   /** A free port for the gateway under test. */
   port: number;
   log(line: string): void;
@@ -109,6 +111,25 @@ export const TARGETS: Target[] = [
       urlFor: gatewayUrl(port),
     }),
   },
+  ...[
+    { name: 'trellis-ecache', mode: 'on', what: 'entities served from the cache, only misses asked of their subgraphs' },
+    { name: 'trellis-ecache-shadow', mode: 'shadow', what: 'every entity still asked of its subgraph, cached ones compared with it: the cost of trying the cache out' },
+  ].map(({ name, mode, what }): Target => ({
+    name,
+    description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private): ${what}`,
+    denial: 'propagate',
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis }) => ({
+      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AUTH_ISSUER: authIssuer,
+        ENTITY_CACHE: mode,
+        CACHE_REDIS_URL: cacheRedis.url,
+        ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
+      }),
+      urlFor: gatewayUrl(port),
+    }),
+  })),
   ...[
     { name: 'trellis-otel', ratio: '1', share: '100%' },
     { name: 'trellis-otel10', ratio: '0.1', share: '10%' },

@@ -2,7 +2,7 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Registry } from 'prom-client';
 import { SubgraphUnavailableError } from '../../../../gateway/datasource/errors';
 import { InflightDedup } from '../../../../gateway/datasource/inflightDedup';
-import type { SubgraphCall, SubgraphClient } from '../../../../gateway/datasource/subgraphClient';
+import type { SubgraphAnswer, SubgraphCall, SubgraphClient } from '../../../../gateway/datasource/subgraphClient';
 import { SubgraphDataSource } from '../../../../gateway/datasource/subgraphDataSource';
 import type { GatewayContext } from '../../../../gateway/context';
 import { GatewayMetrics } from '../../../../gateway/observability/metrics';
@@ -15,15 +15,15 @@ const headers = new SubgraphHeaders({ all: DEFAULT_HEADER_RULES, subgraphs: {} }
 /** A subgraph client whose answers the test releases by hand, so overlapping fetches really overlap. */
 class HeldClient {
   readonly calls: SubgraphCall[] = [];
-  private readonly pending: Array<(text: string) => void> = [];
+  private readonly pending: Array<(answer: SubgraphAnswer) => void> = [];
 
-  send(call: SubgraphCall): Promise<string> {
+  answer(call: SubgraphCall): Promise<SubgraphAnswer> {
     this.calls.push(call);
     return new Promise((resolve) => this.pending.push(resolve));
   }
 
   answerAll(text: (index: number) => string): void {
-    this.pending.splice(0).forEach((resolve, index) => resolve(text(index)));
+    this.pending.splice(0).forEach((resolve, index) => resolve({ text: text(index) }));
   }
 }
 
@@ -68,7 +68,7 @@ describe('SubgraphDataSource: what is sent and what is shared, on the default he
   it.each(['mutation { buy }', '  \n mutation Buy { buy }', 'mutation{buy}'])('sends %j as a mutation: never retried, never shared', async (query) => {
     const client = new HeldClient();
     const metrics = new GatewayMetrics(new Registry());
-    const source = new SubgraphDataSource('orders', client as unknown as SubgraphClient, headers, new InflightDedup(), metrics);
+    const source = new SubgraphDataSource('orders', client as unknown as SubgraphClient, headers, new InflightDedup<SubgraphAnswer>(), metrics);
     const answers = [source.process(options(query, alice)), source.process(options(query, alice))];
     expect(client.calls.map((call) => call.retryable)).toEqual([false, false]);
     client.answerAll((index) => `{"data":{"order":${index}}}`);
@@ -88,7 +88,7 @@ describe('SubgraphDataSource: what is sent and what is shared, on the default he
   it('shares one fetch between identical queries of the same caller in flight together, and counts the shared ones', async () => {
     const client = new HeldClient();
     const metrics = new GatewayMetrics(new Registry());
-    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup(), metrics);
+    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup<SubgraphAnswer>(), metrics);
     const answers = [0, 1, 2].map((i) => source.process(options('{ products { id } }', i === 1 ? aliceAgain : alice)));
     expect(client.calls).toHaveLength(1);
     client.answerAll(() => '{"data":{"products":[{"id":"1"}]}}');
@@ -103,7 +103,7 @@ describe('SubgraphDataSource: what is sent and what is shared, on the default he
   it('never shares a fetch between different callers: another Authorization, or none, is its own fetch', async () => {
     const client = new HeldClient();
     const metrics = new GatewayMetrics(new Registry());
-    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup(), metrics);
+    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup<SubgraphAnswer>(), metrics);
     const answers = [alice, bob, anonymous].map((context) => source.process(options('{ me { id } }', context)));
     expect(client.calls.map((call) => call.headers.authorization)).toEqual(['Bearer alice', 'Bearer bob', undefined]);
     client.answerAll((index) => JSON.stringify({ data: { me: { id: ['alice', 'bob', null][index] } } }));
@@ -113,7 +113,7 @@ describe('SubgraphDataSource: what is sent and what is shared, on the default he
 
   it('never shares a fetch between different documents, variables, or subgraphs', async () => {
     const client = new HeldClient();
-    const dedup = new InflightDedup();
+    const dedup = new InflightDedup<SubgraphAnswer>();
     const catalog = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, dedup);
     const users = new SubgraphDataSource('users', client as unknown as SubgraphClient, headers, dedup);
     const answers = [
@@ -139,7 +139,7 @@ describe('SubgraphDataSource: what is sent and what is shared, on the default he
 
   it('answers an unparseable subgraph reply with bad_response', async () => {
     const client = new HeldClient();
-    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup());
+    const source = new SubgraphDataSource('catalog', client as unknown as SubgraphClient, headers, new InflightDedup<SubgraphAnswer>());
     const answer = source.process(options('{ a }', alice));
     client.answerAll(() => '<html>oops</html>');
     const error = await answer.catch((caught: unknown) => caught);

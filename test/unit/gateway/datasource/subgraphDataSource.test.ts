@@ -2,7 +2,7 @@
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { SubgraphDataSource } from '../../../../gateway/datasource/subgraphDataSource';
 import { SubgraphUnavailableError } from '../../../../gateway/datasource';
-import type { SubgraphClient, SubgraphCall } from '../../../../gateway/datasource/subgraphClient';
+import type { SubgraphAnswer, SubgraphClient, SubgraphCall } from '../../../../gateway/datasource/subgraphClient';
 import { InflightDedup } from '../../../../gateway/datasource/inflightDedup';
 import { SubgraphHeaders } from '../../../../gateway/headers';
 import { DEFAULT_HEADER_RULES } from '@trellis/kit/internal/config';
@@ -13,7 +13,7 @@ function heldClient(answer = '{"data":{"ok":true}}') {
   const calls: SubgraphCall[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  const client = { send: async (call: SubgraphCall) => (calls.push(call), await released, answer) } as unknown as SubgraphClient;
+  const client = { answer: async (call: SubgraphCall) => (calls.push(call), await released, { text: answer }) } as unknown as SubgraphClient;
   return { client, calls, release };
 }
 
@@ -52,7 +52,7 @@ describe('SubgraphDataSource', () => {
     const { client, calls, release } = heldClient();
     const deduped: string[] = [];
     const metrics = { dedupedFetches: { inc: ({ subgraph }: { subgraph: string }) => deduped.push(subgraph) } };
-    const source = new SubgraphDataSource('users', client, headers, new InflightDedup(), metrics as never);
+    const source = new SubgraphDataSource('users', client, headers, new InflightDedup<SubgraphAnswer>(), metrics as never);
     const both = Promise.all([source.process(request('{ ok }')), source.process(request('{ ok }'))]);
     release();
     expect(await both).toEqual([{ data: { ok: true } }, { data: { ok: true } }]);
@@ -62,7 +62,7 @@ describe('SubgraphDataSource', () => {
 
   it('sends every mutation, never shared and never retried', async () => {
     const { client, calls, release } = heldClient();
-    const source = new SubgraphDataSource('users', client, headers, new InflightDedup());
+    const source = new SubgraphDataSource('users', client, headers, new InflightDedup<SubgraphAnswer>());
     const both = Promise.all([source.process(request('  mutation { ok }')), source.process(request('mutation { ok }'))]);
     release();
     await both;
@@ -95,7 +95,7 @@ describe('SubgraphDataSource', () => {
   });
 
   it('answers an unavailable entity fetch with one error per representation at _entities.<i>, and still throws for a root fetch', async () => {
-    const down = { send: async () => Promise.reject(new SubgraphUnavailableError('catalog', 'connection_failed')) } as unknown as SubgraphClient;
+    const down = { answer: async () => Promise.reject(new SubgraphUnavailableError('catalog', 'connection_failed')) } as unknown as SubgraphClient;
     const source = new SubgraphDataSource('catalog', down, headers);
     const representations = [{ __typename: 'Product', id: 'p1' }, { __typename: 'Product', id: 'p2' }];
     const answer = await source.process(request('query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}', { representations }));

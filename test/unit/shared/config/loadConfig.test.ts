@@ -58,6 +58,7 @@ const DEFAULTS: Config = {
   },
   redis: { commandTimeoutMs: 2000, keyPrefix: '', topology: undefined, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
   cache: { redisUrl: undefined },
+  entityCache: { mode: 'off', localMax: 10_000, maxTtlMs: 3_600_000, redisTimeoutMs: 50, prefix: 'trellis:entity:', redisUrl: undefined },
   launcher: { portBase: 4000, replicas: 1 },
   kafka: { topicPrefix: '', client: 'kafkajs', ssl: undefined, sasl: undefined, partitions: 3, replicationFactor: undefined, topicConfigs: {}, lingerMs: 2 },
   auth: undefined,
@@ -95,6 +96,7 @@ const DEFAULTS: Config = {
     devIdentity: false,
     kafkaSaslWithoutTls: false,
     evictingStateStore: false,
+    localEntityCache: false,
   },
   deadlines: { compositionTimeoutMs: 30_000, upstreamWs: { pingIntervalMs: 10_000, pongTimeoutMs: 5000 } },
   supergraphPublication: { prefix: undefined, lockDelay: '1s', sessionTtl: '10s', holderCheckTtl: '3s' },
@@ -239,6 +241,8 @@ describe('loadConfig: what each variable becomes', () => {
       },
       redis: { commandTimeoutMs: 750, keyPrefix: 'shop:', topology: { kind: 'standalone', url: 'redis://redis.internal:6379/1' }, replicaAck: { minReplicas: 0, timeoutMs: 1000 } },
       cache: { redisUrl: 'redis://cache.internal:6380' },
+      // Read by its own test (configEntityCache): the defaults, on the cache Redis.
+      entityCache: { ...DEFAULTS.entityCache, redisUrl: 'redis://cache.internal:6380' },
       launcher: { portBase: 5000, replicas: 3 },
       kafka: {
         topicPrefix: 'shop.v1_a-',

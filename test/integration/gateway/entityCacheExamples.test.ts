@@ -1,0 +1,48 @@
+/**
+ * The example subgraphs' `@cacheControl` declarations through a real gateway with the entity
+ * cache on: a user (private), its orders (private) and their products (public) are served from the
+ * cache the second time, and another caller is never served the first one's private entries (the
+ * orders subgraph refuses them, as without a cache).
+ */
+import { randomUUID } from 'node:crypto';
+import { postGraphQL } from '../../support/graphql';
+import { startTestIdentity, type TestIdentity } from '../../support/identity';
+import { metricValue } from '../../support/metrics';
+import { startStaticPlatform, type StaticPlatform } from '../../support/staticPlatform';
+
+const HISTORY = '{ user(id: "u1") { name orders { id total status items { quantity product { name inStock } } } } }';
+
+describe('the entity cache over the example subgraphs', () => {
+  let identity: TestIdentity;
+  let platform: StaticPlatform;
+
+  beforeAll(async () => {
+    identity = await startTestIdentity();
+    platform = await startStaticPlatform({ ...identity.env, ENTITY_CACHE: 'on', ENTITY_CACHE_PREFIX: `test:entity-examples:${randomUUID()}:` }, {}, identity.env);
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await identity?.stop();
+  });
+
+  const hits = (type: string) => metricValue(`${platform.gateway.server.admin.url}/metrics`, 'trellis_entity_cache_hits_total', { type, tier: 'local' }).catch(() => 0);
+
+  it("serves a user's orders and their products from the cache, and never another caller's orders", async () => {
+    const u1 = await identity.bearer('u1');
+    const first = await postGraphQL(platform.url, HISTORY, { headers: u1 });
+    expect(first.body.errors).toBeUndefined();
+    expect(first.headers.get('cache-control')).toBe('max-age=30, private');
+    const fetchesBefore = await platform.subgraphFetches();
+    const second = await postGraphQL(platform.url, HISTORY, { headers: u1 });
+    expect(second.body).toEqual(first.body);
+    // Nothing went out: the user (its root answer, private), its orders and their products came from the cache.
+    expect((await platform.subgraphFetches()) - fetchesBefore).toBe(0);
+    expect(await hits('Query')).toBe(1);
+    expect(await hits('User')).toBe(1);
+    expect(await hits('Product')).toBeGreaterThan(0);
+
+    const u2 = await postGraphQL(platform.url, HISTORY, { headers: await identity.bearer('u2') });
+    expect(u2.body.errors).toEqual([expect.objectContaining({ path: ['user', 'orders'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+    expect(await hits('User')).toBe(1);
+  });
+});

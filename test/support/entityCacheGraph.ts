@@ -1,0 +1,148 @@
+/**
+ * Two small subgraphs for the entity cache's tests, served by the kit on real HTTP servers:
+ * `shelf` lists products (its root field declares 30 s), `stock` resolves `Product.inStock`
+ * (the type declares 60 s), `Product.price` (5 s) and `Product.wished` (60 s, private), counting every representation it is asked
+ * for, and failing for a product whose stock is set to `null`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GraphQLError } from 'graphql';
+import type Redis from 'ioredis';
+import type { Subgraph } from '@trellis/kit';
+import { composeSupergraph } from '../../gateway/supergraph/compose';
+import { eventually, postGraphQL } from './graphql';
+import { startSubgraph, type InProcessGateway } from './inProcess';
+import { metricValue } from './metrics';
+
+const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+/** Apollo's `@cacheControl`, declared as every subgraph that uses it declares it. */
+export const CACHE_CONTROL_SDL = `
+  enum CacheControlScope { PUBLIC PRIVATE }
+  directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+`;
+
+const shelfSdl = `
+  ${LINK}
+  ${CACHE_CONTROL_SDL}
+  type Query { products(upcs: [ID!]!): [Product!]! @cacheControl(maxAge: 30) }
+  type Product @key(fields: "upc") { upc: ID! label: String @cacheControl(maxAge: 0) }
+`;
+
+const stockSdl = `
+  ${LINK}
+  ${CACHE_CONTROL_SDL}
+  type Product @key(fields: "upc") @cacheControl(maxAge: 60) {
+    upc: ID!
+    inStock: Int
+    price: Float @cacheControl(maxAge: 5)
+    wished: Boolean @cacheControl(maxAge: 60, scope: PRIVATE)
+  }
+`;
+
+export interface EntityCacheGraph {
+  supergraphPath: string;
+  /** Stock by upc; `null`: resolving it fails. */
+  stock: Map<string, number | null>;
+  /** Every representation `stock` was asked for, in order. */
+  asked: string[];
+  /** The `upcs` of every `products` root fetch `shelf` answered, in order. */
+  listed: string[][];
+  stop(): Promise<void>;
+}
+
+export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
+  const stock = new Map<string, number | null>([
+    ['1', 10],
+    ['2', 20],
+    ['3', 30],
+  ]);
+  const asked: string[] = [];
+  const listed: string[][] = [];
+  const shelf: Subgraph = await startSubgraph(
+    () => ({
+      name: 'shelf',
+      typeDefs: shelfSdl,
+      resolvers: {
+        Query: {
+          products: (_: unknown, { upcs }: { upcs: string[] }) => {
+            listed.push(upcs);
+            return upcs.map((upc) => ({ upc, label: `product ${upc}` }));
+          },
+        },
+      },
+    }),
+    {},
+  );
+  const stockSubgraph: Subgraph = await startSubgraph(
+    () => ({
+      name: 'stock',
+      typeDefs: stockSdl,
+      resolvers: {
+        Product: {
+          __resolveReference: ({ upc }: { upc: string }) => {
+            asked.push(upc);
+            return { upc };
+          },
+          inStock: ({ upc }: { upc: string }) => {
+            const units = stock.get(upc);
+            if (units === null) throw new GraphQLError(`stock of ${upc} is unknown`, { extensions: { code: 'STOCK_UNKNOWN' } });
+            return units ?? 0;
+          },
+          price: ({ upc }: { upc: string }) => Number(upc) * 1.5,
+          wished: () => false,
+        },
+      },
+    }),
+    {},
+  );
+  const composed = composeSupergraph([
+    { name: 'shelf', sdl: shelfSdl, url: shelf.url },
+    { name: 'stock', sdl: stockSdl, url: stockSubgraph.url },
+  ]);
+  if (!composed.ok) throw new Error(composed.errors.join('\n'));
+  const supergraphPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'trellis-entity-cache-')), 'supergraph.graphql');
+  writeFileSync(supergraphPath, composed.supergraphSdl);
+  return {
+    supergraphPath,
+    stock,
+    asked,
+    listed,
+    stop: async () => {
+      await stockSubgraph.stop();
+      await shelf.stop();
+    },
+  };
+}
+
+const STOCK_QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
+
+/** `upc`'s stock through a gateway, checking the answer carries no error. */
+export async function stockThrough(gateway: InProcessGateway, upc: string): Promise<number | undefined> {
+  const { status, body } = await postGraphQL<{ products: Array<{ inStock: number }> }>(gateway.url, STOCK_QUERY, { variables: { upcs: [upc] } });
+  if (status !== 200 || body.errors) throw new Error(`${upc}: ${status} ${JSON.stringify(body)}`);
+  return body.data?.products[0].inStock;
+}
+
+/**
+ * Waits until `second` is served from the cache Redis what `first` stored there: `first` asks for a
+ * fresh product, the entry is waited for in Redis (`probe`, keys under `prefix`), then `second`
+ * asks for it. A fresh product per attempt, so a miss (a tier still connecting) is not kept locally
+ * and mistaken for a Redis hit on the next one.
+ */
+export async function servedThroughRedis(first: InProcessGateway, second: InProcessGateway, probe: Redis, prefix: string, tag: string, timeoutMs = 15_000): Promise<void> {
+  const redisHits = () => metricValue(`${second.server.admin.url}/metrics`, 'trellis_entity_cache_hits_total', { type: 'Product', tier: 'redis' }).catch(() => 0);
+  let attempt = 0;
+  await eventually(
+    async () => {
+      const upc = `${tag}-${attempt++}`;
+      await stockThrough(first, upc);
+      await eventually(async () => expect(await probe.exists(`${prefix}Product:{"upc":"${upc}"}`)).toBe(1), 5000, 20);
+      const before = await redisHits();
+      await stockThrough(second, upc);
+      expect((await redisHits()) - before).toBe(1);
+    },
+    timeoutMs,
+    100,
+  );
+}
