@@ -94,7 +94,7 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     ...changeFeedExtensions({ config, logger, events: backends.events, cache: entityCache, registry: metrics.registry }),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
-    operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
+    operatorConsole({ source, metrics, entityCache, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),

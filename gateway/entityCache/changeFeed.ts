@@ -42,6 +42,8 @@ export interface ChangeFeedOptions {
 
 /** Marks a heartbeat on the change topic (its value names the gateway that sent it); changes carry no such header. */
 export const HEARTBEAT_HEADER = 'x-trellis-heartbeat';
+/** The gauge saying whether the feed hears its heartbeat (the console's cache panel reads it). */
+export const FEED_LIVE_METRIC = 'trellis_entity_cache_feed_live';
 /** The consumer group of one gateway's feed: one per gateway, so each hears every change. */
 export const changeFeedGroup = (gatewayId: string) => `trellis-gateway-entity-changes-${gatewayId}`;
 
@@ -187,7 +189,7 @@ class ChangeFeedMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
-    this.live = new Gauge({ name: 'trellis_entity_cache_feed_live', help: '1 while this gateway hears its change-feed heartbeat (cache TTLs as declared), 0 while they are shortened', registers });
+    this.live = new Gauge({ name: FEED_LIVE_METRIC, help: '1 while this gateway hears its change-feed heartbeat (cache TTLs as declared), 0 while they are shortened', registers });
     this.outages = new Counter({ name: 'trellis_entity_cache_feed_outages_total', help: 'Times the change feed fell silent and the cache TTLs were shortened', registers });
     this.heartbeatFailures = new Counter({ name: 'trellis_entity_cache_feed_heartbeat_failures_total', help: 'Change-feed heartbeats that could not be published', registers });
     this.live.set(0);

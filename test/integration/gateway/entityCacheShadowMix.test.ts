@@ -11,6 +11,9 @@ import { startStaticPlatform, type StaticPlatform } from '../../support/staticPl
 import { buildDataset } from '../../bench/gateway/dataset';
 import { realisticWorkloads, type Call } from '../../bench/gateway/operations';
 import { explain } from '../../bench/gateway/answers';
+import { eventually } from '../../support/graphql';
+import { metricValue } from '../../support/metrics';
+import type { ConsoleSnapshot } from '../../../gateway/console';
 import { usersSubgraphOf } from '../../../subgraphs/users';
 import { catalogSubgraphOf } from '../../../subgraphs/catalog';
 import { ordersSubgraphOf } from '../../../subgraphs/orders';
@@ -78,8 +81,26 @@ describe('shadow mode on the realistic mix', () => {
     const differences = differing.reduce((sum, sample) => sum + sample.value, 0);
     process.stdout.write(`shadow mode on ${calls.length} calls of the realistic mix: ${comparisons} comparisons (${compared.map((sample) => `${sample.labels} ${sample.value}`).join(', ')}), ${differences} differences${differing.length ? ` (${differing.map((sample) => `${sample.labels} ${sample.value}`).join(', ')})` : ''}\n`);
     expect(comparisons).toBeGreaterThan(0);
-    // Root answers, products, users and their orders (payments declare no cacheControl, so are never cached).
+    // Root answers, products, users and their orders (an order's payment is compared as part of its Order).
     expect(compared.map((sample) => /type="(\w+)"/.exec(sample.labels)?.[1])).toEqual(expect.arrayContaining(['Query', 'Product', 'User', 'Order']));
     expect(differences).toBe(0);
+  });
+
+  it("shows the same counts on the console's cache panel, in shadow mode, its change feed live", async () => {
+    const metrics = `${platform.gateway.server.admin.url}/metrics`;
+    const panel = async () => ((await (await fetch(`${platform.gateway.server.admin.url}/admin/console.json`)).json()) as ConsoleSnapshot).cache;
+    // The feed is live once it heard its own heartbeat back (a second or so after start).
+    const cache = await eventually(async () => {
+      const shown = await panel();
+      expect(shown.feed).toBe('live');
+      return shown;
+    }, 15_000);
+    expect(cache.mode).toBe('shadow');
+    expect(cache.differences).toEqual([]);
+    const product = cache.types.find((row) => row.type === 'Product')!;
+    expect(product.shadowComparisons).toBeGreaterThan(0);
+    expect(product.shadowComparisons).toBe(await metricValue(metrics, 'trellis_entity_cache_shadow_comparisons_total', { type: 'Product' }));
+    expect(product.misses).toBe(await metricValue(metrics, 'trellis_entity_cache_misses_total', { type: 'Product' }));
+    expect(cache.types.every((row) => row.shadowDifferences === 0)).toBe(true);
   });
 });
