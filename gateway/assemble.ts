@@ -29,6 +29,7 @@ import { rateLimit, tokenAttempts } from './ratelimit';
 import { rateLimitMetrics } from '@trellis/kit';
 import type { TokenVerifier } from '@trellis/kit';
 import { EntityCache, entityCacheExtension } from './entityCache';
+import { changeFeedExtensions } from './entityCache/changeFeedExtension';
 
 export interface AssembleOptions {
   config: Config;
@@ -89,9 +90,11 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
     observability(metrics, source, tracing),
     entityCacheExtension(entityCache, logger),
+    // Every gateway hears every announced change and drops it from the cache (no feed while the cache is off).
+    ...changeFeedExtensions({ config, logger, events: backends.events, cache: entityCache, registry: metrics.registry }),
     admin(source),
     // The console asks the sagas subgraph for its sagas (sagaOverview) through the gateway's client for it.
-    operatorConsole({ source, metrics, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
+    operatorConsole({ source, metrics, entityCache, journal, operatorToken: config.admin.operatorToken, client: (name) => dataSources.client(name) }),
     // Before the GraphQL endpoint, so a browser's GET /graphql gets the IDE; off in production.
     config.isProduction ? noLandingPage() : graphiql(),
     limits(config.limits, logger, checks),

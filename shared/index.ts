@@ -10,7 +10,7 @@ export { connectBackends, type Backends } from './backends';
 export type { Discovery, ServiceInstance, ServiceRegistration } from './discovery';
 export type { StateStore, VersionedValue, VersionedWrite } from './state';
 export { FailOpenRateLimiter, clientKey, rateLimitHeaders, retryAfterSeconds, rateLimitMetrics, stateStoreRateLimiter, type RateLimiter, type RateLimiterFactory, type RateLimitPolicy } from './ratelimit';
-export type { EventBus, EventMessage, OutgoingMessage } from './events';
+export type { EventBus, EventMessage, OutgoingMessage, AnnounceChange, ChangeAnnouncement } from './events';
 export {
   createSubgraph,
   serveSubgraph,

@@ -33,9 +33,25 @@ export interface GatewayResponse<T> {
   body: GraphQLBody<T>;
 }
 
+/** An answer read as it comes (an incremental `multipart/mixed` one), to be passed on unbuffered. */
+export interface GatewayStream {
+  status: number;
+  contentType: string;
+  /** The body's bytes as the gateway sends them. */
+  body: AsyncIterable<Uint8Array>;
+  /** Stops reading and closes the connection (the caller left). */
+  abort(): void;
+}
+
 export interface GatewayClient {
   /** Any answer the gateway gives in GraphQL form (200 or 4xx); throws GatewayUnavailableError otherwise. */
   execute<T = Record<string, unknown>>(request: GatewayRequest): Promise<GatewayResponse<T>>;
+  /**
+   * The request sent with the caller's `accept` (say, multipart/mixed for @defer) and its answer
+   * handed back as it streams: the deadline and the breaker cover the gateway's answering (status
+   * and headers), not the parts that follow, which come as the gateway's own deadlines allow.
+   */
+  stream(request: GatewayRequest & { accept: string }): Promise<GatewayStream>;
   close(): Promise<void>;
 }
 
@@ -70,24 +86,30 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   // The gateway call's client span; its context rides in the request's W3C headers.
   const inClientSpan = <T>(input: GatewayRequest, call: (span: Span) => Promise<T>) =>
     inSpan(`POST gateway${input.operationName ? ` ${input.operationName}` : ''}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'url.full': url, 'graphql.operation.name': input.operationName } }, call);
+  /** The POST, answered up to its headers; `signal` ends it (a deadline, or the caller leaving). */
+  const send = async (input: GatewayRequest, accept: string, signal: AbortSignal, span: Span) => {
+    const headers: Record<string, string> = injectTrace({ 'content-type': 'application/json', accept, [CORRELATION_ID_HEADER]: input.correlationId });
+    if (input.token) headers.authorization = `Bearer ${input.token}`;
+    let response;
+    try {
+      response = await request(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: input.query, variables: input.variables, operationName: input.operationName }),
+        dispatcher,
+        signal,
+      });
+    } catch (error) {
+      throw new GatewayFailure((error as { code?: string }).code ?? (error as Error).name, error);
+    }
+    span.setAttribute('http.response.status_code', response.statusCode);
+    return response;
+  };
+
   const post = guard(
     'gateway',
     (input: GatewayRequest): Promise<GatewayResponse<unknown>> => inClientSpan(input, async (span) => {
-      const headers: Record<string, string> = injectTrace({ 'content-type': 'application/json', accept: 'application/json', [CORRELATION_ID_HEADER]: input.correlationId });
-      if (input.token) headers.authorization = `Bearer ${input.token}`;
-      let response;
-      try {
-        response = await request(url, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ query: input.query, variables: input.variables, operationName: input.operationName }),
-          dispatcher,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new GatewayFailure((error as { code?: string }).code ?? (error as Error).name, error);
-      }
-      span.setAttribute('http.response.status_code', response.statusCode);
+      const response = await send(input, 'application/json', AbortSignal.timeout(timeoutMs), span);
       const text = await response.body.text();
       if (response.statusCode >= 500) throw new GatewayFailure(`HTTP ${response.statusCode}`);
       try {
@@ -99,15 +121,53 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     { ...options.breaker, timeoutMs },
   );
 
+  // The same breaker name as `post`: a gateway failing one way is failing.
+  const open = guard(
+    'gateway',
+    (input: GatewayRequest & { accept: string }): Promise<GatewayStream> => inClientSpan(input, async (span) => {
+      const reading = new AbortController();
+      const deadline = setTimeout(() => reading.abort(new GatewayFailure(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      let response;
+      try {
+        response = await send(input, input.accept, reading.signal, span);
+      } finally {
+        clearTimeout(deadline);
+      }
+      if (response.statusCode >= 500) {
+        await response.body.dump();
+        throw new GatewayFailure(`HTTP ${response.statusCode}`);
+      }
+      const contentType = response.headers['content-type'];
+      return {
+        status: response.statusCode,
+        contentType: typeof contentType === 'string' ? contentType : 'application/json',
+        body: response.body,
+        abort: () => reading.abort(),
+      };
+    }),
+    { ...options.breaker, timeoutMs },
+  );
+
+  const unavailable = (error: unknown, correlationId: string) => {
+    const cause = (error as { cause?: unknown }).cause;
+    const reason = cause instanceof GatewayFailure ? cause.message : error instanceof Error ? error.message.replace(/^gateway is unavailable \((.*)\)$/, '$1') : String(error);
+    logger.warn({ reason, correlationId }, 'gateway call failed');
+    return new GatewayUnavailableError(reason, retryAfterSec, error);
+  };
+
   return {
     async execute<T>(input: GatewayRequest) {
       try {
         return (await post(input)) as GatewayResponse<T>;
       } catch (error) {
-        const cause = (error as { cause?: unknown }).cause;
-        const reason = cause instanceof GatewayFailure ? cause.message : error instanceof Error ? error.message.replace(/^gateway is unavailable \((.*)\)$/, '$1') : String(error);
-        logger.warn({ reason, correlationId: input.correlationId }, 'gateway call failed');
-        throw new GatewayUnavailableError(reason, retryAfterSec, error);
+        throw unavailable(error, input.correlationId);
+      }
+    },
+    async stream(input) {
+      try {
+        return await open(input);
+      } catch (error) {
+        throw unavailable(error, input.correlationId);
       }
     },
     close: () => dispatcher.close(),

@@ -27,7 +27,7 @@ const PLACE_ORDER = 'mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(
  * POST returns the first saga; without one, the BFF makes one for this request.
  */
 export async function placeOrder(
-  gateway: GatewayClient,
+  gateway: Pick<GatewayClient, 'execute'>,
   body: unknown,
   caller: Caller,
   correlationId: string,

@@ -1,7 +1,8 @@
 /**
  * The operator console on the admin listener: `/admin/` (a page built from gateway/console/web,
  * bundled, no CDN) polling `/admin/console.json` (the supergraph, instances, breakers and their
- * transitions, compositions, sagas (asked of the sagas subgraph), and each subgraph's request and error rates).
+ * transitions, compositions, sagas (asked of the sagas subgraph), each subgraph's request and error rates,
+ * and the entity cache: its mode, its change feed, its counters per type).
  */
 import path from 'node:path';
 import type { Router } from 'express';
@@ -15,12 +16,14 @@ import { CompositionHistory } from './compositionHistory';
 import { TrafficMeter } from './trafficMeter';
 import { consoleSnapshot } from './snapshot';
 import { SagaOverviewSource } from './sagaOverview';
+import type { EntityCache } from '../entityCache';
 
 export { BreakerJournal } from './breakerJournal';
 export { CompositionHistory } from './compositionHistory';
 export { TrafficMeter } from './trafficMeter';
 export type { ConsoleSnapshot } from './snapshot';
 export { SagaOverviewSource, type SagasView } from './sagaOverview';
+export type { CacheView } from './cacheOverview';
 
 export const CONSOLE_BUNDLE = new BrowserBundle({ name: 'console', entry: path.join(__dirname, 'web', 'console.ts'), prebuiltDir: path.join(__dirname, 'web', 'bundle') });
 
@@ -32,6 +35,8 @@ export interface ConsoleOptions {
   /** The breaker journal the data source factory feeds (`onClient`). */
   journal: BreakerJournal;
   client: (name: string) => SubgraphClient | undefined;
+  /** The entity cache, for the cache panel (its counters; the change feed's gauge is in `metrics.registry`). */
+  entityCache: Pick<EntityCache, 'mode' | 'metrics'>;
   /** How often the page asks for a new snapshot, and the traffic meter samples. */
   refreshMs?: number;
 }
@@ -41,7 +46,8 @@ export function operatorConsole(options: ConsoleOptions): GatewayExtension {
   const traffic = new TrafficMeter({ metrics: options.metrics, intervalMs: options.refreshMs ?? 1000 });
   const refreshMs = options.refreshMs ?? 1000;
   const sagas = new SagaOverviewSource({ client: options.client, operatorToken: options.operatorToken, freshMs: refreshMs });
-  const sources = { ...options, compositions, traffic, sagas };
+  const cache = { mode: options.entityCache.mode, metrics: options.entityCache.metrics, registry: options.metrics.registry };
+  const sources = { ...options, compositions, traffic, sagas, cache };
   return {
     name: 'console',
     mountAdminAssets: (router: Router) => {

@@ -6,6 +6,7 @@ import type { SupergraphSource, SupergraphStatus } from '../supergraph/types';
 import type { BreakerJournal, BreakerTransition } from './breakerJournal';
 import type { Composition, CompositionHistory } from './compositionHistory';
 import type { SubgraphTraffic, TrafficMeter } from './trafficMeter';
+import { cacheOverview, type CacheOverviewSource, type CacheView } from './cacheOverview';
 
 export interface ConsoleSources {
   source: SupergraphSource;
@@ -16,6 +17,8 @@ export interface ConsoleSources {
   traffic: TrafficMeter;
   /** The sagas, from the sagas subgraph. */
   sagas: Pick<SagaOverviewSource, 'overview'>;
+  /** The entity cache: its mode and counters, and the registry holding its change feed's liveness. */
+  cache: CacheOverviewSource;
   now?: () => number;
 }
 
@@ -34,10 +37,11 @@ export interface ConsoleSnapshot {
   supergraph: Omit<SupergraphStatus, 'subgraphs'> & { compositions: Composition[] };
   subgraphs: SubgraphView[];
   sagas: SagasView;
+  cache: CacheView;
 }
 
 export async function consoleSnapshot(sources: ConsoleSources): Promise<ConsoleSnapshot> {
-  const { source, client, journal, compositions, traffic, sagas, now = Date.now } = sources;
+  const { source, client, journal, compositions, traffic, sagas, cache, now = Date.now } = sources;
   const status = source.status();
   const composed = new Set(status.subgraphs.map((subgraph) => subgraph.name));
   const names = [...new Set([...composed, ...source.instances.names()])].sort();
@@ -60,5 +64,6 @@ export async function consoleSnapshot(sources: ConsoleSources): Promise<ConsoleS
     subgraphs,
     // Never throws: a sagas subgraph that is absent or down is one line, and the rest of the console works.
     sagas: await sagas.overview(),
+    cache: await cacheOverview(cache),
   };
 }

@@ -25,8 +25,14 @@ type Json = Record<string, unknown>;
 
 /** The alias of the `__typename` a probe asks for where a path narrows by type (`__` names are reserved, so a client's is never this). */
 const TYPE = 'trellis__type';
-/** The selection of a part whose fields are all deferred further (a selection set cannot be empty); its probe is removed from the answer. */
-const EMPTY = `{ ${TYPE}: __typename }`;
+/**
+ * A selection that shapes to `{}` for an object that is there and to null for one that is not:
+ * the end of a child's probe, and the selection of a part whose fields are all deferred further (a
+ * selection set cannot be empty). Skipped rather than asked: an entity of an @interfaceObject comes
+ * without `__typename` (the plan never fetched it), and Apollo's shaping nulls an abstract-typed
+ * object whose `__typename` is asked but unknown, silently.
+ */
+const EMPTY = `{ ${TYPE}: __typename @skip(if: true) }`;
 const ON_TYPE = '... on ';
 
 export class PartShaping {
@@ -49,7 +55,14 @@ export class PartShaping {
 
   /** The primary part's document: its selection from the root, and the probes of `children`. */
   primary(subselection: string | undefined, children: DeferredPart[]): DocumentNode {
-    return this.document(subselection ?? EMPTY, children);
+    // Apollo's planner leaves the operation's own root `__typename` out of the primary part (no fetch asks for it): put it back.
+    const typenames = this.operation.selectionSet.selections
+      .filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.directives?.length)
+      .map((s) => print(s))
+      .join(' ');
+    const selection = subselection ?? EMPTY;
+    const close = selection.lastIndexOf('}');
+    return this.document(typenames ? `${selection.slice(0, close)} ${typenames} }` : selection, children);
   }
 
   /** A deferred part's document: the spine to its path around its selection, and the probes of its children. */
@@ -74,7 +87,7 @@ export class PartShaping {
   private document(selection: string, children: DeferredPart[]): DocumentNode {
     // Merged into the part's own selection: the shaping reads the subgraphs' data by response key, so a probe cannot be aliased.
     const probes = children
-      .map((child) => this.spine(child.queryPath, `{ ${TYPE}: __typename }`).slice(1, -1))
+      .map((child) => this.spine(child.queryPath, EMPTY).slice(1, -1))
       .join(' ');
     const close = selection.lastIndexOf('}');
     const root = `${selection.slice(0, close)} ${probes} }`;

@@ -14,6 +14,7 @@ import { supergraphPublicationEnvShape, supergraphPublicationSettings, type Supe
 import { kafkaEnvShape, kafkaSettings, type KafkaSettings } from './kafka';
 import { redisEnvShape, redisSettings, type RedisSettings } from './redis';
 import { sagaDedupeEnvShape, sagaDedupeTtlMs } from './sagaDedupe';
+import { entityChangeSettings, entityChangesEnvShape, type EntityChangeSettings } from './entityChanges';
 import { cacheEnvShape, cacheSettings, type CacheSettings } from './cache';
 import { entityCacheEnvShape, entityCacheSettings, type EntityCacheSettings } from './entityCache';
 import { launcherEnvShape, launcherSettings, type LauncherSettings } from './launcher';
@@ -248,6 +249,7 @@ const envSchema = z.object({
   /** Opt-outs of the production start checks (production.ts). */
   ...productionEnvShape,
   ...sagaDedupeEnvShape,
+  ...entityChangesEnvShape,
   /** Deadlines of work that could hang: composition, upstream graphql-ws peers (deadlines.ts). */
   ...deadlineEnvShape,
   /** One published supergraph for every gateway on Consul: lock timing and KV prefix (supergraphPublication.ts). */
@@ -288,6 +290,8 @@ export interface Config {
    * (SAGA_DEDUPE_TTL_MS, 0: for ever; sagaDedupe.ts); orchestrators: the due-index shards (SAGA_DUE_SHARDS).
    */
   saga: { stepPauseMs: number; dueShards: number; deadlineSkewMs: number; dedupeTtlMs: number };
+  /** Announcing entity changes and the gateway's feed of them (ENTITY_CHANGES_*; entityChanges.ts). */
+  entityChanges: EntityChangeSettings;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   serviceName?: string;
   http: { host: string; port?: number; advertiseHost: string; timeouts: ServerTimeouts };
@@ -415,6 +419,7 @@ export function loadConfig(env: Env = process.env): Config {
     deadlines: deadlines(e),
     supergraphPublication: supergraphPublicationSettings(e),
     saga: { stepPauseMs: e.SAGA_STEP_PAUSE_MS, dueShards: e.SAGA_DUE_SHARDS, deadlineSkewMs: e.SAGA_DEADLINE_SKEW_MS, dedupeTtlMs: sagaDedupeTtlMs(e) },
+    entityChanges: entityChangeSettings(e),
     logLevel: e.LOG_LEVEL,
     serviceName: e.SERVICE_NAME,
     http: {

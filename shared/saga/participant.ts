@@ -9,7 +9,7 @@
  * deadline; a command past its deadline is refused as expired; a command that cannot be parsed is
  * dead-lettered at once.
  */
-import type { EventBus, Subscription } from '../events';
+import { ENTITY_CHANGES_TOPIC, type AnnounceChange, type ChangeAnnouncement, type EventBus, type Subscription } from '../events';
 import type { StateStore, VersionCheck, VersionedValue, VersionedWrite } from '../state';
 import type { Logger } from '../logging';
 import { injectTrace } from '../telemetry/spans';
@@ -72,6 +72,13 @@ export interface HandlerResult {
   writes?: VersionedWrite[];
   /** Sent back to the orchestrator (and kept for duplicates). */
   result?: unknown;
+  /**
+   * The entities the writes change (`{ type: 'Product', key: { id }, fields: ['inStock'] }`),
+   * announced to the gateways' entity caches once the writes are committed, before the reply: never
+   * before the write is durable. Kept with the outcome, so a redelivery after a crash between the
+   * commit and the announcement announces them again.
+   */
+  changes?: ChangeAnnouncement[];
 }
 
 export type SagaHandler = (payload: never, context: SagaHandlerContext) => Promise<HandlerResult>;
@@ -86,6 +93,8 @@ export interface StoredOutcome {
   retriable?: boolean;
   /** The command came after its deadline and was not applied (never recorded). */
   expired?: boolean;
+  /** The entity changes its writes made (`HandlerResult.changes`), announced after the commit. */
+  changes?: ChangeAnnouncement[];
 }
 
 export interface ParticipantOptions {
@@ -113,6 +122,8 @@ export interface ParticipantOptions {
   slotOf?: (command: SagaCommand) => string;
   /** How far this host's clock may run ahead of the orchestrator's before a command counts as expired; 1 s by default. */
   deadlineSkewMs?: number;
+  /** Announces the entity changes a handler reports (`HandlerResult.changes`); unannounced when absent. */
+  announceChange?: AnnounceChange;
 }
 
 /**
@@ -161,7 +172,8 @@ const ONCE_POLL_MS = 50;
 
 export async function handleSagaCommands(participant: string, handlers: Record<string, SagaHandler>, options: ParticipantOptions): Promise<Subscription> {
   const topic = SAGA_TOPICS.commands(participant);
-  await options.events.ensureTopics([topic, SAGA_TOPICS.replies]);
+  // The change topic too when announcing: made at start, not in the way of the first step's reply.
+  await options.events.ensureTopics([topic, SAGA_TOPICS.replies, ...(options.announceChange ? [ENTITY_CHANGES_TOPIC] : [])]);
   return options.events.subscribe({
     groupId: `saga-participant-${participant}`,
     topics: [topic],
@@ -174,7 +186,9 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       if (!handler) throw new PoisonMessageError(`${participant} has no handler for ${command.name}`);
       const clock = options.clock ?? systemClock;
       if (options.stepPauseMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.stepPauseMs!));
-      const outcome = await applyBeforeDeadline(command, handler, options, clock);
+      const { changes, ...outcome } = await applyBeforeDeadline(command, handler, options, clock);
+      // After the commit (applyOnce returned) and before the reply: once the saga moves on, the caches hear of it.
+      if (changes?.length && options.announceChange) await announceCommitted(changes, command, options);
       const reply: SagaReply = { sagaId: command.sagaId, stepIndex: command.stepIndex, action: command.action, ...outcome };
       const headers: Record<string, string> = {};
       for (const name of [CORRELATION_ID_HEADER, TRACEPARENT_HEADER]) if (message.headers[name]) headers[name] = message.headers[name];
@@ -183,6 +197,18 @@ export async function handleSagaCommands(participant: string, handlers: Record<s
       await options.events.publish(SAGA_TOPICS.replies, { key: command.sagaId, value: JSON.stringify(reply), headers });
     },
   });
+}
+
+/**
+ * Announces what a committed command changed. A change the announcer refuses (a handler's bug) is
+ * logged, not thrown: the write is committed, and the saga must still hear how the step went.
+ */
+async function announceCommitted(changes: ChangeAnnouncement[], command: SagaCommand, options: ParticipantOptions): Promise<void> {
+  try {
+    await options.announceChange!(changes);
+  } catch (error) {
+    options.logger.error({ err: error, sagaId: command.sagaId, step: command.step, changes }, `${command.name}: its entity changes could not be announced`);
+  }
 }
 
 /**
@@ -244,7 +270,8 @@ function lateCommand(command: SagaCommand): { outcome: StoredOutcome; writes: Ve
 async function decide(handler: SagaHandler, context: SagaHandlerContext): Promise<{ outcome: StoredOutcome; writes: VersionedWrite[] }> {
   try {
     const handled = await handler(context.command.payload as never, context);
-    return { outcome: { outcome: 'success', result: handled.result ?? null }, writes: handled.writes ?? [] };
+    const changes = handled.changes?.length ? { changes: handled.changes } : {};
+    return { outcome: { outcome: 'success', result: handled.result ?? null, ...changes }, writes: handled.writes ?? [] };
   } catch (error) {
     if (!(error instanceof SagaRefusal)) throw error;
     return { outcome: { outcome: 'failure', error: error.message, retriable: error.retriable, ...(error.uncertain ? { uncertain: true } : {}) }, writes: [] };

@@ -34,7 +34,7 @@ import { createTokenVerifier } from '../auth/verifier';
 import { enforceAccess } from './enforceAccess';
 import { subgraphLimits } from './limits';
 import { handleSagaCommands, type ParticipantOptions, type SagaHandler } from '../saga/participant';
-import type { Subscription } from '../events';
+import { createChangeAnnouncer, type AnnounceChange, type ChangeAnnouncement, type Subscription } from '../events';
 
 export interface SubgraphOptions<TContext extends SubgraphContext = SubgraphContext> {
   name: string;
@@ -83,6 +83,8 @@ export interface SubgraphRuntime {
   config: Config;
   logger: Logger;
   backends: Backends;
+  /** Announces entity changes to the gateways' entity caches (see `Subgraph.announceChange`). */
+  announceChange: AnnounceChange;
 }
 
 export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
@@ -109,6 +111,17 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
   get url(): string {
     if (!this.runtime) throw new Error(`subgraph ${this.options.name} is not started`);
     return this.runtime.url;
+  }
+
+  /**
+   * Tells every gateway's entity cache that these entities changed, after the write is durable:
+   * `await subgraph.announceChange({ type: 'Product', key: { id: 'p1' }, fields: ['price'] })`.
+   * Published on the event bus (Kafka, or the in-process bus); a publish that keeps failing is
+   * retried for `ENTITY_CHANGES_ANNOUNCE_RETRY_MS`, then logged and counted, never thrown.
+   */
+  announceChange(changes: ChangeAnnouncement | readonly ChangeAnnouncement[]): Promise<void> {
+    if (!this.runtime) throw new Error(`subgraph ${this.options.name} is not started`);
+    return this.runtime.announceChange(changes);
   }
 
   get discovery(): Discovery {
@@ -189,7 +202,8 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
     const port = await listen(this.httpServer, this.options.port ?? config.http.port ?? 0, config.http.host, config.http.timeouts);
     const host = config.http.advertiseHost;
     const url = `http://${host}:${port}/graphql`;
-    this.runtime = { name, url, config, logger, backends };
+    const announceChange = createChangeAnnouncer({ events: backends.events, source: name, logger, registry: this.registry, retryForMs: config.entityChanges.announceRetryMs });
+    this.runtime = { name, url, config, logger, backends, announceChange };
     await this.options.onStart?.(this.runtime);
     if (this.options.participant) {
       const { name: participant, handlers, slotOf } = this.options.participant;
@@ -201,6 +215,7 @@ export class Subgraph<TContext extends SubgraphContext = SubgraphContext> {
         deadlineSkewMs: config.saga.deadlineSkewMs,
         dedupeTtlMs: config.saga.dedupeTtlMs,
         slotOf,
+        announceChange,
       });
     }
 

@@ -6,6 +6,7 @@ import { createGuard, type Guard } from '../resilience';
 import type { Config } from '../config';
 import { SUBGRAPH_PROFILE } from './processProfile';
 import type { Logger } from '../logging';
+import type { AnnounceChange } from '../events';
 import { createSubgraph, type Subgraph, type SubgraphOptions } from './createSubgraph';
 import type { SubgraphContext } from './context';
 
@@ -17,6 +18,11 @@ export interface ServeContext {
   guard: Guard;
   /** This process's metrics, served at `/metrics`: register what the subgraph counts here (e.g. a saga orchestrator's). */
   registry: Registry;
+  /**
+   * Tells every gateway's entity cache that entities changed; call it after the write is durable
+   * (from a resolver or a consumer, once the subgraph runs): `announceChange({ type: 'Product', key: { id }, fields: ['price'] })`.
+   */
+  announceChange: AnnounceChange;
 }
 
 export type SubgraphFactory<TContext extends SubgraphContext = SubgraphContext> = (
@@ -32,9 +38,15 @@ export async function launchSubgraph<TContext extends SubgraphContext = Subgraph
   const registry = createMetricsRegistry(config.serviceName ?? 'subgraph', { exemplars: config.telemetry !== undefined });
   const backends = await connectBackends(config, baseLogger, { registry });
   const guard = createGuard({ registry, logger: baseLogger });
-  const options = await build({ config, logger: baseLogger, backends, guard, registry });
+  // The subgraph makes its announcer when it starts (it names the source); calls reach it from then on.
+  const built: { subgraph?: Subgraph<TContext> } = {};
+  const announceChange: AnnounceChange = async (changes) => {
+    if (!built.subgraph) throw new Error('announceChange called before the subgraph was built');
+    await built.subgraph.announceChange(changes);
+  };
+  const options = await build({ config, logger: baseLogger, backends, guard, registry, announceChange });
   const logger = baseLogger.child({ service: options.name });
-  const subgraph = createSubgraph({ ...options, config, logger, backends, registry });
+  const subgraph = (built.subgraph = createSubgraph({ ...options, config, logger, backends, registry }));
   await subgraph.start();
   const stopSubgraph = subgraph.stop.bind(subgraph);
   return {

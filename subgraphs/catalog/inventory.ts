@@ -2,7 +2,7 @@
  * Products and their stock. Names and prices are reference data kept in memory; stock lives in
  * the state store as versioned records `{ available, reserved }`, changed by sagas.
  */
-import type { Guard, StateStore } from '@trellis/kit';
+import type { ChangeAnnouncement, Guard, StateStore } from '@trellis/kit';
 import type { VersionedValue, VersionedWrite } from '@trellis/kit';
 import { SagaRefusal, type SagaHandler } from '@trellis/kit/saga';
 
@@ -102,7 +102,7 @@ export class Inventory {
         if (stock.available < quantity) throw new SagaRefusal(`not enough stock for ${productId}: ${stock.available} left, ${quantity} asked`);
         writes.push(versioned(productId, stored.version, { available: stock.available - quantity, reserved: stock.reserved + quantity }));
       }
-      return { writes, result: { reserved: payload.items } };
+      return { writes, result: { reserved: payload.items }, changes: stockChanges(writes) };
     };
     const releaseStock: SagaHandler = async (payload: { items: StockLine[] }, { read, outcomeOf }) => {
       // Release only what this saga's reservation took; a refused or never-applied one took nothing.
@@ -114,10 +114,15 @@ export class Inventory {
         const stock = JSON.parse(stored.value) as Stock;
         writes.push(versioned(productId, stored.version, { available: stock.available + quantity, reserved: stock.reserved - quantity }));
       }
-      return { writes, result: { released: true } };
+      return { writes, result: { released: true }, changes: stockChanges(writes) };
     };
     return { reserveStock: reserveStock as SagaHandler, releaseStock: releaseStock as SagaHandler };
   }
+}
+
+/** The gateways' caches hear of each product whose stock a saga changed (announced after the commit). */
+function stockChanges(writes: VersionedWrite[]): ChangeAnnouncement[] {
+  return writes.map((write) => ({ type: 'Product', key: { id: write.key.slice(stockKey('').length) }, fields: ['inStock'] }));
 }
 
 function versioned(productId: string, version: number, stock: Stock): VersionedWrite {

@@ -2,7 +2,7 @@
  * Orders, in the state store: one versioned record per order and a per-user index, both written
  * in one compare-and-set. Totals are captured when an order is placed, as a shop's ledger would.
  */
-import type { Guard, StateStore } from '@trellis/kit';
+import type { ChangeAnnouncement, Guard, StateStore } from '@trellis/kit';
 import type { VersionedValue, VersionedWrite } from '@trellis/kit';
 import type { SagaHandler } from '@trellis/kit/saga';
 
@@ -113,14 +113,19 @@ export class OrderBook {
       const existing = await read(orderKey(payload.id));
       if (existing) return { result: { orderId: payload.id } };
       const order: Order = { ...payload, status: 'CONFIRMED', createdAt: now().toISOString() };
-      return { writes: await this.creation(order, read), result: { orderId: order.id } };
+      // A new order, and one more in its user's list (announced after the commit).
+      const changes: ChangeAnnouncement[] = [
+        { type: 'Order', key: { id: order.id } },
+        { type: 'User', key: { id: order.userId }, fields: ['orders'] },
+      ];
+      return { writes: await this.creation(order, read), result: { orderId: order.id }, changes };
     };
     const cancelOrder = async (payload: { id: string }, { read }: Parameters<SagaHandler>[1]) => {
       const stored = await read(orderKey(payload.id));
       if (!stored) return { result: { cancelled: false } };
       const order = JSON.parse(stored.value) as Order;
       const writes: VersionedWrite[] = [{ key: orderKey(order.id), expectedVersion: stored.version, value: JSON.stringify({ ...order, status: 'CANCELLED' }) }];
-      return { writes, result: { cancelled: true } };
+      return { writes, result: { cancelled: true }, changes: [{ type: 'Order', key: { id: order.id }, fields: ['status'] }] };
     };
     return { createOrder: createOrder as SagaHandler, cancelOrder: cancelOrder as SagaHandler };
   }

@@ -2,7 +2,7 @@
  * Payments per order, in the state store. A charge is written once per order (never two for one
  * saga); a refund flips it to REFUNDED. Declined cards and amounts over the limit are refused.
  */
-import type { Guard, StateStore } from '@trellis/kit';
+import type { ChangeAnnouncement, Guard, StateStore } from '@trellis/kit';
 import type { VersionedValue } from '@trellis/kit';
 import { SagaRefusal, type SagaCommand, type SagaHandler } from '@trellis/kit/saga';
 import { EmbeddedPaymentProvider, type PaymentProvider } from './provider';
@@ -36,6 +36,9 @@ export const paymentSlot = (orderId: string) => `{payment:${orderId}}`;
 export const paymentKey = (orderId: string) => `payments:order:${paymentSlot(orderId)}`;
 /** The participant's `slotOf`: a charge and its refund both name the order. */
 export const paymentSlotOf = (command: SagaCommand) => paymentSlot((command.payload as { orderId: string }).orderId);
+
+/** A capture or refund changes what `Order.payment` answers for that order (announced after the commit). */
+const paymentChange = (orderId: string): ChangeAnnouncement => ({ type: 'Order', key: { id: orderId }, fields: ['payment'] });
 
 export class PaymentLedger {
   private readonly read: (key: string) => Promise<VersionedValue | null>;
@@ -74,7 +77,11 @@ export class PaymentLedger {
       // the provider answers the first capture, or captures now if it never happened.
       const { captureId } = await once('capture', (key) => this.provider.capture(payload.orderId, payload.amount, key), { repeatable: true });
       const payment: Payment = { id: `pay-${payload.orderId}`, orderId: payload.orderId, userId: payload.userId, amount: payload.amount, state: 'CAPTURED', sagaId: command.sagaId, captureId };
-      return { writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }], result: { paymentId: payment.id } };
+      return {
+        writes: [{ key: paymentKey(payload.orderId), expectedVersion: 0, value: JSON.stringify(payment) }],
+        result: { paymentId: payment.id },
+        changes: [paymentChange(payload.orderId)],
+      };
     };
     const refund = async (payload: { orderId: string }, { read, once }: Parameters<SagaHandler>[1]) => {
       // Asks the provider even with no payment recorded: a charge whose outcome was unknown may have captured.
@@ -87,6 +94,7 @@ export class PaymentLedger {
       return {
         writes: [{ key: paymentKey(payload.orderId), expectedVersion: stored.version, value: JSON.stringify({ ...payment, state: 'REFUNDED' }) }],
         result: { refunded },
+        changes: [paymentChange(payload.orderId)],
       };
     };
     return { charge: charge as SagaHandler, refund: refund as SagaHandler };

@@ -3,7 +3,7 @@
  * platform `npm start` runs: it shows the supergraph and every subgraph's instances; when the
  * catalog process is SIGKILLed and traffic keeps coming, catalog's breaker shows open, and once
  * catalog is back it shows closed again, with the transitions in between; the sagas placed show
- * with their steps.
+ * with their steps; the entity cache's panel shows its mode.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, Page } from 'puppeteer-core';
@@ -72,6 +72,9 @@ describe('operator console', () => {
     expect(Number(await page.$eval('[data-field="version"]', (element) => element.textContent))).toBeGreaterThanOrEqual(1);
     await withTraffic(page, `Number(document.querySelector('[data-subgraph="catalog"] [data-field="requests"]')?.textContent) > 0`);
     expect(await breakerOf(page, 'catalog')).toBe('closed');
+    // The entity cache's panel: npm start runs with ENTITY_CACHE off, so no change feed.
+    expect(await page.$eval('#cache-section [data-field="cache-mode"]', (element) => element.textContent)).toBe('off');
+    expect(await page.$eval('#cache-section [data-field="cache-feed"]', (element) => element.textContent)).toBe('none');
     expect(problems).toEqual([]);
   });
 

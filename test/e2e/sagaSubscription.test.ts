@@ -2,7 +2,8 @@
  * `placeOrder` watched through the gateway as a user does it, on the platform `npm start` runs:
  * a federated subscription (the sagas subgraph owns `sagaStatus`, the orders subgraph resolves
  * `order { status total }` of each event) over graphql-ws, over SSE and over multipart HTTP (as
- * Apollo Client asks for a subscription), then `saga` by query.
+ * Apollo Client asks for a subscription; Apollo Client 4 itself follows one over its HttpLink), then
+ * `saga` by query.
  */
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
@@ -11,6 +12,7 @@ import { postGraphQL, postGraphQLSse } from '../support/graphql';
 import { platformToken } from '../support/identity';
 import { PLACE_ORDER_STAGES, sagaStage, WATCHABLE_SAGAS } from '../support/sagaStates';
 import { allMultipartParts, isHeartbeat, postGraphQLMultipart } from '../support/multipartParts';
+import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 
 const PLACE_ORDER = `mutation($items: [OrderItemInput!]!, $method: String!) {
   placeOrder(input: { items: $items, paymentMethod: $method }) { sagaId state }
@@ -98,6 +100,26 @@ describe('placeOrder watched through the gateway', () => {
     const events = await overMultipart(started.sagaId);
     expectStages(events, started.sagaId, PLACE_ORDER_STAGES.completed);
     expect(events.at(-1)!.order).toEqual({ id: expect.stringContaining(started.sagaId), status: 'CONFIRMED', total: 54 });
+  });
+
+  it('is followed to COMPLETED by Apollo Client 4 over its HttpLink alone (multipart, no WebSocket), from its own placeOrder', async () => {
+    const client = new ApolloClient({ link: new HttpLink({ uri: platform.gatewayUrl, headers: buyer }), cache: new InMemoryCache() });
+    try {
+      const placed = await client.mutate<{ placeOrder: { sagaId: string } }>({ mutation: gql(PLACE_ORDER), variables: { items: [{ productId: 'p3', quantity: 1 }], method: 'card-ok' } });
+      const sagaId = placed.data!.placeOrder.sagaId;
+      const events = await new Promise<SagaEvent[]>((resolve, reject) => {
+        const seen: SagaEvent[] = [];
+        client.subscribe<{ sagaStatus: SagaEvent }>({ query: gql(SAGA_STATUS), variables: { id: sagaId } }).subscribe({
+          next: (result) => (result.error ? reject(result.error) : seen.push(result.data!.sagaStatus)),
+          error: reject,
+          complete: () => resolve(seen),
+        });
+      });
+      expectStages(events, sagaId, PLACE_ORDER_STAGES.completed);
+      expect(events.at(-1)!.order).toEqual({ __typename: 'Order', id: expect.stringContaining(sagaId), status: 'CONFIRMED', total: 4.99 });
+    } finally {
+      client.stop();
+    }
   });
 
   it('answers at once, then streams every state over graphql-ws with the order resolved by the orders subgraph', async () => {

@@ -115,6 +115,42 @@ function published(publication: ConsoleSnapshot['supergraph']['publication']): H
   ];
 }
 
+/** The entity cache: its mode, its change feed, and per type what it served, refetched, dropped and (shadow) found different. */
+function cachePanel(cache: ConsoleSnapshot['cache']): Array<Node | null> {
+  const summary = h(
+    'dl',
+    { class: 'summary', id: 'cache' },
+    h('dt', {}, 'mode'),
+    h('dd', { 'data-field': 'cache-mode' }, cache.mode),
+    h('dt', {}, 'change feed'),
+    h('dd', { 'data-field': 'cache-feed', class: cache.feed === 'down' ? 'error' : '' }, cache.feed === 'down' ? 'down: TTLs shortened' : cache.feed),
+  );
+  const columns = ['type', 'hits', 'misses', 'stale', 'invalidations', 'shadow compared', 'shadow differences'];
+  const table = h(
+    'table',
+    { id: 'cache-types' },
+    h('thead', {}, h('tr', {}, ...columns.map((label) => h('th', { scope: 'col' }, label)))),
+    h(
+      'tbody',
+      {},
+      ...cache.types.map((row) =>
+        h(
+          'tr',
+          { 'data-type': row.type },
+          h('th', { scope: 'row' }, row.type),
+          ...(['hits', 'misses', 'stale', 'invalidations', 'shadowComparisons', 'shadowDifferences'] as const).map((field) =>
+            h('td', { class: 'num' }, h('span', { 'data-field': field, class: field === 'shadowDifferences' && row[field] > 0 ? 'bad' : '' }, String(row[field]))),
+          ),
+        ),
+      ),
+    ),
+  );
+  const differences = cache.differences.length
+    ? h('ul', { id: 'cache-differences', class: 'error' }, ...cache.differences.slice(0, 10).map((entry) => h('li', {}, `${entry.type}.${entry.field}: ${entry.count} differences`)))
+    : null;
+  return [summary, cache.types.length ? table : h('p', {}, h('em', {}, 'nothing cached yet')), differences];
+}
+
 function render(snapshot: ConsoleSnapshot): HTMLElement {
   const { supergraph, subgraphs, sagas } = snapshot;
   const summary = h(
@@ -172,6 +208,7 @@ function render(snapshot: ConsoleSnapshot): HTMLElement {
     section('Subgraphs', 'subgraphs-section', table),
     section('Compositions', 'compositions-section', compositions),
     section('Sagas', 'sagas-section', sagaContent),
+    section('Entity cache', 'cache-section', ...cachePanel(snapshot.cache)),
   );
 }
 

@@ -49,7 +49,7 @@ describe.each([
     calls = state.calls;
     backends = { ...connected, state: state.store };
     const registry = createMetricsRegistry('test');
-    const options = await factory({ config, logger, backends, guard: createGuard({ registry, logger }), registry });
+    const options = await factory({ config, logger, backends, guard: createGuard({ registry, logger }), registry, announceChange: (changes) => subgraph.announceChange(changes) });
     subgraph = createSubgraph({ ...options, config, logger, backends, registry });
     await subgraph.start();
   });

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { Kind, parse, print, stripIgnoredCharacters, validate, type GraphQLSchema } from 'graphql';
+import { Kind, parse, print, stripIgnoredCharacters, validate, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 const FOLDERS = ['bff', 'subgraphs', 'scripts', 'test', 'gateway'];
@@ -49,4 +49,32 @@ export function operationCorpus(schema: GraphQLSchema): string[] {
     }
   }
   return [...operations].sort();
+}
+
+/** What the corpus's variables are set to, by the field and argument each feeds: data the example subgraphs hold. */
+const EXAMPLE_ARGUMENTS: Record<string, unknown> = { 'user.id': 'u1', 'product.id': 'p2', 'saga.id': 'no-such-saga', 'sagaStatus.id': 'no-such-saga', 'products.first': 3 };
+
+/**
+ * Variables for one operation of the corpus, so it can be run: each variable fed straight to a field
+ * argument gets the example value for that argument. A required variable with none is an error
+ * naming it (a new corpus operation needs a line in EXAMPLE_ARGUMENTS).
+ */
+export function exampleVariables(document: DocumentNode, operationName?: string): Record<string, unknown> {
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operationName) ?? document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const fed = new Map<string, string>();
+  visit(document, {
+    Field: (field) => {
+      for (const argument of field.arguments ?? []) {
+        if (argument.value.kind === Kind.VARIABLE) fed.set(argument.value.name.value, `${field.name.value}.${argument.name.value}`);
+      }
+    },
+  });
+  const variables: Record<string, unknown> = {};
+  for (const definition of (operation as OperationDefinitionNode | undefined)?.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const argument = fed.get(name);
+    if (argument && argument in EXAMPLE_ARGUMENTS) variables[name] = EXAMPLE_ARGUMENTS[argument];
+    else if (definition.type.kind === Kind.NON_NULL_TYPE) throw new Error(`no example value for $${name} (${argument ?? 'not fed to a field argument'}) in ${print(document)}`);
+  }
+  return variables;
 }

@@ -37,10 +37,6 @@ export interface HomePage extends Partial {
   recentOrders: Order[];
   featured: Product[] | null;
 }
-export interface ProductPage extends Partial {
-  product: Product & { available: boolean };
-  related: Product[];
-}
 export interface OrdersPage extends Partial {
   orders: Order[];
   count: number;
@@ -74,7 +70,6 @@ export const api = {
   signIn: (userId: string) => call<Session>('POST', '/api/session/dev', { userId }),
   signOut: () => call<void>('DELETE', '/api/session'),
   home: () => call<HomePage>('GET', '/api/pages/home'),
-  product: (id: string) => call<ProductPage>('GET', `/api/pages/product/${encodeURIComponent(id)}`),
   orders: () => call<OrdersPage>('GET', '/api/pages/orders'),
   placeOrder: (productId: string, quantity: number, paymentMethod: string) =>
     call<{ sagaId: string; state: string }>(

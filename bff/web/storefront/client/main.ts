@@ -46,9 +46,16 @@ async function route(): Promise<void> {
   }
   try {
     if (page === 'signin') show(signInPage(() => void refreshSession().then(() => (location.hash = '#/'))));
-    else if (page === 'product')
-      show(await productPage(decodeURIComponent(id), session, (sagaId) => (location.hash = `#/saga/${sagaId}`)));
-    else if (page === 'orders')
+    else if (page === 'product') {
+      const product = await productPage(
+        decodeURIComponent(id),
+        session,
+        (sagaId) => (location.hash = `#/saga/${sagaId}`),
+      );
+      if (mine === latest) leave = product.close;
+      else product.close();
+      show(product.element);
+    } else if (page === 'orders')
       show(session.user ? await ordersPage() : signInPage(() => void refreshSession().then(route)));
     else if (page === 'saga') {
       const saga = sagaPage(decodeURIComponent(id));

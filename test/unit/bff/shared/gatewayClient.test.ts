@@ -134,4 +134,54 @@ describe('BFF gateway client', () => {
     expect(await failure(closed.execute({ query: '{ ok }', correlationId: 'c' }))).toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
     expect(seen).toEqual([]);
   });
+
+  describe('stream: an answer handed back as it comes', () => {
+    const MULTIPART = 'multipart/mixed;boundary="graphql";deferSpec=20220824';
+    const part = (body: unknown) => `\r\n--graphql\r\ncontent-type: application/json\r\n\r\n${JSON.stringify(body)}`;
+
+    it("sends the caller's accept, and yields the first part while the gateway still holds the rest", async () => {
+      connect();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      answer = (res) => {
+        res.writeHead(200, { 'content-type': MULTIPART });
+        res.write(part({ data: { ok: true }, hasNext: true }));
+        void held.then(() => res.end(`${part({ incremental: [{ data: { late: 1 }, path: [] }], hasNext: false })}\r\n--graphql--\r\n`));
+      };
+      const stream = await client!.stream({ query: '{ ok ... @defer { late } }', correlationId: 'c', accept: 'multipart/mixed;deferSpec=20220824, application/json' });
+      expect([stream.status, stream.contentType]).toEqual([200, MULTIPART]);
+      expect(seen[0].headers.accept).toBe('multipart/mixed;deferSpec=20220824, application/json');
+      const chunks = stream.body[Symbol.asyncIterator]();
+      // The gateway holds its last part until released: this first chunk can only be the first part.
+      expect(Buffer.from((await chunks.next()).value as Uint8Array).toString()).toContain('"hasNext":true');
+      release();
+      let rest = '';
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) rest += Buffer.from(next.value as Uint8Array).toString();
+      expect(rest).toContain('"late":1');
+      expect(rest.endsWith('--graphql--\r\n')).toBe(true);
+    });
+
+    it('closes the connection to the gateway when aborted (the caller left)', async () => {
+      connect();
+      const closed = new Promise<void>((resolve) => {
+        answer = (res) => {
+          res.writeHead(200, { 'content-type': MULTIPART });
+          res.write(part({ data: { ok: true }, hasNext: true }));
+          res.once('close', () => resolve());
+        };
+      });
+      const stream = await client!.stream({ query: '{ ok }', correlationId: 'c', accept: MULTIPART });
+      await stream.body[Symbol.asyncIterator]().next();
+      stream.abort();
+      await closed;
+    });
+
+    it('turns a 5xx and a gateway that sends no headers by the deadline into GATEWAY_UNAVAILABLE', async () => {
+      connect({ timeoutMs: 300 });
+      answer = json(502, {});
+      expect(await failure(client!.stream({ query: '{ ok }', correlationId: 'c', accept: MULTIPART }))).toMatchObject({ code: 'GATEWAY_UNAVAILABLE', message: 'the gateway is unavailable (HTTP 502); retry later' });
+      answer = () => undefined; // never answers
+      expect(await failure(client!.stream({ query: '{ ok }', correlationId: 'c', accept: MULTIPART }))).toMatchObject({ code: 'GATEWAY_UNAVAILABLE' });
+    });
+  });
 });

@@ -4,7 +4,7 @@ import type { Caller } from '../../../../bff/shared';
 
 const caller: Caller = { id: 'u1', scopes: [], token: 'tok', cacheKey: 'user:u1:x' };
 
-function recordingGateway(answer: GatewayResponse<unknown>): GatewayClient & { sent: GatewayRequest[] } {
+function recordingGateway(answer: GatewayResponse<unknown>): Pick<GatewayClient, 'execute'> & { sent: GatewayRequest[] } {
   const sent: GatewayRequest[] = [];
   return {
     sent,
@@ -12,7 +12,6 @@ function recordingGateway(answer: GatewayResponse<unknown>): GatewayClient & { s
       sent.push(request);
       return answer as GatewayResponse<T>;
     },
-    close: async () => undefined,
   };
 }
 

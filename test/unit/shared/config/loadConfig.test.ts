@@ -9,6 +9,7 @@ const DEFAULTS: Config = {
   env: 'development',
   isProduction: false,
   saga: { stepPauseMs: 0, dueShards: 16, deadlineSkewMs: 1000, dedupeTtlMs: 14 * 24 * 3600_000 },
+  entityChanges: { announceRetryMs: 30_000, heartbeatMs: 1_000, silenceMs: 5_000, degradedTtlMs: 2_000 },
   logLevel: 'info',
   serviceName: undefined,
   http: {
@@ -165,6 +166,10 @@ const EVERYTHING = {
   SAGA_DEDUPE_TTL_MS: '1300000000',
   KAFKA_OFFSETS_RETENTION_MS: '86400000',
   SAGA_DEADLINE_SKEW_MS: '2500',
+  ENTITY_CHANGES_ANNOUNCE_RETRY_MS: '10000',
+  ENTITY_CHANGES_HEARTBEAT_MS: '500',
+  ENTITY_CHANGES_SILENCE_MS: '3000',
+  ENTITY_CHANGES_DEGRADED_TTL_MS: '1000',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
   HTTP_HEADERS_TIMEOUT_MS: '6000',
   HTTP_REQUEST_TIMEOUT_MS: '6000',
@@ -207,6 +212,7 @@ describe('loadConfig: what each variable becomes', () => {
       env: 'test',
       isProduction: false,
       saga: { stepPauseMs: 300, dueShards: 16, deadlineSkewMs: 2500, dedupeTtlMs: 1_300_000_000 },
+      entityChanges: { announceRetryMs: 10_000, heartbeatMs: 500, silenceMs: 3_000, degradedTtlMs: 1_000 },
       logLevel: 'debug',
       serviceName: 'catalog',
       http: {
@@ -467,6 +473,10 @@ describe('loadConfig: refusals name the variable and the value', () => {
     ['AUTH_ISSUER', 'issuer', 'Invalid url'],
     ['SAGA_DEADLINE_SKEW_MS', '-1', 'greater than or equal to 0'],
     ['SAGA_DEADLINE_SKEW_MS', '60001', 'less than or equal to 60000'],
+    ['ENTITY_CHANGES_ANNOUNCE_RETRY_MS', '-1', 'greater than or equal to 0'],
+    ['ENTITY_CHANGES_HEARTBEAT_MS', '49', 'greater than or equal to 50'],
+    ['ENTITY_CHANGES_SILENCE_MS', 'soon', 'Expected number'],
+    ['ENTITY_CHANGES_DEGRADED_TTL_MS', '3600001', 'less than or equal to 3600000'],
     ['MULTIPART_HEARTBEAT_MS', '-1', 'greater than or equal to 0'],
     ['MULTIPART_HEARTBEAT_MS', '5s', 'Expected number'],
   ])('refuses %s=%s', (variable, value, problem) => {
@@ -491,6 +501,18 @@ describe('loadConfig: refusals name the variable and the value', () => {
     expect(refusal({ PORT: 'eighty', LOG_LEVEL: 'loud' })).toMatch(
       /^Invalid configuration: LOG_LEVEL="loud": [^;]+; PORT="eighty": .+$/,
     );
+  });
+
+  it('refuses a change-feed silence shorter than two heartbeats, and takes one of exactly two', () => {
+    expect(refusal({ ENTITY_CHANGES_HEARTBEAT_MS: '1000', ENTITY_CHANGES_SILENCE_MS: '1999' })).toBe(
+      'Invalid configuration: ENTITY_CHANGES_SILENCE_MS=1999 must be at least twice ENTITY_CHANGES_HEARTBEAT_MS=1000',
+    );
+    expect(loadConfig({ ENTITY_CHANGES_ANNOUNCE_RETRY_MS: '0', ENTITY_CHANGES_HEARTBEAT_MS: '1000', ENTITY_CHANGES_SILENCE_MS: '2000', ENTITY_CHANGES_DEGRADED_TTL_MS: '500' }).entityChanges).toEqual({
+      announceRetryMs: 0,
+      heartbeatMs: 1000,
+      silenceMs: 2000,
+      degradedTtlMs: 500,
+    });
   });
 
   it('refuses header timeouts that do not outlast keep-alive or do not fit in the request timeout, and accepts the edges', () => {

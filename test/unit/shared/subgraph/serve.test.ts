@@ -4,6 +4,8 @@ import { launchSubgraph, type ServeContext } from '@trellis/kit/internal/subgrap
 import type { ServiceInstance } from '@trellis/kit/internal/discovery';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { FEDERATION_LINK } from '../../../../subgraphs/federation';
+import { ENTITY_CHANGES_TOPIC, decodeEntityChange, type EntityChange } from '@trellis/kit/internal/events';
+import { eventually } from '../../../support/graphql';
 
 const typeDefs = `${FEDERATION_LINK} type Query { hello: String }`;
 
@@ -71,5 +73,46 @@ describe('launchSubgraph', () => {
     expect(untraced.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const traced = await metricsOf({ SERVICE_NAME: 'greeter', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
     expect(traced.contentType).toMatch(/^application\/openmetrics-text; version=1\.0\.0/);
+  });
+
+  it('gives the factory announceChange: a resolver announces after its write, published on the bus with the subgraph as source and counted on /metrics', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '500' });
+    const prices = new Map([['p1', 10]]);
+    let context: ServeContext | undefined;
+    const { subgraph, stop } = await launchSubgraph(
+      (given) => {
+        context = given;
+        return {
+          name: 'pricing',
+          typeDefs: `${FEDERATION_LINK} type Query { price(id: ID!): Float } type Mutation { setPrice(id: ID!, price: Float!): Float }`,
+          resolvers: {
+            Query: { price: (_: unknown, { id }: { id: string }) => prices.get(id) },
+            Mutation: {
+              setPrice: async (_: unknown, { id, price }: { id: string; price: number }) => {
+                prices.set(id, price);
+                await given.announceChange({ type: 'Product', key: { id }, fields: ['price'] });
+                return price;
+              },
+            },
+          },
+        };
+      },
+      config,
+      recordingLogger().logger,
+    );
+    try {
+      const changes: EntityChange[] = [];
+      const feed = await context!.backends.events.subscribe({ groupId: 'feed', topics: [ENTITY_CHANGES_TOPIC], handler: async (m) => void changes.push(decodeEntityChange(m.value)) });
+      const before = Date.now();
+      const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'mutation { setPrice(id: "p1", price: 12) }' }) });
+      expect(await response.json()).toEqual({ data: { setPrice: 12 } });
+      await eventually(async () => expect(changes).toHaveLength(1));
+      expect(changes[0]).toEqual({ type: 'Product', key: { id: 'p1' }, fields: ['price'], source: 'pricing', at: expect.any(Number) });
+      expect(changes[0].at).toBeGreaterThanOrEqual(before);
+      expect(await (await fetch(subgraph.url.replace('/graphql', '/metrics'))).text()).toMatch(/trellis_entity_changes_announced_total\{type="Product",service="subgraph"\} 1/);
+      await feed.stop();
+    } finally {
+      await stop();
+    }
   });
 });

@@ -1,0 +1,94 @@
+/** The kit's announcer: a change goes out keyed by its entity, a failing publish is retried, one that keeps failing is given up loudly and never thrown. */
+import { Registry } from 'prom-client';
+import { ENTITY_CHANGES_TOPIC, InMemoryEventBus, createChangeAnnouncer, decodeEntityChange, entityChangeKey, InvalidEntityChangeError, type EventBus, type EventMessage } from '@trellis/kit/internal/events';
+import { ManualClock } from '@trellis/kit/testing';
+import { recordingLogger } from '../../../support/recordingLogger';
+import { eventually } from '../../../support/graphql';
+
+const counted = async (registry: Registry, name: string, type: string) => {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const value = metric?.values.find((v) => v.labels.type === type)?.value;
+  if (value === undefined) throw new Error(`${name}{type="${type}"} is not exported`);
+  return value;
+};
+
+/** A bus whose publish fails `failures` times before it passes on to the real one. */
+function failingBus(inner: EventBus, failures: number): EventBus & { attempts: number } {
+  const bus = Object.create(inner) as EventBus & { attempts: number };
+  bus.attempts = 0;
+  bus.publish = async (topic, messages) => {
+    bus.attempts += 1;
+    if (bus.attempts <= failures) throw new Error(`broker down (${bus.attempts})`);
+    return inner.publish(topic, messages);
+  };
+  return bus;
+}
+
+describe('createChangeAnnouncer', () => {
+  let bus: InMemoryEventBus;
+  let received: EventMessage[];
+
+  beforeEach(async () => {
+    bus = new InMemoryEventBus();
+    received = [];
+    await bus.subscribe({ groupId: 'feed', topics: [ENTITY_CHANGES_TOPIC], handler: async (m) => void received.push(m) });
+  });
+  afterEach(() => bus.close());
+
+  it('publishes each change on the change topic, keyed by its entity, with its source and the time of the announcement', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const registry = new Registry();
+    const announce = createChangeAnnouncer({ events: bus, source: 'catalog', logger: recordingLogger().logger, registry, clock });
+    await announce([
+      { type: 'Product', key: { id: 'p1' }, fields: ['inStock'] },
+      { type: 'Product', key: { sku: 'b', id: 'p2' } },
+    ]);
+    await eventually(async () => expect(received).toHaveLength(2));
+    expect(received.map((m) => m.key)).toEqual(['Product:{"id":"p1"}', 'Product:{"id":"p2","sku":"b"}']);
+    expect(received.map((m) => decodeEntityChange(m.value))).toEqual([
+      { type: 'Product', key: { id: 'p1' }, fields: ['inStock'], source: 'catalog', at: 1_700_000_000_000 },
+      { type: 'Product', key: { id: 'p2', sku: 'b' }, source: 'catalog', at: 1_700_000_000_000 },
+    ]);
+    expect(received[1].key).toBe(entityChangeKey({ type: 'Product', key: { id: 'p2', sku: 'b' } }));
+    expect(await counted(registry, 'trellis_entity_changes_announced_total', 'Product')).toBe(2);
+  });
+
+  it('refuses a change with no key fields, an empty field list or a type that is no GraphQL name, before publishing anything', async () => {
+    const announce = createChangeAnnouncer({ events: bus, source: 'catalog', logger: recordingLogger().logger });
+    await expect(announce({ type: 'Product', key: {} })).rejects.toThrow(new InvalidEntityChangeError('entity change of Product needs a key with at least one field'));
+    await expect(announce({ type: 'Product', key: { id: 'p1' }, fields: [] })).rejects.toThrow('fields, when given, name at least one field');
+    await expect(announce([{ type: 'Product', key: { id: 'p1' } }, { type: 'Pro duct', key: { id: 'p1' } }])).rejects.toThrow('"Pro duct" is not a GraphQL type name');
+    await announce([]);
+    await announce({ type: 'Product', key: { id: 'p9' } });
+    await eventually(async () => expect(received).toHaveLength(1));
+    expect(decodeEntityChange(received[0].value).key).toEqual({ id: 'p9' });
+  });
+
+  it('retries a failing publish with backoff until it goes through, warning once', async () => {
+    const flaky = failingBus(bus, 3);
+    const { logger, lines } = recordingLogger();
+    const registry = new Registry();
+    const announce = createChangeAnnouncer({ events: flaky, source: 'payments', logger, registry, backoff: { initialDelayMs: 1, maxDelayMs: 5 } });
+    await announce({ type: 'Order', key: { id: 'o1' } });
+    expect(flaky.attempts).toBe(4);
+    await eventually(async () => expect(received).toHaveLength(1));
+    expect(received.map((m) => decodeEntityChange(m.value).key)).toEqual([{ id: 'o1' }]);
+    expect(lines.filter((line) => line.msg === 'entity change not published yet; retrying')).toHaveLength(1);
+    expect(await counted(registry, 'trellis_entity_changes_announced_total', 'Order')).toBe(1);
+  });
+
+  it('gives a change up after retryForMs: resolves all the same, logs an error naming the entity and counts it as failed', async () => {
+    const down = failingBus(bus, Number.POSITIVE_INFINITY);
+    const { logger, lines } = recordingLogger();
+    const registry = new Registry();
+    const announce = createChangeAnnouncer({ events: down, source: 'catalog', logger, registry, retryForMs: 60, backoff: { initialDelayMs: 5, maxDelayMs: 10 } });
+    const started = Date.now();
+    await expect(announce({ type: 'Product', key: { id: 'p1' } })).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+    expect(down.attempts).toBeGreaterThan(2);
+    const error = lines.find((line) => line.level === 'error');
+    expect(error).toMatchObject({ changes: ['Product:{"id":"p1"}'], retryForMs: 60, err: expect.stringContaining('broker down') });
+    expect(await counted(registry, 'trellis_entity_changes_failed_total', 'Product')).toBe(1);
+    expect(received).toHaveLength(0);
+  });
+});
