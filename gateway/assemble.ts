@@ -84,7 +84,20 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
   // Exported whether or not the limit is on, so a dashboard reads 0 refusals rather than no series.
   const rateLimitCounters = rateLimitMetrics(metrics.registry);
   const limiter = config.gateway.rateLimit ? backends.rateLimiter({ name: 'gateway', ...config.gateway.rateLimit }) : undefined;
-  let federated: ReturnType<typeof subscriptions> | undefined;
+  const federated = subscriptions({
+    maxBodyBytes: config.limits.maxBodyBytes,
+    maxTokens: config.limits.maxTokens,
+    introspection: !config.isProduction,
+    logger,
+    tracing,
+    caps: config.gateway.subscriptions,
+    multipartHeartbeatMs: config.gateway.multipartHeartbeatMs,
+    registry: metrics.registry,
+    upstream: {
+      keepAlive: config.deadlines.upstreamWs,
+      onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
+    },
+  });
   const extensions: GatewayExtension[] = [
     // First, so CORS headers and preflights apply to every route.
     httpSecurity({ cors: config.cors, isProduction: config.isProduction }),
@@ -113,22 +126,9 @@ export async function assembleGateway({ config, logger, backends, supergraphPath
     planning({ logger }),
     // After auth, so a verified caller is counted by identity rather than by address.
     ...(limiter ? [rateLimit({ limiter, logger, metrics: rateLimitCounters })] : []),
-    (federated = subscriptions({
-      maxBodyBytes: config.limits.maxBodyBytes,
-      maxTokens: config.limits.maxTokens,
-      introspection: !config.isProduction,
-      logger,
-      tracing,
-      caps: config.gateway.subscriptions,
-      multipartHeartbeatMs: config.gateway.multipartHeartbeatMs,
-      registry: metrics.registry,
-      upstream: {
-        keepAlive: config.deadlines.upstreamWs,
-        onDeadPeer: (subgraph) => logger.warn({ subgraph, pongTimeoutMs: config.deadlines.upstreamWs.pongTimeoutMs }, `subgraph ${subgraph} did not answer a ping; its subscription connection was terminated`),
-      },
-    })),
+    federated,
     // @defer over HTTP, through the executor WebSocket and SSE run through (the subscriptions extension's).
-    incrementalDelivery({ executorFor: (host) => federated!.executorFor(host), logger, metrics }),
+    incrementalDelivery({ executorFor: (host) => federated.executorFor(host), logger, metrics }),
   ];
   // After the extensions, so a bad setting (e.g. an unreadable manifest) stops start-up before any work.
   await source.start();
