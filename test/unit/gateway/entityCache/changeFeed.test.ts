@@ -43,12 +43,13 @@ const metric = async (registry: Registry, name: string, labels: Record<string, s
   if (value === undefined) throw new Error(`${name} ${JSON.stringify(labels)} is not exported`);
   return value;
 };
-const histogramSum = async (registry: Registry, name: string) => {
+const histogramPart = async (registry: Registry, name: string, part: 'sum' | 'count') => {
   const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const sum = found?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_sum`)?.value;
-  if (sum === undefined) throw new Error(`${name}_sum is not exported`);
-  return sum;
+  const value = found?.values.find((v) => (v as { metricName?: string }).metricName === `${name}_${part}`)?.value;
+  if (value === undefined) throw new Error(`${name}_${part} is not exported`);
+  return value;
 };
+const histogramSum = (registry: Registry, name: string) => histogramPart(registry, name, 'sum');
 
 const SETTINGS = { heartbeatMs: 1000, silenceMs: 3000, degradedTtlMs: 2000 };
 const change = (id: string, at: number): EntityChange => ({ type: 'Product', key: { id }, fields: ['inStock'], source: 'catalog', at });
@@ -165,5 +166,106 @@ describe('EntityChangeFeed', () => {
     await eventually(async () => expect(dead).toHaveLength(1));
     expect(dead[0].headers['x-dlq-error']).toMatch(/not an entity change/);
     await eventually(async () => expect(sink.dropped.map((c) => c.key.id)).toEqual(['p2']));
+  });
+
+  it('joins a consumer group of its own at the newest change, and sends heartbeats naming itself', async () => {
+    const subscribed: Array<{ groupId: string; topics: string[]; fromBeginning?: boolean }> = [];
+    const published: Array<{ key?: string; value: string; headers?: Record<string, string> }> = [];
+    const subscribe = bus.subscribe;
+    bus.subscribe = async (options) => {
+      subscribed.push({ groupId: options.groupId, topics: options.topics, fromBeginning: options.fromBeginning });
+      return subscribe(options);
+    };
+    const publish = bus.publish;
+    bus.publish = async (topic, messages) => {
+      if (topic === ENTITY_CHANGES_TOPIC) published.push(...(Array.isArray(messages) ? messages : [messages]));
+      return publish(topic, messages);
+    };
+    // A change announced before the gateway started is not replayed: its cache had nothing of it.
+    await announce(memory, change('old', clock.now()));
+    const { feed, sink } = await startFeed('g1');
+    await eventually(async () => expect(feed.isLive()).toBe(true));
+    expect(subscribed).toEqual([{ groupId: 'trellis-gateway-entity-changes-g1', topics: [ENTITY_CHANGES_TOPIC], fromBeginning: false }]);
+    expect(published[0]).toEqual({ key: 'heartbeat:g1', value: JSON.stringify({ gateway: 'g1', at: clock.now() }), headers: { [HEARTBEAT_HEADER]: 'g1' } });
+    await announce(memory, change('new', clock.now()));
+    await eventually(async () => expect(sink.dropped.map((c) => c.key.id)).toEqual(['new']));
+  });
+
+  it('counts a change announced by a clock ahead of its own as delivered at once', async () => {
+    const { sink, registry } = await startFeed('g1');
+    await announce(bus, change('p1', clock.now() + 5_000));
+    await eventually(async () => expect(await histogramPart(registry, 'trellis_entity_cache_change_delivery_seconds', 'count')).toBe(1));
+    expect(sink.dropped).toHaveLength(1);
+    expect(await histogramSum(registry, 'trellis_entity_cache_change_delivery_seconds')).toBe(0);
+  });
+
+  it('exports its gauge as not live before it starts', async () => {
+    const registry = new Registry();
+    feeds.push(new EntityChangeFeed({ events: bus, sink: recordingSink(), logger: recordingLogger().logger, registry, gatewayId: 'g1', clock, ...SETTINGS }));
+    expect(await metric(registry, 'trellis_entity_cache_feed_live')).toBe(0);
+    expect(await metric(registry, 'trellis_entity_cache_feed_outages_total')).toBe(0);
+  });
+
+  it('never heard: stays shortened without counting outages, and sends one heartbeat at a time while a publish hangs', async () => {
+    let publishes = 0;
+    bus.publish = () => {
+      publishes += 1;
+      return new Promise<void>(() => undefined);
+    };
+    const { feed, sink, registry } = await startFeed('g1');
+    await eventually(async () => expect(publishes).toBe(1));
+    for (let n = 0; n < 10; n++) {
+      clock.advance(1000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(publishes).toBe(1);
+    expect(feed.isLive()).toBe(false);
+    expect(sink.ttls).toEqual([2000]);
+    expect(await metric(registry, 'trellis_entity_cache_feed_outages_total')).toBe(0);
+  });
+
+  it('says in the log when it hears again', async () => {
+    const { logger, lines } = recordingLogger();
+    const { feed } = await startFeed('g1', recordingSink(), new Registry(), logger);
+    await eventually(async () => expect(feed.isLive()).toBe(true));
+    expect(lines.filter((line) => line.level === 'info')).toMatchObject([{ gatewayId: 'g1', msg: 'entity change feed live: cached entries live their declared TTLs' }]);
+  });
+
+  it('once stopped, hears no change and sends no heartbeat', async () => {
+    let publishes = 0;
+    const publish = bus.publish;
+    bus.publish = async (topic, messages) => {
+      publishes += 1;
+      return publish(topic, messages);
+    };
+    const { feed, sink } = await startFeed('g1');
+    await eventually(async () => expect(feed.isLive()).toBe(true));
+    await feed.stop();
+    const sent = publishes;
+    clock.advance(5_000);
+    await announce(memory, change('p1', clock.now()));
+    const seen: EventMessage[] = [];
+    await memory.subscribe({ groupId: 'watch', topics: [ENTITY_CHANGES_TOPIC], fromBeginning: true, handler: async (m) => void seen.push(m) });
+    await eventually(async () => expect(seen.some((m) => m.key === 'Product:{"id":"p1"}')).toBe(true));
+    expect(sink.dropped).toEqual([]);
+    expect(publishes).toBe(sent);
+  });
+
+  it('stops while the bus is down, giving up subscribing', async () => {
+    bus.down = true;
+    let subscribes = 0;
+    const subscribe = bus.subscribe;
+    bus.subscribe = async (options) => {
+      subscribes += 1;
+      return subscribe(options);
+    };
+    const { feed } = await startFeed('g1');
+    await eventually(async () => expect(subscribes).toBe(1));
+    await Promise.all([feed.stop(), Promise.resolve().then(() => clock.advance(10_000))]);
+    bus.down = false;
+    clock.advance(10_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(subscribes).toBe(1);
+    expect(feed.isLive()).toBe(false);
   });
 });

@@ -91,4 +91,57 @@ describe('createChangeAnnouncer', () => {
     expect(await counted(registry, 'trellis_entity_changes_failed_total', 'Product')).toBe(1);
     expect(received).toHaveLength(0);
   });
+
+  it('refuses a null key, and fields that are empty or not names', async () => {
+    const announce = createChangeAnnouncer({ events: bus, source: 'catalog', logger: recordingLogger().logger });
+    await expect(announce({ type: 'Product', key: null as unknown as Record<string, unknown> })).rejects.toThrow('entity change of Product needs a key with at least one field');
+    await expect(announce({ type: 'Product', key: { id: 'p1' }, fields: ['inStock', ''] })).rejects.toThrow(InvalidEntityChangeError);
+    await expect(announce({ type: 'Product', key: { id: 'p1' }, fields: [5 as unknown as string] })).rejects.toThrow('entity change of Product: fields, when given, name at least one field');
+    for (const type of ['Product!', ' Product', '']) await expect(announce({ type, key: { id: 'p1' } })).rejects.toThrow('is not a GraphQL type name');
+    await announce({ type: '_Private', key: { id: 'p1' } });
+    await eventually(async () => expect(received.map((m) => m.key)).toEqual(['_Private:{"id":"p1"}']));
+  });
+
+  it('makes sure of the topic once, and again after that failed', async () => {
+    let ensured = 0;
+    const flaky = Object.create(bus) as EventBus;
+    flaky.ensureTopics = async (topics) => {
+      ensured += 1;
+      if (ensured === 1) throw new Error('no controller yet');
+      return bus.ensureTopics(topics);
+    };
+    const announce = createChangeAnnouncer({ events: flaky, source: 'catalog', logger: recordingLogger().logger, backoff: { initialDelayMs: 1, maxDelayMs: 1 } });
+    await announce({ type: 'Product', key: { id: 'p1' } });
+    await announce({ type: 'Product', key: { id: 'p2' } });
+    expect(ensured).toBe(2);
+    await eventually(async () => expect(received).toHaveLength(2));
+  });
+
+  it('gives a hung publish the time left rather than starting it again, and never sleeps past the deadline', async () => {
+    let attempts = 0;
+    const hung = Object.create(bus) as EventBus;
+    hung.publish = () => {
+      attempts += 1;
+      return new Promise<void>(() => undefined);
+    };
+    const { logger, lines } = recordingLogger();
+    const announce = createChangeAnnouncer({ events: hung, source: 'catalog', logger, retryForMs: 100 });
+    await announce({ type: 'Product', key: { id: 'p1' } });
+    expect(attempts).toBe(1);
+    expect(lines.find((line) => line.level === 'error')).toMatchObject({ err: 'entity changes not published within 100 ms' });
+
+    const down = failingBus(bus, Number.POSITIVE_INFINITY);
+    const slowBackoff = createChangeAnnouncer({ events: down, source: 'catalog', logger, retryForMs: 100, backoff: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const started = Date.now();
+    await slowBackoff({ type: 'Product', key: { id: 'p1' } });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('counts on one registry for every announcer of a process', async () => {
+    const registry = new Registry();
+    const logger = recordingLogger().logger;
+    await createChangeAnnouncer({ events: bus, source: 'catalog', logger, registry })({ type: 'Product', key: { id: 'p1' } });
+    await createChangeAnnouncer({ events: bus, source: 'stock', logger, registry })({ type: 'Product', key: { id: 'p2' } });
+    expect(await counted(registry, 'trellis_entity_changes_announced_total', 'Product')).toBe(2);
+  });
 });

@@ -25,4 +25,15 @@ describe('entity change', () => {
     const { source: _source, ...unsourced } = change;
     expect(() => decodeEntityChange(JSON.stringify(unsourced))).toThrow(/source/);
   });
+
+  it('keeps arrays and nulls in a key as they are, sorting nested objects only', () => {
+    expect(entityChangeKey({ type: 'Shelf', key: { slots: [2, 1], owner: null, at: { z: 1, a: [{ y: 1, b: 2 }] } } })).toBe('Shelf:{"at":{"a":[{"y":1,"b":2}],"z":1},"owner":null,"slots":[2,1]}');
+  });
+
+  it('says what is wrong with a value that is no object, and every problem of one that is', () => {
+    expect(() => decodeEntityChange('5')).toThrow(/^not an entity change: value: /);
+    expect(() => decodeEntityChange(JSON.stringify({ ...change, type: '1x', source: '' }))).toThrow(/^not an entity change: type: a GraphQL type name; source: /);
+    expect(decodeEntityChange(JSON.stringify({ ...change, type: '_Private' })).type).toBe('_Private');
+    for (const type of ['Product!', ' Product', 'Pro-duct']) expect(() => decodeEntityChange(JSON.stringify({ ...change, type }))).toThrow('type: a GraphQL type name');
+  });
 });
