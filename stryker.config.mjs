@@ -36,6 +36,12 @@ export default {
     'gateway/subscriptions/**/*.ts',
     // @defer (issue 32): the runner, shaping, wire formats and HTTP (http.test.ts drives it on loopback).
     'gateway/incremental/**/*.ts',
+    // The entity cache (issue 33): keys, tiers, root answers, shadow mode, the change feed; the Redis tier runs against a
+    // Redis of its own test's (test/unit/gateway/entityCache/redisTier.test.ts, entityCacheRedis.test.ts).
+    'gateway/entityCache/**/*.ts',
+    // The kit's side of it: announcing a change, and the change's one shape.
+    'shared/events/changeAnnouncer.ts',
+    'shared/events/entityChange.ts',
     '!**/index.ts',
     // Network adapters, tested against the real servers in the integration tests (test/MUTATION.md says where).
     '!shared/discovery/consul.ts',

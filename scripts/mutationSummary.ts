@@ -32,6 +32,9 @@ const MODULES = [
   'shared/subgraph',
   'gateway/subscriptions',
   'gateway/incremental',
+  'gateway/entityCache',
+  'shared/events/changeAnnouncer.ts',
+  'shared/events/entityChange.ts',
 ];
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
