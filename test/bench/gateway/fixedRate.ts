@@ -18,6 +18,8 @@ export interface FixedRateOptions {
   durationSeconds: number;
   /** Most connections the generator opens; calls beyond that wait in its queue (and count that wait). */
   maxConnections: number;
+  /** Stops sending before `durationSeconds` are over (load beside another measurement that ends first). */
+  signal?: AbortSignal;
 }
 
 export interface FixedRateResult {
@@ -31,7 +33,7 @@ export interface FixedRateResult {
   partialAsExpected: number;
   failures: number;
   firstWrong?: string;
-  /** Calls that were due but not answered by the end (the generator waits at most a few seconds more). */
+  /** Calls that were sent but not answered by the end (the generator waits at most a few seconds more). */
   unanswered: number;
   /** p99 of how late the generator itself sent calls after they were due (its own event loop busy): part of every latency. */
   sendLagP99Ms: number;
@@ -88,7 +90,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
         inFlight.push(send(sent, dueAt));
         sent++;
       }
-      if (sent >= total) {
+      if (sent >= total || options.signal?.aborted) {
         clearInterval(timer);
         resolve();
       }
@@ -109,7 +111,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     partialAsExpected: partial,
     failures: wrong,
     firstWrong,
-    unanswered: total - answered,
+    unanswered: sent - answered,
     sendLagP99Ms: percentile(sendLags.slice(0, sent).sort(), 99),
   };
 }

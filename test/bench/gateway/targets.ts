@@ -4,6 +4,7 @@ import type { DenialStyle, Workload } from './operations';
 import type { SpawnSpec } from './processes';
 import { ensureHiveGateway, HIVE_DIR } from './hive';
 import { compiledEntry } from './build';
+import type { Learns } from './staleness';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -20,6 +21,8 @@ export interface TargetContext {
   otlpUrl: string;
   /** The cache Redis the entity-cache targets share (BENCH_CACHE_REDIS_URL), and this run's key prefix on it. */
   cacheRedis: { url: string; prefix: string };
+  /** The Kafka the entity-cache targets hear changes on (BENCH_KAFKA_BROKERS), and this run's topic prefix there. */
+  kafka: { brokers: string[]; topicPrefix: string };
   /** A free port for the gateway under test. */
   port: number;
   log(line: string): void;
@@ -39,6 +42,8 @@ export interface Target {
   /** How it answers a field the caller's scopes do not reach (see operations.ts). */
   denial: DenialStyle;
   prepare(context: TargetContext): Promise<PreparedTarget>;
+  /** For a target that caches answers: how it learns that an entity changed (the staleness part measures it). */
+  learns?: Learns;
 }
 
 // Same mode for every gateway: no introspection, no stack traces, as deployed. A bench gateway
@@ -116,9 +121,10 @@ export const TARGETS: Target[] = [
     { name: 'trellis-ecache-shadow', mode: 'shadow', what: 'every entity still asked of its subgraph, cached ones compared with it: the cost of trying the cache out' },
   ].map(({ name, mode, what }): Target => ({
     name,
-    description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private): ${what}`,
+    description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private), its change feed on Kafka (BENCH_KAFKA_BROKERS, a topic prefix per run): ${what}`,
     denial: 'propagate',
-    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis }) => ({
+    learns: 'events',
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis, kafka }) => ({
       spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -126,6 +132,9 @@ export const TARGETS: Target[] = [
         ENTITY_CACHE: mode,
         CACHE_REDIS_URL: cacheRedis.url,
         ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
+        // Changes come through Kafka, as in production: the staleness part announces them there.
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
       }),
       urlFor: gatewayUrl(port),
     }),
@@ -150,24 +159,37 @@ export const TARGETS: Target[] = [
       urlFor: gatewayUrl(port),
     }),
   })),
-  {
-    name: 'hive',
-    description:
-      'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
+  ...[
+    {
+      name: 'hive',
+      description:
+        'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
+      cache: false,
+    },
+    {
+      name: 'hive-cache',
+      description:
+        '`hive` with its response cache (`responseCaching`) on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run): whole answers kept 30 s (lowered to a subgraph\'s Cache-Control max-age), per caller (session: the verified token\'s subject and scopes), answers with errors not kept; the token is verified on every request, hit or miss',
+      cache: true,
+    },
+  ].map(({ name, description, cache }): Target => ({
+    name,
+    description,
     denial: 'in-place',
-    prepare: async ({ supergraphPath, authIssuer, port, log }) => {
+    ...(cache ? { learns: 'ttl' as const } : {}),
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis }) => {
       const bin = await ensureHiveGateway(log);
       return {
         spawn: {
           command: process.execPath,
           args: [bin, 'supergraph', supergraphPath, '--config-path', path.join(HIVE_DIR, 'gateway.config.mjs'), '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
           cwd: HIVE_DIR,
-          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer },
+          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer, ...(cache ? { BENCH_RESPONSE_CACHE_REDIS_URL: cacheRedis.url, BENCH_RESPONSE_CACHE_PREFIX: `${cacheRedis.prefix}${name}:` } : {}) },
         },
         urlFor: gatewayUrl(port),
       };
     },
-  },
+  })),
   {
     name: 'apollo-node20',
     description: 'plain Apollo Gateway as `apollo`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
