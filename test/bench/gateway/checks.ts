@@ -51,3 +51,18 @@ export async function checkWorkload(url: string, workload: Workload, denial: Den
   }
   return undefined;
 }
+
+/**
+ * A private answer must never reach another caller, cache or no cache: the owner reads their
+ * account (kept, where the target caches it), then another caller sends the very same request with
+ * their own token and must be refused, not served the owner's data.
+ */
+export async function checkPrivateStaysPrivate(url: string, workload: Workload, callers: Callers): Promise<void> {
+  const own = workload.calls.find((call) => !call.expected.propagate.partial)!;
+  const other = workload.calls.find((call) => call.user.id !== own.user.id)!;
+  const first = await probe(url, own.body, { authorization: callers.authorization(own) });
+  if (cleanData(first) instanceof Error) throw new Error(`${own.user.id} reading their own account: ${(cleanData(first) as Error).message}`);
+  const second = await probe(url, own.body, { authorization: callers.authorization(other) });
+  const leaked = JSON.stringify(second.data ?? null).includes(JSON.stringify(own.user.email));
+  if (leaked || !second.errors?.length) throw new Error(`${other.user.id} asking for ${own.user.id}'s account got ${leaked ? 'their data' : 'no refusal'}: ${JSON.stringify(second).slice(0, 300)}`);
+}

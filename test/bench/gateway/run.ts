@@ -8,14 +8,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBenchSettings, type BenchSettings } from './settings';
-import { realisticWorkloads, repeatedWorkloads, type Call, type Workload } from './operations';
+import { ACCOUNT, realisticWorkloads, repeatedWorkloads, type Call, type Workload } from './operations';
 import { buildDataset } from './dataset';
 import { TARGETS, type PreparedTarget, type Target, type TargetContext } from './targets';
 import { readyLine, spawnProcess, waitFor, type BenchProcess } from './processes';
 import { freePort } from '../../support/ports';
 import { READY_PREFIX, type SubgraphHostReady } from './protocol';
 import { probe } from './probe';
-import { checkSubgraphsVerifyTokens, checkTokenReachesVerifier, checkWorkload, type Callers } from './checks';
+import { checkPrivateStaysPrivate, checkSubgraphsVerifyTokens, checkTokenReachesVerifier, checkWorkload, type Callers } from './checks';
 import { measureLoad, warmUp } from './load';
 import { holds, runFixedRate } from './fixedRate';
 import { sampleUsage } from './usage';
@@ -82,6 +82,9 @@ async function startTarget(target: Target, context: Omit<TargetContext, 'port'>,
         }
       }
     }
+    const account = suites.realistic.find((workload) => workload.name === ACCOUNT.shape)!;
+    const accountUrl = prepared.urlFor(account);
+    if (accountUrl) await checkPrivateStaysPrivate(accountUrl, account, callers);
     log(`${target.name}: ${checked.size} distinct calls probed`);
   } catch (error) {
     const reason = ((error as Error).message ?? String(error)).split('\n')[0];

@@ -59,6 +59,12 @@ export interface StalenessRow {
   maxMs?: number;
   /** Changes still served old at the cap. */
   capped?: number;
+  /**
+   * Changes whose new value was served already after the write, before the announcement: not
+   * served from a cache (a gateway that asks its subgraph every time, or shadow mode). For a
+   * target that caches, 0 is the proof that the window measures its cache.
+   */
+  freshBeforeAnnounce?: number;
   /** Answers neither the old stock nor the new one, or not an answer. */
   wrong?: number;
   firstWrong?: string;
@@ -89,6 +95,7 @@ async function measureChanges(options: StalenessOptions): Promise<StalenessRow> 
   const pool = new Pool(new URL(options.url).origin, { connections: concurrent, pipelining: 1, keepAliveTimeout: 30_000 });
   const windows: number[] = [];
   let capped = 0;
+  let freshBeforeAnnounce = 0;
   let wrong = 0;
   let firstWrong: string | undefined;
   // Unique across the run: a value that is neither the old nor the new one is caught.
@@ -115,8 +122,8 @@ async function measureChanges(options: StalenessOptions): Promise<StalenessRow> 
     firstWrong ??= `${product.id}: inStock ${served}, ${what}`;
   };
 
-  /** One change of `product`, its entry `ageMs` old when it is made: the window, or undefined at the cap. */
-  const change = async (product: Product, ageMs: number): Promise<number | undefined> => {
+  /** One change of `product`, its entry `ageMs` old when it is made: the window (undefined at the cap), and whether it was out before the announcement. */
+  const change = async (product: Product, ageMs: number): Promise<{ window?: number; fresh: boolean }> => {
     const old = options.stock.get(product.id)!;
     // The first read may fill the cache; the second is served from it where the target caches.
     for (let i = 0; i < 2; i++) {
@@ -127,19 +134,25 @@ async function measureChanges(options: StalenessOptions): Promise<StalenessRow> 
     const value = nextStock++;
     await options.setStock(product.id, value);
     options.stock.set(product.id, value);
+    const before = await read(product);
+    if (before !== value && before !== old) mismatch(product, before, `expected ${old} (old) or ${value} (new) before the announcement`);
     await options.announce({ type: 'Product', key: { id: product.id }, fields: ['inStock'] });
     const announced = performance.now();
     for (;;) {
       const served = await read(product);
       const now = performance.now();
-      if (served === value) return now - announced;
+      if (served === value) return { window: now - announced, fresh: before === value };
       if (served !== old) mismatch(product, served, `expected ${old} (old) or ${value} (new)`);
-      if (now - announced > options.capMs) return undefined;
+      if (now - announced > options.capMs) return { fresh: false };
       // Several changes in flight share the poll rate of one.
       await sleep(options.pollMs * concurrent);
     }
   };
-  const record = (window: number | undefined) => (window === undefined ? capped++ : windows.push(window));
+  const record = ({ window, fresh }: { window?: number; fresh: boolean }) => {
+    if (window === undefined) capped++;
+    else windows.push(window);
+    if (fresh) freshBeforeAnnounce++;
+  };
 
   try {
     if (learns === 'events') {
@@ -147,8 +160,8 @@ async function measureChanges(options: StalenessOptions): Promise<StalenessRow> 
       await change(products[0], 0);
       for (let i = 0; i < options.changes; i++) record(await change(products[(i + 1) % products.length], 0));
     } else {
-      const windowsAtOnce = await Promise.all(products.map((product) => change(product, options.random() * DECLARED_TTL_MS)));
-      windowsAtOnce.forEach(record);
+      const atOnce = await Promise.all(products.map((product) => change(product, options.random() * DECLARED_TTL_MS)));
+      atOnce.forEach(record);
     }
   } finally {
     await pool.destroy();
@@ -163,6 +176,7 @@ async function measureChanges(options: StalenessOptions): Promise<StalenessRow> 
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.at(-1),
     capped,
+    freshBeforeAnnounce,
     wrong,
     firstWrong,
   };
@@ -174,7 +188,7 @@ function loadNote(load: FixedRateResult | undefined): string | undefined {
   return `mix at ${load.rate}/s beside: ${load.achievedPerSecond.toFixed(0)}/s answered, p99 ${load.p99Ms.toFixed(1)} ms${issues.length ? `, ${issues.join(', ')}` : ''}`;
 }
 
-const HEADER = ['target', 'learns of a change by', 'changes', 'served new within the cap', 'p50 ms', 'p99 ms', 'max ms', 'still old at the cap', 'wrong answers', 'note'];
+const HEADER = ['target', 'learns of a change by', 'changes', 'served new within the cap', 'p50 ms', 'p99 ms', 'max ms', 'still old at the cap', 'new before the announcement', 'wrong answers', 'note'];
 
 export function stalenessTable(rows: StalenessRow[], capSeconds: number): string {
   const body = rows.map((row) => [
@@ -186,13 +200,14 @@ export function stalenessTable(rows: StalenessRow[], capSeconds: number): string
     fixed(row.p99Ms, 1),
     fixed(row.maxMs, 1),
     row.capped === undefined ? '' : String(row.capped),
+    row.freshBeforeAnnounce === undefined ? '' : String(row.freshBeforeAnnounce),
     row.wrong === undefined ? '' : String(row.wrong),
     [row.firstWrong ? `first wrong: ${row.firstWrong}` : undefined, loadNote(row.load), row.note].filter(Boolean).join('; '),
   ]);
   return [
     '### Staleness after an announced change',
     '',
-    `A product's stock changed in the catalog's store and the change announced on Kafka (\`createChangeAnnouncer\`, \`trellis.entity-changes\`); the window is the time from the announcement resolving to the first answer with the new stock, read through the gateway every few ms (its resolution: one read), capped at ${capSeconds} s. A target that hears changes gets them one at a time; a TTL-only one one change per product, all at once, each made at a random point of its cached entry's life.`,
+    `A product's stock changed in the catalog's store and the change announced on Kafka (\`createChangeAnnouncer\`, \`trellis.entity-changes\`); the window is the time from the announcement resolving to the first answer with the new stock, read through the gateway every few ms (its resolution: one read), capped at ${capSeconds} s. A target that hears changes gets them one at a time; a TTL-only one one change per product, all at once, each made at a random point of its cached entry's life. "new before the announcement": changes already served new when read between the write and the announcement, so not from a cache (0 for a target that caches: its window is its cache's).`,
     '',
     markdownTable(HEADER, body),
     '',
