@@ -29,7 +29,7 @@ import { measureStaleness, stalenessTable, type StalenessRow } from './staleness
 import { setStock } from './stockControl';
 import type { Dataset } from './dataset';
 import { seededRandom } from '../../support/random';
-import { createChangeAnnouncer, createKafkaEventBus } from '@trellis/kit/internal/events';
+import { ENTITY_CHANGES_TOPIC, createChangeAnnouncer, createKafkaEventBus } from '@trellis/kit/internal/events';
 import { DevIdentityProvider } from '@trellis/kit/internal/auth';
 import { createLogger } from '@trellis/kit';
 import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
@@ -203,8 +203,18 @@ async function measureDeferredShape(realistic: Workload[], running: RunningTarge
 async function measureStalenessPart(running: RunningTarget[], mix: Workload, data: Dataset, settings: BenchSettings, callers: Callers, kafka: { brokers: string[]; topicPrefix: string }, stockControlUrl: string): Promise<StalenessRow[]> {
   const caching = running.filter((run) => run.target.learns);
   if (caching.length === 0) return [];
-  const events = createKafkaEventBus({ brokers: kafka.brokers, clientId: 'bench-catalog', namespace: kafka.topicPrefix, partitions: 3 });
-  const announce = createChangeAnnouncer({ events, source: 'catalog', logger: createLogger({ service: 'bench-catalog', level: 'warn' }) });
+  const events = createKafkaEventBus({ brokers: kafka.brokers, clientId: 'bench-catalog', namespace: kafka.topicPrefix, partitions: 3, publishTimeoutMs: 5000 });
+  // A change that cannot be published is given up after 5 s (logged), and then still old at the cap.
+  const announce = createChangeAnnouncer({ events, source: 'catalog', logger: createLogger({ service: 'bench-catalog', level: 'warn' }), retryForMs: 5000 });
+  // Kafka unreachable: every change would wait out its retries, so say so once instead.
+  const unreachable = await Promise.race([
+    events.ensureTopics([ENTITY_CHANGES_TOPIC]).then(() => undefined, (error: Error) => error.message),
+    new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 15 s'), 15_000).unref()),
+  ]);
+  if (unreachable) {
+    await events.close().catch(() => undefined);
+    return caching.map((run) => ({ target: run.target.name, learns: run.target.learns, note: `n/a: Kafka at ${kafka.brokers.join(',')} (BENCH_KAFKA_BROKERS): ${unreachable}` }));
+  }
   const stock = new Map(data.changing.map((product) => [product.id, product.inStock]));
   const random = seededRandom(33);
   const rows: StalenessRow[] = [];

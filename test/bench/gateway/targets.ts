@@ -169,7 +169,7 @@ export const TARGETS: Target[] = [
     {
       name: 'hive-cache',
       description:
-        '`hive` with its response cache (`responseCaching`) on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run): whole answers kept 30 s (lowered to a subgraph\'s Cache-Control max-age), per caller (session: the verified token\'s subject and scopes), answers with errors not kept; the token is verified on every request, hit or miss',
+        '`hive` with its response cache (`responseCaching`) on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run): whole answers kept 30 s (`ttl`, as the subgraphs declare), per caller (session: the verified token\'s subject and scopes), answers with errors not kept; the token is verified on every request, hit or miss',
       cache: true,
     },
   ].map(({ name, description, cache }): Target => ({

@@ -9,7 +9,7 @@
 //
 // With BENCH_RESPONSE_CACHE_REDIS_URL (the `hive-cache` target) its response cache is on, on that
 // Redis: whole answers kept 30 s, the maxAge the example subgraphs declare for Product, User and
-// Order (lowered when a subgraph's Cache-Control says less), keyed by the caller. The supergraph
+// Order, keyed by the caller. The supergraph
 // does not carry the subgraphs' @cacheControl (not composed), so Hive cannot tell a public answer
 // from a private one: every entry is per session, the verified token's subject and scopes (what
 // decides the answer; a cache hit is served before validation, so the scopes must be in the key).

@@ -2,8 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { measureStaleness, stalenessTable, type StalenessOptions } from '../../../bench/gateway/staleness';
 import { buildDataset } from '../../../bench/gateway/dataset';
+import type { ChangeAnnouncement } from '@trellis/kit/internal/events';
 
 const data = buildDataset();
+/** The product id of an announced change (the part announces one at a time). */
+const idOf = (change: ChangeAnnouncement | readonly ChangeAnnouncement[]) => String((change as ChangeAnnouncement).key.id);
 
 /**
  * A caching gateway in miniature: it answers `product(id)` from its own copy of the stock, filled
@@ -54,13 +57,11 @@ describe('the staleness part', () => {
     server = gateway.server;
     const url = await listen(server);
     // The gateway drops its copy 40 ms after each announcement, as a change feed would.
-    const announce: StalenessOptions['announce'] = async (change) => {
-      const { key } = change as { key: { id: string } };
-      setTimeout(() => gateway.cached.delete(key.id), 40);
-    };
+    const announce: StalenessOptions['announce'] = async (change) => void setTimeout(() => gateway.cached.delete(idOf(change)), 40);
     const row = await measureStaleness(options(url, truth, announce));
     expect(row).toMatchObject({ changes: 6, seen: 6, capped: 0, wrong: 0, freshBeforeAnnounce: 0 });
-    expect(row.p50Ms).toBeGreaterThanOrEqual(40);
+    // The drop is timed from the announce call, the window from its return: a hair less than 40 ms at the least.
+    expect(row.p50Ms).toBeGreaterThanOrEqual(35);
     expect(row.maxMs).toBeLessThan(2000);
     // Every change written and kept: the next change starts from it.
     expect([...truth.entries()].filter(([id]) => ['changing1', 'changing2', 'changing3'].includes(id)).every(([id, value]) => value > data.changing.find((product) => product.id === id)!.inStock)).toBe(true);
@@ -95,7 +96,7 @@ describe('the staleness part', () => {
     server = gateway.server;
     // Entries expire 60 ms after the change, whatever is announced.
     const row = await measureStaleness(
-      options(await listen(server), truth, async (change) => void setTimeout(() => gateway.cached.delete((change as { key: { id: string } }).key.id), 60), { learns: 'ttl', products: data.changing.slice(0, 4) }),
+      options(await listen(server), truth, async (change) => void setTimeout(() => gateway.cached.delete(idOf(change)), 60), { learns: 'ttl', products: data.changing.slice(0, 4) }),
     );
     expect(row).toMatchObject({ learns: 'ttl', changes: 4, seen: 4, capped: 0, wrong: 0 });
     const table = stalenessTable([row, { target: 'down', note: 'n/a: it did not start' }], 60);
