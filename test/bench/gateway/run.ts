@@ -65,6 +65,16 @@ async function startTarget(target: Target, context: Omit<TargetContext, 'port'>,
       const started = spawnProcess(target.name, spec);
       running.gateway = started;
       await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.calls[0].body, callers.genuine)).status === 200 ? true : undefined));
+      if (prepared.notReady) {
+        let reason: string | undefined;
+        const ready = async () => {
+          reason = await prepared.notReady!().catch((error: Error) => error.message);
+          return reason ? undefined : true;
+        };
+        await waitFor(started, 'readiness', ready).catch((error: Error) => {
+          throw new Error(started.hasExited() || !reason ? error.message : `not ready within 60 s: ${reason}`);
+        });
+      }
     }
     const checked = new Map<string, string | undefined>();
     for (const [suite, workloads] of Object.entries(suites) as Array<[string, Workload[]]>) {

@@ -5,6 +5,7 @@ import type { SpawnSpec } from './processes';
 import { ensureHiveGateway, HIVE_DIR } from './hive';
 import { compiledEntry } from './build';
 import type { Learns } from './staleness';
+import { freePort } from '../../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -33,6 +34,8 @@ export interface PreparedTarget {
   spawn?: SpawnSpec;
   /** Where to send `workload`, or undefined when this target cannot answer it. */
   urlFor(workload: Workload): string | undefined;
+  /** Once it answers: why it is not ready to be measured yet, undefined when it is (asked again until it is). */
+  notReady?(): Promise<string | undefined>;
 }
 
 export interface Target {
@@ -63,6 +66,16 @@ const compiledGateway = async (log: (line: string) => void, args: string[], env:
   env: { ...PRODUCTION, ...env },
 });
 const gatewayUrl = (port: number) => () => `http://127.0.0.1:${port}/graphql`;
+
+/**
+ * Whether an entity-cache gateway hears its change feed (`trellis_entity_cache_feed_live` 1 on its
+ * admin listener's /metrics): until it does, it keeps nothing longer than the degraded TTL (2 s),
+ * which is not the cache this target stands for.
+ */
+async function feedNotLive(metricsUrl: string): Promise<string | undefined> {
+  const metrics = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
+  return /^trellis_entity_cache_feed_live(\{[^}]*\})? 1$/m.test(metrics) ? undefined : 'its change feed is not live (is Kafka at BENCH_KAFKA_BROKERS up?)';
+}
 
 /** An older Node to compare runtimes with (BENCH_NODE20, default /usr/bin/node), for the `-node20` targets. */
 const NODE20 = process.env.BENCH_NODE20 ?? '/usr/bin/node';
@@ -124,20 +137,25 @@ export const TARGETS: Target[] = [
     description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private), its change feed on Kafka (BENCH_KAFKA_BROKERS, a topic prefix per run): ${what}`,
     denial: 'propagate',
     learns: 'events',
-    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis, kafka }) => ({
-      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        AUTH_ISSUER: authIssuer,
-        ENTITY_CACHE: mode,
-        CACHE_REDIS_URL: cacheRedis.url,
-        ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
-        // Changes come through Kafka, as in production: the staleness part announces them there.
-        KAFKA_BROKERS: kafka.brokers.join(','),
-        KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
-      }),
-      urlFor: gatewayUrl(port),
-    }),
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis, kafka }) => {
+      const adminPort = await freePort();
+      return {
+        spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          ADMIN_PORT: String(adminPort),
+          AUTH_ISSUER: authIssuer,
+          ENTITY_CACHE: mode,
+          CACHE_REDIS_URL: cacheRedis.url,
+          ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
+          // Changes come through Kafka, as in production: the staleness part announces them there.
+          KAFKA_BROKERS: kafka.brokers.join(','),
+          KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
+        }),
+        urlFor: gatewayUrl(port),
+        notReady: () => feedNotLive(`http://127.0.0.1:${adminPort}/metrics`),
+      };
+    },
   })),
   ...[
     { name: 'trellis-otel', ratio: '1', share: '100%' },
