@@ -18,9 +18,11 @@ export interface Callers {
 
 /**
  * Every target must hand the token to something that verifies it (the gateway, else the
- * subgraphs): a forged one may not get a clean answer, or this target would skip the cost.
+ * subgraphs), cache hit or not: a forged one may not get a clean answer, or this target would skip the cost.
  */
 export async function checkTokenReachesVerifier(url: string, workload: Workload, callers: Callers): Promise<void> {
+  // The genuine token first: a target that caches has the answer at hand, and must refuse the forged one all the same.
+  await probe(url, workload.calls[0].body, callers.genuine);
   const answer = await probe(url, workload.calls[0].body, callers.forged);
   if (!(cleanData(answer) instanceof Error)) throw new Error(`a forged token gets a clean answer to ${workload.name}: the token reaches no verifier`);
 }

@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkPrivateStaysPrivate, type Callers } from '../../../bench/gateway/checks';
+import { checkPrivateStaysPrivate, checkTokenReachesVerifier, type Callers } from '../../../bench/gateway/checks';
 import { buildDataset } from '../../../bench/gateway/dataset';
 import { realisticWorkloads, type Call } from '../../../bench/gateway/operations';
 
 const data = buildDataset();
 const account = realisticWorkloads(data).find((workload) => workload.name === 'user+orders')!;
-const callers: Callers = { authorization: (call: Call) => `Bearer ${call.user.id}`, forged: {}, genuine: {} };
+const callers: Callers = { authorization: (call: Call) => `Bearer ${call.user.id}`, forged: { authorization: 'Bearer u1 forged' }, genuine: { authorization: 'Bearer u1' } };
+const product = realisticWorkloads(data).find((workload) => workload.name === 'product')!;
 
 /**
  * A gateway answering `Account` for the caller's own id only (FORBIDDEN otherwise), in front of a
@@ -46,5 +47,44 @@ describe('the check that a private answer stays with its caller', () => {
   it('passes a target that keeps answers per caller', async () => {
     server = gateway((body, caller) => `${caller} ${body}`);
     await expect(checkPrivateStaysPrivate(await listen(server), account, callers)).resolves.toBeUndefined();
+  });
+});
+
+/**
+ * A gateway whose response cache, keyed by the body and the token's subject, answers before the
+ * token is verified when `verifyFirst` is false (a forged token is one with a bad signature: " forged").
+ */
+function verifyingGateway(verifyFirst: boolean): Server {
+  const cache = new Map<string, string>();
+  return createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const token = (req.headers.authorization ?? '').replace('Bearer ', '');
+      const key = `${token.split(' ')[0]} ${body}`;
+      const refuse = () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"message":"Unauthenticated"}]}');
+      if (verifyFirst && token.endsWith(' forged')) return refuse();
+      const hit = cache.get(key);
+      if (hit) return res.writeHead(200, { 'content-type': 'application/json' }).end(hit);
+      if (token.endsWith(' forged')) return refuse();
+      const answer = `{"data":${product.calls[0].expected.propagate.data}}`;
+      cache.set(key, answer);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+    });
+  });
+}
+
+describe('the check that the token reaches a verifier', () => {
+  let server: Server;
+  afterEach(() => new Promise((resolve) => server.close(resolve)));
+
+  it('refuses a target whose cache answers a forged token before verifying it', async () => {
+    server = verifyingGateway(false);
+    await expect(checkTokenReachesVerifier(await listen(server), product, callers)).rejects.toThrow(/forged token gets a clean answer/);
+  });
+
+  it('passes a target that verifies every token, hit or miss', async () => {
+    server = verifyingGateway(true);
+    await expect(checkTokenReachesVerifier(await listen(server), product, callers)).resolves.toBeUndefined();
   });
 });
