@@ -11,6 +11,7 @@
  * (cached 0 to TTL before, seeded), as changes fall in real traffic: its window is what was left of
  * the TTL. Every answer is checked: the old stock or the new one, anything else is wrong.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { AnnounceChange } from '@trellis/kit/internal/events';
@@ -69,6 +70,8 @@ export interface StalenessRow {
   wrong?: number;
   firstWrong?: string;
   load?: FixedRateResult;
+  /** The machine's 1-minute load average when the changes were done: other work on the cores shows there. */
+  machineLoad?: number;
   note?: string;
 }
 
@@ -81,8 +84,9 @@ export async function measureStaleness(options: StalenessOptions): Promise<Stale
   const loading = options.load ? runFixedRate({ ...options.load, durationSeconds: LOAD_BOUND_S, signal: stopLoad.signal }) : undefined;
   try {
     const row = await measureChanges(options);
+    const machineLoad = loadavg()[0];
     stopLoad.abort();
-    return { ...row, load: await loading };
+    return { ...row, load: await loading, machineLoad };
   } finally {
     stopLoad.abort();
     await loading?.catch(() => undefined);
@@ -202,7 +206,7 @@ export function stalenessTable(rows: StalenessRow[], capSeconds: number): string
     row.capped === undefined ? '' : String(row.capped),
     row.freshBeforeAnnounce === undefined ? '' : String(row.freshBeforeAnnounce),
     row.wrong === undefined ? '' : String(row.wrong),
-    [row.firstWrong ? `first wrong: ${row.firstWrong}` : undefined, loadNote(row.load), row.note].filter(Boolean).join('; '),
+    [row.firstWrong ? `first wrong: ${row.firstWrong}` : undefined, loadNote(row.load), row.machineLoad === undefined ? undefined : `machine load ${row.machineLoad.toFixed(1)}`, row.note].filter(Boolean).join('; '),
   ]);
   return [
     '### Staleness after an announced change',
