@@ -202,7 +202,8 @@ export const TARGETS: Target[] = [
           command: process.execPath,
           args: [bin, 'supergraph', supergraphPath, '--config-path', path.join(HIVE_DIR, 'gateway.config.mjs'), '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
           cwd: HIVE_DIR,
-          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer, ...(cache ? { BENCH_RESPONSE_CACHE_REDIS_URL: cacheRedis.url, BENCH_RESPONSE_CACHE_PREFIX: `${cacheRedis.prefix}${name}:` } : {}) },
+          // Empty for `hive`: its response cache stays off whatever the runner's own environment holds.
+          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer, BENCH_RESPONSE_CACHE_REDIS_URL: cache ? cacheRedis.url : '', BENCH_RESPONSE_CACHE_PREFIX: `${cacheRedis.prefix}${name}:` },
         },
         urlFor: gatewayUrl(port),
       };
