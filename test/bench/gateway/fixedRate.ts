@@ -20,6 +20,8 @@ export interface FixedRateOptions {
   maxConnections: number;
   /** Stops sending before `durationSeconds` are over (load beside another measurement that ends first). */
   signal?: AbortSignal;
+  /** How long after the last call is sent its answers are waited for; 5 s by default. */
+  drainMs?: number;
 }
 
 export interface FixedRateResult {
@@ -59,11 +61,14 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
   let wrong = 0;
   let firstWrong: string | undefined;
   let lastAnswerAt = 0;
+  /** Set when the drain ends: calls still out then are unanswered, not failures (destroying the pool rejects them). */
+  let closed = false;
   const send = async (index: number, dueAt: number) => {
     const call = calls[index % calls.length];
     try {
       const response = await pool.request({ path: target.pathname, method: 'POST', headers: { authorization: options.authorization(call), 'content-type': 'application/json' }, body: call.body });
       const body = await response.body.text();
+      if (closed) return;
       const verdict = judge(call, options.denial, response.statusCode, body);
       if (verdict === 'partial') partial++;
       if (verdict === 'wrong') {
@@ -71,6 +76,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
         firstWrong ??= `${call.operation.operationName} as ${call.user.id}: HTTP ${response.statusCode} ${body.slice(0, 200)}`;
       }
     } catch (error) {
+      if (closed) return;
       wrong++;
       firstWrong ??= `${call.operation.operationName}: ${(error as Error).message}`;
     }
@@ -97,8 +103,9 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     }, TICK_MS);
   });
   let drainTimer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(inFlight), new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS)))]);
+  await Promise.race([Promise.all(inFlight), new Promise((resolve) => (drainTimer = setTimeout(resolve, options.drainMs ?? DRAIN_MS)))]);
   clearTimeout(drainTimer);
+  closed = true;
   const done = latencies.slice(0, answered).sort();
   await pool.destroy();
   return {

@@ -45,6 +45,23 @@ describe('the fixed-rate generator', () => {
   });
 });
 
+describe('the fixed-rate generator at its drain deadline', () => {
+  let server: Server;
+  afterEach(() => new Promise((resolve) => server.close(resolve)));
+
+  it('counts the calls still out when it stops waiting as unanswered, not as failures', async () => {
+    // Answers nothing: every call is still out when the drain ends (the pool's destruction rejects them).
+    const held: Array<() => void> = [];
+    server = createServer((req, res) => void held.push(() => res.destroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const result = await runFixedRate({ url, workload, authorization: () => 'Bearer x', denial: 'propagate', rate: 20, durationSeconds: 0.25, maxConnections: 8, drainMs: 200 });
+    for (const release of held) release();
+    expect(result).toMatchObject({ responses: 0, unanswered: 5, failures: 0 });
+    expect(holds(result)).toBe(false);
+  });
+});
+
 describe('holds', () => {
   const kept = { rate: 100, achievedPerSecond: 100, p50Ms: 6, p99Ms: 20, p999Ms: 30, responses: 100, partialAsExpected: 0, failures: 0, unanswered: 0, sendLagP99Ms: 1 };
 
