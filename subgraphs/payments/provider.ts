@@ -6,7 +6,7 @@
  * first capture instead of charging again. The embedded provider keeps its books in the state
  * store, where tests can count what it captured.
  */
-import type { StateStore } from '@trellis/kit';
+import { ErrorCode, TrellisError, type StateStore } from '@trellis/kit';
 
 export interface PaymentProvider {
   /**
@@ -24,30 +24,52 @@ export interface ProviderBooks {
 }
 
 const YEAR_MS = 365 * 24 * 3600_000;
-export const providerCapturesKey = (reference: string) => `payments:provider:captures:${reference}`;
+/**
+ * A reference's captures and the captures its idempotency keys made share one hash tag, so a
+ * capture is one atomic write of both on a Redis Cluster as on one Redis.
+ */
+export const providerCapturesKey = (reference: string) => `payments:provider:{${reference}}:captures`;
 export const providerRefundsKey = (reference: string) => `payments:provider:refunds:${reference}`;
 /** The capture an idempotency key made, kept as long as the books (a provider keeps keys for at least a day; this one longer than any saga). */
-export const providerIdempotencyKey = (key: string) => `payments:provider:idempotency:${key}`;
-const IN_FLIGHT = 'in-flight';
-const IN_FLIGHT_MS = 30_000;
+export const providerIdempotencyKey = (reference: string, key: string) => `payments:provider:{${reference}}:idempotency:${key}`;
+/** Where captures were kept before they were one atomic write: still read, so an upgrade neither forgets a charge nor makes it twice. */
+const legacyCapturesKey = (reference: string) => `payments:provider:captures:${reference}`;
+const legacyIdempotencyKey = (key: string) => `payments:provider:idempotency:${key}`;
+/** The claim the legacy layout wrote before it captured: not an answer. */
+const LEGACY_IN_FLIGHT = 'in-flight';
+/** Twins racing on one reference: each lost race reads again; this many lost in a row is a busy provider (retriable). */
+const CAPTURE_ATTEMPTS = 20;
 
 /** A provider stand-in that counts every call it gets, so a double charge shows. */
 export class EmbeddedPaymentProvider implements PaymentProvider {
   constructor(private readonly state: StateStore) {}
 
+  /**
+   * The charge and the idempotency key's answer are written together or not at all: a capture cut
+   * off anywhere (a killed process, Redis gone away) either charged and answers its twin with that
+   * charge, or charged nothing and lets its twin charge. There is no "in progress" state to wait out
+   * (an earlier claim-then-charge layout left one behind, and its twins were refused until it expired).
+   */
   async capture(reference: string, amount: number, idempotencyKey: string): Promise<{ captureId: string }> {
-    const keyed = providerIdempotencyKey(idempotencyKey);
-    // The claim lasts as long as a capture can take: a process killed between claim and answer leaves no key stuck.
-    if (!(await this.state.setIfAbsent(keyed, IN_FLIGHT, { ttlMs: IN_FLIGHT_MS }))) {
-      const first = await this.state.get(keyed);
-      // As a real provider answers a request whose twin is still being processed (Stripe: 409): try again later.
-      if (first === IN_FLIGHT || first === null) throw new Error(`a capture with idempotency key ${idempotencyKey} is in progress`);
-      return { captureId: first };
+    const keyed = providerIdempotencyKey(reference, idempotencyKey);
+    const capturesKey = providerCapturesKey(reference);
+    for (let attempt = 0; attempt < CAPTURE_ATTEMPTS; attempt++) {
+      const [[answered, captures], legacyAnswer, legacyCaptures] = await Promise.all([
+        this.state.getVersionedMany([keyed, capturesKey]),
+        this.state.get(legacyIdempotencyKey(idempotencyKey)),
+        this.state.get(legacyCapturesKey(reference)),
+      ]);
+      if (answered) return { captureId: answered.value };
+      if (legacyAnswer && legacyAnswer !== LEGACY_IN_FLIGHT) return { captureId: legacyAnswer };
+      const made = Number(captures?.value ?? 0) + 1;
+      const captureId = `cap-${reference}-${Number(legacyCaptures ?? 0) + made}-${Math.round(amount * 100)}`;
+      const committed = await this.state.compareAndSetMany([
+        { key: capturesKey, expectedVersion: captures?.version ?? 0, value: String(made), ttlMs: YEAR_MS },
+        { key: keyed, expectedVersion: 0, value: captureId, ttlMs: YEAR_MS },
+      ]);
+      if (committed) return { captureId };
     }
-    const { count } = await this.state.increment(providerCapturesKey(reference), YEAR_MS);
-    const captureId = `cap-${reference}-${count}-${Math.round(amount * 100)}`;
-    await this.state.set(keyed, captureId, { ttlMs: YEAR_MS });
-    return { captureId };
+    throw new TrellisError(ErrorCode.BACKEND_UNAVAILABLE, `payment provider busy: ${CAPTURE_ATTEMPTS} captures on ${reference} raced this one`, { retriable: true });
   }
 
   async refund(reference: string): Promise<{ refunded: boolean }> {
@@ -58,7 +80,11 @@ export class EmbeddedPaymentProvider implements PaymentProvider {
   }
 
   async books(reference: string): Promise<ProviderBooks> {
-    const [captures, refunds] = await Promise.all([this.state.get(providerCapturesKey(reference)), this.state.get(providerRefundsKey(reference))]);
-    return { captures: Number(captures ?? 0), refunds: Number(refunds ?? 0) };
+    const [captures, legacyCaptures, refunds] = await Promise.all([
+      this.state.getVersioned(providerCapturesKey(reference)),
+      this.state.get(legacyCapturesKey(reference)),
+      this.state.get(providerRefundsKey(reference)),
+    ]);
+    return { captures: Number(captures?.value ?? 0) + Number(legacyCaptures ?? 0), refunds: Number(refunds ?? 0) };
   }
 }

@@ -99,7 +99,9 @@ export async function deadLetters(bus: EventBus, options: { kafka: KafkaEventBus
     topics: dlqs,
     fromBeginning: true,
     handler: async (message) => {
-      readUpTo.set(`${message.topic}/${message.partition}`, Number(message.offset) + 1);
+      // Handlers of different keys run at once, so a message may finish after a later one: keep the highest.
+      const slot = `${message.topic}/${message.partition}`;
+      readUpTo.set(slot, Math.max(readUpTo.get(slot) ?? 0, Number(message.offset) + 1));
       if (message.value === sentinel) sentinelsSeen += 1;
       else found[message.topic].push(`${message.headers['x-dlq-error'] ?? '?'}: ${message.value}`);
     },
