@@ -43,7 +43,7 @@ describe('EntityCache on a cache Redis', () => {
   const gateway = async (prefix = 'ec:') => {
     const registry = new Registry();
     const cache = new EntityCache({
-      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 100, prefix, redisUrl: server.url },
+      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 1_000, prefix, redisUrl: server.url },
       registry,
       logger: createLogger({ service: 'test', level: 'silent' }),
       now: () => now,

@@ -20,7 +20,7 @@ describe('RedisTier', () => {
   let errors: string[];
 
   const tier = async (options: Partial<RedisTierOptions> = {}) => {
-    const made = new RedisTier({ url: server.url, prefix: 'ec:', commandTimeoutMs: 100, logger: recordingLogger().logger, now: () => now, onError: (operation) => void errors.push(operation), ...options });
+    const made = new RedisTier({ url: server.url, prefix: 'ec:', commandTimeoutMs: 1_000, logger: recordingLogger().logger, now: () => now, onError: (operation) => void errors.push(operation), ...options });
     tiers.push(made);
     // Ready once a read answers (nothing is queued while it connects).
     await eventually(async () => expect(await made.getMany([{ entity: 'probe', variant: 'v' }])).toEqual([null]));
