@@ -48,6 +48,11 @@ describe('multipartSubscriptions', () => {
   const listen = async (mounted: () => MultipartParts | undefined, heartbeatMs: number) => {
     const app = express();
     app.use('/graphql', negotiateGraphQLAnswer({ multipart: [MultipartSpec.SUBSCRIPTION] }), express.json());
+    // As the gateway's correlation middleware records it.
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      res.locals.correlationId = req.header('x-correlation-id');
+      next();
+    });
     app.use('/graphql', multipartSubscriptions(mounted, { heartbeatMs, logger }));
     app.use('/graphql', (_req: Request, res: Response) => void res.status(299).json({ passedOn: true }));
     app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => void res.status(500).json({ failed: error.message }));
@@ -92,7 +97,8 @@ describe('multipartSubscriptions', () => {
     eventually(async () => expect(fixture.listening(channel)).toBe(count), 15_000);
 
   it("writes each event as a {payload} part framed as Apollo Router frames it, and the closing delimiter when the subscription ends", async () => {
-    const response = await subscribe('wire', 'u-wire');
+    fixture.contexts.length = 0;
+    const response = await subscribe('wire', 'u-wire', { headers: { 'x-correlation-id': 'corr-wire' } });
     await listening('wire');
     fixture.tick('wire', 1);
     fixture.tick('wire', 2);
@@ -108,6 +114,10 @@ describe('multipartSubscriptions', () => {
         '\r\n--graphql--\r\n',
     );
     expect(logged).toStrictEqual([]);
+    // The context is the request's: its token, correlation id and address.
+    expect(fixture.contexts).toStrictEqual([
+      expect.objectContaining({ correlationId: 'corr-wire', clientAddress: '127.0.0.1', user: expect.objectContaining({ id: 'u-wire' }) }),
+    ]);
   });
 
   it('sends a heartbeat {} while no event goes out, and closes cleanly at the end', async () => {
