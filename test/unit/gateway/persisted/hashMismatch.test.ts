@@ -89,8 +89,9 @@ describe('the hash-mismatch refusal over HTTP', () => {
     expect(await batch.json()).toEqual(MISMATCH);
   });
 
-  it('lets a query with its own hash, a hash alone and a query alone reach Apollo Server', async () => {
-    for (const body of [{ query: other, extensions: hashOf(other) }, { extensions: hashOf(listed) }, { query: other }]) {
+  it('lets a query with its own hash, a hash alone (with no query or an empty one) and a query alone reach Apollo Server', async () => {
+    const bodies = [{ query: other, extensions: hashOf(other) }, { extensions: hashOf(listed) }, { query: '', extensions: hashOf(listed) }, { query: other }];
+    for (const body of bodies) {
       const answer = await post(apqUrl, body, 'application/json');
       expect([answer.status, await answer.json()]).toEqual([299, { passedOn: true }]);
     }
