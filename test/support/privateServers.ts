@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { eventually } from './graphql';
 import { freePort } from './ports';
 
@@ -26,6 +26,27 @@ export async function accepts(port: number): Promise<boolean> {
 }
 
 /** Whether process `pid` still runs. */
+/** A process's command line, space-separated; empty when it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** The threads of `pid` not stopped (state T in /proc/<pid>/task/<tid>/stat, after the command name's closing parenthesis). */
+function runningThreads(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).filter((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return !/^[tT]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    } catch {
+      return false; // the thread ended
+    }
+  });
+}
+
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -129,11 +150,21 @@ export async function privateKafka(): Promise<PrivateServer & { pause(): Promise
     await run('bash', [script, verb], { env, timeout: 120_000 });
   };
   const pidFile = path.join(STACK_HOME, 'run', `${env.KAFKA_INSTANCE}.pid`);
-  /** The broker's processes: the pid file names the JVM, or the shell that started it when the shell did not exec it. */
+  const properties = path.join(STACK_HOME, env.KAFKA_INSTANCE, 'server.properties');
+  /**
+   * The broker's processes: the JVMs whose command line names this instance's server.properties
+   * (found in /proc, not trusted to a pid file another run may have left), and the shell the pid
+   * file names when it did not exec the JVM.
+   */
   const brokerPids = async () => {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    const children = await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).then(({ stdout }) => stdout, () => '');
-    return [pid, ...children.split('\n').map(Number).filter(Boolean)];
+    const jvms = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number)
+      .filter((pid) => commandLine(pid).includes(properties));
+    const recorded = Number(readFileSync(pidFile, 'utf8').trim());
+    // A pid left by another run may name another process by now: signalled only if it is kafka.sh's shell or the JVM.
+    const ours = commandLine(recorded).includes('kafka.sh') || jvms.includes(recorded);
+    return [...new Set([...(ours ? [recorded] : []), ...jvms])];
   };
   const signal = (pids: number[], name: NodeJS.Signals) => {
     for (const each of pids) {
@@ -144,14 +175,20 @@ export async function privateKafka(): Promise<PrivateServer & { pause(): Promise
       }
     }
   };
+  /** The JVM among them that runs this instance's broker. */
+  const ownBroker = (pids: number[]) => pids.find((pid) => commandLine(pid).includes(properties));
   let paused: number[] = [];
   return {
     url: `127.0.0.1:${port}`,
     start: () => stack('start'),
-    // SIGSTOP: the broker keeps its sockets open and answers nothing, as a hung host does.
+    // SIGSTOP: the broker keeps its sockets open and answers nothing, as a hung host does. Resolves
+    // once every thread of its JVM is stopped: kill() returns when the signal is sent, not when it took.
     pause: async () => {
       paused = await brokerPids();
+      const jvm = ownBroker(paused);
+      if (jvm === undefined) throw new Error(`${env.KAFKA_INSTANCE}: none of ${paused.join(', ')} runs this broker; nothing to pause`);
       signal(paused, 'SIGSTOP');
+      await eventually(async () => expect(runningThreads(jvm)).toEqual([]), 10_000, 10);
     },
     resume: () => signal(paused, 'SIGCONT'),
     // SIGKILL to the broker's JVM (and the shell that started it), as a crash: no controlled shutdown.

@@ -18,9 +18,11 @@ export interface Callers {
 
 /**
  * Every target must hand the token to something that verifies it (the gateway, else the
- * subgraphs): a forged one may not get a clean answer, or this target would skip the cost.
+ * subgraphs), cache hit or not: a forged one may not get a clean answer, or this target would skip the cost.
  */
 export async function checkTokenReachesVerifier(url: string, workload: Workload, callers: Callers): Promise<void> {
+  // The genuine token first: a target that caches has the answer at hand, and must refuse the forged one all the same.
+  await probe(url, workload.calls[0].body, callers.genuine);
   const answer = await probe(url, workload.calls[0].body, callers.forged);
   if (!(cleanData(answer) instanceof Error)) throw new Error(`a forged token gets a clean answer to ${workload.name}: the token reaches no verifier`);
 }
@@ -50,4 +52,19 @@ export async function checkWorkload(url: string, workload: Workload, denial: Den
     if (problem) return problem;
   }
   return undefined;
+}
+
+/**
+ * A private answer must never reach another caller, cache or no cache: the owner reads their
+ * account (kept, where the target caches it), then another caller sends the very same request with
+ * their own token and must be refused, not served the owner's data.
+ */
+export async function checkPrivateStaysPrivate(url: string, workload: Workload, callers: Callers): Promise<void> {
+  const own = workload.calls.find((call) => !call.expected.propagate.partial)!;
+  const other = workload.calls.find((call) => call.user.id !== own.user.id)!;
+  const first = await probe(url, own.body, { authorization: callers.authorization(own) });
+  if (cleanData(first) instanceof Error) throw new Error(`${own.user.id} reading their own account: ${(cleanData(first) as Error).message}`);
+  const second = await probe(url, own.body, { authorization: callers.authorization(other) });
+  const leaked = JSON.stringify(second.data ?? null).includes(JSON.stringify(own.user.email));
+  if (leaked || !second.errors?.length) throw new Error(`${other.user.id} asking for ${own.user.id}'s account got ${leaked ? 'their data' : 'no refusal'}: ${JSON.stringify(second).slice(0, 300)}`);
 }

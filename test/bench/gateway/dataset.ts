@@ -11,6 +11,8 @@ import type { Payment, PaymentState } from '../../../subgraphs/payments/ledger';
 
 export const USER_COUNT = 200;
 export const PRODUCT_COUNT = 100;
+/** Products the staleness part changes (staleness.ts), apart from the workloads' ones. */
+export const CHANGING_PRODUCT_COUNT = 20;
 
 /** What a protected field of the bench's documents needs (the subgraphs' `@requiresScopes`). */
 export const SCOPE_EMAIL = 'users:email';
@@ -27,6 +29,12 @@ export interface Dataset {
   /** Every user's orders, newest first (the order `User.orders` answers in). */
   orders: Order[];
   payments: Payment[];
+  /**
+   * Products only the staleness part reads and changes: seeded after the others (no page of
+   * `products` reaches them), in no order, never asked by a workload, so changing them leaves
+   * every workload's expected answers as they are while the mix runs beside the changes.
+   */
+  changing: Product[];
 }
 
 const STATUSES: OrderStatus[] = ['DELIVERED', 'SHIPPED', 'CONFIRMED', 'PENDING', 'CANCELLED'];
@@ -74,5 +82,6 @@ export function buildDataset(): Dataset {
       if (state) payments.push({ id: `pay-${order.id}`, orderId: order.id, userId: user.id, amount: order.total, state });
     }
   });
-  return { users, products, orders, payments };
+  const changing: Product[] = Array.from({ length: CHANGING_PRODUCT_COUNT }, (_, i) => ({ id: `changing${i + 1}`, name: `Changing ${THINGS[i % 10]}`, price: cents(5 + i), inStock: 100 + i }));
+  return { users, products, orders, payments, changing };
 }

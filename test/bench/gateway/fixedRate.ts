@@ -18,6 +18,10 @@ export interface FixedRateOptions {
   durationSeconds: number;
   /** Most connections the generator opens; calls beyond that wait in its queue (and count that wait). */
   maxConnections: number;
+  /** Stops sending before `durationSeconds` are over (load beside another measurement that ends first). */
+  signal?: AbortSignal;
+  /** How long after the last call is sent its answers are waited for; 5 s by default. */
+  drainMs?: number;
 }
 
 export interface FixedRateResult {
@@ -31,7 +35,7 @@ export interface FixedRateResult {
   partialAsExpected: number;
   failures: number;
   firstWrong?: string;
-  /** Calls that were due but not answered by the end (the generator waits at most a few seconds more). */
+  /** Calls that were sent but not answered by the end (the generator waits at most a few seconds more). */
   unanswered: number;
   /** p99 of how late the generator itself sent calls after they were due (its own event loop busy): part of every latency. */
   sendLagP99Ms: number;
@@ -57,11 +61,14 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
   let wrong = 0;
   let firstWrong: string | undefined;
   let lastAnswerAt = 0;
+  /** Set when the drain ends: calls still out then are unanswered, not failures (destroying the pool rejects them). */
+  let closed = false;
   const send = async (index: number, dueAt: number) => {
     const call = calls[index % calls.length];
     try {
       const response = await pool.request({ path: target.pathname, method: 'POST', headers: { authorization: options.authorization(call), 'content-type': 'application/json' }, body: call.body });
       const body = await response.body.text();
+      if (closed) return;
       const verdict = judge(call, options.denial, response.statusCode, body);
       if (verdict === 'partial') partial++;
       if (verdict === 'wrong') {
@@ -69,6 +76,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
         firstWrong ??= `${call.operation.operationName} as ${call.user.id}: HTTP ${response.statusCode} ${body.slice(0, 200)}`;
       }
     } catch (error) {
+      if (closed) return;
       wrong++;
       firstWrong ??= `${call.operation.operationName}: ${(error as Error).message}`;
     }
@@ -88,15 +96,16 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
         inFlight.push(send(sent, dueAt));
         sent++;
       }
-      if (sent >= total) {
+      if (sent >= total || options.signal?.aborted) {
         clearInterval(timer);
         resolve();
       }
     }, TICK_MS);
   });
   let drainTimer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(inFlight), new Promise((resolve) => (drainTimer = setTimeout(resolve, DRAIN_MS)))]);
+  await Promise.race([Promise.all(inFlight), new Promise((resolve) => (drainTimer = setTimeout(resolve, options.drainMs ?? DRAIN_MS)))]);
   clearTimeout(drainTimer);
+  closed = true;
   const done = latencies.slice(0, answered).sort();
   await pool.destroy();
   return {
@@ -109,7 +118,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<FixedRate
     partialAsExpected: partial,
     failures: wrong,
     firstWrong,
-    unanswered: total - answered,
+    unanswered: sent - answered,
     sendLagP99Ms: percentile(sendLags.slice(0, sent).sort(), 99),
   };
 }

@@ -5,4 +5,6 @@ export interface SubgraphHostReady {
   supergraphPath: string;
   /** Subgraph name to its `/graphql` URL. */
   urls: Record<string, string>;
+  /** Where the runner sets a product's stock (stockControl.ts). */
+  stockControlUrl: string;
 }

@@ -1,20 +1,21 @@
 /**
  * `npm run bench:gateway`: what the Trellis gateway costs against plain Apollo Gateway (two
  * fetchers), Hive Gateway and the bare subgraph: same subgraphs and data, same tokens, same calls,
- * loopback, one target at a time, interleaved rounds. Three runs: the realistic mix (the
- * headline), the repeated queries, and fixed arrival rates.
+ * loopback, one target at a time, interleaved rounds. The runs: the realistic mix (the
+ * headline), the repeated queries, fixed arrival rates, the deferred shape, and the staleness
+ * window after an announced change on the targets that cache.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadBenchSettings, type BenchSettings } from './settings';
-import { realisticWorkloads, repeatedWorkloads, type Call, type Workload } from './operations';
+import { ACCOUNT, realisticWorkloads, repeatedWorkloads, type Call, type Workload } from './operations';
 import { buildDataset } from './dataset';
 import { TARGETS, type PreparedTarget, type Target, type TargetContext } from './targets';
 import { readyLine, spawnProcess, waitFor, type BenchProcess } from './processes';
 import { freePort } from '../../support/ports';
 import { READY_PREFIX, type SubgraphHostReady } from './protocol';
 import { probe } from './probe';
-import { checkSubgraphsVerifyTokens, checkTokenReachesVerifier, checkWorkload, type Callers } from './checks';
+import { checkPrivateStaysPrivate, checkSubgraphsVerifyTokens, checkTokenReachesVerifier, checkWorkload, type Callers } from './checks';
 import { measureLoad, warmUp } from './load';
 import { holds, runFixedRate } from './fixedRate';
 import { sampleUsage } from './usage';
@@ -24,6 +25,11 @@ import { writeResultsSection } from './results';
 import { report } from './report';
 import { startOtlpSink } from './otlpSink';
 import { deferredTable, measureDeferred, type DeferredRow } from './deferred';
+import { measureStaleness, stalenessTable, type StalenessRow } from './staleness';
+import { setStock } from './stockControl';
+import type { Dataset } from './dataset';
+import { seededRandom } from '../../support/random';
+import { ENTITY_CHANGES_TOPIC, createChangeAnnouncer, createKafkaEventBus } from '@trellis/kit/internal/events';
 import { DevIdentityProvider } from '@trellis/kit/internal/auth';
 import { createLogger } from '@trellis/kit';
 import { liftEnforcedSecurityFeatures } from '../../../gateway/auth/securityFeatures';
@@ -59,6 +65,16 @@ async function startTarget(target: Target, context: Omit<TargetContext, 'port'>,
       const started = spawnProcess(target.name, spec);
       running.gateway = started;
       await waitFor(started, 'a GraphQL answer', async () => ((await probe(prepared.urlFor(first)!, first.calls[0].body, callers.genuine)).status === 200 ? true : undefined));
+      if (prepared.notReady) {
+        let reason: string | undefined;
+        const ready = async () => {
+          reason = await prepared.notReady!().catch((error: Error) => error.message);
+          return reason ? undefined : true;
+        };
+        await waitFor(started, 'readiness', ready).catch((error: Error) => {
+          throw new Error(started.hasExited() || !reason ? error.message : `not ready within 60 s: ${reason}`);
+        });
+      }
     }
     const checked = new Map<string, string | undefined>();
     for (const [suite, workloads] of Object.entries(suites) as Array<[string, Workload[]]>) {
@@ -76,6 +92,9 @@ async function startTarget(target: Target, context: Omit<TargetContext, 'port'>,
         }
       }
     }
+    const account = suites.realistic.find((workload) => workload.name === ACCOUNT.shape)!;
+    const accountUrl = prepared.urlFor(account);
+    if (accountUrl) await checkPrivateStaysPrivate(accountUrl, account, callers);
     log(`${target.name}: ${checked.size} distinct calls probed`);
   } catch (error) {
     const reason = ((error as Error).message ?? String(error)).split('\n')[0];
@@ -186,6 +205,61 @@ async function measureDeferredShape(realistic: Workload[], running: RunningTarge
   return rows;
 }
 
+/**
+ * The staleness window on every target that caches (staleness.ts), one after another, with the
+ * mix at BENCH_STALENESS_RATE beside; changes are announced on the Kafka the targets hear, as the
+ * catalog announces its own.
+ */
+async function measureStalenessPart(running: RunningTarget[], mix: Workload, data: Dataset, settings: BenchSettings, callers: Callers, kafka: { brokers: string[]; topicPrefix: string }, stockControlUrl: string): Promise<StalenessRow[]> {
+  const caching = running.filter((run) => run.target.learns);
+  if (caching.length === 0) return [];
+  const events = createKafkaEventBus({ brokers: kafka.brokers, clientId: 'bench-catalog', namespace: kafka.topicPrefix, partitions: 3, publishTimeoutMs: 5000 });
+  // A change that cannot be published is given up after 5 s (logged), and then still old at the cap.
+  const announce = createChangeAnnouncer({ events, source: 'catalog', logger: createLogger({ service: 'bench-catalog', level: 'warn' }), retryForMs: 5000 });
+  // Kafka unreachable: every change would wait out its retries, so say so once instead.
+  const unreachable = await Promise.race([
+    events.ensureTopics([ENTITY_CHANGES_TOPIC]).then(() => undefined, (error: Error) => error.message),
+    new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 15 s'), 15_000).unref()),
+  ]);
+  if (unreachable) {
+    await events.close().catch(() => undefined);
+    return caching.map((run) => ({ target: run.target.name, learns: run.target.learns, note: `n/a: Kafka at ${kafka.brokers.join(',')} (BENCH_KAFKA_BROKERS): ${unreachable}` }));
+  }
+  const stock = new Map(data.changing.map((product) => [product.id, product.inStock]));
+  const random = seededRandom(33);
+  const rows: StalenessRow[] = [];
+  try {
+    for (const run of caching) {
+      const url = run.prepared?.urlFor(mix);
+      if (!run.gateway || !url || run.unavailable.has('*')) {
+        rows.push({ target: run.target.name, learns: run.target.learns, note: run.unavailable.get('*') ?? 'n/a' });
+        continue;
+      }
+      const load = settings.stalenessRate > 0 ? { url, workload: mix, authorization: callers.authorization, denial: run.target.denial, rate: settings.stalenessRate, maxConnections: settings.rateConnections } : undefined;
+      const row = await measureStaleness({
+        target: run.target.name,
+        url,
+        learns: run.target.learns!,
+        products: data.changing,
+        stock,
+        authorization: callers.genuine.authorization,
+        setStock: (id, available) => setStock(stockControlUrl, id, available),
+        announce,
+        changes: settings.stalenessChanges,
+        capMs: settings.stalenessCapSeconds * 1000,
+        pollMs: settings.stalenessPollMs,
+        random,
+        load,
+      }).catch((error: Error): StalenessRow => ({ target: run.target.name, learns: run.target.learns, note: `n/a: ${error.message.split('\n')[0]}` }));
+      log(`${run.target.name} staleness: ${JSON.stringify({ ...row, load: row.load && { achievedPerSecond: row.load.achievedPerSecond, p99Ms: row.load.p99Ms, failures: row.load.failures } })}`);
+      rows.push(row);
+    }
+  } finally {
+    await events.close();
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const settings = loadBenchSettings(path.join(BENCH_DIR, 'RESULTS.md'));
   const unknown = settings.targets.filter((name) => !TARGETS.some((target) => target.name === name));
@@ -221,10 +295,13 @@ async function main(): Promise<void> {
     const liftedSupergraphPath = path.join(outDir, 'supergraph-lifted.graphql');
     writeFileSync(liftedSupergraphPath, liftEnforcedSecurityFeatures(readFileSync(ready.supergraphPath, 'utf8')));
     const cacheRedis = { url: settings.cacheRedisUrl, prefix: `bench:entity:${Date.now()}:` };
-    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, cacheRedis, log };
+    // A topic prefix per run: this run's gateways hear this run's changes only.
+    const kafka = { brokers: settings.kafkaBrokers, topicPrefix: `bench-gateway-${Date.now()}.` };
+    const context = { supergraphPath: ready.supergraphPath, liftedSupergraphPath, authIssuer, subgraphUrls: ready.urls, otlpUrl: sink.url, cacheRedis, kafka, log };
     const running: RunningTarget[] = [];
     const results: Parameters<typeof report>[1] = {};
     let deferred: DeferredRow[] | undefined;
+    let staleness: StalenessRow[] | undefined;
     try {
       for (const target of TARGETS.filter((candidate) => settings.targets.includes(candidate.name))) {
         log(`starting ${target.name}`);
@@ -234,12 +311,17 @@ async function main(): Promise<void> {
       if (settings.suites.includes('repeated')) results.repeated = await measureRounds('repeated', suites.repeated, running, subgraphs, settings, callers);
       if (settings.suites.includes('fixed-rate')) results.rates = await measureRates(suites.realistic.find((workload) => workload.name === 'mix')!, running, settings, callers);
       if (settings.suites.includes('deferred')) deferred = await measureDeferredShape(suites.realistic, running, settings, callers);
+      // Last: it changes products (ones no workload reads) and leaves them changed.
+      if (settings.suites.includes('staleness')) staleness = await measureStalenessPart(running, suites.realistic.find((workload) => workload.name === 'mix')!, data, settings, callers, kafka, ready.stockControlUrl);
     } finally {
       await Promise.all(running.map((run) => run.gateway?.stop()));
     }
     const profile = settingsProfile() ? { target: settingsProfile(), summary: summarizeProfile(profileDir()) } : undefined;
     const tracing = settings.targets.some((name) => name.startsWith('trellis-otel'));
-    const markdown = report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined }) + (deferred ? `\n${deferredTable(deferred)}` : '');
+    const markdown =
+      report(settings, results, { data, suites, profile, exported: tracing ? sink.stats() : undefined }) +
+      (deferred ? `\n${deferredTable(deferred)}` : '') +
+      (staleness?.length ? `\n${stalenessTable(staleness, settings.stalenessCapSeconds)}` : '');
     process.stdout.write(`${markdown}\n`);
     if (settings.resultsPath) {
       writeResultsSection(settings.resultsPath, markdown);
@@ -252,7 +334,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  log(`failed: ${(error as Error).stack ?? String(error)}`);
-  process.exit(1);
-});
+main().then(
+  // Done: a Kafka client still retrying an unreachable broker (the staleness part's check) would hold the process for minutes.
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

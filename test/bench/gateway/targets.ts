@@ -4,6 +4,8 @@ import type { DenialStyle, Workload } from './operations';
 import type { SpawnSpec } from './processes';
 import { ensureHiveGateway, HIVE_DIR } from './hive';
 import { compiledEntry } from './build';
+import type { Learns } from './staleness';
+import { freePort } from '../../support/ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -20,6 +22,8 @@ export interface TargetContext {
   otlpUrl: string;
   /** The cache Redis the entity-cache targets share (BENCH_CACHE_REDIS_URL), and this run's key prefix on it. */
   cacheRedis: { url: string; prefix: string };
+  /** The Kafka the entity-cache targets hear changes on (BENCH_KAFKA_BROKERS), and this run's topic prefix there. */
+  kafka: { brokers: string[]; topicPrefix: string };
   /** A free port for the gateway under test. */
   port: number;
   log(line: string): void;
@@ -30,6 +34,8 @@ export interface PreparedTarget {
   spawn?: SpawnSpec;
   /** Where to send `workload`, or undefined when this target cannot answer it. */
   urlFor(workload: Workload): string | undefined;
+  /** Once it answers: why it is not ready to be measured yet, undefined when it is (asked again until it is). */
+  notReady?(): Promise<string | undefined>;
 }
 
 export interface Target {
@@ -39,6 +45,8 @@ export interface Target {
   /** How it answers a field the caller's scopes do not reach (see operations.ts). */
   denial: DenialStyle;
   prepare(context: TargetContext): Promise<PreparedTarget>;
+  /** For a target that caches answers: how it learns that an entity changed (the staleness part measures it). */
+  learns?: Learns;
 }
 
 // Same mode for every gateway: no introspection, no stack traces, as deployed. A bench gateway
@@ -58,6 +66,16 @@ const compiledGateway = async (log: (line: string) => void, args: string[], env:
   env: { ...PRODUCTION, ...env },
 });
 const gatewayUrl = (port: number) => () => `http://127.0.0.1:${port}/graphql`;
+
+/**
+ * Whether an entity-cache gateway hears its change feed (`trellis_entity_cache_feed_live` 1 on its
+ * admin listener's /metrics): until it does, it keeps nothing longer than the degraded TTL (2 s),
+ * which is not the cache this target stands for.
+ */
+async function feedNotLive(metricsUrl: string): Promise<string | undefined> {
+  const metrics = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
+  return /^trellis_entity_cache_feed_live(\{[^}]*\})? 1$/m.test(metrics) ? undefined : 'its change feed is not live (is Kafka at BENCH_KAFKA_BROKERS up?)';
+}
 
 /** An older Node to compare runtimes with (BENCH_NODE20, default /usr/bin/node), for the `-node20` targets. */
 const NODE20 = process.env.BENCH_NODE20 ?? '/usr/bin/node';
@@ -116,19 +134,28 @@ export const TARGETS: Target[] = [
     { name: 'trellis-ecache-shadow', mode: 'shadow', what: 'every entity still asked of its subgraph, cached ones compared with it: the cost of trying the cache out' },
   ].map(({ name, mode, what }): Target => ({
     name,
-    description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private): ${what}`,
+    description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private), its change feed on Kafka (BENCH_KAFKA_BROKERS, a topic prefix per run): ${what}`,
     denial: 'propagate',
-    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis }) => ({
-      spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        AUTH_ISSUER: authIssuer,
-        ENTITY_CACHE: mode,
-        CACHE_REDIS_URL: cacheRedis.url,
-        ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
-      }),
-      urlFor: gatewayUrl(port),
-    }),
+    learns: 'events',
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis, kafka }) => {
+      const adminPort = await freePort();
+      return {
+        spawn: await compiledGateway(log, ['--supergraph', supergraphPath], {
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          ADMIN_PORT: String(adminPort),
+          AUTH_ISSUER: authIssuer,
+          ENTITY_CACHE: mode,
+          CACHE_REDIS_URL: cacheRedis.url,
+          ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
+          // Changes come through Kafka, as in production: the staleness part announces them there.
+          KAFKA_BROKERS: kafka.brokers.join(','),
+          KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
+        }),
+        urlFor: gatewayUrl(port),
+        notReady: () => feedNotLive(`http://127.0.0.1:${adminPort}/metrics`),
+      };
+    },
   })),
   ...[
     { name: 'trellis-otel', ratio: '1', share: '100%' },
@@ -150,24 +177,38 @@ export const TARGETS: Target[] = [
       urlFor: gatewayUrl(port),
     }),
   })),
-  {
-    name: 'hive',
-    description:
-      'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
+  ...[
+    {
+      name: 'hive',
+      description:
+        'Hive Gateway CLI `hive-gateway supergraph` (one process, no fork), from test/bench/gateway/hive/, config hive/gateway.config.mjs: JWT plugin verifying the token (remote JWKS, ES256, issuer, audience), generic auth enforcing @authenticated/@requiresScopes (protect-granular, refused fields removed), `authorization` forwarded',
+      cache: false,
+    },
+    {
+      name: 'hive-cache',
+      description:
+        '`hive` with its response cache (`responseCaching`) on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run): whole answers kept 30 s (`ttl`, as the subgraphs declare), per caller (session: the verified token\'s subject and scopes), answers with errors not kept; the token is verified on every request, hit or miss',
+      cache: true,
+    },
+  ].map(({ name, description, cache }): Target => ({
+    name,
+    description,
     denial: 'in-place',
-    prepare: async ({ supergraphPath, authIssuer, port, log }) => {
+    ...(cache ? { learns: 'ttl' as const } : {}),
+    prepare: async ({ supergraphPath, authIssuer, port, log, cacheRedis }) => {
       const bin = await ensureHiveGateway(log);
       return {
         spawn: {
           command: process.execPath,
           args: [bin, 'supergraph', supergraphPath, '--config-path', path.join(HIVE_DIR, 'gateway.config.mjs'), '--port', String(port), '--host', '127.0.0.1', '--fork', '1'],
           cwd: HIVE_DIR,
-          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer },
+          // Empty for `hive`: its response cache stays off whatever the runner's own environment holds.
+          env: { ...PRODUCTION, BENCH_AUTH_ISSUER: authIssuer, BENCH_RESPONSE_CACHE_REDIS_URL: cache ? cacheRedis.url : '', BENCH_RESPONSE_CACHE_PREFIX: `${cacheRedis.prefix}${name}:` },
         },
         urlFor: gatewayUrl(port),
       };
     },
-  },
+  })),
   {
     name: 'apollo-node20',
     description: 'plain Apollo Gateway as `apollo`, run by Node 20 (BENCH_NODE20) instead of Node 24: the runtime comparison',
