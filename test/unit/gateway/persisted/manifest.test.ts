@@ -31,6 +31,9 @@ describe('loadTrustedDocuments', () => {
   it.each([
     ['not json', '{', /cannot read a JSON manifest/],
     ['an array', '[]', /must be a JSON object/],
+    ['null', 'null', /must be a JSON object/],
+    ['a number', '3', /must be a JSON object/],
+    ['an Apollo manifest without operations', JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1 }), /"operations" must be an array/],
     ['a wrong version', JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 2, operations: [] }), /unsupported manifest version 2/],
     ['an operation without a body', JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'x' }] }), /operations\[0\] needs/],
     ['a non-string query', JSON.stringify({ abc: 1 }), /"abc" must be a query string/],
