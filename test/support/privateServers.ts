@@ -69,13 +69,29 @@ export interface PausableServer extends PrivateServer {
   resume(): void;
 }
 
+/**
+ * A server process on `port`. Its output is kept (the last few kB) and `start()` fails at once,
+ * naming the exit and quoting that output, when the process ends before it listens: a server
+ * that died on a taken port or a bad flag is not waited out for 30 s as if it were slow.
+ */
 function processServer(url: string, port: number, launch: () => ChildProcess, readyTimeoutMs = 30_000): PausableServer {
   let child: ChildProcess | undefined;
   return {
     url,
     async start() {
-      child = launch();
-      await eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100);
+      const started = launch();
+      child = started;
+      let output = '';
+      const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-4096));
+      started.stdout?.on('data', keep);
+      started.stderr?.on('data', keep);
+      const exited = new Promise<never>((_, reject) =>
+        started.once('exit', (code, signal) =>
+          reject(new Error(`${started.spawnfile} exited (${signal ?? `code ${code}`}) before it listened on port ${port}:\n${output.trim() || '(no output)'}`)),
+        ),
+      );
+      exited.catch(() => undefined); // observed below; a later kill() must not surface as an unhandled rejection
+      await Promise.race([eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100), exited]);
     },
     async kill() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -100,7 +116,7 @@ export async function privateRedis(options: { durable?: boolean; /** More redis-
   const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return processServer(`redis://127.0.0.1:${port}`, port, () =>
     spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, ...(options.args ?? [])], {
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
 }
@@ -126,7 +142,7 @@ export async function privateConsul(options: { aclToken?: string; tls?: { caFile
     args.push('-https-port', String(https), '-hcl', `tls { defaults { ca_file = ${JSON.stringify(caFile)} cert_file = ${JSON.stringify(certFile)} key_file = ${JSON.stringify(keyFile)} } }`);
     httpsUrl = `https://127.0.0.1:${https}`;
   }
-  const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: 'ignore' }));
+  const consul = processServer(`http://127.0.0.1:${http}`, http, () => spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   return {
     ...consul,
     httpsUrl,
