@@ -85,13 +85,14 @@ function processServer(url: string, port: number, launch: () => ChildProcess, re
       const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-4096));
       started.stdout?.on('data', keep);
       started.stderr?.on('data', keep);
-      const exited = new Promise<never>((_, reject) =>
-        started.once('exit', (code, signal) =>
-          reject(new Error(`${started.spawnfile} exited (${signal ?? `code ${code}`}) before it listened on port ${port}:\n${output.trim() || '(no output)'}`)),
-        ),
-      );
-      exited.catch(() => undefined); // observed below; a later kill() must not surface as an unhandled rejection
-      await Promise.race([eventually(async () => expect(await accepts(port)).toBe(true), readyTimeoutMs, 100), exited]);
+      let ended: string | undefined;
+      started.once('exit', (code, signal) => void (ended = signal ?? `code ${code}`));
+      const deadline = Date.now() + readyTimeoutMs;
+      while (!(await accepts(port))) {
+        if (ended) throw new Error(`${started.spawnfile} exited (${ended}) before it listened on port ${port}:\n${output.trim() || '(no output)'}`);
+        if (Date.now() > deadline) throw new Error(`${started.spawnfile} did not listen on port ${port} within ${readyTimeoutMs} ms:\n${output.trim() || '(no output)'}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     async kill() {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
