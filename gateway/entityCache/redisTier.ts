@@ -6,6 +6,11 @@
  * A cache must never cost a request more than a miss: commands time out quickly, nothing queues
  * while disconnected, and after a failure Redis is left alone for `restMs` (every lookup a miss,
  * at no cost) before it is tried again. Drops that fail are kept and sent again once Redis is back.
+ *
+ * Cheap under load: ioredis's auto-pipelining sends every command issued in one tick (and those
+ * issued while a batch is out) in one write, and each write is one script (EVALSHA) rather than a
+ * MULTI of four commands: on loopback a profile of the cache-on gateway put a quarter of its CPU in
+ * socket writes, and each write to Redis is a system call that runs Redis's side of TCP too.
  */
 import Redis from 'ioredis';
 import type { Logger } from '@trellis/kit';
@@ -22,6 +27,37 @@ end
 return redis.call('DEL', KEYS[1])
 `;
 
+/** Lets a hash live as long as its longest-lived entry: PEXPIRE NX gives a new hash its TTL, GT only ever lengthens it (Redis 7). */
+const KEEP_FOR = `
+local function keepFor(key, ttl)
+  redis.call('PEXPIRE', key, ttl, 'NX')
+  redis.call('PEXPIRE', key, ttl, 'GT')
+end
+`;
+
+/** HSET one variant of an entity (KEYS[1]): ARGV variant, value, TTL in ms. */
+const SET_SCRIPT = `${KEEP_FOR}
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+keepFor(KEYS[1], ARGV[3])
+return 1
+`;
+
+/** SET a root answer (KEYS[1]: ARGV value, TTL in ms, its field name in an entity's hash) and file it under each entity KEYS[2..]. */
+const SET_ROOT_SCRIPT = `${KEEP_FOR}
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = 2, #KEYS do
+  redis.call('HSET', KEYS[i], ARGV[3], '1')
+  keepFor(KEYS[i], ARGV[2])
+end
+return 1
+`;
+
+/** The scripts, as ioredis commands (EVALSHA, loaded on first use, auto-pipelined like any command). */
+type ScriptedRedis = Redis & {
+  trellisCacheSet(key: string, variant: string, value: string, ttlMs: number): Promise<number>;
+  trellisCacheSetRoot(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
+};
+
 export interface RedisTierOptions {
   url: string;
   prefix: string;
@@ -36,7 +72,7 @@ export interface RedisTierOptions {
 }
 
 export class RedisTier {
-  private readonly client: Redis;
+  private readonly client: ScriptedRedis;
   private restingUntil = 0;
   private readonly pendingDrops = new Set<string>();
   private isDown = false;
@@ -44,7 +80,8 @@ export class RedisTier {
   private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: RedisTierOptions) {
-    this.client = new Redis(options.url, {
+    const client = new Redis(options.url, {
+      enableAutoPipelining: true,
       commandTimeout: options.commandTimeoutMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -52,6 +89,9 @@ export class RedisTier {
       retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
       connectionName: 'trellis-gateway-entity-cache',
     });
+    client.defineCommand('trellisCacheSet', { numberOfKeys: 1, lua: SET_SCRIPT });
+    client.defineCommand('trellisCacheSetRoot', { lua: SET_ROOT_SCRIPT });
+    this.client = client as ScriptedRedis;
     this.client.on('error', (error: Error) => this.failed(error));
     this.client.on('ready', () => this.succeeded());
   }
@@ -59,17 +99,14 @@ export class RedisTier {
   /** Each entity's value for its variant (null: none); undefined when Redis cannot be asked now. */
   async getMany(lookups: ReadonlyArray<{ entity: string; variant: string }>): Promise<Array<string | null> | undefined> {
     if (!this.isAvailable()) return undefined;
-    const pipeline = this.client.pipeline();
-    for (const { entity, variant } of lookups) pipeline.hget(this.options.prefix + entity, variant);
+    const { prefix } = this.options;
     try {
-      const answers = (await pipeline.exec()) ?? [];
-      // A pipeline resolves with each command's own error (a timeout among them): any is a failure of Redis.
-      const failure = answers.find(([error]) => error)?.[0];
-      if (failure || answers.length !== lookups.length) throw failure ?? new Error('a pipeline answered short');
+      // One HGET each: auto-pipelined, they go out in one write with whatever else this tick asks.
+      const answers = await this.withinDeadline(Promise.all(lookups.map(({ entity, variant }) => this.client.hget(prefix + entity, variant))));
       this.succeeded();
       // A drop still waiting for Redis: what Redis holds for that entity may be what it dropped.
       return lookups.map((lookup, index) => {
-        const value = answers[index][1];
+        const value = answers[index];
         return typeof value === 'string' && !this.pendingDrops.has(lookup.entity) ? value : null;
       });
     } catch (error) {
@@ -83,9 +120,7 @@ export class RedisTier {
     if (!this.isAvailable() || this.pendingDrops.has(entity)) return;
     const key = this.options.prefix + entity;
     try {
-      const answers = (await this.client.multi().hset(key, variant, value).pexpire(key, ttlMs, 'NX').pexpire(key, ttlMs, 'GT').exec()) ?? [];
-      const failure = answers.find(([error]) => error)?.[0];
-      if (failure) throw failure;
+      await this.client.trellisCacheSet(key, variant, value, ttlMs);
       this.succeeded();
     } catch (error) {
       this.failed(error as Error, 'write');
@@ -97,7 +132,7 @@ export class RedisTier {
     // A drop still waiting for Redis may concern any root answer there (which entities each holds is not known here).
     if (!this.isAvailable() || this.pendingDrops.size > 0) return undefined;
     try {
-      const value = await this.client.get(this.options.prefix + ROOT + key);
+      const value = await this.withinDeadline(this.client.get(this.options.prefix + ROOT + key));
       this.succeeded();
       return value;
     } catch (error) {
@@ -111,12 +146,9 @@ export class RedisTier {
     const held = [...entities];
     if (!this.isAvailable() || held.some((entity) => this.pendingDrops.has(entity))) return;
     const { prefix } = this.options;
-    const transaction = this.client.multi().set(prefix + ROOT + key, value, 'PX', ttlMs);
-    for (const entity of held) transaction.hset(prefix + entity, ROOT + key, '1').pexpire(prefix + entity, ttlMs, 'NX').pexpire(prefix + entity, ttlMs, 'GT');
+    const keys = [prefix + ROOT + key, ...held.map((entity) => prefix + entity)];
     try {
-      const answers = (await transaction.exec()) ?? [];
-      const failure = answers.find(([error]) => error)?.[0];
-      if (failure) throw failure;
+      await this.client.trellisCacheSetRoot(keys.length, ...keys, value, ttlMs, ROOT + key);
       this.succeeded();
     } catch (error) {
       this.failed(error as Error, 'write');
@@ -138,6 +170,24 @@ export class RedisTier {
   async close(): Promise<void> {
     clearTimeout(this.retryTimer);
     this.client.disconnect();
+  }
+
+  /**
+   * A read answered within the command timeout from when it was asked: an auto-pipelined command
+   * waits for the batch ahead of it to come back before it is sent (and its own timer starts), so
+   * against a hung Redis ioredis's timeout alone could double.
+   */
+  private async withinDeadline<T>(read: Promise<T>): Promise<T> {
+    const { commandTimeoutMs } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the entity cache Redis did not answer within ${commandTimeoutMs} ms`)), commandTimeoutMs);
+    });
+    try {
+      return await Promise.race([read, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private keepDrop(entity: string): void {

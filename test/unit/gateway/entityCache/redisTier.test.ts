@@ -129,6 +129,20 @@ describe('RedisTier', () => {
     expect(errors).toEqual(['write', 'write', 'read']);
   });
 
+  it('answers a read asked while another is out within the command timeout, though Redis hangs', async () => {
+    // Auto-pipelining holds a command back until the batch ahead of it answers; ioredis's own timer
+    // starts only when it is sent, so behind a hung batch a read would wait two timeouts.
+    const redis = await tier({ commandTimeoutMs: 1_000 });
+    server.pause();
+    const first = redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }]);
+    await new Promise((resolve) => setImmediate(resolve)); // the first batch is out
+    const asked = Date.now();
+    expect(await redis.getRoot('k1')).toBeUndefined();
+    expect(Date.now() - asked).toBeLessThan(1_700);
+    expect(await first).toBeUndefined();
+    expect(errors).toEqual(['read', 'read']);
+  });
+
   it('keeps a drop Redis missed, hides what Redis holds for that entity, and sends the drop once Redis answers again', async () => {
     const redis = await tier({ restMs: 60_000 });
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
