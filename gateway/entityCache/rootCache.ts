@@ -56,8 +56,10 @@ export class RootCache {
     if (!schema) return undefined;
     const queryId = `${request.subgraph}\n${request.query.hash}`;
     const shared = `${queryId}\n${request.vary ?? ''}\n${JSON.stringify(sortedKey(request.variables ?? {}))}\n${facts.globalAccessVariant(caller)}`;
-    const privateKey = caller ? sha256(`${shared}\n${JSON.stringify(caller.id)}`) : undefined;
-    const key = this.privateQueries.has(queryId) ? privateKey : sha256(shared);
+    // Hashed only when used: the shared key, or the caller's for a query answered private.
+    const privateKey = () => (caller ? sha256(`${shared}\n${JSON.stringify(caller.id)}`) : undefined);
+    const isPrivateQuery = this.privateQueries.has(queryId);
+    const key = isPrivateQuery ? privateKey() : sha256(shared);
     if (!key) return undefined;
     const { store, now } = this.options;
     const found = this.cacheableQueries.has(queryId) ? await store.getRoot(key, ROOT_LABEL) : undefined;
@@ -79,7 +81,7 @@ export class RootCache {
     this.cacheableQueries.set(queryId, true);
     const isPrivate = fresh.hint.scope === 'PRIVATE';
     if (isPrivate) this.privateQueries.set(queryId, true);
-    const storeKey = isPrivate ? privateKey : key;
+    const storeKey = !isPrivate || isPrivateQuery ? key : privateKey();
     const entities = entitiesIn(schema, facts, request.query, data);
     if (storeKey && entities) {
       const record: RootRecord = { entities: [...entities.keys()], data };

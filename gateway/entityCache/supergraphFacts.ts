@@ -21,6 +21,8 @@ export class SupergraphFacts {
   /** type -> its key field sets in every subgraph (an entity anywhere is an entity a change may name). */
   private readonly anyKeys = new Map<string, KeyShape[]>();
   private readonly access = new Map<string, AccessDeciders>();
+  /** Every scope any guarded field names (what decides a root answer, which may reach any type). */
+  private readonly namedScopes = new Set<string>();
 
   static read(sdl: string): SupergraphFacts {
     return new SupergraphFacts(parse(sdl));
@@ -51,6 +53,7 @@ export class SupergraphFacts {
         for (const all of requirement.scopes) for (const scope of all) deciders.scopes.add(scope);
       }
       this.access.set(type, deciders);
+      for (const scope of deciders.scopes) this.namedScopes.add(scope);
     }
   }
 
@@ -86,8 +89,7 @@ export class SupergraphFacts {
   /** What about the caller decides what any guarded field shows (a root answer may reach any type): sign-in and every scope the supergraph names. */
   globalAccessVariant(user: { scopes: string[] } | null | undefined): string {
     if (this.access.size === 0) return '';
-    const named = new Set([...this.access.values()].flatMap((deciders) => [...deciders.scopes]));
-    const held = (user?.scopes ?? []).filter((scope) => named.has(scope)).sort();
+    const held = (user?.scopes ?? []).filter((scope) => this.namedScopes.has(scope)).sort();
     return `${user ? 'signed-in' : 'anonymous'}:${held.join(' ')}`;
   }
 
