@@ -55,6 +55,16 @@ describe('auth extension: the token', () => {
     expect((await authenticate(noTolerance, `Bearer ${token}`)).user?.expiresAt).toBe(2_000_000_000_000);
   });
 
+  it("gives each token its own expiry on every request, though a verifier hands out one identity for several", async () => {
+    const early = jwt({ sub: 'u1', exp: 2_000_000_000 });
+    const late = jwt({ sub: 'u1', exp: 2_000_000_100 });
+    const shared = { id: 'u1', scopes: [] };
+    const extension = auth({ logger, verifier: countingVerifier({ [early]: shared, [late]: shared }) });
+    const expiries = [];
+    for (const token of [early, early, late, late, early]) expiries.push((await authenticate(extension, `Bearer ${token}`)).user?.expiresAt);
+    expect(expiries).toEqual([2_000_000_000_000, 2_000_000_000_000, 2_000_000_100_000, 2_000_000_100_000, 2_000_000_000_000]);
+  });
+
   it('keeps no expiry for a token with no exp claim or that is no JWT (a verifier may accept such)', async () => {
     const withoutExp = jwt({ sub: 'u1' });
     const extension = auth({ settings, logger, verifier: countingVerifier({ [withoutExp]: { id: 'u1', scopes: [] }, opaque: { id: 'u2', scopes: [] } }) });
