@@ -5,12 +5,11 @@
  * there too, and a Redis that hangs makes lookups misses, never errors.
  */
 import { buildSchema } from 'graphql';
-import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { createLogger } from '@trellis/kit';
 import { EntityCache, type CacheCaller, type FetchedAnswer } from '../../../../gateway/entityCache';
 import { composeSupergraph } from '../../../../gateway/supergraph/compose';
-import { privateRedis, type PausableServer } from '../../../support/privateServers';
+import { ENTITIES, alice, bob, privateCacheRedis, product } from '../../../support/entityCacheHarness';
 import { eventually } from '../../../support/graphql';
 
 jest.setTimeout(30_000);
@@ -25,17 +24,11 @@ const SUPERGRAPH = (() => {
   return composed.supergraphSdl;
 })();
 const API_SCHEMA = buildSchema('type Query { products: [Product!]! } type Product { upc: ID! inStock: Int }');
-const ENTITIES = 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{inStock}}}';
 const PRODUCTS = '{products{upc inStock}}';
-const product = (upc: string) => ({ __typename: 'Product', upc });
-const alice: CacheCaller = { id: 'alice', scopes: [] };
-const bob: CacheCaller = { id: 'bob', scopes: [] };
 
 describe('EntityCache on a cache Redis', () => {
   let probes = 0;
-  let server: PausableServer;
-  /** A client of the test's own, to see what the gateways wrote. */
-  let raw: Redis;
+  const cacheRedis = privateCacheRedis();
   let now: number;
   const caches: EntityCache[] = [];
 
@@ -43,7 +36,7 @@ describe('EntityCache on a cache Redis', () => {
   const gateway = async (prefix = 'ec:') => {
     const registry = new Registry();
     const cache = new EntityCache({
-      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 1_000, prefix, redisUrl: server.url },
+      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 1_000, prefix, redisUrl: cacheRedis.server.url },
       registry,
       logger: createLogger({ service: 'test', level: 'silent' }),
       now: () => now,
@@ -66,30 +59,20 @@ describe('EntityCache on a cache Redis', () => {
     await eventually(async () => {
       const upc = `probe${(probes += 1)}`; // never one another gateway wrote
       await cache.fetch({ subgraph: 'stock', query: ENTITIES, variables: { representations: [product(upc)] } }, null, async () => ({ response: { data: { _entities: [{ inStock: 0 }] } }, hint: { maxAge: 60, scope: 'PUBLIC' } }));
-      await eventually(async () => expect(await raw.exists(`${prefix}Product:{"upc":"${upc}"}`)).toBe(1), 200, 20);
+      await eventually(async () => expect(await cacheRedis.raw.exists(`${prefix}Product:{"upc":"${upc}"}`)).toBe(1), 200, 20);
     });
     return { cache, asked, entities, products, sample, answer: (next: FetchedAnswer['hint']) => (hint = next) };
   };
 
-  beforeAll(async () => {
-    server = await privateRedis();
-    await server.start();
-    raw = new Redis(server.url);
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await server.kill();
-  });
   beforeEach(() => {
     now = 1_000_000;
-    server.resume();
   });
   afterEach(async () => {
     for (const cache of caches.splice(0)) await cache.stop();
   });
 
   /** Waits until Redis holds what a gateway wrote (writes go out without being awaited). */
-  const inRedis = async (key: string, fields = 1) => eventually(async () => expect(await raw.hlen(key)).toBe(fields));
+  const inRedis = async (key: string, fields = 1) => eventually(async () => expect(await cacheRedis.raw.hlen(key)).toBe(fields));
 
   it('serves what another gateway kept from Redis, then from its own memory, with the time it has left', async () => {
     const one = await gateway('shared1:');
@@ -126,7 +109,7 @@ describe('EntityCache on a cache Redis', () => {
     await one.products();
     await inRedis('drop:Product:{"upc":"1"}', 2);
     await one.cache.invalidate({ type: 'Product', key: { upc: '1' }, source: 'stock', at: 0 });
-    expect((await raw.keys('drop:*')).filter((key) => !key.includes('probe')).sort()).toEqual(['drop:Product:{"upc":"2"}']);
+    expect((await cacheRedis.raw.keys('drop:*')).filter((key) => !key.includes('probe')).sort()).toEqual(['drop:Product:{"upc":"2"}']);
     const two = await gateway('drop:');
     expect(await two.entities(['1', '2'])).toMatchObject({ hits: 1, fetched: 1 });
     expect(two.asked).toEqual([{ representations: [product('1')] }]);
@@ -169,7 +152,7 @@ describe('EntityCache on a cache Redis', () => {
     await one.entities(['1']);
     await inRedis('hung:Product:{"upc":"1"}');
     const two = await gateway('hung:');
-    server.pause();
+    cacheRedis.server.pause();
     expect(await two.entities(['1'])).toEqual({ response: { data: { _entities: [{ inStock: 1 }] } }, hint: { maxAge: 60, scope: 'PUBLIC' }, hits: 0, fetched: 1 });
     expect(await two.sample('redis_errors_total', { operation: 'read' })).toBe(1);
     expect(await two.sample('hits_total', { type: 'Product', tier: 'redis' })).toBeUndefined();

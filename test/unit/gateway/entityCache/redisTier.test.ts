@@ -4,43 +4,31 @@
  * entity they hold so one drop takes them all; a Redis that fails or hangs costs a miss, never an
  * error, and a drop it missed is sent again once it answers.
  */
-import Redis from 'ioredis';
 import { RedisTier, type RedisTierOptions } from '../../../../gateway/entityCache/redisTier';
-import { privateRedis, type PausableServer } from '../../../support/privateServers';
+import { privateCacheRedis } from '../../../support/entityCacheHarness';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { eventually } from '../../../support/graphql';
 
 jest.setTimeout(30_000);
 
 describe('RedisTier', () => {
-  let server: PausableServer;
-  let raw: Redis;
+  const cacheRedis = privateCacheRedis();
   const tiers: RedisTier[] = [];
   let now: number;
   let errors: string[];
 
   const tier = async (options: Partial<RedisTierOptions> = {}) => {
-    const made = new RedisTier({ url: server.url, prefix: 'ec:', commandTimeoutMs: 1_000, logger: recordingLogger().logger, now: () => now, onError: (operation) => void errors.push(operation), ...options });
+    const made = new RedisTier({ url: cacheRedis.server.url, prefix: 'ec:', commandTimeoutMs: 1_000, logger: recordingLogger().logger, now: () => now, onError: (operation) => void errors.push(operation), ...options });
     tiers.push(made);
     // Ready once a read answers (nothing is queued while it connects).
     await eventually(async () => expect(await made.getMany([{ entity: 'probe', variant: 'v' }])).toEqual([null]));
     return made;
   };
 
-  beforeAll(async () => {
-    server = await privateRedis();
-    await server.start();
-    raw = new Redis(server.url);
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await server.kill();
-  });
   beforeEach(async () => {
     now = 1_000_000;
     errors = [];
-    server.resume();
-    await raw.flushall();
+    await cacheRedis.raw.flushall();
   });
   afterEach(async () => {
     for (const made of tiers.splice(0)) await made.close();
@@ -56,20 +44,20 @@ describe('RedisTier', () => {
       { entity: 'Product:{"upc":"2"}', variant: 'q1' },
       { entity: 'Product:{"upc":"1"}', variant: 'q1' },
     ])).toEqual(['two', null, null, 'one']);
-    expect(await raw.hgetall('ec:Product:{"upc":"1"}')).toEqual({ q1: 'one', q2: 'two' });
-    expect(await raw.keys('*')).toEqual(['ec:Product:{"upc":"1"}']);
+    expect(await cacheRedis.raw.hgetall('ec:Product:{"upc":"1"}')).toEqual({ q1: 'one', q2: 'two' });
+    expect(await cacheRedis.raw.keys('*')).toEqual(['ec:Product:{"upc":"1"}']);
   });
 
   it('keeps an entity’s hash as long as its longest-lived entry', async () => {
     const redis = await tier();
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 20_000);
-    const first = await raw.pttl('ec:Product:{"upc":"1"}');
+    const first = await cacheRedis.raw.pttl('ec:Product:{"upc":"1"}');
     expect(first).toBeGreaterThan(15_000);
     expect(first).toBeLessThanOrEqual(20_000);
     await redis.set('Product:{"upc":"1"}', 'q2', 'two', 60_000);
-    expect(await raw.pttl('ec:Product:{"upc":"1"}')).toBeGreaterThan(50_000);
+    expect(await cacheRedis.raw.pttl('ec:Product:{"upc":"1"}')).toBeGreaterThan(50_000);
     await redis.set('Product:{"upc":"1"}', 'q3', 'three', 1_000);
-    expect(await raw.pttl('ec:Product:{"upc":"1"}')).toBeGreaterThan(50_000);
+    expect(await cacheRedis.raw.pttl('ec:Product:{"upc":"1"}')).toBeGreaterThan(50_000);
   });
 
   it('files a root answer under each entity it holds: dropping any of them drops it, and nothing else', async () => {
@@ -79,15 +67,15 @@ describe('RedisTier', () => {
     await redis.setRoot('k3', 'answer three', 30_000, []);
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
     expect(await redis.getRoot('k1')).toBe('answer one');
-    expect(await raw.pttl('ec:root:k1')).toBeGreaterThan(25_000);
-    expect(await raw.pttl('ec:Product:{"upc":"2"}')).toBeGreaterThan(25_000);
-    expect(await raw.hgetall('ec:Product:{"upc":"2"}')).toEqual({ 'root:k1': '1', 'root:k2': '1' });
+    expect(await cacheRedis.raw.pttl('ec:root:k1')).toBeGreaterThan(25_000);
+    expect(await cacheRedis.raw.pttl('ec:Product:{"upc":"2"}')).toBeGreaterThan(25_000);
+    expect(await cacheRedis.raw.hgetall('ec:Product:{"upc":"2"}')).toEqual({ 'root:k1': '1', 'root:k2': '1' });
     await redis.drop('Product:{"upc":"1"}');
     expect(await redis.getRoot('k1')).toBeNull();
     expect(await redis.getRoot('k2')).toBe('answer two');
     expect(await redis.getRoot('k3')).toBe('answer three');
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toEqual([null]);
-    expect((await raw.keys('*')).sort()).toEqual(['ec:Product:{"upc":"2"}', 'ec:root:k2', 'ec:root:k3']);
+    expect((await cacheRedis.raw.keys('*')).sort()).toEqual(['ec:Product:{"upc":"2"}', 'ec:root:k2', 'ec:root:k3']);
     expect(errors).toEqual([]);
   });
 
@@ -96,11 +84,11 @@ describe('RedisTier', () => {
     const redis = await tier({ logger, restMs: 5_000 });
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
     await redis.setRoot('k1', 'answer', 60_000, ['Product:{"upc":"1"}']);
-    server.pause();
+    cacheRedis.server.pause();
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toBeUndefined();
     expect(errors).toEqual(['read']);
     expect(lines.filter((line) => line.level === 'warn').map((line) => line.msg)).toEqual(['entity cache Redis failed: lookups are misses until it answers again']);
-    server.resume();
+    cacheRedis.server.resume();
     // Resting: not asked at all, so nothing more fails and nothing is written.
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toBeUndefined();
     expect(await redis.getRoot('k1')).toBeUndefined();
@@ -112,7 +100,7 @@ describe('RedisTier', () => {
     now += 1;
     expect(await redis.getRoot('k1')).toBe('answer');
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toEqual(['one']);
-    expect(await raw.exists('ec:Product:{"upc":"2"}', 'ec:root:k2')).toBe(0);
+    expect(await cacheRedis.raw.exists('ec:Product:{"upc":"2"}', 'ec:root:k2')).toBe(0);
     expect(lines.filter((line) => line.level === 'info').map((line) => line.msg)).toEqual(['entity cache Redis answers again']);
     // One warning per outage, not one per failure.
     expect(lines.filter((line) => line.level === 'warn')).toHaveLength(1);
@@ -120,7 +108,7 @@ describe('RedisTier', () => {
 
   it('counts a hung write and a hung root read as failures of their kind', async () => {
     const redis = await tier({ restMs: 1 });
-    server.pause();
+    cacheRedis.server.pause();
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
     now += 1;
     await redis.setRoot('k1', 'answer', 60_000, ['Product:{"upc":"1"}']);
@@ -148,10 +136,10 @@ describe('RedisTier', () => {
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
     await redis.set('Product:{"upc":"2"}', 'q1', 'two', 60_000);
     await redis.setRoot('k1', 'answer', 60_000, ['Product:{"upc":"3"}']);
-    server.pause();
+    cacheRedis.server.pause();
     await redis.drop('Product:{"upc":"1"}');
     expect(errors).toEqual(['drop']);
-    server.resume();
+    cacheRedis.server.resume();
     // Still resting: kept without asking.
     await redis.drop('Product:{"upc":"3"}');
     // Written before the drops went through, these would be dropped with them: not written.
@@ -163,7 +151,7 @@ describe('RedisTier', () => {
       { entity: 'Product:{"upc":"1"}', variant: 'q1' },
       { entity: 'Product:{"upc":"2"}', variant: 'q1' },
     ])).toEqual([null, 'two']);
-    await eventually(async () => expect((await raw.keys('*')).sort()).toEqual(['ec:Product:{"upc":"2"}']));
+    await eventually(async () => expect((await cacheRedis.raw.keys('*')).sort()).toEqual(['ec:Product:{"upc":"2"}']));
     expect(await redis.getRoot('k1')).toBeNull();
     await redis.set('Product:{"upc":"1"}', 'q2', 'newer', 60_000);
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q2' }])).toEqual(['newer']);
@@ -173,38 +161,38 @@ describe('RedisTier', () => {
   it('sends a missed drop again by itself, without waiting for a request', async () => {
     const redis = await tier({ restMs: 200, now: Date.now });
     await redis.set('Product:{"upc":"1"}', 'q1', 'one', 60_000);
-    server.pause();
+    cacheRedis.server.pause();
     await redis.drop('Product:{"upc":"1"}');
-    server.resume();
-    await eventually(async () => expect(await raw.exists('ec:Product:{"upc":"1"}')).toBe(0));
+    cacheRedis.server.resume();
+    await eventually(async () => expect(await cacheRedis.raw.exists('ec:Product:{"upc":"1"}')).toBe(0));
   });
 
   it('keeps at most maxPendingDrops missed drops: past it, the oldest is forgotten (its entry ends at its TTL)', async () => {
     const redis = await tier({ restMs: 60_000, maxPendingDrops: 2 });
     for (const upc of ['1', '2', '3']) await redis.set(`Product:{"upc":"${upc}"}`, 'q1', upc, 60_000);
     // A read that hangs sets it resting: the drops are kept without being sent (a timed-out command may yet land).
-    server.pause();
+    cacheRedis.server.pause();
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toBeUndefined();
-    server.resume();
+    cacheRedis.server.resume();
     for (const upc of ['1', '2', '3']) await redis.drop(`Product:{"upc":"${upc}"}`);
     now += 60_000;
     const entities = ['1', '2', '3'].map((upc) => ({ entity: `Product:{"upc":"${upc}"}`, variant: 'q1' }));
     expect(await redis.getMany(entities)).toEqual(['1', null, null]);
-    await eventually(async () => expect(await raw.keys('*')).toEqual(['ec:Product:{"upc":"1"}']));
+    await eventually(async () => expect(await cacheRedis.raw.keys('*')).toEqual(['ec:Product:{"upc":"1"}']));
   });
 
   it('is a miss at once while Redis is down, and used again once it is back', async () => {
     const redis = await tier();
-    await server.kill();
+    await cacheRedis.server.kill();
     await eventually(async () => expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toBeUndefined());
     const started = Date.now();
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(50);
-    await server.start();
+    await cacheRedis.server.start();
     now += 1_000;
     await eventually(async () => expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toEqual([null]), 10_000);
     await redis.set('Product:{"upc":"1"}', 'q1', 'back', 60_000);
     expect(await redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }])).toEqual(['back']);
-    await eventually(async () => expect(raw.status).toBe('ready'), 10_000);
+    await eventually(async () => expect(cacheRedis.raw.status).toBe('ready'), 10_000);
   });
 });
