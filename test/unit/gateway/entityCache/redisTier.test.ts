@@ -121,7 +121,7 @@ describe('RedisTier', () => {
     // Auto-pipelining holds a command back until the batch ahead of it answers; ioredis's own timer
     // starts only when it is sent, so behind a hung batch a read would wait two timeouts.
     const redis = await tier({ commandTimeoutMs: 1_000 });
-    server.pause();
+    cacheRedis.server.pause();
     const first = redis.getMany([{ entity: 'Product:{"upc":"1"}', variant: 'q1' }]);
     await new Promise((resolve) => setImmediate(resolve)); // the first batch is out
     const asked = Date.now();
