@@ -98,7 +98,6 @@ export function entityCacheHarness(options: { mode?: 'off' | 'on' | 'shadow'; ma
   };
 }
 
-
 /**
  * A cache Redis of the test file's own (a real `redis-server` on a free port, never the shared test
  * Redis), started before its tests and killed after them, resumed before each test (so a test may

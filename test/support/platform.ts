@@ -1,10 +1,10 @@
 /** Starts the whole platform the way `npm start` does, on a free block of ports, for e2e tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import net from 'node:net';
 import { findService, killService } from './serviceProcess';
 import { realBackends, uniquePrefix } from './backends';
 import { releaseLease, tryLease } from './portLease';
+import { isFree } from './ports';
 
 export interface RunningPlatform {
   base: number;
@@ -23,14 +23,6 @@ export interface RunningPlatform {
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
-
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** `TRELLIS_REPLICAS`: replica k listens on the first replica's ports plus this times k (scripts/launcher/replicas.ts). */
 export const REPLICA_PORT_STEP = 10_000;

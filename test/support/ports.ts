@@ -16,7 +16,8 @@ import { tryLease } from './portLease';
 const FIRST = 10_000;
 const LAST = 13_999;
 
-async function isFree(port: number): Promise<boolean> {
+/** Whether `port` of 127.0.0.1 can be bound now (nothing listens on it). */
+export async function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
