@@ -21,7 +21,7 @@ import { retry, type BackoffPolicy } from '../retry';
 import { systemClock, type Clock } from '../saga/clock';
 import { ENTITY_CHANGES_TOPIC, encodeEntityChange, entityChangeKey, type EntityChange } from './entityChange';
 import type { EventBus } from './types';
-import { withTimeout } from './kafka/timeout';
+import { TimedOut, withTimeout } from './kafka/timeout';
 
 /** What a subgraph says changed: the entity's type and key, and the fields if not all of them. */
 export type ChangeAnnouncement = Pick<EntityChange, 'type' | 'key' | 'fields'>;
@@ -83,8 +83,9 @@ export function createChangeAnnouncer(options: ChangeAnnouncerOptions): Announce
           ),
         {
           policy: options.backoff ?? ANNOUNCE_BACKOFF,
-          // Any failure is worth another try until the deadline: the change is already true in the store.
-          shouldRetry: () => clock.now() < deadline,
+          // Any failure is worth another try until the deadline: the change is already true in the store. An attempt that
+          // timed out was given all the time left, so it ends the tries even when its timer fired a little before the clock says so.
+          shouldRetry: (error) => !(error instanceof TimedOut) && clock.now() < deadline,
           sleep: (ms) => new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(ms, Math.max(0, deadline - clock.now())))),
           onRetry: (error, attempt) => {
             if (attempt === 1) options.logger.warn({ err: errorMessage(error), changes: changes.length }, 'entity change not published yet; retrying');

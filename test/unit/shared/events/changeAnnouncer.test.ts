@@ -2,6 +2,7 @@
 import { Registry } from 'prom-client';
 import { ENTITY_CHANGES_TOPIC, InMemoryEventBus, createChangeAnnouncer, decodeEntityChange, entityChangeKey, InvalidEntityChangeError, type EventBus, type EventMessage } from '@trellis/kit/internal/events';
 import { ManualClock } from '@trellis/kit/testing';
+import { systemClock, type Clock } from '@trellis/kit/saga';
 import { recordingLogger } from '../../../support/recordingLogger';
 import { eventually } from '../../../support/graphql';
 
@@ -136,6 +137,22 @@ describe('createChangeAnnouncer', () => {
     const started = Date.now();
     await slowBackoff({ type: 'Product', key: { id: 'p1' } });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('does not start a hung publish again when its timer fires before the clock reaches the deadline', async () => {
+    // Node's timers may fire a millisecond before Date.now() says their time is up; a clock running at 90% of the timers' pace makes that certain.
+    const started = Date.now();
+    const behind: Clock = { now: () => started + Math.floor((Date.now() - started) * 0.9), setTimeout: (callback, ms) => systemClock.setTimeout(callback, ms) };
+    let attempts = 0;
+    const hung = Object.create(bus) as EventBus;
+    hung.publish = () => {
+      attempts += 1;
+      return new Promise<void>(() => undefined);
+    };
+    const { logger, lines } = recordingLogger();
+    await createChangeAnnouncer({ events: hung, source: 'catalog', logger, retryForMs: 50, clock: behind })({ type: 'Product', key: { id: 'p1' } });
+    expect(attempts).toBe(1);
+    expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
   });
 
   it('counts on one registry for every announcer of a process', async () => {
