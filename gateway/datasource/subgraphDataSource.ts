@@ -1,7 +1,7 @@
 /** Apollo Gateway's data source for one subgraph: builds the request, dedupes queries, sends through the SubgraphClient. */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLRequest as GraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { cacheHintOf, type EntityCache, type FetchedAnswer } from '../entityCache';
+import { byName, cacheHintOf, cacheVary, PER_REQUEST_HEADERS, type EntityCache, type FetchedAnswer } from '../entityCache';
 import type { GatewayContext } from '../context';
 import type { SubgraphHeaders } from '../headers';
 import type { GatewayMetrics } from '../observability/metrics';
@@ -18,32 +18,11 @@ const MUTATION = /^\s*mutation\b/;
 /** Marks a fetch's span with how many entities the cache served and how many were asked of the subgraph. */
 type CacheMarker = (hits: number, fetched: number) => void;
 
-/** Headers that differ on every request yet never change the answer: left out of the dedup key. */
-const PER_REQUEST_HEADERS = new Set(['x-correlation-id', 'traceparent', 'tracestate']);
-
 /**
  * Same subgraph, document, variables and every header the rules send (the token, or whatever a
  * rule renamed it to, or a tenant header): one call answers all. Two callers whose headers differ
- * never share an answer.
+ * never share an answer; the per-request headers (a correlation id, a trace) are left out.
  */
-// Stryker disable next-line EqualityOperator: names are unique, so any consistent order gives equal keys for equal header sets
-const byName = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : 1);
-
-/** Headers the entity cache keys by the caller's identity and scopes instead (CacheCaller), not by their value. */
-const CALLER_HEADERS = new Set(['authorization', 'cookie']);
-
-/**
- * What else the subgraph is told that may change its answer (a tenant, a language): the headers
- * the rules send, less the per-request ones and the caller's credentials. Cached entries are kept
- * apart by it.
- */
-export function cacheVary(headers: Record<string, string>): string {
-  const vary = Object.entries(headers)
-    .filter(([name]) => !PER_REQUEST_HEADERS.has(name) && !CALLER_HEADERS.has(name))
-    .sort(byName);
-  return vary.length === 0 ? '' : JSON.stringify(vary);
-}
-
 export function dedupKey(subgraph: string, headers: Record<string, string>, body: string): string {
   const identity = Object.entries(headers)
     .filter(([name]) => !PER_REQUEST_HEADERS.has(name))
@@ -105,6 +84,8 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const viaCache = isMutation || !request.query ? undefined : await cache.fetch({ subgraph: this.name, query: request.query, variables: request.variables ?? {}, vary: cacheVary(headers) }, context.user, send);
     if (viaCache) cached(viaCache.hits, viaCache.fetched);
     const answer = viaCache ?? (await send(request.variables));
+    // A whole answer is kept only when every fetch in it named the entities it holds.
+    cache.noteFetch(options.context, viaCache?.entities);
     // As Apollo's RemoteGraphQLDataSource does: the response's Cache-Control is the strictest of what each fetch (or entry) allowed.
     if ('incomingRequestContext' in options) options.incomingRequestContext.overallCachePolicy?.restrict(answer.hint);
     return answer.response;

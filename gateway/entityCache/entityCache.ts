@@ -17,7 +17,12 @@ import { fetchThroughCache, type CachedFetch, type FetchedAnswer } from './entit
 import { EntityCacheMetrics } from './metrics';
 import { RedisTier } from './redisTier';
 import { RootCache } from './rootCache';
+import { ResponseTier } from './responseTier';
 import { SupergraphFacts } from './supergraphFacts';
+import { cacheVary } from './cacheVary';
+import { sha256 } from '../sha256';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GatewayContext } from '../context';
 
 export interface EntityCacheOptions {
   settings: EntityCacheSettings;
@@ -58,6 +63,8 @@ export class EntityCache implements EntityChangeSink {
   private schema?: GraphQLSchema;
   private readonly now: () => number;
   private readonly roots?: RootCache;
+  private readonly responses?: ResponseTier;
+  private supergraphId = '';
 
   constructor(options: EntityCacheOptions) {
     const { settings, logger } = options;
@@ -77,6 +84,16 @@ export class EntityCache implements EntityChangeSink {
     this.store = new EntityStore({ localMax: settings.localMax, maxTtlMs: settings.maxTtlMs, redis: this.redis, metrics: this.metrics, now: this.now });
     if (settings.mode !== 'off') {
       this.roots = new RootCache({ mode: settings.mode, store: this.store, metrics: this.metrics, now: this.now, supergraph: () => ({ facts: this.facts, schema: this.schema }) });
+      if (settings.responses) {
+        this.responses = new ResponseTier({
+          mode: settings.mode,
+          store: this.store,
+          metrics: this.metrics,
+          now: this.now,
+          supergraph: () => ({ facts: this.facts, id: this.supergraphId }),
+          vary: (context) => cacheVary(context.forwardHeaders ?? {}),
+        });
+      }
     }
   }
 
@@ -88,6 +105,17 @@ export class EntityCache implements EntityChangeSink {
   useSupergraph(sdl: string, apiSchema?: GraphQLSchema): void {
     this.facts = SupergraphFacts.read(sdl);
     this.schema = apiSchema;
+    this.supergraphId = sha256(sdl);
+  }
+
+  /** The Apollo plugin serving whole answers (ENTITY_CACHE_RESPONSES); none while the cache or the tier is off. */
+  responsePlugin(): ApolloServerPlugin<GatewayContext> | undefined {
+    return this.responses?.plugin();
+  }
+
+  /** Tells the response tier what one fetch of a request held: its entities, or undefined when they cannot be named (or it went around the cache). */
+  noteFetch(context: object | undefined, entities: readonly string[] | undefined): void {
+    this.responses?.noteFetch(context, entities);
   }
 
   async invalidate(change: EntityChange): Promise<void> {

@@ -23,6 +23,8 @@ export interface CachedFetch extends FetchedAnswer {
   hits: number;
   /** Entities asked of the subgraph. */
   fetched: number;
+  /** `Type:{key}` of every entity the answer holds (a whole answer made of it is dropped with any); undefined when one cannot be named. */
+  entities?: readonly string[];
 }
 
 export interface EntityFetch {
@@ -40,6 +42,12 @@ export interface EntityFetch {
 }
 
 export async function fetchThroughCache(fetch: EntityFetch): Promise<CachedFetch> {
+  const answer = await answerThroughCache(fetch);
+  const named = fetch.lookups.every((lookup) => lookup !== undefined);
+  return named ? { ...answer, entities: fetch.lookups.map((lookup) => (lookup as Lookup).entity) } : answer;
+}
+
+async function answerThroughCache(fetch: EntityFetch): Promise<CachedFetch> {
   const found = await fetch.store.getMany(fetch.lookups);
   if (fetch.mode === 'shadow') return shadowFetch(fetch, found);
   const misses = found.flatMap((entry, index) => (entry ? [] : [index]));

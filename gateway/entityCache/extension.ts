@@ -4,8 +4,11 @@ import type { GatewayExtension } from '../extension';
 import type { EntityCache } from './entityCache';
 
 export function entityCacheExtension(cache: EntityCache, logger: Logger): GatewayExtension {
+  const responses = cache.responsePlugin();
   return {
     name: 'entityCache',
+    // After every check (they run in didResolveOperation), before the executor: whole answers (responseTier.ts).
+    ...(responses ? { apolloPlugins: [responses] } : {}),
     attach(_server, host) {
       host.gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl, apiSchema }) => {
         try {

@@ -3,3 +3,4 @@ export { EntityCache, type CacheCaller, type EntityCacheOptions, type EntityChan
 export { cacheHintOf, type CacheHint } from './cacheHint';
 export type { CachedFetch, FetchedAnswer } from './entityFetch';
 export { entityCacheExtension } from './extension';
+export { byName, cacheVary, PER_REQUEST_HEADERS } from './cacheVary';

@@ -67,7 +67,7 @@ export class RootCache {
     if (found && cached && this.options.mode === 'on') {
       if (found.tier === 'redis') store.keepRoot(key, found.entry, cached.entities);
       const maxAge = Math.max(0, Math.floor((found.entry.expiresAt - now()) / 1000));
-      return { response: { data: cached.data }, hint: { maxAge, scope: found.entry.isPrivate ? 'PRIVATE' : 'PUBLIC' }, hits: 1, fetched: 0 };
+      return { response: { data: cached.data }, hint: { maxAge, scope: found.entry.isPrivate ? 'PRIVATE' : 'PUBLIC' }, hits: 1, fetched: 0, entities: cached.entities };
     }
     const fetchedAt = now();
     const fresh = await send(request.variables ?? {});
@@ -75,7 +75,8 @@ export class RootCache {
     if (cached) {
       // Shadow: compared, and left as `on` would have left it.
       if (!fresh.response.errors && data) this.compare(cached.data, data);
-      return { ...fresh, hits: 0, fetched: 1 };
+      const held = data ? entitiesIn(schema, facts, request.query, data) : undefined;
+      return { ...fresh, hits: 0, fetched: 1, ...(held ? { entities: [...held.keys()] } : {}) };
     }
     if (fresh.hint.maxAge <= 0 || fresh.response.errors || !data) return { ...fresh, hits: 0, fetched: 1 };
     this.cacheableQueries.set(queryId, true);
@@ -83,11 +84,10 @@ export class RootCache {
     if (isPrivate) this.privateQueries.set(queryId, true);
     const storeKey = !isPrivate || isPrivateQuery ? key : privateKey();
     const entities = entitiesIn(schema, facts, request.query, data);
-    if (storeKey && entities) {
-      const record: RootRecord = { entities: [...entities.keys()], data };
-      store.putRoot(storeKey, JSON.stringify(record), fresh.hint, fetchedAt, entities.keys());
-    }
-    return { ...fresh, hits: 0, fetched: 1 };
+    if (!entities) return { ...fresh, hits: 0, fetched: 1 };
+    const record: RootRecord = { entities: [...entities.keys()], data };
+    if (storeKey) store.putRoot(storeKey, JSON.stringify(record), fresh.hint, fetchedAt, record.entities);
+    return { ...fresh, hits: 0, fetched: 1, entities: record.entities };
   }
 
   private compare(cached: Record<string, unknown>, fresh: Record<string, unknown>): void {

@@ -18,6 +18,8 @@ export const entityCacheEnvShape = {
   ENTITY_CACHE_MAX_TTL_S: positiveInt(3600),
   /** A cache Redis command with no answer after this long is a miss; Redis is then left alone for a second (ms). */
   ENTITY_CACHE_REDIS_TIMEOUT_MS: positiveInt(50),
+  /** on: a query whose every fetch the cache can hold is also kept whole and served before planning (the response tier); off: entities and root answers only. */
+  ENTITY_CACHE_RESPONSES: z.enum(['on', 'off']).default('on'),
   /** Prefix of the cache's Redis keys (one per entity: `<prefix><Type>:<key JSON>`). */
   ENTITY_CACHE_PREFIX: z.string().min(1).default('trellis:entity:'),
 };
@@ -30,6 +32,8 @@ export interface EntityCacheSettings {
   maxTtlMs: number;
   redisTimeoutMs: number;
   prefix: string;
+  /** Whole answers kept too (ENTITY_CACHE_RESPONSES=on). */
+  responses: boolean;
   /** The cache Redis (CACHE_REDIS_URL); undefined: in process only, never the state store. */
   redisUrl?: string;
 }
@@ -40,6 +44,7 @@ export function entityCacheSettings(env: {
   ENTITY_CACHE_MAX_TTL_S: number;
   ENTITY_CACHE_REDIS_TIMEOUT_MS: number;
   ENTITY_CACHE_PREFIX: string;
+  ENTITY_CACHE_RESPONSES: 'on' | 'off';
   CACHE_REDIS_URL?: string;
 }): EntityCacheSettings {
   return {
@@ -48,6 +53,7 @@ export function entityCacheSettings(env: {
     maxTtlMs: env.ENTITY_CACHE_MAX_TTL_S * 1000,
     redisTimeoutMs: env.ENTITY_CACHE_REDIS_TIMEOUT_MS,
     prefix: env.ENTITY_CACHE_PREFIX,
+    responses: env.ENTITY_CACHE_RESPONSES === 'on',
     redisUrl: env.CACHE_REDIS_URL,
   };
 }

@@ -47,7 +47,7 @@ export function entityCacheHarness(options: { mode?: 'off' | 'on' | 'shadow'; ma
   let now = 1_000_000;
   const registry = new Registry();
   const cache = new EntityCache({
-    settings: { mode: options.mode ?? 'on', localMax: 100, maxTtlMs: options.maxTtlMs ?? 3_600_000, redisTimeoutMs: 50, prefix: 'unit:' },
+    settings: { mode: options.mode ?? 'on', localMax: 100, maxTtlMs: options.maxTtlMs ?? 3_600_000, redisTimeoutMs: 50, prefix: 'unit:', responses: true },
     registry,
     logger: createLogger({ service: 'test', level: 'silent' }),
     now: () => now,

@@ -25,7 +25,8 @@ describe('the entity cache through the gateway', () => {
   });
 
   const gateway = async (mode: 'on' | 'shadow' | 'off', prefix = `test:entity:${randomUUID()}:`): Promise<InProcessGateway> => {
-    const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ENTITY_CACHE: mode, CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix });
+    // The tiers below whole answers (entityCacheResponses.test.ts has those): each request is planned and fetched through them.
+    const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ENTITY_CACHE: mode, ENTITY_CACHE_RESPONSES: 'off', CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix });
     running.push(started);
     return started;
   };

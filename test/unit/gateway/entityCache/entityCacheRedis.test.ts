@@ -36,7 +36,7 @@ describe('EntityCache on a cache Redis', () => {
   const gateway = async (prefix = 'ec:') => {
     const registry = new Registry();
     const cache = new EntityCache({
-      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 1_000, prefix, redisUrl: cacheRedis.server.url },
+      settings: { mode: 'on', localMax: 100, maxTtlMs: 3_600_000, redisTimeoutMs: 1_000, prefix, responses: true, redisUrl: cacheRedis.server.url },
       registry,
       logger: createLogger({ service: 'test', level: 'silent' }),
       now: () => now,

@@ -16,7 +16,7 @@ const ENTITIES = 'query($representations:[_Any!]!){_entities(representations:$re
 describe('entityCacheExtension', () => {
   it('reads each supergraph loaded, keeps the previous one when a new one cannot be read, and closes the cache on stop', async () => {
     const { logger, lines } = recordingLogger();
-    const cache = new EntityCache({ settings: { mode: 'on', localMax: 10, maxTtlMs: 60_000, redisTimeoutMs: 50, prefix: 'unit:' }, registry: new Registry(), logger });
+    const cache = new EntityCache({ settings: { mode: 'on', localMax: 10, maxTtlMs: 60_000, redisTimeoutMs: 50, prefix: 'unit:', responses: true }, registry: new Registry(), logger });
     const loaded: Array<(update: { coreSupergraphSdl: string; apiSchema: unknown }) => void> = [];
     const host = { gateway: { onSchemaLoadOrUpdate: (listener: (typeof loaded)[number]) => void loaded.push(listener) } } as unknown as GatewayHost;
     const extension = entityCacheExtension(cache, logger);

@@ -1,5 +1,5 @@
 /** What keeps cached entries apart besides the caller: every header the rules send but the per-request ones and the credentials. */
-import { cacheVary } from '../../../../gateway/datasource/subgraphDataSource';
+import { cacheVary } from '../../../../gateway/entityCache';
 
 describe('cacheVary', () => {
   it('is empty for the credentials and per-request headers alone (the caller keys those by identity and scopes)', () => {
