@@ -138,7 +138,9 @@ export class ResponseTier {
   private compare(cached: Record<string, unknown>, fresh: Record<string, unknown>): void {
     const { metrics } = this.options;
     metrics.shadowComparisons.inc({ type: RESPONSE_LABEL });
-    for (const field of differingFields(cached, fresh)) metrics.shadowDifferences.inc({ type: RESPONSE_LABEL, field });
+    // The executor's objects have no prototype; the kept answer was read back from JSON: compared as JSON, as it would be sent.
+    const sent = JSON.parse(JSON.stringify(fresh)) as Record<string, unknown>;
+    for (const field of differingFields(cached, sent)) metrics.shadowDifferences.inc({ type: RESPONSE_LABEL, field });
   }
 }
 

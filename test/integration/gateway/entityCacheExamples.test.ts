@@ -52,4 +52,26 @@ describe.each(['off', 'on'] as const)('the entity cache over the example subgrap
     if (responses === 'on') expect(await hits('Response')).toBe(1);
     else expect(await hits('User')).toBe(1);
   });
+
+  it('puts authorization back on every answer: a field the caller may not see is refused with its error, whole answer or not, and the scope changes the answer', async () => {
+    // With its key, so the user's root answer can be dropped with it (and so kept).
+    const query = '{ user(id: "u1") { id name email } }';
+    const without = await identity.bearer('u1');
+    const first = await postGraphQL(platform.url, query, { headers: without });
+    // email is non-null, so its refusal nulls the user.
+    expect(first.body.data).toEqual({ user: null });
+    expect(first.body.errors).toEqual([expect.objectContaining({ path: ['user', 'email'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+    const fetchesBefore = await platform.subgraphFetches();
+    const wholeBefore = await hits('Response').catch(() => 'not exported');
+    const second = await postGraphQL(platform.url, query, { headers: without });
+    expect(second.body).toEqual(first.body);
+    expect((await platform.subgraphFetches()) - fetchesBefore).toBe(0);
+    // on: the answer kept whole is the one before authorization's finishing, which is put back on it.
+    if (responses === 'on') expect(await hits('Response')).toBe((wholeBefore as number) + 1);
+    else expect(wholeBefore).toBe('not exported');
+
+    const withScope = await postGraphQL(platform.url, query, { headers: await identity.bearer('u1', ['users:email']) });
+    expect(withScope.body.errors).toBeUndefined();
+    expect(withScope.body.data).toEqual({ user: { id: 'u1', name: expect.any(String), email: expect.stringContaining('@') } });
+  });
 });
