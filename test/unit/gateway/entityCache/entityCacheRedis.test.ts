@@ -80,7 +80,7 @@ describe('EntityCache on a cache Redis', () => {
     await one.entities(['1', '2']);
     await inRedis('shared1:Product:{"upc":"2"}');
     now += 10_000;
-    expect(await two.entities(['1', '2'])).toEqual({ response: { data: { _entities: [{ inStock: 1 }, { inStock: 2 }] } }, hint: { maxAge: 50, scope: 'PUBLIC' }, hits: 2, fetched: 0 });
+    expect(await two.entities(['1', '2'])).toEqual({ response: { data: { _entities: [{ inStock: 1 }, { inStock: 2 }] } }, hint: { maxAge: 50, scope: 'PUBLIC' }, hits: 2, fetched: 0, entities: ['Product:{"upc":"1"}', 'Product:{"upc":"2"}'] });
     expect(await two.sample('hits_total', { type: 'Product', tier: 'redis' })).toBe(2);
     expect(await two.entities(['1', '2'])).toMatchObject({ hits: 2, fetched: 0 });
     expect(await two.sample('hits_total', { type: 'Product', tier: 'local' })).toBe(2);
@@ -125,7 +125,7 @@ describe('EntityCache on a cache Redis', () => {
     await one.products();
     await inRedis('roots:Product:{"upc":"1"}');
     now += 1_000;
-    expect(await two.products()).toEqual({ response: { data: { products: [{ upc: '1', inStock: 1 }] } }, hint: { maxAge: 59, scope: 'PUBLIC' }, hits: 1, fetched: 0 });
+    expect(await two.products()).toEqual({ response: { data: { products: [{ upc: '1', inStock: 1 }] } }, hint: { maxAge: 59, scope: 'PUBLIC' }, hits: 1, fetched: 0, entities: ['Product:{"upc":"1"}'] });
     expect(await two.sample('hits_total', { type: 'Query', tier: 'redis' })).toBe(1);
     // Kept in memory since, filed under its entity: this gateway's drop takes it.
     expect(await two.products()).toMatchObject({ hits: 1 });
@@ -153,7 +153,7 @@ describe('EntityCache on a cache Redis', () => {
     await inRedis('hung:Product:{"upc":"1"}');
     const two = await gateway('hung:');
     cacheRedis.server.pause();
-    expect(await two.entities(['1'])).toEqual({ response: { data: { _entities: [{ inStock: 1 }] } }, hint: { maxAge: 60, scope: 'PUBLIC' }, hits: 0, fetched: 1 });
+    expect(await two.entities(['1'])).toEqual({ response: { data: { _entities: [{ inStock: 1 }] } }, hint: { maxAge: 60, scope: 'PUBLIC' }, hits: 0, fetched: 1, entities: ['Product:{"upc":"1"}'] });
     expect(await two.sample('redis_errors_total', { operation: 'read' })).toBe(1);
     expect(await two.sample('hits_total', { type: 'Product', tier: 'redis' })).toBeUndefined();
   });

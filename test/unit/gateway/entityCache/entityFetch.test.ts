@@ -32,7 +32,7 @@ describe('an entity fetch through the cache', () => {
     answer({ hint: { maxAge: 30, scope: 'PUBLIC' } });
     await fetch([product('2')]);
     advance(1_000);
-    expect(await fetch([product('1'), product('2')])).toEqual({ response: { data: { _entities: [{ inStock: 1 }, { inStock: 2 }] } }, hint: { maxAge: 29, scope: 'PUBLIC' }, hits: 2, fetched: 0 });
+    expect(await fetch([product('1'), product('2')])).toEqual({ response: { data: { _entities: [{ inStock: 1 }, { inStock: 2 }] } }, hint: { maxAge: 29, scope: 'PUBLIC' }, hits: 2, fetched: 0, entities: ['Product:{"upc":"1"}', 'Product:{"upc":"2"}'] });
   });
 
   it('answers as the subgraph did when it sent no data for the misses, its errors moved to their place', async () => {
@@ -45,6 +45,7 @@ describe('an entity fetch through the cache', () => {
       hint: { maxAge: 60, scope: 'PUBLIC' },
       hits: 0,
       fetched: 1,
+      entities: ['Product:{"upc":"1"}', 'Product:{"upc":"2"}'],
     });
     answer({ noData: true });
     expect((await fetch([product('1'), product('3')]))?.response).toEqual({ data: null });

@@ -17,7 +17,7 @@ describe('root fetches through the entity cache', () => {
     expect(await sample('misses_total', { type: 'Query' })).toBeUndefined();
     advance(20_500);
     const again = await fetchRoot({ first: 2 });
-    expect(again).toEqual({ response: { data: { products: [{ upc: '1' }, { upc: '2' }] } }, hint: { maxAge: 39, scope: 'PUBLIC' }, hits: 1, fetched: 0 });
+    expect(again).toEqual({ response: { data: { products: [{ upc: '1' }, { upc: '2' }] } }, hint: { maxAge: 39, scope: 'PUBLIC' }, hits: 1, fetched: 0, entities: ['Product:{"upc":"1"}', 'Product:{"upc":"2"}'] });
     expect(sent).toEqual([{ first: 2 }]);
     expect(await sample('hits_total', { type: 'Query', tier: 'local' })).toBe(1);
   });
@@ -165,7 +165,7 @@ describe('root fetches in shadow mode', () => {
     // Not compared: nothing was cached.
     expect(await sample('shadow_comparisons_total', { type: 'Query' })).toBeUndefined();
     answer({ data: () => ({ products: [{ upc: '1' }] }) });
-    expect(await fetchRoot()).toEqual({ response: { data: { products: [{ upc: '1' }] } }, hint: { maxAge: 60, scope: 'PUBLIC' }, hits: 0, fetched: 1 });
+    expect(await fetchRoot()).toEqual({ response: { data: { products: [{ upc: '1' }] } }, hint: { maxAge: 60, scope: 'PUBLIC' }, hits: 0, fetched: 1, entities: ['Product:{"upc":"1"}'] });
     // What `on` would have kept is kept: the first answer, compared again.
     await fetchRoot();
     expect(sent).toHaveLength(3);

@@ -8,12 +8,12 @@ const STATIC_GATEWAY_PROFILE = gatewayProfile(loadConfig({}), 'supergraph.graphq
 
 describe('ENTITY_CACHE', () => {
   it('is off by default, with an LRU of 10 000 entities, an hour at most, 50 ms for the cache Redis', () => {
-    expect(loadConfig({}).entityCache).toEqual({ mode: 'off', localMax: 10_000, maxTtlMs: 3_600_000, redisTimeoutMs: 50, prefix: 'trellis:entity:', redisUrl: undefined });
+    expect(loadConfig({}).entityCache).toEqual({ mode: 'off', localMax: 10_000, maxTtlMs: 3_600_000, redisTimeoutMs: 50, prefix: 'trellis:entity:', responses: true, redisUrl: undefined });
   });
 
   it('reads every setting, and the cache Redis from CACHE_REDIS_URL (never the state store)', () => {
-    const env = { ENTITY_CACHE: 'shadow', ENTITY_CACHE_LOCAL_MAX: '500', ENTITY_CACHE_MAX_TTL_S: '60', ENTITY_CACHE_REDIS_TIMEOUT_MS: '20', ENTITY_CACHE_PREFIX: 'shop:e:', CACHE_REDIS_URL: 'redis://cache:6380', REDIS_URL: 'redis://state:6379' };
-    expect(loadConfig(env).entityCache).toEqual({ mode: 'shadow', localMax: 500, maxTtlMs: 60_000, redisTimeoutMs: 20, prefix: 'shop:e:', redisUrl: 'redis://cache:6380' });
+    const env = { ENTITY_CACHE: 'shadow', ENTITY_CACHE_LOCAL_MAX: '500', ENTITY_CACHE_MAX_TTL_S: '60', ENTITY_CACHE_REDIS_TIMEOUT_MS: '20', ENTITY_CACHE_PREFIX: 'shop:e:', ENTITY_CACHE_RESPONSES: 'off', CACHE_REDIS_URL: 'redis://cache:6380', REDIS_URL: 'redis://state:6379' };
+    expect(loadConfig(env).entityCache).toEqual({ mode: 'shadow', localMax: 500, maxTtlMs: 60_000, redisTimeoutMs: 20, prefix: 'shop:e:', responses: false, redisUrl: 'redis://cache:6380' });
     expect(loadConfig({ REDIS_URL: 'redis://state:6379', ENTITY_CACHE: 'on' }).entityCache.redisUrl).toBeUndefined();
   });
 
@@ -22,6 +22,7 @@ describe('ENTITY_CACHE', () => {
     expect(refusal({ ENTITY_CACHE_LOCAL_MAX: '0' })).toContain('ENTITY_CACHE_LOCAL_MAX="0"');
     expect(refusal({ ENTITY_CACHE_MAX_TTL_S: 'an hour' })).toContain('ENTITY_CACHE_MAX_TTL_S="an hour"');
     expect(refusal({ ENTITY_CACHE_REDIS_TIMEOUT_MS: '-5' })).toContain('ENTITY_CACHE_REDIS_TIMEOUT_MS="-5"');
+    expect(refusal({ ENTITY_CACHE_RESPONSES: 'yes' })).toContain('ENTITY_CACHE_RESPONSES="yes"');
   });
 
   it('in production, refuses a gateway caching entities with no CACHE_REDIS_URL, unless TRELLIS_ALLOW_LOCAL_ENTITY_CACHE=true', () => {
