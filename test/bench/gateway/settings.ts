@@ -2,7 +2,7 @@
 export const SUITES = ['realistic', 'repeated', 'fixed-rate', 'deferred', 'staleness'] as const;
 export type Suite = (typeof SUITES)[number];
 /** BENCH_TARGETS unset: every gateway, Trellis with its entity cache on and in shadow, Hive with its response cache. */
-export const DEFAULT_TARGETS = 'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-ecache,trellis-ecache-shadow,trellis-otel,trellis-otel10,hive,hive-cache';
+export const DEFAULT_TARGETS = 'direct,apollo,apollo-undici,trellis,trellis-nodedup,trellis-ecache,trellis-ecache-entities,trellis-ecache-shadow,trellis-otel,trellis-otel10,hive,hive-cache';
 
 export interface BenchSettings {
   /** Seconds of measured load per target and workload (BENCH_DURATION). */

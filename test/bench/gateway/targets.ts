@@ -130,9 +130,10 @@ export const TARGETS: Target[] = [
     }),
   },
   ...[
-    { name: 'trellis-ecache', mode: 'on', what: 'entities served from the cache, only misses asked of their subgraphs' },
-    { name: 'trellis-ecache-shadow', mode: 'shadow', what: 'every entity still asked of its subgraph, cached ones compared with it: the cost of trying the cache out' },
-  ].map(({ name, mode, what }): Target => ({
+    { name: 'trellis-ecache', mode: 'on', responses: 'on', what: 'whole answers, entities and root answers served from the cache, only misses asked of their subgraphs' },
+    { name: 'trellis-ecache-entities', mode: 'on', responses: 'off', what: 'the same without whole answers (ENTITY_CACHE_RESPONSES=off): every query planned and run, entities and root answers from the cache' },
+    { name: 'trellis-ecache-shadow', mode: 'shadow', responses: 'on', what: 'every entity still asked of its subgraph, cached ones compared with it: the cost of trying the cache out' },
+  ].map(({ name, mode, responses, what }): Target => ({
     name,
     description: `\`trellis\` with ENTITY_CACHE=${mode} on the cache Redis (BENCH_CACHE_REDIS_URL, a prefix per run and target; the example subgraphs declare Product 30 s public, User/Order 30 s private), its change feed on Kafka (BENCH_KAFKA_BROKERS, a topic prefix per run): ${what}`,
     denial: 'propagate',
@@ -146,6 +147,7 @@ export const TARGETS: Target[] = [
           ADMIN_PORT: String(adminPort),
           AUTH_ISSUER: authIssuer,
           ENTITY_CACHE: mode,
+          ENTITY_CACHE_RESPONSES: responses,
           CACHE_REDIS_URL: cacheRedis.url,
           ENTITY_CACHE_PREFIX: `${cacheRedis.prefix}${name}:`,
           // Changes come through Kafka, as in production: the staleness part announces them there.
