@@ -16,6 +16,7 @@
  */
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLResponse } from '@apollo/server';
 import { LRUCache } from 'lru-cache';
+import { startSpan } from '@trellis/kit/internal';
 import { sortedKey } from '@trellis/kit/internal/events';
 import type { GatewayContext } from '../context';
 import { sha256 } from '../sha256';
@@ -27,6 +28,10 @@ import type { SupergraphFacts } from './supergraphFacts';
 
 /** What the metrics count a whole answer as. */
 export const RESPONSE_LABEL = 'Response';
+
+/** The span a whole answer served from the cache leaves (no plan or fetch span follows it), with the tier it came from. */
+export const RESPONSE_SPAN = 'gateway.entity_cache.response';
+export const RESPONSE_ATTRIBUTES = { tier: 'trellis.entity_cache.tier' } as const;
 
 export interface ResponseTierOptions {
   mode: 'on' | 'shadow';
@@ -101,6 +106,7 @@ export class ResponseTier {
     this.requests.set(contextValue, tracked);
     if (!this.cacheableQueries.has(queryId)) return null;
     const key = this.privateQueries.has(queryId) ? privateKey(shared, caller) : sha256(shared);
+    const startTime = Date.now();
     const found = key ? await this.options.store.getRoot(key, RESPONSE_LABEL) : undefined;
     if (!found) return null;
     const record = JSON.parse(found.entry.json) as ResponseRecord;
@@ -110,6 +116,7 @@ export class ResponseTier {
     }
     if (found.tier === 'redis') this.options.store.keepRoot(key as string, found.entry, record.entities);
     tracked.served = true;
+    startSpan(RESPONSE_SPAN, { startTime, attributes: { [RESPONSE_ATTRIBUTES.tier]: found.tier } }).end();
     const maxAge = Math.max(0, Math.floor((found.entry.expiresAt - this.options.now()) / 1000));
     requestContext.overallCachePolicy.restrict({ maxAge, scope: found.entry.isPrivate ? 'PRIVATE' : 'PUBLIC' });
     return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: record.data } } };

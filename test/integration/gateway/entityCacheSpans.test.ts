@@ -1,7 +1,8 @@
 /**
  * Spans mark what the entity cache served: an `_entities` fetch's `fetch <subgraph>` span says how
- * many entities came from the cache and how many were asked of the subgraph, and a fetch the cache
- * answered whole has no `POST <subgraph>` span under it (nothing was sent).
+ * many entities came from the cache and how many were asked of the subgraph, a fetch the cache
+ * answered whole has no `POST <subgraph>` span under it (nothing was sent), and a query answered
+ * whole has a `gateway.entity_cache.response` span and no plan or fetch span.
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
@@ -10,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually, postGraphQL } from '../../support/graphql';
 import { startGateway, type InProcessGateway } from '../../support/inProcess';
 import { startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
+import { RESPONSE_ATTRIBUTES, RESPONSE_SPAN } from '../../../gateway/entityCache/responseTier';
 
 const OTEL = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' };
 const QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
@@ -50,5 +52,27 @@ describe('entity cache spans', () => {
     expect(await stockFetch(['1', '2'])).toEqual({ attributes: expect.objectContaining({ 'trellis.entity_cache.hits': 0, 'trellis.entity_cache.misses': 2 }), posts: 1 });
     expect(await stockFetch(['1', '3'])).toEqual({ attributes: expect.objectContaining({ 'trellis.entity_cache.hits': 1, 'trellis.entity_cache.misses': 1 }), posts: 1 });
     expect(await stockFetch(['3', '2', '1'])).toEqual({ attributes: expect.objectContaining({ 'trellis.entity_cache.hits': 3, 'trellis.entity_cache.misses': 0 }), posts: 0 });
+  });
+
+  it('marks a query answered whole with its own span, and plans and fetches nothing', async () => {
+    const ask = async () => {
+      exporter.reset();
+      const { body } = await postGraphQL(gateway.url, QUERY, { variables: { upcs: ['7', '8'] } });
+      expect(body.errors).toBeUndefined();
+      // The request's own server span ends last: once it is exported, every span of the request is.
+      return eventually(async () => {
+        const spans = exporter.getFinishedSpans();
+        expect(spans.some((span) => span.name === 'POST /graphql')).toBe(true);
+        return spans.map((span) => span.name);
+      });
+    };
+    const first = await ask();
+    expect(first).toEqual(expect.arrayContaining(['gateway.plan', 'fetch shelf', 'fetch stock']));
+    expect(first).not.toContain(RESPONSE_SPAN);
+    const second = await ask();
+    expect(second).toContain(RESPONSE_SPAN);
+    expect(second.filter((name) => name === 'gateway.plan' || name.startsWith('fetch '))).toEqual([]);
+    const span = exporter.getFinishedSpans().find((found) => found.name === RESPONSE_SPAN);
+    expect(span?.attributes).toEqual({ [RESPONSE_ATTRIBUTES.tier]: 'local' });
   });
 });
