@@ -110,6 +110,20 @@ describe('whole answers through the entity cache', () => {
     }
   });
 
+  it('answers whole only after the checks: the rate limit counts every whole answer and refuses past it', async () => {
+    const limited = await gateway({ GATEWAY_RATE_LIMIT: '3' });
+    for (let left = 2; left >= 0; left--) {
+      const answered = await products(limited, ['1']);
+      expect(answered.status).toBe(200);
+      expect(answered.headers.get('ratelimit')).toMatch(new RegExp(`^"gateway";r=${left};t=\\d+$`));
+    }
+    expect(await metric(limited, 'hits_total', { type: 'Response', tier: 'local' })).toBe(2);
+    const refused = await products(limited, ['1']);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    expect(await metric(limited, 'hits_total', { type: 'Response', tier: 'local' })).toBe(2);
+  });
+
   it('never keeps whole an answer with an error, a part that may not be kept, or a private part for an anonymous caller', async () => {
     const on = await gateway();
     graph.stock.set('2', null);
