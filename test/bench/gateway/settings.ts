@@ -7,7 +7,12 @@ export const DEFAULT_TARGETS = 'direct,apollo,apollo-undici,trellis,trellis-node
 export interface BenchSettings {
   /** Seconds of measured load per target and workload (BENCH_DURATION). */
   durationSeconds: number;
-  /** Seconds of unmeasured load before each measurement (BENCH_WARMUP). */
+  /**
+   * Seconds of unmeasured load before each measurement (BENCH_WARMUP). 6 s, the same for every target: a
+   * target's workloads come about a minute apart and cached entries live 30 s, so a caching target starts each
+   * measurement empty; 6 s of the mix fills its working set (every product, page and caller) and measures it in
+   * its steady state, as it serves in production, rather than its refill.
+   */
   warmupSeconds: number;
   /** Concurrent keep-alive connections of the closed-loop load generator (BENCH_CONNECTIONS). */
   connections: number;
@@ -68,7 +73,7 @@ export function loadBenchSettings(defaultResultsPath: string): BenchSettings {
   if (rates.some((rate) => !Number.isFinite(rate) || rate <= 0)) throw new Error(`BENCH_RATES=${JSON.stringify(process.env.BENCH_RATES)}: positive numbers, comma-separated`);
   return {
     durationSeconds,
-    warmupSeconds: positive('BENCH_WARMUP', 1),
+    warmupSeconds: positive('BENCH_WARMUP', 6),
     rounds: Math.round(positive('BENCH_ROUNDS', 3)),
     connections: Math.round(positive('BENCH_CONNECTIONS', 20)),
     targets: list(process.env.BENCH_TARGETS || DEFAULT_TARGETS),
