@@ -12,7 +12,7 @@ import type Redis from 'ioredis';
 import type { Subgraph } from '@trellis/kit';
 import { composeSupergraph } from '../../gateway/supergraph/compose';
 import { eventually, postGraphQL } from './graphql';
-import { startSubgraph, type InProcessGateway } from './inProcess';
+import { startGateway, startSubgraph, type InProcessGateway } from './inProcess';
 import { metricSum } from './metrics';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
@@ -111,6 +111,50 @@ export async function startEntityCacheGraph(): Promise<EntityCacheGraph> {
     stop: async () => {
       await stockSubgraph.stop();
       await shelf.stop();
+    },
+  };
+}
+
+/**
+ * A fresh graph for each test of the describe block it is called in, and every gateway a test starts
+ * on it stopped after that test: `graph` reads the current test's graph, `gateway(env)` starts one on it.
+ */
+export function entityCacheGraphPerTest(): { graph: EntityCacheGraph; gateway: (env: Record<string, string>) => Promise<InProcessGateway> } {
+  let current: EntityCacheGraph | undefined;
+  const running: InProcessGateway[] = [];
+  const now = () => {
+    if (!current) throw new Error('the entity cache graph is started for each test, and read only inside one');
+    return current;
+  };
+  beforeEach(async () => {
+    current = await startEntityCacheGraph();
+  });
+  afterEach(async () => {
+    for (const gateway of running.splice(0)) await gateway.stop();
+    await current?.stop();
+    current = undefined;
+  });
+  const graph: EntityCacheGraph = {
+    get supergraphPath() {
+      return now().supergraphPath;
+    },
+    get stock() {
+      return now().stock;
+    },
+    get asked() {
+      return now().asked;
+    },
+    get listed() {
+      return now().listed;
+    },
+    stop: () => now().stop(),
+  };
+  return {
+    graph,
+    gateway: async (env) => {
+      const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ...env });
+      running.push(started);
+      return started;
     },
   };
 }

@@ -6,30 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { eventually, postGraphQL } from '../../support/graphql';
-import { startGateway, type InProcessGateway } from '../../support/inProcess';
+import type { InProcessGateway } from '../../support/inProcess';
 import { metricValue } from '../../support/metrics';
-import { servedThroughRedis, startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
+import { entityCacheGraphPerTest, servedThroughRedis } from '../../support/entityCacheGraph';
 
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock } }';
 
 describe('the entity cache through the gateway', () => {
-  let graph: EntityCacheGraph;
-  const running: InProcessGateway[] = [];
-  beforeEach(async () => {
-    graph = await startEntityCacheGraph();
-  });
-  afterEach(async () => {
-    for (const gateway of running.splice(0)) await gateway.stop();
-    await graph.stop();
-  });
+  const { graph, gateway: started } = entityCacheGraphPerTest();
 
-  const gateway = async (mode: 'on' | 'shadow' | 'off', prefix = `test:entity:${randomUUID()}:`): Promise<InProcessGateway> => {
-    // The tiers below whole answers (entityCacheResponses.test.ts has those): each request is planned and fetched through them.
-    const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ENTITY_CACHE: mode, ENTITY_CACHE_RESPONSES: 'off', CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix });
-    running.push(started);
-    return started;
-  };
+  // The tiers below whole answers (entityCacheResponses.test.ts has those): each request is planned and fetched through them.
+  const gateway = (mode: 'on' | 'shadow' | 'off', prefix = `test:entity:${randomUUID()}:`): Promise<InProcessGateway> =>
+    started({ ENTITY_CACHE: mode, ENTITY_CACHE_RESPONSES: 'off', CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix });
   const metric = (at: InProcessGateway, name: string, labels: Record<string, string>) => metricValue(`${at.server.admin.url}/metrics`, `trellis_entity_cache_${name}`, labels);
   const products = async (at: InProcessGateway, upcs: string[]) => postGraphQL(at.url, QUERY, { variables: { upcs } });
 

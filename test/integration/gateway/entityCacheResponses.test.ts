@@ -8,29 +8,18 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { eventually, postGraphQL } from '../../support/graphql';
-import { startGateway, type InProcessGateway } from '../../support/inProcess';
+import type { InProcessGateway } from '../../support/inProcess';
 import { metricValue } from '../../support/metrics';
-import { startEntityCacheGraph, type EntityCacheGraph } from '../../support/entityCacheGraph';
+import { entityCacheGraphPerTest } from '../../support/entityCacheGraph';
 
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUERY = 'query ($upcs: [ID!]!) { products(upcs: $upcs) { upc inStock price } }';
 
 describe('whole answers through the entity cache', () => {
-  let graph: EntityCacheGraph;
-  const running: InProcessGateway[] = [];
-  beforeEach(async () => {
-    graph = await startEntityCacheGraph();
-  });
-  afterEach(async () => {
-    for (const gateway of running.splice(0)) await gateway.stop();
-    await graph.stop();
-  });
+  const { graph, gateway: started } = entityCacheGraphPerTest();
 
-  const gateway = async (env: Record<string, string> = {}, prefix = `test:entity-responses:${randomUUID()}:`): Promise<InProcessGateway> => {
-    const started = await startGateway({ SUPERGRAPH_PATH: graph.supergraphPath, ENTITY_CACHE: 'on', CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix, ...env });
-    running.push(started);
-    return started;
-  };
+  const gateway = (env: Record<string, string> = {}, prefix = `test:entity-responses:${randomUUID()}:`): Promise<InProcessGateway> =>
+    started({ ENTITY_CACHE: 'on', CACHE_REDIS_URL: REDIS, ENTITY_CACHE_PREFIX: prefix, ...env });
   const metric = (at: InProcessGateway, name: string, labels: Record<string, string>) => metricValue(`${at.server.admin.url}/metrics`, `trellis_entity_cache_${name}`, labels);
   const products = async (at: InProcessGateway, upcs: string[], query = QUERY) => postGraphQL(at.url, query, { variables: { upcs } });
   /** Subgraph calls so far: root fetches of `shelf` and representations asked of `stock`. */
@@ -111,7 +100,8 @@ describe('whole answers through the entity cache', () => {
   });
 
   it('answers whole only after the checks: the rate limit counts every whole answer and refuses past it', async () => {
-    const limited = await gateway({ GATEWAY_RATE_LIMIT: '3' });
+    // In process, cache and limit alike: with CACHE_REDIS_URL the limit would count on the stack's Redis, across runs.
+    const limited = await started({ ENTITY_CACHE: 'on', GATEWAY_RATE_LIMIT: '3' });
     for (let left = 2; left >= 0; left--) {
       const answered = await products(limited, ['1']);
       expect(answered.status).toBe(200);

@@ -25,6 +25,17 @@ function failingBus(inner: EventBus, failures: number): EventBus & { attempts: n
   return bus;
 }
 
+/** A bus whose publish never answers, counting the attempts. */
+function hungBus(inner: EventBus): EventBus & { attempts: number } {
+  const bus = Object.create(inner) as EventBus & { attempts: number };
+  bus.attempts = 0;
+  bus.publish = () => {
+    bus.attempts += 1;
+    return new Promise<void>(() => undefined);
+  };
+  return bus;
+}
+
 describe('createChangeAnnouncer', () => {
   let bus: InMemoryEventBus;
   let received: EventMessage[];
@@ -120,16 +131,11 @@ describe('createChangeAnnouncer', () => {
   });
 
   it('gives a hung publish the time left rather than starting it again, and never sleeps past the deadline', async () => {
-    let attempts = 0;
-    const hung = Object.create(bus) as EventBus;
-    hung.publish = () => {
-      attempts += 1;
-      return new Promise<void>(() => undefined);
-    };
+    const hung = hungBus(bus);
     const { logger, lines } = recordingLogger();
     const announce = createChangeAnnouncer({ events: hung, source: 'catalog', logger, retryForMs: 100 });
     await announce({ type: 'Product', key: { id: 'p1' } });
-    expect(attempts).toBe(1);
+    expect(hung.attempts).toBe(1);
     expect(lines.find((line) => line.level === 'error')).toMatchObject({ err: 'entity changes not published within 100 ms' });
 
     const down = failingBus(bus, Number.POSITIVE_INFINITY);
@@ -143,15 +149,10 @@ describe('createChangeAnnouncer', () => {
     // Node's timers may fire a millisecond before Date.now() says their time is up; a clock running at 90% of the timers' pace makes that certain.
     const started = Date.now();
     const behind: Clock = { now: () => started + Math.floor((Date.now() - started) * 0.9), setTimeout: (callback, ms) => systemClock.setTimeout(callback, ms) };
-    let attempts = 0;
-    const hung = Object.create(bus) as EventBus;
-    hung.publish = () => {
-      attempts += 1;
-      return new Promise<void>(() => undefined);
-    };
+    const hung = hungBus(bus);
     const { logger, lines } = recordingLogger();
     await createChangeAnnouncer({ events: hung, source: 'catalog', logger, retryForMs: 50, clock: behind })({ type: 'Product', key: { id: 'p1' } });
-    expect(attempts).toBe(1);
+    expect(hung.attempts).toBe(1);
     expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
   });
 
