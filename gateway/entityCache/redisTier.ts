@@ -14,6 +14,7 @@
  */
 import Redis from 'ioredis';
 import type { Logger } from '@trellis/kit';
+import { withTimeout } from '@trellis/kit/internal/events/kafka/timeout';
 
 /** Where root answers live under the prefix, and how an entity's hash names the ones it holds. */
 const ROOT = 'root:';
@@ -177,17 +178,9 @@ export class RedisTier {
    * waits for the batch ahead of it to come back before it is sent (and its own timer starts), so
    * against a hung Redis ioredis's timeout alone could double.
    */
-  private async withinDeadline<T>(read: Promise<T>): Promise<T> {
+  private withinDeadline<T>(read: Promise<T>): Promise<T> {
     const { commandTimeoutMs } = this.options;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the entity cache Redis did not answer within ${commandTimeoutMs} ms`)), commandTimeoutMs);
-    });
-    try {
-      return await Promise.race([read, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(read, commandTimeoutMs, `the entity cache Redis did not answer within ${commandTimeoutMs} ms`);
   }
 
   private keepDrop(entity: string): void {

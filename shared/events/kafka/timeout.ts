@@ -1,13 +1,13 @@
-/** A bound on how long a Kafka operation may take, told apart from the operation's own failures. */
+/** A bound on how long an operation may take (a Kafka call, a cache Redis read), told apart from the operation's own failures. */
 
 /** A wait that ran out. */
 export class TimedOut extends Error {}
 
-export async function withTimeout(promise: Promise<void>, ms: number, message: string): Promise<void> {
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimedOut(message)), ms)));
   try {
-    await Promise.race([promise, timeout]);
+    return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
   }
