@@ -56,6 +56,8 @@ interface Tracked {
   nameable: boolean;
   queryId: string;
   shared: string;
+  /** sha256 of `shared`, once the lookup hashed it. */
+  sharedKey?: string;
   caller: CacheCaller;
   served: boolean;
   /** Shadow mode: what the cache held, to compare with the fresh answer. */
@@ -105,7 +107,7 @@ export class ResponseTier {
     const tracked: Tracked = { startedAt: this.options.now(), entities: new Set(), nameable: true, queryId, shared, caller, served: false };
     this.requests.set(contextValue, tracked);
     if (!this.cacheableQueries.has(queryId)) return null;
-    const key = this.privateQueries.has(queryId) ? privateKey(shared, caller) : sha256(shared);
+    const key = this.privateQueries.has(queryId) ? privateKey(shared, caller) : (tracked.sharedKey = sha256(shared));
     const startTime = Date.now();
     const found = key ? await this.options.store.getRoot(key, RESPONSE_LABEL) : undefined;
     if (!found) return null;
@@ -133,7 +135,8 @@ export class ResponseTier {
     const policy = requestContext.overallCachePolicy.policyIfCacheable();
     if (!policy || !tracked.nameable) return;
     const isPrivate = policy.scope === 'PRIVATE';
-    const key = isPrivate ? privateKey(tracked.shared, tracked.caller) : sha256(tracked.shared);
+    // The shared key hashed once per request: on a miss the lookup already did.
+    const key = isPrivate ? privateKey(tracked.shared, tracked.caller) : (tracked.sharedKey ?? sha256(tracked.shared));
     // A private answer is kept only under the caller it was for (never for an anonymous one).
     if (!key) return;
     this.cacheableQueries.set(tracked.queryId, true);
