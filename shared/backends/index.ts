@@ -94,6 +94,7 @@ export async function connectBackends(config: Config, logger: Logger, options: C
           url: consulUrl,
           logger,
           checkInterval: config.consul.checkInterval,
+          failuresBeforeCritical: config.consul.failuresBeforeCritical,
           namespace: config.consul.namespace,
           token: config.consul.token,
           caCert: config.consul.caCertPath ? readCaCert(config.consul.caCertPath) : undefined,

@@ -91,6 +91,8 @@ const envSchema = z.object({
   /** Keeps this platform's subgraphs apart from others in the same Consul (a tag on each instance). */
   CONSUL_NAMESPACE: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, dashes and underscores only').default(''),
   CONSUL_CHECK_INTERVAL: z.string().regex(/^\d+(ms|s|m)$/, 'a duration like 1s or 500ms').default('1s'),
+  /** Failed readiness checks in a row before Consul counts an instance unhealthy (its `FailuresBeforeCritical`). */
+  CONSUL_CHECK_FAILURES_BEFORE_CRITICAL: z.coerce.number().int().min(1).max(100).default(3),
   /** Consul ACL token, sent on every call (X-Consul-Token). */
   CONSUL_HTTP_TOKEN: z.string().min(1).optional(),
   /** PEM file of the CA that signed Consul's certificate (for an https CONSUL_HTTP_ADDR). */
@@ -345,7 +347,7 @@ export interface Config {
   launcher: LauncherSettings;
   /** Kafka beyond its brokers: client, TLS, SASL, topic settings (kafka.ts). */
   kafka: KafkaSettings;
-  consul: { checkInterval: string; namespace?: string; token?: string; caCertPath?: string };
+  consul: { checkInterval: string; failuresBeforeCritical: number; namespace?: string; token?: string; caCertPath?: string };
   shutdownGraceMs: number;
   bff: {
     webPort: number;
@@ -490,7 +492,7 @@ export function loadConfig(env: Env = process.env): Config {
           jwksCacheMaxAgeSec: e.AUTH_JWKS_CACHE_MAX_AGE_S,
         }
       : undefined,
-    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, namespace: e.CONSUL_NAMESPACE || undefined, token: e.CONSUL_HTTP_TOKEN, caCertPath: e.CONSUL_CACERT },
+    consul: { checkInterval: e.CONSUL_CHECK_INTERVAL, failuresBeforeCritical: e.CONSUL_CHECK_FAILURES_BEFORE_CRITICAL, namespace: e.CONSUL_NAMESPACE || undefined, token: e.CONSUL_HTTP_TOKEN, caCertPath: e.CONSUL_CACERT },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     limits: {
       maxDepth: e.MAX_QUERY_DEPTH,

@@ -20,6 +20,8 @@ export interface ConsulDiscoveryOptions {
   logger?: Logger;
   /** How often Consul checks each instance's readiness URL. */
   checkInterval?: string;
+  /** Failed readiness checks in a row before Consul counts an instance critical (unhealthy); 3 unless set. */
+  failuresBeforeCritical?: number;
   /** Consul removes an instance whose check stays critical this long (a crashed process). */
   deregisterCriticalAfter?: string;
   /**
@@ -104,7 +106,12 @@ export class ConsulDiscovery implements Discovery {
 
   private async put(registration: ServiceRegistration): Promise<void> {
     const { tag, options } = this;
-    const body = registrationBody(registration, { tag, checkInterval: options.checkInterval, deregisterCriticalAfter: options.deregisterCriticalAfter });
+    const body = registrationBody(registration, {
+      tag,
+      checkInterval: options.checkInterval,
+      failuresBeforeCritical: options.failuresBeforeCritical,
+      deregisterCriticalAfter: options.deregisterCriticalAfter,
+    });
     // The package takes Consul's own field names (it lower-cases keys before building the request).
     await this.request(`register ${registration.id}`, () => settled(this.consul.agent.service.register(body as never)));
   }

@@ -22,8 +22,17 @@ export interface RegistrationSettings {
   /** The tag every instance of this platform carries (and the watch filters on). */
   tag: string;
   checkInterval?: string;
+  /** Failed checks in a row before the instance counts as critical (Consul's `FailuresBeforeCritical`); 3 unless set. */
+  failuresBeforeCritical?: number;
   deregisterCriticalAfter?: string;
 }
+
+/**
+ * As Kubernetes' readiness probes (`failureThreshold: 3`): one check that misses its 1 s timeout on a busy host is not
+ * a dead instance, and dropping the only instance of a subgraph for it fails every query that needs it. A dead
+ * instance meanwhile refuses connections, which the gateway's retry, outlier ejection and breaker handle at once.
+ */
+export const DEFAULT_FAILURES_BEFORE_CRITICAL = 3;
 
 /** Consul meta keys allow only letters, digits, `_` and `-`. */
 const META_KEY = /^[A-Za-z0-9_-]{1,128}$/;
@@ -52,6 +61,7 @@ export function registrationBody(
       HTTP: registration.healthUrl,
       Interval: settings.checkInterval ?? '1s',
       Timeout: '1s',
+      FailuresBeforeCritical: settings.failuresBeforeCritical ?? DEFAULT_FAILURES_BEFORE_CRITICAL,
       DeregisterCriticalServiceAfter: settings.deregisterCriticalAfter ?? '30s',
       // The kit registers only once the instance serves, so it starts passing.
       Status: 'passing',

@@ -1,4 +1,7 @@
-/** One contract, three implementations: in-memory (health-checked), through the dev hub, and real Consul. */
+/**
+ * One contract, three implementations: in-memory (health-checked), through the dev hub, and real Consul. Each is set to
+ * count an instance unhealthy after two failed readiness checks in a row (Consul's `FailuresBeforeCritical`).
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConsulDiscovery, InMemoryDiscovery, type Discovery, type ServiceInstance } from '@trellis/kit/internal/discovery';
@@ -12,11 +15,11 @@ interface Subject {
 }
 
 const implementations: Array<[string, () => Promise<Subject>]> = [
-  ['in-memory', async () => ({ discovery: new InMemoryDiscovery({ healthIntervalMs: 200 }), close: async () => undefined })],
+  ['in-memory', async () => ({ discovery: new InMemoryDiscovery({ healthIntervalMs: 200, failuresBeforeUnhealthy: 2 }), close: async () => undefined })],
   [
     'dev hub',
     async () => {
-      const server = new DevHubServer({ targets: { discovery: new InMemoryDiscovery({ healthIntervalMs: 200 }) } });
+      const server = new DevHubServer({ targets: { discovery: new InMemoryDiscovery({ healthIntervalMs: 200, failuresBeforeUnhealthy: 2 }) } });
       const client = await DevHubClient.connect(await server.start());
       return { discovery: client.remote<Discovery>('discovery'), close: async () => (await client.close(), await server.stop()) };
     },
@@ -24,22 +27,43 @@ const implementations: Array<[string, () => Promise<Subject>]> = [
   [
     'consul',
     async () => {
-      const discovery = new ConsulDiscovery({ url: realBackends.consulUrl, checkInterval: '200ms', blockingWait: '5s' });
+      const discovery = new ConsulDiscovery({ url: realBackends.consulUrl, checkInterval: '200ms', failuresBeforeCritical: 2, blockingWait: '5s' });
       return { discovery, close: () => discovery.close() };
     },
   ],
 ];
 
-/** A tiny instance whose readiness endpoint can be flipped. */
-async function fakeInstance(): Promise<{ port: number; setReady(ready: boolean): void; close(): Promise<void> }> {
+interface FakeInstance {
+  port: number;
+  setReady(ready: boolean): void;
+  /** Readiness checks answered so far. */
+  checks(): number;
+  /** The next readiness check fails (503) and later ones pass; resolves once `after` checks have passed since. */
+  failOnce(after: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A tiny instance whose readiness endpoint can be flipped, or made to fail one check. */
+async function fakeInstance(): Promise<FakeInstance> {
   let ready = true;
+  let checks = 0;
+  let failing: { after: number; passed: number; failed: boolean; done: () => void } | undefined;
   const server: Server = createServer((req, res) => {
-    res.writeHead(req.url === '/health/ready' && !ready ? 503 : 200).end();
+    if (req.url !== '/health/ready') return void res.writeHead(200).end();
+    checks += 1;
+    if (failing && !failing.failed) {
+      failing.failed = true;
+      return void res.writeHead(503).end();
+    }
+    if (failing && ready && ++failing.passed >= failing.after) failing.done();
+    res.writeHead(ready ? 200 : 503).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     setReady: (value) => (ready = value),
+    checks: () => checks,
+    failOnce: (after) => new Promise<void>((done) => (failing = { after, passed: 0, failed: false, done })),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -97,6 +121,27 @@ describe.each(implementations)('Discovery contract: %s', (_name, make) => {
       await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([false]), 10_000);
       a.setReady(true);
       await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([true]), 10_000);
+    } finally {
+      await subject.discovery.deregister(`${name}-a`);
+      await watch.stop();
+      await a.close();
+    }
+  });
+
+  it('keeps an instance healthy through one failed readiness check (a slow moment is not a dead instance)', async () => {
+    const a = await fakeInstance();
+    const watch = await subject.discovery.watch((instances) => seen.push(instances));
+    try {
+      await register(`${name}-a`, a.port);
+      await eventually(async () => expect(mine().map((i) => i.healthy)).toEqual([true]), 10_000);
+      // Consul counts failures from its first check's result (a check that fails before any passed is critical at once).
+      await eventually(async () => expect(a.checks()).toBeGreaterThan(0), 10_000);
+      const from = seen.length;
+      // Waits for what it asserts on: the failed check, then three checks passed after it, each reported had it flipped.
+      await a.failOnce(3);
+      const reported = seen.slice(from).map((instances) => instances.filter((i) => i.name.startsWith(name)).map((i) => i.healthy));
+      expect(reported.filter((states) => states.includes(false))).toEqual([]);
+      expect(mine().map((i) => i.healthy)).toEqual([true]);
     } finally {
       await subject.discovery.deregister(`${name}-a`);
       await watch.stop();

@@ -28,19 +28,22 @@ describe('registrationBody', () => {
         HTTP: 'http://10.0.0.5:4002/health/ready',
         Interval: '1s',
         Timeout: '1s',
+        FailuresBeforeCritical: 3,
         DeregisterCriticalServiceAfter: '30s',
         Status: 'passing',
       },
     });
   });
 
-  it('uses the configured check interval and critical deregistration delay', () => {
+  it('uses the configured check interval, failures before critical and critical deregistration delay', () => {
     const { Check } = registrationBody(registration, {
       tag: 't',
       checkInterval: '5s',
+      failuresBeforeCritical: 1,
       deregisterCriticalAfter: '2m',
-    }) as { Check: Record<string, string> };
+    }) as { Check: Record<string, string | number> };
     expect(Check.Interval).toBe('5s');
+    expect(Check.FailuresBeforeCritical).toBe(1);
     expect(Check.DeregisterCriticalServiceAfter).toBe('2m');
   });
 
