@@ -74,7 +74,7 @@ export class DataSourceFactory {
     const { settings, instances, logger, metrics } = this.deps;
     let client = this.clients.get(name);
     if (!client) {
-      const meta = instances.instancesOf(name)[0]?.meta ?? {};
+      const meta = instances.routableOf(name)[0]?.meta ?? {};
       client = new SubgraphClient({
         name,
         instances,

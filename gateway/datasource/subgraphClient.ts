@@ -1,6 +1,6 @@
 /**
- * Everything between the gateway and one subgraph: balancing over its healthy instances, outlier
- * ejection, a breaker, one deadline per call that aborts the HTTP request, at most one retry of a
+ * Everything between the gateway and one subgraph: balancing over its healthy instances (every
+ * registered one when none is healthy: `InstanceDirectory.routableOf`), outlier ejection, a breaker, one deadline per call that aborts the HTTP request, at most one retry of a
  * query on another instance within the retry budget, and no retry of mutations.
  */
 import type CircuitBreaker from 'opossum';
@@ -50,6 +50,8 @@ export class SubgraphClient {
   private readonly outliers: OutlierDetector;
   private readonly balancer: LoadBalancer;
   private readonly budget: RetryBudget;
+  /** Whether the last fetch found no healthy instance and went to the registered ones (logged once per episode). */
+  private panicking = false;
 
   constructor(private readonly options: SubgraphClientOptions) {
     this.outliers = new OutlierDetector(options.outliers, options.now);
@@ -91,12 +93,27 @@ export class SubgraphClient {
   }
 
   private instanceIds(): string[] {
-    return this.options.instances.instancesOf(this.options.name).map((instance) => instance.id);
+    return this.options.instances.routableOf(this.options.name).map((instance) => instance.id);
+  }
+
+  /** The instances a fetch may go to; counts and logs a fetch sent while none is healthy. */
+  private routable(): ServiceInstance[] {
+    const { name, metrics, logger } = this.options;
+    const instances = this.options.instances.routableOf(name);
+    const panic = instances.length > 0 && !instances[0].healthy;
+    if (panic) {
+      metrics?.subgraphPanicFetches.inc({ subgraph: name });
+      if (!this.panicking) logger.warn({ subgraph: name, instances: instances.length }, `no instance of subgraph ${name} passes its readiness check; sending to the registered ones`);
+    } else if (this.panicking) {
+      logger.info({ subgraph: name }, `subgraph ${name} has a healthy instance again`);
+    }
+    this.panicking = panic;
+    return instances;
   }
 
   private async attempt(call: SubgraphCall): Promise<SubgraphAnswer> {
     const { name } = this.options;
-    const instances = this.options.instances.instancesOf(name);
+    const instances = this.routable();
     this.budget.recordRequest();
     const first = this.balancer.pick(instances);
     if (!first) {

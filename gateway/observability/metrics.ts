@@ -18,6 +18,7 @@ export class GatewayMetrics {
   readonly subgraphFetchErrors: Counter<'subgraph' | 'reason'>;
   readonly subgraphRetries: Counter<'subgraph' | 'outcome'>;
   readonly dedupedFetches: Counter<'subgraph'>;
+  readonly subgraphPanicFetches: Counter<'subgraph'>;
   readonly ejectedInstances: Gauge<'subgraph'>;
   readonly supergraphVersion: Gauge;
   readonly compositionFailures: Counter;
@@ -53,6 +54,12 @@ export class GatewayMetrics {
     this.subgraphFetchErrors = new Counter({ name: 'trellis_subgraph_fetch_errors_total', help: 'Failed subgraph fetches by reason', labelNames: ['subgraph', 'reason'], registers });
     this.subgraphRetries = new Counter({ name: 'trellis_subgraph_retries_total', help: 'Query retries on another instance', labelNames: ['subgraph', 'outcome'], registers });
     this.dedupedFetches = new Counter({ name: 'trellis_subgraph_deduplicated_fetches_total', help: 'Fetches answered by an identical one in flight', labelNames: ['subgraph'], registers });
+    this.subgraphPanicFetches = new Counter({
+      name: 'trellis_subgraph_panic_fetches_total',
+      help: 'Fetches sent to registered instances whose readiness checks fail, none of the subgraph being healthy',
+      labelNames: ['subgraph'],
+      registers,
+    });
     this.ejectedInstances = new Gauge({ name: 'trellis_subgraph_ejected_instances', help: 'Instances ejected as outliers', labelNames: ['subgraph'], registers });
     this.supergraphVersion = new Gauge({ name: 'trellis_supergraph_version', help: 'Version of the served supergraph (grows with each swap)', registers });
     this.compositionFailures = new Counter({ name: 'trellis_composition_failures_total', help: 'Supergraph compositions that failed', registers });

@@ -101,12 +101,43 @@ describe('SubgraphClient', () => {
     expect(await samples(metrics.ejectedInstances)).toEqual(['{"subgraph":"catalog"}=0']);
   });
 
-  it('fails with no_instance when the subgraph has no healthy instance', async () => {
-    const { client, http } = setup({ instances: [instance('a', false)], answer: () => ok() });
+  it('fails with no_instance when the subgraph has no registered instance', async () => {
+    const { client, http, metrics } = setup({ instances: [{ ...instance('a'), name: 'users' }], answer: () => ok() });
     const error = await failure(client.send(query));
     expect(error.reason).toBe('no_instance');
     expect(error.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'catalog' });
     expect(http.calls).toHaveLength(0);
+    expect(await samples(metrics.subgraphFetchErrors)).toEqual(['{"subgraph":"catalog","reason":"no_instance"}=1']);
+  });
+
+  it('with no healthy instance, sends to the registered ones (a failed readiness check is not a dead instance), counted and logged once', async () => {
+    const { client, urls, metrics, lines, directory } = setup({ instances: [instance('a', false), instance('b', false)], answer: (url) => (url.includes('//a.') ? refused() : ok('{"data":"b"}')) });
+    await expect(client.send(query)).resolves.toBe('{"data":"b"}');
+    expect(urls()).toEqual(['a', 'b']);
+    await expect(client.send(query)).resolves.toBe('{"data":"b"}');
+    expect(await samples(metrics.subgraphPanicFetches)).toEqual(['{"subgraph":"catalog"}=2']);
+    const panicLines = () => lines.filter((line) => line.msg.includes('passes its readiness check'));
+    expect(panicLines()).toEqual([expect.objectContaining({ level: 'warn', subgraph: 'catalog', instances: 2, msg: 'no instance of subgraph catalog passes its readiness check; sending to the registered ones' })]);
+
+    // One healthy again: fetches go to it alone, uncounted, and the log says so once.
+    directory.replace([instance('a', false), instance('b')]);
+    await expect(client.send(query)).resolves.toBe('{"data":"b"}');
+    await expect(client.send(query)).resolves.toBe('{"data":"b"}');
+    expect(urls()).toEqual(['a', 'b', 'a', 'b', 'b', 'b']);
+    expect(await samples(metrics.subgraphPanicFetches)).toEqual(['{"subgraph":"catalog"}=2']);
+    expect(lines.filter((line) => line.msg === 'subgraph catalog has a healthy instance again')).toHaveLength(1);
+
+    // None healthy again: a new episode, logged again.
+    directory.replace([instance('b', false)]);
+    await expect(client.send(query)).resolves.toBe('{"data":"b"}');
+    expect(panicLines()).toHaveLength(2);
+  });
+
+  it('prefers a healthy instance to every registered one that fails its check', async () => {
+    const { client, urls, metrics } = setup({ instances: [instance('a', false), instance('b', false), instance('c')], answer: () => ok() });
+    for (let k = 0; k < 4; k += 1) await client.send(query);
+    expect(urls()).toEqual(['c', 'c', 'c', 'c']);
+    expect(await samples(metrics.subgraphPanicFetches)).toEqual([]);
   });
 
   it('retries a query that could not connect once, on another instance', async () => {
