@@ -68,6 +68,20 @@ export function readyLine(child: ChildProcess, role: SagaRole): Promise<void> {
   });
 }
 
+/**
+ * Keeps the last `limit` characters a child prints (its piped stdout and stderr), so a failing test can say what
+ * each process was doing; the streams keep flowing, so a child never blocks on a full pipe.
+ */
+export function outputTail(child: ChildProcess, limit = 32_768): () => string {
+  let kept = '';
+  const keep = (chunk: Buffer) => {
+    kept = (kept + chunk.toString()).slice(-limit);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return () => kept;
+}
+
 /** SIGKILLs a child and resolves once it is gone; false when it was not running. */
 export async function killChild(child: ChildProcess): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return false;

@@ -16,7 +16,7 @@ import { RedisStateStore } from '@trellis/kit/internal/state';
 import { realBackends, uniquePrefix } from '../../support/backends';
 import { eventually } from '../../support/graphql';
 import { clientTraceparent, expectTrace, jaeger, type TraceSpan } from '../../support/jaeger';
-import { killChild, readyLine, spawnSagaProcess } from '../../support/processRunner';
+import { killChild, outputTail, readyLine, spawnSagaProcess } from '../../support/processRunner';
 import type { SagaRole } from '../../support/sagaProcess';
 
 const COMMANDS = 'saga.commands.';
@@ -27,21 +27,35 @@ describe('a saga trace across an orchestrator restart', () => {
   const namespace = uniquePrefix('trace');
   const { traceId, traceparent } = clientTraceparent();
   const children: ChildProcess[] = [];
+  /** What each child printed (its warnings and errors), by role, for the message of a failed wait. */
+  const printed: Array<{ role: SagaRole; tail: () => string }> = [];
   const state = new RedisStateStore({ url: realBackends.redisUrl, logger: createLogger({ service: 'trace-test', level: 'silent' }), keyPrefix: `${namespace}:` });
   const spawn = async (role: SagaRole, extra: Record<string, string> = {}) => {
     const child = spawnSagaProcess(role, {
       redisUrl: realBackends.redisUrl,
       kafkaBrokers: realBackends.kafkaBrokers,
       namespace,
-      extra: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '100', SAGA_TIMINGS: TIMINGS, ...extra },
-    });
+      extra: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl, OTEL_BSP_SCHEDULE_DELAY: '100', SAGA_TIMINGS: TIMINGS, LOG_LEVEL: 'info', ...extra },
+    }, 'pipe');
     children.push(child);
+    printed.push({ role, tail: outputTail(child) });
     await readyLine(child, role);
     return child;
   };
   const saga = async () => {
     const stored = await state.getVersioned(sagaKey('crash-0'));
     return stored ? (JSON.parse(stored.value) as SagaRecord) : null;
+  };
+  /** Runs a wait; if it fails, its error carries the saga record and what every child printed. */
+  const explained = async <T>(wait: () => Promise<T>): Promise<T> => {
+    try {
+      return await wait();
+    } catch (error) {
+      const record = JSON.stringify(await saga().catch((failure: unknown) => `unreadable: ${String(failure)}`), null, 1);
+      const outputs = printed.map(({ role, tail }, k) => `--- ${role} (child ${k + 1}) ---\n${tail()}`).join('\n');
+      (error as Error).message += `\n\nsaga record: ${record}\n\n${outputs}`;
+      throw error;
+    }
   };
   afterAll(async () => {
     for (const child of children) await killChild(child);
@@ -65,10 +79,12 @@ describe('a saga trace across an orchestrator restart', () => {
     await spawn('catalog');
     await spawn('orchestrator', { SAGA_COUNT: '1' });
     // The declined card: stock reserved, the charge refused, the reservation released.
-    await eventually(async () => {
-      const record = await saga();
-      expect(record && TERMINAL_STATES.has(record.state) ? 'terminal' : record?.state).toBe('terminal');
-    }, 90_000, 250);
+    await explained(() =>
+      eventually(async () => {
+        const record = await saga();
+        expect(record && TERMINAL_STATES.has(record.state) ? 'terminal' : record?.state).toBe('terminal');
+      }, 90_000, 250),
+    );
     expect((await saga())?.steps.map((step) => step.state)).toEqual(['COMPENSATED', 'FAILED', 'PENDING']);
 
     await expectTrace(
