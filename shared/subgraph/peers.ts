@@ -36,7 +36,7 @@ export interface PeerAnswer<T> {
 }
 
 export interface PeerSubgraphs {
-  /** Sends one GraphQL operation to a healthy, trusted instance of subgraph `name`, with `headers` (the caller's credential, trace). */
+  /** Sends one GraphQL operation to a healthy (or, none being healthy, any), trusted instance of subgraph `name`, with `headers` (the caller's credential, trace). */
   query<T = Record<string, unknown>>(name: string, document: string, variables: Record<string, unknown>, headers?: Record<string, string>): Promise<PeerAnswer<T>>;
   close(): Promise<void>;
 }
@@ -80,8 +80,10 @@ export function peerSubgraphs(options: PeerSubgraphsOptions): PeerSubgraphs {
       await firstReport();
       const named = instances.filter((instance) => instance.name === name);
       const trusted = named.filter((instance) => !allow?.refusal(instance));
-      const callable = trusted.filter((instance) => instance.healthy);
-      if (callable.length === 0) throw new TrellisError(ErrorCode.SUBGRAPH_UNAVAILABLE, whyNone(name, named, trusted), { retriable: true });
+      // None healthy: every trusted one (panic routing, as the gateway's): a missed readiness check is not a dead peer.
+      const healthy = trusted.filter((instance) => instance.healthy);
+      const callable = healthy.length > 0 ? healthy : trusted;
+      if (callable.length === 0) throw new TrellisError(ErrorCode.SUBGRAPH_UNAVAILABLE, whyNone(name, named), { retriable: true });
       const instance = callable[turn++ % callable.length];
       let call = posts.get(name);
       if (!call) posts.set(name, (call = post(name)));
@@ -94,9 +96,8 @@ export function peerSubgraphs(options: PeerSubgraphsOptions): PeerSubgraphs {
   };
 }
 
-/** What an operator needs to hear when no instance can be asked: none registered, none trusted, or none healthy. */
-function whyNone(name: string, named: ServiceInstance[], trusted: ServiceInstance[]): string {
+/** What an operator needs to hear when no instance can be asked: none registered, or none trusted. */
+function whyNone(name: string, named: ServiceInstance[]): string {
   if (named.length === 0) return `no instance of subgraph ${name} is registered`;
-  if (trusted.length === 0) return `no instance of subgraph ${name} that SUBGRAPH_ALLOW trusts (${named.length} refused)`;
-  return `no healthy instance of subgraph ${name} (${trusted.length} failing their checks)`;
+  return `no instance of subgraph ${name} that SUBGRAPH_ALLOW trusts (${named.length} refused)`;
 }

@@ -1,7 +1,8 @@
 /**
- * peerSubgraphs: a subgraph asking another one directly calls only healthy instances of that name
- * that the allow-list trusts, in turn, with the caller's headers, through the guard; with none to
- * call, or discovery silent past the deadline, it fails fast with a retriable SUBGRAPH_UNAVAILABLE.
+ * peerSubgraphs: a subgraph asking another one directly calls the healthy instances of that name
+ * that the allow-list trusts (every trusted one when none is healthy), in turn, with the caller's headers, through
+ * the guard; with none to call, or discovery silent past the deadline, it fails fast with a retriable
+ * SUBGRAPH_UNAVAILABLE.
  */
 import { createGuard, ErrorCode, peerSubgraphs } from '@trellis/kit';
 import type { Discovery, ServiceInstance } from '@trellis/kit/internal/discovery';
@@ -74,13 +75,26 @@ describe('peerSubgraphs', () => {
     const { calls, send } = recordingFetch();
     const peers = peerSubgraphs({ discovery: discovery as unknown as Discovery, guard: createGuard(), fetch: send, config: config({ SUBGRAPH_ALLOW: 'catalog@10.0.0.0/8' }) });
     const asking = peers.query('catalog', '{ products { id } }', {});
-    discovery.report([instance('catalog', 'http://127.0.0.1:4002/graphql'), instance('catalog', 'http://10.0.0.9/graphql', false), instance('orders', 'http://10.0.0.8/graphql')]);
-    await expect(asking).rejects.toMatchObject({ code: ErrorCode.SUBGRAPH_UNAVAILABLE, retriable: true, message: 'no healthy instance of subgraph catalog (1 failing their checks)' });
-    discovery.report([instance('catalog', 'http://127.0.0.1:4002/graphql')]);
-    await expect(peers.query('catalog', '{ products { id } }', {})).rejects.toMatchObject({ message: 'no instance of subgraph catalog that SUBGRAPH_ALLOW trusts (1 refused)' });
+    discovery.report([instance('catalog', 'http://127.0.0.1:4002/graphql'), instance('orders', 'http://10.0.0.8/graphql')]);
+    await expect(asking).rejects.toMatchObject({ code: ErrorCode.SUBGRAPH_UNAVAILABLE, retriable: true, message: 'no instance of subgraph catalog that SUBGRAPH_ALLOW trusts (1 refused)' });
     discovery.report([instance('orders', 'http://10.0.0.8/graphql')]);
     await expect(peers.query('catalog', '{ products { id } }', {})).rejects.toMatchObject({ message: 'no instance of subgraph catalog is registered' });
     expect(calls).toEqual([]);
+  });
+
+  it('with no healthy trusted instance, calls the trusted ones failing their checks in turn (a missed check is not a dead peer)', async () => {
+    const discovery = scriptedDiscovery();
+    const { calls, send } = recordingFetch();
+    const peers = peerSubgraphs({ discovery: discovery as unknown as Discovery, guard: createGuard(), fetch: send, config: config({ SUBGRAPH_ALLOW: 'catalog@10.0.0.0/8' }) });
+    const asking = peers.query('catalog', '{ products { id } }', {});
+    discovery.report([instance('catalog', 'http://127.0.0.1:4002/graphql'), instance('catalog', 'http://10.0.0.9/graphql', false), instance('catalog', 'http://10.0.0.7/graphql', false)]);
+    expect((await asking).data).toEqual({ from: 'http://10.0.0.9/graphql' });
+    expect((await peers.query('catalog', '{ products { id } }', {})).data).toEqual({ from: 'http://10.0.0.7/graphql' });
+    // One healthy again: only it is called.
+    discovery.report([instance('catalog', 'http://10.0.0.9/graphql', false), instance('catalog', 'http://10.0.0.7/graphql')]);
+    await peers.query('catalog', '{ products { id } }', {});
+    await peers.query('catalog', '{ products { id } }', {});
+    expect(calls.map((call) => call.url)).toEqual(['http://10.0.0.9/graphql', 'http://10.0.0.7/graphql', 'http://10.0.0.7/graphql', 'http://10.0.0.7/graphql']);
   });
 
   it('gives up on a discovery that never reports after one call’s deadline', async () => {
