@@ -31,7 +31,9 @@ describe('entityCacheExtension', () => {
     await fetch();
     expect(await fetch()).toMatchObject({ hits: 1 });
     loaded[0]({ coreSupergraphSdl: 'type {', apiSchema: undefined });
-    expect(lines.filter((line) => line.level === 'error').map((line) => line.msg)).toEqual(['the entity cache cannot read the new supergraph; it keeps the previous one']);
+    const errors = lines.filter((line) => line.level === 'error');
+    expect(errors.map((line) => line.msg)).toEqual(['the entity cache cannot read the new supergraph; it keeps the previous one']);
+    expect(errors[0].err).toMatchObject({ message: expect.any(String) });
     expect(await fetch()).toMatchObject({ hits: 1 });
     // A new supergraph read: its key is the one entries are filed under from now on (keyed by upc, the sku entry is not it).
     await cache.invalidate({ type: 'Product', key: { sku: 's' }, source: 'stock', at: 0 });
@@ -42,5 +44,16 @@ describe('entityCacheExtension', () => {
     const close = jest.spyOn(cache, 'stop');
     await extension.stop!();
     expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves whole answers through an Apollo plugin when they are on, and adds none when they are off', () => {
+    const { logger } = recordingLogger();
+    const settings = { mode: 'on' as const, localMax: 10, maxTtlMs: 60_000, redisTimeoutMs: 50, prefix: 'unit:' };
+    const withResponses = new EntityCache({ settings: { ...settings, responses: true }, registry: new Registry(), logger });
+    const plugins = entityCacheExtension(withResponses, logger).apolloPlugins;
+    expect(plugins).toHaveLength(1);
+    expect(plugins![0]).toHaveProperty('requestDidStart');
+    const withoutResponses = new EntityCache({ settings: { ...settings, responses: false }, registry: new Registry(), logger });
+    expect(entityCacheExtension(withoutResponses, logger)).not.toHaveProperty('apolloPlugins');
   });
 });

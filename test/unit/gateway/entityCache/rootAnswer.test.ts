@@ -50,4 +50,27 @@ describe('entitiesIn', () => {
     expect(held('{ gone { id } }', { gone: { id: 'p1' } })).toBeUndefined();
     expect(held('{ products { id } }', { products: null })).toEqual([]);
   });
+
+  it('holds nothing from a field the answer left out', () => {
+    expect(held('{ shelf { label top { id } } }', { shelf: { label: 'empty' } })).toEqual([]);
+  });
+
+  it('applies a fragment on the field’s own type, and one on an interface the concrete type implements', () => {
+    expect(held('{ shelf { ... on Shelf { top { id } } } }', { shelf: { top: { id: 'p3' } } })).toEqual(['Product:{"id":"p3"}']);
+    const query = '{ featured { __typename ... on Item { ... on Product { related { id } } } } }';
+    expect(held(query, { featured: { __typename: 'Product', id: 'p9', related: [{ id: 'p2' }] } })).toEqual(['Product:{"id":"p2"}', 'Product:{"id":"p9"}']);
+  });
+
+  it('is undefined when a fragment holds an entity without its key, or names a fragment the document lacks', () => {
+    expect(held('{ shelf { ... on Shelf { top { name } } } }', { shelf: { top: { name: 'a' } } })).toBeUndefined();
+    const { operation } = rootOf('{ products { ...card } } fragment card on Product { id }');
+    expect(entitiesIn(schema, facts, { operation, fragments: new Map() }, { products: [{ id: 'p1' }] })).toBeUndefined();
+  });
+
+  it('is undefined when the answer, or an object in it, is not an object', () => {
+    expect(held('{ products { id } }', null)).toBeUndefined();
+    expect(held('{ products { id } }', 'text')).toBeUndefined();
+    expect(held('{ products { id } }', [{ products: [] }])).toBeUndefined();
+    expect(held('{ shelf { label } }', { shelf: 'top shelf' })).toBeUndefined();
+  });
 });
