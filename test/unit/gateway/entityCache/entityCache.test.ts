@@ -4,7 +4,11 @@
  * subgraph's declaration, capped, shortened while changes may be lost), partial hits put back in
  * order with errors renumbered, and shadow mode's counting.
  */
-import type { CacheCaller } from '../../../../gateway/entityCache';
+import { Registry } from 'prom-client';
+import { EntityCache, type CacheCaller } from '../../../../gateway/entityCache';
+import { RedisTier } from '../../../../gateway/entityCache/redisTier';
+import { ResponseTier } from '../../../../gateway/entityCache/responseTier';
+import { recordingLogger } from '../../../support/recordingLogger';
 import { ENTITIES, alice, bob, entityCacheHarness as setup, product } from '../../../support/entityCacheHarness';
 
 describe('EntityCache keying', () => {
@@ -216,5 +220,30 @@ describe('EntityCache shadow mode', () => {
     await fetch([product('1')]);
     await fetch([product('1')]);
     expect(await sample('shadow_differences_total', { type: 'Product', field: 'inStock' })).toBe(2);
+  });
+});
+
+describe('EntityCache lifecycle', () => {
+  type Settings = ConstructorParameters<typeof EntityCache>[0]['settings'];
+  const settings: Settings = { mode: 'off', localMax: 10, maxTtlMs: 60_000, redisTimeoutMs: 50, prefix: 'unit:', responses: true, redisUrl: 'redis://127.0.0.1:1' };
+  const cacheWith = (changes: Partial<Settings>) => new EntityCache({ settings: { ...settings, ...changes }, registry: new Registry(), logger: recordingLogger().logger });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('opens the cache Redis only while the cache is on, and closes it on stop', async () => {
+    const close = jest.spyOn(RedisTier.prototype, 'close');
+    await cacheWith({}).stop();
+    expect(close).not.toHaveBeenCalled();
+    await cacheWith({ mode: 'on' }).stop();
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it('passes each fetch’s entities to the whole-answer tier when it is on, and to none when it is off', async () => {
+    const noted = jest.spyOn(ResponseTier.prototype, 'noteFetch');
+    const context = {};
+    const on = cacheWith({ mode: 'on', redisUrl: undefined });
+    on.noteFetch(context, ['Product:{"upc":"1"}']);
+    expect(noted).toHaveBeenCalledWith(context, ['Product:{"upc":"1"}']);
+    cacheWith({ mode: 'on', redisUrl: undefined, responses: false }).noteFetch(context, undefined);
+    expect(noted).toHaveBeenCalledTimes(1);
   });
 });
