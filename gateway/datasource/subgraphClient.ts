@@ -1,7 +1,8 @@
 /**
  * Everything between the gateway and one subgraph: balancing over its healthy instances (every
- * registered one when none is healthy: `InstanceDirectory.routableOf`), outlier ejection, a breaker, one deadline per call that aborts the HTTP request, at most one retry of a
- * query on another instance within the retry budget, and no retry of mutations.
+ * registered one when none is healthy: `InstanceDirectory.routableOf`), outlier ejection, a breaker,
+ * one deadline per call that aborts the HTTP request, at most one retry of a query on another
+ * instance within the retry budget, and no retry of mutations.
  */
 import type CircuitBreaker from 'opossum';
 import type { Logger } from '@trellis/kit';

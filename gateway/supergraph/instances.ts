@@ -1,6 +1,7 @@
 /** The live set of healthy instances per subgraph, shared by the supergraph manager and data sources. */
 import { EventEmitter } from 'node:events';
 import type { ServiceInstance } from '@trellis/kit';
+import { routableInstances } from '@trellis/kit/internal/discovery';
 
 export class InstanceDirectory extends EventEmitter {
   private byName = new Map<string, ServiceInstance[]>();
@@ -17,16 +18,9 @@ export class InstanceDirectory extends EventEmitter {
     return (this.byName.get(name) ?? []).filter((instance) => instance.healthy);
   }
 
-  /**
-   * Where a subgraph's fetches go: its healthy instances or, when none is, every registered one (panic routing, as
-   * Envoy's). A readiness check that missed its timeout on a busy host, or a Consul agent that cannot reach the
-   * instances, does not make them dead, and failing every fetch on that word alone turns a slow moment into an outage.
-   * A dead instance refuses the connection (or times out), which the retry, outlier ejection and breaker act on.
-   */
+  /** Where a subgraph's fetches go: its healthy instances or, when none is, every registered one (`routableInstances`). */
   routableOf(name: string): ServiceInstance[] {
-    const registered = this.byName.get(name) ?? [];
-    const healthy = registered.filter((instance) => instance.healthy);
-    return healthy.length > 0 ? healthy : registered;
+    return routableInstances(this.registeredOf(name));
   }
 
   /** Every registered instance of a subgraph, healthy or not. */

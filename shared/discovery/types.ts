@@ -53,6 +53,17 @@ export function sortInstances(instances: ServiceInstance[]): ServiceInstance[] {
   return [...instances].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
+/**
+ * Where calls to a subgraph go: its healthy instances or, when none is, every one given (panic routing, as Envoy's).
+ * A readiness check that missed its timeout on a busy host, or a Consul agent that cannot reach the instances, does
+ * not make them dead, and refusing every call on that word alone turns a slow moment into an outage; a dead instance
+ * refuses the connection, which the caller's retry, outlier ejection and breaker act on.
+ */
+export function routableInstances(instances: ServiceInstance[]): ServiceInstance[] {
+  const healthy = instances.filter((instance) => instance.healthy);
+  return healthy.length > 0 ? healthy : instances;
+}
+
 export function sameInstances(a: ServiceInstance[], b: ServiceInstance[]): boolean {
   return JSON.stringify(sortInstances(a)) === JSON.stringify(sortInstances(b));
 }

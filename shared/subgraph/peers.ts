@@ -11,7 +11,7 @@
  * const { data } = await peers.query('catalog', 'query ($id: ID!) { product(id: $id) { price } }', { id }, context.forward);
  * ```
  */
-import type { Discovery, ServiceInstance, Watch } from '../discovery';
+import { routableInstances, type Discovery, type ServiceInstance, type Watch } from '../discovery';
 import type { Guard } from '../resilience';
 import { TrellisError, ErrorCode } from '../errors';
 import { peerCallProblems, refuseUnsafe, type Config } from '../config';
@@ -80,9 +80,8 @@ export function peerSubgraphs(options: PeerSubgraphsOptions): PeerSubgraphs {
       await firstReport();
       const named = instances.filter((instance) => instance.name === name);
       const trusted = named.filter((instance) => !allow?.refusal(instance));
-      // None healthy: every trusted one (panic routing, as the gateway's): a missed readiness check is not a dead peer.
-      const healthy = trusted.filter((instance) => instance.healthy);
-      const callable = healthy.length > 0 ? healthy : trusted;
+      // None healthy: every trusted one, as the gateway does (a missed readiness check is not a dead peer).
+      const callable = routableInstances(trusted);
       if (callable.length === 0) throw new TrellisError(ErrorCode.SUBGRAPH_UNAVAILABLE, whyNone(name, named), { retriable: true });
       const instance = callable[turn++ % callable.length];
       let call = posts.get(name);
